@@ -9,7 +9,7 @@ import java.util.random.RandomGenerator;
  * trace replay keeps the trace's own times (scaled).
  */
 public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, ArrivalProcess.Poisson, ArrivalProcess.Gamma,
-        ArrivalProcess.Uniform, ArrivalProcess.ClosedLoop {
+        ArrivalProcess.Uniform, ArrivalProcess.ClosedLoop, ArrivalProcess.SpanNormalized {
 
     /** Arrival times of {@code n} requests, non-decreasing, the first gap drawn from 0. */
     double[] times(int n, RandomGenerator rng);
@@ -112,6 +112,38 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
 
         @Override
         public String describe() { return "closed loop, concurrency " + concurrency; }
+    }
+
+    /**
+     * vLLM's span normalisation: draw the process, then rescale all times so the last arrival lands
+     * exactly at n/rate (vLLM does this to cut the run-to-run throughput spread). The result is the
+     * process conditioned on its span, not free-running; reports say which ran.
+     */
+    record SpanNormalized(ArrivalProcess process) implements ArrivalProcess {
+        public SpanNormalized {
+            if (!(process instanceof Poisson || process instanceof Gamma)) {
+                throw new IllegalArgumentException("span normalisation applies to Poisson or Gamma arrivals, not " + process.describe());
+            }
+        }
+
+        private double rate() {
+            return process instanceof Poisson p ? p.rate() : ((Gamma) process).rate();
+        }
+
+        @Override
+        public double[] times(int n, RandomGenerator rng) {
+            double[] t = process.times(n, rng);
+            if (n > 0 && t[n - 1] > 0) {
+                double f = n / rate() / t[n - 1];
+                for (int i = 0; i < n; i++) {
+                    t[i] *= f;
+                }
+            }
+            return t;
+        }
+
+        @Override
+        public String describe() { return process.describe() + ", span-normalised (last arrival at n/rate)"; }
     }
 
     private static void positiveRate(double rate) {

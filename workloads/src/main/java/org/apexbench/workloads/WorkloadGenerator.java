@@ -9,6 +9,9 @@ final class WorkloadGenerator {
     private WorkloadGenerator() {}
 
     static Workload generate(WorkloadSpec spec, WorkloadContext ctx) {
+        if (spec.file() != null) {
+            return new Workload(WorkloadFiles.read(java.nio.file.Path.of(spec.file()), ctx, spec.seed()), 0, spec.describe());
+        }
         RandomStreams streams = new RandomStreams(spec.seed());
         List<LengthPair> lengths = new ArrayList<>();
         double[] times;

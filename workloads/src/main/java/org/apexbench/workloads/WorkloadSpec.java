@@ -16,11 +16,13 @@ import java.util.TreeSet;
  * spec    := kind [ ':' args ] [ ';' args ]
  * args    := arg ( ',' arg )*
  * arg     := key '=' value | word
- * kind    := chat | sharegpt | long-output | cot | mixed | synthetic | trace
+ * kind    := chat | sharegpt | long-output | cot | mixed | synthetic | trace | file
  * </pre>
  * For {@code mixed} the args after ':' are component weights ({@code chat=0.5,cot=0.3,long-output=0.2};
  * components: chat, sharegpt, long-output, cot) and the options go after ';'. For {@code trace} the
- * first bare word is the trace (splitwise_conv, splitwise_code, arxiv, or a CSV path). For the other
+ * first bare word is the trace (splitwise_conv, splitwise_code, arxiv, or a CSV path); for {@code file}
+ * it is a workload file ({@link WorkloadFiles}: .jsonl or .csv, its own arrivals; only {@code seed}
+ * applies, for rows that give prompt_len instead of ids). For the other
  * kinds, options may follow ':' or ';' alike. Whitespace around tokens is ignored.
  *
  * <h2>Options</h2>
@@ -29,7 +31,8 @@ import java.util.TreeSet;
  *     {@code temperature} (default 0 = greedy), {@code top_p} (default 1)</li>
  * <li>arrivals: {@code rate} (req/s; alone = Poisson), {@code cv} (with rate: Gamma gaps of that
  *     coefficient of variation), {@code concurrency} (closed loop), {@code arrival} = poisson | gamma |
- *     uniform | all | closed | trace to say it explicitly. No option: all at once (trace: its timestamps).</li>
+ *     uniform | all | closed | trace to say it explicitly. No option: all at once (trace: its timestamps).
+ *     {@code normalize=true}: vLLM's span normalisation of Poisson/Gamma arrivals (last arrival at count/rate).</li>
  * <li>synthetic: {@code input}, {@code output} (required)</li>
  * <li>cot: {@code cap} (output cap, default 4096)</li>
  * <li>trace: {@code scale} (multiplies inter-arrival times), {@code limit} (= count), {@code start} and
@@ -43,29 +46,32 @@ import java.util.TreeSet;
  * @param text        the string it was parsed from (reports quote it)
  * @param lengths     where lengths come from; null for trace replay
  * @param replay      trace replay; null otherwise
- * @param arrivals    the arrival process; null = the trace's own timestamps
+ * @param file        workload file path; null otherwise
+ * @param arrivals    the arrival process; null = the trace's or file's own timestamps
  * @param count       requests to generate (trace: most rows, 0 = all)
  * @param seed        run seed; lengths, prompts, sampling seeds and arrivals use separate streams of it
  * @param temperature sampling temperature of every request
  * @param topP        top-p of every request
  */
-public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay replay, ArrivalProcess arrivals,
+public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay replay, String file, ArrivalProcess arrivals,
                            int count, long seed, float temperature, float topP) {
     public static final int DEFAULT_COUNT = 100;
-    private static final List<String> KINDS = List.of("chat", "sharegpt", "long-output", "cot", "mixed", "synthetic", "trace");
-    private static final Set<String> COMMON = Set.of("count", "seed", "temperature", "top_p", "rate", "cv", "concurrency", "arrival");
+    private static final List<String> KINDS = List.of("chat", "sharegpt", "long-output", "cot", "mixed", "synthetic", "trace", "file");
+    private static final Set<String> COMMON = Set.of("count", "seed", "temperature", "top_p", "rate", "cv", "concurrency", "arrival",
+            "normalize");
     private static final Set<String> TRACE_KEYS = Set.of("scale", "limit", "start", "end", "min-input", "max-input",
             "min-output", "max-output");
 
     public WorkloadSpec {
-        if ((lengths == null) == (replay == null)) {
-            throw new IllegalArgumentException("workload " + text + ": exactly one of lengths and trace replay must be given");
+        int sources = (lengths != null ? 1 : 0) + (replay != null ? 1 : 0) + (file != null ? 1 : 0);
+        if (sources != 1) {
+            throw new IllegalArgumentException("workload " + text + ": exactly one of lengths, trace replay and file must be given");
         }
         if (count < 0 || (lengths != null && count < 1)) {
             throw new IllegalArgumentException("workload " + text + ": count must be >= 1, got " + count);
         }
-        if (arrivals == null && replay == null) {
-            throw new IllegalArgumentException("workload " + text + ": only trace replay can use trace timestamps");
+        if (arrivals == null && lengths != null) {
+            throw new IllegalArgumentException("workload " + text + ": only trace replay and files carry their own timestamps");
         }
         new SamplingParams(temperature, topP, 0);
     }
@@ -108,6 +114,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             case "synthetic" -> allowed.addAll(List.of("input", "output"));
             case "cot" -> allowed.add("cap");
             case "trace" -> allowed.addAll(TRACE_KEYS);
+            case "file" -> allowed.retainAll(Set.of("seed"));
             default -> { }
         }
         for (String k : opts.keySet()) {
@@ -116,7 +123,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
                         + "; allowed: " + String.join(", ", allowed));
             }
         }
-        if (!kind.equals("trace") && !words.isEmpty()) {
+        if (!kind.equals("trace") && !kind.equals("file") && !words.isEmpty()) {
             throw new IllegalArgumentException("workload '" + text + "': expected key=value, got '" + words.getFirst() + "'");
         }
         TraceReplay replay = null;
@@ -144,12 +151,29 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             }
             default -> { }
         }
+        String file = null;
+        if (kind.equals("file")) {
+            if (words.size() != 1) {
+                throw new IllegalArgumentException("workload '" + text + "': file needs exactly one path (.jsonl or .csv), got " + words);
+            }
+            file = words.getFirst();
+            return new WorkloadSpec(text, null, null, file, null, 0, (long) num(text, opts, "seed", 0), 0, 1);
+        }
         int count = replay != null ? replay.limit() : intOpt(text, opts, "count", DEFAULT_COUNT);
-        return new WorkloadSpec(text, lengths, replay, arrivals(text, opts, replay != null), count,
+        return new WorkloadSpec(text, lengths, replay, null, arrivals(text, opts, replay != null), count,
                 (long) num(text, opts, "seed", 0), (float) num(text, opts, "temperature", 0), (float) num(text, opts, "top_p", 1));
     }
 
     private static ArrivalProcess arrivals(String text, Map<String, String> o, boolean trace) {
+        ArrivalProcess p = process(text, o, trace);
+        String norm = o.getOrDefault("normalize", "false");
+        if (!norm.equals("true") && !norm.equals("false")) {
+            throw new IllegalArgumentException("workload '" + text + "': normalize must be true or false, got '" + norm + "'");
+        }
+        return norm.equals("true") ? new ArrivalProcess.SpanNormalized(p) : p;
+    }
+
+    private static ArrivalProcess process(String text, Map<String, String> o, boolean trace) {
         String mode = o.get("arrival");
         if (mode == null) {
             mode = o.containsKey("concurrency") ? "closed" : o.containsKey("cv") ? "gamma" : o.containsKey("rate") ? "poisson"
@@ -248,6 +272,9 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
 
     /** One line for reports. */
     public String describe() {
+        if (file != null) {
+            return "file " + file + " (prompt_len rows drawn with seed " + seed + ")";
+        }
         String src = replay != null ? replay.describe() : lengths.describe();
         String arr = arrivals == null ? "trace timestamps" + (replay.scale() != 1 ? " scaled x" + replay.scale() : "") : arrivals.describe();
         return src + "; arrivals: " + arr + "; seed " + seed;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sample statistics of each documented mix and arrival process, with fixed seeds. */
@@ -93,6 +94,19 @@ class LengthAndArrivalStatsTest {
             assertEquals(4 * N / 10.0, t[t.length - 1], 4 * N / 10.0 * 0.05 * cv, "cv " + cv);
             assertEquals(cv, cv(t), 0.06 * cv, "cv " + cv);
         }
+    }
+
+    @Test
+    void spanNormalisationPutsTheLastArrivalAtCountOverRate() {
+        Workload w = WorkloadSpec.parse("sharegpt:count=500,rate=5,cv=3,normalize=true,seed=8").generate(BIG);
+        assertEquals(100.0, w.requests().get(499).arrivalSec(), 1e-9);
+        assertTrue(w.description().contains("span-normalised"), w.description());
+        Workload free = WorkloadSpec.parse("sharegpt:count=500,rate=5,cv=3,seed=8").generate(BIG);
+        double ratio = w.requests().get(200).arrivalSec() / free.requests().get(200).arrivalSec();
+        assertEquals(100.0 / free.requests().get(499).arrivalSec(), ratio, 1e-9);   // same draws, rescaled
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WorkloadSpec.parse("sharegpt:count=5,normalize=true"));
+        assertTrue(e.getMessage().contains("Poisson or Gamma"), e.getMessage());
     }
 
     @Test

@@ -31,6 +31,20 @@ class WorkloadFilesTest {
     }
 
     @Test
+    void fileWorkloadSpecReadsAFile() {
+        List<RequestSpec> original = WorkloadSpec.parse("sharegpt:count=20,rate=2,seed=4").generate(CTX).requests();
+        Path f = dir.resolve("w.jsonl");
+        WorkloadFiles.write(f, original);
+        Workload w = WorkloadSpec.parse("file:" + f).generate(CTX);
+        assertEquals(original, w.requests());
+        assertEquals(0, w.closedLoopConcurrency());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WorkloadSpec.parse("file:" + f + ",rate=2"));
+        assertTrue(e.getMessage().contains("option 'rate' does not apply to file"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> WorkloadSpec.parse("file:seed=3"));
+        assertTrue(e.getMessage().contains("exactly one path"), e.getMessage());
+    }
+
+    @Test
     void promptLenRowsGetDeterministicSyntheticIds() throws Exception {
         Path f = dir.resolve("lens.jsonl");
         Files.writeString(f, """
