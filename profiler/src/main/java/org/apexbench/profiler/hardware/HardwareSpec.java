@@ -169,6 +169,20 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
         public double perRequestOverheadSec() { return perRequestOverheadUs * 1e-6; }
     }
 
+    /**
+     * The same hardware with the GPU's memory capped (DESIGN.md section 6: all engines get the same
+     * budget, e.g. a large GPU capped to a T4's 16 GB); the cap is recorded in the description.
+     */
+    public HardwareSpec withGpuMemoryCap(long bytes) {
+        if (bytes <= 0 || bytes > gpu.memoryBytes()) {
+            throw new IllegalArgumentException("GPU memory cap must be in (0, " + gpu.memoryBytes() + "] bytes, got " + bytes);
+        }
+        Gpu g = new Gpu(gpu.name(), bytes, gpu.memoryBandwidthGBps(), gpu.fp16TensorTflops(), gpu.gemmComputeEfficiency(),
+                gpu.gemmBandwidthEfficiency(), gpu.attentionBandwidthEfficiency(), gpu.attentionComputeEfficiency(),
+                gpu.kernelLaunchUs());
+        return new HardwareSpec(id, description + " (GPU memory capped at " + bytes + " bytes)", g, link, host, sources);
+    }
+
     /** The source cited for a JSON path, or null. */
     public String source(String path) { return sources.get(path); }
 

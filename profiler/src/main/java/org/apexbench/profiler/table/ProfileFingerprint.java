@@ -34,6 +34,24 @@ public record ProfileFingerprint(String hardware, String gpu, String driver, Str
         Objects.requireNonNull(backend, "backend");
     }
 
+    /**
+     * The fingerprint of a simulated run: the spec id as hardware, "sim:" + GPU name, the host CPU
+     * model and its cores as threads, fp16/bf16 weights and KV named by their byte width.
+     */
+    public static ProfileFingerprint forSim(org.apexbench.profiler.hardware.HardwareSpec hw, ModelGeometry model, int blockSize) {
+        return new ProfileFingerprint(hw.id(), "sim:" + hw.gpu().name(), "n/a", hw.host().cpuModel(), hw.host().cores(), model,
+                dtype(model.weightBytesPerElement()), dtype(model.kvBytesPerElement()), blockSize, "sim");
+    }
+
+    private static String dtype(int bytes) {
+        return switch (bytes) {
+            case 1 -> "8-bit";
+            case 2 -> "16-bit";
+            case 4 -> "f32";
+            default -> bytes + "-byte";
+        };
+    }
+
     /** One line per differing field: {@code field: 'this' (profile) vs 'other' (expected)}. */
     public List<String> differences(ProfileFingerprint expected) {
         List<String> d = new ArrayList<>();

@@ -114,6 +114,16 @@ class HardwareSpecsTest {
     }
 
     @Test
+    void gpuMemoryCanBeCappedButNotRaised() {
+        HardwareSpec h100 = HardwareSpecs.builtIn("h100-sxm");
+        HardwareSpec capped = h100.withGpuMemoryCap(16L << 30);
+        assertEquals(16L << 30, capped.gpu().memoryBytes());
+        assertEquals(h100.gpu().memoryBandwidthGBps(), capped.gpu().memoryBandwidthGBps());
+        assertTrue(capped.description().contains("capped"));
+        assertThrows(IllegalArgumentException.class, () -> h100.withGpuMemoryCap(200L << 30));
+    }
+
+    @Test
     void vmBiggerThanItsSocketIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new HardwareSpec.Host("x", 4, 200, 96,
                 100, 0.75, 10, 10, 0, 0, 1L << 30));

@@ -101,6 +101,17 @@ class ProfileSweepTest {
     }
 
     @Test
+    void simFingerprintNamesTheSpecAndModel() {
+        ProfileFingerprint fp = ProfileFingerprint.forSim(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), MODEL, 16);
+        assertEquals("t4-g4dn.4xlarge", fp.hardware());
+        assertEquals("sim:NVIDIA T4", fp.gpu());
+        assertEquals(8, fp.threads());
+        assertEquals("sim", fp.backend());
+        assertTrue(fp.differences(ProfileFingerprint.forSim(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), MODEL, 32)).getFirst()
+                .startsWith("blockSize:"));
+    }
+
+    @Test
     void profileMissingATableIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new Profile(FP, java.util.Map.of(), 0, "x"));
