@@ -65,6 +65,7 @@ final class Charts {
 
     static XYChart cdf(List<EngineRun> runs, String metric, String title) {
         XYChart chart = xy(title, metric.toUpperCase() + " (ms)", "fraction of requests");
+        chart.getStyler().setYAxisMin(0.0).setYAxisMax(1.0).setYAxisDecimalPattern("0.00");
         boolean any = false;
         for (EngineRun r : runs) {
             double[] v = perRequestMs(r.records().requests(), metric);
@@ -157,6 +158,7 @@ final class Charts {
                 .yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE).setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        chart.getStyler().setXAxisDecimalPattern("#,##0.###").setYAxisDecimalPattern("#,##0.###");
         return chart;
     }
 }
