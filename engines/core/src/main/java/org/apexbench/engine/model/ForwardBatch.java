@@ -283,7 +283,10 @@ public final class ForwardBatch implements AutoCloseable {
         return new AttentionSubset(this, pool, prefill.stream().mapToInt(Integer::intValue).toArray(), List.copyOf(runs));
     }
 
-    /** All sequences of pool {@code pool}, or null when it has none in this batch. */
+    /**
+     * All sequences of pool {@code pool}, or null when it has none in this batch. Build the subsets
+     * before handing them to other threads (the first call after {@link #add} computes them).
+     */
     public AttentionSubset poolSubset(int pool) {
         seal();
         return poolSubsets[pool];
@@ -300,7 +303,7 @@ public final class ForwardBatch implements AutoCloseable {
         return appendSlots;
     }
 
-    private void seal() {
+    private synchronized void seal() {
         if (sealed) return;
         appendRuns = new ArrayList<>();
         appendSlots = new ArrayList<>();

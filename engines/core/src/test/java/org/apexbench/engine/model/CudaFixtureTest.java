@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.SymbolLookup;
 import java.util.List;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,18 +26,11 @@ class CudaFixtureTest {
     static final float CUDA_TOLERANCE = 5e-2f;
 
     private static Backend openCudaOrSkip() {
-        boolean driver;
-        try {
-            SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
-            driver = true;
-        } catch (IllegalArgumentException e) {
-            driver = false;
-        }
-        assumeTrue(driver, "no CUDA driver (libcuda.so.1) on this machine: cuda model tests skipped");
+        // Backends.open says why cuda cannot run here (no driver, no device, no PTX); we skip with that reason.
         try {
             return Backends.open("cuda", 0);
         } catch (BackendUnavailableException e) {
-            assumeTrue(false, "cuda backend unavailable: " + e.getMessage());
+            assumeTrue(false, "cuda model tests skipped: " + e.getMessage());
             throw e;
         }
     }
