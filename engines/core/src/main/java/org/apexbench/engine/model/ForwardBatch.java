@@ -224,7 +224,7 @@ public final class ForwardBatch implements AutoCloseable {
      * Activation rows of this batch in one of its buffers, for engines that move a subset's rows
      * (e.g. queries to a host backend): {@code buffer.slice(firstRow * rowBytes, rows * rowBytes)}.
      */
-    public DeviceBuffer rows(DeviceBuffer buffer, int width, int firstRow, int count) {
+    public DeviceBuffer rowSlice(DeviceBuffer buffer, int width, int firstRow, int count) {
         return buffer.slice(firstRow * rowBytes(width), count * rowBytes(width));
     }
 

@@ -85,8 +85,8 @@ public final class LlamaModel implements AutoCloseable {
             if (runs.size() == 1) {
                 backend.kvAppend(pool, layer, b.k, b.v, run[2], slots.get(i));
             } else {
-                backend.kvAppend(pool, layer, b.rows(b.k, config.kvWidth(), run[1], run[2]),
-                        b.rows(b.v, config.kvWidth(), run[1], run[2]), run[2], slots.get(i));
+                backend.kvAppend(pool, layer, b.rowSlice(b.k, config.kvWidth(), run[1], run[2]),
+                        b.rowSlice(b.v, config.kvWidth(), run[1], run[2]), run[2], slots.get(i));
             }
         }
     }
@@ -111,12 +111,12 @@ public final class LlamaModel implements AutoCloseable {
         for (int s : subset.prefill()) {
             int first = b.rowStart(s);
             int n = b.rowCount(s);
-            on.prefillAttention(b.rows(q, width, first, n), pool, layer, b.blockTable(s), b.startPos(s), n, shape,
-                    b.rows(out, width, first, n));
+            on.prefillAttention(b.rowSlice(q, width, first, n), pool, layer, b.blockTable(s), b.startPos(s), n, shape,
+                    b.rowSlice(out, width, first, n));
         }
         for (AttentionSubset.DecodeRun run : subset.decodeRuns()) {
-            on.decodeAttention(b.rows(q, width, run.firstRow(), run.count()), pool, layer, run.blockTables(),
-                    run.contextLens(), run.count(), shape, b.rows(out, width, run.firstRow(), run.count()));
+            on.decodeAttention(b.rowSlice(q, width, run.firstRow(), run.count()), pool, layer, run.blockTables(),
+                    run.contextLens(), run.count(), shape, b.rowSlice(out, width, run.firstRow(), run.count()));
         }
     }
 
@@ -205,7 +205,7 @@ public final class LlamaModel implements AutoCloseable {
         float[][] out = new float[n][];
         for (int done = 0; done < n; done += b.logitRows) {
             int chunk = Math.min(b.logitRows, n - done);
-            backend.rmsnorm(b.rows(b.hidden, h, first + done, chunk), weights.finalNorm(), config.rmsNormEps(), chunk,
+            backend.rmsnorm(b.rowSlice(b.hidden, h, first + done, chunk), weights.finalNorm(), config.rmsNormEps(), chunk,
                     b.lastNormed);
             backend.gemm(b.lastNormed, weights.lmHead(), chunk, b.logits, false);
             for (int r = 0; r < chunk; r++) {

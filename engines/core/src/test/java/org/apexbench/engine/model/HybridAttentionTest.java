@@ -8,7 +8,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
@@ -24,8 +25,13 @@ import org.apexbench.workloads.SamplingParams;
  */
 class HybridAttentionTest {
 
-    @Test
-    void hostPoolAttentionOnAnotherThreadAndBackendGivesReferenceTokens() throws Exception {
+    /**
+     * @param interleaved rows alternate between the pools (several kvAppend runs and one-row decode runs
+     *                    per pool) instead of each pool's rows being contiguous
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void hostPoolAttentionOnAnotherThreadAndBackendGivesReferenceTokens(boolean interleaved) throws Exception {
         Fixture f = Fixture.load("tiny-llama3");
         int n = f.cases().size();
         int newTokens = 24;
@@ -51,10 +57,12 @@ class HybridAttentionTest {
                 int[] sampled = new int[n];
                 for (int step = 0; step < newTokens; step++) {
                     batch.clear();
-                    // Even cases in the GPU pool first, then odd ones in the host pool: each pool's rows contiguous.
+                    // Even cases in the GPU pool, odd ones in the host pool; contiguous: all even cases first.
                     int pos = 0;
-                    for (int pool = 0; pool < 2; pool++) {
-                        for (int i = pool; i < n; i += 2) {
+                    for (int k = 0; k < n; k++) {
+                        int i = interleaved ? k : (k < (n + 1) / 2 ? 2 * k : 2 * (k - (n + 1) / 2) + 1);
+                        int pool = i % 2;
+                        {
                             int[] prompt = f.cases().get(i).prompt();
                             seqOfCase[i] = step == 0
                                     ? batch.add("case " + i, prompt, 0, prompt.length, 0, tables[i], pool)
@@ -65,6 +73,9 @@ class HybridAttentionTest {
                     assertEquals(n, pos);
                     AttentionSubset onDevice = batch.poolSubset(0);
                     AttentionSubset onHost = batch.poolSubset(1);
+                    if (step > 0) {
+                        assertEquals(interleaved ? 2 : 1, onHost.decodeRuns().size(), "decode runs of the host pool");
+                    }
                     model.embed(batch);
                     for (int layer = 0; layer < c.layers(); layer++) {
                         model.pre(layer, batch);
