@@ -64,6 +64,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Embeds every row's token into the residual stream. */
     public void embed(ForwardBatch b) {
+        if (b.rows() == 0) {
+            throw new IllegalStateException("forward pass of an empty batch: add at least one sequence");
+        }
         backend.embedding(weights.embedding(), b.tokens, b.rows(), b.hidden);
     }
 

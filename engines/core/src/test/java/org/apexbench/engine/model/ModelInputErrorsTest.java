@@ -90,6 +90,14 @@ class ModelInputErrorsTest {
     }
 
     @Test
+    void emptyBatchIsAnError() {
+        try (ForwardBatch b = model.newBatch(4, 2, List.of(model.allocatePool(1, DType.F32)))) {
+            String msg = assertThrows(IllegalStateException.class, () -> model.forward(b)).getMessage();
+            assertTrue(msg.contains("empty batch"), msg);
+        }
+    }
+
+    @Test
     void subsetMustStayInOnePool() {
         KvPool gpu = model.allocatePool(2, DType.F16);
         KvPool host = model.allocatePool(2, DType.F16);
