@@ -316,6 +316,19 @@ public final class CudaBackend implements Backend {
         cuEventSynchronize(event.event);
     }
 
+    /** True when {@code event} has completed (does not block). */
+    public boolean isDone(CudaEvent event) {
+        enter();
+        live(event);
+        try {
+            jcuda.driver.JCudaDriver.cuEventQuery(event.event);
+            return true;
+        } catch (jcuda.CudaException e) {  // exceptions are on: CUDA_ERROR_NOT_READY arrives as one
+            if (String.valueOf(e.getMessage()).contains("NOT_READY")) return false;
+            throw e;
+        }
+    }
+
     /** Milliseconds between two completed timing events. */
     public float elapsedMillis(CudaEvent start, CudaEvent end) {
         enter();
