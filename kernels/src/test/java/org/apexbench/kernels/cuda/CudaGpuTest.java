@@ -60,15 +60,17 @@ class CudaGpuTest {
             for (int i = 0; i < wv.length; i++) wv[i] = ((i * 7919) % 13 - 6) / 64f;
             for (int i = 0; i < n; i++) xv[i] = (i % 5 - 2) / 4f;
             Weight w = ParityChecks.weight(cuda, "w", wv, n, n, DType.F16);
-            DeviceBuffer a = ParityChecks.act(cuda, xv), b = ParityChecks.act(cuda, xv);
-            Runnable step = () -> cuda.gemm(a, w, 1, a, true);
+            DeviceBuffer x = ParityChecks.act(cuda, xv), direct = ParityChecks.act(cuda, xv), replayed = ParityChecks.act(cuda, xv);
+            Runnable step = () -> cuda.gemm(x, w, 1, direct, true);  // y += W x, twice
             step.run();
             step.run();
-            try (CudaGraph g = cuda.capture(() -> cuda.gemm(b, w, 1, b, true))) {
+            try (CudaGraph g = cuda.capture(() -> cuda.gemm(x, w, 1, replayed, true))) {
                 g.replay();
                 g.replay();
             }
-            assertArrayEquals(ParityChecks.get(cuda, a, n), ParityChecks.get(cuda, b, n));
+            float[] d = ParityChecks.get(cuda, direct, n), r = ParityChecks.get(cuda, replayed, n);
+            assertArrayEquals(d, r);
+            assertFalse(java.util.Arrays.equals(d, xv), "the replays must have changed the output");
         }
     }
 
