@@ -2,7 +2,8 @@
 # Assembles the self-contained distribution (Maven profile `dist` in harness/pom.xml calls this after
 # copy-dependencies put every runtime jar into <dist>/lib):
 #   <dist>/runtime   jlink image: only the modules we need, stripped and compressed
-#   <dist>/lib       all jars (ours + dependencies, incl. JCuda and its linux-x86_64 natives)
+#   <dist>/lib       all dependency jars (ours + third party, incl. JCuda and its linux-x86_64 natives)
+#   <dist>/<harness jar>
 #   <dist>/bin/apex-java   runs java from the runtime with the flags every APEX JVM needs
 # Usage: make-dist.sh <dist-dir> <harness-jar> <jdk-home> <modules>
 set -euo pipefail
@@ -18,7 +19,7 @@ if command -v strip >/dev/null 2>&1; then
   chmod u+w "$DIST"/runtime/lib/*.so "$DIST"/runtime/lib/server/*.so
   strip --strip-unneeded "$DIST"/runtime/lib/*.so "$DIST"/runtime/lib/server/*.so
 fi
-cp "$JAR" "$DIST/lib/"
+cp "$JAR" "$DIST/"   # next to lib/, so its manifest Class-Path (lib/...) also works for java -jar
 mkdir -p "$DIST/bin"
 cat > "$DIST/bin/apex-java" <<'LAUNCH'
 #!/usr/bin/env bash
@@ -29,7 +30,8 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/apex-java.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 "$DIST/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
   -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 -Djava.awt.headless=true -Djava.io.tmpdir="$TMP" \
-  -cp "$DIST/lib/*" "$@"
+  -cp "$DIST/@JAR@:$DIST/lib/*" "$@"
 LAUNCH
+sed -i "s|@JAR@|$(basename "$JAR")|" "$DIST/bin/apex-java"
 chmod +x "$DIST/bin/apex-java"
 echo "[dist] $(du -sm "$DIST" | cut -f1) MiB in $DIST (runtime $(du -sm "$DIST/runtime" | cut -f1) MiB, lib $(du -sm "$DIST/lib" | cut -f1) MiB; modules $MODULES)"
