@@ -21,6 +21,12 @@ public record EngineGeometry(String name, int layers, long kvBytesPerTokenPerLay
         }
     }
 
+    /** The numbers of a profiler model geometry. */
+    public static EngineGeometry of(org.apexbench.profiler.model.ModelGeometry m) {
+        return new EngineGeometry(m.name(), m.layers(), m.kvBytesPerTokenPerLayer(), m.qkvBytesPerToken(),
+                m.attnOutBytesPerToken(), m.totalWeightBytes(), m.maxContext());
+    }
+
     /** KV bytes of one token over all layers. */
     public long kvBytesPerToken() { return kvBytesPerTokenPerLayer * layers; }
 }

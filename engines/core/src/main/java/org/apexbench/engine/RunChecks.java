@@ -97,6 +97,30 @@ public final class RunChecks {
         return v;
     }
 
+    /** Seconds during which CPU attention ran while the GPU was busy (real overlap, not just concurrency of queues). */
+    public static double cpuGpuOverlapSec(List<SubtaskRecord> subtasks) {
+        List<double[]> gpu = new ArrayList<>();
+        for (SubtaskRecord s : subtasks) if (s.resource() == Resource.GPU && s.endSec() > s.startSec()) gpu.add(new double[]{s.startSec(), s.endSec()});
+        gpu.sort(Comparator.comparingDouble(a -> a[0]));
+        List<double[]> merged = new ArrayList<>();
+        for (double[] g : gpu) {
+            if (!merged.isEmpty() && g[0] <= merged.getLast()[1]) merged.getLast()[1] = Math.max(merged.getLast()[1], g[1]);
+            else merged.add(g.clone());
+        }
+        double[] starts = new double[merged.size()];
+        for (int i = 0; i < starts.length; i++) starts[i] = merged.get(i)[0];
+        double overlap = 0;
+        for (SubtaskRecord s : subtasks) {
+            if (s.resource() != Resource.CPU_ATTN) continue;
+            int i = java.util.Arrays.binarySearch(starts, s.startSec());
+            i = i < 0 ? Math.max(0, -i - 2) : i;
+            for (; i < merged.size() && merged.get(i)[0] < s.endSec(); i++) {
+                overlap += Math.max(0, Math.min(s.endSec(), merged.get(i)[1]) - Math.max(s.startSec(), merged.get(i)[0]));
+            }
+        }
+        return overlap;
+    }
+
     private static void before(List<String> v, SubtaskRecord first, SubtaskRecord then) {
         if (first != null && then.startSec() < first.endSec() - EPS) v.add(then + " starts before " + first + " ends");
     }
