@@ -13,7 +13,7 @@ public final class Backends {
      */
     public static Backend open(String name, int threads) {
         return switch (name) {
-            case "cpu" -> (Backend) (Object) new org.apexbench.kernels.cpu.CpuBackend(threads);
+            case "cpu" -> new org.apexbench.kernels.cpu.CpuBackend(threads);
             case "cuda" -> org.apexbench.kernels.cuda.CudaBackend.open(0);
             default -> throw new BackendUnavailableException("unknown backend '" + name + "': expected cpu or cuda");
         };
