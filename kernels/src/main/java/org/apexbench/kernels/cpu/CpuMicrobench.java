@@ -56,7 +56,7 @@ public final class CpuMicrobench {
             fillF32(((CpuBuffer) q).segment(), rnd);
             long bytes = 2 * g.bufferBytes();
             double seconds = best(() -> backend.decodeAttention(q, pool, 0, tables, lens, requests, shape, out));
-            double stream = streamSeconds(backend, bytes);
+            double stream = streamSeconds(threads, bytes);
             return line("attention_gbps", bytes / seconds, bytes / stream);
         }
     }
@@ -74,7 +74,7 @@ public final class CpuMicrobench {
             fillF32(((CpuBuffer) x).segment(), rnd);
             long bytes = w.bytes();
             double seconds = best(() -> backend.gemm(x, w, 1, out, false));
-            double stream = streamSeconds(backend, bytes);
+            double stream = streamSeconds(threads, bytes);
             return line("gemv_gbps", bytes / seconds, bytes / stream);
         }
     }
@@ -92,6 +92,7 @@ public final class CpuMicrobench {
     }
 
     private static double best(Runnable op) {
+        System.gc();   // settle the heap so no collection lands inside a timed repetition
         for (int i = 0; i < WARMUP; i++) op.run();
         double best = Double.MAX_VALUE;
         for (int i = 0; i < REPS; i++) {
@@ -102,37 +103,61 @@ public final class CpuMicrobench {
         return best;
     }
 
-    /** Seconds for the backend's workers to sum a fresh buffer of {@code bytes} with vector loads (best of reps). */
-    private static double streamSeconds(CpuBackend backend, long bytes) {
-        MemorySegment s = ((CpuBuffer) backend.allocate(bytes)).segment();
-        fillF32(s.asSlice(0, bytes - bytes % 4), new Random(3));
-        StreamSum sum = new StreamSum(s, backend.threads());
-        return best(() -> backend.pool().forRange(backend.threads(), true, sum));
+    /** Seconds for {@code threads} workers to sum a fresh buffer of {@code bytes} with vector loads (best of reps). */
+    private static double streamSeconds(int threads, long bytes) {
+        try (Stream stream = stream(threads, bytes)) {
+            return best(stream::sum);
+        }
     }
 
-    private static final class StreamSum implements WorkerPool.Body {
-        final MemorySegment s;
-        final float[] sink;
-        final int parts;
+    /** A buffer of {@code bytes} (random floats) and a backend's workers to stream-read it; also used by JMH. */
+    public static Stream stream(int threads, long bytes) {
+        CpuBackend backend = new CpuBackend(threads);
+        MemorySegment s = ((CpuBuffer) backend.allocate(bytes)).segment();
+        fillF32(s, new Random(3));
+        return new Stream(backend, s);
+    }
 
-        StreamSum(MemorySegment s, int parts) { this.s = s; this.parts = parts; this.sink = new float[parts * 16]; }
+    /** The streaming-read ceiling: each worker sums a contiguous 1/T of the buffer with 4 vector accumulators. */
+    public static final class Stream implements WorkerPool.Body, AutoCloseable {
+        private final CpuBackend backend;
+        private final MemorySegment s;
+        private final float[] partial;   // one padded slot per worker (no false sharing)
+        private final int parts;
+
+        Stream(CpuBackend backend, MemorySegment s) {
+            this.backend = backend;
+            this.s = s;
+            this.parts = backend.threads();
+            this.partial = new float[parts * 16];
+        }
+
+        /** Reads the whole buffer once; returns the sum so the work cannot be optimised away. */
+        public float sum() {
+            backend.pool().forRange(parts, true, this);
+            float total = 0;
+            for (int p = 0; p < parts; p++) total += partial[p * 16];
+            return total;
+        }
 
         @Override
         public void run(int worker, int from, int to) {
-            long chunk = s.byteSize() / parts / 256 * 256;
+            int step = Simd.F.vectorByteSize();
+            long usable = s.byteSize() - s.byteSize() % (4L * step * parts), chunk = usable / parts;
             for (int p = from; p < to; p++) {
-                long start = p * chunk, end = p == parts - 1 ? s.byteSize() - s.byteSize() % 256 : start + chunk;
-                int step = Simd.F.vectorByteSize();
                 FloatVector a0 = FloatVector.zero(Simd.F), a1 = a0, a2 = a0, a3 = a0;
-                for (long o = start; o + 4L * step <= end; o += 4L * step) {
+                for (long o = p * chunk, end = o + chunk; o < end; o += 4L * step) {
                     a0 = a0.add(Simd.f32(s, o));
                     a1 = a1.add(Simd.f32(s, o + step));
                     a2 = a2.add(Simd.f32(s, o + 2L * step));
                     a3 = a3.add(Simd.f32(s, o + 3L * step));
                 }
-                sink[p * 16] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+                partial[p * 16] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             }
         }
+
+        @Override
+        public void close() { backend.close(); }
     }
 
     private static void fillF16(MemorySegment s, Random rnd) {
