@@ -4,8 +4,10 @@
 //   gemv_*  (decode, few rows): bandwidth-bound. One warp per output column n streams W[n] once with
 //           128-bit loads and multiplies it into RT rows of x held as RT fp32 accumulators per lane;
 //           grid.y walks further chunks of RT rows (re-reading W from L2).
-//   gemm_tc_* (prefill): tensor cores via wmma 16x16x16 (sm_70+, so compute_75 is fine). Block tile
-//           64x64, K step 32, 4 warps each owning a 32x32 quadrant (2x2 fragments). W tiles of any
+//   gemm_tc_* (prefill, and decode batches above the gemv limit): tensor cores via wmma 16x16x16 (sm_70+,
+//           so compute_75 is fine). When the tile grid is too small to fill the GPU (decode: few rows),
+//           K is split over grid.z; each split writes an fp32 slice and gemm_splitk_reduce adds them.
+//           Block tile 64x64, K step 32, 4 warps each owning a 32x32 quadrant (2x2 fragments). W tiles of any
 //           dtype are converted to fp16 while staged into shared memory (bf16 -> fp16 keeps 11-bit
 //           mantissa precision for |w| in [6e-5, 65504]; f32 weights round to fp16 here).
 //
@@ -79,20 +81,22 @@ GEMV_ALL(float, f32)
 
 // Loads 8 consecutive k of one tile row into registers as fp16 (zero outside the matrix).
 template <typename T>
-__device__ __forceinline__ void fetch8(const T* m, int row, int nrows, int k, int K, int vec, __half2 (&o)[4]) {
+// Elements at k >= kEnd (the end of this block's K range) read as zero; K is the row stride.
+__device__ __forceinline__ void fetch8(const T* m, int row, int nrows, int k, int kEnd, int K, int vec, __half2 (&o)[4]) {
     float v[8];
-    if (vec && row < nrows && k + 8 <= K) {
+    if (vec && row < nrows && k + 8 <= kEnd) {
         load8(m + (long long) row * K + k, v);
     } else {
 #pragma unroll
-        for (int j = 0; j < 8; j++) v[j] = (row < nrows && k + j < K) ? to_f(m[(long long) row * K + k + j]) : 0.f;
+        for (int j = 0; j < 8; j++) v[j] = (row < nrows && k + j < kEnd) ? to_f(m[(long long) row * K + k + j]) : 0.f;
     }
 #pragma unroll
     for (int j = 0; j < 4; j++) o[j] = __floats2half2_rn(v[2 * j], v[2 * j + 1]);
 }
 
 template <typename W>
-__device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows, int K, int N, int accumulate, int vec) {
+__device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows, int K, int N, int accumulate, int vec,
+                             int kChunk, float* partial) {
     __shared__ __align__(128) __half As[TM * LDS];
     __shared__ __align__(128) __half Bs[TN_ * LDS];
     __shared__ __align__(128) float Cs[TM * LDC];
@@ -105,18 +109,20 @@ __device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows,
 #pragma unroll
         for (int j = 0; j < 2; j++) wmma::fill_fragment(c[i][j], 0.f);
 
+    // split-K: block z covers k in [kBegin, kEnd); kChunk is a multiple of TK
+    const int kBegin = blockIdx.z * kChunk, kEnd = min(K, kBegin + kChunk);
     // 128 threads x 2 chunks of 8 = 64 rows x 32 k per operand tile.
     __half2 ra[2][4], rb[2][4];
     auto fetch = [&](int k0) {
 #pragma unroll
         for (int s = 0; s < 2; s++) {
             int chunk = tid + s * 128, row = chunk >> 2, kk = (chunk & 3) * 8;
-            fetch8(x, m0 + row, rows, k0 + kk, K, vec, ra[s]);
-            fetch8(w, n0 + row, N, k0 + kk, K, vec, rb[s]);
+            fetch8(x, m0 + row, rows, k0 + kk, kEnd, K, vec, ra[s]);
+            fetch8(w, n0 + row, N, k0 + kk, kEnd, K, vec, rb[s]);
         }
     };
-    fetch(0);
-    for (int k0 = 0; k0 < K; k0 += TK) {
+    fetch(kBegin);
+    for (int k0 = kBegin; k0 < kEnd; k0 += TK) {
         __syncthreads();  // previous tile fully consumed before it is overwritten
 #pragma unroll
         for (int s = 0; s < 2; s++) {
@@ -125,7 +131,7 @@ __device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows,
             *reinterpret_cast<uint4*>(&Bs[row * LDS + kk]) = *reinterpret_cast<uint4*>(rb[s]);
         }
         __syncthreads();
-        if (k0 + TK < K) fetch(k0 + TK);  // overlaps the global loads with the mma below
+        if (k0 + TK < kEnd) fetch(k0 + TK);  // overlaps the global loads with the mma below
 #pragma unroll
         for (int kk = 0; kk < TK; kk += 16) {
             wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> a[2];
@@ -152,11 +158,32 @@ __device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows,
         if (gr < rows && gc < N) {
             long long o = (long long) gr * N + gc;
             float v = Cs[r * LDC + cc];
-            if (accumulate) v += __half2float(out[o]);
-            out[o] = __float2half(v);
+            if (partial != nullptr) {  // split-K: this split's own fp32 slice; gemm_splitk_reduce sums them
+                partial[(long long) blockIdx.z * rows * N + o] = v;
+            } else {
+                if (accumulate) v += __half2float(out[o]);
+                out[o] = __float2half(v);
+            }
         }
     }
 }
-extern "C" __global__ void gemm_tc_f16(const __half* x, const __half* w, __half* o, int rows, int K, int N, int acc, int vec) { gemm_tc_impl(x, w, o, rows, K, N, acc, vec); }
-extern "C" __global__ void gemm_tc_bf16(const __half* x, const __nv_bfloat16* w, __half* o, int rows, int K, int N, int acc, int vec) { gemm_tc_impl(x, w, o, rows, K, N, acc, vec); }
-extern "C" __global__ void gemm_tc_f32(const __half* x, const float* w, __half* o, int rows, int K, int N, int acc, int vec) { gemm_tc_impl(x, w, o, rows, K, N, acc, vec); }
+extern "C" __global__ void gemm_tc_f16(const __half* x, const __half* w, __half* o, int rows, int K, int N, int acc, int vec,
+                                   int kChunk, float* partial)
+{ gemm_tc_impl(x, w, o, rows, K, N, acc, vec, kChunk, partial); }
+extern "C" __global__ void gemm_tc_bf16(const __half* x, const __nv_bfloat16* w, __half* o, int rows, int K, int N, int acc, int vec,
+                                   int kChunk, float* partial)
+{ gemm_tc_impl(x, w, o, rows, K, N, acc, vec, kChunk, partial); }
+extern "C" __global__ void gemm_tc_f32(const __half* x, const float* w, __half* o, int rows, int K, int N, int acc, int vec,
+                                   int kChunk, float* partial)
+{ gemm_tc_impl(x, w, o, rows, K, N, acc, vec, kChunk, partial); }
+
+// Sums the split-K slices in a fixed order (deterministic, no atomics): out = (out +) sum_z partial[z].
+// Each element is owned by one thread, so there is no cross-block reduction. grid-stride over rows*N.
+extern "C" __global__ void gemm_splitk_reduce(const float* partial, int splits, int rows, int N, __half* out, int accumulate) {
+    long long n = (long long) rows * N;
+    for (long long e = blockIdx.x * (long long) blockDim.x + threadIdx.x; e < n; e += (long long) gridDim.x * blockDim.x) {
+        float v = accumulate ? __half2float(out[e]) : 0.f;
+        for (int z = 0; z < splits; z++) v += partial[z * n + e];
+        out[e] = __float2half(v);
+    }
+}
