@@ -458,6 +458,10 @@ public final class CudaBackend implements Backend {
             while (rt < rows && rt < 16) rt <<= 1;
             launch("gemv_" + suffix(w) + "_r" + rt, (n + 3) / 4, (rows + rt - 1) / rt, 1, 128, 0,
                     xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec);
+        } else if (rows > 64 && ((long) (n + 127) / 128) * ((rows + 127) / 128) >= device.multiprocessors) {
+            // large prefill: 128x128 tiles (twice the reuse per loaded byte) still give every SM a block
+            launch("gemm_tc128_" + suffix(w), (n + 127) / 128, (rows + 127) / 128, 1, 256, 0,
+                    xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec, (k + 31) / 32 * 32, new CUdeviceptr());
         } else {
             // Split K over grid.z when the 64x64 tiles alone would leave SMs idle (decode-sized batches);
             // each split writes an fp32 slice of scratch, and a second kernel sums them in order.

@@ -29,6 +29,7 @@ class PtxBuildTest {
             k.add("embedding_" + t);
             k.add("rmsnorm_" + t);
             k.add("gemm_tc_" + t);
+            k.add("gemm_tc128_" + t);
             for (int rt : new int[] {1, 2, 4, 8, 16}) k.add("gemv_" + t + "_r" + rt);
         }
         for (int g : new int[] {1, 2, 4, 8}) k.add("decode_attn_g" + g);
