@@ -9,7 +9,10 @@ import org.apexbench.profiler.table.ProfileTable;
  * profiler's table cost model does.
  */
 public final class ProfilePredictor implements Predictor {
+    private static final int LINEAR_CACHE = 1 << 14;
     private final ProfileTable pre, post, embed, head, prefill, gpuDecode, cpuDecode, h2d, d2h;
+    /** linear(rows) memoised: schedulers ask for the same widths every iteration. */
+    private final double[] linear = new double[LINEAR_CACHE];
 
     public ProfilePredictor(Profile p) {
         pre = p.table(Profile.PRE);
@@ -21,9 +24,19 @@ public final class ProfilePredictor implements Predictor {
         cpuDecode = p.table(Profile.CPU_DECODE_ATTN);
         h2d = p.table(Profile.H2D);
         d2h = p.table(Profile.D2H);
+        java.util.Arrays.fill(linear, Double.NaN);
+        linear[0] = 0;
     }
 
-    @Override public double linear(int rows) { return rows == 0 ? 0 : pre.at(rows) + post.at(rows); }
+    @Override
+    public double linear(int rows) {
+        if (rows < LINEAR_CACHE) {
+            double v = linear[rows];
+            if (v == v) return v;
+            return linear[rows] = pre.at(rows) + post.at(rows);
+        }
+        return pre.at(rows) + post.at(rows);
+    }
 
     @Override public double prefillAttention(int newTokens, int sequences, long pairs) { return sequences == 0 ? 0 : prefill.at(pairs); }
 

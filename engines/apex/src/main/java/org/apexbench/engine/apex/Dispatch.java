@@ -58,10 +58,20 @@ final class Dispatch {
         return gpuOverCpuAttnSpeed < 2 * gpuLinearSec / gpuAttnSec + 3 + gpuAttnSec / gpuLinearSec;
     }
 
+    private double copyFixed, copyPerRow;
+
+    /** Copies of k rows, linear between the table at 1 and at n rows (refreshed per decision). */
+    private void fitCopies(int n) {
+        double one = p.d2h(qkvBytes, 1) + p.h2d(outBytes, 1);
+        double all = n <= 1 ? one : p.d2h(n * qkvBytes, 1) + p.h2d(n * outBytes, 1);
+        copyPerRow = n <= 1 ? 0 : (all - one) / (n - 1);
+        copyFixed = one - copyPerRow;
+    }
+
     /** CPU-side time of one layer for n rows over ctx tokens: q/k/v down, attention, output up. */
     private double cpuPath(int n, long ctx) {
         if (n == 0) return 0;
-        return p.d2h(n * qkvBytes, 1) + p.cpuDecodeAttention(n, ctx) + p.h2d(n * outBytes, 1);
+        return copyFixed + copyPerRow * n + p.cpuDecodeAttention(n, ctx);
     }
 
     private double whole(double perLayer, int width, int sampled, double fixedSec) {
@@ -87,6 +97,7 @@ final class Dispatch {
         out.rate = g.rows / tGpu;
         double bestScore = requireCpu && n > 0 ? Double.NEGATIVE_INFINITY : score(g.rows, tGpu, tpotSloSec);
         if (n == 0) return out;
+        fitCopies(n);
         // AO over prefixes
         long ctx = 0;
         int bestAo = 0;
