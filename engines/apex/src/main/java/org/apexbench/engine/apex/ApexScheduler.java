@@ -173,7 +173,7 @@ public final class ApexScheduler implements Scheduler {
                 double before = choice.rate;
                 cpuCtx[n] = r.contextLength() + 1L;
                 dispatch.choose(gpu, cpuCtx, n + 1, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
-                if (!(choice.rate > before) || choice.cpuCount < n + 1) break;
+                if (!(choice.rate > before * (1 + Dispatch.MARGIN)) || choice.cpuCount < n + 1) break;
                 chunk = Math.min(chunk, r.remainingTokens());
                 hostFree -= need;
                 hostHeld += peakNow;

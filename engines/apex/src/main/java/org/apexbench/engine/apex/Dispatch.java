@@ -107,9 +107,9 @@ final class Dispatch {
             double perLayer = p.linear(g.width + k) + Math.max(g.attn(), cpuPath(k, ctx));
             double t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
             double s = score(g.rows + k, t, tpotSloSec);
-            if (s > bestAoScore) { bestAoScore = s; bestAo = k; bestAoT = t; }
+            if (better(s, bestAoScore)) { bestAoScore = s; bestAo = k; bestAoT = t; }
         }
-        if (bestAoScore > bestScore) {
+        if (better(bestAoScore, bestScore)) {
             bestScore = bestAoScore;
             out.strategy = Strategy.ASYNC_OVERLAP;
             out.cpuCount = bestAo;
@@ -144,9 +144,9 @@ final class Dispatch {
             }
             double t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
             double s = score(g.rows + k, t, tpotSloSec);
-            if (s > bestApScore) { bestApScore = s; bestAp = k; bestApT = t; }
+            if (better(s, bestApScore)) { bestApScore = s; bestAp = k; bestApT = t; }
         }
-        if (bestApScore > bestScore) {
+        if (better(bestApScore, bestScore)) {
             out.strategy = Strategy.ASYMMETRIC_PIPELINE;
             out.cpuCount = bestAp;
             out.predictedSec = bestApT;
@@ -155,6 +155,18 @@ final class Dispatch {
             System.arraycopy(side, 0, out.inB0, 0, bestAp);
         }
         return out;
+    }
+
+    /**
+     * Candidates are visited from the shortest iteration up; a longer one must beat the best so far by
+     * {@link #MARGIN}. Rows per second is often flat once the CPU is the bottleneck, and without the
+     * margin the argmax drifts to huge CPU batches whose iterations multiply every request's TPOT for
+     * a fraction of a percent of throughput (our choice; the paper does not say how ties are broken).
+     */
+    static final double MARGIN = 0.01;
+
+    static boolean better(double s, double best) {
+        return best == Double.NEGATIVE_INFINITY ? s > best : s > best + Math.abs(best) * MARGIN;
     }
 
     /** Rows per second, or for a plan slower than the TPOT SLO a negative score that prefers the faster. */
