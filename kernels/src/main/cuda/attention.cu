@@ -47,18 +47,29 @@ __device__ void decode_impl(const __half* q, const __half* kPool, const __half* 
     const int* table = blockTables + (long long) seq * maxBlocks;
     const long long blockElems = (long long) kvHeads * KV_BLOCK * headDim;
     // Every lane of a warp runs the same number of rounds, so the group shuffles below never diverge.
+    // The next round's K/V rows are loaded (raw 128-bit) before this round is computed, so two loads
+    // per lane are in flight while the FMAs and exps run.
+    auto rowOffset = [&](int t) {
+        return layerOff + table[t >> 4] * blockElems + ((long long) kvh * KV_BLOCK + (t & 15)) * headDim + d0;
+    };
+    uint4 kRaw = make_uint4(0, 0, 0, 0), vRaw = make_uint4(0, 0, 0, 0);
+    if (t0 + grp < t1) {
+        long long off = rowOffset(t0 + grp);
+        kRaw = *reinterpret_cast<const uint4*>(kPool + off);
+        vRaw = *reinterpret_cast<const uint4*>(vPool + off);
+    }
     for (int base = t0; base < t1; base += ng) {
-        int t = base + grp;
-        bool valid = t < t1;
-        float kv[8], vv[8];
-        if (valid) {
-            long long off = layerOff + table[t >> 4] * blockElems + ((long long) kvh * KV_BLOCK + (t & 15)) * headDim + d0;
-            load8(kPool + off, kv);
-            load8(vPool + off, vv);
-        } else {
-#pragma unroll
-            for (int j = 0; j < 8; j++) { kv[j] = 0.f; vv[j] = 0.f; }
+        const int t = base + grp;
+        const bool valid = t < t1;
+        const uint4 kCur = kRaw, vCur = vRaw;
+        if (t + ng < t1) {
+            long long off = rowOffset(t + ng);
+            kRaw = *reinterpret_cast<const uint4*>(kPool + off);
+            vRaw = *reinterpret_cast<const uint4*>(vPool + off);
         }
+        float kv[8], vv[8];
+        load8(reinterpret_cast<const __half*>(&kCur), kv);
+        load8(reinterpret_cast<const __half*>(&vCur), vv);
 #pragma unroll
         for (int g = 0; g < G; g++) {
             float s = 0.f;
@@ -180,8 +191,11 @@ __device__ void prefill_impl(const __half* q, const __half* kPool, const __half*
         const long long base = layerOff + blockTable[b] * blockElems + (long long) kvh * KV_BLOCK * headDim;
         for (int e = threadIdx.x; e < KV_BLOCK * headDim; e += blockDim.x) {
             int t = e / headDim, d = e - t * headDim;
-            Ks[t * ld + d] = __half2float(kPool[base + e]);
-            Vs[t * ld + d] = __half2float(vPool[base + e]);
+            // slots past the last position are never written for this sequence: zero them, since a
+            // masked probability of 0 times a stale NaN would still poison the accumulator
+            bool live = b * KV_BLOCK + t <= tmax;
+            Ks[t * ld + d] = live ? __half2float(kPool[base + e]) : 0.f;
+            Vs[t * ld + d] = live ? __half2float(vPool[base + e]) : 0.f;
         }
         __syncthreads();
         const int key = b * KV_BLOCK + j;

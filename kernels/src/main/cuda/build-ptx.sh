@@ -12,6 +12,7 @@ NVCC="${1:?nvcc}"; OUT="${2:?out dir}"; ISA="${3:-keep}"; CUBINS="${4:-}"
 SRC="$(cd "$(dirname "$0")" && pwd)"
 FLAGS=(-ptx -arch=compute_75 -O3 -std=c++17 -lineinfo)
 mkdir -p "$OUT"
+rm -f "$OUT"/*.ptx "$OUT"/*.fatbin   # never leave kernels of an earlier build behind
 PROPS="$OUT/ptx-build.properties"
 if ! command -v "$NVCC" >/dev/null 2>&1; then
   echo "[build-ptx] '$NVCC' not found: building WITHOUT CUDA kernels (the cuda backend will say so)"

@@ -18,7 +18,7 @@ using namespace nvcuda;
 
 // ------------------------------------------------------------------------------------------------
 template <typename W, int RT>
-__device__ void gemv_impl(const __half* x, const W* w, __half* out, int rows, int K, int N, int accumulate) {
+__device__ void gemv_impl(const __half* x, const W* w, __half* out, int rows, int K, int N, int accumulate, int vec) {
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int n = blockIdx.x * (blockDim.x >> 5) + warp;
     int r0 = blockIdx.y * RT;
@@ -27,7 +27,8 @@ __device__ void gemv_impl(const __half* x, const W* w, __half* out, int rows, in
     float acc[RT];
 #pragma unroll
     for (int r = 0; r < RT; r++) acc[r] = 0.f;
-    if ((K & 7) == 0) {
+    if (vec) {  // host checked: K % 8 == 0 and x, w 16-byte aligned
+#pragma unroll 4
         for (int k8 = lane; k8 < (K >> 3); k8 += 32) {
             float wv[8];
             load8(wr + k8 * 8, wv);
@@ -41,7 +42,7 @@ __device__ void gemv_impl(const __half* x, const W* w, __half* out, int rows, in
                 }
             }
         }
-    } else {  // unaligned widths: scalar, still coalesced across the warp
+    } else {  // unaligned rows or widths: scalar, still coalesced across the warp
         for (int k = lane; k < K; k += 32) {
             float wv = to_f(wr[k]);
 #pragma unroll
@@ -61,8 +62,9 @@ __device__ void gemv_impl(const __half* x, const W* w, __half* out, int rows, in
 }
 
 #define GEMV(T, TN, RT) \
-    extern "C" __global__ void gemv_##TN##_r##RT(const __half* x, const T* w, __half* out, int rows, int K, int N, int acc) \
-    { gemv_impl<T, RT>(x, w, out, rows, K, N, acc); }
+    extern "C" __global__ void gemv_##TN##_r##RT(const __half* x, const T* w, __half* out, int rows, int K, int N, int acc, \
+                                                 int vec) \
+    { gemv_impl<T, RT>(x, w, out, rows, K, N, acc, vec); }
 #define GEMV_ALL(T, TN) GEMV(T, TN, 1) GEMV(T, TN, 2) GEMV(T, TN, 4) GEMV(T, TN, 8) GEMV(T, TN, 16)
 GEMV_ALL(__half, f16)
 GEMV_ALL(__nv_bfloat16, bf16)
@@ -77,9 +79,9 @@ GEMV_ALL(float, f32)
 
 // Loads 8 consecutive k of one tile row into registers as fp16 (zero outside the matrix).
 template <typename T>
-__device__ __forceinline__ void fetch8(const T* m, int row, int nrows, int k, int K, __half2 (&o)[4]) {
+__device__ __forceinline__ void fetch8(const T* m, int row, int nrows, int k, int K, int vec, __half2 (&o)[4]) {
     float v[8];
-    if (row < nrows && k + 8 <= K && (K & 7) == 0) {
+    if (vec && row < nrows && k + 8 <= K) {
         load8(m + (long long) row * K + k, v);
     } else {
 #pragma unroll
@@ -90,7 +92,7 @@ __device__ __forceinline__ void fetch8(const T* m, int row, int nrows, int k, in
 }
 
 template <typename W>
-__device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows, int K, int N, int accumulate) {
+__device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows, int K, int N, int accumulate, int vec) {
     __shared__ __align__(128) __half As[TM * LDS];
     __shared__ __align__(128) __half Bs[TN_ * LDS];
     __shared__ __align__(128) float Cs[TM * LDC];
@@ -109,8 +111,8 @@ __device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows,
 #pragma unroll
         for (int s = 0; s < 2; s++) {
             int chunk = tid + s * 128, row = chunk >> 2, kk = (chunk & 3) * 8;
-            fetch8(x, m0 + row, rows, k0 + kk, K, ra[s]);
-            fetch8(w, n0 + row, N, k0 + kk, K, rb[s]);
+            fetch8(x, m0 + row, rows, k0 + kk, K, vec, ra[s]);
+            fetch8(w, n0 + row, N, k0 + kk, K, vec, rb[s]);
         }
     };
     fetch(0);
@@ -155,6 +157,6 @@ __device__ void gemm_tc_impl(const __half* x, const W* w, __half* out, int rows,
         }
     }
 }
-extern "C" __global__ void gemm_tc_f16(const __half* x, const __half* w, __half* o, int rows, int K, int N, int acc) { gemm_tc_impl(x, w, o, rows, K, N, acc); }
-extern "C" __global__ void gemm_tc_bf16(const __half* x, const __nv_bfloat16* w, __half* o, int rows, int K, int N, int acc) { gemm_tc_impl(x, w, o, rows, K, N, acc); }
-extern "C" __global__ void gemm_tc_f32(const __half* x, const float* w, __half* o, int rows, int K, int N, int acc) { gemm_tc_impl(x, w, o, rows, K, N, acc); }
+extern "C" __global__ void gemm_tc_f16(const __half* x, const __half* w, __half* o, int rows, int K, int N, int acc, int vec) { gemm_tc_impl(x, w, o, rows, K, N, acc, vec); }
+extern "C" __global__ void gemm_tc_bf16(const __half* x, const __nv_bfloat16* w, __half* o, int rows, int K, int N, int acc, int vec) { gemm_tc_impl(x, w, o, rows, K, N, acc, vec); }
+extern "C" __global__ void gemm_tc_f32(const __half* x, const float* w, __half* o, int rows, int K, int N, int acc, int vec) { gemm_tc_impl(x, w, o, rows, K, N, acc, vec); }

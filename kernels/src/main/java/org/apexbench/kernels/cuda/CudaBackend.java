@@ -316,6 +316,19 @@ public final class CudaBackend implements Backend {
         cuEventSynchronize(event.event);
     }
 
+    /** True when {@code event} has completed (does not block). */
+    public boolean isDone(CudaEvent event) {
+        enter();
+        live(event);
+        try {
+            jcuda.driver.JCudaDriver.cuEventQuery(event.event);
+            return true;
+        } catch (jcuda.CudaException e) {  // exceptions are on: CUDA_ERROR_NOT_READY arrives as one
+            if (String.valueOf(e.getMessage()).contains("NOT_READY")) return false;
+            throw e;
+        }
+    }
+
     /** Milliseconds between two completed timing events. */
     public float elapsedMillis(CudaEvent start, CudaEvent end) {
         enter();
@@ -432,16 +445,28 @@ public final class CudaBackend implements Backend {
         need(x, (long) rows * k * 2, "gemm " + w.name(), "x");
         need(out, (long) rows * n * 2, "gemm " + w.name(), "out");
         if (rows == 0) return;
+        CudaBuffer xb = buf(x, "gemm", "x"), ob = buf(out, "gemm", "out"), wb = buf(w.data(), "gemm", "weight " + w.name());
+        if (overlaps(xb, (long) rows * k * 2, ob, (long) rows * n * 2)) {
+            throw new IllegalArgumentException("cuda gemm " + w.name() + ": out must not overlap x (other blocks still read x "
+                    + "while out is written)");
+        }
         int acc = accumulate ? 1 : 0;
+        // 128-bit loads need K % 8 == 0 and 16-byte aligned rows; otherwise the kernels take their scalar path
+        int vec = k % 8 == 0 && xb.offset() % 16 == 0 && wb.offset() % 16 == 0 ? 1 : 0;
         if (rows <= GEMV_MAX_ROWS) {
             int rt = 1;
             while (rt < rows && rt < 16) rt <<= 1;
             launch("gemv_" + suffix(w) + "_r" + rt, (n + 3) / 4, (rows + rt - 1) / rt, 1, 128, 0,
-                    ptr(x, "gemm"), ptr(w), ptr(out, "gemm"), rows, k, n, acc);
+                    xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec);
         } else {
             launch("gemm_tc_" + suffix(w), (n + 63) / 64, (rows + 63) / 64, 1, 128, 0,
-                    ptr(x, "gemm"), ptr(w), ptr(out, "gemm"), rows, k, n, acc);
+                    xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec);
         }
+    }
+
+    private static boolean overlaps(CudaBuffer a, long aBytes, CudaBuffer b, long bBytes) {
+        if (a.base() != b.base()) return false;
+        return a.offset() < b.offset() + bBytes && b.offset() < a.offset() + aBytes;
     }
 
     @Override public void rope(DeviceBuffer x, int rows, int heads, int[] positions, RopeTable rope) {
@@ -533,6 +558,10 @@ public final class CudaBackend implements Backend {
         }
         need(q, (long) count * shape.qWidth() * 2, "decodeAttention", "q");
         need(out, (long) count * shape.qWidth() * 2, "decodeAttention", "out");
+        if (buf(q, "decodeAttention", "q").offset() % 16 != 0) {
+            throw new IllegalArgumentException("cuda decodeAttention: q must start 16-byte aligned (128-bit loads), offset is "
+                    + buf(q, "decodeAttention", "q").offset());
+        }
         int maxCtx = 0, maxBlocks = 1;
         for (int i = 0; i < count; i++) {
             int ctx = contextLens[i], nb = (ctx + 15) / 16;

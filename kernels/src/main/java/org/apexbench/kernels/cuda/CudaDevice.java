@@ -106,7 +106,7 @@ final class CudaDevice implements AutoCloseable {
             String why = detail.contains("libcuda.so") ? "the NVIDIA driver library libcuda.so.1 is not installed or not on the loader path"
                     : "JCuda's native library could not be loaded (" + firstLine(detail) + ")";
             driverLoadFailure = "cuda backend unavailable: no CUDA driver: " + why
-                    + ". Install the NVIDIA driver (R520 or newer) on a machine with an NVIDIA GPU, or use --backend cpu or sim.";
+                    + ". Install the NVIDIA driver (R525 or newer, CUDA 12) on a machine with an NVIDIA GPU, or use --backend cpu or sim.";
             throw new BackendUnavailableException(driverLoadFailure, e);
         }
     }
