@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -98,8 +99,30 @@ class RealEnginesTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("engines")
     void tightBudgetGivesTheUnconstrainedTokens(String id, EngineOptions options) {
-        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path yet");
-        RealRunResult r = run(id, options, TIGHT);
+        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path");
+        boolean mustOverlap = id.equals("static-hybrid:neo") || id.equals("apex");
+        // Overlap is real concurrency of two threads: on an overloaded machine (CI shares 2 cores) both may land
+        // on one core for a whole run, so an overlapping engine gets up to 5 runs to show it; every run must give
+        // exactly the reference tokens.
+        boolean overlap = false;
+        for (int attempt = 0; attempt < (mustOverlap ? 5 : 1) && !overlap; attempt++) {
+            RealRunResult r = run(id, options, TIGHT);
+            checkRun(id, options, r);
+            overlap = overlaps(r.result().subtasks());
+            if (id.equals("static-hybrid:offload")) {
+                assertFalse(overlap, "offload must not overlap CPU attention with GPU work");
+            }
+        }
+        if (mustOverlap && !overlap) {
+            double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            int cores = Runtime.getRuntime().availableProcessors();
+            assumeTrue(load < cores, "no CPU/GPU overlap seen in 5 runs of " + id + ", but the machine is overloaded (load "
+                    + load + " on " + cores + " cores), so the two threads may never have run in parallel");
+        }
+        if (mustOverlap) assertTrue(overlap, id + ": some CPU attention interval intersects a GPU subtask interval");
+    }
+
+    private static void checkRun(String id, EngineOptions options, RealRunResult r) {
         for (RequestSpec spec : requests) {
             int[] got = r.tokens().get(spec.id());
             assertEquals(spec.outputTokens(), got.length, id + ": tokens of " + spec.id());
@@ -116,11 +139,22 @@ class RealEnginesTest {
             case "gpu-only {preemption=swap}" -> assertTrue(swaps && preemptions > 0, "swaps happened");
             default -> assertTrue(cpuDecodes > 0, id + ": CPU decodes happened");
         }
-        boolean overlap = overlaps(subtasks);
-        if (id.equals("static-hybrid:offload")) {
-            assertFalse(overlap, "offload must not overlap CPU attention with GPU work");
-        } else if (id.equals("static-hybrid:neo") || id.equals("apex")) {
-            assertTrue(overlap, id + ": some CPU attention interval intersects a GPU subtask interval");
+        checkDependencies(id, subtasks);
+    }
+
+    /** CPU attention of (iteration, layer, sub-batch) starts after its PRE ends and ends before its POST starts. */
+    private static void checkDependencies(String id, List<SubtaskRecord> subtasks) {
+        Map<String, SubtaskRecord> pre = new java.util.HashMap<>(), post = new java.util.HashMap<>();
+        for (SubtaskRecord s : subtasks) {
+            String key = s.iteration() + "/" + s.layer() + "/" + s.stage();
+            if (s.op() == Op.PRE) pre.put(key, s);
+            if (s.op() == Op.POST) post.put(key, s);
+        }
+        for (SubtaskRecord c : subtasks) {
+            if (c.op() != Op.CPU_DECODE_ATTN) continue;
+            String key = c.iteration() + "/" + c.layer() + "/" + c.stage();
+            assertTrue(pre.get(key).endSec() <= c.startSec(), id + ": CPU attention " + key + " started before its q/k/v existed");
+            assertTrue(c.endSec() <= post.get(key).startSec(), id + ": POST " + key + " started before its CPU attention ended");
         }
     }
 
