@@ -170,6 +170,19 @@ class RealEnginesTest {
         return false;
     }
 
+    /** The path `apex run --backend cpu` takes: schedulers predict from a profile of this machine swept just before the run. */
+    @Test
+    void apexWithASweptCpuProfileGivesTheUnconstrainedTokens() {
+        assumeTrue(EngineRegistry.ids().contains("apex"), "engine apex is not on the class path");
+        Engine apex = EngineRegistry.create("apex", EngineOptions.NONE);
+        RealRunResult r = RealRun.run(apex, "cpu", 1, RealRun.checkpoint(model), DType.F32, TIGHT, null, requests,
+                RecordOptions.DEFAULT, DType.F32);
+        for (RequestSpec spec : requests) {
+            assertArrayEquals(reference.get(spec.id()), r.tokens().get(spec.id()), "apex (swept profile): tokens of " + spec.id());
+        }
+        assertEquals("cpu", r.result().executor());
+    }
+
     @Test
     void singleThreadNeoRuntimeIsRefusedNamingTheOption() {
         Engine neo = EngineRegistry.create("static-hybrid:neo", EngineOptions.NONE);

@@ -140,7 +140,9 @@ public final class CpuSubtaskTimer implements SubtaskTimer, AutoCloseable {
         batch.clear();
         int next = 0;
         for (int i = 0; i < requests; i++) {
-            int len = (int) Math.max(1, context / requests + (i < context % requests ? 1 : 0));
+            // a single sequence cannot exceed the model's positions; such cells are unreachable in a run anyway
+            int len = (int) Math.min(model.config().maxPositionEmbeddings(),
+                    Math.max(1, context / requests + (i < context % requests ? 1 : 0)));
             int[] table = new int[(len + 15) / 16];
             for (int b = 0; b < table.length; b++) table[b] = next++;
             batch.add("timed " + i, new int[1], 0, 1, len - 1, table, pool);
