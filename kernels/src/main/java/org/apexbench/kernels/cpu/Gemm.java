@@ -14,7 +14,6 @@ final class Gemm implements WorkerPool.Body {
 
     private final WorkerPool pool;
     private final float[][] tile;      // per worker: 4 dot results
-    private final short[][] rawRow;    // per worker: fp16 row bits
     private final float[][] decodedRow; // per worker: fp16 row decoded
 
     private MemorySegment x, w, out;
@@ -26,7 +25,6 @@ final class Gemm implements WorkerPool.Body {
         this.pool = pool;
         int t = pool.threads();
         tile = new float[t][4];
-        rawRow = new short[t][0];
         decodedRow = new float[t][0];
     }
 
@@ -34,11 +32,8 @@ final class Gemm implements WorkerPool.Body {
                           boolean accumulate, boolean vector) {
         this.x = x; this.w = w; this.type = type; this.out = out;
         this.rows = rows; this.k = k; this.n = n; this.accumulate = accumulate; this.vector = vector;
-        if (type == DType.F16 && vector && rawRow[0].length < k) {
-            for (int t = 0; t < rawRow.length; t++) {
-                rawRow[t] = new short[k];
-                decodedRow[t] = new float[k];
-            }
+        if (type == DType.F16 && vector && decodedRow[0].length < k) {
+            for (int t = 0; t < decodedRow.length; t++) decodedRow[t] = new float[k];
         }
         try {
             pool.forRange(n, (long) rows * k * n >= PARALLEL_MACS, this);
@@ -76,7 +71,7 @@ final class Gemm implements WorkerPool.Body {
             float[] dec = null;
             if (type == DType.F16) {
                 dec = decodedRow[worker];
-                Elements.decode(w, DType.F16, wo, k, rawRow[worker], dec);
+                Elements.decodeF16(w, wo, k, dec);
             }
             int r = 0;
             for (; r + 4 <= rows; r += 4) {
