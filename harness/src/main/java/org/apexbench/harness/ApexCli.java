@@ -1,0 +1,52 @@
+package org.apexbench.harness;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code apex} command line. Each subcommand is its own class; this one wires them and the error policy. */
+@Command(name = "apex", mixinStandardHelpOptions = true, version = "APEX Bench 0.1.0",
+        description = {"Benchmark and profile LLM inference engines for memory-constrained GPUs:",
+                "gpu-only (vLLM-like), static-hybrid (NEO, FastDecode, offload) and apex, on the same workloads,",
+                "on a real GPU (cuda), on the CPU (cpu) or in a simulated clock (sim).",
+                "", "Run 'apex COMMAND --help' for each command's options."},
+        subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ProfileCommand.class,
+                ReproduceCommand.class, GenerateCommand.class, ReportCommand.class, RegressCommand.class, CommandLine.HelpCommand.class})
+public final class ApexCli implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: give one of "
+                + spec.subcommands().keySet());
+    }
+
+    /** A configured command line; tests call {@code execute} on it with their own out/err writers. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new ApexCli());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException
+                    || ex instanceof IllegalStateException || ex instanceof UnsupportedOperationException
+                    || ex instanceof org.apexbench.kernels.BackendUnavailableException) {
+                // Input or environment errors: the message says what and where; no stack trace.
+                err.println("apex " + commandLine.getCommandName() + ": error: " + ex.getMessage());
+                err.flush();
+                return 1;
+            }
+            throw ex;
+        });
+        return cl;
+    }
+
+    /** The repository root ({@code -Dapex.root}, set by ./apex), for git commit and default output folders. */
+    static Path root() {
+        return Path.of(System.getProperty("apex.root", ".")).toAbsolutePath().normalize();
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

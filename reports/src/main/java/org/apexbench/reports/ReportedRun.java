@@ -1,0 +1,24 @@
+package org.apexbench.reports;
+
+import java.util.Map;
+import java.util.TreeMap;
+import org.apexbench.profiler.metrics.Summary;
+
+/**
+ * One engine's run as reports see it.
+ *
+ * @param label   engine name as the user wrote it (e.g. {@code static-hybrid:neo})
+ * @param summary its metrics
+ * @param records its records
+ * @param runSpec what defined the run (written to summary.json's run_spec)
+ */
+public record ReportedRun(String label, Summary summary, RunRecords records, Map<String, Object> runSpec) {
+    public ReportedRun {
+        runSpec = new TreeMap<>(runSpec);
+    }
+
+    /** Label usable as an HTML id and a folder name. */
+    public String slug() { return slug(label); }
+
+    public static String slug(String label) { return label.replaceAll("[^A-Za-z0-9_-]", "-"); }
+}

@@ -1,0 +1,158 @@
+package org.apexbench.reports;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.metrics.Metrics;
+import org.apexbench.profiler.metrics.Slo;
+import org.apexbench.profiler.metrics.Summary;
+
+/**
+ * The files of a run folder and of a comparison folder, written and read back ({@code apex report --in}).
+ *
+ * <p>Run folder: requests.csv, iterations.csv, subtasks.csv (the report's timeline window unless all
+ * subtasks were asked for), summary.json, report.html. Comparison folder: one run folder per engine
+ * (named by {@link ReportedRun#slug()}), comparison.csv (one row per engine, in the order run) and one
+ * report.html with the engines side by side.
+ */
+public final class RunDirectory {
+    private RunDirectory() {}
+
+    public static final String REQUESTS = "requests.csv";
+    public static final String ITERATIONS = "iterations.csv";
+    public static final String SUBTASKS = "subtasks.csv";
+    public static final String COMPARISON = "comparison.csv";
+    /** Metrics in comparison.csv, after the engine column. */
+    public static final List<String> COMPARISON_KEYS = List.of("completed", "failed", "duration", "request_throughput",
+            "output_throughput", "total_token_throughput", "request_goodput", "mean_ttft_ms", "median_ttft_ms",
+            "p99_ttft_ms", "mean_tpot_ms", "median_tpot_ms", "p99_tpot_ms", "mean_itl_ms", "p99_itl_ms",
+            "mean_e2el_ms", "p99_e2el_ms", "gpu_busy_pct", "cpu_attn_busy_pct", "gpu_stall_pct", "pcie_h2d_gbps",
+            "pcie_d2h_gbps", "swap_in_bytes", "swap_out_bytes", "preemptions", "predictor_mape_pct");
+
+    /** Writes the deterministic files of one run (no HTML); returns the folder. */
+    public static Path writeData(Path dir, ReportedRun run, boolean allSubtasks) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+        CsvFiles.writeRequests(dir.resolve(REQUESTS), run.records().requests());
+        CsvFiles.writeIterations(dir.resolve(ITERATIONS), run.records().iterations());
+        List<SubtaskRecord> subtasks = run.records().subtasks();
+        if (!allSubtasks) {
+            Set<Long> window = new HashSet<>(TimelineChart.window(run.records().iterations(), subtasks,
+                    HtmlReport.TIMELINE_ITERATIONS));
+            subtasks = subtasks.stream().filter(s -> window.contains(s.iteration())).toList();
+        }
+        CsvFiles.writeSubtasks(dir.resolve(SUBTASKS), subtasks);
+        JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), run.label(), run.summary(), run.runSpec());
+        return dir;
+    }
+
+    /** One run: data files plus its own report.html. */
+    public static void writeRun(Path dir, ReportedRun run, boolean allSubtasks) {
+        writeData(dir, run, allSubtasks);
+        HtmlReport.write(dir.resolve(HtmlReport.FILE), "APEX Bench run: " + run.label(), List.of(run));
+    }
+
+    /** Several engines on the same workload: per-engine folders, comparison.csv, one side-by-side report. */
+    public static void writeComparison(Path dir, String title, List<ReportedRun> runs, boolean allSubtasks) {
+        for (ReportedRun run : runs) writeData(dir.resolve(run.slug()), run, allSubtasks);
+        writeComparisonCsv(dir.resolve(COMPARISON), runs);
+        HtmlReport.write(dir.resolve(HtmlReport.FILE), title, runs);
+    }
+
+    public static void writeComparisonCsv(Path file, List<ReportedRun> runs) {
+        List<String> header = new ArrayList<>();
+        header.add("engine");
+        header.addAll(COMPARISON_KEYS);
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new))
+                     .setRecordSeparator("\n").get())) {
+            for (ReportedRun r : runs) {
+                Map<String, Object> m = r.summary().toMap();
+                List<String> row = new ArrayList<>();
+                row.add(r.label());
+                for (String k : COMPARISON_KEYS) row.add(cell(m.get(k)));
+                p.printRecord(row);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    static String cell(Object v) {
+        if (v == null) return "";
+        if (v instanceof Double d) return Num.format(d);
+        return String.valueOf(v);
+    }
+
+    /** Whether {@code dir} is a single run folder (has summary.json and requests.csv). */
+    public static boolean isRun(Path dir) {
+        return Files.isRegularFile(dir.resolve(JsonFiles.SUMMARY)) && Files.isRegularFile(dir.resolve(REQUESTS));
+    }
+
+    /** Reads a run folder back, recomputing the metrics from the CSV files with the SLO summary.json recorded. */
+    public static ReportedRun readRun(Path dir) {
+        for (String f : List.of(REQUESTS, ITERATIONS, JsonFiles.SUMMARY)) {
+            if (!Files.isRegularFile(dir.resolve(f))) {
+                throw new IllegalArgumentException(dir + " is not a run folder: " + f + " is missing");
+            }
+        }
+        Map<String, Object> summary = JsonFiles.read(dir.resolve(JsonFiles.SUMMARY));
+        RunRecords records = new RunRecords(CsvFiles.readRequests(dir.resolve(REQUESTS)),
+                CsvFiles.readIterations(dir.resolve(ITERATIONS)),
+                Files.isRegularFile(dir.resolve(SUBTASKS)) ? CsvFiles.readSubtasks(dir.resolve(SUBTASKS)) : List.of());
+        Slo slo = new Slo(number(summary, "slo_ttft_ms"), number(summary, "slo_tpot_ms"), number(summary, "slo_e2el_ms"));
+        Summary s = Metrics.summarize(records.requests(), records.iterations(), slo);
+        Object label = summary.getOrDefault("label", dir.getFileName().toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> spec = summary.get("run_spec") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        return new ReportedRun(String.valueOf(label), s, records, spec);
+    }
+
+    /** Reads a run folder, or every engine folder of a comparison (in comparison.csv order). */
+    public static List<ReportedRun> readAny(Path dir) {
+        if (isRun(dir)) return List.of(readRun(dir));
+        List<ReportedRun> runs = new ArrayList<>();
+        try (var children = Files.list(dir)) {
+            for (Path child : children.sorted().toList()) {
+                if (Files.isDirectory(child) && isRun(child)) runs.add(readRun(child));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        if (runs.isEmpty()) {
+            throw new IllegalArgumentException(dir + " holds neither a run (summary.json + requests.csv) nor engine "
+                    + "folders of a comparison");
+        }
+        Path csv = dir.resolve(COMPARISON);
+        if (Files.isRegularFile(csv)) {
+            try {
+                List<String> order = Files.readAllLines(csv).stream().skip(1).map(l -> l.split(",", 2)[0]).toList();
+                runs.sort(java.util.Comparator.comparingInt(r -> {
+                    int i = order.indexOf(r.label());
+                    return i < 0 ? Integer.MAX_VALUE : i;
+                }));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + csv, e);
+            }
+        }
+        return runs;
+    }
+
+    private static double number(Map<String, Object> m, String key) {
+        return m.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+}

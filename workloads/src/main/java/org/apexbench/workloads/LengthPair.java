@@ -1,0 +1,10 @@
+package org.apexbench.workloads;
+
+/** A request's prompt and output lengths in tokens, both >= 1. */
+public record LengthPair(int input, int output) {
+    public LengthPair {
+        if (input < 1 || output < 1) {
+            throw new IllegalArgumentException("lengths must be >= 1, got input=" + input + " output=" + output);
+        }
+    }
+}

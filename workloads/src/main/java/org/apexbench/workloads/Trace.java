@@ -1,0 +1,92 @@
+package org.apexbench.workloads;
+
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A request-length trace CSV (shared/traces/README.md): columns {@code num_prefill_tokens},
+ * {@code num_decode_tokens} and optionally {@code arrived_at} (seconds). Built-in names:
+ * {@code splitwise_conv} (Azure 2023 conversation), {@code splitwise_code} (Azure 2023 code) and
+ * {@code arxiv} (arXiv summarisation lengths, no timestamps); anything else is a file path.
+ *
+ * @param name  the trace's name
+ * @param rows  its rows in file order
+ * @param timed whether it has arrival timestamps
+ */
+public record Trace(String name, List<Row> rows, boolean timed) {
+    /** One trace row; {@code arrivalSec} is NaN in untimed traces. */
+    public record Row(double arrivalSec, int input, int output) {}
+
+    private static final Map<String, String> BUILT_IN = Map.of(
+            "splitwise_conv", "splitwise_conv.csv",
+            "splitwise_code", "splitwise_code.csv",
+            "arxiv", "arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv");
+    private static final Map<Path, Trace> CACHE = new ConcurrentHashMap<>();
+
+    public Trace {
+        rows = List.copyOf(rows);
+    }
+
+    /** Loads a built-in trace by name from the context's traces directory, or a trace file by path. */
+    public static Trace named(String nameOrPath, WorkloadContext ctx) {
+        String file = BUILT_IN.get(nameOrPath);
+        Path p = file != null ? ctx.requireTracesDir("trace " + nameOrPath).resolve(file) : Path.of(nameOrPath);
+        if (file == null && !Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("unknown trace '" + nameOrPath + "': not a built-in name ("
+                    + String.join(", ", BUILT_IN.keySet().stream().sorted().toList()) + ") and not a file");
+        }
+        return CACHE.computeIfAbsent(p.toAbsolutePath().normalize(), k -> load(k, file != null ? nameOrPath : p.toString()));
+    }
+
+    /** Reads a trace CSV; errors name the file, line and column. */
+    public static Trace load(Path file, String name) {
+        try (Reader r = Files.newBufferedReader(file);
+             CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
+            List<String> header = csv.getHeaderNames();
+            for (String need : List.of("num_prefill_tokens", "num_decode_tokens")) {
+                if (!header.contains(need)) {
+                    throw new IllegalArgumentException("trace " + file + ": missing column '" + need + "' (header: " + header + ")");
+                }
+            }
+            boolean timed = header.contains("arrived_at");
+            List<Row> rows = new ArrayList<>();
+            for (CSVRecord rec : csv) {
+                long line = rec.getRecordNumber() + 1;
+                double t = timed ? number(file, line, rec, "arrived_at") : Double.NaN;
+                rows.add(new Row(t, (int) number(file, line, rec, "num_prefill_tokens"),
+                        (int) number(file, line, rec, "num_decode_tokens")));
+            }
+            if (rows.isEmpty()) {
+                throw new IllegalArgumentException("trace " + file + ": no rows");
+            }
+            return new Trace(name, rows, timed);
+        } catch (IOException e) {
+            throw new UncheckedIOException("trace " + file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static double number(Path file, long line, CSVRecord rec, String column) {
+        String v = rec.get(column);
+        try {
+            double d = Double.parseDouble(v);
+            if (!(d >= 0) || Double.isInfinite(d)) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("trace " + file + ":" + line + ": column '" + column
+                    + "' must be a number >= 0, got '" + v + "'");
+        }
+    }
+}
