@@ -61,6 +61,7 @@ import org.apexbench.kernels.Weight;
 public final class CudaBackend implements Backend {
     /** Rows up to this use the bandwidth-bound gemv kernel; more rows use the tensor-core kernel. */
     static final int GEMV_MAX_ROWS = Integer.getInteger("apex.cuda.gemvMaxRows", 16);
+    private int gemvMaxRows = GEMV_MAX_ROWS;
     private static final int IO_SLOT = 16 << 20;
     private static final int IO_SLOTS = 4;
     private static final int DEFAULT_SMEM = 48 << 10;
@@ -129,6 +130,9 @@ public final class CudaBackend implements Backend {
     @Override public DType activationType() { return DType.F16; }
 
     public String deviceName() { return device.name; }
+
+    /** Rows up to which gemm uses the gemv kernel (default -Dapex.cuda.gemvMaxRows, 16); for tuning runs. */
+    public void setGemvMaxRows(int rows) { gemvMaxRows = rows; }
 
     public int multiprocessors() { return device.multiprocessors; }
 
@@ -453,7 +457,7 @@ public final class CudaBackend implements Backend {
         int acc = accumulate ? 1 : 0;
         // 128-bit loads need K % 8 == 0 and 16-byte aligned rows; otherwise the kernels take their scalar path
         int vec = k % 8 == 0 && xb.offset() % 16 == 0 && wb.offset() % 16 == 0 ? 1 : 0;
-        if (rows <= GEMV_MAX_ROWS) {
+        if (rows <= gemvMaxRows) {
             int rt = 1;
             while (rt < rows && rt < 16) rt <<= 1;
             launch("gemv_" + suffix(w) + "_r" + rt, (n + 3) / 4, (rows + rt - 1) / rt, 1, 128, 0,
