@@ -2,15 +2,19 @@ package org.apexbench.kernels.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apexbench.kernels.Backend;
+import org.apexbench.kernels.AttentionShape;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.DeviceBuffer;
+import org.apexbench.kernels.KvGeometry;
+import org.apexbench.kernels.KvPool;
 import org.apexbench.kernels.Weight;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,6 +93,38 @@ class CudaGpuTest {
             cuda.signalFrom(StreamRole.COMPUTE, flag, 7);
             cuda.synchronize();
             assertTrue(flag.value() == 7, "stream write to the host flag");
+        }
+    }
+
+    /** Every argument error of the cuda ops names the op and what was wrong. */
+    @Test
+    void badArgumentsAreRejectedWithTheirReason() {
+        assumeGpu();
+        try (CudaBackend cuda = CudaBackend.openCuda(0)) {
+            Weight w = ParityChecks.weight(cuda, "w", new float[64 * 64], 64, 64, DType.F16);
+            DeviceBuffer x = cuda.allocate(64 * 64 * 2);
+            var overlap = assertThrows(IllegalArgumentException.class, () -> cuda.gemm(x, w, 1, x.slice(64, 128), false));
+            assertTrue(overlap.getMessage().contains("must not overlap"), overlap.getMessage());
+            var token = assertThrows(IllegalArgumentException.class, () -> cuda.embedding(w, new int[] {3, 64}, 2, x));
+            assertTrue(token.getMessage().contains("token 64 at index 1"), token.getMessage());
+            KvGeometry g = new KvGeometry(1, 4, 1, 64, DType.F16);
+            KvPool pool = new KvPool(g, cuda.allocate(g.bufferBytes()), cuda.allocate(g.bufferBytes()));
+            AttentionShape shape = AttentionShape.of(1, 1, 64);
+            var misaligned = assertThrows(IllegalArgumentException.class, () -> cuda.decodeAttention(x.slice(2, 256), pool, 0,
+                    new int[][] {{0}}, new int[] {1}, 1, shape, x));
+            assertTrue(misaligned.getMessage().contains("16-byte aligned"), misaligned.getMessage());
+            KvGeometry bf = new KvGeometry(1, 4, 1, 64, DType.BF16);
+            KvPool bfPool = new KvPool(bf, cuda.allocate(bf.bufferBytes()), cuda.allocate(bf.bufferBytes()));
+            var dtype = assertThrows(UnsupportedOperationException.class, () -> cuda.kvAppend(bfPool, 0, x, x, 1, new int[] {0}));
+            assertTrue(dtype.getMessage().contains("F16"), dtype.getMessage());
+            try (Backend cpu = Backends.open("cpu", 1)) {
+                DeviceBuffer host = cpu.allocate(64 * 64 * 4);
+                var foreign = assertThrows(IllegalArgumentException.class, () -> cuda.rmsnorm(host, w, 1e-5f, 1, x));
+                assertTrue(foreign.getMessage().contains("not memory of this cuda backend"), foreign.getMessage());
+            }
+            var sync = assertThrows(IllegalStateException.class, () -> cuda.capture(() -> cuda.argmax(x, 1, 64, new int[1])));
+            assertTrue(sync.getMessage().contains("graph capture"), sync.getMessage());
+            cuda.synchronize();  // the failed capture left the stream usable
         }
     }
 }
