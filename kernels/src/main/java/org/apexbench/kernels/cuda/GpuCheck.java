@@ -54,14 +54,15 @@ public final class GpuCheck {
                 System.out.println("parity: cpu backend unavailable (" + e.getMessage() + "): only the self-checking ops run");
             }
             List<ParityChecks.Result> results;
+            StringBuilder report = new StringBuilder();
             try {
-                results = new ParityChecks(cuda, cpu).runAll();
+                results = new ParityChecks(cuda, cpu).onResult(r -> {
+                    System.out.println(r);
+                    report.append(r).append('\n');
+                }).runAll();
             } finally {
                 if (cpu != null) cpu.close();
             }
-            StringBuilder report = new StringBuilder();
-            for (ParityChecks.Result r : results) report.append(r).append('\n');
-            System.out.print(report);
             failures = (int) results.stream().filter(r -> !r.passed()).count();
             System.out.println("parity: " + (results.size() - failures) + "/" + results.size() + " passed");
             if (out != null) {
@@ -70,7 +71,12 @@ public final class GpuCheck {
             }
             if (bench) {
                 GpuBench gb = new GpuBench(cuda);
-                gb.runAll();
+                try {
+                    gb.runAll();
+                } catch (RuntimeException e) {  // keep what was measured; a kernel fault must still show up
+                    System.out.println("benchmark aborted: " + e);
+                    failures++;
+                }
                 if (out != null) writeCsv(Path.of(out, "gpu-check.csv"), gb, cuda);
             }
         }
