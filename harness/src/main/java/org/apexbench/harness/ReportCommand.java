@@ -3,7 +3,7 @@ package org.apexbench.harness;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apexbench.reports.EngineRun;
+import org.apexbench.reports.ReportedRun;
 import org.apexbench.reports.HtmlReport;
 import org.apexbench.reports.RunDirectory;
 import picocli.CommandLine.Command;
@@ -26,10 +26,10 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<EngineRun> runs = RunDirectory.readAny(in);
+        List<ReportedRun> runs = RunDirectory.readAny(in);
         Path file = out != null ? out : in.resolve(HtmlReport.FILE);
         String title = runs.size() == 1 ? "APEX Bench run: " + runs.get(0).label()
-                : "APEX Bench comparison: " + String.join(" vs ", runs.stream().map(EngineRun::label).toList());
+                : "APEX Bench comparison: " + String.join(" vs ", runs.stream().map(ReportedRun::label).toList());
         HtmlReport.write(file, title, runs);
         spec.commandLine().getOut().println("wrote " + file);
         return 0;

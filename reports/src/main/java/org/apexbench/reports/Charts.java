@@ -25,7 +25,7 @@ final class Charts {
     /** Points per series at most: enough for a smooth curve, small enough for a small page. */
     private static final int MAX_POINTS = 1500;
 
-    static CategoryChart throughput(List<EngineRun> runs) {
+    static CategoryChart throughput(List<ReportedRun> runs) {
         CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("Output token throughput per engine").xAxisTitle("engine").yAxisTitle("output tokens / s").build();
         chart.getStyler().setLabelsVisible(true);
@@ -33,7 +33,7 @@ final class Charts {
         chart.getStyler().setYAxisDecimalPattern("#,##0.0");
         List<String> names = new ArrayList<>();
         List<Double> values = new ArrayList<>();
-        for (EngineRun r : runs) {
+        for (ReportedRun r : runs) {
             names.add(r.label());
             double v = r.summary().outputThroughput();
             values.add(Double.isFinite(v) ? v : 0.0);
@@ -63,11 +63,11 @@ final class Charts {
         return Arrays.copyOf(out, n);
     }
 
-    static XYChart cdf(List<EngineRun> runs, String metric, String title) {
+    static XYChart cdf(List<ReportedRun> runs, String metric, String title) {
         XYChart chart = xy(title, metric.toUpperCase() + " (ms)", "fraction of requests");
         chart.getStyler().setYAxisMin(0.0).setYAxisMax(1.0).setYAxisDecimalPattern("0.00");
         boolean any = false;
-        for (EngineRun r : runs) {
+        for (ReportedRun r : runs) {
             double[] v = perRequestMs(r.records().requests(), metric);
             if (v.length == 0) continue;
             Arrays.sort(v);
@@ -85,7 +85,7 @@ final class Charts {
         return any ? chart : null;
     }
 
-    static XYChart kvOccupancy(EngineRun run) {
+    static XYChart kvOccupancy(ReportedRun run) {
         List<IterationRecord> its = run.records().iterations();
         if (its.isEmpty()) return null;
         XYChart chart = xy("KV blocks in use, " + run.label(), "time (s)", "KV blocks");
@@ -103,7 +103,7 @@ final class Charts {
     }
 
     /** One marker series per strategy: x = when the iteration started, y = how long it took. */
-    static XYChart strategy(EngineRun run) {
+    static XYChart strategy(ReportedRun run) {
         List<IterationRecord> its = run.records().iterations();
         if (its.isEmpty()) return null;
         XYChart chart = xy("Strategy per iteration, " + run.label() + " (y: iteration time)", "time (s)",
@@ -121,13 +121,13 @@ final class Charts {
         return chart;
     }
 
-    private static String percent(EngineRun run, String strategy) {
+    private static String percent(ReportedRun run, String strategy) {
         Double f = run.summary().hybrid().strategyMix().get(strategy);
         return f == null ? "?" : String.format(java.util.Locale.ROOT, "%.1f%%", 100 * f);
     }
 
     /** Predicted and measured duration of every iteration that carried a prediction. */
-    static XYChart predictor(EngineRun run) {
+    static XYChart predictor(ReportedRun run) {
         List<IterationRecord> its = run.records().iterations().stream()
                 .filter(it -> Double.isFinite(it.predictedSec())).toList();
         if (its.isEmpty()) return null;

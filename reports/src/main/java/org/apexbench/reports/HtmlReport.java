@@ -54,7 +54,7 @@ public final class HtmlReport {
             {"max_gpu_kv_blocks", "peak GPU KV blocks", "%.0f"}, {"max_host_kv_blocks", "peak host KV blocks", "%.0f"},
             {"predictor_mape_pct", "iteration-time predictor MAPE (%)", "%.1f"}};
 
-    public static void write(Path file, String title, List<EngineRun> runs) {
+    public static void write(Path file, String title, List<ReportedRun> runs) {
         try {
             Files.writeString(file, render(title, runs), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -62,7 +62,7 @@ public final class HtmlReport {
         }
     }
 
-    public static String render(String title, List<EngineRun> runs) {
+    public static String render(String title, List<ReportedRun> runs) {
         if (runs.isEmpty()) throw new IllegalArgumentException("a report needs at least one engine run");
         StringBuilder h = new StringBuilder(1 << 20);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))
@@ -82,7 +82,7 @@ public final class HtmlReport {
         section(h, "chart-ttft-cdf", "TTFT CDF", png(Charts.cdf(runs, "ttft", "TTFT CDF")), "no completed requests");
         section(h, "chart-tpot-cdf", "TPOT CDF", png(Charts.cdf(runs, "tpot", "TPOT CDF")),
                 "no completed request with more than one output token");
-        for (EngineRun run : runs) {
+        for (ReportedRun run : runs) {
             h.append("<h2>Engine ").append(esc(run.label())).append("</h2>\n");
             timeline(h, run);
             section(h, "kv-" + run.slug(), "KV occupancy of both pools", png(Charts.kvOccupancy(run)), "no iterations");
@@ -98,16 +98,16 @@ public final class HtmlReport {
     public static List<String> requiredSectionIds(List<String> labels) {
         List<String> ids = new ArrayList<>(List.of("summary", "chart-throughput", "chart-ttft-cdf", "chart-tpot-cdf"));
         for (String l : labels) {
-            String s = EngineRun.slug(l);
+            String s = ReportedRun.slug(l);
             ids.addAll(List.of("timeline-" + s, "kv-" + s, "strategy-" + s, "predictor-" + s));
         }
         return ids;
     }
 
-    private static void summaryTable(StringBuilder h, List<EngineRun> runs) {
+    private static void summaryTable(StringBuilder h, List<ReportedRun> runs) {
         h.append("<h2>Summary</h2>\n<table id=\"summary\"><tr><th>metric</th>");
         List<Map<String, Object>> maps = new ArrayList<>();
-        for (EngineRun r : runs) {
+        for (ReportedRun r : runs) {
             h.append("<th>").append(esc(r.label())).append("</th>");
             maps.add(r.summary().toMap());
         }
@@ -122,10 +122,10 @@ public final class HtmlReport {
             h.append("</tr>\n");
         }
         java.util.TreeSet<String> strategies = new java.util.TreeSet<>();
-        for (EngineRun r : runs) strategies.addAll(r.summary().hybrid().strategyMix().keySet());
+        for (ReportedRun r : runs) strategies.addAll(r.summary().hybrid().strategyMix().keySet());
         for (String s : strategies) {
             h.append("<tr><td>iterations using ").append(esc(s)).append(" (%)</td>");
-            for (EngineRun r : runs) {
+            for (ReportedRun r : runs) {
                 Double f = r.summary().hybrid().strategyMix().get(s);
                 h.append("<td>").append(f == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * f)).append("</td>");
             }
@@ -134,17 +134,17 @@ public final class HtmlReport {
         h.append("</table>\n");
     }
 
-    private static void runSpecs(StringBuilder h, List<EngineRun> runs) {
+    private static void runSpecs(StringBuilder h, List<ReportedRun> runs) {
         h.append("<h2>Run specification</h2>\n<table id=\"run-spec\"><tr><th>key</th>");
         java.util.TreeSet<String> keys = new java.util.TreeSet<>();
-        for (EngineRun r : runs) {
+        for (ReportedRun r : runs) {
             h.append("<th>").append(esc(r.label())).append("</th>");
             keys.addAll(r.runSpec().keySet());
         }
         h.append("</tr>\n");
         for (String k : keys) {
             h.append("<tr><td>").append(esc(k)).append("</td>");
-            for (EngineRun r : runs) {
+            for (ReportedRun r : runs) {
                 Object v = r.runSpec().get(k);
                 h.append("<td>").append(esc(v == null ? "-" : String.valueOf(v))).append("</td>");
             }
@@ -153,7 +153,7 @@ public final class HtmlReport {
         h.append("</table>\n");
     }
 
-    private static void timeline(StringBuilder h, EngineRun run) {
+    private static void timeline(StringBuilder h, ReportedRun run) {
         String id = "timeline-" + run.slug();
         List<SubtaskRecord> subtasks = run.records().subtasks();
         List<Long> window = TimelineChart.window(run.records().iterations(), subtasks, TIMELINE_ITERATIONS);

@@ -23,7 +23,7 @@ import org.apexbench.profiler.metrics.Summary;
  *
  * <p>Run folder: requests.csv, iterations.csv, subtasks.csv (the report's timeline window unless all
  * subtasks were asked for), summary.json, report.html. Comparison folder: one run folder per engine
- * (named by {@link EngineRun#slug()}), comparison.csv (one row per engine, in the order run) and one
+ * (named by {@link ReportedRun#slug()}), comparison.csv (one row per engine, in the order run) and one
  * report.html with the engines side by side.
  */
 public final class RunDirectory {
@@ -41,7 +41,7 @@ public final class RunDirectory {
             "pcie_d2h_gbps", "swap_in_bytes", "swap_out_bytes", "preemptions", "predictor_mape_pct");
 
     /** Writes the deterministic files of one run (no HTML); returns the folder. */
-    public static Path writeData(Path dir, EngineRun run, boolean allSubtasks) {
+    public static Path writeData(Path dir, ReportedRun run, boolean allSubtasks) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -61,26 +61,26 @@ public final class RunDirectory {
     }
 
     /** One run: data files plus its own report.html. */
-    public static void writeRun(Path dir, EngineRun run, boolean allSubtasks) {
+    public static void writeRun(Path dir, ReportedRun run, boolean allSubtasks) {
         writeData(dir, run, allSubtasks);
         HtmlReport.write(dir.resolve(HtmlReport.FILE), "APEX Bench run: " + run.label(), List.of(run));
     }
 
     /** Several engines on the same workload: per-engine folders, comparison.csv, one side-by-side report. */
-    public static void writeComparison(Path dir, String title, List<EngineRun> runs, boolean allSubtasks) {
-        for (EngineRun run : runs) writeData(dir.resolve(run.slug()), run, allSubtasks);
+    public static void writeComparison(Path dir, String title, List<ReportedRun> runs, boolean allSubtasks) {
+        for (ReportedRun run : runs) writeData(dir.resolve(run.slug()), run, allSubtasks);
         writeComparisonCsv(dir.resolve(COMPARISON), runs);
         HtmlReport.write(dir.resolve(HtmlReport.FILE), title, runs);
     }
 
-    public static void writeComparisonCsv(Path file, List<EngineRun> runs) {
+    public static void writeComparisonCsv(Path file, List<ReportedRun> runs) {
         List<String> header = new ArrayList<>();
         header.add("engine");
         header.addAll(COMPARISON_KEYS);
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new))
                      .setRecordSeparator("\n").get())) {
-            for (EngineRun r : runs) {
+            for (ReportedRun r : runs) {
                 Map<String, Object> m = r.summary().toMap();
                 List<String> row = new ArrayList<>();
                 row.add(r.label());
@@ -104,7 +104,7 @@ public final class RunDirectory {
     }
 
     /** Reads a run folder back, recomputing the metrics from the CSV files with the SLO summary.json recorded. */
-    public static EngineRun readRun(Path dir) {
+    public static ReportedRun readRun(Path dir) {
         for (String f : List.of(REQUESTS, ITERATIONS, JsonFiles.SUMMARY)) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 throw new IllegalArgumentException(dir + " is not a run folder: " + f + " is missing");
@@ -119,13 +119,13 @@ public final class RunDirectory {
         Object label = summary.getOrDefault("label", dir.getFileName().toString());
         @SuppressWarnings("unchecked")
         Map<String, Object> spec = summary.get("run_spec") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-        return new EngineRun(String.valueOf(label), s, records, spec);
+        return new ReportedRun(String.valueOf(label), s, records, spec);
     }
 
     /** Reads a run folder, or every engine folder of a comparison (in comparison.csv order). */
-    public static List<EngineRun> readAny(Path dir) {
+    public static List<ReportedRun> readAny(Path dir) {
         if (isRun(dir)) return List.of(readRun(dir));
-        List<EngineRun> runs = new ArrayList<>();
+        List<ReportedRun> runs = new ArrayList<>();
         try (var children = Files.list(dir)) {
             for (Path child : children.sorted().toList()) {
                 if (Files.isDirectory(child) && isRun(child)) runs.add(readRun(child));

@@ -35,23 +35,23 @@ class HtmlReportTest {
 
     @Test
     void comparisonReportIsSelfContainedWithEveryChart() throws Exception {
-        List<EngineRun> runs = List.of(SyntheticRun.make("gpu-only", 0.7), SyntheticRun.make("static-hybrid:neo", 1.0),
+        List<ReportedRun> runs = List.of(SyntheticRun.make("gpu-only", 0.7), SyntheticRun.make("static-hybrid:neo", 1.0),
                 SyntheticRun.make("apex", 1.2));
         Path file = tmp.resolve("report.html");
         HtmlReport.write(file, "comparison <test>", runs);
         String html = Files.readString(file);
-        assertSelfContained(html, runs.stream().map(EngineRun::label).toList());
+        assertSelfContained(html, runs.stream().map(ReportedRun::label).toList());
         assertTrue(html.contains("comparison &lt;test&gt;"), "title escaped");
         assertTrue(html.contains("<th>static-hybrid:neo</th>"));
     }
 
     @Test
     void runWithoutSubtasksOrPredictionsSaysSoInsteadOfDrawing() {
-        EngineRun full = SyntheticRun.make("gpu-only", 1.0);
+        ReportedRun full = SyntheticRun.make("gpu-only", 1.0);
         var its = full.records().iterations().stream().map(it -> new org.apexbench.profiler.IterationRecord(
                 it.iteration(), it.startSec(), it.endSec(), it.strategy(), it.prefillTokens(), it.gpuDecodes(), 0,
                 Double.NaN, it.gpuBusySec(), 0, 0, 0, 0, 0, 0, it.gpuKvBlocksUsed(), 0, it.running(), it.waiting())).toList();
-        EngineRun bare = new EngineRun("gpu-only", org.apexbench.profiler.metrics.Metrics.summarize(
+        ReportedRun bare = new ReportedRun("gpu-only", org.apexbench.profiler.metrics.Metrics.summarize(
                 full.records().requests(), its, org.apexbench.profiler.metrics.Slo.NONE),
                 new RunRecords(full.records().requests(), its, List.of()), full.runSpec());
         String html = HtmlReport.render("bare", List.of(bare));

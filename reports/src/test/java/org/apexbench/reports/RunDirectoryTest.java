@@ -19,7 +19,7 @@ class RunDirectoryTest {
 
     @Test
     void sameInputGivesByteIdenticalFilesInAnyLocale() throws Exception {
-        EngineRun run = SyntheticRun.make("apex", 1.0);
+        ReportedRun run = SyntheticRun.make("apex", 1.0);
         Locale saved = Locale.getDefault();
         try {
             RunDirectory.writeData(tmp.resolve("a"), run, true);
@@ -37,9 +37,9 @@ class RunDirectoryTest {
 
     @Test
     void runFolderReadsBackToTheSameRecordsAndMetrics() {
-        EngineRun run = SyntheticRun.make("static-hybrid:neo", 1.0);
+        ReportedRun run = SyntheticRun.make("static-hybrid:neo", 1.0);
         RunDirectory.writeData(tmp, run, true);
-        EngineRun back = RunDirectory.readRun(tmp);
+        ReportedRun back = RunDirectory.readRun(tmp);
         assertEquals(run.records(), back.records());
         assertEquals(run.summary().toMap(), back.summary().toMap());
         assertEquals("static-hybrid:neo", back.label());
@@ -48,7 +48,7 @@ class RunDirectoryTest {
 
     @Test
     void summaryJsonHasSortedVllmKeysAndRunSpec() throws Exception {
-        EngineRun run = SyntheticRun.make("apex", 1.0);
+        ReportedRun run = SyntheticRun.make("apex", 1.0);
         RunDirectory.writeData(tmp, run, false);
         Map<String, Object> doc = JsonFiles.read(tmp.resolve("summary.json"));
         assertEquals(12, doc.get("completed"));
@@ -62,7 +62,7 @@ class RunDirectoryTest {
 
     @Test
     void subtasksCsvKeepsOnlyTheTimelineWindowByDefault() {
-        EngineRun run = SyntheticRun.make("apex", 1.0);
+        ReportedRun run = SyntheticRun.make("apex", 1.0);
         RunDirectory.writeData(tmp, run, false);
         var subs = CsvFiles.readSubtasks(tmp.resolve("subtasks.csv"));
         assertEquals(HtmlReport.TIMELINE_ITERATIONS, subs.stream().map(s -> s.iteration()).distinct().count());
@@ -70,20 +70,20 @@ class RunDirectoryTest {
 
     @Test
     void comparisonFolderHasEngineFoldersCsvAndReportAndReadsBackInOrder() throws Exception {
-        List<EngineRun> runs = List.of(SyntheticRun.make("gpu-only", 0.7), SyntheticRun.make("apex", 1.2));
+        List<ReportedRun> runs = List.of(SyntheticRun.make("gpu-only", 0.7), SyntheticRun.make("apex", 1.2));
         RunDirectory.writeComparison(tmp, "cmp", runs, false);
         assertTrue(Files.isRegularFile(tmp.resolve("gpu-only/summary.json")));
         assertTrue(Files.isRegularFile(tmp.resolve("apex/requests.csv")));
         List<String> csv = Files.readAllLines(tmp.resolve("comparison.csv"));
         assertEquals(3, csv.size());
         assertTrue(csv.get(1).startsWith("gpu-only,"));
-        List<EngineRun> back = RunDirectory.readAny(tmp);
-        assertEquals(List.of("gpu-only", "apex"), back.stream().map(EngineRun::label).toList());
+        List<ReportedRun> back = RunDirectory.readAny(tmp);
+        assertEquals(List.of("gpu-only", "apex"), back.stream().map(ReportedRun::label).toList());
     }
 
     @Test
     void badCsvNamesFileLineAndColumn() throws Exception {
-        EngineRun run = SyntheticRun.make("apex", 1.0);
+        ReportedRun run = SyntheticRun.make("apex", 1.0);
         RunDirectory.writeData(tmp, run, false);
         Path it = tmp.resolve("iterations.csv");
         List<String> lines = new java.util.ArrayList<>(Files.readAllLines(it));

@@ -14,7 +14,7 @@ import org.apexbench.profiler.metrics.Slo;
 final class SyntheticRun {
     private SyntheticRun() {}
 
-    static EngineRun make(String label, double speed) {
+    static ReportedRun make(String label, double speed) {
         int iterations = 40, layers = 4;
         double iterSec = 0.05 / speed;
         List<IterationRecord> its = new ArrayList<>();
@@ -51,7 +51,7 @@ final class SyntheticRun {
         reqs.add(new RequestRecord("req-failed", 0.05, 70, 9, new double[] {0.1}, 0, 0, "impossible, for the test"));
         Slo slo = new Slo(200, 30, Double.NaN);
         var summary = Metrics.summarize(reqs, its, slo);
-        return new EngineRun(label, summary, new RunRecords(reqs, its, subs),
+        return new ReportedRun(label, summary, new RunRecords(reqs, its, subs),
                 Map.of("engine", label, "backend", "sim", "seed", 7, "hardware", "t4-g4dn.4xlarge"));
     }
 }

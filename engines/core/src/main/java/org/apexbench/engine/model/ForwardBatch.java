@@ -48,8 +48,7 @@ public final class ForwardBatch implements AutoCloseable {
 
     // derived once per step (see seal())
     private boolean sealed;
-    private List<int[]> appendRuns;     // {pool, firstRow, rows}
-    private List<int[]> appendSlots;    // slots of each run, from index 0
+    private List<AppendRun> appendRuns;
     private AttentionSubset[] poolSubsets;
 
     // activations
@@ -208,7 +207,7 @@ public final class ForwardBatch implements AutoCloseable {
 
     public String label(int seq) { return labels[check(seq)]; }
 
-    int[] blockTable(int seq) { return blockTables[seq]; }
+    public int[] blockTable(int seq) { return blockTables[check(seq)]; }
 
     private int check(int seq) {
         if (seq < 0 || seq >= sequences) {
@@ -224,7 +223,7 @@ public final class ForwardBatch implements AutoCloseable {
      * Activation rows of this batch in one of its buffers, for engines that move a subset's rows
      * (e.g. queries to a host backend): {@code buffer.slice(firstRow * rowBytes, rows * rowBytes)}.
      */
-    public DeviceBuffer rows(DeviceBuffer buffer, int width, int firstRow, int count) {
+    public DeviceBuffer rowSlice(DeviceBuffer buffer, int width, int firstRow, int count) {
         return buffer.slice(firstRow * rowBytes(width), count * rowBytes(width));
     }
 
@@ -255,13 +254,15 @@ public final class ForwardBatch implements AutoCloseable {
                         + pool + ", " + labels[sorted[i]] + " in pool " + poolOf[sorted[i]]);
             }
         }
-        List<Integer> prefill = new ArrayList<>();
+        List<AttentionSubset.Prefill> prefill = new ArrayList<>();
         List<AttentionSubset.DecodeRun> runs = new ArrayList<>();
         int i = 0;
         while (i < sorted.length) {
             int s = sorted[i];
             if (rowCount[s] > 1) {
-                prefill.add(s);
+                prefill.add(new AttentionSubset.Prefill(s, rowStart[s], rowCount[s], startPos[s], blockTables[s],
+                        rowSlice(q, config.qWidth(), rowStart[s], rowCount[s]),
+                        rowSlice(attn, config.qWidth(), rowStart[s], rowCount[s])));
                 i++;
                 continue;
             }
@@ -277,41 +278,46 @@ public final class ForwardBatch implements AutoCloseable {
                 tables[x] = blockTables[sorted[i + x]];
                 lens[x] = startPos[sorted[i + x]] + 1;
             }
-            runs.add(new AttentionSubset.DecodeRun(rowStart[s], n, tables, lens));
+            runs.add(new AttentionSubset.DecodeRun(rowStart[s], n, tables, lens,
+                    rowSlice(q, config.qWidth(), rowStart[s], n), rowSlice(attn, config.qWidth(), rowStart[s], n)));
             i = j + 1;
         }
-        return new AttentionSubset(this, pool, prefill.stream().mapToInt(Integer::intValue).toArray(), List.copyOf(runs));
+        return new AttentionSubset(this, pool, List.copyOf(prefill), List.copyOf(runs));
     }
 
-    /** All sequences of pool {@code pool}, or null when it has none in this batch. */
+    /**
+     * All sequences of pool {@code pool}, or null when it has none in this batch. Build the subsets
+     * before handing them to other threads (the first call after {@link #add} computes them).
+     */
     public AttentionSubset poolSubset(int pool) {
         seal();
         return poolSubsets[pool];
     }
 
-    /** kvAppend runs: maximal runs of consecutive rows in the same pool, each with its slots from index 0. */
-    List<int[]> appendRuns() {
+    /**
+     * One kvAppend call: a maximal run of consecutive rows in the same pool, with views of its K and V
+     * rows and its slots from index 0.
+     */
+    record AppendRun(KvPool pool, DeviceBuffer k, DeviceBuffer v, int rows, int[] slots) {}
+
+    List<AppendRun> appendRuns() {
         seal();
         return appendRuns;
     }
 
-    List<int[]> appendSlots() {
-        seal();
-        return appendSlots;
-    }
-
-    private void seal() {
+    private synchronized void seal() {
         if (sealed) return;
         appendRuns = new ArrayList<>();
-        appendSlots = new ArrayList<>();
         int s = 0;
         while (s < sequences) {
             int e = s;
             while (e + 1 < sequences && poolOf[e + 1] == poolOf[s]) e++;
             int first = rowStart[s];
             int n = rowStart[e] + rowCount[e] - first;
-            appendRuns.add(new int[] {poolOf[s], first, n});
-            appendSlots.add(first == 0 ? slots : Arrays.copyOfRange(slots, first, first + n));
+            boolean whole = first == 0 && n == rows;
+            appendRuns.add(new AppendRun(pools.get(poolOf[s]),
+                    whole ? k : rowSlice(k, config.kvWidth(), first, n), whole ? v : rowSlice(v, config.kvWidth(), first, n),
+                    n, first == 0 ? slots : Arrays.copyOfRange(slots, first, first + n)));
             s = e + 1;
         }
         poolSubsets = new AttentionSubset[pools.size()];

@@ -64,6 +64,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Embeds every row's token into the residual stream. */
     public void embed(ForwardBatch b) {
+        if (b.rows() == 0) {
+            throw new IllegalStateException("forward pass of an empty batch: add at least one sequence");
+        }
         backend.embedding(weights.embedding(), b.tokens, b.rows(), b.hidden);
     }
 
@@ -77,17 +80,8 @@ public final class LlamaModel implements AutoCloseable {
         backend.gemm(b.normed, w.v(), rows, b.v, false);
         backend.rope(b.q, rows, config.heads(), b.positions, rope);
         backend.rope(b.k, rows, config.kvHeads(), b.positions, rope);
-        List<int[]> runs = b.appendRuns();
-        List<int[]> slots = b.appendSlots();
-        for (int i = 0; i < runs.size(); i++) {
-            int[] run = runs.get(i);
-            KvPool pool = b.pools().get(run[0]);
-            if (runs.size() == 1) {
-                backend.kvAppend(pool, layer, b.k, b.v, run[2], slots.get(i));
-            } else {
-                backend.kvAppend(pool, layer, b.rows(b.k, config.kvWidth(), run[1], run[2]),
-                        b.rows(b.v, config.kvWidth(), run[1], run[2]), run[2], slots.get(i));
-            }
+        for (ForwardBatch.AppendRun run : b.appendRuns()) {
+            backend.kvAppend(run.pool(), layer, run.k(), run.v(), run.rows(), run.slots());
         }
     }
 
@@ -107,16 +101,16 @@ public final class LlamaModel implements AutoCloseable {
      */
     public void attention(Backend on, int layer, AttentionSubset subset, KvPool pool, DeviceBuffer q, DeviceBuffer out) {
         ForwardBatch b = subset.batch();
+        boolean own = q == b.q && out == b.attn;
         int width = config.qWidth();
-        for (int s : subset.prefill()) {
-            int first = b.rowStart(s);
-            int n = b.rowCount(s);
-            on.prefillAttention(b.rows(q, width, first, n), pool, layer, b.blockTable(s), b.startPos(s), n, shape,
-                    b.rows(out, width, first, n));
+        for (AttentionSubset.Prefill p : subset.prefill()) {
+            on.prefillAttention(own ? p.q() : b.rowSlice(q, width, p.firstRow(), p.rows()), pool, layer, p.blockTable(),
+                    p.startPos(), p.rows(), shape, own ? p.out() : b.rowSlice(out, width, p.firstRow(), p.rows()));
         }
         for (AttentionSubset.DecodeRun run : subset.decodeRuns()) {
-            on.decodeAttention(b.rows(q, width, run.firstRow(), run.count()), pool, layer, run.blockTables(),
-                    run.contextLens(), run.count(), shape, b.rows(out, width, run.firstRow(), run.count()));
+            on.decodeAttention(own ? run.q() : b.rowSlice(q, width, run.firstRow(), run.count()), pool, layer,
+                    run.blockTables(), run.contextLens(), run.count(), shape,
+                    own ? run.out() : b.rowSlice(out, width, run.firstRow(), run.count()));
         }
     }
 
@@ -205,7 +199,7 @@ public final class LlamaModel implements AutoCloseable {
         float[][] out = new float[n][];
         for (int done = 0; done < n; done += b.logitRows) {
             int chunk = Math.min(b.logitRows, n - done);
-            backend.rmsnorm(b.rows(b.hidden, h, first + done, chunk), weights.finalNorm(), config.rmsNormEps(), chunk,
+            backend.rmsnorm(b.rowSlice(b.hidden, h, first + done, chunk), weights.finalNorm(), config.rmsNormEps(), chunk,
                     b.lastNormed);
             backend.gemm(b.lastNormed, weights.lmHead(), chunk, b.logits, false);
             for (int r = 0; r < chunk; r++) {

@@ -95,6 +95,11 @@ public record ModelConfig(String name, int hiddenSize, int intermediateSize, int
         return embed * (tieWordEmbeddings ? 1 : 2) + layers * layerParameters() + hiddenSize;
     }
 
+    /** Bytes of all weights stored as {@code dtype}. */
+    public long weightBytes(DType dtype) {
+        return parameterCount() * dtype.bytes();
+    }
+
     /** Multiply-accumulate pairs x 2 of the dense layers for one token (attention scores excluded). */
     public long denseFlopsPerToken() {
         return 2L * (layers * (layerParameters() - 2L * hiddenSize) + (long) vocabSize * hiddenSize);

@@ -19,9 +19,9 @@ import org.apexbench.kernels.Weight;
  * never on thread count. Matrices are uniform with standard deviation 1/sqrt(cols), so activations stay
  * of order one through the layers; norm weights are 1 +- 0.05.
  *
- * <p>Each tensor is filled in host memory in parallel and handed to {@link Backend#upload}: the cpu
- * backend keeps a view (the host memory lives until {@link LlamaWeights#close()}), other backends copy
- * it to the device and the host memory is freed at once.
+ * <p>Each tensor is filled in host memory in parallel, handed to {@link Backend#upload} (which copies
+ * non-mapped memory into backend memory, on cpu as on cuda) and the host copy is freed at once, so
+ * loading needs one tensor of extra host memory at a time.
  */
 final class SyntheticWeights {
     private static final int BLOCK = 1 << 16;
@@ -32,8 +32,6 @@ final class SyntheticWeights {
     private final DType dtype;
     private final long seed;
     private final Backend backend;
-    private final boolean keepHost;
-    private final List<Arena> kept = new ArrayList<>();
     private int tensorIndex;
 
     private SyntheticWeights(ModelConfig config, DType dtype, long seed, Backend backend) {
@@ -44,17 +42,10 @@ final class SyntheticWeights {
         this.dtype = dtype;
         this.seed = seed;
         this.backend = backend;
-        this.keepHost = backend.name().equals("cpu");
     }
 
     static LlamaWeights create(ModelConfig config, DType dtype, long seed, Backend backend) {
-        SyntheticWeights s = new SyntheticWeights(config, dtype, seed, backend);
-        try {
-            return s.build();
-        } catch (RuntimeException e) {
-            s.kept.forEach(Arena::close);
-            throw e;
-        }
+        return new SyntheticWeights(config, dtype, seed, backend).build();
     }
 
     private LlamaWeights build() {
@@ -75,8 +66,7 @@ final class SyntheticWeights {
         }
         Weight finalNorm = norm("model.norm.weight");
         Weight head = config.tieWordEmbeddings() ? embed : matrix("lm_head.weight", config.vocabSize(), h, 0);
-        List<Arena> arenas = List.copyOf(kept);
-        return new LlamaWeights(config, embed, layers, finalNorm, head, () -> arenas.forEach(Arena::close), 0);
+        return new LlamaWeights(config, embed, layers, finalNorm, head, () -> { }, 0);
     }
 
     /** std = 1/sqrt(cols) unless {@code std} > 0. */
@@ -93,29 +83,25 @@ final class SyntheticWeights {
     private Weight fill(String name, int rows, int cols, double center, double halfWidth) {
         long elements = (long) rows * cols;
         long tensorSeed = seed * 0x9E3779B97F4A7C15L + (tensorIndex++);
-        Arena arena = Arena.ofShared();
-        MemorySegment host = arena.allocate(elements * dtype.bytes(), 64);
-        long blocks = (elements + BLOCK - 1) / BLOCK;
-        IntStream.range(0, Math.toIntExact(blocks)).parallel().forEach(b -> {
-            SplittableRandom random = new SplittableRandom(tensorSeed ^ (b * 0xBF58476D1CE4E5B9L));
-            long end = Math.min(elements, (long) (b + 1) * BLOCK);
-            for (long i = (long) b * BLOCK; i < end; i++) {
-                float v = (float) (center + (random.nextDouble() * 2 - 1) * halfWidth);
-                switch (dtype) {
-                    case F32 -> host.setAtIndex(FLOAT, i, v);
-                    case F16 -> host.setAtIndex(HALF, i, Float.floatToFloat16(v));
-                    // bf16 = the upper 16 bits of the fp32 pattern (truncation; these are random values anyway)
-                    default -> host.setAtIndex(HALF, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment host = arena.allocate(elements * dtype.bytes(), 64);
+            long blocks = (elements + BLOCK - 1) / BLOCK;
+            IntStream.range(0, Math.toIntExact(blocks)).parallel().forEach(b -> {
+                SplittableRandom random = new SplittableRandom(tensorSeed ^ (b * 0xBF58476D1CE4E5B9L));
+                long end = Math.min(elements, (long) (b + 1) * BLOCK);
+                for (long i = (long) b * BLOCK; i < end; i++) {
+                    float v = (float) (center + (random.nextDouble() * 2 - 1) * halfWidth);
+                    switch (dtype) {
+                        case F32 -> host.setAtIndex(FLOAT, i, v);
+                        case F16 -> host.setAtIndex(HALF, i, Float.floatToFloat16(v));
+                        // bf16 = the upper 16 bits of the fp32 pattern (truncation; random values anyway)
+                        default -> host.setAtIndex(HALF, i, (short) (Float.floatToRawIntBits(v) >>> 16));
+                    }
                 }
-            }
-        });
-        Weight w = new Weight(name, backend.upload(host), dtype, rows, cols);
-        if (keepHost) {
-            kept.add(arena);
-        } else {
+            });
+            Weight w = new Weight(name, backend.upload(host), dtype, rows, cols);
             backend.synchronize();
-            arena.close();
+            return w;
         }
-        return w;
     }
 }

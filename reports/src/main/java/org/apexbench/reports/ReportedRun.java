@@ -12,8 +12,8 @@ import org.apexbench.profiler.metrics.Summary;
  * @param records its records
  * @param runSpec what defined the run (written to summary.json's run_spec)
  */
-public record EngineRun(String label, Summary summary, RunRecords records, Map<String, Object> runSpec) {
-    public EngineRun {
+public record ReportedRun(String label, Summary summary, RunRecords records, Map<String, Object> runSpec) {
+    public ReportedRun {
         runSpec = new TreeMap<>(runSpec);
     }
 

@@ -1,0 +1,297 @@
+package org.apexbench.engine;
+
+import org.apexbench.profiler.IterationRecord;
+import org.apexbench.profiler.RequestRecord;
+import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.workloads.RequestSpec;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The engine loop (DESIGN.md 5): admit arrivals by the executor's clock, ask the scheduler for a
+ * plan, apply its preemptions, swaps and allocations to the pools, execute, commit tokens, finish
+ * requests, record. Every request is checked upfront: one that could never fit alone fails the run
+ * before it starts ({@link InfeasibleRequestException}); otherwise every request finishes with exactly
+ * its target output length, or the loop fails loudly (a scheduler that stalls is a bug).
+ */
+public final class EngineLoop {
+    private static final int MAX_IDLE_PLANS = 4;
+
+    private final Engine engine;
+    private final Scheduler scheduler;
+    private final Executor executor;
+    private final String executorName;
+    private final EngineBudgets budgets;
+    private final EngineGeometry geometry;
+    private final Predictor predictor;
+    private final RecordOptions recordOptions;
+    private final boolean keepTokenIds;
+
+    public EngineLoop(Engine engine, Executor executor, String executorName, EngineGeometry geometry, EngineBudgets budgets,
+                      Predictor predictor, RecordOptions recordOptions, boolean keepTokenIds) {
+        this.engine = engine;
+        this.scheduler = engine.schedulers().get();
+        this.executor = executor;
+        this.executorName = executorName;
+        this.budgets = budgets;
+        this.geometry = geometry;
+        this.predictor = predictor;
+        this.recordOptions = recordOptions;
+        this.keepTokenIds = keepTokenIds;
+    }
+
+    /** Checks every request against the budgets; throws naming each one that can never be served. */
+    public void checkFeasible(List<RequestSpec> specs) {
+        List<String> problems = new ArrayList<>();
+        for (RequestSpec r : specs) {
+            long total = (long) r.promptLength() + r.outputTokens();
+            if (total > geometry.maxContext()) {
+                problems.add("request " + r.id() + " (prompt " + r.promptLength() + " + output " + r.outputTokens()
+                        + " tokens) exceeds model " + geometry.name() + "'s " + geometry.maxContext() + " positions");
+                continue;
+            }
+            String why = scheduler.infeasibility(r, budgets);
+            if (why != null) {
+                problems.add("request " + r.id() + " (prompt " + r.promptLength() + ", output " + r.outputTokens() + ") " + why);
+            }
+            if (problems.size() >= 5) break;
+        }
+        if (!problems.isEmpty()) {
+            throw new InfeasibleRequestException("engine " + engine.id() + " cannot serve these requests even alone under"
+                    + " the budgets (GPU KV " + budgets.gpuKvBlocks() + " blocks, host KV " + budgets.hostKvBlocks()
+                    + " blocks of " + budgets.blockSize() + " tokens, " + budgets.maxTokensPerIteration()
+                    + " tokens per iteration): " + String.join("; ", problems));
+        }
+    }
+
+    public RunResult run(List<RequestSpec> specs) { return run(specs, 0); }
+
+    /**
+     * Runs {@code specs}. With {@code closedLoopConcurrency} &gt; 0 the arrival times are ignored: that
+     * many clients each send their next request (in list order) when their previous one finishes, and
+     * the request's recorded arrival is that moment.
+     */
+    public RunResult run(List<RequestSpec> specs, int closedLoopConcurrency) {
+        if (closedLoopConcurrency < 0) throw new IllegalArgumentException("closed-loop concurrency must be >= 0");
+        boolean closed = closedLoopConcurrency > 0;
+        checkFeasible(specs);
+        List<RequestState> all = new ArrayList<>(specs.size());
+        for (int i = 0; i < specs.size(); i++) all.add(new RequestState(specs.get(i), i, keepTokenIds));
+        List<RequestState> byArrival = new ArrayList<>(all);
+        if (!closed) {
+            byArrival.sort(Comparator.comparingDouble((RequestState r) -> r.spec().arrivalSec()).thenComparingInt(RequestState::index));
+        }
+
+        List<RequestState> waiting = new ArrayList<>();
+        List<RequestState> gpuRunning = new ArrayList<>();
+        List<RequestState> hostRunning = new ArrayList<>();
+        BlockPool gpuPool = new BlockPool(Location.GPU, budgets.gpuKvBlocks());
+        BlockPool hostPool = new BlockPool(Location.HOST, budgets.hostKvBlocks());
+        SchedulerContext ctx = new SchedulerContext(waiting, gpuRunning, hostRunning, gpuPool, hostPool, budgets, geometry, predictor);
+        List<IterationRecord> iterations = new ArrayList<>();
+        List<SubtaskRecord> subtasks = new ArrayList<>();
+
+        double now = byArrival.isEmpty() || closed ? 0 : byArrival.get(0).spec().arrivalSec();
+        double firstArrival = now;
+        double lastCompletion = now;
+        int next = 0;
+        int finished = 0;
+        long iteration = 0;
+        long tokens = 0;
+        int idlePlans = 0;
+        while (finished < all.size()) {
+            if (closed) {
+                while (next < byArrival.size() && next - finished < closedLoopConcurrency) {
+                    RequestState r = byArrival.get(next++);
+                    r.arriveAt(now);
+                    waiting.add(r);
+                }
+            } else {
+                while (next < byArrival.size() && byArrival.get(next).spec().arrivalSec() <= now) {
+                    waiting.add(byArrival.get(next++));
+                }
+            }
+            if (waiting.isEmpty() && gpuRunning.isEmpty() && hostRunning.isEmpty()) {
+                now = byArrival.get(next).spec().arrivalSec();
+                continue;
+            }
+            ctx.advance(now, iteration);
+            IterationPlan plan = scheduler.plan(ctx);
+            boolean moves = !plan.swapIn().isEmpty() || !plan.swapOut().isEmpty() || !plan.recompute().isEmpty();
+            if (plan.advancesNothing() && !moves) {
+                if (!closed && gpuRunning.isEmpty() && hostRunning.isEmpty() && next < byArrival.size()) {
+                    now = Math.max(now, byArrival.get(next).spec().arrivalSec());
+                    continue;
+                }
+                throw new IllegalStateException("engine " + engine.id() + " stalled at t=" + now + "s (iteration " + iteration
+                        + "): empty plan with " + waiting.size() + " waiting, " + gpuRunning.size() + " on GPU, "
+                        + hostRunning.size() + " on host; GPU blocks free " + gpuPool.free() + "/" + gpuPool.capacity()
+                        + ", host " + hostPool.free() + "/" + hostPool.capacity());
+            }
+            idlePlans = plan.advancesNothing() ? idlePlans + 1 : 0;
+            if (idlePlans > MAX_IDLE_PLANS) {
+                throw new IllegalStateException("engine " + engine.id() + " made no progress for " + idlePlans
+                        + " iterations at t=" + now + "s (only swaps/preemptions)");
+            }
+            checkDistinct(plan, iteration);
+            List<Executor.SwapMove> swaps = apply(plan, waiting, gpuRunning, hostRunning, gpuPool, hostPool);
+            java.util.function.Consumer<SubtaskRecord> sink = recordOptions.subtasks(iteration) ? subtasks::add : null;
+            IterationOutcome out = executor.execute(plan, swaps, iteration, now, sink);
+            double end = out.endSec();
+            int[] sampled = out.sampled();
+            int row = 0;
+            for (PrefillChunk c : plan.prefills()) {
+                RequestState r = c.request();
+                boolean completes = c.completes();
+                r.advanceKv(c.length());
+                r.markProgress(iteration);
+                if (completes) {
+                    r.recordToken(end, sampled == null ? 0 : sampled[row], iteration);
+                    row++;
+                    tokens++;
+                }
+            }
+            for (RequestState r : plan.gpuDecodes()) {
+                r.advanceKv(1);
+                r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
+                tokens++;
+            }
+            for (RequestState r : plan.cpuDecodes()) {
+                r.advanceKv(1);
+                r.countCpuDecode();
+                r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
+                tokens++;
+            }
+            finished += finish(plan, gpuRunning, hostRunning, gpuPool, hostPool);
+            if (recordOptions.iterations()) {
+                iterations.add(new IterationRecord(iteration, now, end, plan.strategy().name(), plan.prefillTokens(),
+                        plan.gpuDecodes().size(), plan.cpuDecodes().size(), plan.predictedSec(), out.gpuBusySec(),
+                        out.cpuBusySec(), out.gpuStallSec(), out.h2dBytes(), out.d2hBytes(), out.swapInBytes(),
+                        out.swapOutBytes(), gpuPool.used(), hostPool.used(), gpuRunning.size() + hostRunning.size(),
+                        waiting.size()));
+            }
+            now = end;
+            lastCompletion = end;
+            iteration++;
+        }
+        List<RequestRecord> records = new ArrayList<>(all.size());
+        for (RequestState r : all) {
+            if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
+            records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
+                    r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));
+        }
+        return new RunResult(engine.id(), engine.description(), executorName, budgets, records, iterations, subtasks, tokens,
+                all.isEmpty() ? 0 : lastCompletion - firstArrival);
+    }
+
+    /** Final requests of the run's request states, for executors that produce tokens. */
+    private List<Executor.SwapMove> apply(IterationPlan plan, List<RequestState> waiting, List<RequestState> gpuRunning,
+                                          List<RequestState> hostRunning, BlockPool gpuPool, BlockPool hostPool) {
+        for (RequestState r : plan.recompute()) {
+            BlockPool pool = poolOf(r, gpuPool, hostPool);
+            pool.release(r);
+            (r.location() == Location.GPU ? gpuRunning : hostRunning).remove(r);
+            r.preemptByRecompute();
+            insertByArrival(waiting, r);
+        }
+        List<Executor.SwapMove> swaps = plan.swapOut().isEmpty() && plan.swapIn().isEmpty() ? List.of() : new ArrayList<>();
+        for (RequestState r : plan.swapOut()) {
+            swaps.add(move(r, Location.GPU, gpuPool, hostPool));
+            gpuRunning.remove(r);
+            hostRunning.addFirst(r);
+            r.countSwapPreemption();
+        }
+        for (RequestState r : plan.swapIn()) {
+            swaps.add(move(r, Location.HOST, hostPool, gpuPool));
+            hostRunning.remove(r);
+            gpuRunning.add(r);
+        }
+        for (PrefillChunk c : plan.prefills()) {
+            RequestState r = c.request();
+            if (c.start() != r.kvTokens() || c.length() > r.remainingTokens()) {
+                throw new IllegalStateException("plan's prefill chunk " + c.start() + "+" + c.length() + " of " + r
+                        + " does not continue its cached context");
+            }
+            if (r.location() == Location.NONE) {
+                r.place(c.pool());
+                waiting.remove(r);
+                (c.pool() == Location.GPU ? gpuRunning : hostRunning).add(r);
+            } else if (r.location() != c.pool()) {
+                throw new IllegalStateException("prefill chunk of " + r.id() + " targets " + c.pool() + " but its KV is on " + r.location());
+            }
+            poolOf(r, gpuPool, hostPool).growTo(r, budgets.blocksFor(r.kvTokens() + c.length()));
+        }
+        for (RequestState r : plan.gpuDecodes()) decodeBlocks(r, Location.GPU, gpuPool);
+        for (RequestState r : plan.cpuDecodes()) decodeBlocks(r, Location.HOST, hostPool);
+        return swaps;
+    }
+
+    private static void checkDistinct(IterationPlan plan, long iteration) {
+        for (PrefillChunk c : plan.prefills()) planned(c.request(), iteration);
+        for (RequestState r : plan.gpuDecodes()) planned(r, iteration);
+        for (RequestState r : plan.cpuDecodes()) planned(r, iteration);
+    }
+
+    private static void planned(RequestState r, long iteration) {
+        if (!r.markPlanned(iteration)) {
+            throw new IllegalStateException("plan of iteration " + iteration + " advances request " + r.id() + " twice");
+        }
+        if (r.finished()) throw new IllegalStateException("plan of iteration " + iteration + " advances finished request " + r.id());
+    }
+
+    private void decodeBlocks(RequestState r, Location expected, BlockPool pool) {
+        if (!r.decoding() || r.location() != expected) {
+            throw new IllegalStateException("plan decodes " + r + " on " + expected + " but it is not decoding there");
+        }
+        pool.growTo(r, budgets.blocksFor(r.contextLength()));
+    }
+
+    private static Executor.SwapMove move(RequestState r, Location from, BlockPool src, BlockPool dst) {
+        if (r.location() != from) throw new IllegalStateException("swap of " + r + " expects it on " + from);
+        int[] before = r.blockTable();
+        int[] after = dst.take(before.length, r.id());
+        src.release(r);
+        r.replaceBlocks(after);
+        r.place(dst.location());
+        return new Executor.SwapMove(r, from, before, after);
+    }
+
+    private static BlockPool poolOf(RequestState r, BlockPool gpu, BlockPool host) {
+        return switch (r.location()) {
+            case GPU -> gpu;
+            case HOST -> host;
+            case NONE -> throw new IllegalStateException("request " + r.id() + " holds no KV");
+        };
+    }
+
+    private static void insertByArrival(List<RequestState> waiting, RequestState r) {
+        int i = 0;
+        while (i < waiting.size() && waiting.get(i).index() < r.index()) i++;
+        waiting.add(i, r);
+    }
+
+    private static int finish(IterationPlan plan, List<RequestState> gpuRunning, List<RequestState> hostRunning,
+                              BlockPool gpuPool, BlockPool hostPool) {
+        int n = 0;
+        for (PrefillChunk c : plan.prefills()) n += finishOne(c.request(), gpuRunning, hostRunning, gpuPool, hostPool);
+        for (RequestState r : plan.gpuDecodes()) n += finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool);
+        for (RequestState r : plan.cpuDecodes()) n += finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool);
+        return n;
+    }
+
+    private static int finishOne(RequestState r, List<RequestState> gpuRunning, List<RequestState> hostRunning,
+                                 BlockPool gpuPool, BlockPool hostPool) {
+        if (!r.finished() || r.location() == Location.NONE) return 0;
+        if (r.location() == Location.GPU) {
+            gpuPool.release(r);
+            gpuRunning.remove(r);
+        } else {
+            hostPool.release(r);
+            hostRunning.remove(r);
+        }
+        r.place(Location.NONE);
+        return 1;
+    }
+}

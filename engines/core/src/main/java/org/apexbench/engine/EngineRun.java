@@ -1,0 +1,65 @@
+package org.apexbench.engine;
+
+import org.apexbench.engine.sim.SimulatedExecutor;
+import org.apexbench.workloads.RequestSpec;
+
+import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.profiler.hardware.HardwareSpec;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.Profile;
+
+import java.util.List;
+
+/** Entry points that run an engine over a request list. */
+public final class EngineRun {
+    private EngineRun() { }
+
+    /**
+     * A simulated run of {@code model} on the simulated hardware {@code hw}: the hardware's roofline cost
+     * model is the clock; schedulers predict from {@code profile} (refused unless its fingerprint is this
+     * hardware and model), or, when null, from a profile swept over the simulated hardware.
+     */
+    public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
+                                     List<RequestSpec> requests, long seed, double jitterSigma, RecordOptions records,
+                                     Profile profile) {
+        return simulate(engine, model, hw, budgets, requests, 0, seed, jitterSigma, records, profile);
+    }
+
+    /** As above; {@code closedLoopConcurrency} &gt; 0 runs the requests as that many closed-loop clients. */
+    public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
+                                     List<RequestSpec> requests, int closedLoopConcurrency, long seed, double jitterSigma,
+                                     RecordOptions records, Profile profile) {
+        var expected = SimSetup.fingerprint(hw, model, budgets);
+        Profile p = profile != null ? profile : SimSetup.profile(hw, model, budgets);
+        Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept");
+        try (SimulatedExecutor executor = new SimulatedExecutor(EngineGeometry.of(model), budgets, SimSetup.cost(hw, model),
+                jitterSigma, seed, engine.launchSecPerStage())) {
+            return new EngineLoop(engine, executor, "sim", EngineGeometry.of(model), budgets, predictor, records, false)
+                    .run(requests, closedLoopConcurrency);
+        }
+    }
+
+    /** {@link #simulate(Engine, ModelGeometry, HardwareSpec, EngineBudgets, List, long, double, RecordOptions, Profile)}
+     * with a swept profile, no jitter and iteration records only. */
+    public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
+                                     List<RequestSpec> requests, long seed) {
+        return simulate(engine, model, hw, budgets, requests, seed, 0, RecordOptions.DEFAULT, null);
+    }
+
+    /**
+     * A simulated run.
+     *
+     * @param cost       the simulated hardware's subtask times (the executor's clock)
+     * @param predictor  what the schedulers know about time: built from profile tables of the same
+     *                   simulated hardware (never read from {@code cost} directly in a real run)
+     * @param jitterSigma log-normal run-to-run noise on every subtask (0 = none)
+     */
+    public static RunResult simulate(Engine engine, EngineGeometry geometry, CostFunction cost, Predictor predictor,
+                                     EngineBudgets budgets, List<RequestSpec> requests, long seed, double jitterSigma,
+                                     RecordOptions records) {
+        try (SimulatedExecutor executor = new SimulatedExecutor(geometry, budgets, cost, jitterSigma, seed,
+                engine.launchSecPerStage())) {
+            return new EngineLoop(engine, executor, "sim", geometry, budgets, predictor, records, false).run(requests);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package org.apexbench.engine.sim;
+
+import org.apexbench.engine.CostFunction;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.Predictor;
+import org.apexbench.profiler.SubtaskFeatures;
+import org.apexbench.profiler.cost.CostModel;
+import org.apexbench.profiler.cost.RooflineCostModel;
+import org.apexbench.profiler.hardware.HardwareSpec;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileFingerprint;
+import org.apexbench.profiler.table.ProfileSweep;
+import org.apexbench.profiler.table.SweepGrid;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Wires a simulated run: the hardware's roofline cost model is the executor's clock; the schedulers'
+ * predictor comes from a profile of that same simulated hardware, taken with {@link ProfileSweep}
+ * (as `apex profile` would on a real machine) or supplied and checked against the run's fingerprint.
+ */
+public final class SimSetup {
+    /** Default share of GPU memory kept for the CUDA context, activations and fragmentation. */
+    public static final double DEFAULT_RESERVE_FRACTION = 0.10;
+    /** Default share of host memory given to the host KV pool. */
+    public static final double DEFAULT_HOST_KV_FRACTION = 0.5;
+
+    private static final Map<String, Profile> SWEEPS = new ConcurrentHashMap<>();
+
+    private SimSetup() { }
+
+    /** The roofline cost model of {@code hw} running {@code model}, as an allocation-light cost function. */
+    public static CostFunction cost(HardwareSpec hw, ModelGeometry model) {
+        return adapt(new RooflineCostModel(hw, model));
+    }
+
+    /** Any profiler cost model as a cost function. */
+    public static CostFunction adapt(CostModel m) {
+        return (op, rows, requests, context, pairs, bytes) -> m.seconds(op, new SubtaskFeatures(rows, requests, context, pairs, bytes));
+    }
+
+    /** The fingerprint a profile must carry to drive a simulated run of {@code model} on {@code hw}. */
+    public static ProfileFingerprint fingerprint(HardwareSpec hw, ModelGeometry model, EngineBudgets budgets) {
+        return ProfileFingerprint.forSim(hw, model, budgets.blockSize());
+    }
+
+    /**
+     * A profile of the simulated hardware, swept once per (hardware, model, budget limits) and cached:
+     * the grid covers the budgets' widths, batch sizes and both pools' context capacities.
+     */
+    public static Profile profile(HardwareSpec hw, ModelGeometry model, EngineBudgets b) {
+        String key = hw.hashCode() + "|" + hw.id() + "|" + model + "|" + b;
+        return SWEEPS.computeIfAbsent(key, k -> {
+            long gpuTokens = (long) b.gpuKvBlocks() * b.blockSize();
+            long hostTokens = Math.max(gpuTokens, (long) b.hostKvBlocks() * b.blockSize());
+            long maxCopy = Math.max(gpuTokens, hostTokens) * model.kvBytesPerToken();
+            SweepGrid grid = SweepGrid.defaults(b.maxTokensPerIteration(), b.maxRunning(), Math.max(32, gpuTokens),
+                    Math.max(32, hostTokens), Math.min(model.maxContext(), Math.max(32, b.maxTokensPerIteration())), maxCopy);
+            return ProfileSweep.sweep(new RooflineCostModel(hw, model), grid, fingerprint(hw, model, b), "sim sweep of " + hw.id());
+        });
+    }
+
+    /** A predictor answering from a profile's tables, after checking it was measured on this setup. */
+    public static Predictor predictor(Profile profile, ProfileFingerprint expected, String origin) {
+        profile.requireFingerprint(expected, origin);
+        return new org.apexbench.engine.ProfilePredictor(profile);
+    }
+
+    /**
+     * Budgets from memory: GPU KV blocks = (GPU memory [capped] - weights - reserve) / block bytes;
+     * host KV blocks from {@code hostKvBytes} (negative: the default share of host memory).
+     */
+    public static EngineBudgets budgets(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, double reserveFraction,
+                                        long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
+        long gpuMem = gpuMemoryCapBytes > 0 ? Math.min(gpuMemoryCapBytes, hw.gpu().memoryBytes()) : hw.gpu().memoryBytes();
+        long host = hostKvBytes >= 0 ? hostKvBytes : (long) (hw.host().memoryBytes() * DEFAULT_HOST_KV_FRACTION);
+        return EngineBudgets.fromMemory(EngineGeometry.of(model), gpuMem, (long) (gpuMem * reserveFraction), host, maxRunning,
+                maxTokensPerIteration);
+    }
+}
