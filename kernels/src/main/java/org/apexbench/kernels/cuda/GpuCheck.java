@@ -63,6 +63,12 @@ public final class GpuCheck {
             } finally {
                 if (cpu != null) cpu.close();
             }
+            results = new java.util.ArrayList<>(results);
+            for (ParityChecks.Result r : RuntimeChecks.runAll(cuda)) {  // graph replay, host-flag wait
+                System.out.println(r);
+                report.append(r).append('\n');
+                results.add(r);
+            }
             failures = (int) results.stream().filter(r -> !r.passed()).count();
             System.out.println("parity: " + (results.size() - failures) + "/" + results.size() + " passed");
             if (out != null) {

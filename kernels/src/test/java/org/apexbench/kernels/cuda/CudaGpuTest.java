@@ -1,7 +1,6 @@
 package org.apexbench.kernels.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -59,22 +58,7 @@ class CudaGpuTest {
     void graphReplayEqualsDirectExecution() {
         assumeGpu();
         try (CudaBackend cuda = CudaBackend.openCuda(0)) {
-            int n = 256;
-            float[] wv = new float[n * n], xv = new float[n];
-            for (int i = 0; i < wv.length; i++) wv[i] = ((i * 7919) % 13 - 6) / 64f;
-            for (int i = 0; i < n; i++) xv[i] = (i % 5 - 2) / 4f;
-            Weight w = ParityChecks.weight(cuda, "w", wv, n, n, DType.F16);
-            DeviceBuffer x = ParityChecks.act(cuda, xv), direct = ParityChecks.act(cuda, xv), replayed = ParityChecks.act(cuda, xv);
-            Runnable step = () -> cuda.gemm(x, w, 1, direct, true);  // y += W x, twice
-            step.run();
-            step.run();
-            try (CudaGraph g = cuda.capture(() -> cuda.gemm(x, w, 1, replayed, true))) {
-                g.replay();
-                g.replay();
-            }
-            float[] d = ParityChecks.get(cuda, direct, n), r = ParityChecks.get(cuda, replayed, n);
-            assertArrayEquals(d, r);
-            assertFalse(java.util.Arrays.equals(d, xv), "the replays must have changed the output");
+            assertNull(RuntimeChecks.graphReplay(cuda));
         }
     }
 
@@ -82,17 +66,8 @@ class CudaGpuTest {
     @Test
     void streamWaitsForHostFlag() throws InterruptedException {
         assumeGpu();
-        try (CudaBackend cuda = CudaBackend.openCuda(0); HostFlag flag = cuda.newHostFlag()) {
-            cuda.waitFor(StreamRole.COMPUTE, flag, 1);
-            CudaEvent after = cuda.record(StreamRole.COMPUTE);
-            Thread.sleep(100);
-            assertFalse(cuda.isDone(after), "the stream ran past an unsignalled host flag");
-            flag.signal(1);
-            cuda.synchronize(after);
-            assertTrue(cuda.isDone(after));
-            cuda.signalFrom(StreamRole.COMPUTE, flag, 7);
-            cuda.synchronize();
-            assertTrue(flag.value() == 7, "stream write to the host flag");
+        try (CudaBackend cuda = CudaBackend.openCuda(0)) {
+            assertNull(RuntimeChecks.hostFlag(cuda));
         }
     }
 
