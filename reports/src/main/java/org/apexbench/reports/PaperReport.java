@@ -30,8 +30,16 @@ public final class PaperReport {
      * @param gpu      "T4" or "A10": which of the paper's reported ranges applies
      * @param workload workload name
      * @param engine   engine label
+     * @param summary  its metrics, null when the run failed
+     * @param error    why the run failed, null when it ran
      */
-    public record Cell(String setup, String gpu, String workload, String engine, Summary summary) {}
+    public record Cell(String setup, String gpu, String workload, String engine, Summary summary, String error) {
+        public Cell(String setup, String gpu, String workload, String engine, Summary summary) {
+            this(setup, gpu, workload, engine, summary, null);
+        }
+
+        boolean ran() { return summary != null; }
+    }
 
     /**
      * The gains arXiv 2506.03296 reports in its abstract (v4), per GPU: throughput vs GPU-only schedulers
@@ -66,6 +74,10 @@ public final class PaperReport {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(header).setRecordSeparator("\n").get())) {
             for (Cell c : cells) {
+                if (!c.ran()) {
+                    p.printRecord(c.setup(), c.workload(), c.engine(), "failed: " + c.error(), "", "", "", "", "", "", "", "", "", "");
+                    continue;
+                }
                 Map<String, Object> m = c.summary().toMap();
                 boolean apex = c.engine().equals("apex");
                 p.printRecord(c.setup(), c.workload(), c.engine(), m.get("completed"), RunDirectory.cell(m.get("output_throughput")),
@@ -83,11 +95,11 @@ public final class PaperReport {
 
     /** APEX's output throughput over gpu-only's in the same setup and workload, in percent; NaN if missing. */
     static double gainVsGpuOnly(List<Cell> cells, Cell apex) {
-        return gain(apex, cells.stream().filter(c -> same(c, apex) && c.engine().equals("gpu-only")).toList());
+        return gain(apex, cells.stream().filter(c -> c.ran() && same(c, apex) && c.engine().equals("gpu-only")).toList());
     }
 
     static double gainVsBestHybrid(List<Cell> cells, Cell apex) {
-        return gain(apex, cells.stream().filter(c -> same(c, apex) && HYBRIDS.contains(c.engine())).toList());
+        return gain(apex, cells.stream().filter(c -> c.ran() && same(c, apex) && HYBRIDS.contains(c.engine())).toList());
     }
 
     private static boolean same(Cell a, Cell b) { return a.setup().equals(b.setup()) && a.workload().equals(b.workload()); }
@@ -106,6 +118,11 @@ public final class PaperReport {
         md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         for (List<Cell> group : groups.values()) {
             for (Cell c : group) {
+                if (!c.ran()) {
+                    md.append("| ").append(c.setup()).append(" | ").append(c.workload()).append(" | ").append(c.engine())
+                            .append(" | failed: ").append(c.error().replace('|', '/')).append(" | | | | | | | | | |\n");
+                    continue;
+                }
                 Summary s = c.summary();
                 boolean apex = c.engine().equals("apex");
                 md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.3f | %.0f | %.0f | %.1f | %.1f | %s | %s | %s | %s |\n",

@@ -114,7 +114,8 @@ final class TimelineChart {
                 int y = TOP + lane * LANE + 4 + (s.stage() == 1 ? (LANE - 8) / 2 : 0);
                 int h = s.stage() == 1 ? (LANE - 8) / 2 : LANE - 8;
                 g.setColor(COLORS.getOrDefault(s.op(), Color.GRAY));
-                g.fillRect(x0, y, Math.max(1, x1 - x0), h);
+                // A 1-pixel gap keeps back-to-back subtasks of the same op distinguishable.
+                g.fillRect(x0, y, Math.max(1, x1 - x0 - (x1 - x0 >= 4 ? 1 : 0)), h);
             }
             int axisY = TOP + laneList.size() * LANE;
             g.setColor(Color.BLACK);

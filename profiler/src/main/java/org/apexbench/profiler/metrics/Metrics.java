@@ -69,7 +69,40 @@ public final class Metrics {
         return new Summary(completed, n - completed, inputTokens, outputTokens, duration,
                 LatencyStats.ofSeconds(ttft, completed), LatencyStats.ofSeconds(tpot, tpotCount),
                 LatencyStats.ofSeconds(itl, itlCount), LatencyStats.ofSeconds(e2el, completed), slo,
-                slo.any() ? good : -1, preemptions, hybrid(iterations));
+                slo.any() ? good : -1, preemptions, maxTokensPerSecond(requests, firstArrival),
+                maxConcurrent(requests), hybrid(iterations));
+    }
+
+    /** Output tokens of completed requests per 1-second bucket from the first arrival; the fullest bucket. */
+    static long maxTokensPerSecond(List<RequestRecord> requests, double start) {
+        java.util.HashMap<Long, Long> buckets = new java.util.HashMap<>();
+        long max = 0;
+        for (RequestRecord r : requests) {
+            if (!r.succeeded()) continue;
+            for (double t : r.tokenTimesSec()) {
+                max = Math.max(max, buckets.merge((long) Math.floor(t - start), 1L, Long::sum));
+            }
+        }
+        return max;
+    }
+
+    /** Sweep line over the half-open intervals [arrival, last token) of completed requests. */
+    static int maxConcurrent(List<RequestRecord> requests) {
+        List<double[]> events = new java.util.ArrayList<>();
+        for (RequestRecord r : requests) {
+            if (!r.succeeded() || r.outputTokens() == 0) continue;
+            double[] t = r.tokenTimesSec();
+            events.add(new double[] {r.arrivalSec(), 1});
+            events.add(new double[] {t[t.length - 1], -1});
+        }
+        // Ends sort before starts at the same instant: the intervals are half-open.
+        events.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0]) : Double.compare(a[1], b[1]));
+        int now = 0, max = 0;
+        for (double[] e : events) {
+            now += (int) e[1];
+            max = Math.max(max, now);
+        }
+        return max;
     }
 
     /** Iteration-level metrics; see {@link HybridStats} for each definition. */

@@ -20,11 +20,16 @@ import java.util.Map;
  * @param slo               goodput objectives ({@link Slo#NONE} when none)
  * @param goodRequests      completed requests meeting the SLO, -1 when no SLO was given
  * @param preemptions       preemptions summed over all requests
+ * @param maxOutputTokensPerSec most output tokens of completed requests in one 1-second bucket after the first
+ *                          arrival (vLLM's max_output_tokens_per_s)
+ * @param maxConcurrentRequests most completed requests in the system at once, over [arrival, last token)
+ *                          (vLLM's max_concurrent_requests)
  * @param hybrid            iteration-level metrics
  */
 public record Summary(int completed, int failed, long totalInputTokens, long totalOutputTokens, double durationSec,
                       LatencyStats ttft, LatencyStats tpot, LatencyStats itl, LatencyStats e2el, Slo slo,
-                      int goodRequests, long preemptions, HybridStats hybrid) {
+                      int goodRequests, long preemptions, long maxOutputTokensPerSec,
+                      int maxConcurrentRequests, HybridStats hybrid) {
 
     public double requestThroughput() { return completed / durationSec; }
 
@@ -58,6 +63,8 @@ public record Summary(int completed, int failed, long totalInputTokens, long tot
         putLatency(m, "tpot", tpot);
         putLatency(m, "itl", itl);
         putLatency(m, "e2el", e2el);
+        m.put("max_output_tokens_per_s", maxOutputTokensPerSec);
+        m.put("max_concurrent_requests", maxConcurrentRequests);
         m.put("preemptions", preemptions);
         m.put("iterations", hybrid.iterations());
         m.put("active_time", num(hybrid.activeSec()));

@@ -68,6 +68,12 @@ class MetricsTest {
         assertEquals(850 / 3.0, s.e2el().meanMs(), 1e-9);
         assertEquals(400, s.e2el().maxMs(), 1e-9);
         assertEquals(-1, s.goodRequests());
+        // Tokens of completed requests: 0.1 0.2 0.4 0.8 0.9 in second 0, 1.05 in second 1.
+        assertEquals(5, s.maxOutputTokensPerSec());
+        // a [0, 0.4), b [0.5, 0.9), c [1.0, 1.05): never two at once.
+        assertEquals(1, s.maxConcurrentRequests());
+        assertEquals(2, Metrics.summarize(List.of(req("x", 0, 1, 2, 0.1, 0.5), req("y", 0.4, 1, 1, 0.6),
+                req("z", 0.5, 1, 1, 0.7)), List.of(), Slo.NONE).maxConcurrentRequests());
         assertTrue(Double.isNaN(s.requestGoodput()));
     }
 

@@ -1,0 +1,63 @@
+package org.apexbench.harness;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apexbench.reports.HtmlReport;
+import org.apexbench.reports.ReportedRun;
+import org.apexbench.reports.RunDirectory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run several engines on the same workload with the same memory budget, side by side.",
+                "Writes DIR/<engine>/ (each a run folder, see `apex run --help`), DIR/comparison.csv (one row per",
+                "engine) and DIR/report.html (all engines in one self-contained report).",
+                "With no arguments: the built-in default, sim on " + RunOptions.DEFAULT_HARDWARE + " with "
+                        + RunOptions.DEFAULT_MODEL + ", the decode-heavy workload",
+                "  " + CompareCommand.DEFAULT_WORKLOAD + ",",
+                "engines " + CompareCommand.DEFAULT_ENGINES + ", written to runs/default/."})
+final class CompareCommand implements Callable<Integer> {
+    static final String DEFAULT_ENGINES = "gpu-only,static-hybrid:neo,apex";
+    static final String DEFAULT_WORKLOAD = "mixed:sharegpt=0.5,long-output=0.5;count=100,rate=0.2";
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--engines", defaultValue = DEFAULT_ENGINES, split = ",", paramLabel = "E1,E2,...",
+            description = "Engines to compare (default ${DEFAULT-VALUE}).")
+    List<String> engines;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: runs/default under the repository root).")
+    Path out;
+
+    @Mixin RunOptions options;
+
+    @Override
+    public Integer call() {
+        if (new LinkedHashSet<>(engines).size() != engines.size()) {
+            throw new IllegalArgumentException("--engines lists an engine twice: " + engines);
+        }
+        Path dir = out != null ? out : ApexCli.root().resolve("runs").resolve("default");
+        var err = spec.commandLine().getErr();
+        EngineRunner.Setup setup = EngineRunner.prepare(options, DEFAULT_WORKLOAD);
+        List<ReportedRun> runs = new ArrayList<>();
+        for (String e : engines) runs.add(EngineRunner.run(setup, e, options.quiet ? null : err).report());
+        String title = String.format(Locale.ROOT, "APEX Bench: %s on %s + %s (%s)", String.join(" vs ", engines),
+                setup.hardware().id(), setup.model().name(), setup.backend());
+        RunDirectory.writeComparison(dir, title, runs, options.allSubtasks);
+        Outputs.writeEnvironment(dir, setup);
+        var outw = spec.commandLine().getOut();
+        for (ReportedRun r : runs) {
+            outw.printf(Locale.ROOT, "%-26s %9.1f output tok/s   p99 TTFT %9.1f ms   p99 TPOT %8.2f ms%n", r.label(),
+                    r.summary().outputThroughput(), r.summary().ttft().p99Ms(), r.summary().tpot().p99Ms());
+        }
+        outw.println("wrote " + dir.resolve(HtmlReport.FILE));
+        return 0;
+    }
+}

@@ -1,0 +1,154 @@
+package org.apexbench.harness;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.EngineRun;
+import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.RunResult;
+import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.profiler.hardware.HardwareSpec;
+import org.apexbench.profiler.hardware.HardwareSpecs;
+import org.apexbench.profiler.metrics.Metrics;
+import org.apexbench.profiler.metrics.Slo;
+import org.apexbench.profiler.metrics.Summary;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.reports.ReportedRun;
+import org.apexbench.reports.RunRecords;
+import org.apexbench.workloads.Workload;
+import org.apexbench.workloads.WorkloadContext;
+import org.apexbench.workloads.WorkloadSpec;
+
+/**
+ * Turns command-line options into engine runs: resolves the model, the hardware spec, the memory budgets
+ * and the workload once ({@link #prepare}), then runs any number of engines on exactly that setup
+ * ({@link #run}), so a comparison gives every engine the same requests and the same memory.
+ */
+final class EngineRunner {
+    private EngineRunner() {}
+
+    /** Subtask records kept by default: the first iterations, from whose middle the report draws its timeline. */
+    static final long SUBTASK_WINDOW = 400;
+
+    record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
+                 Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
+                 Map<String, String> engineOptions, Double gpuMemoryGb) {}
+
+    static Setup prepare(RunOptions o, String defaultWorkload) {
+        if (!o.backend.equals("sim")) {
+            if (!o.backend.equals("cpu") && !o.backend.equals("cuda")) {
+                throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + o.backend + "'");
+            }
+            throw new IllegalArgumentException("--backend " + o.backend + ": engine runs on a real backend are not "
+                    + "available from the command line in this build; use --backend sim (apex generate runs the model on cpu)");
+        }
+        if (Files.isDirectory(Path.of(o.model))) {
+            throw new IllegalArgumentException("--model " + o.model + ": the sim backend needs a model preset (its geometry), "
+                    + "one of " + ModelGeometry.presetNames());
+        }
+        ModelGeometry model = ModelGeometry.preset(o.model);
+        HardwareSpec hw = hardware(o.hardware);
+        EngineBudgets budgets = budgets(o, model, hw);
+        if (o.jitter < 0) throw new IllegalArgumentException("--jitter must be >= 0, got " + o.jitter);
+        String text = o.workloadText(defaultWorkload);
+        WorkloadSpec spec = WorkloadSpec.parse(text);
+        Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
+                : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
+        Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces));
+        if (workload.closedLoop()) {
+            throw new IllegalArgumentException("--requests " + text + ": closed-loop workloads (concurrency=) are not "
+                    + "supported by the engine loop yet; use rate= (open loop) or no arrival option (all at once)");
+        }
+        Profile profile = o.profile == null ? null : Profile.load(o.profile);
+        return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb);
+    }
+
+    static HardwareSpec hardware(String idOrPath) {
+        try {
+            return HardwareSpecs.resolve(idOrPath);
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().contains(HardwareSpecs.ids().get(0))) throw e;
+            throw new IllegalArgumentException(e.getMessage() + " (built-in hardware specs: " + HardwareSpecs.ids() + ")", e);
+        }
+    }
+
+    static EngineBudgets budgets(RunOptions o, ModelGeometry model, HardwareSpec hw) {
+        if (o.gpuMemoryGb != null && !(o.gpuMemoryGb > 0)) {
+            throw new IllegalArgumentException("--gpu-memory must be > 0 GB, got " + o.gpuMemoryGb);
+        }
+        if (o.gpuKvBlocks != null && o.gpuKvBlocks < 0) throw new IllegalArgumentException("--gpu-kv-blocks must be >= 0");
+        if (o.hostKvBlocks != null && o.hostKvBlocks < 0) throw new IllegalArgumentException("--host-kv-blocks must be >= 0");
+        EngineBudgets fromMemory = null;
+        if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
+            long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
+            fromMemory = SimSetup.budgets(model, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, o.maxRunning, o.maxTokens);
+        }
+        int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : fromMemory.gpuKvBlocks();
+        int host = o.hostKvBlocks != null ? o.hostKvBlocks : fromMemory.hostKvBlocks();
+        return new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
+    }
+
+    /** What one engine run produced. */
+    record Outcome(ReportedRun report, RunResult result, double wallSec) {}
+
+    static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
+        EngineOptions options = new EngineOptions(s.engineOptions());
+        // "static-hybrid" alone means its default policy, NEO (DESIGN.md 6.2).
+        Engine engine = EngineRegistry.create(engineLabel.equals("static-hybrid") ? "static-hybrid:neo" : engineLabel, options);
+        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, 0, SUBTASK_WINDOW);
+        if (progress != null) {
+            progress.printf(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...%n", engineLabel,
+                    s.workload().requests().size(), s.workloadText(), s.hardware().id(), s.model().name());
+            progress.flush();
+        }
+        long t0 = System.nanoTime();
+        RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
+                s.seed(), s.jitter(), records, s.profile());
+        double wall = (System.nanoTime() - t0) / 1e9;
+        Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo());
+        if (progress != null) {
+            progress.printf(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s (simulated) in %.1f s wall%n",
+                    engineLabel, summary.completed(), result.requests().size(), result.iterations().size(),
+                    summary.outputThroughput(), wall);
+            progress.flush();
+        }
+        ReportedRun report = new ReportedRun(engineLabel, summary,
+                new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result));
+        return new Outcome(report, result, wall);
+    }
+
+    /** Everything that defines the run (summary.json's run_spec): deterministic, no machine details. */
+    static Map<String, Object> runSpec(Setup s, Engine engine, RunResult result) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("engine", engine.id());
+        m.put("engine_description", result.description());
+        m.put("host_runtime", engine.hostRuntime());
+        m.put("backend", s.backend());
+        m.put("executor", result.executor());
+        m.put("model", s.model().name());
+        m.put("hardware", s.hardware().id());
+        m.put("gpu_memory_cap_gb", s.gpuMemoryGb());
+        m.put("gpu_kv_blocks", s.budgets().gpuKvBlocks());
+        m.put("host_kv_blocks", s.budgets().hostKvBlocks());
+        m.put("block_size", s.budgets().blockSize());
+        m.put("max_running", s.budgets().maxRunning());
+        m.put("max_tokens_per_iteration", s.budgets().maxTokensPerIteration());
+        m.put("workload", s.workloadText());
+        m.put("workload_description", s.workload().description());
+        m.put("num_prompts", s.workload().requests().size());
+        m.put("seed", s.seed());
+        m.put("jitter_sigma", s.jitter());
+        m.put("profile", s.profile() == null ? "swept over the simulated hardware" : "supplied");
+        m.put("engine_options", new java.util.TreeMap<>(s.engineOptions()));
+        return m;
+    }
+}

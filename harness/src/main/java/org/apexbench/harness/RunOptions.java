@@ -1,0 +1,114 @@
+package org.apexbench.harness;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apexbench.profiler.hardware.HardwareSpecs;
+import org.apexbench.profiler.metrics.Slo;
+import picocli.CommandLine.Option;
+
+/** Options every engine-running command shares (run, compare, sweep). Defaults are the README's default setup. */
+final class RunOptions {
+    static final String DEFAULT_MODEL = "llama-2-7b";
+    static final String DEFAULT_HARDWARE = "t4-g4dn.4xlarge";
+
+    @Option(names = "--backend", defaultValue = "sim", paramLabel = "sim|cpu|cuda",
+            description = "Where the engines execute (default ${DEFAULT-VALUE}). sim: virtual clock driven by the "
+                    + "hardware spec's cost model; deterministic for a seed.")
+    String backend;
+
+    @Option(names = "--model", defaultValue = DEFAULT_MODEL, paramLabel = "PRESET|DIR",
+            description = "Model preset (llama-2-7b, llama-3.1-8b, llama-3.2-1b, tiny-llama2, tiny-llama3) or a "
+                    + "checkpoint folder (default ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--hardware", defaultValue = DEFAULT_HARDWARE, paramLabel = "SPEC",
+            description = "Simulated hardware: a built-in spec id or a spec JSON file (default ${DEFAULT-VALUE}). "
+                    + "Built-in: ${COMPLETION-CANDIDATES}", completionCandidates = HardwareIds.class)
+    String hardware;
+
+    @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool size in 16-token blocks "
+            + "(default: from GPU memory minus weights and a 10% reserve).")
+    Integer gpuKvBlocks;
+
+    @Option(names = "--host-kv-blocks", paramLabel = "N", description = "Host KV pool size in blocks "
+            + "(default: half the host memory).")
+    Integer hostKvBlocks;
+
+    @Option(names = "--gpu-memory", paramLabel = "GB", description = "Cap the GPU memory all engines may use, in GB "
+            + "(e.g. 16 to give an A100 a T4's budget).")
+    Double gpuMemoryGb;
+
+    @Option(names = "--max-running", defaultValue = "512", paramLabel = "N", description = "Most requests holding KV at once.")
+    int maxRunning;
+
+    @Option(names = "--max-tokens", defaultValue = "2048", paramLabel = "N", description = "Most tokens per iteration.")
+    int maxTokens;
+
+    @Option(names = "--requests", paramLabel = "SPEC|FILE", description = {
+            "Workload: a spec such as synthetic:count=200,input=512,output=256,rate=4 or long-output:count=100,rate=2 "
+                    + "or mixed:chat=0.5,cot=0.3,long-output=0.2;count=500,rate=4 or trace:splitwise_conv,limit=500, "
+                    + "or a workload file (.jsonl/.csv). Kinds: chat, sharegpt, long-output, cot, mixed, synthetic, "
+                    + "trace, file. Options: count, seed, rate, cv, concurrency, arrival, temperature, top_p, ..."})
+    String requests;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S",
+            description = "Run seed: the workload's (unless the spec sets seed=) and the simulator's jitter stream.")
+    long seed;
+
+    @Option(names = "--jitter", defaultValue = "0", paramLabel = "SIGMA",
+            description = "Log-normal run-to-run noise on every simulated subtask (0 = none).")
+    double jitter;
+
+    @Option(names = "--profile", paramLabel = "FILE", description = "Profile the schedulers predict from "
+            + "(default: swept over the simulated hardware, as `apex profile` does). Refused if its fingerprint differs.")
+    Path profile;
+
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "Engine option, repeatable "
+            + "(e.g. preemption=swap for gpu-only).")
+    Map<String, String> engineOptions = new LinkedHashMap<>();
+
+    @Option(names = "--traces", paramLabel = "DIR", description = "Folder of the request traces (for trace:... workloads).")
+    Path traces;
+
+    @Option(names = "--slo-ttft-ms", paramLabel = "MS", description = "TTFT objective for goodput.")
+    Double sloTtftMs;
+
+    @Option(names = "--slo-tpot-ms", paramLabel = "MS", description = "TPOT objective for goodput.")
+    Double sloTpotMs;
+
+    @Option(names = "--slo-e2el-ms", paramLabel = "MS", description = "End-to-end latency objective for goodput.")
+    Double sloE2elMs;
+
+    @Option(names = "--all-subtasks", description = "Keep every subtask record and write all of them to subtasks.csv "
+            + "(default: the report's timeline window only).")
+    boolean allSubtasks;
+
+    @Option(names = "--quiet", description = "No progress lines on stderr.")
+    boolean quiet;
+
+    static final class HardwareIds implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() { return HardwareSpecs.ids().iterator(); }
+    }
+
+    Slo slo() {
+        return new Slo(sloTtftMs == null ? Double.NaN : sloTtftMs, sloTpotMs == null ? Double.NaN : sloTpotMs,
+                sloE2elMs == null ? Double.NaN : sloE2elMs);
+    }
+
+    /** The workload spec text: a file becomes file:PATH; the run seed is added unless the spec has one. */
+    String workloadText(String defaultSpec) {
+        String text = requests != null ? requests.strip() : defaultSpec;
+        if (text == null) throw new IllegalArgumentException("--requests is required (a workload spec or a workload file)");
+        if (!text.contains(":") && Files.isRegularFile(Path.of(text))) text = "file:" + text;
+        return withSeed(text, seed);
+    }
+
+    static String withSeed(String text, long seed) {
+        if (text.matches("(?s).*\\bseed\\s*=.*")) return text;
+        if (text.startsWith("mixed")) return text + (text.contains(";") ? ",seed=" : ";seed=") + seed;
+        return text + (text.contains(":") ? ",seed=" : ":seed=") + seed;
+    }
+}

@@ -1,0 +1,150 @@
+package org.apexbench.harness;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apexbench.profiler.metrics.Summary;
+import org.apexbench.reports.JsonFiles;
+import org.apexbench.reports.SweepReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Load-latency curves: run each engine at each request rate (the workload's rate= is replaced).",
+                "Writes DIR/sweep.csv (one row per engine and rate), DIR/sweep.html (throughput, p99 TTFT and p99 TPOT",
+                "against the rate) and DIR/<engine>/rate-<R>/summary.json.",
+                "--find-max-rate: binary search, per engine, for the highest rate whose p99 TTFT and p99 TPOT meet",
+                "--slo-ttft-ms / --slo-tpot-ms (at least one required); results in DIR/max_rate.csv."})
+final class SweepCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--engines", defaultValue = CompareCommand.DEFAULT_ENGINES, split = ",", paramLabel = "E1,E2,...",
+            description = "Engines (default ${DEFAULT-VALUE}).")
+    List<String> engines;
+
+    @Option(names = "--rates", split = ",", paramLabel = "R1,R2,...", description = "Request rates (req/s) to run.")
+    List<Double> rates;
+
+    @Option(names = "--find-max-rate", description = "Search the highest rate meeting the SLOs instead of a fixed list.")
+    boolean findMaxRate;
+
+    @Option(names = "--min-rate", defaultValue = "0.1", paramLabel = "R", description = "Search range low end (req/s).")
+    double minRate;
+
+    @Option(names = "--max-rate", defaultValue = "32", paramLabel = "R", description = "Search range high end (req/s).")
+    double maxRate;
+
+    @Option(names = "--search-steps", defaultValue = "7", paramLabel = "N", description = "Bisection steps (geometric).")
+    int steps;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    Path out;
+
+    @Mixin RunOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!findMaxRate && (rates == null || rates.isEmpty())) {
+            throw new IllegalArgumentException("give --rates R1,R2,... or --find-max-rate");
+        }
+        if (rates != null) {
+            for (double r : rates) {
+                if (!(r > 0) || Double.isInfinite(r)) throw new IllegalArgumentException("--rates: every rate must be > 0, got " + r);
+            }
+        }
+        if (findMaxRate) {
+            if (options.sloTtftMs == null && options.sloTpotMs == null) {
+                throw new IllegalArgumentException("--find-max-rate needs --slo-ttft-ms and/or --slo-tpot-ms");
+            }
+            if (!(minRate > 0 && maxRate > minRate)) {
+                throw new IllegalArgumentException("--min-rate and --max-rate must satisfy 0 < min < max, got " + minRate + ", " + maxRate);
+            }
+            if (steps < 1) throw new IllegalArgumentException("--search-steps must be >= 1");
+        }
+        Files.createDirectories(out);
+        List<SweepReport.Point> points = new ArrayList<>();
+        List<String> maxRows = new ArrayList<>(List.of("engine,max_rate,p99_ttft_ms,p99_tpot_ms"));
+        var err = options.quiet ? null : spec.commandLine().getErr();
+        for (String engine : engines) {
+            if (findMaxRate) {
+                double lo = minRate, hi = maxRate;
+                Summary best = null;
+                Summary atLo = point(engine, lo, points, err);
+                if (meets(atLo)) {
+                    best = atLo;
+                    Summary atHi = point(engine, hi, points, err);
+                    if (meets(atHi)) {
+                        lo = hi;
+                        best = atHi;
+                    } else {
+                        for (int i = 0; i < steps; i++) {
+                            double mid = Math.sqrt(lo * hi);
+                            Summary s = point(engine, mid, points, err);
+                            if (meets(s)) {
+                                lo = mid;
+                                best = s;
+                            } else {
+                                hi = mid;
+                            }
+                        }
+                    }
+                }
+                maxRows.add(best == null ? engine + ",,," : String.format(Locale.ROOT, "%s,%.4f,%.3f,%.3f", engine, lo,
+                        best.ttft().p99Ms(), best.tpot().p99Ms()));
+            } else {
+                for (double r : rates) point(engine, r, points, err);
+            }
+        }
+        SweepReport.writeCsv(out.resolve("sweep.csv"), "rate", points);
+        SweepReport.writeHtml(out.resolve("sweep.html"), "APEX Bench load sweep", "request rate (req/s)", points,
+                "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD) + " with rate= replaced; "
+                        + options.hardware + " + " + options.model + " (" + options.backend + ").");
+        var o = spec.commandLine().getOut();
+        if (findMaxRate) {
+            Files.write(out.resolve("max_rate.csv"), maxRows);
+            maxRows.forEach(o::println);
+        }
+        o.println("wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.html"));
+        return 0;
+    }
+
+    private boolean meets(Summary s) {
+        if (s.failed() > 0 || s.completed() == 0) return false;
+        boolean ttft = options.sloTtftMs == null || s.ttft().p99Ms() <= options.sloTtftMs;
+        boolean tpot = options.sloTpotMs == null || (s.tpot().count() == 0 || s.tpot().p99Ms() <= options.sloTpotMs);
+        return ttft && tpot;
+    }
+
+    private Summary point(String engine, double rate, List<SweepReport.Point> points, java.io.PrintWriter err) {
+        String base = options.workloadText(CompareCommand.DEFAULT_WORKLOAD);
+        String saved = options.requests;
+        options.requests = withRate(base, rate);
+        try {
+            EngineRunner.Setup setup = EngineRunner.prepare(options, null);
+            EngineRunner.Outcome o = EngineRunner.run(setup, engine, err);
+            points.add(new SweepReport.Point(engine, rate, o.report().summary()));
+            Path dir = out.resolve(o.report().slug()).resolve(String.format(Locale.ROOT, "rate-%.4g", rate));
+            Files.createDirectories(dir);
+            JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
+            return o.report().summary();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            options.requests = saved;
+        }
+    }
+
+    /** The spec with its rate option set to {@code rate} (added when absent). */
+    static String withRate(String text, double rate) {
+        String r = "rate=" + String.format(Locale.ROOT, "%s", rate);
+        if (text.matches("(?s).*\\brate\\s*=\\s*[0-9.eE+-]+.*")) return text.replaceAll("\\brate\\s*=\\s*[0-9.eE+-]+", r);
+        if (text.startsWith("mixed")) return text + (text.contains(";") ? "," : ";") + r;
+        return text + (text.contains(":") ? "," : ":") + r;
+    }
+}

@@ -1,0 +1,129 @@
+package org.apexbench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apexbench.reports.HtmlReport;
+import org.apexbench.reports.JsonFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunCommandTest {
+    @TempDir Path tmp;
+
+    static final String SMALL = "synthetic:count=12,input=200,output=40,rate=4";
+
+    @Test
+    void simRunWritesEveryFileAndIsByteIdenticalForTheSameSeed() throws Exception {
+        for (String d : List.of("a", "b")) {
+            Cli r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--seed", "3", "--out",
+                    tmp.resolve(d).toString(), "--quiet");
+            assertEquals(0, r.code(), r.err());
+        }
+        for (String f : List.of("requests.csv", "iterations.csv", "subtasks.csv", "summary.json")) {
+            assertArrayEquals(Files.readAllBytes(tmp.resolve("a").resolve(f)), Files.readAllBytes(tmp.resolve("b").resolve(f)), f);
+        }
+        assertTrue(Files.isRegularFile(tmp.resolve("a/environment.json")));
+        var summary = JsonFiles.read(tmp.resolve("a/summary.json"));
+        assertEquals(12, summary.get("completed"));
+        assertEquals(12 * 40, summary.get("total_output_tokens"));
+        String html = Files.readString(tmp.resolve("a").resolve(HtmlReport.FILE));
+        for (String id : HtmlReport.requiredSectionIds(List.of("gpu-only"))) assertTrue(html.contains("id=\"" + id + "\""), id);
+
+        Cli other = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--seed", "4", "--out",
+                tmp.resolve("c").toString(), "--quiet");
+        assertEquals(0, other.code(), other.err());
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(tmp.resolve("a/requests.csv")),
+                Files.readAllBytes(tmp.resolve("c/requests.csv"))), "another seed gives another run");
+    }
+
+    @Test
+    void compareGivesEveryEngineTheSameWorkloadAndWritesOneReport() throws Exception {
+        Path out = tmp.resolve("cmp");
+        Cli r = Cli.run("compare", "--engines", "gpu-only,static-hybrid:fastdecode", "--requests", SMALL, "--out",
+                out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("gpu-only") && r.out().contains("output tok/s"), r.out());
+        List<String> csv = Files.readAllLines(out.resolve("comparison.csv"));
+        assertEquals(3, csv.size());
+        var a = JsonFiles.read(out.resolve("gpu-only/summary.json"));
+        var b = JsonFiles.read(out.resolve("static-hybrid-fastdecode/summary.json"));
+        assertEquals(((java.util.Map<?, ?>) a.get("run_spec")).get("workload"), ((java.util.Map<?, ?>) b.get("run_spec")).get("workload"));
+        assertEquals(((java.util.Map<?, ?>) a.get("run_spec")).get("gpu_kv_blocks"), ((java.util.Map<?, ?>) b.get("run_spec")).get("gpu_kv_blocks"));
+        String html = Files.readString(out.resolve(HtmlReport.FILE));
+        for (String id : HtmlReport.requiredSectionIds(List.of("gpu-only", "static-hybrid:fastdecode"))) {
+            assertTrue(html.contains("id=\"" + id + "\""), id);
+        }
+    }
+
+    @Test
+    void unknownEngineHardwareModelAndWorkloadListTheValidOnes() {
+        Cli r = Cli.run("run", "--engine", "warp-drive", "--requests", SMALL, "--out", tmp.toString(), "--quiet");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("unknown engine 'warp-drive'") && r.err().contains("gpu-only"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--hardware", "tpu-v9", "--requests", SMALL, "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("tpu-v9") && r.err().contains("t4-g4dn.4xlarge"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--model", "gpt-5", "--requests", SMALL, "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("gpt-5") && r.err().contains("llama-2-7b"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", "poetry:count=3", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("unknown kind 'poetry'"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--requests is required"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-kv-blocks", "many", "--out", tmp.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--gpu-kv-blocks"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--backend", "cuda", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--backend cuda"), r.err());
+        r = Cli.run("run", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("a10g-g5.8xlarge") && r.out().contains("t4-g4dn.4xlarge"), "help lists spec ids");
+    }
+
+    @Test
+    void impossibleMemoryBudgetIsAClearError() {
+        Cli r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-memory", "8", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("cannot hold model"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", "synthetic:count=2,input=2000,output=1500",
+                "--gpu-kv-blocks", "100", "--out", tmp.toString(), "--quiet");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("cannot serve these requests"), r.err());
+    }
+
+    @Test
+    void sweepWritesTheCurveAndFindsAMaxRate() throws Exception {
+        Path out = tmp.resolve("sweep");
+        Cli r = Cli.run("sweep", "--engines", "gpu-only", "--rates", "0.5,4", "--requests", SMALL, "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(3, Files.readAllLines(out.resolve("sweep.csv")).size());
+        assertTrue(Files.readString(out.resolve("sweep.html")).contains("chart-sweep-tpot"));
+        assertTrue(Files.isRegularFile(out.resolve("gpu-only/rate-0.5000/summary.json")));
+        r = Cli.run("sweep", "--engines", "gpu-only", "--find-max-rate", "--requests", SMALL, "--out", out.toString(), "--quiet");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("needs --slo-ttft-ms"), r.err());
+        r = Cli.run("sweep", "--engines", "gpu-only", "--find-max-rate", "--slo-tpot-ms", "1000000", "--search-steps", "2",
+                "--max-rate", "8", "--requests", SMALL, "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("gpu-only,8.0000"), "a loose SLO is met up to the top of the range: " + r.out());
+    }
+
+    @Test
+    void sweepRateReplacement() {
+        assertEquals("long-output:count=5,rate=2.0", SweepCommand.withRate("long-output:count=5,rate=0.5", 2));
+        assertEquals("long-output:count=5,rate=2.0", SweepCommand.withRate("long-output:count=5", 2));
+        assertEquals("mixed:chat=1;count=5,rate=2.0", SweepCommand.withRate("mixed:chat=1;count=5", 2));
+        assertEquals("mixed:chat=1;rate=2.0", SweepCommand.withRate("mixed:chat=1", 2));
+        assertEquals("chat:seed=7", RunOptions.withSeed("chat:seed=7", 3));
+        assertEquals("chat:count=2,seed=3", RunOptions.withSeed("chat:count=2", 3));
+        assertEquals("mixed:chat=1;seed=3", RunOptions.withSeed("mixed:chat=1", 3));
+    }
+}
