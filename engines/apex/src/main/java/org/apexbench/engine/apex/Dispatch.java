@@ -221,8 +221,9 @@ final class Dispatch {
     /**
      * Candidates are visited from the shortest iteration up; a longer one must beat the best so far by
      * {@link #MARGIN} (2%; in our T4 and A10G long-output sims 1-5% moved throughput by under 3%).
-     * Rows per second is often flat once the CPU is the bottleneck, and without the margin the argmax drifts to huge CPU batches whose iterations multiply every request's TPOT for
-     * a fraction of a percent of throughput (our choice; the paper does not say how ties are broken).
+     * Rows per second is often flat once the CPU is the bottleneck, and without the margin the argmax
+     * drifts to huge CPU batches whose iterations multiply every request's TPOT for a fraction of a
+     * percent of throughput (our choice; the paper does not say how ties are broken).
      */
     static final double MARGIN = 0.02;
 
