@@ -69,6 +69,7 @@ public final class HtmlReport {
                 .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
                         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                         + "th:first-child,td:first-child{text-align:left}img{max-width:100%}"
+                        + "#run-spec{table-layout:fixed;width:100%}#run-spec td{word-break:break-word;font-size:85%}"
                         + ".note{color:#666;font-style:italic}</style></head>\n<body>\n");
         h.append("<h1>").append(esc(title)).append("</h1>\n");
         h.append("<p class=\"note\">Metrics follow vLLM's benchmark definitions (TTFT; TPOT = (E2EL - TTFT)/(n - 1) per "
