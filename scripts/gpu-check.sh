@@ -4,7 +4,9 @@
 #   2. org.apexbench.kernels.cuda.GpuCheck on the dist runtime (no Maven/JUnit needed): per-op parity
 #      against the cpu backend, then one line per op: time, GB/s or TFLOP/s, % of the measured
 #      device-to-device copy bandwidth, and the target it is judged by
-#   3. where PyTorch sees the GPU: the same shapes through torch (matmul, scaled_dot_product_attention)
+#   3. the fixture models (FixtureParity) on cuda, when the fixtures are found ($APEX_FIXTURES,
+#      ./gpu-fixtures, ../shared/fixtures)
+#   4. where PyTorch sees the GPU: the same shapes through torch (matmul, scaled_dot_product_attention)
 #      and the side-by-side ratios
 # CSV and logs go to $OUT (default ./gpu-check-out). Exit code: GpuCheck's (0 ok, 1 parity failure,
 # 2 cuda unavailable). Run from anywhere; needs harness/target/dist (mvn -Pdist -pl harness -am package
@@ -33,6 +35,19 @@ fi
 echo "== GpuCheck (parity + microbenchmarks)"
 timeout 240 "$DIST/bin/apex-java" -Xmx8g org.apexbench.kernels.cuda.GpuCheck --out "$OUT" 2>&1 | tee "$OUT/gpu-check.log"
 rc=${PIPESTATUS[0]}
+
+echo "== fixture models on cuda (tiny Llama-2 / Llama-3 vs Hugging Face references)"
+FIXTURES="${APEX_FIXTURES:-}"
+for candidate in "$ROOT/gpu-fixtures" "$ROOT/../shared/fixtures" "$ROOT/shared/fixtures"; do
+  [[ -z "$FIXTURES" && -d "$candidate/tiny-llama3" ]] && FIXTURES="$candidate"
+done
+if [[ -n "$FIXTURES" ]]; then
+  timeout 120 "$DIST/bin/apex-java" -Xmx4g org.apexbench.engine.model.cuda.FixtureParity "$FIXTURES" cuda 2>&1 | tee "$OUT/fixtures.log"
+  frc=${PIPESTATUS[0]}
+  [[ $rc -eq 0 && $frc -ne 0 ]] && rc=$frc
+else
+  echo "no fixtures found (set APEX_FIXTURES or copy shared/fixtures to ./gpu-fixtures): skipped" | tee "$OUT/fixtures.log"
+fi
 
 echo "== torch side by side"
 if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" >/dev/null 2>&1; then

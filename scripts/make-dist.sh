@@ -19,6 +19,8 @@ if command -v strip >/dev/null 2>&1; then
   chmod u+w "$DIST"/runtime/lib/*.so "$DIST"/runtime/lib/server/*.so
   strip --strip-unneeded "$DIST"/runtime/lib/*.so "$DIST"/runtime/lib/server/*.so
 fi
+# jlink links legal/<module>/LICENSE to java.base's copy; plain files survive any copy tool
+find "$DIST/runtime" -type l | while read -r link; do cp --remove-destination "$(readlink -f "$link")" "$link"; done
 cp "$JAR" "$DIST/"   # next to lib/, so its manifest Class-Path (lib/...) also works for java -jar
 mkdir -p "$DIST/bin"
 cat > "$DIST/bin/apex-java" <<'LAUNCH'

@@ -66,12 +66,23 @@ public final class EngineLoop {
         }
     }
 
-    public RunResult run(List<RequestSpec> specs) {
+    public RunResult run(List<RequestSpec> specs) { return run(specs, 0); }
+
+    /**
+     * Runs {@code specs}. With {@code closedLoopConcurrency} &gt; 0 the arrival times are ignored: that
+     * many clients each send their next request (in list order) when their previous one finishes, and
+     * the request's recorded arrival is that moment.
+     */
+    public RunResult run(List<RequestSpec> specs, int closedLoopConcurrency) {
+        if (closedLoopConcurrency < 0) throw new IllegalArgumentException("closed-loop concurrency must be >= 0");
+        boolean closed = closedLoopConcurrency > 0;
         checkFeasible(specs);
         List<RequestState> all = new ArrayList<>(specs.size());
         for (int i = 0; i < specs.size(); i++) all.add(new RequestState(specs.get(i), i, keepTokenIds));
         List<RequestState> byArrival = new ArrayList<>(all);
-        byArrival.sort(Comparator.comparingDouble((RequestState r) -> r.spec().arrivalSec()).thenComparingInt(RequestState::index));
+        if (!closed) {
+            byArrival.sort(Comparator.comparingDouble((RequestState r) -> r.spec().arrivalSec()).thenComparingInt(RequestState::index));
+        }
 
         List<RequestState> waiting = new ArrayList<>();
         List<RequestState> gpuRunning = new ArrayList<>();
@@ -82,7 +93,7 @@ public final class EngineLoop {
         List<IterationRecord> iterations = new ArrayList<>();
         List<SubtaskRecord> subtasks = new ArrayList<>();
 
-        double now = byArrival.isEmpty() ? 0 : byArrival.get(0).spec().arrivalSec();
+        double now = byArrival.isEmpty() || closed ? 0 : byArrival.get(0).spec().arrivalSec();
         double firstArrival = now;
         double lastCompletion = now;
         int next = 0;
@@ -91,8 +102,16 @@ public final class EngineLoop {
         long tokens = 0;
         int idlePlans = 0;
         while (finished < all.size()) {
-            while (next < byArrival.size() && byArrival.get(next).spec().arrivalSec() <= now) {
-                waiting.add(byArrival.get(next++));
+            if (closed) {
+                while (next < byArrival.size() && next - finished < closedLoopConcurrency) {
+                    RequestState r = byArrival.get(next++);
+                    r.arriveAt(now);
+                    waiting.add(r);
+                }
+            } else {
+                while (next < byArrival.size() && byArrival.get(next).spec().arrivalSec() <= now) {
+                    waiting.add(byArrival.get(next++));
+                }
             }
             if (waiting.isEmpty() && gpuRunning.isEmpty() && hostRunning.isEmpty()) {
                 now = byArrival.get(next).spec().arrivalSec();
@@ -102,7 +121,7 @@ public final class EngineLoop {
             IterationPlan plan = scheduler.plan(ctx);
             boolean moves = !plan.swapIn().isEmpty() || !plan.swapOut().isEmpty() || !plan.recompute().isEmpty();
             if (plan.advancesNothing() && !moves) {
-                if (gpuRunning.isEmpty() && hostRunning.isEmpty() && next < byArrival.size()) {
+                if (!closed && gpuRunning.isEmpty() && hostRunning.isEmpty() && next < byArrival.size()) {
                     now = Math.max(now, byArrival.get(next).spec().arrivalSec());
                     continue;
                 }
@@ -160,7 +179,7 @@ public final class EngineLoop {
         List<RequestRecord> records = new ArrayList<>(all.size());
         for (RequestState r : all) {
             if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
-            records.add(new RequestRecord(r.id(), r.spec().arrivalSec(), r.promptLength(), r.targetOutput(),
+            records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
                     r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));
         }
         return new RunResult(engine.id(), engine.description(), executorName, budgets, records, iterations, subtasks, tokens,

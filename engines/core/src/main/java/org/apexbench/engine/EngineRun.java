@@ -22,11 +22,21 @@ public final class EngineRun {
     public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
                                      List<RequestSpec> requests, long seed, double jitterSigma, RecordOptions records,
                                      Profile profile) {
+        return simulate(engine, model, hw, budgets, requests, 0, seed, jitterSigma, records, profile);
+    }
+
+    /** As above; {@code closedLoopConcurrency} &gt; 0 runs the requests as that many closed-loop clients. */
+    public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
+                                     List<RequestSpec> requests, int closedLoopConcurrency, long seed, double jitterSigma,
+                                     RecordOptions records, Profile profile) {
         var expected = SimSetup.fingerprint(hw, model, budgets);
         Profile p = profile != null ? profile : SimSetup.profile(hw, model, budgets);
         Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept");
-        return simulate(engine, EngineGeometry.of(model), SimSetup.cost(hw, model), predictor, budgets, requests, seed,
-                jitterSigma, records);
+        try (SimulatedExecutor executor = new SimulatedExecutor(EngineGeometry.of(model), budgets, SimSetup.cost(hw, model),
+                jitterSigma, seed, engine.launchSecPerStage())) {
+            return new EngineLoop(engine, executor, "sim", EngineGeometry.of(model), budgets, predictor, records, false)
+                    .run(requests, closedLoopConcurrency);
+        }
     }
 
     /** {@link #simulate(Engine, ModelGeometry, HardwareSpec, EngineBudgets, List, long, double, RecordOptions, Profile)}

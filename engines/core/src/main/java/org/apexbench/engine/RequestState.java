@@ -29,13 +29,20 @@ public final class RequestState {
     private long lastProgressIteration = -1;
     private boolean admitted;
     private long plannedIteration = -1;
+    private double arrivalSec;
 
     RequestState(RequestSpec spec, int index, boolean keepTokenIds) {
         this.spec = spec;
         this.index = index;
         this.tokenTimes = new double[spec.outputTokens()];
         this.outputIds = keepTokenIds ? new int[spec.outputTokens()] : null;
+        this.arrivalSec = spec.arrivalSec();
     }
+
+    /** When it arrived: the spec's time, or in a closed loop the time its client's previous request finished. */
+    public double arrivalSec() { return arrivalSec; }
+
+    void arriveAt(double t) { arrivalSec = t; }
 
     public RequestSpec spec() { return spec; }
 

@@ -43,7 +43,7 @@ public final class RunChecks {
             if (r.outputTokens() != s.outputTokens()) v.add("request " + s.id() + " produced " + r.outputTokens() + " of " + s.outputTokens());
             double[] t = r.tokenTimesSec();
             for (int k = 0; k < t.length; k++) {
-                if (t[k] < s.arrivalSec() || (k > 0 && t[k] < t[k - 1])) {
+                if (t[k] < r.arrivalSec() || (k > 0 && t[k] < t[k - 1])) {
                     v.add("request " + s.id() + " token " + k + " at " + t[k] + " precedes arrival or its previous token");
                     break;
                 }

@@ -61,6 +61,8 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return pool.threads(); }
 
+    WorkerPool pool() { return pool; }
+
     public boolean vectorised() { return vector; }
 
     // ---- memory -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import org.apexbench.kernels.KvGeometry;
 
 /**
  * Causal attention of one sequence's new rows over its paged context: row r (position startPos + r) attends
- * to positions {@code 0 .. startPos + r}. Work items are (row, kvHead); each runs the same tile kernel as
+ * to positions {@code 0 .. startPos + r}. Work items are stripes of rows (all heads); each runs the same tile kernel as
  * decode, so row r equals decode attention with context {@code startPos + r + 1}.
  */
 final class PrefillAttention implements WorkerPool.Body {
@@ -15,7 +15,7 @@ final class PrefillAttention implements WorkerPool.Body {
 
     private MemorySegment q, keys, values, out;
     private KvGeometry geometry;
-    private int layer, startPos;
+    private int layer, startPos, rows, stripes;
     private int[] table;
     private AttentionShape shape;
     private boolean vector;
@@ -30,10 +30,13 @@ final class PrefillAttention implements WorkerPool.Body {
                           int[] table, int startPos, int rows, AttentionShape shape, MemorySegment out, boolean vector) {
         this.q = q; this.keys = keys; this.values = values; this.geometry = geometry; this.layer = layer;
         this.table = table; this.startPos = startPos; this.shape = shape; this.out = out; this.vector = vector;
-        for (AttentionWorker w : workers) w.ensure(shape.groupSize(), shape.headDim());
-        long elements = ((long) startPos + rows) * rows * shape.kvHeads() * shape.headDim();
+        for (AttentionWorker w : workers) w.ensure(shape.heads(), shape.groupSize(), shape.headDim());
+        long elements = ((long) startPos + rows) * rows * shape.kvWidth();
         try {
-            pool.forRange(rows * shape.kvHeads(), elements >= DecodeAttention.PARALLEL_ELEMENTS, this);
+            // stripe s is rows s, s + T, s + 2T, ...: later rows attend to more keys, so stripes balance
+            this.rows = rows;
+            this.stripes = Math.min(rows, pool.threads());
+            pool.forRange(stripes, elements >= DecodeAttention.PARALLEL_ELEMENTS, this);
         } finally {
             this.q = this.keys = this.values = this.out = null;
             this.table = null;
@@ -41,16 +44,16 @@ final class PrefillAttention implements WorkerPool.Body {
     }
 
     @Override
-    public void run(int worker, int from, int to) {
+    public void run(int worker, int fromStripe, int toStripe) {
         AttentionWorker aw = workers[worker];
-        int g = shape.groupSize(), kvHeads = shape.kvHeads();
-        long qRow = (long) shape.heads() * shape.headDim() * 4;
-        for (int item = from; item < to; item++) {
-            int r = item / kvHeads, kvHead = item % kvHeads;
-            aw.loadQuery(q, r * qRow, kvHead * g, shape.scale());
-            if (vector) aw.attend(keys, values, geometry, layer, kvHead, table, 0, startPos + r + 1);
-            else aw.attendScalar(keys, values, geometry, layer, kvHead, table, 0, startPos + r + 1);
-            aw.storeNormalised(out, r * qRow, kvHead * g);
+        long qRow = (long) shape.qWidth() * 4;
+        for (int stripe = fromStripe; stripe < toStripe; stripe++) {
+            for (int r = stripe; r < rows; r += stripes) {
+                aw.loadQuery(q, r * qRow, shape.scale());
+                if (vector) aw.attend(keys, values, geometry, layer, table, 0, startPos + r + 1);
+                else aw.attendScalar(keys, values, geometry, layer, table, 0, startPos + r + 1);
+                aw.storeNormalised(out, r * qRow);
+            }
         }
     }
 }

@@ -64,6 +64,23 @@ final class Simd {
         return BITS == 0 ? "scalar (apex.vectorBits=0)" : BITS + "-bit (" + LANES + " float lanes)";
     }
 
+    /**
+     * Sum of the lanes by halving (512 -> 256 -> 128 bits) and one 4-lane reduce: cheaper than a full-width
+     * {@code reduceLanes(ADD)}, which C2 may emit as a strictly ordered chain of scalar adds.
+     */
+    static float sum(FloatVector v) {
+        FloatVector x = v;
+        if (x.length() == 16) {
+            x = ((FloatVector) x.reinterpretShape(FloatVector.SPECIES_256, 0))
+                    .add((FloatVector) x.reinterpretShape(FloatVector.SPECIES_256, 1));
+        }
+        if (x.length() == 8) {
+            x = ((FloatVector) x.reinterpretShape(FloatVector.SPECIES_128, 0))
+                    .add((FloatVector) x.reinterpretShape(FloatVector.SPECIES_128, 1));
+        }
+        return x.reduceLanes(VectorOperators.ADD);
+    }
+
     static FloatVector f32(MemorySegment s, long off) { return FloatVector.fromMemorySegment(F, s, off, LE); }
 
     /**

@@ -303,7 +303,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Makes {@code role}'s stream wait (on the GPU) until {@code event} completed; the caller does not block. */
-    public void wait(StreamRole role, CudaEvent event) {
+    public void waitEvent(StreamRole role, CudaEvent event) {
         enter();
         live(event);
         cuStreamWaitEvent(stream(role), event.event, 0);
@@ -354,7 +354,7 @@ public final class CudaBackend implements Backend {
 
     private void streamAfter(StreamRole waiter, StreamRole producer) {
         CudaEvent e = record(producer);
-        wait(waiter, e);
+        waitEvent(waiter, e);
         release(e);
     }
 
@@ -458,9 +458,28 @@ public final class CudaBackend implements Backend {
             while (rt < rows && rt < 16) rt <<= 1;
             launch("gemv_" + suffix(w) + "_r" + rt, (n + 3) / 4, (rows + rt - 1) / rt, 1, 128, 0,
                     xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec);
+        } else if (rows > 64 && ((long) (n + 127) / 128) * ((rows + 127) / 128) >= device.multiprocessors) {
+            // large prefill: 128x128 tiles (twice the reuse per loaded byte) still give every SM a block
+            launch("gemm_tc128_" + suffix(w), (n + 127) / 128, (rows + 127) / 128, 1, 256, 0,
+                    xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec, (k + 31) / 32 * 32, new CUdeviceptr());
         } else {
-            launch("gemm_tc_" + suffix(w), (n + 63) / 64, (rows + 63) / 64, 1, 128, 0,
-                    xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec);
+            // Split K over grid.z when the 64x64 tiles alone would leave SMs idle (decode-sized batches);
+            // each split writes an fp32 slice of scratch, and a second kernel sums them in order.
+            int tiles = ((n + 63) / 64) * ((rows + 63) / 64);
+            int splits = 1;
+            if (tiles < 2 * device.multiprocessors && k >= 512) {
+                splits = Math.min((2 * device.multiprocessors + tiles - 1) / tiles, k / 256);
+            }
+            int kChunk = ((k + splits - 1) / splits + 31) / 32 * 32;
+            splits = (k + kChunk - 1) / kChunk;
+            CUdeviceptr partial = splits > 1 ? scratch((long) splits * rows * n * 4) : new CUdeviceptr();
+            launch("gemm_tc_" + suffix(w), (n + 63) / 64, (rows + 63) / 64, splits, 128, 0,
+                    xb.ptr(), wb.ptr(), ob.ptr(), rows, k, n, acc, vec, kChunk, partial);
+            if (splits > 1) {
+                long elems = (long) rows * n;
+                int grid = (int) Math.min((elems + 255) / 256, device.multiprocessors * 16L);
+                launch("gemm_splitk_reduce", grid, 1, 1, 256, 0, partial, splits, rows, n, ob.ptr(), acc);
+            }
         }
     }
 

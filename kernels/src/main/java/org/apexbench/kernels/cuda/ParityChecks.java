@@ -58,6 +58,9 @@ public final class ParityChecks {
             }
             gemm(t, 5, 100, 70, true);
             gemm(t, 33, 100, 70, true);
+            gemm(t, 33, 1024, 72, false);  // few tiles, long K: split-K + reduce on cuda
+            gemm(t, 64, 1000, 72, true);   // split-K with a K tail and accumulate
+            gemm(t, 2048, 72, 1280, true); // >= 160 tiles of 128x128: the large-prefill kernel
         }
         rope(false);
         rope(true);
@@ -108,7 +111,8 @@ public final class ParityChecks {
             b.gemm(act(b, x), weight(b, "w", w, n, k, t), rows, out, accumulate);
             return get(b, out, rows * n);
         };
-        String path = rows <= CudaBackend.GEMV_MAX_ROWS ? "gemv" : "tensor-core";
+        String path = rows <= CudaBackend.GEMV_MAX_ROWS ? "gemv" : rows >= 2048 ? "tensor-core 128x128"
+                : k >= 512 ? "tensor-core split-K" : "tensor-core";
         compare("gemm", t + " " + rows + "x" + k + " * " + n + "x" + k + "^T " + path + (accumulate ? " +=" : ""),
                 run(cuda, op), run(ref, op), 1e-2, 4e-3);
     }

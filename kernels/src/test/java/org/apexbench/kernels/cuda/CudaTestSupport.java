@@ -8,6 +8,7 @@ final class CudaTestSupport {
     private CudaTestSupport() {}
 
     /** True when the NVIDIA driver library can be loaded (checked through FFM, not JCuda). */
+    @SuppressWarnings("restricted")  // a library lookup; tests run with --enable-native-access
     static boolean driverLibraryPresent() {
         try {
             SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
@@ -26,7 +27,8 @@ final class CudaTestSupport {
     static String gpuUnavailableReason() {
         if (!driverLibraryPresent()) return "no CUDA driver (libcuda.so.1) on this machine";
         if (!kernelsBuilt()) return "this build has no CUDA kernels (built without nvcc)";
-        try (var b = CudaBackend.openCuda(0)) {
+        try {
+            CudaBackend.openCuda(0).close();
             return null;
         } catch (RuntimeException e) {
             return "cuda backend does not open: " + e.getMessage();

@@ -24,11 +24,12 @@ import org.junit.jupiter.api.io.TempDir;
 class PtxBuildTest {
     /** Every kernel name CudaBackend launches (see its launch(...) calls). */
     static List<String> expectedKernels() {
-        List<String> k = new ArrayList<>(List.of("rope", "silu_mul", "kv_append", "decode_combine", "argmax_rows", "sample_rows"));
+        List<String> k = new ArrayList<>(List.of("rope", "silu_mul", "kv_append", "decode_combine", "argmax_rows", "sample_rows", "gemm_splitk_reduce"));
         for (String t : List.of("f16", "bf16", "f32")) {
             k.add("embedding_" + t);
             k.add("rmsnorm_" + t);
             k.add("gemm_tc_" + t);
+            k.add("gemm_tc128_" + t);
             for (int rt : new int[] {1, 2, 4, 8, 16}) k.add("gemv_" + t + "_r" + rt);
         }
         for (int g : new int[] {1, 2, 4, 8}) k.add("decode_attn_g" + g);

@@ -7,7 +7,6 @@ import org.apexbench.engine.Predictor;
 import org.apexbench.profiler.SubtaskFeatures;
 import org.apexbench.profiler.cost.CostModel;
 import org.apexbench.profiler.cost.RooflineCostModel;
-import org.apexbench.profiler.cost.TableCostModel;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
@@ -67,7 +66,7 @@ public final class SimSetup {
     /** A predictor answering from a profile's tables, after checking it was measured on this setup. */
     public static Predictor predictor(Profile profile, ProfileFingerprint expected, String origin) {
         profile.requireFingerprint(expected, origin);
-        return Predictor.of(adapt(new TableCostModel(profile)));
+        return new org.apexbench.engine.ProfilePredictor(profile);
     }
 
     /**

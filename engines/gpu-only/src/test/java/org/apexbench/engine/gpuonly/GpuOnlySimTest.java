@@ -46,6 +46,26 @@ class GpuOnlySimTest {
     }
 
     @Test
+    void closedLoopKeepsConcurrencyAndArrivesOnCompletion() {
+        List<RequestSpec> reqs = SimFixture.requests(20, 100, 30, 0, 5);
+        Engine e = EngineRegistry.create("gpu-only", EngineOptions.NONE);
+        RunResult r = EngineRun.simulate(e, org.apexbench.profiler.model.ModelGeometry.LLAMA_2_7B,
+                org.apexbench.profiler.hardware.HardwareSpecs.builtIn("t4-g4dn.4xlarge"), new EngineBudgets(64, 512, 400, 0, 16),
+                reqs, 3, 1, 0, RecordOptions.DEFAULT, null);
+        assertEquals(List.of(), RunChecks.requests(reqs, r));
+        java.util.Set<Double> completions = new java.util.HashSet<>();
+        for (RequestRecord q : r.requests()) completions.add(q.tokenTimesSec()[q.outputTokens() - 1]);
+        for (int i = 0; i < r.requests().size(); i++) {
+            RequestRecord q = r.requests().get(i);
+            if (i < 3) assertEquals(0.0, q.arrivalSec());
+            else assertTrue(completions.contains(q.arrivalSec()), q + " must arrive when another finishes");
+            double t = q.arrivalSec();
+            long inFlight = r.requests().stream().filter(o -> o.arrivalSec() <= t && o.tokenTimesSec()[o.outputTokens() - 1] > t).count();
+            assertTrue(inFlight <= 3, "at most 3 in flight at " + t + ", got " + inFlight);
+        }
+    }
+
+    @Test
     void sameSeedSameRecords() {
         List<RequestSpec> reqs = SimFixture.requests(30, 200, 80, 10, 3);
         RunResult a = run("recompute", reqs, 80, 11, 0.2);

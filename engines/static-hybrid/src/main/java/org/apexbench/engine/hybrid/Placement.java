@@ -41,8 +41,9 @@ final class Placement {
         tokensLeft = ctx.budgets().maxTokensPerIteration();
         slotsLeft = ctx.budgets().maxRunning() - ctx.runningCount();
         int g = 0;
+        List<RequestState> gpuPartial = new ArrayList<>();
         for (RequestState r : ctx.gpuRunning()) {
-            gpuDecodes.add(r);
+            (r.decoding() ? gpuDecodes : gpuPartial).add(r);
             g += ctx.blocksFor(r.contextLength());
         }
         tokensLeft -= gpuDecodes.size();
@@ -59,7 +60,7 @@ final class Placement {
             recompute.add(v);
         }
         hostFree -= hostGrowth;
-        while (!gpuDecodes.isEmpty() && (g > gpuBlocks || tokensLeft < 0)) {
+        while (!gpuDecodes.isEmpty() && (g > gpuBlocks || tokensLeft < 0) && g > 0) {
             RequestState v = gpuDecodes.removeLast();
             g -= ctx.blocksFor(v.contextLength());
             tokensLeft++;
@@ -72,7 +73,11 @@ final class Placement {
                 recompute.add(v);
             }
         }
-        cpuQueue.addAll(host);
+        List<RequestState> hostPartial = new ArrayList<>();
+        for (RequestState r : host) (r.decoding() ? cpuQueue : hostPartial).add(r);
+        // requests part-way through a (re)prefill that exceeded the token budget continue first
+        for (RequestState r : gpuPartial) continuePrefill(r, Location.GPU);
+        for (RequestState r : hostPartial) continuePrefill(r, Location.HOST);
         if (swapOut.isEmpty() && allowSwapIn) {
             int limit = (int) Math.round(SWAP_IN_HYSTERESIS * gpuBlocks);
             while (!cpuQueue.isEmpty() && tokensLeft > 0) {
@@ -94,7 +99,13 @@ final class Placement {
         for (RequestState p : ctx.waiting()) {
             int bp = ctx.blocksFor(p.contextLength());
             int len = p.remainingTokens();
-            if (staging + bp > Math.max(gpuBlocks, ctx.gpuPool().capacity()) || slotsLeft < 1 || len > tokensLeft) break;
+            // whole prompts as NEO; only a context longer than the whole budget (a request preempted by
+            // recompute after generating) is prefilled in budget-sized chunks, alone at the head
+            if (len > ctx.budgets().maxTokensPerIteration() && tokensLeft == ctx.budgets().maxTokensPerIteration() - gpuDecodes.size()
+                    && gpuPrefills.isEmpty() && cpuPrefills.isEmpty()) {
+                len = tokensLeft;
+            }
+            if (staging + bp > Math.max(gpuBlocks, ctx.gpuPool().capacity()) || slotsLeft < 1 || len > tokensLeft || len < 1) break;
             if (!toCpu && g + bp <= gpuBlocks && bp <= ctx.gpuPool().free() - (g - usedByDecodes(ctx))) {
                 gpuPrefills.add(PrefillChunk.of(p, len, Location.GPU));
                 g += bp;
@@ -109,6 +120,13 @@ final class Placement {
             slotsLeft--;
             tokensLeft -= len;
         }
+    }
+
+    private void continuePrefill(RequestState r, Location pool) {
+        if (tokensLeft < 1) return;
+        int len = Math.min(r.remainingTokens(), tokensLeft);
+        (pool == Location.GPU ? gpuPrefills : cpuPrefills).add(PrefillChunk.of(r, len, pool));
+        tokensLeft -= len;
     }
 
     /** Blocks the GPU decode set already holds (so g - this is what it still needs to allocate). */

@@ -1,0 +1,34 @@
+package org.apexbench.engine.apex;
+
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineFactory;
+import org.apexbench.engine.EngineOptions;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Offers {@code apex}. Options: {@code tpotSloMs} (default none), {@code starvationIterations} (50),
+ * {@code hostAdmission} (true), {@code pipeline} (true), {@code swapInHysteresis} (0.95).
+ */
+public final class ApexEngines implements EngineFactory {
+    public static final String ID = "apex";
+
+    @Override
+    public List<String> ids() { return List.of(ID); }
+
+    @Override
+    public Engine create(String id, EngineOptions o) {
+        if (!ID.equals(id)) throw new IllegalArgumentException("ApexEngines does not offer engine " + id);
+        o.requireKnown(id, Set.of("tpotSloMs", "starvationIterations", "hostAdmission", "pipeline", "swapInHysteresis"));
+        ApexOptions d = ApexOptions.DEFAULT;
+        double slo = o.number("tpotSloMs", Double.NaN);
+        ApexOptions opts = new ApexOptions(Double.isNaN(slo) ? Double.NaN : slo / 1000,
+                o.integer("starvationIterations", d.starvationIterations()), o.flag("hostAdmission", d.hostAdmission()),
+                o.flag("pipeline", d.pipeline()), o.number("swapInHysteresis", d.swapInHysteresis()));
+        return new Engine(ID, "apex (GPU-only / async overlap / asymmetric pipelining per iteration"
+                + (Double.isNaN(slo) ? "" : ", TPOT SLO " + slo + " ms") + (opts.pipeline() ? "" : ", no pipelining")
+                + (opts.hostAdmission() ? "" : ", no host admission") + ", two-thread runtime)",
+                () -> new ApexScheduler(opts), 0);
+    }
+}

@@ -1,0 +1,24 @@
+package org.apexbench.engine.apex;
+
+/**
+ * APEX knobs.
+ *
+ * @param tpotSloSec           when finite, iterations predicted slower than this lose to any that meet it
+ * @param starvationIterations a host request not advanced for this many iterations forbids GPU-only
+ * @param hostAdmission        admit requests to the host pool when predicted to pay (false: GPU pool only,
+ *                             host pool only for swap-out victims)
+ * @param pipeline             consider asymmetric pipelining (false: GPU-only and AO only)
+ * @param swapInHysteresis     swap host requests in while the GPU pool stays under this share
+ */
+public record ApexOptions(double tpotSloSec, int starvationIterations, boolean hostAdmission, boolean pipeline,
+                          double swapInHysteresis) {
+    public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95);
+
+    public ApexOptions {
+        if (starvationIterations < 1) throw new IllegalArgumentException("starvationIterations must be >= 1, got " + starvationIterations);
+        if (!(swapInHysteresis > 0 && swapInHysteresis <= 1)) {
+            throw new IllegalArgumentException("swapInHysteresis must be in (0, 1], got " + swapInHysteresis);
+        }
+        if (!Double.isNaN(tpotSloSec) && !(tpotSloSec > 0)) throw new IllegalArgumentException("TPOT SLO must be > 0, got " + tpotSloSec);
+    }
+}

@@ -1,0 +1,214 @@
+package org.apexbench.engine.apex;
+
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.PrefillChunk;
+import org.apexbench.engine.Predictor;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.Scheduler;
+import org.apexbench.engine.SchedulerContext;
+import org.apexbench.engine.Strategy;
+import org.apexbench.workloads.RequestSpec;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * APEX (arXiv 2506.03296; DESIGN.md 6.3): per iteration, manage placement, build the GPU-only,
+ * Asynchronous-Overlap and Asymmetric-Pipelining candidates, predict each one's time in closed form
+ * from the profile tables ({@link Dispatch}) and run the one with the most progress per second.
+ *
+ * <p>Placement (NEO's, changed where predictions say so; our choices where the paper is silent):
+ * GPU requests are chunked-prefilled FCFS under the token budget while the GPU pool has room; the
+ * newest GPU request is swapped out when the pool overflows; host requests are swapped back, oldest
+ * first, under {@code swapInHysteresis} x GPU blocks, at most one PCIe-time-worth per iteration and
+ * costed in the prediction. A waiting request that does not fit the GPU goes to the host pool only
+ * if the best dispatch already uses every host request and one more CPU row still raises the
+ * predicted rows per second (else it waits for GPU memory). CPU candidates are ordered least
+ * recently advanced first (round robin), and a host request not advanced for
+ * {@code starvationIterations} forbids the GPU-only candidate.
+ */
+public final class ApexScheduler implements Scheduler {
+    private final ApexOptions options;
+    private Dispatch dispatch;
+    private final Dispatch.GpuRows gpu = new Dispatch.GpuRows();
+    private final Dispatch.Choice choice = new Dispatch.Choice();
+    private long[] cpuCtx = new long[64];
+
+    public ApexScheduler(ApexOptions options) { this.options = options; }
+
+    @Override
+    public String infeasibility(RequestSpec r, EngineBudgets b) {
+        int peak = b.blocksFor((long) r.promptLength() + r.outputTokens() - 1);
+        int hostRoom = b.hostKvBlocks() - b.gpuKvBlocks();
+        if (peak > b.gpuKvBlocks() && peak > hostRoom) {
+            return "needs " + peak + " KV blocks but the GPU pool has " + b.gpuKvBlocks() + " and the host pool leaves "
+                    + Math.max(0, hostRoom) + " beyond its swap reserve";
+        }
+        return null;
+    }
+
+    @Override
+    public IterationPlan plan(SchedulerContext ctx) {
+        Predictor p = ctx.predictor();
+        var geo = ctx.geometry();
+        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken());
+        int gpuBlocks = ctx.gpuPool().capacity();
+        int hostFree = ctx.hostPool().free();
+        int tokens = ctx.budgets().maxTokensPerIteration();
+        int slots = ctx.budgets().maxRunning() - ctx.runningCount();
+        List<RequestState> swapOut = new ArrayList<>(), swapIn = new ArrayList<>(), recompute = new ArrayList<>();
+        List<PrefillChunk> prefills = new ArrayList<>();
+        List<RequestState> gpuDecodes = new ArrayList<>();
+        // host side first: growth of host requests; recompute the newest if the host pool is full
+        List<RequestState> host = new ArrayList<>(ctx.hostRunning());
+        int hostGrowth = 0;
+        for (RequestState r : host) hostGrowth += growth(ctx, r);
+        while (hostGrowth > hostFree && !host.isEmpty()) {
+            RequestState v = host.stream().max(Comparator.comparingInt(RequestState::index)).orElseThrow();
+            host.remove(v);
+            hostGrowth -= growth(ctx, v);
+            hostFree += v.blocks();
+            recompute.add(v);
+        }
+        hostFree -= hostGrowth;
+        // GPU requests: blocks after this step; swap out the newest decodes while over the pool
+        List<RequestState> onGpu = new ArrayList<>(ctx.gpuRunning());
+        int g = 0;
+        // a request mid-prefill has its whole known context reserved, so chunks never run out of blocks
+        for (RequestState r : onGpu) g += ctx.blocksFor(r.contextLength());
+        while (g > gpuBlocks && !onGpu.isEmpty()) {
+            RequestState v = onGpu.removeLast();
+            g -= ctx.blocksFor(v.contextLength());
+            int need = ctx.blocksFor(v.contextLength());
+            if (v.decoding() && need <= hostFree) {
+                swapOut.add(v);
+                hostFree -= need;
+                host.addFirst(v);
+            } else {
+                recompute.add(v);
+            }
+        }
+        double fixed = 0;
+        if (swapOut.isEmpty() && recompute.isEmpty()) {
+            int limit = (int) Math.round(options.swapInHysteresis() * gpuBlocks);
+            double budget = geo.layers() * p.linear(1);
+            List<RequestState> oldest = new ArrayList<>(host);
+            oldest.sort(Comparator.comparingInt(RequestState::index));
+            for (RequestState r : oldest) {
+                int need = ctx.blocksFor(r.contextLength());
+                if (!r.decoding() || g + need > limit || tokens < 1) break;
+                double t = p.h2d(ctx.swapBytes(r.blocks()), 2 * geo.layers());
+                if (fixed > 0 && fixed + t > budget) break;
+                swapIn.add(r);
+                host.remove(r);
+                onGpu.add(r);
+                g += need;
+                fixed += t;
+            }
+        }
+        for (RequestState r : swapOut) fixed += p.d2h(ctx.swapBytes(r.blocks()), 2 * geo.layers());
+        // GPU rows: decodes, then continuing prefills (GPU and host pool), then new admissions
+        gpu.width = gpu.rows = gpu.sampled = 0;
+        gpu.prefAttn = 0;
+        long gpuCtx = 0;
+        for (RequestState r : onGpu) {
+            if (r.decoding() && tokens > 0) {
+                gpuDecodes.add(r);
+                gpuCtx += r.contextLength();
+                tokens--;
+            }
+        }
+        int free = gpuBlocks - g;
+        for (RequestState r : onGpu) {
+            if (!r.decoding() && tokens > 0) {
+                int chunk = Math.min(r.remainingTokens(), tokens);
+                tokens -= chunk;
+                addPrefill(prefills, PrefillChunk.of(r, chunk, Location.GPU), p);
+            }
+        }
+        List<RequestState> cpuCandidates = new ArrayList<>();
+        for (RequestState r : host) {
+            if (r.decoding()) {
+                cpuCandidates.add(r);
+            } else if (tokens > 0) {
+                int chunk = Math.min(r.remainingTokens(), tokens);
+                tokens -= chunk;
+                addPrefill(prefills, PrefillChunk.of(r, chunk, Location.HOST), p);
+            }
+        }
+        gpu.gdec = p.gpuDecodeAttention(gpuDecodes.size(), gpuCtx);
+        gpu.width += gpuDecodes.size();
+        gpu.rows += gpuDecodes.size();
+        gpu.sampled += gpuDecodes.size();
+        long now = ctx.iteration();
+        cpuCandidates.sort(Comparator.comparingLong(RequestState::lastProgressIteration).thenComparingInt(RequestState::index));
+        int n = Math.min(cpuCandidates.size(), tokens);
+        if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
+        for (int i = 0; i < n; i++) cpuCtx[i] = cpuCandidates.get(i).contextLength();
+        boolean starving = n > 0 && now - Math.max(0, cpuCandidates.getFirst().lastProgressIteration()) > options.starvationIterations();
+        int watermark = (int) Math.ceil(0.01 * gpuBlocks);
+        int hostReserve = Math.max(0, ctx.hostPool().capacity() - gpuBlocks);
+        int hostHeld = ctx.hostPool().used();
+        boolean toHost = false;
+        boolean decided = false;
+        for (RequestState r : ctx.waiting()) {
+            if (slots < 1 || tokens < 1 || !swapOut.isEmpty() || !recompute.isEmpty()) break;
+            int chunk = Math.min(r.remainingTokens(), tokens - n);
+            if (chunk < 1) break;
+            int need = ctx.blocksFor(r.contextLength());
+            if (!toHost && need + watermark <= free) {
+                free -= need;
+            } else {
+                // host admission only when one more CPU row raises the predicted rate
+                int peakNow = need;
+                if (!options.hostAdmission() || hostHeld + peakNow > hostReserve || peakNow > hostFree) break;
+                if (!decided) {
+                    dispatch.choose(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
+                    decided = true;
+                }
+                if (choice.cpuCount < n) break;
+                double before = choice.rate;
+                cpuCtx[n] = r.contextLength() + 1L;
+                dispatch.choose(gpu, cpuCtx, n + 1, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
+                if (!(choice.rate > before * (1 + Dispatch.MARGIN)) || choice.cpuCount < n + 1) break;
+                chunk = Math.min(chunk, r.remainingTokens());
+                hostFree -= need;
+                hostHeld += peakNow;
+                toHost = true;
+                addPrefill(prefills, PrefillChunk.of(r, chunk, Location.HOST), p);
+                tokens -= chunk;
+                slots--;
+                decided = false;
+                continue;
+            }
+            addPrefill(prefills, PrefillChunk.of(r, chunk, Location.GPU), p);
+            tokens -= chunk;
+            slots--;
+        }
+        dispatch.choose(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
+        List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
+        int inB0 = 0;
+        if (choice.strategy == Strategy.ASYMMETRIC_PIPELINE) {
+            for (int i = 0; i < choice.cpuCount; i++) if (choice.inB0[i]) { cpu.add(cpuCandidates.get(i)); inB0++; }
+            for (int i = 0; i < choice.cpuCount; i++) if (!choice.inB0[i]) cpu.add(cpuCandidates.get(i));
+        } else {
+            for (int i = 0; i < choice.cpuCount; i++) cpu.add(cpuCandidates.get(i));
+        }
+        return new IterationPlan(prefills, gpuDecodes, cpu, inB0, swapOut, swapIn, recompute, choice.strategy, choice.predictedSec);
+    }
+
+    private void addPrefill(List<PrefillChunk> prefills, PrefillChunk c, Predictor p) {
+        prefills.add(c);
+        gpu.width += c.length();
+        gpu.rows++;
+        if (c.completes()) gpu.sampled++;
+        gpu.prefAttn += p.prefillAttention(c.length(), 1, c.attendedPairs());
+    }
+
+    private static int growth(SchedulerContext ctx, RequestState r) {
+        return Math.max(0, ctx.blocksFor(r.contextLength()) - r.blocks());
+    }
+}

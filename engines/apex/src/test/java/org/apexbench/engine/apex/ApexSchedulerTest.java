@@ -1,0 +1,67 @@
+package org.apexbench.engine.apex;
+
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.Predictor;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.SchedulerSnapshot;
+import org.apexbench.engine.Strategy;
+import org.apexbench.workloads.RequestSpec;
+import org.apexbench.workloads.SamplingParams;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the APEX scheduler decides in constructed states, on constructed tables. */
+class ApexSchedulerTest {
+    static final EngineGeometry GEO = new EngineGeometry("m", 32, 16384, 24576, 8192, 1, 8192);
+    static final EngineBudgets B = new EngineBudgets(512, 2048, 200, 20000, 16);
+
+    static RequestSpec spec(String id, int prompt, int out) { return new RequestSpec(id, 0, new int[prompt], out, SamplingParams.GREEDY); }
+
+    @Test
+    void linearBoundSmallGpuPipelinesHostRequests() {
+        Predictor p = DispatchTest.tables(1.7, 10, 8);
+        SchedulerSnapshot s = new SchedulerSnapshot(GEO, B, p);
+        for (int i = 0; i < 3; i++) s.addDecoding(spec("g" + i, 900, 500), Location.GPU, 100, 9);
+        for (int i = 0; i < 40; i++) s.addDecoding(spec("h" + i, 900, 500), Location.HOST, 100, 9);
+        IterationPlan plan = new ApexScheduler(ApexOptions.DEFAULT).plan(s.context(10, 1.0));
+        assertEquals(Strategy.ASYMMETRIC_PIPELINE, plan.strategy());
+        assertEquals(3, plan.gpuDecodes().size());
+        assertTrue(plan.cpuDecodes().size() > 10);
+        assertTrue(plan.cpuDecodesInFirstSubBatch() > 0 && plan.cpuDecodesInFirstSubBatch() < plan.cpuDecodes().size());
+        assertTrue(plan.predictedSec() > 0);
+    }
+
+    @Test
+    void starvedHostRequestIsServedEvenWhenGpuOnlyIsFaster() {
+        Predictor p = DispatchTest.tables(1.0, 10, 1000);
+        SchedulerSnapshot s = new SchedulerSnapshot(GEO, B, p);
+        for (int i = 0; i < 10; i++) s.addDecoding(spec("g" + i, 90, 500), Location.GPU, 10, 99);
+        RequestState starved = s.addDecoding(spec("h", 3000, 500), Location.HOST, 10, 0);
+        ApexScheduler apex = new ApexScheduler(ApexOptions.DEFAULT);
+        IterationPlan early = apex.plan(s.context(20, 1.0));
+        assertEquals(Strategy.GPU_ONLY, early.strategy(), "a 1000x slower CPU is not worth using");
+        IterationPlan late = apex.plan(s.context(100, 5.0));
+        assertFalse(late.strategy() == Strategy.GPU_ONLY);
+        assertTrue(late.cpuDecodes().contains(starved));
+    }
+
+    @Test
+    void hostAdmissionOnlyWhenPredictedToPay() {
+        // GPU pool full of decodes; one request waits
+        for (double speed : new double[]{8, 1000}) {
+            Predictor p = DispatchTest.tables(1.7, 10, speed);
+            SchedulerSnapshot s = new SchedulerSnapshot(GEO, B, p);
+            for (int i = 0; i < 3; i++) s.addDecoding(spec("g" + i, 1000, 500), Location.GPU, 40, 9);
+            RequestState w = s.addWaiting(spec("w", 900, 100));
+            IterationPlan plan = new ApexScheduler(ApexOptions.DEFAULT).plan(s.context(10, 1.0));
+            boolean admitted = plan.prefills().stream().anyMatch(c -> c.request() == w && c.pool() == Location.HOST);
+            assertEquals(speed == 8, admitted, "CPU " + speed + "x slower than the GPU");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package org.apexbench.engine.apex;
+
+import org.apexbench.engine.Predictor;
+import org.apexbench.engine.Strategy;
+import org.apexbench.profiler.Op;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Strategy choice on constructed per-layer tables, checked against eq. (6). */
+class DispatchTest {
+    /**
+     * Constructed hardware: linear time flat at {@code linMs} per layer (memory-bound), GPU decode
+     * attention {@code gpuUsPerKTok} per 1K context tokens, CPU attention {@code speed} times slower,
+     * free copies and head.
+     */
+    static Predictor tables(double linMs, double gpuUsPerKTok, double speed) {
+        return Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
+            case PRE -> rows == 0 ? 0 : 0.3e-3 * linMs;
+            case POST -> rows == 0 ? 0 : 0.7e-3 * linMs;
+            case GPU_DECODE_ATTN -> ctx * gpuUsPerKTok * 1e-9;
+            case CPU_DECODE_ATTN -> ctx * gpuUsPerKTok * speed * 1e-9;
+            default -> 0.0;
+        });
+    }
+
+    static Dispatch.GpuRows gpuRows(Predictor p, int decodes, long ctxEach) {
+        Dispatch.GpuRows g = new Dispatch.GpuRows();
+        g.width = g.rows = g.sampled = decodes;
+        g.gdec = p.gpuDecodeAttention(decodes, decodes * ctxEach);
+        return g;
+    }
+
+    @Test
+    void eq6Boundary() {
+        // T_glinear = T_gatt: the bound is 2 + 3 + 1 = 6
+        assertTrue(Dispatch.apBeatsGpuOnly(1, 1, 5.99));
+        assertFalse(Dispatch.apBeatsGpuOnly(1, 1, 6.01));
+        // linear-dominated: bound 2*10 + 3 + 0.1 = 23.1
+        assertTrue(Dispatch.apBeatsGpuOnly(10, 1, 20));
+        assertFalse(Dispatch.apBeatsGpuOnly(10, 1, 24));
+        assertTrue(Dispatch.apBeatsGpuOnly(1, 0, 1000), "no GPU attention: nothing to lose");
+    }
+
+    @Test
+    void linearDominatedIterationPicksAsymmetricPipelining() {
+        // small GPU, short contexts: 1.7 ms linear per layer, 3 GPU rows of 1K tokens, CPU 8x slower than GPU
+        Predictor p = tables(1.7, 10, 8);
+        Dispatch d = new Dispatch(p, 32, 0, 0);
+        Dispatch.GpuRows g = gpuRows(p, 3, 1000);
+        long[] cpu = new long[40];
+        Arrays.fill(cpu, 1000);
+        assertTrue(Dispatch.apBeatsGpuOnly(p.linear(3), g.attn(), 8));
+        Dispatch.Choice c = d.choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
+        assertEquals(Strategy.ASYMMETRIC_PIPELINE, c.strategy);
+        assertTrue(c.cpuCount > 10, "AP should hide many CPU rows, got " + c.cpuCount);
+        double gpuOnlyRate = 3 / (32 * (p.linear(3) + g.attn()));
+        assertTrue(c.rate > 2 * gpuOnlyRate);
+    }
+
+    @Test
+    void attentionHeavyIterationAvoidsPipelining() {
+        // big GPU batch with long contexts: GPU attention 4x linear, CPU 40x slower: eq. (6) fails
+        Predictor p = tables(1.0, 100, 40);
+        Dispatch d = new Dispatch(p, 32, 0, 0);
+        Dispatch.GpuRows g = gpuRows(p, 40, 1000);
+        assertFalse(Dispatch.apBeatsGpuOnly(p.linear(40), g.attn(), 40));
+        long[] cpu = new long[20];
+        Arrays.fill(cpu, 1000);
+        Dispatch.Choice c = d.choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
+        assertNotEquals(Strategy.ASYMMETRIC_PIPELINE, c.strategy);
+        // AO hides CPU rows behind the 4 ms of GPU attention: one 1K-token row costs 4 ms on the CPU
+        assertEquals(Strategy.ASYNC_OVERLAP, c.strategy);
+        assertTrue(c.cpuCount >= 1);
+    }
+
+    @Test
+    void slowCpuAndNoGpuAttentionMeansGpuOnly() {
+        // CPU 1000x slower: any CPU row costs more than it adds
+        Predictor p = tables(1.0, 10, 1000);
+        Dispatch d = new Dispatch(p, 32, 0, 0);
+        Dispatch.GpuRows g = gpuRows(p, 10, 100);
+        long[] cpu = {4000, 4000, 4000};
+        Dispatch.Choice c = d.choose(g, cpu, 3, 0, false, Double.NaN, true, new Dispatch.Choice());
+        assertEquals(Strategy.GPU_ONLY, c.strategy);
+        assertEquals(0, c.cpuCount);
+        Dispatch.Choice forced = d.choose(g, cpu, 3, 0, true, Double.NaN, true, new Dispatch.Choice());
+        assertNotEquals(Strategy.GPU_ONLY, forced.strategy, "the starvation guard forbids GPU-only");
+        assertTrue(forced.cpuCount >= 1);
+    }
+
+    @Test
+    void tpotSloCapsTheCpuSet() {
+        Predictor p = tables(1.7, 10, 8);
+        Dispatch d = new Dispatch(p, 32, 0, 0);
+        Dispatch.GpuRows g = gpuRows(p, 3, 1000);
+        long[] cpu = new long[200];
+        Arrays.fill(cpu, 3000);
+        Dispatch.Choice free = d.choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
+        double slo = 0.8 * free.predictedSec;
+        Dispatch.Choice capped = d.choose(g, cpu, cpu.length, 0, false, slo, true, new Dispatch.Choice());
+        assertTrue(capped.predictedSec <= slo, capped.predictedSec + " > " + slo);
+        assertTrue(capped.cpuCount < free.cpuCount);
+    }
+}

@@ -1,0 +1,175 @@
+package org.apexbench.kernels.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import org.apexbench.kernels.AttentionShape;
+import org.apexbench.kernels.DType;
+import org.apexbench.kernels.DeviceBuffer;
+import org.apexbench.kernels.KvGeometry;
+import org.apexbench.kernels.KvPool;
+import org.apexbench.kernels.Weight;
+
+/**
+ * Quick bandwidth checks of the two memory-bound CPU kernels, each against a plain vectorised streaming
+ * read of a buffer of the same size in the same process with the same threads (the practical ceiling).
+ * Both sides: warm-up, then the best of several repetitions. One output line each:
+ * <pre>
+ *   attention_gbps=X stream_gbps=Y ratio=X/Y   (X = K/V bytes read per second by paged decode attention)
+ *   gemv_gbps=X stream_gbps=Y ratio=X/Y        (X = weight bytes read per second by a batch-1 gemm)
+ * </pre>
+ * Speed is never asserted in tests; the JMH module measures it properly (benchmarks/).
+ */
+public final class CpuMicrobench {
+    private CpuMicrobench() {}
+
+    static final int WARMUP = 3, REPS = 8;
+
+    /** Decode attention: 16 requests x 4096 context, 32 query heads, 8 KV heads, head dim 128, fp16 KV. */
+    public static String attention(int threads) {
+        int requests = 16, context = 4096, heads = 32, kvHeads = 8, headDim = 128;
+        int blocksPerRequest = context / KvGeometry.BLOCK_SIZE, blocks = requests * blocksPerRequest;
+        try (CpuBackend backend = new CpuBackend(threads)) {
+            KvGeometry g = new KvGeometry(1, blocks, kvHeads, headDim, DType.F16);
+            KvPool pool = new KvPool(g, backend.allocate(g.bufferBytes()), backend.allocate(g.bufferBytes()));
+            Random rnd = new Random(1);
+            fillF16(((CpuBuffer) pool.keys()).segment(), rnd);
+            fillF16(((CpuBuffer) pool.values()).segment(), rnd);
+            // block tables: a random permutation of the pool, as after many allocations and frees
+            int[] perm = new int[blocks];
+            for (int i = 0; i < blocks; i++) perm[i] = i;
+            for (int i = blocks - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1), t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            int[][] tables = new int[requests][blocksPerRequest];
+            int[] lens = new int[requests];
+            for (int r = 0; r < requests; r++) {
+                System.arraycopy(perm, r * blocksPerRequest, tables[r], 0, blocksPerRequest);
+                lens[r] = context;
+            }
+            AttentionShape shape = AttentionShape.of(heads, kvHeads, headDim);
+            DeviceBuffer q = backend.allocate(4L * requests * shape.qWidth()), out = backend.allocate(4L * requests * shape.qWidth());
+            fillF32(((CpuBuffer) q).segment(), rnd);
+            long bytes = 2 * g.bufferBytes();
+            double seconds = best(() -> backend.decodeAttention(q, pool, 0, tables, lens, requests, shape, out));
+            double stream = streamSeconds(threads, bytes);
+            return line("attention_gbps", bytes / seconds, bytes / stream);
+        }
+    }
+
+    /** Batch-1 gemm (gemv) over bf16 weights of shape [11008][4096] (out = 11008, k = 4096). */
+    public static String gemv(int threads) {
+        int n = 11008, k = 4096;
+        try (CpuBackend backend = new CpuBackend(threads)) {
+            Random rnd = new Random(2);
+            DeviceBuffer wb = backend.allocate((long) n * k * 2);
+            MemorySegment ws = ((CpuBuffer) wb).segment();
+            for (long i = 0; i < (long) n * k; i++) ws.setAtIndex(Elements.S16, i, Elements.floatToBf16(rnd.nextFloat() - 0.5f));
+            Weight w = new Weight("mlp.up_proj", wb, DType.BF16, n, k);
+            DeviceBuffer x = backend.allocate(4L * k), out = backend.allocate(4L * n);
+            fillF32(((CpuBuffer) x).segment(), rnd);
+            long bytes = w.bytes();
+            double seconds = best(() -> backend.gemm(x, w, 1, out, false));
+            double stream = streamSeconds(threads, bytes);
+            return line("gemv_gbps", bytes / seconds, bytes / stream);
+        }
+    }
+
+    public static void main(String[] args) {
+        int threads = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        String which = args.length > 0 ? args[0] : "all";
+        if (which.equals("attention") || which.equals("all")) System.out.println(attention(threads));
+        if (which.equals("gemv") || which.equals("all")) System.out.println(gemv(threads));
+    }
+
+    private static String line(String name, double bytesPerSecond, double streamBytesPerSecond) {
+        return String.format(Locale.ROOT, "%s=%.2f stream_gbps=%.2f ratio=%.3f", name, bytesPerSecond / 1e9,
+                streamBytesPerSecond / 1e9, bytesPerSecond / streamBytesPerSecond);
+    }
+
+    private static double best(Runnable op) {
+        System.gc();   // settle the heap so no collection lands inside a timed repetition
+        for (int i = 0; i < WARMUP; i++) op.run();
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < REPS; i++) {
+            long t0 = System.nanoTime();
+            op.run();
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
+    }
+
+    /** Seconds for {@code threads} workers to sum a fresh buffer of {@code bytes} with vector loads (best of reps). */
+    private static double streamSeconds(int threads, long bytes) {
+        try (Stream stream = stream(threads, bytes)) {
+            return best(stream::sum);
+        }
+    }
+
+    /** A buffer of {@code bytes} (random floats) and a backend's workers to stream-read it; also used by JMH. */
+    public static Stream stream(int threads, long bytes) {
+        CpuBackend backend = new CpuBackend(threads);
+        MemorySegment s = ((CpuBuffer) backend.allocate(bytes)).segment();
+        fillF32(s, new Random(3));
+        return new Stream(backend, s);
+    }
+
+    /** The streaming-read ceiling: each worker sums a contiguous 1/T of the buffer with 4 vector accumulators. */
+    public static final class Stream implements WorkerPool.Body, AutoCloseable {
+        private final CpuBackend backend;
+        private final MemorySegment s;
+        private final float[] partial;   // one padded slot per worker (no false sharing)
+        private final int parts;
+
+        Stream(CpuBackend backend, MemorySegment s) {
+            this.backend = backend;
+            this.s = s;
+            this.parts = backend.threads();
+            this.partial = new float[parts * 16];
+        }
+
+        /** Reads the whole buffer once; returns the sum so the work cannot be optimised away. */
+        public float sum() {
+            backend.pool().forRange(parts, true, this);
+            float total = 0;
+            for (int p = 0; p < parts; p++) total += partial[p * 16];
+            return total;
+        }
+
+        @Override
+        public void run(int worker, int from, int to) {
+            int step = Simd.F.vectorByteSize();
+            long usable = s.byteSize() - s.byteSize() % (4L * step * parts), chunk = usable / parts;
+            for (int p = from; p < to; p++) {
+                FloatVector a0 = FloatVector.zero(Simd.F), a1 = a0, a2 = a0, a3 = a0;
+                for (long o = p * chunk, end = o + chunk; o < end; o += 4L * step) {
+                    a0 = a0.add(Simd.f32(s, o));
+                    a1 = a1.add(Simd.f32(s, o + step));
+                    a2 = a2.add(Simd.f32(s, o + 2L * step));
+                    a3 = a3.add(Simd.f32(s, o + 3L * step));
+                }
+                partial[p * 16] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            }
+        }
+
+        @Override
+        public void close() { backend.close(); }
+    }
+
+    private static void fillF16(MemorySegment s, Random rnd) {
+        short[] chunk = new short[1 << 16];
+        for (int i = 0; i < chunk.length; i++) chunk[i] = Float.floatToFloat16(rnd.nextFloat() * 2 - 1);
+        for (long off = 0; off < s.byteSize(); off += 2L * chunk.length) {
+            int n = (int) Math.min(chunk.length, (s.byteSize() - off) / 2);
+            MemorySegment.copy(chunk, rnd.nextInt(8), s, Elements.S16, off, Math.min(n, chunk.length - 8));
+        }
+    }
+
+    private static void fillF32(MemorySegment s, Random rnd) {
+        for (long i = 0; i < s.byteSize() / 4; i++) s.setAtIndex(Elements.F32, i, rnd.nextFloat() - 0.5f);
+    }
+}
