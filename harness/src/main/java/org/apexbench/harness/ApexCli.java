@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 "gpu-only (vLLM-like), static-hybrid (NEO, FastDecode, offload) and apex, on the same workloads,",
                 "on a real GPU (cuda), on the CPU (cpu) or in a simulated clock (sim).",
                 "", "Run 'apex COMMAND --help' for each command's options."},
-        subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ProfileCommand.class,
+        subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ProfileCommand.class, MicrobenchCommand.class,
                 ReproduceCommand.class, GenerateCommand.class, ReportCommand.class, RegressCommand.class, CommandLine.HelpCommand.class})
 public final class ApexCli implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
