@@ -95,6 +95,15 @@ public final class HtmlReport {
         return h.toString();
     }
 
+    /**
+     * The iterations the timeline of a run with these iteration records draws, as [first, last + 1): record
+     * subtasks for exactly these (a deterministic sim run can be repeated with that window).
+     */
+    public static long[] timelineWindow(List<IterationRecord> iterations) {
+        List<Long> w = TimelineChart.pickWindow(iterations, TIMELINE_ITERATIONS);
+        return w.isEmpty() ? new long[] {0, 0} : new long[] {w.get(0), w.get(w.size() - 1) + 1};
+    }
+
     /** Ids of the sections a report for these engine labels must contain. */
     public static List<String> requiredSectionIds(List<String> labels) {
         List<String> ids = new ArrayList<>(List.of("summary", "chart-throughput", "chart-ttft-cdf", "chart-tpot-cdf"));
