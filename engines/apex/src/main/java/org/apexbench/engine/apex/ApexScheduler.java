@@ -54,7 +54,7 @@ public final class ApexScheduler implements Scheduler {
     public IterationPlan plan(SchedulerContext ctx) {
         Predictor p = ctx.predictor();
         var geo = ctx.geometry();
-        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken());
+        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin());
         int gpuBlocks = ctx.gpuPool().capacity();
         int hostFree = ctx.hostPool().free();
         int tokens = ctx.budgets().maxTokensPerIteration();
@@ -178,7 +178,7 @@ public final class ApexScheduler implements Scheduler {
             dispatch.save();
             dispatch.add(r.contextLength() + 1L);
             dispatch.result(choice);
-            if (!(choice.rate > before * (1 + Dispatch.MARGIN)) || choice.cpuCount < dispatch.candidates()) {
+            if (!(choice.rate > before * (1 + dispatch.margin())) || choice.cpuCount < dispatch.candidates()) {
                 dispatch.restore();
                 dispatch.result(choice);
                 break;

@@ -40,7 +40,14 @@ final class Dispatch {
     private final long outBytes;
     private boolean[] side = new boolean[64];
 
+    private final double margin;
+
     Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow) {
+        this(p, layers, qkvBytesPerRow, outBytesPerRow, MARGIN);
+    }
+
+    Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin) {
+        this.margin = margin;
         this.p = p;
         this.layers = layers;
         this.qkvBytes = qkvBytesPerRow;
@@ -227,9 +234,12 @@ final class Dispatch {
      */
     static final double MARGIN = 0.02;
 
-    static boolean better(double s, double best) {
-        return best == Double.NEGATIVE_INFINITY ? s > best : s > best + Math.abs(best) * MARGIN;
+    private boolean better(double s, double best) {
+        return best == Double.NEGATIVE_INFINITY ? s > best : s > best + Math.abs(best) * margin;
     }
+
+    /** The margin this dispatcher applies. */
+    double margin() { return margin; }
 
     /** Rows per second, or for a plan slower than the TPOT SLO a negative score that prefers the faster. */
     private static double score(int rows, double t, double slo) {
