@@ -8,11 +8,12 @@ import picocli.CommandLine.Command;
 
 /** The {@code apex} command line. Each subcommand is its own class; this one wires them and the error policy. */
 @Command(name = "apex", mixinStandardHelpOptions = true, version = "APEX Bench 0.1.0",
-        description = {"Benchmark and profile LLM inference engines for memory-constrained GPUs:",
-                "gpu-only (vLLM-like), static-hybrid (NEO, FastDecode, offload) and apex, on the same workloads,",
-                "on a real GPU (cuda), on the CPU (cpu) or in a simulated clock (sim).",
-                "", "Run 'apex COMMAND --help' for each command's options."},
-        subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ProfileCommand.class,
+        description = {"Benchmark and profile LLM inference engines for memory-constrained GPUs: gpu-only (vLLM-like), "
+                + "static-hybrid (NEO, FastDecode, offload) and apex, on the same workloads, in a simulated clock (sim) "
+                + "driven by hardware cost models; the model itself runs on the CPU (generate).",
+                "", "With no arguments, `apex compare` runs the built-in default comparison and writes runs/default/report.html.",
+                "Run 'apex COMMAND --help' for each command's options."},
+        subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ProfileCommand.class, MicrobenchCommand.class,
                 ReproduceCommand.class, GenerateCommand.class, ReportCommand.class, RegressCommand.class, CommandLine.HelpCommand.class})
 public final class ApexCli implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -26,6 +27,7 @@ public final class ApexCli implements Runnable {
     /** A configured command line; tests call {@code execute} on it with their own out/err writers. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new ApexCli());
+        cl.setUsageHelpWidth(110);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException

@@ -35,9 +35,6 @@ import org.apexbench.workloads.WorkloadSpec;
 final class EngineRunner {
     private EngineRunner() {}
 
-    /** Subtask records kept by default: the first iterations, from whose middle the report draws its timeline. */
-    static final long SUBTASK_WINDOW = 400;
-
     record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
                  Map<String, String> engineOptions, Double gpuMemoryGb) {}
@@ -104,7 +101,17 @@ final class EngineRunner {
         EngineOptions options = new EngineOptions(s.engineOptions());
         // "static-hybrid" alone means its default policy, NEO (DESIGN.md 6.2).
         Engine engine = EngineRegistry.create(engineLabel.equals("static-hybrid") ? "static-hybrid:neo" : engineLabel, options);
-        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, 0, SUBTASK_WINDOW);
+        // Subtask records are large; unless all are asked for, keep only the report's timeline window. The
+        // window (middle of the run, where CPU attention runs) is known only after a run, so a first pass
+        // records iterations only and the second, identical (deterministic) pass records the window.
+        long[] window = {0, 0};
+        RunResult first = null;
+        if (!s.allSubtasks()) {
+            first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
+                    s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile());
+            window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
+        }
+        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
         if (progress != null) {
             progress.printf(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...%n", engineLabel,
                     s.workload().requests().size(), s.workloadText(), s.hardware().id(), s.model().name());
@@ -114,6 +121,10 @@ final class EngineRunner {
         RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                 s.seed(), s.jitter(), records, s.profile());
         double wall = (System.nanoTime() - t0) / 1e9;
+        if (first != null && !first.iterations().equals(result.iterations())) {
+            throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "
+                    + "gave different iterations; the simulation is not deterministic");
+        }
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo());
         if (progress != null) {
             progress.printf(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s (simulated) in %.1f s wall%n",

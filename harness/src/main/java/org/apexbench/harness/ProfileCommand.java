@@ -13,8 +13,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "profile", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Sweep the engine's subtasks (linear vs width; GPU and CPU decode attention vs requests and",
-                "context; prefill attention vs length; PCIe copies vs bytes) and write the profile tables, tagged",
+        description = {"Measure the engine's subtask times into profile tables that schedulers predict from.",
+                "Sweeps linear vs width; GPU and CPU decode attention vs requests and context; prefill attention",
+                "vs length; PCIe copies vs bytes, and writes the tables tagged",
                 "with a fingerprint of the setup (a run refuses a profile whose fingerprint differs).",
                 "sim: the sweep runs over the hardware spec's simulated subtask times, exactly as `apex run` does",
                 "when no --profile is given; pass the file to `apex run --profile FILE` to reuse it."})

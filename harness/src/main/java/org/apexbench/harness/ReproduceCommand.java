@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "reproduce", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Reproduce a published experiment grid in sim. Experiments: paper (APEX, arXiv 2506.03296):",
+        description = {"Reproduce a published experiment grid in sim (paper: the APEX paper's grid).",
+                "paper = APEX, arXiv 2506.03296:",
                 "{t4-g4dn.4xlarge + llama-2-7b, a10g-g5.8xlarge + llama-3.1-8b} x {chat (sharegpt), long-output,",
                 "cot (output cap 2048)} x",
                 "{gpu-only, static-hybrid:neo, static-hybrid:fastdecode, apex}; all requests arrive at once (offline",

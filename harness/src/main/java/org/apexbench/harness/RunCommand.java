@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run one engine on a workload and write its records and report:",
+        description = {"Run one engine on a workload and write its records and report.",
                 "  DIR/requests.csv    one row per request (arrival, lengths, TTFT/TPOT/E2EL, token times)",
                 "  DIR/iterations.csv  one row per iteration (strategy, rows, busy/stall times, PCIe bytes, KV use, prediction)",
                 "  DIR/subtasks.csv    subtasks of the report's timeline window (all with --all-subtasks)",

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CiRegressionTest {
     /** Every engine registered, a few hundred requests each: about 2 s of simulation per engine. */
-    static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode";
+    static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode,apex";
     static final String[] RUN = {"compare", "--engines", ENGINES, "--backend", "sim", "--model", "llama-3.1-8b",
             "--hardware", "a10g-g5.8xlarge", "--requests", "mixed:sharegpt=0.6,long-output=0.2,cot=0.2;count=300,rate=2",
             "--seed", "11", "--quiet"};

@@ -64,9 +64,10 @@ final class Charts {
     }
 
     static XYChart cdf(List<ReportedRun> runs, String metric, String title) {
-        XYChart chart = xy(title, metric.toUpperCase() + " (ms)", "fraction of requests");
-        chart.getStyler().setYAxisMin(0.0).setYAxisMax(1.0).setYAxisDecimalPattern("0.00");
+        XYChart chart = xy(title, metric.toUpperCase() + " (ms, log scale)", "requests (%)");
+        chart.getStyler().setYAxisDecimalPattern("0");
         boolean any = false;
+        double min = Double.POSITIVE_INFINITY;
         for (ReportedRun r : runs) {
             double[] v = perRequestMs(r.records().requests(), metric);
             if (v.length == 0) continue;
@@ -75,12 +76,21 @@ final class Charts {
             List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
             for (int i = 0; i < v.length; i += step) {
                 xs.add(v[i]);
-                ys.add((i + 1.0) / v.length);
+                // Hazen plotting position (i + 0.5) / n; it also keeps XChart from treating the equally
+                // spaced k/n values as category ticks (one label per request).
+                ys.add(100.0 * (i + 0.5) / v.length);
             }
             xs.add(v[v.length - 1]);
-            ys.add(1.0);
+            ys.add(100.0);
+            min = Math.min(min, v[0]);
             chart.addSeries(r.label(), xs, ys).setMarker(SeriesMarkers.NONE);
             any = true;
+        }
+        // Engines' latencies differ by orders of magnitude under overload: a log axis keeps all readable.
+        if (any && min > 0) {
+            chart.getStyler().setXAxisLogarithmic(true);
+        } else if (any) {
+            chart.setXAxisTitle(metric.toUpperCase() + " (ms)");
         }
         return any ? chart : null;
     }
@@ -156,7 +166,8 @@ final class Charts {
     private static XYChart xy(String title, String xTitle, String yTitle) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
                 .yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE).setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal)
+                .setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         chart.getStyler().setXAxisDecimalPattern("#,##0.###").setYAxisDecimalPattern("#,##0.###");
         return chart;

@@ -69,6 +69,7 @@ public final class HtmlReport {
                 .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
                         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                         + "th:first-child,td:first-child{text-align:left}img{max-width:100%}"
+                        + "#run-spec{table-layout:fixed;width:100%}#run-spec td{word-break:break-word;font-size:85%}"
                         + ".note{color:#666;font-style:italic}</style></head>\n<body>\n");
         h.append("<h1>").append(esc(title)).append("</h1>\n");
         h.append("<p class=\"note\">Metrics follow vLLM's benchmark definitions (TTFT; TPOT = (E2EL - TTFT)/(n - 1) per "
@@ -92,6 +93,15 @@ public final class HtmlReport {
         }
         h.append("</body></html>\n");
         return h.toString();
+    }
+
+    /**
+     * The iterations the timeline of a run with these iteration records draws, as [first, last + 1): record
+     * subtasks for exactly these (a deterministic sim run can be repeated with that window).
+     */
+    public static long[] timelineWindow(List<IterationRecord> iterations) {
+        List<Long> w = TimelineChart.pickWindow(iterations, TIMELINE_ITERATIONS);
+        return w.isEmpty() ? new long[] {0, 0} : new long[] {w.get(0), w.get(w.size() - 1) + 1};
     }
 
     /** Ids of the sections a report for these engine labels must contain. */

@@ -45,8 +45,8 @@ final class TimelineChart {
     }
 
     /**
-     * Picks the window to draw: {@code count} consecutive iterations that have subtask records, starting
-     * at the first one from the middle of the run on that ran CPU attention (else the middle one).
+     * Picks the window to draw: {@code count} consecutive iterations that have subtask records, chosen by
+     * {@link #pickWindow} among them.
      */
     static List<Long> window(List<IterationRecord> iterations, List<SubtaskRecord> subtasks, int count) {
         Set<Long> recorded = new java.util.TreeSet<>();
@@ -56,15 +56,23 @@ final class TimelineChart {
             List<Long> ids = new ArrayList<>(recorded);
             return ids.subList(0, Math.min(count, ids.size()));
         }
-        int start = candidates.size() / 2;
-        for (int i = start; i < candidates.size(); i++) {
-            if (candidates.get(i).cpuDecodes() > 0) {
-                start = i;
-                break;
-            }
-        }
+        return pickWindow(candidates, count);
+    }
+
+    /**
+     * {@code count} consecutive iterations from the middle of the run, moved to the nearest iteration that ran
+     * CPU attention (after the middle first, then before it), since the overlap is what the timeline shows.
+     */
+    static List<Long> pickWindow(List<IterationRecord> iterations, int count) {
+        if (iterations.isEmpty()) return List.of();
+        int mid = iterations.size() / 2, start = mid;
+        int after = -1, before = -1;
+        for (int i = mid; i < iterations.size() && after < 0; i++) if (iterations.get(i).cpuDecodes() > 0) after = i;
+        for (int i = mid - 1; i >= 0 && before < 0; i--) if (iterations.get(i).cpuDecodes() > 0) before = i;
+        if (after >= 0) start = after;
+        else if (before >= 0) start = Math.max(0, before - count + 1);
         List<Long> out = new ArrayList<>();
-        for (int i = start; i < candidates.size() && out.size() < count; i++) out.add(candidates.get(i).iteration());
+        for (int i = start; i < iterations.size() && out.size() < count; i++) out.add(iterations.get(i).iteration());
         return out;
     }
 
