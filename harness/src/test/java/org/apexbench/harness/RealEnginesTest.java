@@ -40,7 +40,7 @@ import org.apexbench.workloads.SamplingParams;
 /**
  * Every engine on the real model (cpu backend, tiny-llama3 fixture) under a GPU KV budget just above one
  * request's need: host offload, swaps and preemption happen, and every request must still get exactly the
- * greedy tokens of an unconstrained gpu-only run. Hybrid engines must show real CPU/GPU overlap in their
+ * tokens (greedy, or seeded sampling for every third request) of an unconstrained gpu-only run. Hybrid engines must show real CPU/GPU overlap in their
  * records (offload must show none).
  */
 class RealEnginesTest {
@@ -73,7 +73,9 @@ class RealEnginesTest {
         requests = new ArrayList<>();
         for (int i = 0; i < REQUESTS; i++) {
             int[] prompt = rnd.ints(20 + rnd.nextInt(25), 3, 640).toArray();
-            requests.add(new RequestSpec("r" + i, 0, prompt, 8 + rnd.nextInt(21), SamplingParams.GREEDY));
+            // every third request samples (seeded temperature/top-p): its draws must not depend on batching either
+            SamplingParams sampling = i % 3 == 0 ? new SamplingParams(0.8f, 0.95f, 1000 + i) : SamplingParams.GREEDY;
+            requests.add(new RequestSpec("r" + i, 0, prompt, 8 + rnd.nextInt(21), sampling));
         }
         RealRunResult ref = run("gpu-only", EngineOptions.NONE, ROOMY);
         reference = ref.tokens();
