@@ -13,7 +13,9 @@ import java.util.concurrent.Semaphore;
  */
 final class HostAttentionThread implements AutoCloseable {
     private static final Runnable STOP = () -> { };
-    private static final int STAGES = 2;
+    /** Completion signals: sub-batch 0, sub-batch 1, and kernel launches (NEO's single-thread runtime). */
+    private static final int STAGES = 3;
+    static final int LAUNCHES = 2;
     private static final Runnable WAKE = () -> { };
     /** How long the device thread polls (yielding) for a CPU output before it parks. */
     private static final long YIELD_POLL_NANOS = 20_000_000;

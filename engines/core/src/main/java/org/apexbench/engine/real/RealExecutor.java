@@ -38,7 +38,9 @@ import org.apexbench.profiler.SubtaskRecord;
  *
  * <p>Strategies: GPU_ONLY and ASYNC_OVERLAP share one batch (CPU attention overlaps the GPU attention
  * of the GPU rows, post waits for it); OFFLOAD_SERIAL waits for the CPU output before any GPU attention;
- * the pipelined strategies run two sub-batches in NEO's two windows per layer.
+ * the pipelined strategies run two sub-batches in NEO's two windows per layer. With a launch time per stage
+ * (NEO's faithful single-thread runtime) the host thread also "launches" every pipeline stage, spinning
+ * that long between its CPU attentions in NEO's order, and the device waits for each launch.
  *
  * <p>On the cpu backend both "pools" are host memory: a host-pool prefill (NEO's CPU prefill) has the
  * device append its K/V straight into the host pool (counted as D2H KV bytes, no separate copy).
@@ -54,6 +56,8 @@ public final class RealExecutor implements Executor {
     private final DeviceBuffer hostQ, hostK, hostV, hostOut;
     private final HostAttentionThread hostThread;
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
+    private final double launchSecPerStage;
+    private final java.util.concurrent.Semaphore[] dataReady = {new java.util.concurrent.Semaphore(0), new java.util.concurrent.Semaphore(0)};
     private long originNanos;
     private boolean started;
 
@@ -63,6 +67,17 @@ public final class RealExecutor implements Executor {
      * @param kvType  KV element type of both pools (swaps copy raw bytes, so they must match)
      */
     public RealExecutor(LlamaModel model, Backend host, EngineBudgets budgets, DType kvType) {
+        this(model, host, budgets, kvType, 0);
+    }
+
+    /**
+     * @param launchSecPerStage &gt; 0: NEO's single-thread host runtime in pipelined iterations: the host thread
+     *                          spends this long "launching" each pipeline stage (the device waits for it) between
+     *                          its CPU attentions, in NEO's order; 0: the two-thread runtime
+     */
+    public RealExecutor(LlamaModel model, Backend host, EngineBudgets budgets, DType kvType, double launchSecPerStage) {
+        if (!(launchSecPerStage >= 0)) throw new IllegalArgumentException("launchSecPerStage must be >= 0, got " + launchSecPerStage);
+        this.launchSecPerStage = launchSecPerStage;
         if (budgets.blockSize() != KvGeometry.BLOCK_SIZE) {
             throw new IllegalArgumentException("the real executor needs " + KvGeometry.BLOCK_SIZE + "-token KV blocks, budgets say "
                     + budgets.blockSize());
@@ -145,7 +160,7 @@ public final class RealExecutor implements Executor {
             wait = (long) ((startSec - now()) * 1e9);
         }
         Iteration it = new Iteration(iteration, sink != null);
-        boolean cpuWork = !plan.cpuDecodes().isEmpty();
+        boolean cpuWork = !plan.cpuDecodes().isEmpty() || (launchSecPerStage > 0 && plan.strategy().pipelined());
         if (cpuWork) hostThread.beginIteration();
         for (SwapMove s : swaps) swap(s, it);
         SubBatch b0 = stages[0], b1 = stages[1];
@@ -209,7 +224,10 @@ public final class RealExecutor implements Executor {
         if (has0) embed(it, b0, 0);
         if (has1) embed(it, b1, 1);
         int layers = geometry.layers();
+        boolean faithful = launchSecPerStage > 0;
+        if (faithful) enqueueSingleThreadProgram(it, b0, b1);
         for (int k = 0; k <= layers; k++) {
+            if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
             if (has0) {
                 if (k > 0) {
                     if (cpu0) it.stall += hostThread.await(0);
@@ -217,9 +235,10 @@ public final class RealExecutor implements Executor {
                 }
                 if (k < layers) {
                     pre(it, b0, 0, k);
-                    if (cpu0) submitCpuAttention(it, b0, 0, k);
+                    if (cpu0) publish(it, b0, 0, k, faithful);
                 }
             }
+            if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
             if (has1) {
                 if (k > 0) {
                     it.stall += hostThread.await(1);
@@ -227,7 +246,7 @@ public final class RealExecutor implements Executor {
                 }
                 if (k < layers) {
                     pre(it, b1, 1, k);
-                    submitCpuAttention(it, b1, 1, k);
+                    publish(it, b1, 1, k, faithful);
                 }
             }
             if (has0 && k < layers) gpuAttention(it, b0, 0, k);
@@ -273,8 +292,63 @@ public final class RealExecutor implements Executor {
         it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
     }
 
+    /** q/k/v of layer {@code layer}'s CPU rows exist: hand them over (faithful: the job is already queued). */
+    private void publish(Iteration it, SubBatch b, int stage, int layer, boolean faithful) {
+        if (faithful) {
+            dataReady[stage].release();
+        } else {
+            submitCpuAttention(it, b, stage, layer);
+        }
+    }
+
+    /**
+     * NEO's single host thread for one pipelined iteration, queued up front in its order (DESIGN.md 6.2,
+     * the simulator's LayerTemplate): per step k, launch stage A, CPU attention of B1's layer k-1, launch
+     * stage B, CPU attention of B0's layer k. Each attention job waits on the host thread until the device
+     * published its q/k/v, so the launches of later stages wait behind it, as on NEO's one thread.
+     */
+    private void enqueueSingleThreadProgram(Iteration it, SubBatch b0, SubBatch b1) {
+        int layers = geometry.layers();
+        boolean cpu0 = b0.cpuDecodes > 0, has1 = !b1.isEmpty();
+        for (int k = 0; k <= layers; k++) {
+            // the epilogue step (k = L) has no layer to launch, as in the simulator's template
+            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 0, k));
+            if (has1 && k > 0) hostThread.submit(1, afterData(1, cpuJob(it, b1, 1, k - 1)));
+            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 1, k));
+            if (cpu0 && k < layers) hostThread.submit(0, afterData(0, cpuJob(it, b0, 0, k)));
+        }
+    }
+
+    private Runnable launch(Iteration it, int stage, int step) {
+        return () -> {
+            double t = now();
+            long until = System.nanoTime() + (long) (launchSecPerStage * 1e9);
+            while (System.nanoTime() < until) Thread.onSpinWait();
+            it.add(step, stage, Op.LAUNCH, 1, 0, 0, t, now());
+        };
+    }
+
+    private Runnable afterData(int stage, Runnable job) {
+        return () -> {
+            try {
+                if (!dataReady[stage].tryAcquire(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("host thread waited 60 s for sub-batch " + stage + "'s q/k/v");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("host thread interrupted", e);
+            }
+            job.run();
+        };
+    }
+
     /** Publishes layer {@code layer}'s CPU rows of {@code b} to the host thread (their q/k/v exist now). */
     private void submitCpuAttention(Iteration it, SubBatch b, int stage, int layer) {
+        hostThread.submit(stage, cpuJob(it, b, stage, layer));
+    }
+
+    /** The host side of layer {@code layer}'s CPU rows of {@code b}: copy q/k/v over, append K/V, attend, copy back. */
+    private Runnable cpuJob(Iteration it, SubBatch b, int stage, int layer) {
         var batch = b.batch;
         ModelConfig c = model.config();
         int first = b.cpuFirstRow, n = b.cpuDecodes;
@@ -282,7 +356,7 @@ public final class RealExecutor implements Executor {
         long outBytes = n * geometry.attnOutBytesPerToken();
         it.d2h += qkvBytes;
         it.h2d += outBytes;
-        hostThread.submit(stage, () -> {
+        return () -> {
             double t0 = now();
             copyRows(batch.queries(), hostQ, batch.activationRowBytes(c.qWidth()), first, n);
             copyRows(batch.newKeys(), hostK, batch.activationRowBytes(c.kvWidth()), first, n);
@@ -299,7 +373,7 @@ public final class RealExecutor implements Executor {
             synchronized (it) {
                 it.cpuBusy += t2 - t1;
             }
-        });
+        };
     }
 
     private void copyRows(DeviceBuffer src, DeviceBuffer dst, long rowBytes, int first, int n) {

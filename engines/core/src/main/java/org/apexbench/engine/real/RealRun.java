@@ -129,7 +129,7 @@ public final class RealRun {
 
     private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, EngineBudgets budgets,
                                      Predictor predictor, List<RequestSpec> requests, RecordOptions records, DType kvType) {
-        try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType)) {
+        try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType, engine.launchSecPerStage())) {
             RunResult result = new EngineLoop(engine, executor, backend, executor.geometry(), budgets, predictor, records, true)
                     .run(requests);
             Map<String, int[]> generated = executor.tokens();
@@ -143,11 +143,6 @@ public final class RealRun {
         if (!"cpu".equals(backend)) {
             throw new IllegalArgumentException("real runs support backend cpu only, got '" + backend + "' (the cuda two-thread"
                     + " runtime is not implemented; use --backend sim for simulated GPUs)");
-        }
-        if (engine.launchSecPerStage() > 0) {
-            throw new IllegalArgumentException("engine " + engine.id() + " asks for NEO's single-thread host runtime ("
-                    + engine.launchSecPerStage() * 1000 + " ms launch per stage), which only the simulator models; the real"
-                    + " executor is the two-thread runtime (for neo pass option runtime=two-thread)");
         }
     }
 }
