@@ -108,6 +108,13 @@ public final class RequestState {
     /** Token ids produced (only when the executor produces real tokens). */
     public int[] outputIds() { return outputIds == null ? null : Arrays.copyOf(outputIds, generated); }
 
+    /** Output token id {@code i} (i &lt; generated) without copying; only when token ids are kept. */
+    public int outputId(int i) {
+        if (outputIds == null) throw new IllegalStateException("request " + spec.id() + ": token ids are not kept in this run");
+        if (i < 0 || i >= generated) throw new IndexOutOfBoundsException("output token " + i + " of " + generated + " generated");
+        return outputIds[i];
+    }
+
     // ---- engine-loop mutators (package-private) ----
 
     void place(Location where) {

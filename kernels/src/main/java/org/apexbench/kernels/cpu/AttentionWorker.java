@@ -85,8 +85,8 @@ final class AttentionWorker {
     /** Loads all query heads of the query row at byte {@code qRow}, scaled, and resets the softmax state. */
     void loadQuery(MemorySegment qs, long qRow, float scale) {
         int n = heads * headDim;
-        MemorySegment.copy(qs, Elements.F32, qRow, q, 0, n);
-        for (int i = 0; i < n; i++) q[i] *= scale;
+        // element loop, not MemorySegment.copy: copying into an array wraps it in a heap segment (an allocation)
+        for (int i = 0; i < n; i++) q[i] = qs.get(Elements.F32, qRow + 4L * i) * scale;
         Arrays.fill(acc, 0, n, 0f);
         Arrays.fill(m, 0, heads, Float.NEGATIVE_INFINITY);
         Arrays.fill(l, 0, heads, 0f);
@@ -122,7 +122,8 @@ final class AttentionWorker {
     private int kb;        // element offset of the current 8-key tile in kTile / vTile
     /**
      * One K or V tile to fp32: fp16 by a {@code Float.float16ToFloat} loop straight from the segment (C2
-     * vectorises it), bf16 by the vector shift, fp32 by a bulk copy.
+     * vectorises it), bf16 by the vector shift, fp32 by vector loads (MemorySegment.copy into an array would
+     * allocate a heap-segment wrapper per call).
      */
     private static void decode(MemorySegment s, DType type, long off, int n, float[] dst) {
         switch (type) {
@@ -134,7 +135,11 @@ final class AttentionWorker {
                 for (; i + lanes <= n; i += lanes) Simd.bf16(s, off + 2L * i).intoArray(dst, i);
                 for (; i < n; i++) dst[i] = Elements.bf16ToFloat(s.get(Elements.S16, off + 2L * i));
             }
-            default -> MemorySegment.copy(s, Elements.F32, off, dst, 0, n);
+            default -> {
+                int lanes = Simd.LANES, i = 0;
+                for (; i + lanes <= n; i += lanes) Simd.f32(s, off + 4L * i).intoArray(dst, i);
+                for (; i < n; i++) dst[i] = s.get(Elements.F32, off + 4L * i);
+            }
         }
     }
 

@@ -121,7 +121,7 @@ public final class CpuBackend implements Backend {
                         + table.rows() + ") of " + table.name());
             }
         }
-        MemorySegment o = need(out, "embedding out", (long) count * table.cols() * 4);
+        MemorySegment o = need(out, "embedding", "out", count, table.cols(), null, (long) count * table.cols() * 4);
         MemorySegment t = seg(table.data(), "embedding table");
         if (vector) Embedding.fast(t, table.dtype(), table.cols(), tokens, count, o);
         else Embedding.scalar(t, table.dtype(), table.cols(), tokens, count, o);
@@ -136,7 +136,7 @@ public final class CpuBackend implements Backend {
         }
         positive("rmsnorm", "rows", rows);
         long bytes = (long) rows * weight.cols() * 4;
-        MemorySegment xs = need(x, "rmsnorm x", bytes), os = need(out, "rmsnorm out", bytes);
+        MemorySegment xs = need(x, "rmsnorm", "x", rows, weight.cols(), null, bytes), os = need(out, "rmsnorm", "out", rows, weight.cols(), null, bytes);
         MemorySegment w = seg(weight.data(), "rmsnorm weight");
         if (vector) RmsNorm.fast(xs, w, weight.dtype(), eps, rows, weight.cols(), os);
         else RmsNorm.scalar(xs, w, weight.dtype(), eps, rows, weight.cols(), os);
@@ -146,8 +146,8 @@ public final class CpuBackend implements Backend {
     public void gemm(DeviceBuffer x, Weight w, int rows, DeviceBuffer out, boolean accumulate) {
         floatWeight("gemm", w);
         positive("gemm", "rows", rows);
-        MemorySegment xs = need(x, "gemm x [" + rows + "x" + w.cols() + "] (weight " + w.name() + ")", (long) rows * w.cols() * 4);
-        MemorySegment os = need(out, "gemm out [" + rows + "x" + w.rows() + "] (weight " + w.name() + ")", (long) rows * w.rows() * 4);
+        MemorySegment xs = need(x, "gemm", "x", rows, w.cols(), w.name(), (long) rows * w.cols() * 4);
+        MemorySegment os = need(out, "gemm", "out", rows, w.rows(), w.name(), (long) rows * w.rows() * 4);
         gemm.run(xs, seg(w.data(), "gemm weight"), w.dtype(), rows, w.cols(), w.rows(), os, accumulate, vector);
     }
 
@@ -159,7 +159,7 @@ public final class CpuBackend implements Backend {
         for (int r = 0; r < rows; r++) {
             if (positions[r] < 0) throw new IllegalArgumentException("rope: positions[" + r + "] = " + positions[r] + " is negative");
         }
-        MemorySegment xs = need(x, "rope x [" + rows + "x" + heads + "x" + rope.headDim() + "]", (long) rows * heads * rope.headDim() * 4);
+        MemorySegment xs = need(x, "rope", "x", rows, (long) heads * rope.headDim(), null, (long) rows * heads * rope.headDim() * 4);
         int half = rope.headDim() / 2;
         if (ropeCos.length < half) {
             ropeCos = new float[half];
@@ -173,8 +173,8 @@ public final class CpuBackend implements Backend {
     public void siluMul(DeviceBuffer gateUp, int rows, int width, DeviceBuffer out) {
         positive("siluMul", "rows", rows);
         positive("siluMul", "width", width);
-        MemorySegment g = need(gateUp, "siluMul gateUp [" + rows + "x" + 2 * width + "]", (long) rows * 2 * width * 4);
-        MemorySegment o = need(out, "siluMul out [" + rows + "x" + width + "]", (long) rows * width * 4);
+        MemorySegment g = need(gateUp, "siluMul", "gateUp", rows, 2L * width, null, (long) rows * 2 * width * 4);
+        MemorySegment o = need(out, "siluMul", "out", rows, width, null, (long) rows * width * 4);
         if (vector) SiluMul.fast(g, rows, width, o);
         else SiluMul.scalar(g, rows, width, o);
     }
@@ -193,8 +193,8 @@ public final class CpuBackend implements Backend {
             }
         }
         long bytes = (long) rows * g.kvHeads() * g.headDim() * 4;
-        MemorySegment ks = need(k, "kvAppend k [" + rows + "x" + g.kvHeads() * g.headDim() + "]", bytes);
-        MemorySegment vs = need(v, "kvAppend v [" + rows + "x" + g.kvHeads() * g.headDim() + "]", bytes);
+        MemorySegment ks = need(k, "kvAppend", "k", rows, (long) g.kvHeads() * g.headDim(), null, bytes);
+        MemorySegment vs = need(v, "kvAppend", "v", rows, (long) g.kvHeads() * g.headDim(), null, bytes);
         MemorySegment kp = seg(pool.keys(), "KV pool keys"), vp = seg(pool.values(), "KV pool values");
         if (vector) KvAppend.fast(g, kp, vp, layer, ks, vs, rows, slots);
         else KvAppend.scalar(g, kp, vp, layer, ks, vs, rows, slots);
@@ -207,10 +207,10 @@ public final class CpuBackend implements Backend {
         attentionShape("prefillAttention", g, shape, layer);
         positive("prefillAttention", "rows", rows);
         if (startPos < 0) throw new IllegalArgumentException("prefillAttention: startPos must be >= 0, got " + startPos);
-        blockTable("prefillAttention", "blockTable", g, blockTable, (long) startPos + rows);
+        blockTable("prefillAttention", -1, g, blockTable, (long) startPos + rows);
         long bytes = (long) rows * shape.qWidth() * 4;
-        MemorySegment qs = need(q, "prefillAttention q [" + rows + "x" + shape.qWidth() + "]", bytes);
-        MemorySegment os = need(out, "prefillAttention out [" + rows + "x" + shape.qWidth() + "]", bytes);
+        MemorySegment qs = need(q, "prefillAttention", "q", rows, shape.qWidth(), null, bytes);
+        MemorySegment os = need(out, "prefillAttention", "out", rows, shape.qWidth(), null, bytes);
         prefill.run(qs, seg(pool.keys(), "KV pool keys"), seg(pool.values(), "KV pool values"), g, layer, blockTable,
                 startPos, rows, shape, os, vector);
     }
@@ -241,11 +241,11 @@ public final class CpuBackend implements Backend {
                 throw new IllegalArgumentException("decodeAttention: contextLens[" + i + "] = " + contextLens[i]
                         + ": a decoding sequence attends to at least its own token");
             }
-            blockTable("decodeAttention", "blockTables[" + i + "]", g, blockTables[i], contextLens[i]);
+            blockTable("decodeAttention", i, g, blockTables[i], contextLens[i]);
         }
         long bytes = (long) count * shape.qWidth() * 4;
-        MemorySegment qs = need(q, "decodeAttention q [" + count + "x" + shape.qWidth() + "]", bytes);
-        MemorySegment os = need(out, "decodeAttention out [" + count + "x" + shape.qWidth() + "]", bytes);
+        MemorySegment qs = need(q, "decodeAttention", "q", count, shape.qWidth(), null, bytes);
+        MemorySegment os = need(out, "decodeAttention", "out", count, shape.qWidth(), null, bytes);
         decode.run(qs, seg(pool.keys(), "KV pool keys"), seg(pool.values(), "KV pool values"), g, layer, blockTables,
                 contextLens, count, shape, os, vector, segmentTokens);
     }
@@ -304,12 +304,15 @@ public final class CpuBackend implements Backend {
                 + (b == null ? "null" : b.getClass().getName()));
     }
 
-    private static MemorySegment need(DeviceBuffer b, String what, long bytes) {
+    /**
+     * The fp32 matrix {@code op name [rows x cols]} must fit in {@code b}. Messages are built only on failure,
+     * so a hot op's checks allocate nothing.
+     */
+    private static MemorySegment need(DeviceBuffer b, String op, String name, long rows, long cols, String weight, long bytes) {
+        if (b instanceof CpuBuffer c && c.segment().byteSize() >= bytes) return c.segment();
+        String what = op + " " + name + " [" + rows + "x" + cols + "]" + (weight == null ? "" : " (weight " + weight + ")");
         MemorySegment s = seg(b, what);
-        if (s.byteSize() < bytes) {
-            throw new IllegalArgumentException(what + ": needs " + bytes + " bytes (fp32), buffer has " + s.byteSize());
-        }
-        return s;
+        throw new IllegalArgumentException(what + ": needs " + bytes + " bytes (fp32), buffer has " + s.byteSize());
     }
 
     private static void range(String op, long offset, long bytes, long size) {
@@ -345,23 +348,26 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private static void blockTable(String op, String what, KvGeometry g, int[] table, long tokens) {
+    /** {@code index} names the sequence in messages ({@code blockTables[index]}), -1 for prefill's single table. */
+    private static void blockTable(String op, int index, KvGeometry g, int[] table, long tokens) {
         long blocks = (tokens + KvGeometry.BLOCK_SIZE - 1) / KvGeometry.BLOCK_SIZE;
         if (table == null || table.length < blocks) {
-            throw new IllegalArgumentException(op + ": " + what + " has " + (table == null ? 0 : table.length) + " blocks, "
-                    + tokens + " tokens need " + blocks);
+            throw new IllegalArgumentException(op + ": " + tableName(index) + " has " + (table == null ? 0 : table.length)
+                    + " blocks, " + tokens + " tokens need " + blocks);
         }
         for (int b = 0; b < blocks; b++) {
             if (table[b] < 0 || table[b] >= g.blocks()) {
-                throw new IllegalArgumentException(op + ": " + what + "[" + b + "] = " + table[b] + " is outside the pool's [0, "
-                        + g.blocks() + ") blocks");
+                throw new IllegalArgumentException(op + ": " + tableName(index) + "[" + b + "] = " + table[b]
+                        + " is outside the pool's [0, " + g.blocks() + ") blocks");
             }
         }
     }
 
+    private static String tableName(int index) { return index < 0 ? "blockTable" : "blockTables[" + index + "]"; }
+
     private static MemorySegment logits(String op, DeviceBuffer logits, int rows, int vocab) {
         positive(op, "rows", rows);
         positive(op, "vocab", vocab);
-        return need(logits, op + " logits [" + rows + "x" + vocab + "]", (long) rows * vocab * 4);
+        return need(logits, op, "logits", rows, vocab, null, (long) rows * vocab * 4);
     }
 }

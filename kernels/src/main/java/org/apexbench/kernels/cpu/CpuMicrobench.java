@@ -15,7 +15,7 @@ import org.apexbench.kernels.Weight;
 /**
  * Quick bandwidth checks of the two memory-bound CPU kernels, each against a plain vectorised streaming
  * read of a buffer of the same size in the same process with the same threads (the practical ceiling).
- * Both sides: warm-up, then the best of several repetitions. One output line each:
+ * Both sides: warm-up, then the best of {@link #REPS} repetitions taken alternately. One output line each:
  * <pre>
  *   attention_gbps=X stream_gbps=Y ratio=X/Y   (X = K/V bytes read per second by paged decode attention)
  *   gemv_gbps=X stream_gbps=Y ratio=X/Y        (X = weight bytes read per second by a batch-1 gemm)
@@ -25,7 +25,7 @@ import org.apexbench.kernels.Weight;
 public final class CpuMicrobench {
     private CpuMicrobench() {}
 
-    static final int WARMUP = 3, REPS = 8;
+    static final int WARMUP = 3, REPS = 15;
 
     /** Decode attention: 16 requests x 4096 context, 32 query heads, 8 KV heads, head dim 128, fp16 KV. */
     public static String attention(int threads) {
@@ -55,9 +55,11 @@ public final class CpuMicrobench {
             DeviceBuffer q = backend.allocate(4L * requests * shape.qWidth()), out = backend.allocate(4L * requests * shape.qWidth());
             fillF32(((CpuBuffer) q).segment(), rnd);
             long bytes = 2 * g.bufferBytes();
-            double seconds = best(() -> backend.decodeAttention(q, pool, 0, tables, lens, requests, shape, out));
-            double stream = streamSeconds(threads, bytes);
-            return line("attention_gbps", bytes / seconds, bytes / stream);
+            try (Stream stream = stream(threads, bytes)) {
+                double[] best = bestInterleaved(() -> backend.decodeAttention(q, pool, 0, tables, lens, requests, shape, out),
+                        stream::sum);
+                return line("attention_gbps", bytes / best[0], bytes / best[1]);
+            }
         }
     }
 
@@ -73,9 +75,10 @@ public final class CpuMicrobench {
             DeviceBuffer x = backend.allocate(4L * k), out = backend.allocate(4L * n);
             fillF32(((CpuBuffer) x).segment(), rnd);
             long bytes = w.bytes();
-            double seconds = best(() -> backend.gemm(x, w, 1, out, false));
-            double stream = streamSeconds(threads, bytes);
-            return line("gemv_gbps", bytes / seconds, bytes / stream);
+            try (Stream stream = stream(threads, bytes)) {
+                double[] best = bestInterleaved(() -> backend.gemm(x, w, 1, out, false), stream::sum);
+                return line("gemv_gbps", bytes / best[0], bytes / best[1]);
+            }
         }
     }
 
@@ -91,23 +94,28 @@ public final class CpuMicrobench {
                 streamBytesPerSecond / 1e9, bytesPerSecond / streamBytesPerSecond);
     }
 
-    private static double best(Runnable op) {
+    /**
+     * Best (shortest) seconds of {@code kernel} and of {@code stream}, measured alternately so both see the
+     * same background load (this host is shared), after {@link #WARMUP} untimed rounds.
+     */
+    private static double[] bestInterleaved(Runnable kernel, Runnable stream) {
+        for (int i = 0; i < WARMUP; i++) {
+            kernel.run();
+            stream.run();
+        }
         System.gc();   // settle the heap so no collection lands inside a timed repetition
-        for (int i = 0; i < WARMUP; i++) op.run();
-        double best = Double.MAX_VALUE;
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
         for (int i = 0; i < REPS; i++) {
-            long t0 = System.nanoTime();
-            op.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            best[0] = Math.min(best[0], seconds(kernel));
+            best[1] = Math.min(best[1], seconds(stream));
         }
         return best;
     }
 
-    /** Seconds for {@code threads} workers to sum a fresh buffer of {@code bytes} with vector loads (best of reps). */
-    private static double streamSeconds(int threads, long bytes) {
-        try (Stream stream = stream(threads, bytes)) {
-            return best(stream::sum);
-        }
+    private static double seconds(Runnable op) {
+        long t0 = System.nanoTime();
+        op.run();
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     /** A buffer of {@code bytes} (random floats) and a backend's workers to stream-read it; also used by JMH. */

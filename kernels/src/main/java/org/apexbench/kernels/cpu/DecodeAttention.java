@@ -1,6 +1,7 @@
 package org.apexbench.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apexbench.kernels.AttentionShape;
 import org.apexbench.kernels.KvGeometry;
 
@@ -8,9 +9,9 @@ import org.apexbench.kernels.KvGeometry;
  * Paged decode attention, one query token per sequence. A work item is (request, context segment) over all
  * KV heads, so each worker reads every block it touches as one sequential run of K and one of V (the
  * layout keeps a block's kv heads adjacent). A segment is the whole context unless there are too few items
- * to keep every worker busy; then contexts are cut into block-aligned segments. Items go to workers in
- * contiguous runs of equal KV volume (tokens x kvHeads), and the segments of one request are merged per
- * head with log-sum-exp weights:
+ * to keep every worker busy; then contexts are cut into block-aligned segments of about equal KV volume.
+ * Workers take items from a shared counter (dynamic, so a worker descheduled on a busy host does not hold
+ * the whole call back), and the segments of one request are merged per head with log-sum-exp weights:
  * <pre>
  *   M = max_s m_s;   L = sum_s l_s e^(m_s - M);   out = sum_s acc_s e^(m_s - M) / L
  * </pre>
@@ -32,7 +33,7 @@ final class DecodeAttention implements WorkerPool.Body {
     private int items;
     private int[] itemReq = new int[0], itemFrom = new int[0], itemTo = new int[0];
     private int[] itemPartial = new int[0];   // slot in the partial arrays, or -1 when the item is a whole context
-    private final int[] workerFirstItem;
+    private final AtomicInteger nextItem = new AtomicInteger();
     private float[] partAcc = new float[0], partM = new float[0], partL = new float[0];
 
     // current call
@@ -47,7 +48,6 @@ final class DecodeAttention implements WorkerPool.Body {
         this.pool = pool;
         this.workers = new AttentionWorker[pool.threads()];
         for (int i = 0; i < workers.length; i++) workers[i] = new AttentionWorker();
-        this.workerFirstItem = new int[pool.threads() + 1];
     }
 
     /**
@@ -70,7 +70,8 @@ final class DecodeAttention implements WorkerPool.Body {
             segment = !parallel || count >= ITEMS_PER_WORKER * threads ? Integer.MAX_VALUE
                     : (int) Math.max(MIN_SEGMENT, Math.min(Integer.MAX_VALUE - 16, (perItem + 15) / 16 * 16));
         }
-        plan(contextLens, count, segment, tokens, threads);
+        plan(contextLens, count, segment);
+        nextItem.set(0);
         try {
             pool.forRange(threads, parallel, this);
             merge();
@@ -80,7 +81,7 @@ final class DecodeAttention implements WorkerPool.Body {
         }
     }
 
-    private void plan(int[] lens, int count, int segment, long tokens, int threads) {
+    private void plan(int[] lens, int count, int segment) {
         int n = 0, partials = 0;
         for (int i = 0; i < count; i++) {
             int segs = (int) ((lens[i] + (long) segment - 1) / segment);
@@ -96,23 +97,17 @@ final class DecodeAttention implements WorkerPool.Body {
             partM = new float[partials * heads];
             partL = new float[partials * heads];
         }
-        int it = 0, slot = 0, worker = 0;
-        long done = 0;
-        workerFirstItem[0] = 0;
+        int it = 0, slot = 0;
         for (int i = 0; i < count; i++) {
             boolean split = lens[i] > segment;
             for (int from = 0; from < lens[i]; from += segment) {
-                // an item belongs to the worker whose share of the volume it starts in
-                while (worker + 1 < threads && done >= tokens * (worker + 1) / threads) workerFirstItem[++worker] = it;
                 itemReq[it] = i;
                 itemFrom[it] = from;
                 itemTo[it] = (int) Math.min(lens[i], (long) from + segment);
                 itemPartial[it] = split ? slot++ : -1;
-                done += itemTo[it] - from;
                 it++;
             }
         }
-        while (worker < threads) workerFirstItem[++worker] = it;
         items = it;
     }
 
@@ -122,7 +117,7 @@ final class DecodeAttention implements WorkerPool.Body {
         long qRow = (long) heads * d * 4;
         for (int w = fromWorker; w < toWorker; w++) {
             AttentionWorker aw = workers[w];
-            for (int it = workerFirstItem[w]; it < workerFirstItem[w + 1]; it++) {
+            for (int it = nextItem.getAndIncrement(); it < items; it = nextItem.getAndIncrement()) {
                 int req = itemReq[it];
                 aw.loadQuery(q, req * qRow, shape.scale());
                 if (vector) aw.attend(keys, values, geometry, layer, tables[req], itemFrom[it], itemTo[it]);

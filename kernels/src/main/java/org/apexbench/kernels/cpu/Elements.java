@@ -47,22 +47,11 @@ final class Elements {
     }
 
     /**
-     * Decodes {@code n} elements of {@code type} at byte offset {@code off} into {@code dst[0..n)}, via the
-     * short scratch {@code raw} for the 16-bit types. The conversion loops are plain array loops so C2
-     * auto-vectorises them ({@code vcvtph2ps} for fp16, JDK 21+).
+     * Decodes {@code n} fp16 elements at byte offset {@code off} into {@code dst[0..n)}: a plain
+     * {@code Float.float16ToFloat} loop that C2 auto-vectorises ({@code vcvtph2ps}, JDK 21+). Element reads,
+     * not {@code MemorySegment.copy} into an array, which would allocate a heap-segment wrapper per call.
      */
-    static void decode(MemorySegment s, DType type, long off, int n, short[] raw, float[] dst) {
-        switch (type) {
-            case F32 -> MemorySegment.copy(s, F32, off, dst, 0, n);
-            case F16 -> {
-                MemorySegment.copy(s, S16, off, raw, 0, n);
-                for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(raw[i]);
-            }
-            case BF16 -> {
-                MemorySegment.copy(s, S16, off, raw, 0, n);
-                for (int i = 0; i < n; i++) dst[i] = Float.intBitsToFloat((raw[i] & 0xFFFF) << 16);
-            }
-            case I32 -> throw new IllegalArgumentException("I32 is not a floating-point storage type");
-        }
+    static void decodeF16(MemorySegment s, long off, int n, float[] dst) {
+        for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(s.get(S16, off + 2L * i));
     }
 }

@@ -1,20 +1,25 @@
 package org.apexbench.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apexbench.kernels.DType;
 
 /**
  * {@code out[rows][n] (+)= x[rows][k] * W[n][k]^T}, fp32 accumulation. Workers take contiguous chunks of
- * weight rows (output columns), so each weight byte is streamed from memory once per call; within a chunk
+ * {@link #CHUNK} weight rows (output columns) from a shared counter, so each weight byte is streamed from
+ * memory once per call and a worker descheduled on a busy host does not hold the call back; within a chunk
  * each weight row is reused by 4 activation rows at a time (register tile 4x1) so prefill is not rows x gemv.
  */
 final class Gemm implements WorkerPool.Body {
     /** Below this many multiply-adds the hand-off to other threads costs more than it saves. */
     static final long PARALLEL_MACS = 1L << 17;
+    /** Weight rows per work unit: 64 rows of 4096 bf16 = 512 KiB, long enough to stream, short enough to balance. */
+    static final int CHUNK = 64;
+
+    private final AtomicInteger nextChunk = new AtomicInteger();
 
     private final WorkerPool pool;
     private final float[][] tile;      // per worker: 4 dot results
-    private final short[][] rawRow;    // per worker: fp16 row bits
     private final float[][] decodedRow; // per worker: fp16 row decoded
 
     private MemorySegment x, w, out;
@@ -26,7 +31,6 @@ final class Gemm implements WorkerPool.Body {
         this.pool = pool;
         int t = pool.threads();
         tile = new float[t][4];
-        rawRow = new short[t][0];
         decodedRow = new float[t][0];
     }
 
@@ -34,22 +38,25 @@ final class Gemm implements WorkerPool.Body {
                           boolean accumulate, boolean vector) {
         this.x = x; this.w = w; this.type = type; this.out = out;
         this.rows = rows; this.k = k; this.n = n; this.accumulate = accumulate; this.vector = vector;
-        if (type == DType.F16 && vector && rawRow[0].length < k) {
-            for (int t = 0; t < rawRow.length; t++) {
-                rawRow[t] = new short[k];
-                decodedRow[t] = new float[k];
-            }
+        if (type == DType.F16 && vector && decodedRow[0].length < k) {
+            for (int t = 0; t < decodedRow.length; t++) decodedRow[t] = new float[k];
         }
+        nextChunk.set(0);
         try {
-            pool.forRange(n, (long) rows * k * n >= PARALLEL_MACS, this);
+            boolean parallel = (long) rows * k * n >= PARALLEL_MACS;
+            pool.forRange(parallel ? pool.threads() : 1, parallel, this);
         } finally {
             this.x = this.w = this.out = null;
         }
     }
 
     @Override
-    public void run(int worker, int from, int to) {
-        if (vector) fast(worker, from, to); else scalar(from, to);
+    public void run(int worker, int fromPart, int toPart) {
+        // each part is one worker; it takes chunks until none are left
+        for (int c = nextChunk.getAndIncrement(); (long) c * CHUNK < n; c = nextChunk.getAndIncrement()) {
+            int from = c * CHUNK, to = Math.min(n, from + CHUNK);
+            if (vector) fast(worker, from, to); else scalar(from, to);
+        }
     }
 
     /** The reference: one plain dot per (row, column). */
@@ -76,7 +83,7 @@ final class Gemm implements WorkerPool.Body {
             float[] dec = null;
             if (type == DType.F16) {
                 dec = decodedRow[worker];
-                Elements.decode(w, DType.F16, wo, k, rawRow[worker], dec);
+                Elements.decodeF16(w, wo, k, dec);
             }
             int r = 0;
             for (; r + 4 <= rows; r += 4) {

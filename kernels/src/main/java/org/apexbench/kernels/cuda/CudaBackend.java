@@ -61,6 +61,7 @@ import org.apexbench.kernels.Weight;
 public final class CudaBackend implements Backend {
     /** Rows up to this use the bandwidth-bound gemv kernel; more rows use the tensor-core kernel. */
     static final int GEMV_MAX_ROWS = Integer.getInteger("apex.cuda.gemvMaxRows", 16);
+    private int gemvMaxRows = GEMV_MAX_ROWS;
     private static final int IO_SLOT = 16 << 20;
     private static final int IO_SLOTS = 4;
     private static final int DEFAULT_SMEM = 48 << 10;
@@ -82,6 +83,7 @@ public final class CudaBackend implements Backend {
     private final CUevent[] ioEvents = new CUevent[IO_SLOTS];
     private final boolean[] ioPending = new boolean[IO_SLOTS];
     private DeviceMemoryPool.Block scratch;
+    private final CudaAttention attention = new CudaAttention(this);
     private boolean closed;
 
     private CudaBackend(CudaDevice device, KernelModules kernels) {
@@ -130,6 +132,9 @@ public final class CudaBackend implements Backend {
 
     public String deviceName() { return device.name; }
 
+    /** Rows up to which gemm uses the gemv kernel (default -Dapex.cuda.gemvMaxRows, 16); for tuning runs. */
+    public void setGemvMaxRows(int rows) { gemvMaxRows = rows; }
+
     public int multiprocessors() { return device.multiprocessors; }
 
     /** Theoretical DRAM bandwidth in bytes/s (memory clock x bus width x 2). */
@@ -139,9 +144,9 @@ public final class CudaBackend implements Backend {
 
     CUstream stream(StreamRole role) { return streams[role.ordinal()]; }
 
-    private CUstream compute() { return streams[StreamRole.COMPUTE.ordinal()]; }
+    CUstream compute() { return streams[StreamRole.COMPUTE.ordinal()]; }
 
-    private StagingArena meta() { return captureStaging != null ? captureStaging : staging; }
+    StagingArena meta() { return captureStaging != null ? captureStaging : staging; }
 
     private void enter() {
         if (closed) throw new IllegalStateException("cuda backend is closed");
@@ -453,7 +458,7 @@ public final class CudaBackend implements Backend {
         int acc = accumulate ? 1 : 0;
         // 128-bit loads need K % 8 == 0 and 16-byte aligned rows; otherwise the kernels take their scalar path
         int vec = k % 8 == 0 && xb.offset() % 16 == 0 && wb.offset() % 16 == 0 ? 1 : 0;
-        if (rows <= GEMV_MAX_ROWS) {
+        if (rows <= gemvMaxRows) {
             int rt = 1;
             while (rt < rows && rt < 16) rt <<= 1;
             launch("gemv_" + suffix(w) + "_r" + rt, (n + 3) / 4, (rows + rt - 1) / rt, 1, 128, 0,
@@ -539,82 +544,13 @@ public final class CudaBackend implements Backend {
     @Override public void prefillAttention(DeviceBuffer q, KvPool pool, int layer, int[] blockTable, int startPos, int rows,
                                            AttentionShape shape, DeviceBuffer out) {
         enter();
-        var g = f16Pool(pool, "prefillAttention");
-        checkLayer(g, layer, "prefillAttention");
-        checkShape(g, shape, "prefillAttention");
-        int d = shape.headDim();
-        if (d > 256) throw new UnsupportedOperationException("cuda prefillAttention: headDim " + d + " > 256 is not supported");
-        need(q, (long) rows * shape.qWidth() * 2, "prefillAttention", "q");
-        need(out, (long) rows * shape.qWidth() * 2, "prefillAttention", "out");
-        int blocksNeeded = (startPos + rows + 15) / 16;
-        if (blockTable.length < blocksNeeded) {
-            throw new IllegalArgumentException("prefillAttention: block table has " + blockTable.length + " blocks, positions 0.."
-                    + (startPos + rows - 1) + " need " + blocksNeeded);
-        }
-        if (rows == 0) return;
-        int dpl = 1;
-        while (dpl * 16 < d) dpl <<= 1;
-        int smem = 3 * 16 * (d + 1) * 4;
-        String fn = "prefill_attn_d" + dpl;
-        allowSmem(fn, smem);
-        CUdeviceptr bt = meta().ints(blockTable, blocksNeeded, compute());
-        int pairs = rows * shape.groupSize();
-        launch(fn, (pairs + 15) / 16, shape.kvHeads(), 1, 128, smem, ptr(q, "prefillAttention"), ptr(pool.keys(), "prefillAttention"),
-                ptr(pool.values(), "prefillAttention"), (long) layer * (g.layerBytes() / 2), bt, startPos, rows, shape.kvHeads(),
-                shape.groupSize(), d, shape.scale(), ptr(out, "prefillAttention"));
+        attention.prefill(q, pool, layer, blockTable, startPos, rows, shape, out);
     }
 
     @Override public void decodeAttention(DeviceBuffer q, KvPool pool, int layer, int[][] blockTables, int[] contextLens, int count,
                                           AttentionShape shape, DeviceBuffer out) {
         enter();
-        var g = f16Pool(pool, "decodeAttention");
-        checkLayer(g, layer, "decodeAttention");
-        checkShape(g, shape, "decodeAttention");
-        int d = shape.headDim(), grp = shape.groupSize();
-        if (d % 8 != 0 || d > 256 || (grp != 1 && grp != 2 && grp != 4 && grp != 8)) {
-            throw new UnsupportedOperationException("cuda decodeAttention supports headDim multiple of 8 up to 256 and GQA group "
-                    + "1, 2, 4 or 8; got headDim " + d + ", group " + grp);
-        }
-        need(q, (long) count * shape.qWidth() * 2, "decodeAttention", "q");
-        need(out, (long) count * shape.qWidth() * 2, "decodeAttention", "out");
-        if (buf(q, "decodeAttention", "q").offset() % 16 != 0) {
-            throw new IllegalArgumentException("cuda decodeAttention: q must start 16-byte aligned (128-bit loads), offset is "
-                    + buf(q, "decodeAttention", "q").offset());
-        }
-        int maxCtx = 0, maxBlocks = 1;
-        for (int i = 0; i < count; i++) {
-            int ctx = contextLens[i], nb = (ctx + 15) / 16;
-            if (ctx < 0 || blockTables[i].length < nb) {
-                throw new IllegalArgumentException("decodeAttention: sequence " + i + " has context " + ctx + " but "
-                        + blockTables[i].length + " blocks");
-            }
-            maxCtx = Math.max(maxCtx, ctx);
-            maxBlocks = Math.max(maxBlocks, nb);
-        }
-        if (count == 0) return;
-        // Split long contexts so that the grid fills the GPU (>= 2 blocks per SM), >= 128 tokens a split.
-        int base = count * shape.kvHeads(), splits = 1;
-        if (base < 2 * device.multiprocessors && maxCtx > 256) {
-            splits = Math.min((2 * device.multiprocessors + base - 1) / base, (maxCtx + 127) / 128);
-        }
-        int splitTokens = ((maxCtx + splits - 1) / splits + 15) / 16 * 16;
-        splits = Math.max(1, (maxCtx + splitTokens - 1) / Math.max(1, splitTokens));
-        if (splitTokens == 0) splitTokens = 16;
-        long partBytes = (long) count * shape.heads() * splits * d * 4, lseBytes = (long) count * shape.heads() * splits * 4;
-        CUdeviceptr part = scratch(partBytes + lseBytes), lse = part.withByteOffset(partBytes);
-        CUdeviceptr bt = meta().table(blockTables, count, maxBlocks, compute());
-        CUdeviceptr ctx = meta().ints(contextLens, count, compute());
-        int ng = 128 / (d / 8);
-        int smem = (2 * ng * grp + ng * grp * d) * 4;
-        String fn = "decode_attn_g" + grp;
-        allowSmem(fn, smem);
-        launch(fn, shape.kvHeads(), count, splits, 128, smem, ptr(q, "decodeAttention"), ptr(pool.keys(), "decodeAttention"),
-                ptr(pool.values(), "decodeAttention"), (long) layer * (g.layerBytes() / 2), bt, maxBlocks, ctx, shape.kvHeads(), d,
-                shape.scale(), splitTokens, part, lse, ptr(out, "decodeAttention"));
-        if (splits > 1) {
-            launch("decode_combine", shape.heads(), count, 1, Math.min(128, (d + 31) / 32 * 32), 0, part, lse, splits,
-                    shape.heads(), d, ptr(out, "decodeAttention"));
-        }
+        attention.decode(q, pool, layer, blockTables, contextLens, count, shape, out);
     }
 
     @Override public void argmax(DeviceBuffer logits, int rows, int vocab, int[] out) {
@@ -654,7 +590,7 @@ public final class CudaBackend implements Backend {
      * Device scratch for split-KV partials and sampling buffers. Grow-only: an outgrown block is kept
      * until close, because a captured graph may still point at it.
      */
-    private CUdeviceptr scratch(long bytes) {
+    CUdeviceptr scratch(long bytes) {
         if (scratch == null || scratch.sizeClass() < bytes) {
             if (scratch != null) retiredScratch.add(scratch);
             scratch = pool.allocate(Math.max(bytes, 1 << 20));
@@ -662,7 +598,7 @@ public final class CudaBackend implements Backend {
         return scratch.base().withByteOffset(scratch.offset());
     }
 
-    private void allowSmem(String fn, int bytes) {
+    void allowSmem(String fn, int bytes) {
         if (bytes > DEFAULT_SMEM && smemLimitSet.getOrDefault(fn, 0) < bytes) {
             jcuda.driver.JCudaDriver.cuFuncSetAttribute(kernels.function(fn),
                     jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
@@ -670,7 +606,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void launch(String fn, int gx, int gy, int gz, int block, int smem, Object... args) {
+    void launch(String fn, int gx, int gy, int gz, int block, int smem, Object... args) {
         jcuda.Pointer[] params = new jcuda.Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             params[i] = switch (args[i]) {
@@ -685,16 +621,16 @@ public final class CudaBackend implements Backend {
                 jcuda.Pointer.to(params), null);
     }
 
-    private CudaBuffer buf(DeviceBuffer b, String op, String what) {
+    CudaBuffer buf(DeviceBuffer b, String op, String what) {
         if (b instanceof CudaBuffer c && c.owner() == this) return c;
         throw new IllegalArgumentException("cuda " + op + ": " + what + " is " + b + ", not memory of this cuda backend");
     }
 
-    private CUdeviceptr ptr(DeviceBuffer b, String op) { return buf(b, op, "buffer").ptr(); }
+    CUdeviceptr ptr(DeviceBuffer b, String op) { return buf(b, op, "buffer").ptr(); }
 
     private CUdeviceptr ptr(Weight w) { return buf(w.data(), "weight " + w.name(), "data").ptr(); }
 
-    private void need(DeviceBuffer b, long bytes, String op, String what) {
+    void need(DeviceBuffer b, long bytes, String op, String what) {
         if (b.bytes() < bytes) {
             throw new IllegalArgumentException("cuda " + op + ": " + what + " has " + b.bytes() + " bytes, needs " + bytes);
         }
@@ -709,18 +645,18 @@ public final class CudaBackend implements Backend {
         };
     }
 
-    private static org.apexbench.kernels.KvGeometry f16Pool(KvPool pool, String op) {
+    static org.apexbench.kernels.KvGeometry f16Pool(KvPool pool, String op) {
         if (pool.geometry().dtype() != DType.F16) {
             throw new UnsupportedOperationException("cuda " + op + ": KV pools on the GPU are F16, got " + pool.geometry().dtype());
         }
         return pool.geometry();
     }
 
-    private static void checkLayer(org.apexbench.kernels.KvGeometry g, int layer, String op) {
+    static void checkLayer(org.apexbench.kernels.KvGeometry g, int layer, String op) {
         if (layer < 0 || layer >= g.layers()) throw new IllegalArgumentException(op + ": layer " + layer + " outside 0.." + (g.layers() - 1));
     }
 
-    private static void checkShape(org.apexbench.kernels.KvGeometry g, AttentionShape s, String op) {
+    static void checkShape(org.apexbench.kernels.KvGeometry g, AttentionShape s, String op) {
         if (s.kvHeads() != g.kvHeads() || s.headDim() != g.headDim()) {
             throw new IllegalArgumentException(op + ": attention shape " + s + " does not match the KV pool (kvHeads " + g.kvHeads()
                     + ", headDim " + g.headDim() + ")");

@@ -102,7 +102,11 @@ final class CudaDevice implements AutoCloseable {
         try {
             JCudaDriver.setExceptionsEnabled(true);
         } catch (LinkageError e) {  // UnsatisfiedLinkError, or NoClassDefFoundError after a failed class init
-            String detail = String.valueOf(e.getMessage());
+            // After a failed class init the JVM throws NoClassDefFoundError whose cause chain keeps the original
+            // UnsatisfiedLinkError (JDK 17+), so look at every message in the chain.
+            StringBuilder chain = new StringBuilder();
+            for (Throwable t = e; t != null; t = t.getCause()) chain.append(t.getMessage()).append('\n');
+            String detail = chain.toString();
             String why = detail.contains("libcuda.so") ? "the NVIDIA driver library libcuda.so.1 is not installed or not on the loader path"
                     : "JCuda's native library could not be loaded (" + firstLine(detail) + ")";
             driverLoadFailure = "cuda backend unavailable: no CUDA driver: " + why

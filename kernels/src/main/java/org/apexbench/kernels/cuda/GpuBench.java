@@ -87,8 +87,17 @@ final class GpuBench {
         double us = time(() -> b.gemm(x, w, rows, out, false), 50);
         double bytes = (double) n * k * 2 + (double) rows * (k + n) * 2;
         double bw = bytes / (us * 1e-6);
-        add("gemm_decode/" + rows + "x" + k + "x" + n, "gemm_decode", rows + " rows x [" + n + "x" + k + "] f16", us, bw / 1e9, "GB/s",
-                bw / copyBandwidth, "target >= 70% of weight-read roofline");
+        String path = rows <= CudaBackend.GEMV_MAX_ROWS ? "gemv" : "tensor cores";
+        add("gemm_decode/" + rows + "x" + k + "x" + n, "gemm_decode", rows + " rows x [" + n + "x" + k + "] f16 " + path, us, bw / 1e9,
+                "GB/s", bw / copyBandwidth, "target >= 70% of weight-read roofline");
+        if (rows > CudaBackend.GEMV_MAX_ROWS) {  // the other path, to tune -Dapex.cuda.gemvMaxRows
+            b.setGemvMaxRows(rows);
+            double alt = time(() -> b.gemm(x, w, rows, out, false), 50);
+            b.setGemvMaxRows(CudaBackend.GEMV_MAX_ROWS);
+            double altBw = bytes / (alt * 1e-6);
+            add("gemm_decode_gemv/" + rows + "x" + k + "x" + n, "gemm_decode", rows + " rows x [" + n + "x" + k + "] f16 gemv", alt,
+                    altBw / 1e9, "GB/s", altBw / copyBandwidth, "(alternative path)");
+        }
         b.free(w.data());
         b.free(x);
         b.free(out);

@@ -54,14 +54,21 @@ public final class GpuCheck {
                 System.out.println("parity: cpu backend unavailable (" + e.getMessage() + "): only the self-checking ops run");
             }
             List<ParityChecks.Result> results;
+            StringBuilder report = new StringBuilder();
             try {
-                results = new ParityChecks(cuda, cpu).runAll();
+                results = new ParityChecks(cuda, cpu).onResult(r -> {
+                    System.out.println(r);
+                    report.append(r).append('\n');
+                }).runAll();
             } finally {
                 if (cpu != null) cpu.close();
             }
-            StringBuilder report = new StringBuilder();
-            for (ParityChecks.Result r : results) report.append(r).append('\n');
-            System.out.print(report);
+            results = new java.util.ArrayList<>(results);
+            for (ParityChecks.Result r : RuntimeChecks.runAll(cuda)) {  // graph replay, host-flag wait
+                System.out.println(r);
+                report.append(r).append('\n');
+                results.add(r);
+            }
             failures = (int) results.stream().filter(r -> !r.passed()).count();
             System.out.println("parity: " + (results.size() - failures) + "/" + results.size() + " passed");
             if (out != null) {
@@ -70,7 +77,12 @@ public final class GpuCheck {
             }
             if (bench) {
                 GpuBench gb = new GpuBench(cuda);
-                gb.runAll();
+                try {
+                    gb.runAll();
+                } catch (RuntimeException e) {  // keep what was measured; a kernel fault must still show up
+                    System.out.println("benchmark aborted: " + e);
+                    failures++;
+                }
                 if (out != null) writeCsv(Path.of(out, "gpu-check.csv"), gb, cuda);
             }
         }

@@ -111,15 +111,19 @@ final class KernelModules implements AutoCloseable {
                     + log(jit, CUjit_option.CU_JIT_INFO_LOG_BUFFER) + "]";
             String what = (fatbin ? "fatbin " : "PTX ") + "module '" + name + "'";
             if (String.valueOf(e.getMessage()).contains("UNSUPPORTED_PTX_VERSION")) {
-                throw new BackendUnavailableException("cuda backend unavailable: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222) loading "
-                        + what + ": its PTX ISA " + build.getProperty("ptx.isa", "?") + " (nvcc " + build.getProperty("nvcc", "?")
-                        + ") is newer than the installed driver supports (driver CUDA " + CudaDevice.versionString(driverVersion)
-                        + "). Update the NVIDIA driver to one for CUDA >= the nvcc release, or rebuild the jar with an older "
-                        + "PTX ISA (-Dapex.ptx.isa=7.8) or an older nvcc." + logs, e);
+                throw new BackendUnavailableException(unsupportedPtx(build, driverVersion, what) + logs, e);
             }
             throw new BackendUnavailableException("cuda backend unavailable: loading " + what + " failed: " + e.getMessage() + "."
                     + logs, e);
         }
+    }
+
+    /** The CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222) explanation: PTX/nvcc versions vs the driver's, and what to do. */
+    static String unsupportedPtx(Properties build, int driverVersion, String what) {
+        return "cuda backend unavailable: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222) loading " + what + ": its PTX ISA "
+                + build.getProperty("ptx.isa", "?") + " (nvcc " + build.getProperty("nvcc", "?") + ") is newer than the installed "
+                + "driver supports (driver CUDA " + CudaDevice.versionString(driverVersion) + "). Update the NVIDIA driver to one "
+                + "for CUDA >= the nvcc release, or rebuild the jar with an older PTX ISA (-Dapex.ptx.isa=7.8) or an older nvcc.";
     }
 
     private static String log(JITOptions jit, int option) {

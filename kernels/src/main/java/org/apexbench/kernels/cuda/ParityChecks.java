@@ -37,6 +37,7 @@ public final class ParityChecks {
     private final Backend ref;
     private final SplittableRandom random = new SplittableRandom(42);
     private final List<Result> results = new ArrayList<>();
+    private java.util.function.Consumer<Result> listener;
 
     /** @param reference the cpu backend, or null to run only the checks that need no reference */
     public ParityChecks(Backend cuda, Backend reference) {
@@ -44,32 +45,53 @@ public final class ParityChecks {
         this.ref = reference;
     }
 
-    /** Runs every check; returns all results (also those that failed). */
+    /** Called with every result as soon as it is known (GpuCheck prints them, so a crash loses nothing). */
+    public ParityChecks onResult(java.util.function.Consumer<Result> listener) {
+        this.listener = listener;
+        return this;
+    }
+
+    /**
+     * Runs every check; returns all results (also those that failed). A check that throws becomes a
+     * failed result naming the exception, and the others still run (after a sticky CUDA error they fail
+     * fast with the same error).
+     */
     public List<Result> runAll() {
-        if (ref == null) {  // without a reference backend only the self-checking ops run
-            argmaxAndSample();
-            return results;
-        }
-        for (DType t : List.of(DType.F16, DType.BF16, DType.F32)) embedding(t);
-        for (DType t : List.of(DType.F16, DType.BF16, DType.F32)) rmsnorm(t);
-        for (DType t : List.of(DType.F16, DType.BF16, DType.F32)) {
-            for (int rows : new int[] {1, 3, 8, 16, 17, 64, 100}) {
-                gemm(t, rows, 264, 136, false);
+        if (ref != null) {
+            for (DType t : List.of(DType.F16, DType.BF16, DType.F32)) guard("embedding", t.toString(), () -> embedding(t));
+            for (DType t : List.of(DType.F16, DType.BF16, DType.F32)) guard("rmsnorm", t.toString(), () -> rmsnorm(t));
+            for (DType t : List.of(DType.F16, DType.BF16, DType.F32)) {
+                for (int rows : new int[] {1, 3, 8, 16, 17, 64, 100}) {
+                    guard("gemm", t + " rows " + rows, () -> gemm(t, rows, 264, 136, false));
+                }
+                guard("gemm", t + " 5x100 +=", () -> gemm(t, 5, 100, 70, true));
+                guard("gemm", t + " 33x100 +=", () -> gemm(t, 33, 100, 70, true));
+                guard("gemm", t + " split-K", () -> gemm(t, 33, 1024, 72, false));   // few tiles, long K
+                guard("gemm", t + " split-K +=", () -> gemm(t, 64, 1000, 72, true)); // K tail and accumulate
+                guard("gemm", t + " 128x128", () -> gemm(t, 2048, 72, 1280, true));  // >= 160 large tiles
             }
-            gemm(t, 5, 100, 70, true);
-            gemm(t, 33, 100, 70, true);
-            gemm(t, 33, 1024, 72, false);  // few tiles, long K: split-K + reduce on cuda
-            gemm(t, 64, 1000, 72, true);   // split-K with a K tail and accumulate
-            gemm(t, 2048, 72, 1280, true); // >= 160 tiles of 128x128: the large-prefill kernel
+            guard("rope", "default", () -> rope(false));
+            guard("rope", "llama3", () -> rope(true));
+            guard("silu_mul", "", this::siluMul);
+            for (int[] hk : new int[][] {{8, 8, 16}, {8, 2, 16}, {32, 8, 128}, {16, 2, 64}, {8, 1, 64}}) {
+                guard("attention", hk[0] + "/" + hk[1] + " d" + hk[2], () -> attention(hk[0], hk[1], hk[2]));
+            }
         }
-        rope(false);
-        rope(true);
-        siluMul();
-        for (int[] hk : new int[][] {{8, 8, 16}, {8, 2, 16}, {32, 8, 128}, {16, 2, 64}, {8, 1, 64}}) {
-            attention(hk[0], hk[1], hk[2]);
-        }
-        argmaxAndSample();
+        guard("argmax/sample", "", this::argmaxAndSample);  // self-checking: runs without a reference too
         return results;
+    }
+
+    private void guard(String op, String detail, Runnable check) {
+        try {
+            check.run();
+        } catch (RuntimeException e) {
+            add(new Result(op, detail + " threw " + e, Double.POSITIVE_INFINITY, Double.NaN, false));
+        }
+    }
+
+    private void add(Result r) {
+        results.add(r);
+        if (listener != null) listener.accept(r);
     }
 
     public List<Result> results() { return results; }
@@ -225,15 +247,15 @@ public final class ParityChecks {
         }
         int[] got = new int[rows];
         cuda.argmax(act(cuda, logits), rows, vocab, got);
-        results.add(exact("argmax", rows + " x " + vocab, got, best));
+        add(exact("argmax", rows + " x " + vocab, got, best));
         int[] greedy = new int[rows];
         cuda.sample(act(cuda, logits), rows, vocab, new float[] {0, 0, 0, 0}, new float[] {1, 1, 1, 1}, new double[] {0.5, 0.1, 0.9, 0},
                 greedy);
-        results.add(exact("sample", "temperature 0 == argmax", greedy, best));
+        add(exact("sample", "temperature 0 == argmax", greedy, best));
         int[] nucleusOfOne = new int[rows];
         cuda.sample(act(cuda, logits), rows, vocab, new float[] {1, 1, 1, 1}, new float[] {1e-6f, 1e-6f, 1e-6f, 1e-6f},
                 new double[] {0.99, 0.5, 0.0, 0.7}, nucleusOfOne);
-        results.add(exact("sample", "top-p 1e-6 == argmax", nucleusOfOne, best));
+        add(exact("sample", "top-p 1e-6 == argmax", nucleusOfOne, best));
         // flat rows: the sample must follow the descending-probability walk computed here in double
         float[] flat = randomF16(rows * vocab, 1f);
         double[] u = {0.0, 0.25, 0.5, 0.999};
@@ -256,7 +278,7 @@ public final class ParityChecks {
             ok &= Math.abs(rank - tolerance[r]) <= 3;
             detail.append(sampled[r] == expected[r] ? "=" : "~");
         }
-        results.add(new Result("sample", "top-p walk (rank within 3) " + detail, ok ? 0 : 2, 0, ok));
+        add(new Result("sample", "top-p walk (rank within 3) " + detail, ok ? 0 : 2, 0, ok));
     }
 
     /** Host reference of the sampling convention: {token, its rank in descending order}. */
@@ -307,7 +329,7 @@ public final class ParityChecks {
             maxErr = Math.max(maxErr, err);
             worst = Math.max(worst, err / (atol + rtol * Math.abs(want[i]) + 1e-30));
         }
-        results.add(new Result(op, detail + String.format(" (atol %.0e rtol %.0e)", atol, rtol), worst, maxErr, worst <= 1.0));
+        add(new Result(op, detail + String.format(" (atol %.0e rtol %.0e)", atol, rtol), worst, maxErr, worst <= 1.0));
     }
 
     private static Result exact(String op, String detail, int[] got, int[] want) {

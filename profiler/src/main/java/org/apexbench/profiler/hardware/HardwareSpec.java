@@ -1,7 +1,6 @@
 package org.apexbench.profiler.hardware;
 
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * A GPU, its host link and its host CPU: the numbers the roofline cost model runs on. Loaded from
@@ -185,13 +184,4 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
 
     /** The source cited for a JSON path, or null. */
     public String source(String path) { return sources.get(path); }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof HardwareSpec h && id.equals(h.id) && description.equals(h.description) && gpu.equals(h.gpu)
-                && link.equals(h.link) && host.equals(h.host) && sources.equals(h.sources);
-    }
-
-    @Override
-    public int hashCode() { return Objects.hash(id, gpu, link, host); }
 }

@@ -9,16 +9,19 @@ package org.apexbench.engine.apex;
  *                             host pool only for swap-out victims)
  * @param pipeline             consider asymmetric pipelining (false: GPU-only and AO only)
  * @param swapInHysteresis     swap host requests in while the GPU pool stays under this share
+ * @param margin               how much more rows/second a longer iteration (or one more host request) must
+ *                             promise to be chosen; 0 = pure throughput argmax, higher favours latency
  */
 public record ApexOptions(double tpotSloSec, int starvationIterations, boolean hostAdmission, boolean pipeline,
-                          double swapInHysteresis) {
-    public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95);
+                          double swapInHysteresis, double margin) {
+    public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95, Dispatch.MARGIN);
 
     public ApexOptions {
         if (starvationIterations < 1) throw new IllegalArgumentException("starvationIterations must be >= 1, got " + starvationIterations);
         if (!(swapInHysteresis > 0 && swapInHysteresis <= 1)) {
             throw new IllegalArgumentException("swapInHysteresis must be in (0, 1], got " + swapInHysteresis);
         }
+        if (!(margin >= 0 && margin < 1)) throw new IllegalArgumentException("margin must be in [0, 1), got " + margin);
         if (!Double.isNaN(tpotSloSec) && !(tpotSloSec > 0)) throw new IllegalArgumentException("TPOT SLO must be > 0, got " + tpotSloSec);
     }
 }

@@ -54,7 +54,7 @@ public final class ApexScheduler implements Scheduler {
     public IterationPlan plan(SchedulerContext ctx) {
         Predictor p = ctx.predictor();
         var geo = ctx.geometry();
-        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken());
+        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin());
         int gpuBlocks = ctx.gpuPool().capacity();
         int hostFree = ctx.hostPool().free();
         int tokens = ctx.budgets().maxTokensPerIteration();
@@ -95,11 +95,12 @@ public final class ApexScheduler implements Scheduler {
         if (swapOut.isEmpty() && recompute.isEmpty()) {
             int limit = (int) Math.round(options.swapInHysteresis() * gpuBlocks);
             double budget = geo.layers() * p.linear(1);
-            List<RequestState> oldest = new ArrayList<>(host);
-            oldest.sort(Comparator.comparingInt(RequestState::index));
-            for (RequestState r : oldest) {
+            while (tokens > 0) {
+                RequestState r = null;
+                for (RequestState h : host) if (r == null || h.index() < r.index()) r = h;
+                if (r == null) break;
                 int need = ctx.blocksFor(r.contextLength());
-                if (!r.decoding() || g + need > limit || tokens < 1) break;
+                if (!r.decoding() || g + need > limit) break;
                 double t = p.h2d(ctx.swapBytes(r.blocks()), 2 * geo.layers());
                 if (fixed > 0 && fixed + t > budget) break;
                 swapIn.add(r);
@@ -144,7 +145,7 @@ public final class ApexScheduler implements Scheduler {
         gpu.rows += gpuDecodes.size();
         gpu.sampled += gpuDecodes.size();
         long now = ctx.iteration();
-        cpuCandidates.sort(Comparator.comparingLong(RequestState::lastProgressIteration).thenComparingInt(RequestState::index));
+        cpuCandidates = leastRecentlyServedFirst(cpuCandidates);
         int n = Math.min(cpuCandidates.size(), tokens);
         if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
         for (int i = 0; i < n; i++) cpuCtx[i] = cpuCandidates.get(i).contextLength();
@@ -153,7 +154,11 @@ public final class ApexScheduler implements Scheduler {
         int hostReserve = Math.max(0, ctx.hostPool().capacity() - gpuBlocks);
         int hostHeld = ctx.hostPool().used();
         boolean toHost = false;
-        boolean decided = false;
+        // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
+        dispatch.begin(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline());
+        for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i]);
+        dispatch.result(choice);
+        List<PrefillChunk> gpuAdmitted = new ArrayList<>();
         for (RequestState r : ctx.waiting()) {
             if (slots < 1 || tokens < 1 || !swapOut.isEmpty() || !recompute.isEmpty()) break;
             int chunk = Math.min(r.remainingTokens(), tokens - n);
@@ -161,34 +166,37 @@ public final class ApexScheduler implements Scheduler {
             int need = ctx.blocksFor(r.contextLength());
             if (!toHost && need + watermark <= free) {
                 free -= need;
-            } else {
-                // host admission only when one more CPU row raises the predicted rate
-                int peakNow = need;
-                if (!options.hostAdmission() || hostHeld + peakNow > hostReserve || peakNow > hostFree) break;
-                if (!decided) {
-                    dispatch.choose(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
-                    decided = true;
-                }
-                if (choice.cpuCount < n) break;
-                double before = choice.rate;
-                cpuCtx[n] = r.contextLength() + 1L;
-                dispatch.choose(gpu, cpuCtx, n + 1, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
-                if (!(choice.rate > before * (1 + Dispatch.MARGIN)) || choice.cpuCount < n + 1) break;
-                chunk = Math.min(chunk, r.remainingTokens());
-                hostFree -= need;
-                hostHeld += peakNow;
-                toHost = true;
-                addPrefill(prefills, PrefillChunk.of(r, chunk, Location.HOST), p);
+                gpuAdmitted.add(PrefillChunk.of(r, chunk, Location.GPU));
                 tokens -= chunk;
                 slots--;
-                decided = false;
                 continue;
             }
-            addPrefill(prefills, PrefillChunk.of(r, chunk, Location.GPU), p);
+            // host admission only when the best dispatch uses every CPU row and one more raises the rate
+            if (!options.hostAdmission() || hostHeld + need > hostReserve || need > hostFree) break;
+            if (choice.cpuCount < dispatch.candidates()) break;
+            double before = choice.rate;
+            dispatch.save();
+            dispatch.add(r.contextLength() + 1L);
+            dispatch.result(choice);
+            if (!(choice.rate > before * (1 + dispatch.margin())) || choice.cpuCount < dispatch.candidates()) {
+                dispatch.restore();
+                dispatch.result(choice);
+                break;
+            }
+            hostFree -= need;
+            hostHeld += need;
+            toHost = true;
+            addPrefill(prefills, PrefillChunk.of(r, chunk, Location.HOST), p);
             tokens -= chunk;
             slots--;
         }
-        dispatch.choose(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
+        // the admitted prefills change the GPU rows: decide again over the real CPU candidates
+        for (PrefillChunk c : gpuAdmitted) addPrefill(prefills, c, p);
+        if (!gpuAdmitted.isEmpty() || toHost) {
+            dispatch.begin(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline());
+            for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i]);
+            dispatch.result(choice);
+        }
         List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
         int inB0 = 0;
         if (choice.strategy == Strategy.ASYMMETRIC_PIPELINE) {
@@ -198,6 +206,19 @@ public final class ApexScheduler implements Scheduler {
             for (int i = 0; i < choice.cpuCount; i++) cpu.add(cpuCandidates.get(i));
         }
         return new IterationPlan(prefills, gpuDecodes, cpu, inB0, swapOut, swapIn, recompute, choice.strategy, choice.predictedSec);
+    }
+
+    private long[] keys = new long[64];
+
+    /** Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). */
+    private List<RequestState> leastRecentlyServedFirst(List<RequestState> l) {
+        int n = l.size();
+        if (keys.length < n) keys = new long[Math.max(n, 2 * keys.length)];
+        for (int i = 0; i < n; i++) keys[i] = ((l.get(i).lastProgressIteration() + 1) << 32) | i;
+        java.util.Arrays.sort(keys, 0, n);
+        List<RequestState> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(l.get((int) keys[i]));
+        return out;
     }
 
     private void addPrefill(List<PrefillChunk> prefills, PrefillChunk c, Predictor p) {

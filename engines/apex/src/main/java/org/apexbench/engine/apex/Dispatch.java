@@ -40,7 +40,14 @@ final class Dispatch {
     private final long outBytes;
     private boolean[] side = new boolean[64];
 
+    private final double margin;
+
     Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow) {
+        this(p, layers, qkvBytesPerRow, outBytesPerRow, MARGIN);
+    }
+
+    Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin) {
+        this.margin = margin;
         this.p = p;
         this.layers = layers;
         this.qkvBytes = qkvBytesPerRow;
@@ -59,6 +66,7 @@ final class Dispatch {
     }
 
     private double copyFixed, copyPerRow;
+    private double cpuFixed, cpuPerToken;
 
     /** Copies of k rows, linear between the table at 1 and at n rows (refreshed per decision). */
     private void fitCopies(int n) {
@@ -78,7 +86,22 @@ final class Dispatch {
         return layers * perLayer + p.embedAndHead(width, sampled) + fixedSec;
     }
 
+    // ---- incremental state of one decision: candidates are added one at a time ----
+    private GpuRows g;
+    private double fixedSec, slo, lin0, tGpu, gpuScore;
+    private boolean requireCpu, pipelineAllowed;
+    private int k;
+    private long aoCtx;
+    private int bestAo, bestAp;
+    private double bestAoScore, bestAoT, bestApScore, bestApT;
+    private int w0, n0, n1;
+    private long c0, c1;
+    private double l0, l1, cp0, cp1;
+    private final double[] saved = new double[16];
+
     /**
+     * Chooses the dispatch for GPU rows {@code g} and the first {@code n} CPU candidates.
+     *
      * @param g             GPU rows
      * @param cpuCtx        context lengths of the CPU candidates, in priority order
      * @param n             how many candidates (a prefix of cpuCtx)
@@ -89,62 +112,104 @@ final class Dispatch {
      */
     Choice choose(GpuRows g, long[] cpuCtx, int n, double fixedSec, boolean requireCpu, double tpotSloSec,
                   boolean allowPipeline, Choice out) {
-        double lin0 = g.width == 0 ? 0 : p.linear(g.width);
+        begin(g, cpuCtx, n, fixedSec, requireCpu, tpotSloSec, allowPipeline);
+        for (int i = 0; i < n; i++) add(cpuCtx[i]);
+        return result(out);
+    }
+
+    /** Starts a decision; {@code cpuCtx[0..n)} only sizes the copy model and the eq. (6) gate. */
+    void begin(GpuRows g, long[] cpuCtx, int n, double fixedSec, boolean requireCpu, double tpotSloSec, boolean allowPipeline) {
+        this.g = g;
+        this.fixedSec = fixedSec;
+        this.slo = tpotSloSec;
+        this.requireCpu = requireCpu;
+        lin0 = g.width == 0 ? 0 : p.linear(g.width);
+        tGpu = whole(lin0 + g.attn(), g.width, g.sampled, fixedSec);
+        gpuScore = score(g.rows, tGpu, tpotSloSec);
+        k = 0;
+        aoCtx = 0;
+        bestAo = bestAp = 0;
+        bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
+        w0 = g.width;
+        n0 = n1 = 0;
+        c0 = c1 = 0;
+        l0 = lin0;
+        l1 = cp0 = cp1 = 0;
+        fitCopies(Math.max(1, n));
+        pipelineAllowed = false;
+        if (allowPipeline && n > 0) {
+            long total = 0;
+            for (int i = 0; i < n; i++) total += cpuCtx[i];
+            double speed = p.cpuDecodeAttention(n, total) / Math.max(1e-12, p.gpuDecodeAttention(n, total));
+            pipelineAllowed = apBeatsGpuOnly(lin0, g.attn(), speed);
+            double one = p.cpuDecodeAttention(1, Math.max(1, total / n));
+            double all = p.cpuDecodeAttention(n, total);
+            cpuPerToken = n > 1 && total > total / n ? Math.max(0, (all - one) / (total - total / n)) : one / Math.max(1, total);
+            cpuFixed = Math.max(0, one - cpuPerToken * (total / n));
+        }
+    }
+
+    /** Adds the next CPU candidate (context {@code c}): evaluates AO and AP with the first k+1. */
+    void add(long c) {
+        k++;
+        aoCtx += c;
+        double perLayer = p.linear(g.width + k) + Math.max(g.attn(), cpuPath(k, aoCtx));
+        double t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
+        double sc = score(g.rows + k, t, slo);
+        if (better(sc, bestAoScore)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
+        if (!pipelineAllowed) return;
+        if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
+        // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
+        // the CPU cost linearised per token (one table lookup per candidate instead of two)
+        double add = copyPerRow + cpuPerToken * c;
+        double l1b = p.linear(n1 + 1), cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
+        double tB1 = Math.max(l0, cp1a) + Math.max(l1b + g.attn(), cp0);
+        double l0b = p.linear(w0 + 1), cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
+        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : Math.max(l0b, cp1) + Math.max(l1 + g.attn(), cp0a);
+        if (tB1 <= tB0) {
+            side[k - 1] = false;
+            n1++; c1 += c; l1 = l1b; cp1 = cpuPath(n1, c1);
+            perLayer = Math.max(l0, cp1) + Math.max(l1 + g.attn(), cp0);
+        } else {
+            side[k - 1] = true;
+            n0++; w0++; c0 += c; l0 = l0b; cp0 = cpuPath(n0, c0);
+            perLayer = Math.max(l0, cp1) + Math.max(l1 + g.attn(), cp0);
+        }
+        t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
+        sc = score(g.rows + k, t, slo);
+        if (better(sc, bestApScore)) { bestApScore = sc; bestAp = k; bestApT = t; }
+    }
+
+    /** Remembers the state so a trial {@link #add} can be undone. */
+    void save() {
+        double[] v = saved;
+        v[0] = k; v[1] = aoCtx; v[2] = bestAo; v[3] = bestAp; v[4] = bestAoScore; v[5] = bestAoT; v[6] = bestApScore;
+        v[7] = bestApT; v[8] = w0; v[9] = n0; v[10] = n1; v[11] = c0; v[12] = c1; v[13] = l0; v[14] = l1; v[15] = cp0;
+        savedCp1 = cp1;
+    }
+
+    private double savedCp1;
+
+    void restore() {
+        double[] v = saved;
+        k = (int) v[0]; aoCtx = (long) v[1]; bestAo = (int) v[2]; bestAp = (int) v[3]; bestAoScore = v[4]; bestAoT = v[5];
+        bestApScore = v[6]; bestApT = v[7]; w0 = (int) v[8]; n0 = (int) v[9]; n1 = (int) v[10]; c0 = (long) v[11];
+        c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = savedCp1;
+    }
+
+    /** The best dispatch over the candidates added so far. */
+    Choice result(Choice out) {
         out.strategy = Strategy.GPU_ONLY;
         out.cpuCount = 0;
-        double tGpu = whole(lin0 + g.attn(), g.width, g.sampled, fixedSec);
         out.predictedSec = tGpu;
         out.rate = g.rows / tGpu;
-        double bestScore = requireCpu && n > 0 ? Double.NEGATIVE_INFINITY : score(g.rows, tGpu, tpotSloSec);
-        if (n == 0) return out;
-        fitCopies(n);
-        // AO over prefixes
-        long ctx = 0;
-        int bestAo = 0;
-        double bestAoScore = Double.NEGATIVE_INFINITY, bestAoT = 0;
-        for (int k = 1; k <= n; k++) {
-            ctx += cpuCtx[k - 1];
-            double perLayer = p.linear(g.width + k) + Math.max(g.attn(), cpuPath(k, ctx));
-            double t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
-            double s = score(g.rows + k, t, tpotSloSec);
-            if (better(s, bestAoScore)) { bestAoScore = s; bestAo = k; bestAoT = t; }
-        }
+        double bestScore = requireCpu && k > 0 ? Double.NEGATIVE_INFINITY : gpuScore;
         if (better(bestAoScore, bestScore)) {
             bestScore = bestAoScore;
             out.strategy = Strategy.ASYNC_OVERLAP;
             out.cpuCount = bestAo;
             out.predictedSec = bestAoT;
             out.rate = (g.rows + bestAo) / bestAoT;
-        }
-        if (!allowPipeline || n < 1) return out;
-        long total = 0;
-        for (int i = 0; i < n; i++) total += cpuCtx[i];
-        double speed = p.cpuDecodeAttention(n, total) / Math.max(1e-12, p.gpuDecodeAttention(n, total));
-        if (!apBeatsGpuOnly(lin0, g.attn(), speed)) return out;
-        if (side.length < n) side = new boolean[Math.max(n, side.length * 2)];
-        // greedy split: each candidate goes to the sub-batch that keeps the per-layer time lower
-        int w0 = g.width, n0 = 0, n1 = 0;
-        long c0 = 0, c1 = 0;
-        double l0 = lin0, l1 = 0, cp0 = 0, cp1 = 0;
-        int bestAp = 0;
-        double bestApScore = Double.NEGATIVE_INFINITY, bestApT = 0;
-        for (int k = 1; k <= n; k++) {
-            long c = cpuCtx[k - 1];
-            double l1b = p.linear(n1 + 1), cp1b = cpuPath(n1 + 1, c1 + c);
-            double tB1 = Math.max(l0, cp1b) + Math.max(l1b + g.attn(), cp0);
-            double l0b = p.linear(w0 + 1), cp0b = cpuPath(n0 + 1, c0 + c);
-            double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : Math.max(l0b, cp1) + Math.max(l1 + g.attn(), cp0b);
-            double perLayer;
-            if (tB1 <= tB0) {
-                side[k - 1] = false;
-                n1++; c1 += c; l1 = l1b; cp1 = cp1b; perLayer = tB1;
-            } else {
-                side[k - 1] = true;
-                n0++; w0++; c0 += c; l0 = l0b; cp0 = cp0b; perLayer = tB0;
-            }
-            double t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
-            double s = score(g.rows + k, t, tpotSloSec);
-            if (better(s, bestApScore)) { bestApScore = s; bestAp = k; bestApT = t; }
         }
         if (better(bestApScore, bestScore)) {
             out.strategy = Strategy.ASYMMETRIC_PIPELINE;
@@ -157,17 +222,24 @@ final class Dispatch {
         return out;
     }
 
+    /** Candidates added so far. */
+    int candidates() { return k; }
+
     /**
      * Candidates are visited from the shortest iteration up; a longer one must beat the best so far by
-     * {@link #MARGIN}. Rows per second is often flat once the CPU is the bottleneck, and without the
-     * margin the argmax drifts to huge CPU batches whose iterations multiply every request's TPOT for
-     * a fraction of a percent of throughput (our choice; the paper does not say how ties are broken).
+     * {@link #MARGIN} (2%; in our T4 and A10G long-output sims 1-5% moved throughput by under 3%).
+     * Rows per second is often flat once the CPU is the bottleneck, and without the margin the argmax
+     * drifts to huge CPU batches whose iterations multiply every request's TPOT for a fraction of a
+     * percent of throughput (our choice; the paper does not say how ties are broken).
      */
-    static final double MARGIN = 0.01;
+    static final double MARGIN = 0.02;
 
-    static boolean better(double s, double best) {
-        return best == Double.NEGATIVE_INFINITY ? s > best : s > best + Math.abs(best) * MARGIN;
+    private boolean better(double s, double best) {
+        return best == Double.NEGATIVE_INFINITY ? s > best : s > best + Math.abs(best) * margin;
     }
+
+    /** The margin this dispatcher applies. */
+    double margin() { return margin; }
 
     /** Rows per second, or for a plan slower than the TPOT SLO a negative score that prefers the faster. */
     private static double score(int rows, double t, double slo) {

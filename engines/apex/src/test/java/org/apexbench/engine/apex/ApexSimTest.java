@@ -81,6 +81,16 @@ class ApexSimTest {
     }
 
     @Test
+    void registryFindsEveryEngineThroughServiceLoader() {
+        assertEquals(List.of("apex", "gpu-only", "static-hybrid:fastdecode", "static-hybrid:neo", "static-hybrid:offload"),
+                EngineRegistry.ids());
+        assertEquals("single-thread", EngineRegistry.create("static-hybrid:neo", EngineOptions.NONE).hostRuntime());
+        assertEquals("two-thread", EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtime", "two-thread")).hostRuntime());
+        var e = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("apex", EngineOptions.of("tpotSlo", "5")));
+        assertTrue(e.getMessage().contains("tpotSlo") && e.getMessage().contains("tpotSloMs"), e.getMessage());
+    }
+
+    @Test
     void profileOfOtherHardwareIsRefused() {
         HardwareSpec a10 = HardwareSpecs.builtIn("a10g-g5.4xlarge");
         Profile wrong = SimSetup.profile(a10, MODEL, TIGHT);

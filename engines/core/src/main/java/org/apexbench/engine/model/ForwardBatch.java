@@ -233,6 +233,15 @@ public final class ForwardBatch implements AutoCloseable {
     /** Attention output {@code [rows][heads*headDim]}, filled by {@link LlamaModel#attention}. */
     public DeviceBuffer attentionOutput() { return attn; }
 
+    /** New keys {@code [rows][kvHeads*headDim]} after {@link LlamaModel#project} (row-sliceable). */
+    public DeviceBuffer newKeys() { return k; }
+
+    /** New values {@code [rows][kvHeads*headDim]} after {@link LlamaModel#project} (row-sliceable). */
+    public DeviceBuffer newValues() { return v; }
+
+    /** Bytes of one activation row of {@code width} elements (public for engines that copy rows). */
+    public long activationRowBytes(int width) { return rowBytes(width); }
+
     /** The residual stream {@code [rows][hidden]}. */
     public DeviceBuffer hiddenStates() { return hidden; }
 
@@ -298,7 +307,7 @@ public final class ForwardBatch implements AutoCloseable {
      * One kvAppend call: a maximal run of consecutive rows in the same pool, with views of its K and V
      * rows and its slots from index 0.
      */
-    record AppendRun(KvPool pool, DeviceBuffer k, DeviceBuffer v, int rows, int[] slots) {}
+    record AppendRun(KvPool pool, DeviceBuffer k, DeviceBuffer v, int rows, int[] slots, int poolIndex, int firstRow) {}
 
     List<AppendRun> appendRuns() {
         seal();
@@ -317,7 +326,7 @@ public final class ForwardBatch implements AutoCloseable {
             boolean whole = first == 0 && n == rows;
             appendRuns.add(new AppendRun(pools.get(poolOf[s]),
                     whole ? k : rowSlice(k, config.kvWidth(), first, n), whole ? v : rowSlice(v, config.kvWidth(), first, n),
-                    n, first == 0 ? slots : Arrays.copyOfRange(slots, first, first + n)));
+                    n, first == 0 ? slots : Arrays.copyOfRange(slots, first, first + n), poolOf[s], first));
             s = e + 1;
         }
         poolSubsets = new AttentionSubset[pools.size()];

@@ -72,6 +72,14 @@ public final class LlamaModel implements AutoCloseable {
 
     /** RMSNorm, Q/K/V projections, RoPE and KV append of layer {@code layer}, for every row. */
     public void pre(int layer, ForwardBatch b) {
+        project(layer, b);
+        for (ForwardBatch.AppendRun run : b.appendRuns()) {
+            backend.kvAppend(run.pool(), layer, run.k(), run.v(), run.rows(), run.slots());
+        }
+    }
+
+    /** {@link #pre} without the KV append: RMSNorm, Q/K/V projections and RoPE of every row. */
+    public void project(int layer, ForwardBatch b) {
         LayerWeights w = weights.layer(layer);
         int rows = b.rows();
         backend.rmsnorm(b.hidden, w.inputNorm(), config.rmsNormEps(), rows, b.normed);
@@ -80,8 +88,20 @@ public final class LlamaModel implements AutoCloseable {
         backend.gemm(b.normed, w.v(), rows, b.v, false);
         backend.rope(b.q, rows, config.heads(), b.positions, rope);
         backend.rope(b.k, rows, config.kvHeads(), b.positions, rope);
+    }
+
+    /**
+     * The KV append of {@link #pre} for the sequences of pool index {@code pool} only, on backend {@code on},
+     * reading K/V rows from {@code k}/{@code v} laid out like the batch's rows (the batch's own buffers, or
+     * copies of them on the host): lets a host thread append host-resident rows itself.
+     */
+    public void appendKv(Backend on, int layer, ForwardBatch b, int pool, DeviceBuffer k, DeviceBuffer v) {
+        boolean own = k == b.k && v == b.v;
+        int width = config.kvWidth();
         for (ForwardBatch.AppendRun run : b.appendRuns()) {
-            backend.kvAppend(run.pool(), layer, run.k(), run.v(), run.rows(), run.slots());
+            if (run.poolIndex() != pool) continue;
+            on.kvAppend(run.pool(), layer, own ? run.k() : b.rowSlice(k, width, run.firstRow(), run.rows()),
+                    own ? run.v() : b.rowSlice(v, width, run.firstRow(), run.rows()), run.rows(), run.slots());
         }
     }
 

@@ -1,0 +1,77 @@
+package org.apexbench.bench;
+
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.Predictor;
+import org.apexbench.engine.SchedulerContext;
+import org.apexbench.engine.SchedulerSnapshot;
+import org.apexbench.engine.apex.ApexOptions;
+import org.apexbench.engine.apex.ApexScheduler;
+import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.profiler.hardware.HardwareSpec;
+import org.apexbench.profiler.hardware.HardwareSpecs;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.workloads.RequestSpec;
+import org.apexbench.workloads.SamplingParams;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cost of one APEX scheduling decision (DESIGN.md 6.3: "well under 1% of an iteration"): a T4 +
+ * Llama-2-7B engine state with a full GPU pool, {@code hostRequests} host-resident decodes of 1-3K
+ * tokens and 16 waiting requests, tables from a profile swept over the simulated T4. Compare the
+ * score with the plan's predicted iteration time (tens to hundreds of ms).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class ApexDecisionBench {
+    @Param({"64", "512"})
+    int hostRequests;
+
+    private ApexScheduler scheduler;
+    private SchedulerContext context;
+
+    @Setup
+    public void setup() {
+        HardwareSpec hw = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
+        ModelGeometry model = ModelGeometry.LLAMA_2_7B;
+        EngineBudgets b = new EngineBudgets(1024, 2048, 236, 200_000, 16);
+        Predictor p = SimSetup.predictor(SimSetup.profile(hw, model, b), SimSetup.fingerprint(hw, model, b), "bench");
+        SchedulerSnapshot s = new SchedulerSnapshot(EngineGeometry.of(model), b, p);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < 2; i++) s.addDecoding(spec("g" + i, 1000, 1500), Location.GPU, 300, 99);
+        for (int i = 0; i < hostRequests; i++) {
+            s.addDecoding(spec("h" + i, 900 + rnd.nextInt(200), 2048), Location.HOST, 1 + rnd.nextInt(1500), rnd.nextInt(100));
+        }
+        for (int i = 0; i < 16; i++) s.addWaiting(spec("w" + i, 900 + rnd.nextInt(200), 1500));
+        context = s.context(100, 10);
+        scheduler = new ApexScheduler(ApexOptions.DEFAULT);
+    }
+
+    private static RequestSpec spec(String id, int prompt, int out) {
+        return new RequestSpec(id, 0, new int[prompt], out, SamplingParams.GREEDY);
+    }
+
+    @Benchmark
+    public IterationPlan decide() {
+        return scheduler.plan(context);
+    }
+}

@@ -1,0 +1,368 @@
+package org.apexbench.engine.real;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.Executor;
+import org.apexbench.engine.IterationOutcome;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.PrefillChunk;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.Strategy;
+import org.apexbench.engine.model.LlamaModel;
+import org.apexbench.engine.model.ModelConfig;
+import org.apexbench.kernels.Backend;
+import org.apexbench.kernels.DType;
+import org.apexbench.kernels.DeviceBuffer;
+import org.apexbench.kernels.KvGeometry;
+import org.apexbench.kernels.KvPool;
+import org.apexbench.profiler.Op;
+import org.apexbench.profiler.Resource;
+import org.apexbench.profiler.SubtaskRecord;
+
+/**
+ * Executes iteration plans with the real model (DESIGN.md 5, two-thread runtime). The calling thread is
+ * the "device" thread: it runs embed, pre, GPU attention, post and the LM head on the device backend, and
+ * the swaps, and blocks only where a CPU-attention output is consumed. A {@link HostAttentionThread} with
+ * its own backend (own worker pool) runs the CPU rows' decode attention: copy q/k/v to host buffers,
+ * append K/V to the host pool, attend, copy the output back into the batch. Two KV pools with the run's
+ * block budgets; block tables are the engine loop's allocations, so swaps really copy KV bytes.
+ *
+ * <p>Strategies: GPU_ONLY and ASYNC_OVERLAP share one batch (CPU attention overlaps the GPU attention
+ * of the GPU rows, post waits for it); OFFLOAD_SERIAL waits for the CPU output before any GPU attention;
+ * the pipelined strategies run two sub-batches in NEO's two windows per layer.
+ *
+ * <p>On the cpu backend both "pools" are host memory: a host-pool prefill (NEO's CPU prefill) has the
+ * device append its K/V straight into the host pool (counted as D2H KV bytes, no separate copy).
+ */
+public final class RealExecutor implements Executor {
+    private final LlamaModel model;
+    private final Backend device;
+    private final Backend host;
+    private final EngineGeometry geometry;
+    private final KvPool gpuPool;
+    private final KvPool hostPool;
+    private final SubBatch[] stages = new SubBatch[2];
+    private final DeviceBuffer hostQ, hostK, hostV, hostOut;
+    private final HostAttentionThread hostThread;
+    private final Map<String, RequestState> seen = new LinkedHashMap<>();
+    private long originNanos;
+    private boolean started;
+
+    /**
+     * @param model   the model on the device backend
+     * @param host    the host-attention backend (its own worker pool); closed by the caller
+     * @param kvType  KV element type of both pools (swaps copy raw bytes, so they must match)
+     */
+    public RealExecutor(LlamaModel model, Backend host, EngineBudgets budgets, DType kvType) {
+        if (budgets.blockSize() != KvGeometry.BLOCK_SIZE) {
+            throw new IllegalArgumentException("the real executor needs " + KvGeometry.BLOCK_SIZE + "-token KV blocks, budgets say "
+                    + budgets.blockSize());
+        }
+        this.model = model;
+        this.device = model.backend();
+        this.host = host;
+        ModelConfig c = model.config();
+        this.geometry = geometry(c, kvType, model.weights().bytes());
+        this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
+        KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
+        this.hostPool = new KvPool(hg, host.allocate(hg.bufferBytes()), host.allocate(hg.bufferBytes()));
+        int maxTokens = budgets.maxTokensPerIteration();
+        int maxSeqs = Math.min(budgets.maxRunning(), maxTokens);
+        List<KvPool> pools = List.of(gpuPool, hostPool, hostPool);
+        stages[0] = new SubBatch(model.newBatch(maxTokens, maxSeqs, pools));
+        stages[1] = new SubBatch(model.newBatch(maxSeqs, maxSeqs, pools));
+        long a = device.activationType().bytes();
+        hostQ = host.allocate(a * maxTokens * c.qWidth());
+        hostK = host.allocate(a * maxTokens * c.kvWidth());
+        hostV = host.allocate(a * maxTokens * c.kvWidth());
+        hostOut = host.allocate(a * maxTokens * c.qWidth());
+        hostThread = new HostAttentionThread("host-attention");
+    }
+
+    /** The engine-runtime numbers of {@code c} with KV of {@code kvType} and {@code weightBytes} of weights. */
+    public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes) {
+        long act = DType.F32.bytes();
+        return new EngineGeometry(c.name(), c.layers(), 2L * c.kvWidth() * kvType.bytes(), act * (c.qWidth() + 2L * c.kvWidth()),
+                act * c.qWidth(), weightBytes, c.maxPositionEmbeddings());
+    }
+
+    public EngineGeometry geometry() { return geometry; }
+
+    /** Token ids generated so far by every request this executor has seen, by request id, in first-seen order. */
+    public Map<String, int[]> tokens() {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        seen.forEach((id, r) -> out.put(id, r.outputIds()));
+        return out;
+    }
+
+    /** Seconds since the run's start on the wall clock. */
+    private double now() { return (System.nanoTime() - originNanos) / 1e9; }
+
+    /** Per-iteration accounting (device thread) and records (both threads, merged at the end). */
+    private final class Iteration {
+        final long index;
+        final List<SubtaskRecord> records;
+        double gpuBusy, cpuBusy, stall;
+        long h2d, d2h, swapIn, swapOut;
+
+        Iteration(long index, boolean record) {
+            this.index = index;
+            this.records = record ? new ArrayList<>() : null;
+        }
+
+        void gpu(int layer, int stage, Op op, int rows, long ctx, double start) {
+            double end = now();
+            gpuBusy += end - start;
+            add(layer, stage, op, rows, ctx, 0, start, end);
+        }
+
+        synchronized void add(int layer, int stage, Op op, int rows, long ctx, long bytes, double start, double end) {
+            if (records != null) {
+                records.add(new SubtaskRecord(index, layer, stage, op, op.resource(), rows, ctx, bytes, start, end, Double.NaN));
+            }
+        }
+    }
+
+    @Override
+    public IterationOutcome execute(IterationPlan plan, List<SwapMove> swaps, long iteration, double startSec,
+                                    Consumer<SubtaskRecord> sink) {
+        if (!started) {
+            originNanos = System.nanoTime() - (long) (startSec * 1e9);
+            started = true;
+        }
+        long wait = (long) ((startSec - now()) * 1e9);
+        while (wait > 0) {
+            LockSupport.parkNanos(wait);
+            wait = (long) ((startSec - now()) * 1e9);
+        }
+        Iteration it = new Iteration(iteration, sink != null);
+        for (SwapMove s : swaps) swap(s, it);
+        SubBatch b0 = stages[0], b1 = stages[1];
+        b0.clear();
+        b1.clear();
+        for (PrefillChunk c : plan.prefills()) {
+            seen.putIfAbsent(c.request().id(), c.request());
+            b0.addPrefill(c);
+        }
+        for (RequestState r : plan.gpuDecodes()) b0.addDecode(r, false);
+        List<RequestState> cpu = plan.cpuDecodes();
+        int split = plan.strategy().pipelined() ? plan.cpuDecodesInFirstSubBatch() : cpu.size();
+        for (int i = 0; i < cpu.size(); i++) (i < split ? b0 : b1).addDecode(cpu.get(i), true);
+        int[] sampled = null;
+        if (!plan.advancesNothing()) {
+            if (!b0.isEmpty()) b0.seal();
+            if (!b1.isEmpty()) b1.seal();
+            boolean cpuWork = !plan.cpuDecodes().isEmpty();
+            if (cpuWork) hostThread.beginIteration();
+            try {
+                if (plan.strategy().pipelined()) {
+                    pipelined(it, b0, b1);
+                } else {
+                    single(it, b0, plan.strategy() == Strategy.OFFLOAD_SERIAL);
+                }
+            } finally {
+                if (cpuWork) hostThread.endIteration();
+            }
+            sampled = sample(it, b0, b1);
+        }
+        double end = now();
+        if (sink != null) {
+            it.records.sort(Comparator.comparingDouble(SubtaskRecord::startSec));
+            it.records.forEach(sink);
+        }
+        return new IterationOutcome(end, it.gpuBusy, it.cpuBusy, it.stall, it.h2d, it.d2h, it.swapIn, it.swapOut,
+                sampled == null ? new int[0] : sampled);
+    }
+
+    /** GPU_ONLY, ASYNC_OVERLAP, OFFLOAD_SERIAL: one batch, one pre/attention/post per layer. */
+    private void single(Iteration it, SubBatch b, boolean serial) {
+        embed(it, b, 0);
+        boolean cpu = b.cpuDecodes > 0;
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            pre(it, b, 0, layer);
+            if (cpu) submitCpuAttention(it, b, 0, layer);
+            if (cpu && serial) it.stall += hostThread.await(0);
+            gpuAttention(it, b, 0, layer);
+            if (cpu && !serial) it.stall += hostThread.await(0);
+            post(it, b, 0, layer);
+        }
+    }
+
+    /**
+     * ASYMMETRIC_PIPELINE and SYMMETRIC_PIPELINE (NEO's schedule): step k = window A (post(k-1)+pre(k)
+     * of B0 on the device while the host attends B1's layer k-1) then window B (post(k-1)+pre(k) of B1,
+     * then B0's GPU attention of layer k, while the host attends B0's CPU rows of layer k). The host
+     * thread takes jobs in publication order, which is exactly that interleaving.
+     */
+    private void pipelined(Iteration it, SubBatch b0, SubBatch b1) {
+        boolean has0 = !b0.isEmpty(), has1 = !b1.isEmpty();
+        boolean cpu0 = b0.cpuDecodes > 0;
+        if (has0) embed(it, b0, 0);
+        if (has1) embed(it, b1, 1);
+        int layers = geometry.layers();
+        for (int k = 0; k <= layers; k++) {
+            if (has0) {
+                if (k > 0) {
+                    if (cpu0) it.stall += hostThread.await(0);
+                    post(it, b0, 0, k - 1);
+                }
+                if (k < layers) {
+                    pre(it, b0, 0, k);
+                    if (cpu0) submitCpuAttention(it, b0, 0, k);
+                }
+            }
+            if (has1) {
+                if (k > 0) {
+                    it.stall += hostThread.await(1);
+                    post(it, b1, 1, k - 1);
+                }
+                if (k < layers) {
+                    pre(it, b1, 1, k);
+                    submitCpuAttention(it, b1, 1, k);
+                }
+            }
+            if (has0 && k < layers) gpuAttention(it, b0, 0, k);
+        }
+    }
+
+    private void embed(Iteration it, SubBatch b, int stage) {
+        double t = now();
+        model.embed(b.batch);
+        it.gpu(-1, stage, Op.EMBED, b.batch.rows(), 0, t);
+    }
+
+    private void pre(Iteration it, SubBatch b, int stage, int layer) {
+        double t = now();
+        model.project(layer, b.batch);
+        model.appendKv(device, layer, b.batch, SubBatch.GPU_POOL, b.batch.newKeys(), b.batch.newValues());
+        if (b.hostPrefillTokens > 0) {
+            model.appendKv(device, layer, b.batch, SubBatch.HOST_PREFILL_POOL, b.batch.newKeys(), b.batch.newValues());
+            long bytes = b.hostPrefillTokens * geometry.kvBytesPerTokenPerLayer();
+            it.d2h += bytes;
+            it.swapOut += bytes;
+        }
+        it.gpu(layer, stage, Op.PRE, b.batch.rows(), 0, t);
+    }
+
+    private void gpuAttention(Iteration it, SubBatch b, int stage, int layer) {
+        if (b.gpuPrefill != null || b.hostPrefill != null) {
+            double t = now();
+            if (b.gpuPrefill != null) model.attention(layer, b.gpuPrefill);
+            if (b.hostPrefill != null) model.attention(layer, b.hostPrefill);
+            it.gpu(layer, stage, Op.PREFILL_ATTN, b.prefillTokens, 0, t);
+        }
+        if (b.gpuDecode != null) {
+            double t = now();
+            model.attention(layer, b.gpuDecode);
+            it.gpu(layer, stage, Op.GPU_DECODE_ATTN, b.gpuDecodes, b.gpuContext, t);
+        }
+    }
+
+    private void post(Iteration it, SubBatch b, int stage, int layer) {
+        double t = now();
+        model.post(layer, b.batch);
+        it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
+    }
+
+    /** Publishes layer {@code layer}'s CPU rows of {@code b} to the host thread (their q/k/v exist now). */
+    private void submitCpuAttention(Iteration it, SubBatch b, int stage, int layer) {
+        var batch = b.batch;
+        ModelConfig c = model.config();
+        int first = b.cpuFirstRow, n = b.cpuDecodes;
+        long qkvBytes = n * geometry.qkvBytesPerToken();
+        long outBytes = n * geometry.attnOutBytesPerToken();
+        it.d2h += qkvBytes;
+        it.h2d += outBytes;
+        hostThread.submit(stage, () -> {
+            double t0 = now();
+            copyRows(batch.queries(), hostQ, batch.activationRowBytes(c.qWidth()), first, n);
+            copyRows(batch.newKeys(), hostK, batch.activationRowBytes(c.kvWidth()), first, n);
+            copyRows(batch.newValues(), hostV, batch.activationRowBytes(c.kvWidth()), first, n);
+            double t1 = now();
+            it.add(layer, stage, Op.QKV_D2H, 1, 0, qkvBytes, t0, t1);
+            model.appendKv(host, layer, batch, SubBatch.HOST_DECODE_POOL, hostK, hostV);
+            model.attention(host, layer, b.cpuDecode, hostPool, hostQ, hostOut);
+            double t2 = now();
+            it.add(layer, stage, Op.CPU_DECODE_ATTN, n, b.cpuContext, 0, t1, t2);
+            copyRows(hostOut, batch.attentionOutput(), batch.activationRowBytes(c.qWidth()), first, n);
+            double t3 = now();
+            it.add(layer, stage, Op.ATTN_OUT_H2D, 1, 0, outBytes, t2, t3);
+            synchronized (it) {
+                it.cpuBusy += t2 - t1;
+            }
+        });
+    }
+
+    private void copyRows(DeviceBuffer src, DeviceBuffer dst, long rowBytes, int first, int n) {
+        host.copy(src, first * rowBytes, dst, first * rowBytes, n * rowBytes);
+    }
+
+    /** Final norm, LM head and sampling of both sub-batches; token ids in plan order. */
+    private int[] sample(Iteration it, SubBatch b0, SubBatch b1) {
+        double t = now();
+        List<Integer> out = new ArrayList<>();
+        int rows = 0;
+        for (SubBatch b : new SubBatch[] {b0, b1}) {
+            if (b.isEmpty()) continue;
+            int n = b.batch.sequences();
+            int[] ids = new int[n];
+            model.logits(b.batch);
+            model.sample(b.batch, b.params(), b.steps(), ids);
+            for (int s = 0; s < n; s++) {
+                if (b.samples.get(s)) out.add(ids[s]);
+            }
+            rows += n;
+        }
+        it.gpu(-1, 0, Op.LM_HEAD, rows, 0, t);
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** A whole-request swap: every layer's K and V, one copy per run of blocks consecutive on both sides. */
+    private void swap(SwapMove s, Iteration it) {
+        boolean in = s.from() == Location.HOST;
+        KvPool src = in ? hostPool : gpuPool, dst = in ? gpuPool : hostPool;
+        double t = now();
+        int transfers = 0;
+        long bytes = 0;
+        int[] from = s.fromBlocks(), to = s.toBlocks();
+        KvGeometry sg = src.geometry(), dg = dst.geometry();
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            int i = 0;
+            while (i < from.length) {
+                int j = i;
+                while (j + 1 < from.length && from[j + 1] == from[j] + 1 && to[j + 1] == to[j] + 1) j++;
+                long len = (j - i + 1) * sg.blockBytes();
+                device.copy(src.keys(), sg.offset(layer, from[i], 0, 0), dst.keys(), dg.offset(layer, to[i], 0, 0), len);
+                device.copy(src.values(), sg.offset(layer, from[i], 0, 0), dst.values(), dg.offset(layer, to[i], 0, 0), len);
+                transfers += 2;
+                bytes += 2 * len;
+                i = j + 1;
+            }
+        }
+        double end = now();
+        it.add(-1, 0, in ? Op.SWAP_IN : Op.SWAP_OUT, transfers, 0, bytes, t, end);
+        if (in) {
+            it.swapIn += bytes;
+            it.h2d += bytes;
+        } else {
+            it.swapOut += bytes;
+            it.d2h += bytes;
+        }
+    }
+
+    @Override
+    public void close() {
+        hostThread.close();
+        stages[0].batch.close();
+        stages[1].batch.close();
+    }
+}

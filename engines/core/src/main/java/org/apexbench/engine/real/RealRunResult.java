@@ -1,0 +1,18 @@
+package org.apexbench.engine.real;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.apexbench.engine.RunResult;
+
+/**
+ * A run on the real model: the engine loop's records plus the token ids every request generated.
+ *
+ * @param result the run's records (executor = the backend name)
+ * @param tokens request id -&gt; generated token ids, in the input list's order
+ */
+public record RealRunResult(RunResult result, Map<String, int[]> tokens) {
+    public RealRunResult {
+        tokens = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tokens));
+    }
+}
