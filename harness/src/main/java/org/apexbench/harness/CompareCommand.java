@@ -48,9 +48,7 @@ final class CompareCommand implements Callable<Integer> {
         EngineRunner.Setup setup = EngineRunner.prepare(options, DEFAULT_WORKLOAD);
         List<ReportedRun> runs = new ArrayList<>();
         for (String e : engines) runs.add(EngineRunner.run(setup, e, options.quiet ? null : err).report());
-        String title = String.format(Locale.ROOT, "APEX Bench: %s on %s + %s (%s)", String.join(" vs ", engines),
-                setup.hardware().id(), setup.model().name(), setup.backend());
-        RunDirectory.writeComparison(dir, title, runs, options.allSubtasks);
+        RunDirectory.writeComparison(dir, HtmlReport.title(runs), runs, options.allSubtasks);
         Outputs.writeEnvironment(dir, setup);
         var outw = spec.commandLine().getOut();
         for (ReportedRun r : runs) {

@@ -102,8 +102,7 @@ final class ReproduceCommand implements Callable<Integer> {
                 }
                 if (runs.isEmpty()) continue;
                 Path dir = out.resolve(s.hardware() + "_" + s.model() + "_" + w);
-                RunDirectory.writeComparison(dir, String.format(Locale.ROOT, "%s on %s + %s", w, s.hardware(), s.model()),
-                        runs, false);
+                RunDirectory.writeComparison(dir, org.apexbench.reports.HtmlReport.title(runs) + ", " + w, runs, false);
             }
         }
         PaperReport.write(out, cells, String.format(Locale.ROOT, "Simulated (`apex reproduce paper --count %d --seed %d`): "
