@@ -29,7 +29,7 @@ final class RunOptions {
     String hardware;
 
     @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool size in 16-token blocks "
-            + "(default: from GPU memory minus weights and a 10% reserve).")
+            + "(default: from GPU memory minus weights and a 10%% reserve).")
     Integer gpuKvBlocks;
 
     @Option(names = "--host-kv-blocks", paramLabel = "N", description = "Host KV pool size in blocks "
