@@ -26,6 +26,8 @@ import org.apexbench.kernels.KvGeometry;
  */
 final class AttentionWorker {
     static final int TILE = 8;
+    /** Spare floats (one cache line) after each scratch array: no false sharing between workers. */
+    private static final int PAD = 16;
     /** The 8 scores of a tile as one vector (256-bit whatever the row species). */
     static final VectorSpecies<Float> SCORES = FloatVector.SPECIES_256;
 
@@ -35,7 +37,7 @@ final class AttentionWorker {
     float[] m = new float[0], l = new float[0];
     private float[] probs = new float[0], rescale = new float[0];   // per head: the tile's p[8] and c
     private float[] kTile = new float[0], vTile = new float[0];
-    private final float[] scores = new float[Math.max(TILE, Simd.LANES)];
+    private final float[] scores = new float[Math.max(TILE, Simd.LANES) + PAD];
 
     // Transposing reduction (needs >= 8 lanes): level k adds lanes i and i^k of two vectors at once, so
     // eight lane-sums cost 15 shuffle/blend/add steps instead of eight full reductions.
@@ -66,19 +68,20 @@ final class AttentionWorker {
         this.heads = heads;
         this.group = group;
         this.headDim = headDim;
-        if (q.length < heads * headDim) {
-            q = new float[heads * headDim];
-            acc = new float[heads * headDim];
+        // every array gets PAD spare floats so two workers' arrays never share a cache line
+        if (q.length < heads * headDim + PAD) {
+            q = new float[heads * headDim + PAD];
+            acc = new float[heads * headDim + PAD];
         }
-        if (m.length < heads) {
-            m = new float[heads];
-            l = new float[heads];
-            probs = new float[heads * TILE];
-            rescale = new float[heads];
+        if (m.length < heads + PAD) {
+            m = new float[heads + PAD];
+            l = new float[heads + PAD];
+            probs = new float[heads * TILE + PAD];
+            rescale = new float[heads + PAD];
         }
-        if (kTile.length < KvGeometry.BLOCK_SIZE * headDim) {
-            kTile = new float[KvGeometry.BLOCK_SIZE * headDim];
-            vTile = new float[KvGeometry.BLOCK_SIZE * headDim];
+        if (kTile.length < KvGeometry.BLOCK_SIZE * headDim + PAD) {
+            kTile = new float[KvGeometry.BLOCK_SIZE * headDim + PAD];
+            vTile = new float[KvGeometry.BLOCK_SIZE * headDim + PAD];
         }
     }
 
@@ -111,15 +114,13 @@ final class AttentionWorker {
                     Arrays.fill(vTile, inBlock * d, padded * d, 0f);
                 }
                 for (int t = 0; t < inBlock; t += TILE) {
-                    kb = t * d;
-                    group(kvHead * group, Math.min(TILE, inBlock - t));
+                    group(kvHead * group, Math.min(TILE, inBlock - t), t * d);
                 }
             }
             pos += inBlock;
         }
     }
 
-    private int kb;        // element offset of the current 8-key tile in kTile / vTile
     /**
      * One K or V tile to fp32: fp16 by a {@code Float.float16ToFloat} loop straight from the segment (C2
      * vectorises it), bf16 by the vector shift, fp32 by vector loads (MemorySegment.copy into an array would
@@ -144,15 +145,15 @@ final class AttentionWorker {
     }
 
     /** All heads of one GQA group against one decoded tile: scores and softmax per head, then values by head pairs. */
-    private void group(int firstHead, int n) {
-        for (int h = firstHead; h < firstHead + group; h++) scores(h, n);
+    private void group(int firstHead, int n, int kb) {
+        for (int h = firstHead; h < firstHead + group; h++) scores(h, n, kb);
         int h = firstHead, end = firstHead + group;
-        for (; h + 2 <= end; h += 2) values2(h);
-        if (h < end) values1(h);
+        for (; h + 2 <= end; h += 2) values2(h, kb);
+        if (h < end) values1(h, kb);
     }
 
     /** s = q_h . K[j] (pre-scaled q), online-softmax update of m, l; leaves p[j] in {@code probs[h*8+j]} and c in {@code rescale[h]}. */
-    private void scores(int h, int n) {
+    private void scores(int h, int n, int kb) {
         int d = headDim, lanes = Simd.LANES, bound = d - d % lanes, qo = h * d;
         float[] k = kTile, s = scores;
         FloatVector s0 = FloatVector.zero(Simd.F), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
@@ -201,7 +202,7 @@ final class AttentionWorker {
     }
 
     /** acc_h = acc_h * c_h + sum_j p_hj V[j] for heads h and h+1: each V load feeds two FMAs. */
-    private void values2(int h) {
+    private void values2(int h, int kb) {
         int d = headDim, lanes = Simd.LANES, bound = d - d % lanes, qa = h * d, qb = qa + d, pa = h * TILE, pb = pa + TILE;
         float[] v = vTile, p = probs;
         float ca = rescale[h], cb = rescale[h + 1];
@@ -235,11 +236,11 @@ final class AttentionWorker {
             x.intoArray(acc, qa + i);
             y.intoArray(acc, qb + i);
         }
-        valuesTail(h, bound);
-        valuesTail(h + 1, bound);
+        valuesTail(h, bound, kb);
+        valuesTail(h + 1, bound, kb);
     }
 
-    private void values1(int h) {
+    private void values1(int h, int kb) {
         int d = headDim, lanes = Simd.LANES, bound = d - d % lanes, qo = h * d, po = h * TILE;
         float[] v = vTile, p = probs;
         float c = rescale[h];
@@ -260,11 +261,11 @@ final class AttentionWorker {
             a = FloatVector.fromArray(Simd.F, v, kb + 6 * d + i).fma(p6, a);
             a.add(b).intoArray(acc, qo + i);
         }
-        valuesTail(h, bound);
+        valuesTail(h, bound, kb);
     }
 
     /** Scalar tail of the value update for elements {@code [from, headDim)} (head dims not a multiple of the lanes). */
-    private void valuesTail(int h, int from) {
+    private void valuesTail(int h, int from, int kb) {
         int d = headDim, qo = h * d, po = h * TILE;
         float c = rescale[h];
         for (int i = from; i < d; i++) {

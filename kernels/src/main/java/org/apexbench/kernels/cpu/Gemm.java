@@ -30,7 +30,7 @@ final class Gemm implements WorkerPool.Body {
     Gemm(WorkerPool pool) {
         this.pool = pool;
         int t = pool.threads();
-        tile = new float[t][4];
+        tile = new float[t][4 + 16];   // padded: workers write these per weight row, keep them on separate lines
         decodedRow = new float[t][0];
     }
 
@@ -39,7 +39,7 @@ final class Gemm implements WorkerPool.Body {
         this.x = x; this.w = w; this.type = type; this.out = out;
         this.rows = rows; this.k = k; this.n = n; this.accumulate = accumulate; this.vector = vector;
         if (type == DType.F16 && vector && decodedRow[0].length < k) {
-            for (int t = 0; t < decodedRow.length; t++) decodedRow[t] = new float[k];
+            for (int t = 0; t < decodedRow.length; t++) decodedRow[t] = new float[k + 16];
         }
         nextChunk.set(0);
         try {
