@@ -98,7 +98,7 @@ final class EngineRunner {
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kvType(o.kvDtype));
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, real ? kvType(o.kvDtype) : null);
     }
 
     private static org.apexbench.engine.model.ModelConfig presetConfig(String name) {

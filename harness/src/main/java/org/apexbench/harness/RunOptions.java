@@ -96,7 +96,7 @@ final class RunOptions {
 
     @Option(names = "--kv-dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16",
             description = "cpu backend: KV element type (default ${DEFAULT-VALUE}).")
-    String kvDtype;
+    String kvDtype = "f32";
 
     @Option(names = "--save-tokens", description = "cpu backend: also write tokens.jsonl (generated ids per request).")
     boolean saveTokens;
