@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ import org.apexbench.workloads.SamplingParams;
 /**
  * Every engine on the real model (cpu backend, tiny-llama3 fixture) under a GPU KV budget just above one
  * request's need: host offload, swaps and preemption happen, and every request must still get exactly the
- * greedy tokens of an unconstrained gpu-only run. Hybrid engines must show real CPU/GPU overlap in their
+ * tokens (greedy, or seeded sampling for every third request) of an unconstrained gpu-only run. Hybrid engines must show real CPU/GPU overlap in their
  * records (offload must show none).
  */
 class RealEnginesTest {
@@ -72,7 +73,9 @@ class RealEnginesTest {
         requests = new ArrayList<>();
         for (int i = 0; i < REQUESTS; i++) {
             int[] prompt = rnd.ints(20 + rnd.nextInt(25), 3, 640).toArray();
-            requests.add(new RequestSpec("r" + i, 0, prompt, 8 + rnd.nextInt(21), SamplingParams.GREEDY));
+            // every third request samples (seeded temperature/top-p): its draws must not depend on batching either
+            SamplingParams sampling = i % 3 == 0 ? new SamplingParams(0.8f, 0.95f, 1000 + i) : SamplingParams.GREEDY;
+            requests.add(new RequestSpec("r" + i, 0, prompt, 8 + rnd.nextInt(21), sampling));
         }
         RealRunResult ref = run("gpu-only", EngineOptions.NONE, ROOMY);
         reference = ref.tokens();
@@ -98,8 +101,30 @@ class RealEnginesTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("engines")
     void tightBudgetGivesTheUnconstrainedTokens(String id, EngineOptions options) {
-        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path yet");
-        RealRunResult r = run(id, options, TIGHT);
+        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path");
+        boolean mustOverlap = id.equals("static-hybrid:neo") || id.equals("apex");
+        // Overlap is real concurrency of two threads: on an overloaded machine (CI shares 2 cores) both may land
+        // on one core for a whole run, so an overlapping engine gets up to 5 runs to show it; every run must give
+        // exactly the reference tokens.
+        boolean overlap = false;
+        for (int attempt = 0; attempt < (mustOverlap ? 5 : 1) && !overlap; attempt++) {
+            RealRunResult r = run(id, options, TIGHT);
+            checkRun(id, options, r);
+            overlap = overlaps(r.result().subtasks());
+            if (id.equals("static-hybrid:offload")) {
+                assertFalse(overlap, "offload must not overlap CPU attention with GPU work");
+            }
+        }
+        if (mustOverlap && !overlap) {
+            double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            int cores = Runtime.getRuntime().availableProcessors();
+            assumeTrue(load < cores, "no CPU/GPU overlap seen in 5 runs of " + id + ", but the machine is overloaded (load "
+                    + load + " on " + cores + " cores), so the two threads may never have run in parallel");
+        }
+        if (mustOverlap) assertTrue(overlap, id + ": some CPU attention interval intersects a GPU subtask interval");
+    }
+
+    private static void checkRun(String id, EngineOptions options, RealRunResult r) {
         for (RequestSpec spec : requests) {
             int[] got = r.tokens().get(spec.id());
             assertEquals(spec.outputTokens(), got.length, id + ": tokens of " + spec.id());
@@ -116,11 +141,22 @@ class RealEnginesTest {
             case "gpu-only {preemption=swap}" -> assertTrue(swaps && preemptions > 0, "swaps happened");
             default -> assertTrue(cpuDecodes > 0, id + ": CPU decodes happened");
         }
-        boolean overlap = overlaps(subtasks);
-        if (id.equals("static-hybrid:offload")) {
-            assertFalse(overlap, "offload must not overlap CPU attention with GPU work");
-        } else if (id.equals("static-hybrid:neo") || id.equals("apex")) {
-            assertTrue(overlap, id + ": some CPU attention interval intersects a GPU subtask interval");
+        checkDependencies(id, subtasks);
+    }
+
+    /** CPU attention of (iteration, layer, sub-batch) starts after its PRE ends and ends before its POST starts. */
+    private static void checkDependencies(String id, List<SubtaskRecord> subtasks) {
+        Map<String, SubtaskRecord> pre = new java.util.HashMap<>(), post = new java.util.HashMap<>();
+        for (SubtaskRecord s : subtasks) {
+            String key = s.iteration() + "/" + s.layer() + "/" + s.stage();
+            if (s.op() == Op.PRE) pre.put(key, s);
+            if (s.op() == Op.POST) post.put(key, s);
+        }
+        for (SubtaskRecord c : subtasks) {
+            if (c.op() != Op.CPU_DECODE_ATTN) continue;
+            String key = c.iteration() + "/" + c.layer() + "/" + c.stage();
+            assertTrue(pre.get(key).endSec() <= c.startSec(), id + ": CPU attention " + key + " started before its q/k/v existed");
+            assertTrue(c.endSec() <= post.get(key).startSec(), id + ": POST " + key + " started before its CPU attention ended");
         }
     }
 
@@ -134,6 +170,19 @@ class RealEnginesTest {
             }
         }
         return false;
+    }
+
+    /** The path `apex run --backend cpu` takes: schedulers predict from a profile of this machine swept just before the run. */
+    @Test
+    void apexWithASweptCpuProfileGivesTheUnconstrainedTokens() {
+        assumeTrue(EngineRegistry.ids().contains("apex"), "engine apex is not on the class path");
+        Engine apex = EngineRegistry.create("apex", EngineOptions.NONE);
+        RealRunResult r = RealRun.run(apex, "cpu", 1, RealRun.checkpoint(model), DType.F32, TIGHT, null, requests,
+                RecordOptions.DEFAULT, DType.F32);
+        for (RequestSpec spec : requests) {
+            assertArrayEquals(reference.get(spec.id()), r.tokens().get(spec.id()), "apex (swept profile): tokens of " + spec.id());
+        }
+        assertEquals("cpu", r.result().executor());
     }
 
     @Test

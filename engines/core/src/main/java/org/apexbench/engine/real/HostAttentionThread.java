@@ -17,6 +17,8 @@ final class HostAttentionThread implements AutoCloseable {
     private static final Runnable WAKE = () -> { };
     /** How long the device thread polls (yielding) for a CPU output before it parks. */
     private static final long YIELD_POLL_NANOS = 20_000_000;
+    /** How long the host thread keeps polling after an iteration with CPU work before it parks. */
+    private static final long LINGER_NANOS = 20_000_000;
 
     private final BlockingQueue<Runnable> jobs = new LinkedBlockingQueue<>();
     private final Semaphore[] completed = new Semaphore[STAGES];
@@ -28,6 +30,8 @@ final class HostAttentionThread implements AutoCloseable {
      * pinned-memory flag the same way).
      */
     private volatile boolean iterationActive;
+    /** When the last iteration with CPU work ended: the thread keeps polling a while, as iterations come back to back. */
+    private volatile long lastActiveNanos;
 
     HostAttentionThread(String name) {
         for (int s = 0; s < STAGES; s++) completed[s] = new Semaphore(0);
@@ -37,7 +41,7 @@ final class HostAttentionThread implements AutoCloseable {
     private void loop() {
         while (true) {
             Runnable job = jobs.poll();
-            while (job == null && iterationActive) {
+            while (job == null && (iterationActive || System.nanoTime() - lastActiveNanos < LINGER_NANOS)) {
                 Thread.yield();
                 job = jobs.poll();
             }
@@ -64,7 +68,10 @@ final class HostAttentionThread implements AutoCloseable {
     }
 
     /** The iteration's CPU work is all consumed: the host thread may park. */
-    void endIteration() { iterationActive = false; }
+    void endIteration() {
+        lastActiveNanos = System.nanoTime();
+        iterationActive = false;
+    }
 
     /** Publishes one layer's CPU-attention job of sub-batch {@code stage}; it signals {@code stage} when done. */
     void submit(int stage, Runnable job) {

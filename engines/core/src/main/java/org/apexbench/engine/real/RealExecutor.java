@@ -145,6 +145,8 @@ public final class RealExecutor implements Executor {
             wait = (long) ((startSec - now()) * 1e9);
         }
         Iteration it = new Iteration(iteration, sink != null);
+        boolean cpuWork = !plan.cpuDecodes().isEmpty();
+        if (cpuWork) hostThread.beginIteration();
         for (SwapMove s : swaps) swap(s, it);
         SubBatch b0 = stages[0], b1 = stages[1];
         b0.clear();
@@ -161,8 +163,6 @@ public final class RealExecutor implements Executor {
         if (!plan.advancesNothing()) {
             if (!b0.isEmpty()) b0.seal();
             if (!b1.isEmpty()) b1.seal();
-            boolean cpuWork = !plan.cpuDecodes().isEmpty();
-            if (cpuWork) hostThread.beginIteration();
             try {
                 if (plan.strategy().pipelined()) {
                     pipelined(it, b0, b1);

@@ -14,6 +14,13 @@ import org.apexbench.engine.RecordOptions;
 import org.apexbench.engine.RunResult;
 import org.apexbench.engine.model.LlamaModel;
 import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.engine.model.ModelConfig;
+import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileFingerprint;
+import org.apexbench.profiler.table.ProfileSweep;
+import org.apexbench.profiler.table.SweepGrid;
 import org.apexbench.engine.model.ModelPresets;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
@@ -39,6 +46,67 @@ public final class RealRun {
         return backend -> LlamaWeights.synthetic(ModelPresets.config(name), dtype, seed, backend);
     }
 
+    /** The profiler's geometry of a model config with weights and KV of the given element types. */
+    public static ModelGeometry modelGeometry(ModelConfig c, DType weightType, DType kvType) {
+        return new ModelGeometry(c.name(), c.layers(), c.hiddenSize(), c.intermediateSize(), c.heads(), c.kvHeads(), c.headDim(),
+                c.vocabSize(), c.maxPositionEmbeddings(), c.tieWordEmbeddings(), weightType.bytes(), kvType.bytes());
+    }
+
+    /** What a cpu-backend profile of this model on this machine is taken on. */
+    public static ProfileFingerprint fingerprint(ModelConfig c, DType weightType, DType kvType, int threads, int blockSize) {
+        String cpu = System.getProperty("os.arch") + " x" + Runtime.getRuntime().availableProcessors();
+        return new ProfileFingerprint(hostName(), "cpu", "n/a", cpu, threads, modelGeometry(c, weightType, kvType),
+                weightType.name().toLowerCase(java.util.Locale.ROOT), kvType.name().toLowerCase(java.util.Locale.ROOT), blockSize, "cpu");
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+
+    /**
+     * Profiles the real model's subtasks with {@link CpuSubtaskTimer} over the grid the budgets reach (as
+     * SimSetup does for simulated hardware). Seconds for tiny models; long for 7B-class presets on a CPU.
+     */
+    public static Profile sweep(LlamaModel model, Backend host, EngineBudgets b, DType weightType, DType kvType, int threads) {
+        ModelConfig c = model.config();
+        long gpuTokens = (long) b.gpuKvBlocks() * b.blockSize();
+        long hostTokens = Math.max(gpuTokens, (long) b.hostKvBlocks() * b.blockSize());
+        long kvPerToken = 2L * c.layers() * c.kvWidth() * kvType.bytes();
+        long maxCopy = Math.max(gpuTokens, hostTokens) * kvPerToken;
+        int maxPrompt = Math.min(c.maxPositionEmbeddings(), Math.max(32, b.maxTokensPerIteration()));
+        int maxSeqs = Math.min(b.maxRunning(), b.maxTokensPerIteration());
+        SweepGrid grid = SweepGrid.defaults(b.maxTokensPerIteration(), maxSeqs, Math.max(32, gpuTokens), Math.max(32, hostTokens),
+                maxPrompt, maxCopy);
+        long maxContext = Math.max(32, hostTokens);
+        try (CpuSubtaskTimer timer = new CpuSubtaskTimer(model, host, Math.max(b.maxTokensPerIteration(), maxPrompt),
+                Math.max(2, maxSeqs), maxContext, Math.max(2048, maxCopy), kvType)) {
+            return ProfileSweep.sweep(timer, grid, fingerprint(c, weightType, kvType, threads, b.blockSize()),
+                    "CpuSubtaskTimer (cpu backend, " + threads + " threads per backend)");
+        }
+    }
+
+    /**
+     * Runs {@code engine} with schedulers predicting from {@code profile} (refused unless its fingerprint is
+     * this model, machine and thread count), or, when null, from a profile swept right before the run.
+     */
+    public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
+                                    DType weightType, EngineBudgets budgets, Profile profile, List<RequestSpec> requests,
+                                    RecordOptions records, DType kvType) {
+        checkSupported(engine, backend);
+        try (Backend device = Backends.open(backend, threads);
+             Backend host = Backends.open(backend, threads);
+             LlamaModel model = new LlamaModel(weights.apply(device), device)) {
+            ProfileFingerprint expected = fingerprint(model.config(), weightType, kvType, threads, budgets.blockSize());
+            Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
+            Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
+            return run(engine, backend, model, host, budgets, predictor, requests, records, kvType);
+        }
+    }
+
     /**
      * Runs {@code engine} over {@code requests}.
      *
@@ -51,6 +119,27 @@ public final class RealRun {
     public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
                                     EngineBudgets budgets, Predictor predictor, List<RequestSpec> requests,
                                     RecordOptions records, DType kvType) {
+        checkSupported(engine, backend);
+        try (Backend device = Backends.open(backend, threads);
+             Backend host = Backends.open(backend, threads);
+             LlamaModel model = new LlamaModel(weights.apply(device), device)) {
+            return run(engine, backend, model, host, budgets, predictor, requests, records, kvType);
+        }
+    }
+
+    private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, EngineBudgets budgets,
+                                     Predictor predictor, List<RequestSpec> requests, RecordOptions records, DType kvType) {
+        try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType)) {
+            RunResult result = new EngineLoop(engine, executor, backend, executor.geometry(), budgets, predictor, records, true)
+                    .run(requests);
+            Map<String, int[]> generated = executor.tokens();
+            Map<String, int[]> ordered = new LinkedHashMap<>();
+            for (RequestSpec r : requests) ordered.put(r.id(), generated.getOrDefault(r.id(), new int[0]));
+            return new RealRunResult(result, ordered);
+        }
+    }
+
+    private static void checkSupported(Engine engine, String backend) {
         if (!"cpu".equals(backend)) {
             throw new IllegalArgumentException("real runs support backend cpu only, got '" + backend + "' (the cuda two-thread"
                     + " runtime is not implemented; use --backend sim for simulated GPUs)");
@@ -59,17 +148,6 @@ public final class RealRun {
             throw new IllegalArgumentException("engine " + engine.id() + " asks for NEO's single-thread host runtime ("
                     + engine.launchSecPerStage() * 1000 + " ms launch per stage), which only the simulator models; the real"
                     + " executor is the two-thread runtime (for neo pass option runtime=two-thread)");
-        }
-        try (Backend device = Backends.open(backend, threads);
-             Backend host = Backends.open(backend, threads);
-             LlamaModel model = new LlamaModel(weights.apply(device), device);
-             RealExecutor executor = new RealExecutor(model, host, budgets, kvType)) {
-            RunResult result = new EngineLoop(engine, executor, backend, executor.geometry(), budgets, predictor, records, true)
-                    .run(requests);
-            Map<String, int[]> generated = executor.tokens();
-            Map<String, int[]> ordered = new LinkedHashMap<>();
-            for (RequestSpec r : requests) ordered.put(r.id(), generated.getOrDefault(r.id(), new int[0]));
-            return new RealRunResult(result, ordered);
         }
     }
 }

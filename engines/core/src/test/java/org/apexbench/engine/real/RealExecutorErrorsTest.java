@@ -1,0 +1,73 @@
+package org.apexbench.engine.real;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.model.LlamaModel;
+import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.kernels.Backend;
+import org.apexbench.kernels.Backends;
+import org.apexbench.kernels.DType;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileFingerprint;
+import org.apexbench.profiler.table.ProfileSweep;
+import org.apexbench.profiler.table.SweepGrid;
+import org.apexbench.workloads.RequestSpec;
+import org.apexbench.workloads.SamplingParams;
+
+/** Error paths of the real executor and its entry point. */
+class RealExecutorErrorsTest {
+
+    private static Path fixture() {
+        String dir = System.getProperty("apex.fixtures");
+        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
+        return Path.of(dir, "tiny-llama3");
+    }
+
+    @Test
+    void blockSizeOtherThanTheKernelsIsRefused() {
+        try (Backend device = Backends.open("cpu", 1);
+             Backend host = Backends.open("cpu", 1);
+             LlamaModel model = new LlamaModel(LlamaWeights.load(fixture(), device), device)) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> new RealExecutor(model, host, new EngineBudgets(4, 64, 8, 8, 32), DType.F32));
+            assertTrue(e.getMessage().contains("16-token KV blocks") && e.getMessage().contains("32"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aFailureOnTheHostThreadFailsTheDeviceThreadsWait() {
+        try (HostAttentionThread host = new HostAttentionThread("test-host")) {
+            host.submit(0, () -> { throw new ArithmeticException("boom"); });
+            var e = assertThrows(IllegalStateException.class, () -> host.await(0));
+            assertTrue(e.getMessage().contains("host-attention thread failed") && e.getMessage().contains("boom"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> host.submit(1, () -> { }));
+        }
+    }
+
+    @Test
+    void aProfileOfAnotherSetupIsRefused() {
+        Path dir = fixture();
+        SweepGrid grid = new SweepGrid(List.of(1, 4), List.of(1, 2), List.of(16, 32), List.of(1, 2), List.of(16L, 32L),
+                List.of(1, 2), List.of(16L, 32L), List.of(1024L, 2048L), 0, 1);
+        ProfileFingerprint other = new ProfileFingerprint("another machine", "cpu", "n/a", "other cpu", 1, ModelGeometry.TINY_LLAMA3,
+                "f32", "f32", 16, "cpu");
+        Profile profile = ProfileSweep.sweep((op, f) -> 1e-6, grid, other, "constant");
+        Engine engine = new Engine("test", "test engine", () -> null, 0);
+        List<RequestSpec> requests = List.of(new RequestSpec("a", 0, new int[] {1, 2, 3}, 2, SamplingParams.GREEDY));
+        var e = assertThrows(RuntimeException.class, () -> RealRun.run(engine, "cpu", 1, RealRun.checkpoint(dir), DType.F32,
+                new EngineBudgets(4, 64, 8, 8, 16), profile, requests, RecordOptions.DEFAULT, DType.F32));
+        assertTrue(e.getMessage().contains("another machine"), e.getMessage());
+    }
+}
