@@ -28,6 +28,15 @@ public final class ApexCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new ApexCli());
         cl.setUsageHelpWidth(110);
+        // Spec ids contain dots, where help text wraps: list them one per line in a footer instead.
+        java.util.List<String> footer = new java.util.ArrayList<>(java.util.List.of("", "Hardware spec ids (--hardware):"));
+        for (String id : org.apexbench.profiler.hardware.HardwareSpecs.ids()) {
+            footer.add(String.format(java.util.Locale.ROOT, "  %-17s %s", id,
+                    org.apexbench.profiler.hardware.HardwareSpecs.builtIn(id).description()));
+        }
+        for (String name : java.util.List.of("run", "compare", "sweep", "profile")) {
+            cl.getSubcommands().get(name).getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
+        }
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException

@@ -45,12 +45,17 @@ final class CompareCommand implements Callable<Integer> {
         }
         Path dir = out != null ? out : ApexCli.root().resolve("runs").resolve("default");
         var err = spec.commandLine().getErr();
+        options.checkSaveTokens();
         EngineRunner.Setup setup = EngineRunner.prepare(options, DEFAULT_WORKLOAD);
         List<ReportedRun> runs = new ArrayList<>();
-        for (String e : engines) runs.add(EngineRunner.run(setup, e, options.quiet ? null : err).report());
-        String title = String.format(Locale.ROOT, "APEX Bench: %s on %s + %s (%s)", String.join(" vs ", engines),
-                setup.hardware().id(), setup.model().name(), setup.backend());
-        RunDirectory.writeComparison(dir, title, runs, options.allSubtasks);
+        java.util.Map<String, java.util.Map<String, int[]>> tokens = new java.util.LinkedHashMap<>();
+        for (String e : engines) {
+            EngineRunner.Outcome o = EngineRunner.run(setup, e, options.quiet ? null : err);
+            runs.add(o.report());
+            if (o.tokens() != null) tokens.put(o.report().slug(), o.tokens());
+        }
+        RunDirectory.writeComparison(dir, HtmlReport.title(runs), runs, options.allSubtasks);
+        if (options.saveTokens) tokens.forEach((slug, t) -> EngineRunner.writeTokens(dir.resolve(slug).resolve("tokens.jsonl"), t));
         Outputs.writeEnvironment(dir, setup);
         var outw = spec.commandLine().getOut();
         for (ReportedRun r : runs) {

@@ -35,26 +35,57 @@ import org.apexbench.workloads.WorkloadSpec;
 final class EngineRunner {
     private EngineRunner() {}
 
+    /**
+     * @param weights for real runs (cpu backend): loads the model's weights onto a backend; null in sim
+     * @param threads for real runs: workers of each of the two backends
+     * @param kvType  for real runs: KV element type
+     */
     record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
-                 Map<String, String> engineOptions, Double gpuMemoryGb) {}
+                 Map<String, String> engineOptions, Double gpuMemoryGb,
+                 java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights,
+                 int threads, org.apexbench.kernels.DType kvType) {
+        boolean real() { return weights != null; }
+    }
 
     static Setup prepare(RunOptions o, String defaultWorkload) {
-        if (!o.backend.equals("sim")) {
-            if (!o.backend.equals("cpu") && !o.backend.equals("cuda")) {
-                throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + o.backend + "'");
-            }
-            throw new IllegalArgumentException("--backend " + o.backend + ": engine runs on a real backend are not "
-                    + "available from the command line in this build; use --backend sim (apex generate runs the model on cpu)");
+        if (!o.backend.equals("sim") && !o.backend.equals("cpu") && !o.backend.equals("cuda")) {
+            throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + o.backend + "'");
         }
-        if (Files.isDirectory(Path.of(o.model))) {
-            throw new IllegalArgumentException("--model " + o.model + ": the sim backend needs a model preset (its geometry), "
-                    + "one of " + ModelGeometry.presetNames());
+        if (o.backend.equals("cuda")) {
+            throw new IllegalArgumentException("--backend cuda: engine runs on a real GPU are not available in this build "
+                    + "(the cuda two-thread runtime is not implemented); use --backend sim for simulated GPUs or cpu");
         }
-        ModelGeometry model = ModelGeometry.preset(o.model);
-        HardwareSpec hw = hardware(o.hardware);
-        EngineBudgets budgets = budgets(o, model, hw);
         if (o.jitter < 0) throw new IllegalArgumentException("--jitter must be >= 0, got " + o.jitter);
+        boolean real = o.backend.equals("cpu");
+        ModelGeometry model;
+        java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights = null;
+        if (real) {
+            Path dir = Path.of(o.model);
+            org.apexbench.engine.model.ModelConfig config = Files.isDirectory(dir)
+                    ? org.apexbench.engine.model.ModelConfig.load(dir) : presetConfig(o.model);
+            model = geometry(config);
+            weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
+                    : org.apexbench.engine.real.RealRun.preset(o.model, org.apexbench.kernels.DType.F16, o.seed);
+        } else {
+            if (Files.isDirectory(Path.of(o.model))) {
+                throw new IllegalArgumentException("--model " + o.model + ": the sim backend needs a model preset (its "
+                        + "geometry), one of " + ModelGeometry.presetNames());
+            }
+            model = ModelGeometry.preset(o.model);
+        }
+        HardwareSpec hw = hardware(o.hardware);
+        EngineBudgets budgets;
+        if (real) {
+            if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
+                throw new IllegalArgumentException("--backend cpu needs --gpu-kv-blocks and --host-kv-blocks (the \"GPU\" is a "
+                        + "CPU worker: there is no device memory to derive the pools from)");
+            }
+            if (o.gpuKvBlocks < 0 || o.hostKvBlocks < 0) throw new IllegalArgumentException("KV block counts must be >= 0");
+            budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        } else {
+            budgets = budgets(o, model, hw);
+        }
         String text = o.workloadText(defaultWorkload);
         WorkloadSpec spec = WorkloadSpec.parse(text);
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
@@ -65,8 +96,28 @@ final class EngineRunner {
                     + "supported by the engine loop yet; use rate= (open loop) or no arrival option (all at once)");
         }
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
+        if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb);
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, real ? kvType(o.kvDtype) : null);
+    }
+
+    private static org.apexbench.engine.model.ModelConfig presetConfig(String name) {
+        return org.apexbench.engine.model.ModelPresets.config(name);
+    }
+
+    /** The cost-relevant shape of a model config (fp16 weights and KV). */
+    static ModelGeometry geometry(org.apexbench.engine.model.ModelConfig c) {
+        return new ModelGeometry(c.name(), c.layers(), c.hiddenSize(), c.intermediateSize(), c.heads(), c.kvHeads(), c.headDim(),
+                c.vocabSize(), c.maxPositionEmbeddings(), c.tieWordEmbeddings(), 2, 2);
+    }
+
+    static org.apexbench.kernels.DType kvType(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "f32" -> org.apexbench.kernels.DType.F32;
+            case "f16" -> org.apexbench.kernels.DType.F16;
+            case "bf16" -> org.apexbench.kernels.DType.BF16;
+            default -> throw new IllegalArgumentException("--kv-dtype: expected f32, f16 or bf16, got '" + s + "'");
+        };
     }
 
     static HardwareSpec hardware(String idOrPath) {
@@ -94,8 +145,8 @@ final class EngineRunner {
         return new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
     }
 
-    /** What one engine run produced. */
-    record Outcome(ReportedRun report, RunResult result, double wallSec) {}
+    /** What one engine run produced; {@code tokens} (request id -> generated ids) only for real runs. */
+    record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens) {}
 
     static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
         EngineOptions options = new EngineOptions(s.engineOptions());
@@ -106,6 +157,7 @@ final class EngineRunner {
         // records iterations only and the second, identical (deterministic) pass records the window.
         long[] window = {0, 0};
         RunResult first = null;
+        if (s.real()) return runReal(s, engineLabel, engine, progress);
         if (!s.allSubtasks()) {
             first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                     s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile());
@@ -134,7 +186,58 @@ final class EngineRunner {
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result));
-        return new Outcome(report, result, wall);
+        return new Outcome(report, result, wall, null);
+    }
+
+    /**
+     * A real run on the cpu backend (the two-thread runtime over the real model). The schedulers predict from
+     * {@code --profile} if given, else from the roofline of {@code --hardware}: no CPU subtask timer exists yet
+     * to profile the cpu backend itself, and the run spec says which was used.
+     */
+    private static Outcome runReal(Setup s, String engineLabel, Engine engine, PrintWriter progress) {
+        org.apexbench.engine.Predictor predictor = s.profile() != null
+                ? org.apexbench.engine.Predictor.of(SimSetup.adapt(new org.apexbench.profiler.cost.TableCostModel(s.profile())))
+                : org.apexbench.engine.Predictor.of(SimSetup.cost(s.hardware(), s.model()));
+        if (progress != null) {
+            progress.printf(Locale.ROOT, "%s: running %d requests (%s) on the cpu backend, model %s ...%n", engineLabel,
+                    s.workload().requests().size(), s.workloadText(), s.model().name());
+            progress.flush();
+        }
+        long t0 = System.nanoTime();
+        org.apexbench.engine.real.RealRunResult r = org.apexbench.engine.real.RealRun.run(engine, s.backend(), s.threads(),
+                s.weights(), s.budgets(), predictor, s.workload().requests(), RecordOptions.ALL, s.kvType());
+        double wall = (System.nanoTime() - t0) / 1e9;
+        RunResult result = r.result();
+        Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo());
+        if (progress != null) {
+            progress.printf(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s in %.1f s%n", engineLabel,
+                    summary.completed(), result.requests().size(), result.iterations().size(), summary.outputThroughput(), wall);
+            progress.flush();
+        }
+        Map<String, Object> spec = runSpec(s, engine, result);
+        spec.put("threads", s.threads());
+        spec.put("kv_dtype", s.kvType().name());
+        spec.put("profile", s.profile() != null ? "supplied"
+                : "roofline of " + s.hardware().id() + " (no CPU profile: predictions are not the cpu backend's times)");
+        ReportedRun report = new ReportedRun(engineLabel, summary,
+                new RunRecords(result.requests(), result.iterations(), result.subtasks()), spec);
+        return new Outcome(report, result, wall, r.tokens());
+    }
+
+    /** tokens.jsonl: one JSON object per request, {"id": ..., "tokens": [...]}, in request order. */
+    static void writeTokens(Path file, Map<String, int[]> tokens) {
+        StringBuilder b = new StringBuilder();
+        tokens.forEach((id, ids) -> {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("id", id);
+            line.put("tokens", ids);
+            b.append(org.apexbench.reports.JsonFiles.toCompactJson(line)).append('\n');
+        });
+        try {
+            Files.writeString(file, b.toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + file, e);
+        }
     }
 
     /** Everything that defines the run (summary.json's run_spec): deterministic, no machine details. */

@@ -15,8 +15,10 @@ final class Outputs {
         extra.put("backend", s.backend());
         extra.put("hardware_spec", s.hardware().id());
         extra.put("hardware_description", s.hardware().description());
-        extra.put("gpu", s.backend().equals("sim") ? "simulated " + s.hardware().gpu().name() : s.hardware().gpu().name());
-        extra.put("driver", s.backend().equals("sim") ? "none (simulated)" : "unknown");
+        boolean sim = s.backend().equals("sim");
+        extra.put("gpu", sim ? "simulated " + s.hardware().gpu().name() : "none (cpu backend: a CPU worker plays the device)");
+        extra.put("driver", "none");
+        if (!sim) extra.put("threads_per_backend", s.threads());
         extra.put("command_line", System.getProperty("sun.java.command", ""));
         JsonFiles.write(dir.resolve(JsonFiles.ENVIRONMENT), EnvironmentInfo.capture(ApexCli.root(), extra));
     }

@@ -28,9 +28,7 @@ final class ReportCommand implements Callable<Integer> {
     public Integer call() {
         List<ReportedRun> runs = RunDirectory.readAny(in);
         Path file = out != null ? out : in.resolve(HtmlReport.FILE);
-        String title = runs.size() == 1 ? "APEX Bench run: " + runs.get(0).label()
-                : "APEX Bench comparison: " + String.join(" vs ", runs.stream().map(ReportedRun::label).toList());
-        HtmlReport.write(file, title, runs);
+        HtmlReport.write(file, HtmlReport.title(runs), runs);
         spec.commandLine().getOut().println("wrote " + file);
         return 0;
     }

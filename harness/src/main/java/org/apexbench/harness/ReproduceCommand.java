@@ -70,7 +70,9 @@ final class ReproduceCommand implements Callable<Integer> {
         if (count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
         var err = quiet ? null : spec.commandLine().getErr();
         List<PaperReport.Cell> cells = new ArrayList<>();
-        int failures = 0;
+        int failures = 0, done = 0, total = SETUPS.size() * WORKLOADS.size() * engines.size();
+        // One line per engine run is printed by EngineRunner; overall progress with an ETA every 10 s.
+        var progress = quiet ? null : new org.apexbench.reports.ProgressReporter(err, "reproduce paper", "runs", 10);
         for (Setup s : SETUPS) {
             for (String w : WORKLOADS.keySet()) {
                 RunOptions o = new RunOptions();
@@ -96,11 +98,11 @@ final class ReproduceCommand implements Callable<Integer> {
                         cells.add(new PaperReport.Cell(where, s.gpu(), w, e, null, ex.getMessage()));
                         if (err != null) err.println(e + ": FAILED on " + where + " / " + w + ": " + ex.getMessage());
                     }
+                    if (progress != null) progress.update(++done, total);
                 }
                 if (runs.isEmpty()) continue;
                 Path dir = out.resolve(s.hardware() + "_" + s.model() + "_" + w);
-                RunDirectory.writeComparison(dir, String.format(Locale.ROOT, "%s on %s + %s", w, s.hardware(), s.model()),
-                        runs, false);
+                RunDirectory.writeComparison(dir, org.apexbench.reports.HtmlReport.title(runs) + ", " + w, runs, false);
             }
         }
         PaperReport.write(out, cells, String.format(Locale.ROOT, "Simulated (`apex reproduce paper --count %d --seed %d`): "

@@ -18,6 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  DIR/summary.json    metrics under vLLM's key names plus ours, and the run spec (deterministic)",
                 "  DIR/environment.json machine, JDK, JVM flags, git commit, time (varies between runs)",
                 "  DIR/report.html     self-contained report with charts",
+                "  DIR/tokens.jsonl    generated token ids per request (--save-tokens, cpu backend)",
                 "Engines: gpu-only, static-hybrid[:neo|fastdecode|offload], apex (those on the class path)."})
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -33,9 +34,11 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var err = spec.commandLine().getErr();
+        options.checkSaveTokens();
         EngineRunner.Setup setup = EngineRunner.prepare(options, null);
         EngineRunner.Outcome o = EngineRunner.run(setup, engine, options.quiet ? null : err);
         RunDirectory.writeRun(out, o.report(), options.allSubtasks);
+        if (options.saveTokens) EngineRunner.writeTokens(out.resolve("tokens.jsonl"), o.tokens());
         Outputs.writeEnvironment(out, setup);
         spec.commandLine().getOut().println("wrote " + out.resolve(HtmlReport.FILE));
         return 0;

@@ -15,7 +15,9 @@ final class RunOptions {
 
     @Option(names = "--backend", defaultValue = "sim", paramLabel = "sim|cpu|cuda",
             description = "Where the engines execute (default ${DEFAULT-VALUE}). sim: virtual clock driven by the "
-                    + "hardware spec's cost model; deterministic for a seed.")
+                    + "hardware spec's cost model; deterministic for a seed. cpu: the real model on the CPU with the "
+                    + "two-thread runtime (needs --gpu-kv-blocks and --host-kv-blocks; tiny presets or a checkpoint). "
+                    + "cuda: not available in this build.")
     String backend;
 
     @Option(names = "--model", defaultValue = DEFAULT_MODEL, paramLabel = "PRESET|DIR",
@@ -29,7 +31,7 @@ final class RunOptions {
     String hardware;
 
     @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool size in 16-token blocks "
-            + "(default: from GPU memory minus weights and a 10% reserve).")
+            + "(default: from GPU memory minus weights and a 10%% reserve).")
     Integer gpuKvBlocks;
 
     @Option(names = "--host-kv-blocks", paramLabel = "N", description = "Host KV pool size in blocks "
@@ -88,9 +90,27 @@ final class RunOptions {
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
 
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+            description = "cpu backend: worker threads of each of its two backends (0 = all processors).")
+    int threads;
+
+    @Option(names = "--kv-dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16",
+            description = "cpu backend: KV element type (default ${DEFAULT-VALUE}).")
+    String kvDtype = "f32";
+
+    @Option(names = "--save-tokens", description = "cpu backend: also write tokens.jsonl (generated ids per request).")
+    boolean saveTokens;
+
     static final class HardwareIds implements Iterable<String> {
         @Override
         public java.util.Iterator<String> iterator() { return HardwareSpecs.ids().iterator(); }
+    }
+
+    void checkSaveTokens() {
+        if (saveTokens && !backend.equals("cpu")) {
+            throw new IllegalArgumentException("--save-tokens needs a real backend (--backend cpu): " + backend
+                    + " computes no tokens");
+        }
     }
 
     Slo slo() {

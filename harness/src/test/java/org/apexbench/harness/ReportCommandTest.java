@@ -52,7 +52,7 @@ class ReportCommandTest {
         r = Cli.run("report", "--in", cmp.toString(), "--out", tmp.resolve("x.html").toString());
         assertEquals(0, r.code(), r.err());
         html = Files.readString(tmp.resolve("x.html"));
-        assertTrue(html.contains("gpu-only vs apex"), "engines in comparison.csv order");
+        assertTrue(html.contains("APEX Bench: gpu-only vs apex"), "engines in comparison.csv order");
     }
 
     @Test

@@ -104,6 +104,18 @@ public final class HtmlReport {
         return w.isEmpty() ? new long[] {0, 0} : new long[] {w.get(0), w.get(w.size() - 1) + 1};
     }
 
+    /** "APEX Bench: a vs b on HARDWARE + MODEL (BACKEND)", from the engines' labels and the first run spec. */
+    public static String title(List<ReportedRun> runs) {
+        StringBuilder t = new StringBuilder("APEX Bench: ");
+        t.append(String.join(" vs ", runs.stream().map(ReportedRun::label).toList()));
+        Map<String, Object> spec = runs.get(0).runSpec();
+        if (spec.get("hardware") != null && spec.get("model") != null) {
+            t.append(" on ").append(spec.get("hardware")).append(" + ").append(spec.get("model"));
+        }
+        if (spec.get("backend") != null) t.append(" (").append(spec.get("backend")).append(")");
+        return t.toString();
+    }
+
     /** Ids of the sections a report for these engine labels must contain. */
     public static List<String> requiredSectionIds(List<String> labels) {
         List<String> ids = new ArrayList<>(List.of("summary", "chart-throughput", "chart-ttft-cdf", "chart-tpot-cdf"));

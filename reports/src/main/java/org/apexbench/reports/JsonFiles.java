@@ -66,6 +66,15 @@ public final class JsonFiles {
         }
     }
 
+    /** One-line JSON (for JSON-lines files). */
+    public static String toCompactJson(Object document) {
+        try {
+            return MAPPER.writeValueAsString(document);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
     /** Reads a JSON object (summary.json, environment.json) as a map, naming the file on error. */
     public static Map<String, Object> read(Path file) {
         try {

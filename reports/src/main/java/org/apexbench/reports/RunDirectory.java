@@ -63,7 +63,7 @@ public final class RunDirectory {
     /** One run: data files plus its own report.html. */
     public static void writeRun(Path dir, ReportedRun run, boolean allSubtasks) {
         writeData(dir, run, allSubtasks);
-        HtmlReport.write(dir.resolve(HtmlReport.FILE), "APEX Bench run: " + run.label(), List.of(run));
+        HtmlReport.write(dir.resolve(HtmlReport.FILE), HtmlReport.title(List.of(run)), List.of(run));
     }
 
     /** Several engines on the same workload: per-engine folders, comparison.csv, one side-by-side report. */

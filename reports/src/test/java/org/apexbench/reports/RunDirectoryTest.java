@@ -113,14 +113,15 @@ class RunDirectoryTest {
 
     @Test
     void progressLineShowsDoneRateAndEta() {
-        assertEquals("apex: 50/200 requests (25%), 10.0 req/s, ETA 15 s", ProgressReporter.line("apex", 50, 200, 5.0));
+        assertEquals("apex: 50/200 requests (25%), 10.00 requests/s, ETA 15 s",
+                ProgressReporter.line("apex", "requests", 50, 200, 5.0));
         var buf = new java.io.ByteArrayOutputStream();
         long[] now = {0};
-        var p = new ProgressReporter(new java.io.PrintStream(buf), "x", 1.0, () -> now[0]);
+        var p = new ProgressReporter(new java.io.PrintWriter(buf, true), "x", "requests", 1.0, () -> now[0]);
         p.update(1, 10);
         assertEquals("", buf.toString(), "nothing before the first interval");
         now[0] = 2_000_000_000L;
         p.update(5, 10);
-        assertTrue(buf.toString().startsWith("x: 5/10 requests (50%), 2.5 req/s"), buf.toString());
+        assertTrue(buf.toString().startsWith("x: 5/10 requests (50%), 2.50 requests/s"), buf.toString());
     }
 }

@@ -1,0 +1,69 @@
+package org.apexbench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apexbench.reports.JsonFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real runs through the command line: the fixture's prompts, a GPU pool too small for all of them. */
+class CpuRunCommandTest {
+    @TempDir Path tmp;
+
+    @Test
+    void everyEngineGeneratesTheReferenceTokensUnderATightBudget() throws Exception {
+        String fixtures = System.getProperty("apex.fixtures");
+        assumeTrue(fixtures != null && Files.isDirectory(Path.of(fixtures, "tiny-llama3")), "fixtures not found");
+        Path model = Path.of(fixtures, "tiny-llama3");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode cases = json.readTree(model.resolve("reference.json").toFile()).get("cases");
+        int out = 12;
+        List<String> lines = new ArrayList<>();
+        for (JsonNode c : cases) {
+            lines.add("{\"id\":\"" + c.get("name").asText() + "\",\"arrival_s\":0,\"prompt_ids\":" + c.get("prompt")
+                    + ",\"output_len\":" + out + "}");
+        }
+        Path workload = tmp.resolve("prompts.jsonl");
+        Files.write(workload, lines);
+        Path dir = tmp.resolve("cmp");
+        Cli r = Cli.run("compare", "--backend", "cpu", "--model", model.toString(), "--engines", "gpu-only,static-hybrid:fastdecode,apex",
+                "--gpu-kv-blocks", "16", "--host-kv-blocks", "64", "--threads", "1", "--requests", workload.toString(),
+                "--save-tokens", "--out", dir.toString(), "--quiet");
+        assertEquals(0, r.code(), r.out() + r.err());
+        for (String engine : List.of("gpu-only", "static-hybrid-fastdecode", "apex")) {
+            List<String> got = Files.readAllLines(dir.resolve(engine).resolve("tokens.jsonl"));
+            assertEquals(cases.size(), got.size());
+            for (int i = 0; i < cases.size(); i++) {
+                JsonNode line = json.readTree(got.get(i));
+                assertEquals(cases.get(i).get("name").asText(), line.get("id").asText());
+                for (int k = 0; k < out; k++) {
+                    assertEquals(cases.get(i).get("greedy").get(k).asInt(), line.get("tokens").get(k).asInt(),
+                            engine + " " + line.get("id").asText() + " token " + k);
+                }
+            }
+            assertEquals(cases.size(), JsonFiles.read(dir.resolve(engine).resolve("summary.json")).get("completed"));
+        }
+        var fastdecode = JsonFiles.read(dir.resolve("static-hybrid-fastdecode/summary.json"));
+        assertTrue(((Number) fastdecode.get("max_host_kv_blocks")).intValue() > 0, "host KV was used");
+    }
+
+    @Test
+    void cpuRunsNeedExplicitPoolsAndSimHasNoTokens() {
+        Cli r = Cli.run("run", "--engine", "gpu-only", "--backend", "cpu", "--model", "tiny-llama2", "--requests",
+                "synthetic:count=2,input=8,output=4", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--backend cpu needs --gpu-kv-blocks and --host-kv-blocks"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", "synthetic:count=2,input=8,output=4", "--save-tokens",
+                "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--save-tokens needs a real backend"), r.err());
+    }
+}
