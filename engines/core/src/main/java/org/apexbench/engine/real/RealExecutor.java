@@ -348,6 +348,22 @@ public final class RealExecutor implements Executor {
     }
 
     /** The host side of layer {@code layer}'s CPU rows of {@code b}: copy q/k/v over, append K/V, attend, copy back. */
+    /**
+     * {@code -Dapex.real.hostAttentionFloorMicros=N} emulates a slower host CPU: each CPU-attention job lasts at
+     * least N us, the rest spent sleeping (so the core stays free for the device thread). Tiny models attend in
+     * microseconds, less than a scheduling quantum of a loaded machine; with a floor, whether the runtime
+     * overlaps CPU attention with GPU work is decided by its structure, not by the OS scheduler's luck.
+     */
+    private final long hostAttentionFloorNanos = Long.getLong("apex.real.hostAttentionFloorMicros", 0L) * 1000L;
+
+    private void emulateSlowerHost(double startSec) {
+        if (hostAttentionFloorNanos <= 0) return;
+        long until = (long) (startSec * 1e9) + hostAttentionFloorNanos;
+        for (long left = until - (long) (now() * 1e9); left > 0; left = until - (long) (now() * 1e9)) {
+            java.util.concurrent.locks.LockSupport.parkNanos(left);
+        }
+    }
+
     private Runnable cpuJob(Iteration it, SubBatch b, int stage, int layer) {
         var batch = b.batch;
         ModelConfig c = model.config();
@@ -365,6 +381,7 @@ public final class RealExecutor implements Executor {
             it.add(layer, stage, Op.QKV_D2H, 1, 0, qkvBytes, t0, t1);
             model.appendKv(host, layer, batch, SubBatch.HOST_DECODE_POOL, hostK, hostV);
             model.attention(host, layer, b.cpuDecode, hostPool, hostQ, hostOut);
+            emulateSlowerHost(t1);
             double t2 = now();
             it.add(layer, stage, Op.CPU_DECODE_ATTN, n, b.cpuContext, 0, t1, t2);
             copyRows(hostOut, batch.attentionOutput(), batch.activationRowBytes(c.qWidth()), first, n);
