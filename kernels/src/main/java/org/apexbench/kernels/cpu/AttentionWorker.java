@@ -1,6 +1,7 @@
 package org.apexbench.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -37,6 +38,8 @@ final class AttentionWorker {
     float[] m = new float[0], l = new float[0];
     private float[] probs = new float[0], rescale = new float[0];   // per head: the tile's p[8] and c
     private float[] kTile = new float[0], vTile = new float[0];
+    /** Sink of {@link #touchLines}; its value means nothing. */
+    int touched;
     private final float[] halves = new float[2 * Tile16.KEYS + PAD];
     private final float[] scores = new float[Math.max(TILE, Simd.LANES) + PAD];
 
@@ -110,8 +113,11 @@ final class AttentionWorker {
             int slot = pos % KvGeometry.BLOCK_SIZE;
             int inBlock = Math.min(KvGeometry.BLOCK_SIZE - slot, to - pos);
             int block = table[pos / KvGeometry.BLOCK_SIZE];
+            int next = pos + inBlock < to ? table[(pos + inBlock) / KvGeometry.BLOCK_SIZE] : -1;
+            long runBytes = (long) KvGeometry.BLOCK_SIZE * d * type.bytes();
             for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
                 long off = g.offset(layer, block, kvHead, slot);
+                if (next >= 0) touchLines(keys, values, g.offset(layer, next, kvHead, 0), runBytes);
                 decode(keys, type, off, inBlock * d, kTile);
                 decode(values, type, off, inBlock * d, vTile);
                 if (inBlock < Tile16.KEYS) Arrays.fill(kTile, inBlock * d, Tile16.KEYS * d, 0f);   // finite padding scores
@@ -119,6 +125,19 @@ final class AttentionWorker {
             }
             pos += inBlock;
         }
+    }
+
+    /**
+     * Reads one byte of every cache line of the next block's K and V run of this kv head (Java has no prefetch
+     * instruction): blocks are shuffled, so each 4 KB run starts cold and a whole-run decode stalled on ~128
+     * misses at once. Touched a block ahead, the lines arrive while this block computes. Measured on the Zen 5
+     * VM, 1 thread, fp16, 4096-token contexts: +17% (6.6 -> 7.8 GB/s); touching only the first 4 or 16 lines
+     * of each run did nothing. The sum goes to a field so C2 cannot drop the loads.
+     */
+    private void touchLines(MemorySegment keys, MemorySegment values, long off, long bytes) {
+        int sum = 0;
+        for (long b = 0; b < bytes; b += 64) sum += keys.get(ValueLayout.JAVA_BYTE, off + b) + values.get(ValueLayout.JAVA_BYTE, off + b);
+        touched += sum;
     }
 
     /** {@link #attend} by 8-key tiles (any species). */
