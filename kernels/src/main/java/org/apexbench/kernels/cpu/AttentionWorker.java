@@ -1,6 +1,7 @@
 package org.apexbench.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -37,6 +38,9 @@ final class AttentionWorker {
     float[] m = new float[0], l = new float[0];
     private float[] probs = new float[0], rescale = new float[0];   // per head: the tile's p[8] and c
     private float[] kTile = new float[0], vTile = new float[0];
+    /** Sink of {@link #touchLines}; its value means nothing. */
+    int touched;
+    private final float[] halves = new float[2 * Tile16.KEYS + PAD];
     private final float[] scores = new float[Math.max(TILE, Simd.LANES) + PAD];
 
     // Transposing reduction (needs >= 8 lanes): level k adds lanes i and i^k of two vectors at once, so
@@ -76,7 +80,7 @@ final class AttentionWorker {
         if (m.length < heads + PAD) {
             m = new float[heads + PAD];
             l = new float[heads + PAD];
-            probs = new float[heads * TILE + PAD];
+            probs = new float[heads * Tile16.KEYS + PAD];
             rescale = new float[heads + PAD];
         }
         if (kTile.length < KvGeometry.BLOCK_SIZE * headDim + PAD) {
@@ -97,6 +101,47 @@ final class AttentionWorker {
 
     /** The fast path over positions {@code [from, to)} of a sequence with block table {@code table}. */
     void attend(MemorySegment keys, MemorySegment values, KvGeometry g, int layer, int[] table, int from, int to) {
+        if (Tile16.applies(headDim)) attend16(keys, values, g, layer, table, from, to);
+        else attend8(keys, values, g, layer, table, from, to);
+    }
+
+    /** {@link #attend} by whole 16-token blocks ({@link Tile16}, 512-bit species). */
+    private void attend16(MemorySegment keys, MemorySegment values, KvGeometry g, int layer, int[] table, int from, int to) {
+        DType type = g.dtype();
+        int d = headDim, kvHeads = g.kvHeads();
+        for (int pos = from; pos < to; ) {
+            int slot = pos % KvGeometry.BLOCK_SIZE;
+            int inBlock = Math.min(KvGeometry.BLOCK_SIZE - slot, to - pos);
+            int block = table[pos / KvGeometry.BLOCK_SIZE];
+            int next = pos + inBlock < to ? table[(pos + inBlock) / KvGeometry.BLOCK_SIZE] : -1;
+            long runBytes = (long) KvGeometry.BLOCK_SIZE * d * type.bytes();
+            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                long off = g.offset(layer, block, kvHead, slot);
+                if (next >= 0) touchLines(keys, values, g.offset(layer, next, kvHead, 0), runBytes);
+                decode(keys, type, off, inBlock * d, kTile);
+                decode(values, type, off, inBlock * d, vTile);
+                if (inBlock < Tile16.KEYS) Arrays.fill(kTile, inBlock * d, Tile16.KEYS * d, 0f);   // finite padding scores
+                block16(kvHead * group, inBlock);
+            }
+            pos += inBlock;
+        }
+    }
+
+    /**
+     * Reads one byte of every cache line of the next block's K and V run of this kv head (Java has no prefetch
+     * instruction): blocks are shuffled, so each 4 KB run starts cold and a whole-run decode stalled on ~128
+     * misses at once. Touched a block ahead, the lines arrive while this block computes. Measured on the Zen 5
+     * VM, 1 thread, fp16, 4096-token contexts: +17% (6.6 -> 7.8 GB/s); touching only the first 4 or 16 lines
+     * of each run did nothing. The sum goes to a field so C2 cannot drop the loads.
+     */
+    private void touchLines(MemorySegment keys, MemorySegment values, long off, long bytes) {
+        int sum = 0;
+        for (long b = 0; b < bytes; b += 64) sum += keys.get(ValueLayout.JAVA_BYTE, off + b) + values.get(ValueLayout.JAVA_BYTE, off + b);
+        touched += sum;
+    }
+
+    /** {@link #attend} by 8-key tiles (any species). */
+    private void attend8(MemorySegment keys, MemorySegment values, KvGeometry g, int layer, int[] table, int from, int to) {
         DType type = g.dtype();
         int d = headDim, kvHeads = g.kvHeads();
         for (int pos = from; pos < to; ) {
@@ -126,7 +171,7 @@ final class AttentionWorker {
      * vectorises it), bf16 by the vector shift, fp32 by vector loads (MemorySegment.copy into an array would
      * allocate a heap-segment wrapper per call).
      */
-    private static void decode(MemorySegment s, DType type, long off, int n, float[] dst) {
+    static void decode(MemorySegment s, DType type, long off, int n, float[] dst) {
         switch (type) {
             case F16 -> {
                 for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(s.get(Elements.S16, off + 2L * i));
@@ -142,6 +187,15 @@ final class AttentionWorker {
                 for (; i < n; i++) dst[i] = s.get(Elements.F32, off + 4L * i);
             }
         }
+    }
+
+    /** All heads of one GQA group against one decoded block of {@code n <= 16} keys ({@link Tile16}). */
+    private void block16(int firstHead, int n) {
+        int d = headDim, end = firstHead + group;
+        for (int h = firstHead; h < end; h++) Tile16.scores(q, kTile, d, h, n, m, l, probs, rescale, halves);
+        int h = firstHead;
+        for (; h + 2 <= end; h += 2) Tile16.values2(acc, vTile, d, h, n, probs, rescale);
+        if (h < end) Tile16.values1(acc, vTile, d, h, n, probs, rescale);
     }
 
     /** All heads of one GQA group against one decoded tile: scores and softmax per head, then values by head pairs. */
