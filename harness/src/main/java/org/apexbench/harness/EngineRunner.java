@@ -91,9 +91,9 @@ final class EngineRunner {
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces));
-        if (workload.closedLoop()) {
-            throw new IllegalArgumentException("--requests " + text + ": closed-loop workloads (concurrency=) are not "
-                    + "supported by the engine loop yet; use rate= (open loop) or no arrival option (all at once)");
+        if (workload.closedLoop() && real) {
+            throw new IllegalArgumentException("--requests " + text + ": closed-loop workloads (concurrency=) run on the sim "
+                    + "backend only so far; on --backend cpu use rate= (open loop) or no arrival option (all at once)");
         }
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
@@ -160,7 +160,7 @@ final class EngineRunner {
         if (s.real()) return runReal(s, engineLabel, engine, progress);
         if (!s.allSubtasks()) {
             first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
-                    s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile());
+                    s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile());
             window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
         }
         RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
@@ -171,7 +171,7 @@ final class EngineRunner {
         }
         long t0 = System.nanoTime();
         RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
-                s.seed(), s.jitter(), records, s.profile());
+                s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile());
         double wall = (System.nanoTime() - t0) / 1e9;
         if (first != null && !first.iterations().equals(result.iterations())) {
             throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "
