@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineLoop;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.EngineRegistry;
 import org.apexbench.engine.EngineRun;
@@ -21,6 +22,7 @@ import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
+import org.apexbench.reports.ProgressReporter;
 import org.apexbench.reports.ReportedRun;
 import org.apexbench.reports.RunRecords;
 import org.apexbench.workloads.Workload;
@@ -91,9 +93,9 @@ final class EngineRunner {
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces));
-        if (workload.closedLoop()) {
-            throw new IllegalArgumentException("--requests " + text + ": closed-loop workloads (concurrency=) are not "
-                    + "supported by the engine loop yet; use rate= (open loop) or no arrival option (all at once)");
+        if (workload.closedLoop() && real) {
+            throw new IllegalArgumentException("--requests " + text + ": closed-loop workloads (concurrency=) run on the sim "
+                    + "backend only so far; on --backend cpu use rate= (open loop) or no arrival option (all at once)");
         }
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
@@ -158,20 +160,22 @@ final class EngineRunner {
         long[] window = {0, 0};
         RunResult first = null;
         if (s.real()) return runReal(s, engineLabel, engine, progress);
-        if (!s.allSubtasks()) {
-            first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
-                    s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile());
-            window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
-        }
-        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
         if (progress != null) {
             progress.printf(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...%n", engineLabel,
                     s.workload().requests().size(), s.workloadText(), s.hardware().id(), s.model().name());
             progress.flush();
         }
+        if (!s.allSubtasks()) {
+            first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
+                    s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile(),
+                    requestsDone(progress, engineLabel + " (pass 1 of 2: timeline window)"));
+            window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
+        }
+        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
         long t0 = System.nanoTime();
         RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
-                s.seed(), s.jitter(), records, s.profile());
+                s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile(),
+                requestsDone(progress, s.allSubtasks() ? engineLabel : engineLabel + " (pass 2 of 2)"));
         double wall = (System.nanoTime() - t0) / 1e9;
         if (first != null && !first.iterations().equals(result.iterations())) {
             throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "
@@ -187,6 +191,13 @@ final class EngineRunner {
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result));
         return new Outcome(report, result, wall, null);
+    }
+
+    /** Requests done, rate and ETA on {@code out} every second of a long run (null when quiet); short runs stay silent. */
+    private static EngineLoop.Progress requestsDone(PrintWriter out, String label) {
+        if (out == null) return null;
+        ProgressReporter reporter = new ProgressReporter(out, label, "requests", 1.0);
+        return reporter::update;
     }
 
     /**

@@ -28,6 +28,13 @@ public final class EngineLoop {
     private final Predictor predictor;
     private final RecordOptions recordOptions;
     private final boolean keepTokenIds;
+    private Progress progress;
+
+    /** Told how many requests have finished, after each iteration that finished one; must not touch the run. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(int done, int total);
+    }
 
     public EngineLoop(Engine engine, Executor executor, String executorName, EngineGeometry geometry, EngineBudgets budgets,
                       Predictor predictor, RecordOptions recordOptions, boolean keepTokenIds) {
@@ -40,6 +47,12 @@ public final class EngineLoop {
         this.predictor = predictor;
         this.recordOptions = recordOptions;
         this.keepTokenIds = keepTokenIds;
+    }
+
+    /** Reports finished requests to {@code p} (null: nobody) during {@link #run}; returns this loop. */
+    public EngineLoop onProgress(Progress p) {
+        this.progress = p;
+        return this;
     }
 
     /** Checks every request against the budgets; throws naming each one that can never be served. */
@@ -164,7 +177,9 @@ public final class EngineLoop {
                 r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
                 tokens++;
             }
-            finished += finish(plan, gpuRunning, hostRunning, gpuPool, hostPool);
+            int justFinished = finish(plan, gpuRunning, hostRunning, gpuPool, hostPool);
+            finished += justFinished;
+            if (justFinished > 0 && progress != null) progress.update(finished, all.size());
             if (recordOptions.iterations()) {
                 iterations.add(new IterationRecord(iteration, now, end, plan.strategy().name(), plan.prefillTokens(),
                         plan.gpuDecodes().size(), plan.cpuDecodes().size(), plan.predictedSec(), out.gpuBusySec(),

@@ -29,13 +29,20 @@ public final class EngineRun {
     public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
                                      List<RequestSpec> requests, int closedLoopConcurrency, long seed, double jitterSigma,
                                      RecordOptions records, Profile profile) {
+        return simulate(engine, model, hw, budgets, requests, closedLoopConcurrency, seed, jitterSigma, records, profile, null);
+    }
+
+    /** As above, telling {@code progress} (null: nobody) how many requests have finished. */
+    public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
+                                     List<RequestSpec> requests, int closedLoopConcurrency, long seed, double jitterSigma,
+                                     RecordOptions records, Profile profile, EngineLoop.Progress progress) {
         var expected = SimSetup.fingerprint(hw, model, budgets);
         Profile p = profile != null ? profile : SimSetup.profile(hw, model, budgets);
         Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept");
         try (SimulatedExecutor executor = new SimulatedExecutor(EngineGeometry.of(model), budgets, SimSetup.cost(hw, model),
                 jitterSigma, seed, engine.launchSecPerStage())) {
             return new EngineLoop(engine, executor, "sim", EngineGeometry.of(model), budgets, predictor, records, false)
-                    .run(requests, closedLoopConcurrency);
+                    .onProgress(progress).run(requests, closedLoopConcurrency);
         }
     }
 

@@ -28,6 +28,7 @@ public final class FastDecodeScheduler implements Scheduler {
         if (r.promptLength() > b.maxTokensPerIteration()) {
             return "has a prompt longer than the " + b.maxTokensPerIteration() + "-token iteration budget (whole prompts)";
         }
+        if (b.gpuKvBlocks() == 0) return NeoScheduler.NO_STAGING;
         int peak = b.blocksFor((long) r.promptLength() + r.outputTokens() - 1);
         if (peak > b.hostKvBlocks()) {
             return "needs " + peak + " host KV blocks (fastdecode keeps all KV on the host) but the host pool has " + b.hostKvBlocks();

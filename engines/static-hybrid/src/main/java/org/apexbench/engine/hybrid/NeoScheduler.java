@@ -37,11 +37,15 @@ public final class NeoScheduler implements Scheduler {
         return hybridInfeasibility(r, b);
     }
 
+    /** Host-bound prefill KV is written to GPU staging blocks first (NEO's staging layer), so the GPU pool cannot be empty. */
+    static final String NO_STAGING = "cannot be prefilled: host-bound prefill KV is staged in the GPU KV pool, which has 0 blocks";
+
     static String hybridInfeasibility(RequestSpec r, EngineBudgets b) {
         if (r.promptLength() > b.maxTokensPerIteration()) {
             return "has a prompt longer than the " + b.maxTokensPerIteration() + "-token iteration budget (NEO prefills whole prompts)";
         }
         int peak = b.blocksFor((long) r.promptLength() + r.outputTokens() - 1);
+        if (b.gpuKvBlocks() == 0) return NO_STAGING;
         if (peak > b.gpuKvBlocks() && peak > b.hostKvBlocks() - b.gpuKvBlocks()) {
             return "needs " + peak + " KV blocks but the GPU pool has " + b.gpuKvBlocks() + " and the host pool leaves "
                     + (b.hostKvBlocks() - b.gpuKvBlocks()) + " beyond its swap reserve";

@@ -17,6 +17,9 @@ import java.util.List;
  *
  * <p>Added where NEO is silent: a host request whose next token finds the host pool full is
  * preempted by recompute (newest first), and a swap-out victim the host cannot take is recomputed.
+ * A context that no iteration can prefill whole (longer than the token budget, or host-bound and
+ * larger than the GPU staging area, typically a recomputed request that had generated many tokens)
+ * is prefilled in chunks alone at the head; NEO's rule would stop the FCFS queue at it forever.
  */
 final class Placement {
     static final double SWAP_IN_HYSTERESIS = 0.95;
@@ -31,6 +34,10 @@ final class Placement {
     final List<PrefillChunk> cpuPrefills = new ArrayList<>();
     int tokensLeft;
     int slotsLeft;
+    /** GPU blocks that stage host-bound prefill KV (NEO's staging layer has one GPU pool's worth) and what this step uses. */
+    private final int stagingLimit;
+    private final int blockSize;
+    private int staging;
 
     /**
      * @param gpuDecodeBlocks GPU blocks usable for decoding (0 for FastDecode: the GPU pool only stages prefills)
@@ -38,6 +45,8 @@ final class Placement {
     Placement(SchedulerContext ctx, int gpuDecodeBlocks, boolean allowSwapIn) {
         int gpuBlocks = gpuDecodeBlocks;
         int hostBlocks = ctx.hostPool().capacity();
+        stagingLimit = Math.max(gpuBlocks, ctx.gpuPool().capacity());
+        blockSize = ctx.budgets().blockSize();
         tokensLeft = ctx.budgets().maxTokensPerIteration();
         slotsLeft = ctx.budgets().maxRunning() - ctx.runningCount();
         int g = 0;
@@ -94,19 +103,21 @@ final class Placement {
         int c = 0;
         for (RequestState r : cpuQueue) c += ctx.blocksFor(r.contextLength());
         int cpuThreshold = hostBlocks - gpuBlocks;
-        int staging = 0;
         boolean toCpu = false;
+        int maxTokens = ctx.budgets().maxTokensPerIteration();
         for (RequestState p : ctx.waiting()) {
             int bp = ctx.blocksFor(p.contextLength());
             int len = p.remainingTokens();
-            // whole prompts as NEO; only a context longer than the whole budget (a request preempted by
-            // recompute after generating) is prefilled in budget-sized chunks, alone at the head
-            if (len > ctx.budgets().maxTokensPerIteration() && tokensLeft == ctx.budgets().maxTokensPerIteration() - gpuDecodes.size()
-                    && gpuPrefills.isEmpty() && cpuPrefills.isEmpty()) {
-                len = tokensLeft;
-            }
-            if (staging + bp > Math.max(gpuBlocks, ctx.gpuPool().capacity()) || slotsLeft < 1 || len > tokensLeft || len < 1) break;
-            if (!toCpu && g + bp <= gpuBlocks && bp <= ctx.gpuPool().free() - (g - usedByDecodes(ctx))) {
+            boolean toGpu = !toCpu && g + bp <= gpuBlocks && bp <= ctx.gpuPool().free() - (g - usedByDecodes(ctx));
+            int cap = toGpu ? tokensLeft : Math.min(tokensLeft, stagingRoom());
+            // whole prompts as NEO; a context that no iteration could take whole (longer than the token budget,
+            // or bound for the host and larger than the staging area: a request preempted by recompute after
+            // generating) is prefilled in chunks, alone at the head, instead of blocking the queue forever
+            boolean neverWhole = len > maxTokens || (bp > gpuBlocks && bp > stagingLimit);
+            boolean alone = tokensLeft == maxTokens - gpuDecodes.size() && gpuPrefills.isEmpty() && cpuPrefills.isEmpty();
+            if (neverWhole && alone) len = Math.min(len, cap);
+            if (slotsLeft < 1 || len > cap || len < 1) break;
+            if (toGpu) {
                 gpuPrefills.add(PrefillChunk.of(p, len, Location.GPU));
                 g += bp;
             } else {
@@ -114,7 +125,7 @@ final class Placement {
                 toCpu = true;
                 cpuPrefills.add(PrefillChunk.of(p, len, Location.HOST));
                 c += bp;
-                staging += bp;
+                staging += ctx.blocksFor(len);
                 hostFree -= bp;
             }
             slotsLeft--;
@@ -123,11 +134,15 @@ final class Placement {
     }
 
     private void continuePrefill(RequestState r, Location pool) {
-        if (tokensLeft < 1) return;
-        int len = Math.min(r.remainingTokens(), tokensLeft);
+        int len = Math.min(r.remainingTokens(), pool == Location.GPU ? tokensLeft : Math.min(tokensLeft, stagingRoom()));
+        if (len < 1) return;
         (pool == Location.GPU ? gpuPrefills : cpuPrefills).add(PrefillChunk.of(r, len, pool));
         tokensLeft -= len;
+        if (pool == Location.HOST) staging += (len + blockSize - 1) / blockSize;
     }
+
+    /** Tokens of host-bound prefill the staging area still takes this step. */
+    private int stagingRoom() { return (stagingLimit - staging) * blockSize; }
 
     /** Blocks the GPU decode set already holds (so g - this is what it still needs to allocate). */
     private static int usedByDecodes(SchedulerContext ctx) { return ctx.gpuPool().used(); }

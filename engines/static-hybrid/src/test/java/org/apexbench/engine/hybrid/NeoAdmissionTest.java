@@ -1,0 +1,72 @@
+package org.apexbench.engine.hybrid;
+
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.EngineRun;
+import org.apexbench.engine.InfeasibleRequestException;
+import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.RunChecks;
+import org.apexbench.engine.RunResult;
+import org.apexbench.workloads.RequestSpec;
+import org.apexbench.workloads.SamplingParams;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.apexbench.engine.hybrid.StaticHybridSimTest.MODEL;
+import static org.apexbench.engine.hybrid.StaticHybridSimTest.T4;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Admission when a request's context outgrows the GPU pool (the staging limit of NEO's CPU prefills). */
+class NeoAdmissionTest {
+    static final List<String> POLICIES = List.of("static-hybrid:neo", "static-hybrid:fastdecode", "static-hybrid:offload");
+
+    static RunResult run(String id, EngineBudgets b, List<RequestSpec> reqs) {
+        return EngineRun.simulate(EngineRegistry.create(id, EngineOptions.NONE), MODEL, T4, b, reqs, 1, 0, RecordOptions.ALL, null);
+    }
+
+    /**
+     * Long outputs under a small host pool: host requests get preempted by recompute once their context is
+     * longer than the whole GPU pool, so their re-prefill cannot be staged in one piece.
+     */
+    @Test
+    void recomputedContextsLargerThanTheGpuPoolAreReadmitted() {
+        EngineBudgets b = new EngineBudgets(64, 1024, 40, 400, 16);
+        List<RequestSpec> reqs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) reqs.add(new RequestSpec("long" + i, i * 0.01, new int[100 + 20 * i], 1200 + 50 * i, SamplingParams.GREEDY));
+        for (String id : POLICIES) {
+            RunResult r = run(id, b, reqs);
+            assertEquals(List.of(), RunChecks.requests(reqs, r), id);
+            assertEquals(List.of(), RunChecks.exclusiveResources(r.subtasks()), id);
+            assertEquals(List.of(), RunChecks.dependencies(r.subtasks()), id);
+            assertTrue(r.requests().stream().anyMatch(q -> q.preemptions() > 0), id + " must preempt under a 400-block host pool");
+        }
+    }
+
+    /** A prompt within the token budget but larger than the whole GPU pool goes to the host in staging-sized chunks. */
+    @Test
+    void promptLargerThanTheGpuPoolIsPrefilledInStagingSizedChunks() {
+        EngineBudgets b = new EngineBudgets(64, 1024, 40, 400, 16);
+        List<RequestSpec> reqs = List.of(new RequestSpec("big", 0, new int[1000], 30, SamplingParams.GREEDY),
+                new RequestSpec("small", 0.001, new int[50], 30, SamplingParams.GREEDY));
+        for (String id : POLICIES) {
+            RunResult r = run(id, b, reqs);
+            assertEquals(List.of(), RunChecks.requests(reqs, r), id);
+            assertEquals(List.of(), RunChecks.dependencies(r.subtasks()), id);
+        }
+    }
+
+    @Test
+    void emptyGpuPoolIsInfeasibleBecauseNothingCanBeStaged() {
+        EngineBudgets b = new EngineBudgets(64, 1024, 0, 400, 16);
+        List<RequestSpec> reqs = List.of(new RequestSpec("q0", 0, new int[50], 30, SamplingParams.GREEDY));
+        for (String id : POLICIES) {
+            InfeasibleRequestException e = assertThrows(InfeasibleRequestException.class, () -> run(id, b, reqs), id);
+            assertTrue(e.getMessage().contains("request q0") && e.getMessage().contains("staged in the GPU KV pool"), e.getMessage());
+        }
+    }
+}
