@@ -46,7 +46,7 @@ final class EngineRunner {
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
                  Map<String, String> engineOptions, Double gpuMemoryGb,
                  java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights,
-                 int threads, org.apexbench.kernels.DType kvType) {
+                 int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType) {
         boolean real() { return weights != null; }
     }
 
@@ -62,7 +62,10 @@ final class EngineRunner {
         boolean real = o.backend.equals("cpu");
         ModelGeometry model;
         java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights = null;
+        org.apexbench.kernels.DType weightType = null;
         if (real) {
+            weightType = Files.isDirectory(Path.of(o.model)) ? checkpointWeightType(Path.of(o.model))
+                    : org.apexbench.kernels.DType.F16;
             Path dir = Path.of(o.model);
             org.apexbench.engine.model.ModelConfig config = Files.isDirectory(dir)
                     ? org.apexbench.engine.model.ModelConfig.load(dir) : presetConfig(o.model);
@@ -100,7 +103,14 @@ final class EngineRunner {
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, real ? kvType(o.kvDtype) : null);
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, real ? kvType(o.kvDtype) : null, weightType);
+    }
+
+    /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
+    static org.apexbench.kernels.DType checkpointWeightType(Path dir) {
+        try (org.apexbench.engine.model.Safetensors st = org.apexbench.engine.model.Safetensors.open(dir)) {
+            return st.info("model.embed_tokens.weight").dtype();
+        }
     }
 
     private static org.apexbench.engine.model.ModelConfig presetConfig(String name) {
@@ -202,13 +212,10 @@ final class EngineRunner {
 
     /**
      * A real run on the cpu backend (the two-thread runtime over the real model). The schedulers predict from
-     * {@code --profile} if given, else from the roofline of {@code --hardware}: no CPU subtask timer exists yet
-     * to profile the cpu backend itself, and the run spec says which was used.
+     * {@code --profile} if given (refused unless its fingerprint is this model, machine and thread count), else
+     * from a profile of the cpu backend's own subtasks swept right before the run (CpuSubtaskTimer).
      */
     private static Outcome runReal(Setup s, String engineLabel, Engine engine, PrintWriter progress) {
-        org.apexbench.engine.Predictor predictor = s.profile() != null
-                ? org.apexbench.engine.Predictor.of(SimSetup.adapt(new org.apexbench.profiler.cost.TableCostModel(s.profile())))
-                : org.apexbench.engine.Predictor.of(SimSetup.cost(s.hardware(), s.model()));
         if (progress != null) {
             progress.printf(Locale.ROOT, "%s: running %d requests (%s) on the cpu backend, model %s ...%n", engineLabel,
                     s.workload().requests().size(), s.workloadText(), s.model().name());
@@ -216,7 +223,7 @@ final class EngineRunner {
         }
         long t0 = System.nanoTime();
         org.apexbench.engine.real.RealRunResult r = org.apexbench.engine.real.RealRun.run(engine, s.backend(), s.threads(),
-                s.weights(), s.budgets(), predictor, s.workload().requests(), RecordOptions.ALL, s.kvType());
+                s.weights(), s.weightType(), s.budgets(), s.profile(), s.workload().requests(), RecordOptions.ALL, s.kvType());
         double wall = (System.nanoTime() - t0) / 1e9;
         RunResult result = r.result();
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo());
@@ -228,8 +235,7 @@ final class EngineRunner {
         Map<String, Object> spec = runSpec(s, engine, result);
         spec.put("threads", s.threads());
         spec.put("kv_dtype", s.kvType().name());
-        spec.put("profile", s.profile() != null ? "supplied"
-                : "roofline of " + s.hardware().id() + " (no CPU profile: predictions are not the cpu backend's times)");
+        spec.put("profile", s.profile() != null ? "supplied" : "swept on the cpu backend before the run (CpuSubtaskTimer)");
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), spec);
         return new Outcome(report, result, wall, r.tokens());

@@ -18,7 +18,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "vs length; PCIe copies vs bytes, and writes the tables tagged",
                 "with a fingerprint of the setup (a run refuses a profile whose fingerprint differs).",
                 "sim: the sweep runs over the hardware spec's simulated subtask times, exactly as `apex run` does",
-                "when no --profile is given; pass the file to `apex run --profile FILE` to reuse it."})
+                "when no --profile is given; pass the file to `apex run --profile FILE` to reuse it.",
+                "cpu: times the real model's own subtasks on the cpu backend (device and host backends);",
+                "--model may be a checkpoint folder or a preset (synthetic fp16 weights: keep to small presets)."})
 final class ProfileCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -42,20 +44,64 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "2048", paramLabel = "N", description = "Widest linear swept.")
     int maxTokens;
 
+    @Option(names = "--gpu-kv-blocks", defaultValue = "64", paramLabel = "N",
+            description = "cpu: GPU-role KV pool blocks (sets the decode-attention context range swept; default ${DEFAULT-VALUE}).")
+    int gpuKvBlocks;
+
+    @Option(names = "--host-kv-blocks", defaultValue = "256", paramLabel = "N",
+            description = "cpu: host KV pool blocks (sets the CPU-attention context range swept; default ${DEFAULT-VALUE}).")
+    int hostKvBlocks;
+
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
+            description = "cpu: worker threads of each backend (0 = all processors; default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--kv-dtype", defaultValue = "f16", paramLabel = "f32|f16|bf16", description = "cpu: KV element type (default ${DEFAULT-VALUE}).")
+    String kvDtype;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "cpu: seed of a preset's synthetic weights.")
+    long seed;
+
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Profile file to write (JSON).")
     Path out;
 
     @Override
     public Integer call() {
+        if (backend.equals("cpu")) return profileCpu();
         if (!backend.equals("sim")) {
-            throw new IllegalArgumentException("--backend " + backend + ": profiling a real backend from the command line "
-                    + "is not available in this build; use --backend sim");
+            throw new IllegalArgumentException("--backend " + backend + ": profiling is available for sim and cpu; the cuda "
+                    + "subtask timer is not implemented yet");
         }
         ModelGeometry m = ModelGeometry.preset(model);
         HardwareSpec hw = EngineRunner.hardware(hardware);
         long cap = gpuMemoryGb == null ? 0 : (long) (gpuMemoryGb * 1e9);
         EngineBudgets b = SimSetup.budgets(m, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, maxRunning, maxTokens);
         Profile p = SimSetup.profile(hw, m, b);
+        p.save(out);
+        spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
+                + p.fingerprint() + ")");
+        return 0;
+    }
+
+    private Integer profileCpu() {
+        if (gpuKvBlocks < 1 || hostKvBlocks < 1 || threads < 0) {
+            throw new IllegalArgumentException("--gpu-kv-blocks and --host-kv-blocks must be >= 1 and --threads >= 0, got "
+                    + gpuKvBlocks + ", " + hostKvBlocks + ", " + threads);
+        }
+        Path dir = Path.of(model);
+        boolean checkpoint = java.nio.file.Files.isDirectory(dir);
+        org.apexbench.kernels.DType weightType = checkpoint ? EngineRunner.checkpointWeightType(dir)
+                : org.apexbench.kernels.DType.F16;
+        org.apexbench.kernels.DType kvType = EngineRunner.kvType(kvDtype);
+        EngineBudgets b = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        var weights = checkpoint ? org.apexbench.engine.real.RealRun.checkpoint(dir)
+                : org.apexbench.engine.real.RealRun.preset(model, org.apexbench.kernels.DType.F16, seed);
+        Profile p;
+        try (org.apexbench.kernels.Backend device = org.apexbench.kernels.Backends.open("cpu", threads);
+             org.apexbench.kernels.Backend host = org.apexbench.kernels.Backends.open("cpu", threads);
+             org.apexbench.engine.model.LlamaModel lm = new org.apexbench.engine.model.LlamaModel(weights.apply(device), device)) {
+            p = org.apexbench.engine.real.RealRun.sweep(lm, host, b, weightType, kvType, threads);
+        }
         p.save(out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");

@@ -25,9 +25,44 @@ class ProfileAndReproduceTest {
                 "--profile", profile.toString(), "--out", tmp.resolve("run2").toString(), "--quiet");
         assertEquals(1, wrong.code());
         assertTrue(wrong.err().contains("measured on a different setup") && wrong.err().contains("a10g-g5.8xlarge"), wrong.err());
-        Cli cpu = Cli.run("profile", "--backend", "cpu", "--out", profile.toString());
-        assertEquals(1, cpu.code());
-        assertTrue(cpu.err().contains("--backend cpu"), cpu.err());
+        Cli cuda = Cli.run("profile", "--backend", "cuda", "--out", profile.toString());
+        assertEquals(1, cuda.code());
+        assertTrue(cuda.err().contains("--backend cuda"), cuda.err());
+    }
+
+    /** A cpu profile of the fixture model drives a real run with the same setup and is refused for another. */
+    @Test
+    void aCpuProfileDrivesARealRunAndIsRefusedForAnotherSetup() throws Exception {
+        String fixtures = System.getProperty("apex.fixtures");
+        org.junit.jupiter.api.Assumptions.assumeTrue(fixtures != null && Files.isDirectory(Path.of(fixtures, "tiny-llama3")),
+                "fixtures not found (apex.fixtures=" + fixtures + ")");
+        String model = Path.of(fixtures, "tiny-llama3").toString();
+        Path profile = tmp.resolve("cpu.json");
+        String[] setup = {"--model", model, "--max-running", "16", "--max-tokens", "96", "--gpu-kv-blocks", "8",
+                "--host-kv-blocks", "64", "--threads", "1", "--kv-dtype", "f16"};
+        Cli p = Cli.run(concat(new String[] {"profile", "--backend", "cpu", "--out", profile.toString()}, setup));
+        assertEquals(0, p.code(), p.err());
+        var written = org.apexbench.profiler.table.Profile.load(profile);
+        assertEquals("cpu", written.fingerprint().backend());
+        assertTrue(written.tables().size() >= 8, "tables: " + written.tables().keySet());
+        String[] run = {"run", "--engine", "apex", "--backend", "cpu", "--requests", "synthetic:count=4,input=20,output=6",
+                "--profile", profile.toString(), "--quiet"};
+        Cli ok = Cli.run(concat(concat(run, setup), new String[] {"--out", tmp.resolve("ok").toString()}));
+        assertEquals(0, ok.code(), ok.err());
+        String[] otherKv = setup.clone();
+        otherKv[otherKv.length - 1] = "f32";
+        Cli wrong = Cli.run(concat(concat(run, otherKv), new String[] {"--out", tmp.resolve("wrong").toString()}));
+        assertEquals(1, wrong.code());
+        assertTrue(wrong.err().contains("measured on a different setup") && wrong.err().contains("kvDtype"), wrong.err());
+        Cli bad = Cli.run("profile", "--backend", "cpu", "--model", model, "--gpu-kv-blocks", "0", "--out", profile.toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("--gpu-kv-blocks"), bad.err());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     @Test

@@ -79,10 +79,13 @@ public final class RealRun {
         long maxCopy = Math.max(gpuTokens, hostTokens) * kvPerToken;
         int maxPrompt = Math.min(c.maxPositionEmbeddings(), Math.max(32, b.maxTokensPerIteration()));
         int maxSeqs = Math.min(b.maxRunning(), b.maxTokensPerIteration());
-        SweepGrid grid = SweepGrid.defaults(b.maxTokensPerIteration(), maxSeqs, Math.max(32, gpuTokens), Math.max(32, hostTokens),
+        // The timer runs a linear subtask as one sequence of `rows` tokens, so widths stop at the model's
+        // context; wider iterations are extrapolated linearly from the table (linear time is linear in rows).
+        int maxLinear = Math.min(b.maxTokensPerIteration(), c.maxPositionEmbeddings());
+        SweepGrid grid = SweepGrid.defaults(maxLinear, maxSeqs, Math.max(32, gpuTokens), Math.max(32, hostTokens),
                 maxPrompt, maxCopy);
         long maxContext = Math.max(32, hostTokens);
-        try (CpuSubtaskTimer timer = new CpuSubtaskTimer(model, host, Math.max(b.maxTokensPerIteration(), maxPrompt),
+        try (CpuSubtaskTimer timer = new CpuSubtaskTimer(model, host, Math.max(maxLinear, maxPrompt),
                 Math.max(2, maxSeqs), maxContext, Math.max(2048, maxCopy), kvType)) {
             return ProfileSweep.sweep(timer, grid, fingerprint(c, weightType, kvType, threads, b.blockSize()),
                     "CpuSubtaskTimer (cpu backend, " + threads + " threads per backend)");
