@@ -11,10 +11,17 @@ package org.apexbench.engine.apex;
  * @param swapInHysteresis     swap host requests in while the GPU pool stays under this share
  * @param margin               how much more rows/second a longer iteration (or one more host request) must
  *                             promise to be chosen; 0 = pure throughput argmax, higher favours latency
+ * @param neoPacking           also consider AP with NEO's zero-slack greedy packing of the CPU candidates and
+ *                             admit to the host whenever the dispatch would run the newcomer without losing
+ *                             rows/second (false: the prefix split only)
+ * @param amortizedAdmission   admit to the host when the newcomer's prefill plus decode cost per token is
+ *                             no more than the current cost per row (false: one more row must raise this
+ *                             iteration's rows/second by the margin, with every host request already used)
  */
 public record ApexOptions(double tpotSloSec, int starvationIterations, boolean hostAdmission, boolean pipeline,
-                          double swapInHysteresis, double margin) {
-    public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95, Dispatch.MARGIN);
+                          double swapInHysteresis, double margin, boolean neoPacking,
+                          boolean amortizedAdmission) {
+    public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95, Dispatch.MARGIN, true, false);
 
     public ApexOptions {
         if (starvationIterations < 1) throw new IllegalArgumentException("starvationIterations must be >= 1, got " + starvationIterations);

@@ -36,6 +36,7 @@ public final class ApexScheduler implements Scheduler {
     private final Dispatch.GpuRows gpu = new Dispatch.GpuRows();
     private final Dispatch.Choice choice = new Dispatch.Choice();
     private long[] cpuCtx = new long[64];
+    private long[] admittedCtx = new long[16];
 
     public ApexScheduler(ApexOptions options) { this.options = options; }
 
@@ -54,7 +55,8 @@ public final class ApexScheduler implements Scheduler {
     public IterationPlan plan(SchedulerContext ctx) {
         Predictor p = ctx.predictor();
         var geo = ctx.geometry();
-        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin());
+        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(),
+                options.neoPacking());
         int gpuBlocks = ctx.gpuPool().capacity();
         int hostFree = ctx.hostPool().free();
         int tokens = ctx.budgets().maxTokensPerIteration();
@@ -154,6 +156,9 @@ public final class ApexScheduler implements Scheduler {
         int hostReserve = Math.max(0, ctx.hostPool().capacity() - gpuBlocks);
         int hostHeld = ctx.hostPool().used();
         boolean toHost = false;
+        int admitted = 0;
+        long cpuSum = 0;
+        for (int i = 0; i < n; i++) cpuSum += cpuCtx[i];
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
         dispatch.begin(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline());
         for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i]);
@@ -171,22 +176,53 @@ public final class ApexScheduler implements Scheduler {
                 slots--;
                 continue;
             }
-            // host admission only when the best dispatch uses every CPU row and one more raises the rate
             if (!options.hostAdmission() || hostHeld + need > hostReserve || need > hostFree) break;
-            if (choice.cpuCount < dispatch.candidates()) break;
-            double before = choice.rate;
-            dispatch.save();
-            dispatch.add(r.contextLength() + 1L);
-            dispatch.result(choice);
-            if (!(choice.rate > before * (1 + dispatch.margin())) || choice.cpuCount < dispatch.candidates()) {
-                dispatch.restore();
+            PrefillChunk hc = PrefillChunk.of(r, chunk, Location.HOST);
+            if (options.amortizedAdmission()) {
+                // judge the admission with its prefill in this iteration's GPU rows (it lengthens the windows
+                // the CPU hides behind) and the newcomer as a CPU row standing for its future decode steps
+                double tNow = choice.predictedSec;
+                int rowsNow = gpu.rows + choice.cpuCount;
+                gpuRow(hc, p, 1);
+                decide(n, admitted, fixed, starving);
+                double tP = choice.predictedSec;
+                int rowsP = gpu.rows + choice.cpuCount;
+                dispatch.add(r.contextLength() + 1L);
                 dispatch.result(choice);
-                break;
+                // a newcomer the dispatch would not run yet costs, once the CPU is the bottleneck, about its share of
+                // the CPU's time per step
+                boolean runs = choice.used[dispatch.candidates() - 1];
+                double perRow = runs ? Math.max(0, choice.predictedSec - tP)
+                        : geo.layers() * (p.cpuDecodeAttention(n + admitted + 1, cpuSum + r.contextLength() + 1L)
+                        - p.cpuDecodeAttention(Math.max(1, n + admitted), Math.max(1, cpuSum)));
+                if (!(runs || rowsP - rowsNow > 1) || !admissionPays(Math.max(0, r.targetOutput() - r.generated() - 1), tNow, rowsNow, tP, rowsP, perRow)) {
+                    gpuRow(hc, p, -1);
+                    decide(n, admitted, fixed, starving);
+                    break;
+                }
+                gpuRow(hc, p, -1);
+                addPrefill(prefills, hc, p);
+                if (admittedCtx.length <= admitted) admittedCtx = java.util.Arrays.copyOf(admittedCtx, 2 * admittedCtx.length);
+                admittedCtx[admitted++] = r.contextLength() + 1L;
+                cpuSum += r.contextLength() + 1L;
+                decide(n, admitted, fixed, starving);
+            } else {
+                // one iteration's view: the best dispatch uses every CPU row and one more raises the rate by the margin
+                if (choice.cpuCount < dispatch.candidates()) break;
+                double before = choice.rate;
+                dispatch.save();
+                dispatch.add(r.contextLength() + 1L);
+                dispatch.result(choice);
+                if (!(choice.rate > before * (1 + dispatch.margin())) || choice.cpuCount < dispatch.candidates()) {
+                    dispatch.restore();
+                    dispatch.result(choice);
+                    break;
+                }
+                addPrefill(prefills, hc, p);
             }
             hostFree -= need;
             hostHeld += need;
             toHost = true;
-            addPrefill(prefills, PrefillChunk.of(r, chunk, Location.HOST), p);
             tokens -= chunk;
             slots--;
         }
@@ -199,13 +235,43 @@ public final class ApexScheduler implements Scheduler {
         }
         List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
         int inB0 = 0;
-        if (choice.strategy == Strategy.ASYMMETRIC_PIPELINE) {
-            for (int i = 0; i < choice.cpuCount; i++) if (choice.inB0[i]) { cpu.add(cpuCandidates.get(i)); inB0++; }
-            for (int i = 0; i < choice.cpuCount; i++) if (!choice.inB0[i]) cpu.add(cpuCandidates.get(i));
-        } else {
-            for (int i = 0; i < choice.cpuCount; i++) cpu.add(cpuCandidates.get(i));
-        }
+        boolean ap = choice.strategy == Strategy.ASYMMETRIC_PIPELINE;
+        for (int i = 0; i < n; i++) if (choice.used[i] && (!ap || choice.inB0[i])) { cpu.add(cpuCandidates.get(i)); if (ap) inB0++; }
+        if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(cpuCandidates.get(i));
         return new IterationPlan(prefills, gpuDecodes, cpu, inB0, swapOut, swapIn, recompute, choice.strategy, choice.predictedSec);
+    }
+
+    /**
+     * Amortized host admission (our rule; the paper only says "when predicted to pay"): the admission
+     * iteration takes {@code tP - tNow} more seconds for {@code rowsP - rowsNow} more tokens (the prefill's
+     * first token plus any CPU rows its longer GPU windows let the dispatch hide); after it, each of the
+     * newcomer's {@code later} remaining tokens (up to its max_tokens, which a server knows) costs
+     * {@code perRow}, the predicted marginal time of one more CPU row (or, when the dispatch would not run
+     * it yet, its marginal CPU attention time). It is considered only when the dispatch runs the newcomer
+     * or the prefill's longer windows let it run more existing host rows. Admit when those tokens cost no more per token than the
+     * current iteration's. Judging one iteration's rows/second alone refuses nearly every prefill (a
+     * 373-token prompt doubles a T4 iteration) although the request then decodes almost for free.
+     */
+    static boolean admissionPays(int later, double tNow, int rowsNow, double tP, int rowsP, double perRow) {
+        if (rowsNow == 0) return true;
+        double time = Math.max(0, tP - tNow) + later * perRow;
+        double tokens = Math.max(1, rowsP - rowsNow) + later;
+        return time <= tokens * tNow / rowsNow;
+    }
+
+    private void decide(int n, int admitted, double fixed, boolean starving) {
+        dispatch.begin(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline());
+        for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i]);
+        for (int i = 0; i < admitted; i++) dispatch.add(admittedCtx[i]);
+        dispatch.result(choice);
+    }
+
+    /** Adds ({@code sign} 1) or removes (-1) a prefill chunk from the GPU-side sums. */
+    private void gpuRow(PrefillChunk c, Predictor p, int sign) {
+        gpu.width += sign * c.length();
+        gpu.rows += sign;
+        if (c.completes()) gpu.sampled += sign;
+        gpu.prefAttn += sign * p.prefillAttention(c.length(), 1, c.attendedPairs());
     }
 
     private long[] keys = new long[64];
@@ -223,10 +289,7 @@ public final class ApexScheduler implements Scheduler {
 
     private void addPrefill(List<PrefillChunk> prefills, PrefillChunk c, Predictor p) {
         prefills.add(c);
-        gpu.width += c.length();
-        gpu.rows++;
-        if (c.completes()) gpu.sampled++;
-        gpu.prefAttn += p.prefillAttention(c.length(), 1, c.attendedPairs());
+        gpuRow(c, p, 1);
     }
 
     private static int growth(SchedulerContext ctx, RequestState r) {

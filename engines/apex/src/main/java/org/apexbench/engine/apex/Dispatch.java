@@ -30,8 +30,22 @@ final class Dispatch {
         int cpuCount;             // first k candidates run on the CPU
         double predictedSec;
         double rate;              // rows per second
-        /** For AP: candidates [0, cpuCount) with inB0[i] go to sub-batch B0, the others to B1. */
+        /** Candidate i runs on the CPU iff used[i] (a prefix for AO and prefix AP, NEO packing may skip). */
+        boolean[] used = new boolean[0];
+        /** For AP: used candidates with inB0[i] go to sub-batch B0, the others to B1. */
         boolean[] inB0 = new boolean[0];
+        /** The AP split came from NEO's slack packing (else from the prefix split). */
+        boolean packed;
+
+        /** Sizes the masks for n candidates and clears them. */
+        void clear(int n) {
+            if (used.length < n) {
+                used = new boolean[Math.max(n, 2 * used.length)];
+                inB0 = new boolean[used.length];
+            }
+            java.util.Arrays.fill(used, false);
+            java.util.Arrays.fill(inB0, false);
+        }
     }
 
     private final Predictor p;
@@ -39,6 +53,9 @@ final class Dispatch {
     private final long qkvBytes;
     private final long outBytes;
     private boolean[] side = new boolean[64];
+    private long[] ctxs = new long[64];
+    private boolean[] packUse = new boolean[64], packB0 = new boolean[64];
+    private final boolean neoPacking;
 
     private final double margin;
 
@@ -47,6 +64,12 @@ final class Dispatch {
     }
 
     Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin) {
+        this(p, layers, qkvBytesPerRow, outBytesPerRow, margin, true);
+    }
+
+    /** @param neoPacking also consider AP with NEO's zero-slack greedy packing of the candidates (may skip some) */
+    Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin, boolean neoPacking) {
+        this.neoPacking = neoPacking;
         this.margin = margin;
         this.p = p;
         this.layers = layers;
@@ -151,6 +174,8 @@ final class Dispatch {
 
     /** Adds the next CPU candidate (context {@code c}): evaluates AO and AP with the first k+1. */
     void add(long c) {
+        if (ctxs.length <= k) ctxs = java.util.Arrays.copyOf(ctxs, Math.max(k + 1, 2 * ctxs.length));
+        ctxs[k] = c;
         k++;
         aoCtx += c;
         double perLayer = p.linear(g.width + k) + Math.max(g.attn(), cpuPath(k, aoCtx));
@@ -199,6 +224,8 @@ final class Dispatch {
 
     /** The best dispatch over the candidates added so far. */
     Choice result(Choice out) {
+        out.clear(k);
+        out.packed = false;
         out.strategy = Strategy.GPU_ONLY;
         out.cpuCount = 0;
         out.predictedSec = tGpu;
@@ -210,16 +237,76 @@ final class Dispatch {
             out.cpuCount = bestAo;
             out.predictedSec = bestAoT;
             out.rate = (g.rows + bestAo) / bestAoT;
+            java.util.Arrays.fill(out.used, 0, bestAo, true);
         }
         if (better(bestApScore, bestScore)) {
+            bestScore = bestApScore;
             out.strategy = Strategy.ASYMMETRIC_PIPELINE;
             out.cpuCount = bestAp;
             out.predictedSec = bestApT;
             out.rate = (g.rows + bestAp) / bestApT;
-            if (out.inB0.length < bestAp) out.inB0 = new boolean[Math.max(bestAp, 2 * out.inB0.length)];
+            java.util.Arrays.fill(out.used, 0, k, false);
+            java.util.Arrays.fill(out.used, 0, bestAp, true);
             System.arraycopy(side, 0, out.inB0, 0, bestAp);
         }
+        if (pipelineAllowed && neoPacking && k > 0) {
+            int rows = pack();
+            if (rows > 0) {
+                double t = packT;
+                double sc = score(g.rows + rows, t, slo);
+                // the packed split hides its CPU rows by construction, so it competes without the latency margin
+                if (sc > bestScore || bestScore == Double.NEGATIVE_INFINITY) {
+                    out.strategy = Strategy.ASYMMETRIC_PIPELINE;
+                    out.cpuCount = rows;
+                    out.predictedSec = t;
+                    out.rate = (g.rows + rows) / t;
+                    out.packed = true;
+                    System.arraycopy(packUse, 0, out.used, 0, k);
+                    System.arraycopy(packB0, 0, out.inB0, 0, k);
+                }
+            }
+        }
         return out;
+    }
+
+    private double packT;
+
+    /**
+     * NEO's greedy packing (DESIGN.md 6.2) on our two-thread runtime, with exact table lookups: visit the
+     * candidates in order, put each in the sub-batch whose slack is larger (B1 first), keep it while both
+     * slack windows stay >= 0 (slack A = linear(B0) - cpu(B1), slack B = linear(B1) + attn(B0) - cpu(B0)),
+     * else skip it and every later one at least as long. Unlike the prefix split it may skip a long context
+     * to take shorter ones after it. Returns the CPU rows packed (0 when B1 stays empty) and sets packT.
+     */
+    private int pack() {
+        if (packUse.length < k) {
+            packUse = new boolean[Math.max(k, 2 * packUse.length)];
+            packB0 = new boolean[packUse.length];
+        }
+        double attn = g.attn();
+        int pn0 = 0, pn1 = 0, pw0 = g.width;
+        long pc0 = 0, pc1 = 0, minFail = Long.MAX_VALUE;
+        double pl0 = lin0, pl1 = 0, pcp0 = 0, pcp1 = 0;
+        boolean toB1 = true;
+        for (int i = 0; i < k; i++) {
+            packUse[i] = false;
+            packB0[i] = false;
+            long c = ctxs[i];
+            if (c >= minFail) continue;
+            double l0x = pl0, l1x = pl1, cp0x = pcp0, cp1x = pcp1;
+            if (toB1) { l1x = p.linear(pn1 + 1); cp1x = cpuPath(pn1 + 1, pc1 + c); }
+            else { l0x = p.linear(pw0 + 1); cp0x = cpuPath(pn0 + 1, pc0 + c); }
+            double a = l0x - cp1x, b = l1x + attn - cp0x;
+            if (Math.min(a, b) < 0) { minFail = c; continue; }
+            packUse[i] = true;
+            if (toB1) { pn1++; pc1 += c; pl1 = l1x; pcp1 = cp1x; }
+            else { packB0[i] = true; pn0++; pw0++; pc0 += c; pl0 = l0x; pcp0 = cp0x; }
+            toB1 = a > b;
+        }
+        if (pn1 == 0) return 0;
+        double perLayer = Math.max(pl0, pcp1) + Math.max(pl1 + attn, pcp0);
+        packT = whole(perLayer, g.width + pn0 + pn1, g.sampled + pn0 + pn1, fixedSec);
+        return pn0 + pn1;
     }
 
     /** Candidates added so far. */

@@ -97,4 +97,22 @@ class ApexSimTest {
         var e = assertThrows(IllegalArgumentException.class, () -> run("apex", EngineOptions.NONE, requests(3, 1), 1, 0, wrong));
         assertTrue(e.getMessage().contains("different setup") && e.getMessage().contains("a10g"), e.getMessage());
     }
+
+    @Test
+    void amortizedAdmissionFillsTheCpuOnShortOutputBatches() {
+        // NEO's T4 setting in small: a tiny GPU pool, short outputs, every request at once
+        List<RequestSpec> reqs = new ArrayList<>();
+        for (int i = 0; i < 150; i++) reqs.add(new RequestSpec("s" + i, 0, new int[373], 45, SamplingParams.GREEDY));
+        EngineBudgets small = new EngineBudgets(256, 2048, 54, 4000, 16);
+        RunResult base = EngineRun.simulate(EngineRegistry.create("apex", EngineOptions.NONE), MODEL, T4, small, reqs, 1, 0,
+                RecordOptions.DEFAULT, null);
+        RunResult amortized = EngineRun.simulate(EngineRegistry.create("apex", EngineOptions.of("amortizedAdmission", "true")),
+                MODEL, T4, small, reqs, 1, 0, RecordOptions.DEFAULT, null);
+        assertEquals(List.of(), RunChecks.requests(reqs, amortized));
+        int peakBase = base.iterations().stream().mapToInt(IterationRecord::running).max().orElseThrow();
+        int peakAmortized = amortized.iterations().stream().mapToInt(IterationRecord::running).max().orElseThrow();
+        assertTrue(peakAmortized > peakBase, "amortized admission should hold more host requests: " + peakAmortized + " vs " + peakBase);
+        assertTrue(amortized.outputThroughput() > 1.1 * base.outputThroughput(),
+                "amortized " + amortized.outputThroughput() + " tok/s vs one-iteration admission " + base.outputThroughput());
+    }
 }

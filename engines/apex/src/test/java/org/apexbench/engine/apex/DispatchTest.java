@@ -107,4 +107,34 @@ class DispatchTest {
         assertTrue(capped.predictedSec <= slo, capped.predictedSec + " > " + slo);
         assertTrue(capped.cpuCount < free.cpuCount);
     }
+
+    @Test
+    void neoPackingSkipsALongContextToHideShorterOnes() {
+        // 1.7 ms linear per layer; CPU 8x slower than a 10 us/1K-token GPU: one 1K-token row costs 80 us on the CPU,
+        // so each window hides ~21K tokens. A 30K-token candidate first blocks every prefix split; NEO's packing
+        // skips it and takes the short ones behind it.
+        Predictor p = tables(1.7, 10, 8);
+        Dispatch.GpuRows g = gpuRows(p, 3, 1000);
+        long[] cpu = new long[31];
+        Arrays.fill(cpu, 1000);
+        cpu[0] = 30_000;
+        Dispatch.Choice prefixOnly = new Dispatch(p, 32, 0, 0, 0.02, false)
+                .choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
+        Dispatch.Choice packed = new Dispatch(p, 32, 0, 0, 0.02, true)
+                .choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
+        assertEquals(Strategy.ASYMMETRIC_PIPELINE, packed.strategy);
+        assertTrue(packed.packed, "the packed split should win here");
+        assertFalse(packed.used[0], "the 30K-token candidate is skipped");
+        int used = 0, b0 = 0;
+        for (int i = 0; i < cpu.length; i++) {
+            if (packed.used[i]) used++;
+            if (packed.used[i] && packed.inB0[i]) b0++;
+        }
+        assertEquals(packed.cpuCount, used);
+        assertTrue(b0 > 0 && b0 < used, "both sub-batches get CPU rows: " + b0 + " of " + used);
+        assertTrue(packed.rate > prefixOnly.rate * 1.05, "packed " + packed.rate + " vs prefix " + prefixOnly.rate);
+        // zero slack by construction: the prediction is the GPU-side time of the two sub-batches
+        double perLayer = p.linear(3 + b0) + p.linear(used - b0) + g.attn();
+        assertEquals(32 * perLayer, packed.predictedSec, 1e-9);
+    }
 }
