@@ -119,8 +119,7 @@ final class EngineRunner {
 
     /** The cost-relevant shape of a model config (fp16 weights and KV). */
     static ModelGeometry geometry(org.apexbench.engine.model.ModelConfig c) {
-        return new ModelGeometry(c.name(), c.layers(), c.hiddenSize(), c.intermediateSize(), c.heads(), c.kvHeads(), c.headDim(),
-                c.vocabSize(), c.maxPositionEmbeddings(), c.tieWordEmbeddings(), 2, 2);
+        return org.apexbench.engine.real.RealRun.modelGeometry(c, org.apexbench.kernels.DType.F16, org.apexbench.kernels.DType.F16);
     }
 
     static org.apexbench.kernels.DType kvType(String s) {
