@@ -64,14 +64,14 @@ final class Tile16 {
      * softmax update of {@code m[h], l[h]}; leaves p_j in {@code probs[16h + j]} (0 for padding) and the
      * accumulator rescale factor in {@code rescale[h]}.
      */
-    static void scores(float[] q, float[] k, int d, int h, int n, float[] m, float[] l, float[] probs, float[] rescale,
+    static void scores(float[] q, float[] k, int kb, int d, int h, int n, float[] m, float[] l, float[] probs, float[] rescale,
                        float[] halves) {
         int qo = h * d;
         // Two 8-key halves, each its own small method that hands its vector over through {@code halves}: one
         // method with 16 accumulators exceeded C2's inlining budget, and a vector returned from a call that is
         // not inlined is boxed (allocated); either made the block 2-3x slower.
-        dot8(q, qo, k, 0, d, halves, 0);
-        dot8(q, qo, k, 8 * d, d, halves, KEYS);
+        dot8(q, qo, k, kb, d, halves, 0);
+        dot8(q, qo, k, kb + 8 * d, d, halves, KEYS);
         FloatVector a = level(FloatVector.fromArray(F, halves, 0), FloatVector.fromArray(F, halves, KEYS), SWAP8, BIT8);   // lane j = q_h . K[j]
         if (n < KEYS) a = a.blend(Float.NEGATIVE_INFINITY, F.indexInRange(0, n).not());   // padding keys get no weight
         float mOld = m[h], mNew = Math.max(mOld, a.reduceLanes(VectorOperators.MAX));
@@ -86,7 +86,7 @@ final class Tile16 {
     }
 
     /** acc_h = acc_h c_h + sum_j p_hj V[j] for heads h and h+1 over the {@code n} keys of {@code v}. */
-    static void values2(float[] acc, float[] v, int d, int h, int n, float[] probs, float[] rescale) {
+    static void values2(float[] acc, float[] v, int kb, int d, int h, int n, float[] probs, float[] rescale) {
         int ao = h * d, bo = ao + d, pa = h * KEYS, pb = pa + KEYS;
         float ca = rescale[h], cb = rescale[h + 1];
         for (int c0 = 0; c0 < d; c0 += SLICE) {
@@ -98,7 +98,7 @@ final class Tile16 {
             FloatVector b1 = FloatVector.fromArray(F, acc, bo + c0 + 16).mul(cb);
             FloatVector b2 = FloatVector.fromArray(F, acc, bo + c0 + 32).mul(cb);
             FloatVector b3 = FloatVector.fromArray(F, acc, bo + c0 + 48).mul(cb);
-            for (int j = 0, row = c0; j < n; j++, row += d) {
+            for (int j = 0, row = kb + c0; j < n; j++, row += d) {
                 FloatVector x = FloatVector.broadcast(F, probs[pa + j]), y = FloatVector.broadcast(F, probs[pb + j]);
                 FloatVector v0 = FloatVector.fromArray(F, v, row), v1 = FloatVector.fromArray(F, v, row + 16);
                 FloatVector v2 = FloatVector.fromArray(F, v, row + 32), v3 = FloatVector.fromArray(F, v, row + 48);
@@ -115,7 +115,7 @@ final class Tile16 {
     }
 
     /** The single-head version of {@link #values2} (odd group sizes). */
-    static void values1(float[] acc, float[] v, int d, int h, int n, float[] probs, float[] rescale) {
+    static void values1(float[] acc, float[] v, int kb, int d, int h, int n, float[] probs, float[] rescale) {
         int ao = h * d, pa = h * KEYS;
         float ca = rescale[h];
         for (int c0 = 0; c0 < d; c0 += SLICE) {
@@ -123,7 +123,7 @@ final class Tile16 {
             FloatVector a1 = FloatVector.fromArray(F, acc, ao + c0 + 16).mul(ca);
             FloatVector a2 = FloatVector.fromArray(F, acc, ao + c0 + 32).mul(ca);
             FloatVector a3 = FloatVector.fromArray(F, acc, ao + c0 + 48).mul(ca);
-            for (int j = 0, row = c0; j < n; j++, row += d) {
+            for (int j = 0, row = kb + c0; j < n; j++, row += d) {
                 FloatVector x = FloatVector.broadcast(F, probs[pa + j]);
                 a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
                 a1 = FloatVector.fromArray(F, v, row + 16).fma(x, a1);
