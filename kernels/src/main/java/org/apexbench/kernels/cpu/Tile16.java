@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The 512-bit fast path of {@link AttentionWorker}: one whole 16-token block (decoded to fp32 scratch) per
  * step, so the 16 scores of a head fill exactly one 16-lane vector.
  * <pre>
- *   scores: s_j = q_h . K[j] with 16 accumulators (one per key), then ONE transposing reduction
+ *   scores: for head pairs, s_j = q_h . K[j] by 4-key quarters (each K load feeds both heads), then ONE transposing reduction
  *           (4 levels of pairwise blend/permute/add) leaves s_j in lane j; softmax of the block on that vector
  *   values: for head pairs and 64-wide slices of the head dim: 8 accumulators (2 heads x 4 slices) stay in
  *           registers over the block's keys; each V slice load feeds two FMAs
@@ -59,6 +59,36 @@ final class Tile16 {
                 level(level(s4, s5, SWAP1, BIT1), level(s6, s7, SWAP1, BIT1), SWAP2, BIT2), SWAP4, BIT4).intoArray(out, outOff);
     }
 
+    /** Keys kb/d .. +3 against heads at q offsets qa, qb (each K load feeds two FMAs); 2 of 4 reduction levels. */
+    private static void dot4x2(float[] q, int qa, int qb, float[] k, int kb, int d, float[] out, int outA, int outB) {
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+        for (int i = 0; i < d; i += KEYS) {
+            FloatVector x = FloatVector.fromArray(F, q, qa + i), y = FloatVector.fromArray(F, q, qb + i);
+            FloatVector kv = FloatVector.fromArray(F, k, kb + i);
+            s0 = x.fma(kv, s0); t0 = y.fma(kv, t0);
+            kv = FloatVector.fromArray(F, k, kb + d + i);
+            s1 = x.fma(kv, s1); t1 = y.fma(kv, t1);
+            kv = FloatVector.fromArray(F, k, kb + 2 * d + i);
+            s2 = x.fma(kv, s2); t2 = y.fma(kv, t2);
+            kv = FloatVector.fromArray(F, k, kb + 3 * d + i);
+            s3 = x.fma(kv, s3); t3 = y.fma(kv, t3);
+        }
+        level(level(s0, s1, SWAP1, BIT1), level(s2, s3, SWAP1, BIT1), SWAP2, BIT2).intoArray(out, outA);
+        level(level(t0, t1, SWAP1, BIT1), level(t2, t3, SWAP1, BIT1), SWAP2, BIT2).intoArray(out, outB);
+    }
+
+    /**
+     * {@link #scores} for heads {@code h} and {@code h+1}; {@code halves} holds 128 floats. By 4-key quarters:
+     * a 2-head x 8-key method (16 accumulators) ran 2x slower (C2 inlining budget, as for one 16-key method).
+     */
+    static void scores2(float[] q, float[] k, int kb, int d, int h, int n, float[] m, float[] l, float[] probs, float[] rescale,
+                        float[] halves) {
+        int qa = h * d, qb = qa + d;
+        for (int j = 0; j < 4; j++) dot4x2(q, qa, qb, k, kb + 4 * j * d, d, halves, j * KEYS, (4 + j) * KEYS);
+        softmax4(halves, 0, h, n, m, l, probs, rescale);
+        softmax4(halves, 4 * KEYS, h + 1, n, m, l, probs, rescale);
+    }
+
     /**
      * Scores of head {@code h} against the {@code n <= 16} keys in {@code k} (rows of {@code d} floats), online
      * softmax update of {@code m[h], l[h]}; leaves p_j in {@code probs[16h + j]} (0 for padding) and the
@@ -72,7 +102,23 @@ final class Tile16 {
         // not inlined is boxed (allocated); either made the block 2-3x slower.
         dot8(q, qo, k, kb, d, halves, 0);
         dot8(q, qo, k, kb + 8 * d, d, halves, KEYS);
-        FloatVector a = level(FloatVector.fromArray(F, halves, 0), FloatVector.fromArray(F, halves, KEYS), SWAP8, BIT8);   // lane j = q_h . K[j]
+        softmax(halves, 0, h, n, m, l, probs, rescale);
+    }
+
+    /** {@link #softmax} from four 4-key quarters at {@code quarters[off..off+64)}. */
+    private static void softmax4(float[] quarters, int off, int h, int n, float[] m, float[] l, float[] probs, float[] rescale) {
+        FloatVector lo = level(FloatVector.fromArray(F, quarters, off), FloatVector.fromArray(F, quarters, off + KEYS), SWAP4, BIT4);
+        FloatVector hi = level(FloatVector.fromArray(F, quarters, off + 2 * KEYS), FloatVector.fromArray(F, quarters, off + 3 * KEYS), SWAP4, BIT4);
+        update(level(lo, hi, SWAP8, BIT8), h, n, m, l, probs, rescale);
+    }
+
+    /** Online-softmax update of head {@code h} from the two 8-key halves at {@code halves[off..off+32)}. */
+    private static void softmax(float[] halves, int off, int h, int n, float[] m, float[] l, float[] probs, float[] rescale) {
+        update(level(FloatVector.fromArray(F, halves, off), FloatVector.fromArray(F, halves, off + KEYS), SWAP8, BIT8), h, n, m, l, probs, rescale);
+    }
+
+    /** Online-softmax update of head {@code h} from its 16 scores (lane j = q_h . K[j]). */
+    private static void update(FloatVector a, int h, int n, float[] m, float[] l, float[] probs, float[] rescale) {
         if (n < KEYS) a = a.blend(Float.NEGATIVE_INFINITY, F.indexInRange(0, n).not());   // padding keys get no weight
         float mOld = m[h], mNew = Math.max(mOld, a.reduceLanes(VectorOperators.MAX));
         // the running max rarely moves after the first blocks: skip the exp then
