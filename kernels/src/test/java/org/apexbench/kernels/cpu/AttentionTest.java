@@ -98,7 +98,8 @@ class AttentionTest {
                 Arguments.of(DType.BF16, 4, 4, 64, new int[] {33, 5, 129}),      // MHA
                 Arguments.of(DType.F32, 6, 2, 33, new int[] {47, 16, 2}),        // headDim not a multiple of lanes
                 Arguments.of(DType.F16, 3, 1, 7, new int[] {100}),               // tiny head, all heads share one KV head
-                Arguments.of(DType.BF16, 16, 2, 131, new int[] {250, 3, 64, 77}));
+                Arguments.of(DType.BF16, 16, 2, 131, new int[] {250, 3, 64, 77}),
+                Arguments.of(DType.F16, 6, 2, 64, new int[] {40, 16, 3}));       // GQA 3: one head pair and one single head per group
     }
 
     @ParameterizedTest(name = "{0} heads={1} kvHeads={2} headDim={3}")
