@@ -154,6 +154,8 @@ final class AttentionWorker {
         for (; h + 2 <= end; h += 2) Tile16.scores2(q, kBlock, kb, d, h, n, m, l, probs, rescale, halves);
         for (; h < end; h++) Tile16.scores(q, kBlock, kb, d, h, n, m, l, probs, rescale, halves);
         h = firstHead;
+        // whole groups of 4 first: each V load feeds four FMAs (+2.5% at 2 threads over pairs)
+        for (; h + 4 <= end; h += 4) Tile16.values4(acc, vBlock, kb, d, h, n, probs, rescale);
         for (; h + 2 <= end; h += 2) Tile16.values2(acc, vBlock, kb, d, h, n, probs, rescale);
         if (h < end) Tile16.values1(acc, vBlock, kb, d, h, n, probs, rescale);
     }

@@ -160,6 +160,33 @@ final class Tile16 {
         }
     }
 
+    /** {@link #values2} for heads h..h+3 over 32-wide slices: each V load feeds four FMAs. */
+    static void values4(float[] acc, float[] v, int kb, int d, int h, int n, float[] probs, float[] rescale) {
+        int o0 = h * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d, p0 = h * KEYS;
+        float c0s = rescale[h], c1s = rescale[h + 1], c2s = rescale[h + 2], c3s = rescale[h + 3];
+        for (int c0 = 0; c0 < d; c0 += 32) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, o0 + c0).mul(c0s), a1 = FloatVector.fromArray(F, acc, o0 + c0 + 16).mul(c0s);
+            FloatVector b0 = FloatVector.fromArray(F, acc, o1 + c0).mul(c1s), b1 = FloatVector.fromArray(F, acc, o1 + c0 + 16).mul(c1s);
+            FloatVector e0 = FloatVector.fromArray(F, acc, o2 + c0).mul(c2s), e1 = FloatVector.fromArray(F, acc, o2 + c0 + 16).mul(c2s);
+            FloatVector f0 = FloatVector.fromArray(F, acc, o3 + c0).mul(c3s), f1 = FloatVector.fromArray(F, acc, o3 + c0 + 16).mul(c3s);
+            for (int j = 0, row = kb + c0; j < n; j++, row += d) {
+                FloatVector v0 = FloatVector.fromArray(F, v, row), v1 = FloatVector.fromArray(F, v, row + 16);
+                FloatVector x = FloatVector.broadcast(F, probs[p0 + j]);
+                a0 = v0.fma(x, a0); a1 = v1.fma(x, a1);
+                x = FloatVector.broadcast(F, probs[p0 + KEYS + j]);
+                b0 = v0.fma(x, b0); b1 = v1.fma(x, b1);
+                x = FloatVector.broadcast(F, probs[p0 + 2 * KEYS + j]);
+                e0 = v0.fma(x, e0); e1 = v1.fma(x, e1);
+                x = FloatVector.broadcast(F, probs[p0 + 3 * KEYS + j]);
+                f0 = v0.fma(x, f0); f1 = v1.fma(x, f1);
+            }
+            a0.intoArray(acc, o0 + c0); a1.intoArray(acc, o0 + c0 + 16);
+            b0.intoArray(acc, o1 + c0); b1.intoArray(acc, o1 + c0 + 16);
+            e0.intoArray(acc, o2 + c0); e1.intoArray(acc, o2 + c0 + 16);
+            f0.intoArray(acc, o3 + c0); f1.intoArray(acc, o3 + c0 + 16);
+        }
+    }
+
     /** The single-head version of {@link #values2} (odd group sizes). */
     static void values1(float[] acc, float[] v, int kb, int d, int h, int n, float[] probs, float[] rescale) {
         int ao = h * d, pa = h * KEYS;
