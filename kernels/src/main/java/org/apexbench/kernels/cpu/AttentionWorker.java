@@ -165,7 +165,8 @@ final class AttentionWorker {
      * instruction): blocks are shuffled, so each block's 32 KB K and V runs start cold and a whole-run decode stalled on the
      * misses. Touched a block ahead, the lines arrive while this block computes. Measured on the Zen 5
      * VM, 1 thread, fp16, 4096-token contexts: +17% (6.6 -> 7.8 GB/s); touching only the first 4 or 16 lines
-     * of each run did nothing. The sum goes to a field so C2 cannot drop the loads.
+     * of each run did nothing; with whole-block runs (64 KB K+V), touching two blocks ahead did nothing either.
+     * The sum goes to a field so C2 cannot drop the loads.
      */
     private void touchLines(MemorySegment keys, MemorySegment values, long off, long bytes) {
         int sum = 0;
