@@ -96,10 +96,6 @@ final class EngineRunner {
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces));
-        if (workload.closedLoop() && real) {
-            throw new IllegalArgumentException("--requests " + text + ": closed-loop workloads (concurrency=) run on the sim "
-                    + "backend only so far; on --backend cpu use rate= (open loop) or no arrival option (all at once)");
-        }
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
@@ -222,7 +218,8 @@ final class EngineRunner {
         }
         long t0 = System.nanoTime();
         org.apexbench.engine.real.RealRunResult r = org.apexbench.engine.real.RealRun.run(engine, s.backend(), s.threads(),
-                s.weights(), s.weightType(), s.budgets(), s.profile(), s.workload().requests(), RecordOptions.ALL, s.kvType());
+                s.weights(), s.weightType(), s.budgets(), s.profile(), s.workload().requests(),
+                s.workload().closedLoopConcurrency(), RecordOptions.ALL, s.kvType());
         double wall = (System.nanoTime() - t0) / 1e9;
         RunResult result = r.result();
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo());

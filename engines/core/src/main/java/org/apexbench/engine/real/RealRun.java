@@ -99,6 +99,16 @@ public final class RealRun {
     public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
                                     DType weightType, EngineBudgets budgets, Profile profile, List<RequestSpec> requests,
                                     RecordOptions records, DType kvType) {
+        return run(engine, backend, threads, weights, weightType, budgets, profile, requests, 0, records, kvType);
+    }
+
+    /**
+     * As above; {@code closedLoopConcurrency} &gt; 0 runs the requests as that many closed-loop clients (each sends
+     * its next request when its previous one finished; the requests' own arrival times are ignored), 0 = open loop.
+     */
+    public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
+                                    DType weightType, EngineBudgets budgets, Profile profile, List<RequestSpec> requests,
+                                    int closedLoopConcurrency, RecordOptions records, DType kvType) {
         checkSupported(engine, backend);
         try (Backend device = Backends.open(backend, threads);
              Backend host = Backends.open(backend, threads);
@@ -106,7 +116,7 @@ public final class RealRun {
             ProfileFingerprint expected = fingerprint(model.config(), weightType, kvType, threads, budgets.blockSize());
             Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
             Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
-            return run(engine, backend, model, host, budgets, predictor, requests, records, kvType);
+            return run(engine, backend, model, host, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
         }
     }
 
@@ -122,19 +132,27 @@ public final class RealRun {
     public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
                                     EngineBudgets budgets, Predictor predictor, List<RequestSpec> requests,
                                     RecordOptions records, DType kvType) {
+        return run(engine, backend, threads, weights, budgets, predictor, requests, 0, records, kvType);
+    }
+
+    /** As above; {@code closedLoopConcurrency} &gt; 0 runs the requests as that many closed-loop clients, 0 = open loop. */
+    public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
+                                    EngineBudgets budgets, Predictor predictor, List<RequestSpec> requests,
+                                    int closedLoopConcurrency, RecordOptions records, DType kvType) {
         checkSupported(engine, backend);
         try (Backend device = Backends.open(backend, threads);
              Backend host = Backends.open(backend, threads);
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
-            return run(engine, backend, model, host, budgets, predictor, requests, records, kvType);
+            return run(engine, backend, model, host, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
         }
     }
 
     private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, EngineBudgets budgets,
-                                     Predictor predictor, List<RequestSpec> requests, RecordOptions records, DType kvType) {
+                                     Predictor predictor, List<RequestSpec> requests, int closedLoopConcurrency,
+                                     RecordOptions records, DType kvType) {
         try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType, engine.launchSecPerStage())) {
             RunResult result = new EngineLoop(engine, executor, backend, executor.geometry(), budgets, predictor, records, true)
-                    .run(requests);
+                    .run(requests, closedLoopConcurrency);
             Map<String, int[]> generated = executor.tokens();
             Map<String, int[]> ordered = new LinkedHashMap<>();
             for (RequestSpec r : requests) ordered.put(r.id(), generated.getOrDefault(r.id(), new int[0]));
