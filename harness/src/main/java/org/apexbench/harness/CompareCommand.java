@@ -29,8 +29,9 @@ final class CompareCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Option(names = "--engines", defaultValue = DEFAULT_ENGINES, split = ",", paramLabel = "E1,E2,...",
-            description = "Engines to compare (default ${DEFAULT-VALUE}).")
+    @Option(names = "--engines", defaultValue = DEFAULT_ENGINES, split = EngineChoice.LIST_SPLIT, paramLabel = "E1,E2,...",
+            description = {"Engines to compare (default ${DEFAULT-VALUE}). An engine may carry its own options, which "
+                    + "extend --engine-option for it alone: apex,apex[recalibrate=true,marginPct=5]."})
     List<String> engines;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: runs/default under the repository root).")

@@ -163,9 +163,10 @@ final class EngineRunner {
     record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens) {}
 
     static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
-        EngineOptions options = new EngineOptions(s.engineOptions());
+        EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
+        EngineOptions options = new EngineOptions(choice.options());
         // "static-hybrid" alone means its default policy, NEO (DESIGN.md 6.2).
-        Engine engine = EngineRegistry.create(engineLabel.equals("static-hybrid") ? "static-hybrid:neo" : engineLabel, options);
+        Engine engine = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(), options);
         // Subtask records are large; unless all are asked for, keep only the report's timeline window. The
         // window (middle of the run, where CPU attention runs) is known only after a run, so a first pass
         // records iterations only and the second, identical (deterministic) pass records the window.
@@ -201,7 +202,7 @@ final class EngineRunner {
             progress.flush();
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
-                new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result));
+                new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result, options.values()));
         return new Outcome(report, result, wall, null);
     }
 
@@ -235,7 +236,7 @@ final class EngineRunner {
                     summary.completed(), result.requests().size(), result.iterations().size(), summary.outputThroughput(), wall);
             progress.flush();
         }
-        Map<String, Object> spec = runSpec(s, engine, result);
+        Map<String, Object> spec = runSpec(s, engine, result, EngineChoice.parse(engineLabel, s.engineOptions()).options());
         spec.put("threads", s.threads());
         spec.put("kv_dtype", s.kvType().name());
         spec.put("profile", s.profile() != null ? "supplied" : "swept on the cpu backend before the run (CpuSubtaskTimer)");
@@ -261,7 +262,7 @@ final class EngineRunner {
     }
 
     /** Everything that defines the run (summary.json's run_spec): deterministic, no machine details. */
-    static Map<String, Object> runSpec(Setup s, Engine engine, RunResult result) {
+    static Map<String, Object> runSpec(Setup s, Engine engine, RunResult result, Map<String, String> engineOptions) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("engine", engine.id());
         m.put("engine_description", result.description());
@@ -283,7 +284,7 @@ final class EngineRunner {
         m.put("jitter_sigma", s.jitter());
         if (s.cpuSlowdown() != 1) m.put("sim_cpu_slowdown", s.cpuSlowdown());   // absent when 1: older summaries stay identical
         m.put("profile", s.profile() == null ? "swept over the simulated hardware" : "supplied");
-        m.put("engine_options", new java.util.TreeMap<>(s.engineOptions()));
+        m.put("engine_options", new java.util.TreeMap<>(engineOptions));   // --engine-option plus the engine's own [..]
         return m;
     }
 }

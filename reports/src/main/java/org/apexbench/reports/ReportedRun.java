@@ -20,5 +20,5 @@ public record ReportedRun(String label, Summary summary, RunRecords records, Map
     /** Label usable as an HTML id and a folder name. */
     public String slug() { return slug(label); }
 
-    public static String slug(String label) { return label.replaceAll("[^A-Za-z0-9_-]", "-"); }
+    public static String slug(String label) { return label.replaceAll("[^A-Za-z0-9_-]+", "-").replaceAll("-+$", ""); }
 }
