@@ -21,11 +21,14 @@ import org.apexbench.engine.model.LlamaModel;
 import org.apexbench.engine.model.ModelConfig;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.DType;
-import org.apexbench.kernels.DeviceBuffer;
+import org.apexbench.kernels.HostBridge;
 import org.apexbench.kernels.KvGeometry;
 import org.apexbench.kernels.KvPool;
+import org.apexbench.kernels.Lane;
+import org.apexbench.kernels.OutputWait;
+import org.apexbench.kernels.RowExchange;
+import org.apexbench.kernels.RowTransfer;
 import org.apexbench.profiler.Op;
-import org.apexbench.profiler.Resource;
 import org.apexbench.profiler.SubtaskRecord;
 
 /**
@@ -42,18 +45,32 @@ import org.apexbench.profiler.SubtaskRecord;
  * (NEO's faithful single-thread runtime) the host thread also "launches" every pipeline stage, spinning
  * that long between its CPU attentions in NEO's order, and the device waits for each launch.
  *
- * <p>On the cpu backend both "pools" are host memory: a host-pool prefill (NEO's CPU prefill) has the
- * device append its K/V straight into the host pool (counted as D2H KV bytes, no separate copy).
+ * <p>Device/host data moves through a {@link HostBridge}. On the cpu backend both "pools" are host memory,
+ * copies are plain copies and the device thread waits for each CPU output itself. On cuda (the bridge
+ * {@link HostBridge#enqueues() enqueues}) the device thread enqueues every layer's work, q/k/v copies and
+ * GPU-side waits for the CPU outputs without blocking, and blocks only at sampling; the host thread waits
+ * for each layer's q/k/v through an event and signals its output through a pinned-memory flag; GPU subtask
+ * times are GPU-event times. A host-pool prefill (NEO's CPU prefill) has the device append its K/V straight
+ * into the host pool (cuda: through the pinned pool's device mapping; counted as D2H KV bytes).
  */
 public final class RealExecutor implements Executor {
     private final LlamaModel model;
     private final Backend device;
     private final Backend host;
     private final EngineGeometry geometry;
+    private final HostBridge bridge;
     private final KvPool gpuPool;
     private final KvPool hostPool;
     private final SubBatch[] stages = new SubBatch[2];
-    private final DeviceBuffer hostQ, hostK, hostV, hostOut;
+    /** Per sub-batch: its rows' exchange with host attention, and the transfers sent but not yet taken by a job. */
+    private final RowExchange[] exchanges = new RowExchange[2];
+    @SuppressWarnings("unchecked")
+    private final java.util.Queue<RowTransfer>[] inbox = new java.util.Queue[] {
+            new java.util.concurrent.ConcurrentLinkedQueue<RowTransfer>(), new java.util.concurrent.ConcurrentLinkedQueue<RowTransfer>()};
+    /** Per sub-batch: the transfer whose output the device consumes next. */
+    private final RowTransfer[] lastSent = new RowTransfer[2];
+    /** Per sub-batch (cuda): host jobs submitted whose completion the device thread has not taken yet. */
+    private final int[] unawaited = new int[2];
     private final HostAttentionThread hostThread;
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
@@ -86,26 +103,35 @@ public final class RealExecutor implements Executor {
         this.device = model.backend();
         this.host = host;
         ModelConfig c = model.config();
-        this.geometry = geometry(c, kvType, model.weights().bytes());
-        this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
-        KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
-        this.hostPool = new KvPool(hg, host.allocate(hg.bufferBytes()), host.allocate(hg.bufferBytes()));
-        int maxTokens = budgets.maxTokensPerIteration();
-        int maxSeqs = Math.min(budgets.maxRunning(), maxTokens);
-        List<KvPool> pools = List.of(gpuPool, hostPool, hostPool);
-        stages[0] = new SubBatch(model.newBatch(maxTokens, maxSeqs, pools));
-        stages[1] = new SubBatch(model.newBatch(maxSeqs, maxSeqs, pools));
-        long a = device.activationType().bytes();
-        hostQ = host.allocate(a * maxTokens * c.qWidth());
-        hostK = host.allocate(a * maxTokens * c.kvWidth());
-        hostV = host.allocate(a * maxTokens * c.kvWidth());
-        hostOut = host.allocate(a * maxTokens * c.qWidth());
+        this.geometry = geometry(c, kvType, model.weights().bytes(), device.activationType());
+        this.bridge = HostBridge.open(device, host);
+        try {
+            this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
+            KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
+            this.hostPool = bridge.allocateHostPool(hg);
+            int maxTokens = budgets.maxTokensPerIteration();
+            int maxSeqs = Math.min(budgets.maxRunning(), maxTokens);
+            // pool 1: the host pool as the device writes prefill K/V into it; pool 2: as the host thread uses it
+            List<KvPool> pools = List.of(gpuPool, bridge.deviceView(hostPool), hostPool);
+            stages[0] = new SubBatch(model.newBatch(maxTokens, maxSeqs, pools));
+            stages[1] = new SubBatch(model.newBatch(maxSeqs, maxSeqs, pools));
+            exchanges[0] = bridge.rowExchange(maxTokens, c.qWidth(), c.kvWidth());
+            exchanges[1] = bridge.rowExchange(maxSeqs, c.qWidth(), c.kvWidth());
+        } catch (RuntimeException | Error e) {
+            bridge.close();
+            throw e;
+        }
         hostThread = new HostAttentionThread("host-attention");
     }
 
     /** The engine-runtime numbers of {@code c} with KV of {@code kvType} and {@code weightBytes} of weights. */
     public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes) {
-        long act = DType.F32.bytes();
+        return geometry(c, kvType, weightBytes, DType.F32);
+    }
+
+    /** As above, with q/k/v and attention-output rows of {@code activations} (F16 on cuda: what crosses PCIe). */
+    public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes, DType activations) {
+        long act = activations.bytes();
         return new EngineGeometry(c.name(), c.layers(), 2L * c.kvWidth() * kvType.bytes(), act * (c.qWidth() + 2L * c.kvWidth()),
                 act * c.qWidth(), weightBytes, c.maxPositionEmbeddings());
     }
@@ -122,31 +148,6 @@ public final class RealExecutor implements Executor {
     /** Seconds since the run's start on the wall clock. */
     private double now() { return (System.nanoTime() - originNanos) / 1e9; }
 
-    /** Per-iteration accounting (device thread) and records (both threads, merged at the end). */
-    private final class Iteration {
-        final long index;
-        final List<SubtaskRecord> records;
-        double gpuBusy, cpuBusy, stall;
-        long h2d, d2h, swapIn, swapOut;
-
-        Iteration(long index, boolean record) {
-            this.index = index;
-            this.records = record ? new ArrayList<>() : null;
-        }
-
-        void gpu(int layer, int stage, Op op, int rows, long ctx, double start) {
-            double end = now();
-            gpuBusy += end - start;
-            add(layer, stage, op, rows, ctx, 0, start, end);
-        }
-
-        synchronized void add(int layer, int stage, Op op, int rows, long ctx, long bytes, double start, double end) {
-            if (records != null) {
-                records.add(new SubtaskRecord(index, layer, stage, op, op.resource(), rows, ctx, bytes, start, end, Double.NaN));
-            }
-        }
-    }
-
     @Override
     public IterationOutcome execute(IterationPlan plan, List<SwapMove> swaps, long iteration, double startSec,
                                     Consumer<SubtaskRecord> sink) {
@@ -159,10 +160,12 @@ public final class RealExecutor implements Executor {
             LockSupport.parkNanos(wait);
             wait = (long) ((startSec - now()) * 1e9);
         }
-        Iteration it = new Iteration(iteration, sink != null);
+        IterationLog it = new IterationLog(iteration, sink != null, bridge, this::now);
+        it.begin();
         boolean cpuWork = !plan.cpuDecodes().isEmpty() || (launchSecPerStage > 0 && plan.strategy().pipelined());
         if (cpuWork) hostThread.beginIteration();
         for (SwapMove s : swaps) swap(s, it);
+        it.swapFence = bridge.fenceCopies();
         SubBatch b0 = stages[0], b1 = stages[1];
         b0.clear();
         b1.clear();
@@ -184,11 +187,18 @@ public final class RealExecutor implements Executor {
                 } else {
                     single(it, b0, plan.strategy() == Strategy.OFFLOAD_SERIAL);
                 }
+                if (bridge.enqueues()) {
+                    // sampling is where the device thread first blocks: the GPU has run every layer by then,
+                    // so every host job signalled its output; take their completions (and failures)
+                    sampled = sample(it, b0, b1);
+                    drainHostJobs();
+                }
             } finally {
                 if (cpuWork) hostThread.endIteration();
             }
-            sampled = sample(it, b0, b1);
+            if (!bridge.enqueues()) sampled = sample(it, b0, b1);
         }
+        it.resolve();
         double end = now();
         if (sink != null) {
             it.records.sort(Comparator.comparingDouble(SubtaskRecord::startSec));
@@ -199,15 +209,15 @@ public final class RealExecutor implements Executor {
     }
 
     /** GPU_ONLY, ASYNC_OVERLAP, OFFLOAD_SERIAL: one batch, one pre/attention/post per layer. */
-    private void single(Iteration it, SubBatch b, boolean serial) {
+    private void single(IterationLog it, SubBatch b, boolean serial) {
         embed(it, b, 0);
         boolean cpu = b.cpuDecodes > 0;
         for (int layer = 0; layer < geometry.layers(); layer++) {
             pre(it, b, 0, layer);
             if (cpu) submitCpuAttention(it, b, 0, layer);
-            if (cpu && serial) it.stall += hostThread.await(0);
+            if (cpu && serial) awaitCpuOutput(it, b, 0, layer);
             gpuAttention(it, b, 0, layer);
-            if (cpu && !serial) it.stall += hostThread.await(0);
+            if (cpu && !serial) awaitCpuOutput(it, b, 0, layer);
             post(it, b, 0, layer);
         }
     }
@@ -218,7 +228,7 @@ public final class RealExecutor implements Executor {
      * then B0's GPU attention of layer k, while the host attends B0's CPU rows of layer k). The host
      * thread takes jobs in publication order, which is exactly that interleaving.
      */
-    private void pipelined(Iteration it, SubBatch b0, SubBatch b1) {
+    private void pipelined(IterationLog it, SubBatch b0, SubBatch b1) {
         boolean has0 = !b0.isEmpty(), has1 = !b1.isEmpty();
         boolean cpu0 = b0.cpuDecodes > 0;
         if (has0) embed(it, b0, 0);
@@ -230,7 +240,7 @@ public final class RealExecutor implements Executor {
             if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
             if (has0) {
                 if (k > 0) {
-                    if (cpu0) it.stall += hostThread.await(0);
+                    if (cpu0) awaitCpuOutput(it, b0, 0, k - 1);
                     post(it, b0, 0, k - 1);
                 }
                 if (k < layers) {
@@ -241,7 +251,7 @@ public final class RealExecutor implements Executor {
             if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
             if (has1) {
                 if (k > 0) {
-                    it.stall += hostThread.await(1);
+                    awaitCpuOutput(it, b1, 1, k - 1);
                     post(it, b1, 1, k - 1);
                 }
                 if (k < layers) {
@@ -253,14 +263,14 @@ public final class RealExecutor implements Executor {
         }
     }
 
-    private void embed(Iteration it, SubBatch b, int stage) {
-        double t = now();
+    private void embed(IterationLog it, SubBatch b, int stage) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         model.embed(b.batch);
         it.gpu(-1, stage, Op.EMBED, b.batch.rows(), 0, t);
     }
 
-    private void pre(Iteration it, SubBatch b, int stage, int layer) {
-        double t = now();
+    private void pre(IterationLog it, SubBatch b, int stage, int layer) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         model.project(layer, b.batch);
         model.appendKv(device, layer, b.batch, SubBatch.GPU_POOL, b.batch.newKeys(), b.batch.newValues());
         if (b.hostPrefillTokens > 0) {
@@ -272,29 +282,30 @@ public final class RealExecutor implements Executor {
         it.gpu(layer, stage, Op.PRE, b.batch.rows(), 0, t);
     }
 
-    private void gpuAttention(Iteration it, SubBatch b, int stage, int layer) {
+    private void gpuAttention(IterationLog it, SubBatch b, int stage, int layer) {
         if (b.gpuPrefill != null || b.hostPrefill != null) {
-            double t = now();
+            IterationLog.Span t = it.start(Lane.COMPUTE);
             if (b.gpuPrefill != null) model.attention(layer, b.gpuPrefill);
             if (b.hostPrefill != null) model.attention(layer, b.hostPrefill);
             it.gpu(layer, stage, Op.PREFILL_ATTN, b.prefillTokens, 0, t);
         }
         if (b.gpuDecode != null) {
-            double t = now();
+            IterationLog.Span t = it.start(Lane.COMPUTE);
             model.attention(layer, b.gpuDecode);
             it.gpu(layer, stage, Op.GPU_DECODE_ATTN, b.gpuDecodes, b.gpuContext, t);
         }
     }
 
-    private void post(Iteration it, SubBatch b, int stage, int layer) {
-        double t = now();
+    private void post(IterationLog it, SubBatch b, int stage, int layer) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         model.post(layer, b.batch);
         it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
     }
 
     /** q/k/v of layer {@code layer}'s CPU rows exist: hand them over (faithful: the job is already queued). */
-    private void publish(Iteration it, SubBatch b, int stage, int layer, boolean faithful) {
+    private void publish(IterationLog it, SubBatch b, int stage, int layer, boolean faithful) {
         if (faithful) {
+            send(it, b, stage, layer);
             dataReady[stage].release();
         } else {
             submitCpuAttention(it, b, stage, layer);
@@ -307,7 +318,7 @@ public final class RealExecutor implements Executor {
      * stage B, CPU attention of B0's layer k. Each attention job waits on the host thread until the device
      * published its q/k/v, so the launches of later stages wait behind it, as on NEO's one thread.
      */
-    private void enqueueSingleThreadProgram(Iteration it, SubBatch b0, SubBatch b1) {
+    private void enqueueSingleThreadProgram(IterationLog it, SubBatch b0, SubBatch b1) {
         int layers = geometry.layers();
         boolean cpu0 = b0.cpuDecodes > 0, has1 = !b1.isEmpty();
         for (int k = 0; k <= layers; k++) {
@@ -319,7 +330,7 @@ public final class RealExecutor implements Executor {
         }
     }
 
-    private Runnable launch(Iteration it, int stage, int step) {
+    private Runnable launch(IterationLog it, int stage, int step) {
         return () -> {
             double t = now();
             long until = System.nanoTime() + (long) (launchSecPerStage * 1e9);
@@ -343,8 +354,42 @@ public final class RealExecutor implements Executor {
     }
 
     /** Publishes layer {@code layer}'s CPU rows of {@code b} to the host thread (their q/k/v exist now). */
-    private void submitCpuAttention(Iteration it, SubBatch b, int stage, int layer) {
+    private void submitCpuAttention(IterationLog it, SubBatch b, int stage, int layer) {
+        send(it, b, stage, layer);
         hostThread.submit(stage, cpuJob(it, b, stage, layer));
+    }
+
+    /** Device thread: the CPU rows' q/k/v of this layer start moving to the host (cuda: an async D2H copy). */
+    private void send(IterationLog it, SubBatch b, int stage, int layer) {
+        var batch = b.batch;
+        RowTransfer t = exchanges[stage].sendInputs(batch.queries(), batch.newKeys(), batch.newValues(), b.cpuFirstRow, b.cpuDecodes);
+        if (bridge.enqueues()) {
+            it.deviceCopy(layer, stage, Op.QKV_D2H, b.cpuDecodes * geometry.qkvBytesPerToken(), t.inputStart(), t.inputEnd());
+            unawaited[stage]++;
+        }
+        lastSent[stage] = t;
+        inbox[stage].add(t);
+    }
+
+    /**
+     * Device thread: compute after this point needs the CPU output of {@code stage}'s last sent layer. cpu: wait
+     * for the host job (the waiting time is the stall); cuda: enqueue the GPU-side wait and copy, and go on.
+     */
+    private void awaitCpuOutput(IterationLog it, SubBatch b, int stage, int layer) {
+        if (!bridge.enqueues()) {
+            it.stall += hostThread.await(stage);
+            return;
+        }
+        OutputWait w = exchanges[stage].awaitOutputOnDevice(lastSent[stage], b.batch.attentionOutput());
+        it.deviceCopy(layer, stage, Op.ATTN_OUT_H2D, b.cpuDecodes * geometry.attnOutBytesPerToken(), w.copyStart(), w.copyEnd());
+        it.deviceStall(w.stallStart(), w.stallEnd());
+    }
+
+    /** cuda, after sampling: every host job of the iteration has signalled; take their completions (rethrows failures). */
+    private void drainHostJobs() {
+        for (int stage = 0; stage < unawaited.length; stage++) {
+            for (; unawaited[stage] > 0; unawaited[stage]--) hostThread.await(stage);
+        }
     }
 
     /** The host side of layer {@code layer}'s CPU rows of {@code b}: copy q/k/v over, append K/V, attend, copy back. */
@@ -364,42 +409,45 @@ public final class RealExecutor implements Executor {
         }
     }
 
-    private Runnable cpuJob(Iteration it, SubBatch b, int stage, int layer) {
+    private Runnable cpuJob(IterationLog it, SubBatch b, int stage, int layer) {
         var batch = b.batch;
-        ModelConfig c = model.config();
-        int first = b.cpuFirstRow, n = b.cpuDecodes;
+        RowExchange x = exchanges[stage];
+        int n = b.cpuDecodes;
         long qkvBytes = n * geometry.qkvBytesPerToken();
         long outBytes = n * geometry.attnOutBytesPerToken();
         it.d2h += qkvBytes;
         it.h2d += outBytes;
+        boolean wallCopies = !bridge.enqueues();
         return () -> {
-            double t0 = now();
-            copyRows(batch.queries(), hostQ, batch.activationRowBytes(c.qWidth()), first, n);
-            copyRows(batch.newKeys(), hostK, batch.activationRowBytes(c.kvWidth()), first, n);
-            copyRows(batch.newValues(), hostV, batch.activationRowBytes(c.kvWidth()), first, n);
-            double t1 = now();
-            it.add(layer, stage, Op.QKV_D2H, 1, 0, qkvBytes, t0, t1);
-            model.appendKv(host, layer, batch, SubBatch.HOST_DECODE_POOL, hostK, hostV);
-            model.attention(host, layer, b.cpuDecode, hostPool, hostQ, hostOut);
-            emulateSlowerHost(t1);
-            double t2 = now();
-            it.add(layer, stage, Op.CPU_DECODE_ATTN, n, b.cpuContext, 0, t1, t2);
-            copyRows(hostOut, batch.attentionOutput(), batch.activationRowBytes(c.qWidth()), first, n);
-            double t3 = now();
-            it.add(layer, stage, Op.ATTN_OUT_H2D, 1, 0, outBytes, t2, t3);
-            synchronized (it) {
-                it.cpuBusy += t2 - t1;
+            try {
+                // sent before this job was submitted (or, single-thread runtime, before its data-ready permit)
+                RowTransfer t = inbox[stage].poll();
+                if (t == null) throw new IllegalStateException("host job of sub-batch " + stage + " layer " + layer + ": no q/k/v sent");
+                it.swapFence.awaitOnHost();
+                double t0 = now();
+                x.receiveInputs(t, batch.queries(), batch.newKeys(), batch.newValues());
+                double t1 = now();
+                if (wallCopies) it.add(layer, stage, Op.QKV_D2H, 1, 0, qkvBytes, t0, t1);
+                model.appendKv(host, layer, batch, SubBatch.HOST_DECODE_POOL, x.hostKeys(), x.hostValues());
+                model.attention(host, layer, b.cpuDecode, hostPool, x.hostQueries(), x.hostOutput());
+                emulateSlowerHost(t1);
+                double t2 = now();
+                it.add(layer, stage, Op.CPU_DECODE_ATTN, n, b.cpuContext, 0, t1, t2);
+                x.sendOutput(t, batch.attentionOutput());
+                double t3 = now();
+                if (wallCopies) it.add(layer, stage, Op.ATTN_OUT_H2D, 1, 0, outBytes, t2, t3);
+                it.addCpuBusy(t2 - t1);
+            } catch (RuntimeException | Error e) {
+                // this thread stops: no later output will be signalled, so release every GPU wait on them
+                for (RowExchange other : exchanges) other.abort();
+                throw e;
             }
         };
     }
 
-    private void copyRows(DeviceBuffer src, DeviceBuffer dst, long rowBytes, int first, int n) {
-        host.copy(src, first * rowBytes, dst, first * rowBytes, n * rowBytes);
-    }
-
     /** Final norm, LM head and sampling of both sub-batches; token ids in plan order. */
-    private int[] sample(Iteration it, SubBatch b0, SubBatch b1) {
-        double t = now();
+    private int[] sample(IterationLog it, SubBatch b0, SubBatch b1) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         List<Integer> out = new ArrayList<>();
         int rows = 0;
         for (SubBatch b : new SubBatch[] {b0, b1}) {
@@ -418,10 +466,11 @@ public final class RealExecutor implements Executor {
     }
 
     /** A whole-request swap: every layer's K and V, one copy per run of blocks consecutive on both sides. */
-    private void swap(SwapMove s, Iteration it) {
+    private void swap(SwapMove s, IterationLog it) {
         boolean in = s.from() == Location.HOST;
         KvPool src = in ? hostPool : gpuPool, dst = in ? gpuPool : hostPool;
-        double t = now();
+        Lane lane = in ? Lane.H2D : Lane.D2H;
+        IterationLog.Span t = it.start(lane);
         int transfers = 0;
         long bytes = 0;
         int[] from = s.fromBlocks(), to = s.toBlocks();
@@ -432,15 +481,13 @@ public final class RealExecutor implements Executor {
                 int j = i;
                 while (j + 1 < from.length && from[j + 1] == from[j] + 1 && to[j + 1] == to[j] + 1) j++;
                 long len = (j - i + 1) * sg.blockBytes();
-                device.copy(src.keys(), sg.offset(layer, from[i], 0, 0), dst.keys(), dg.offset(layer, to[i], 0, 0), len);
-                device.copy(src.values(), sg.offset(layer, from[i], 0, 0), dst.values(), dg.offset(layer, to[i], 0, 0), len);
+                bridge.copyKv(src, sg.offset(layer, from[i], 0, 0), dst, dg.offset(layer, to[i], 0, 0), len, !in);
                 transfers += 2;
                 bytes += 2 * len;
                 i = j + 1;
             }
         }
-        double end = now();
-        it.add(-1, 0, in ? Op.SWAP_IN : Op.SWAP_OUT, transfers, 0, bytes, t, end);
+        it.copy(-1, 0, in ? Op.SWAP_IN : Op.SWAP_OUT, transfers, bytes, t, lane);
         if (in) {
             it.swapIn += bytes;
             it.h2d += bytes;
@@ -453,6 +500,7 @@ public final class RealExecutor implements Executor {
     @Override
     public void close() {
         hostThread.close();
+        bridge.close();
         stages[0].batch.close();
         stages[1].batch.close();
     }
