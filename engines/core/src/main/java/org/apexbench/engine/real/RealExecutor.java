@@ -25,17 +25,15 @@ import org.apexbench.kernels.HostBridge;
 import org.apexbench.kernels.KvGeometry;
 import org.apexbench.kernels.KvPool;
 import org.apexbench.kernels.Lane;
-import org.apexbench.kernels.OutputWait;
-import org.apexbench.kernels.RowExchange;
-import org.apexbench.kernels.RowTransfer;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskRecord;
 
 /**
  * Executes iteration plans with the real model (DESIGN.md 5, two-thread runtime). The calling thread is
  * the "device" thread: it runs embed, pre, GPU attention, post and the LM head on the device backend, and
- * the swaps, and blocks only where a CPU-attention output is consumed. A {@link HostAttentionThread} with
- * its own backend (own worker pool) runs the CPU rows' decode attention: copy q/k/v to host buffers,
+ * the swaps, and blocks only where a CPU-attention output is consumed. {@link HostAttention} hands the CPU
+ * rows to a {@link HostAttentionThread}, which with its own backend (own worker pool) runs their decode
+ * attention: copy q/k/v to host buffers,
  * append K/V to the host pool, attend, copy the output back into the batch. Two KV pools with the run's
  * block budgets; block tables are the engine loop's allocations, so swaps really copy KV bytes.
  *
@@ -62,19 +60,9 @@ public final class RealExecutor implements Executor {
     private final KvPool gpuPool;
     private final KvPool hostPool;
     private final SubBatch[] stages = new SubBatch[2];
-    /** Per sub-batch: its rows' exchange with host attention, and the transfers sent but not yet taken by a job. */
-    private final RowExchange[] exchanges = new RowExchange[2];
-    @SuppressWarnings("unchecked")
-    private final java.util.Queue<RowTransfer>[] inbox = new java.util.Queue[] {
-            new java.util.concurrent.ConcurrentLinkedQueue<RowTransfer>(), new java.util.concurrent.ConcurrentLinkedQueue<RowTransfer>()};
-    /** Per sub-batch: the transfer whose output the device consumes next. */
-    private final RowTransfer[] lastSent = new RowTransfer[2];
-    /** Per sub-batch (cuda): host jobs submitted whose completion the device thread has not taken yet. */
-    private final int[] unawaited = new int[2];
-    private final HostAttentionThread hostThread;
+    private final HostAttention hostAttention;
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
-    private final java.util.concurrent.Semaphore[] dataReady = {new java.util.concurrent.Semaphore(0), new java.util.concurrent.Semaphore(0)};
     private long originNanos;
     private boolean started;
 
@@ -115,13 +103,12 @@ public final class RealExecutor implements Executor {
             List<KvPool> pools = List.of(gpuPool, bridge.deviceView(hostPool), hostPool);
             stages[0] = new SubBatch(model.newBatch(maxTokens, maxSeqs, pools));
             stages[1] = new SubBatch(model.newBatch(maxSeqs, maxSeqs, pools));
-            exchanges[0] = bridge.rowExchange(maxTokens, c.qWidth(), c.kvWidth());
-            exchanges[1] = bridge.rowExchange(maxSeqs, c.qWidth(), c.kvWidth());
+            hostAttention = new HostAttention(model, host, hostPool, bridge, geometry, launchSecPerStage, this::now,
+                    bridge.rowExchange(maxTokens, c.qWidth(), c.kvWidth()), bridge.rowExchange(maxSeqs, c.qWidth(), c.kvWidth()));
         } catch (RuntimeException | Error e) {
             bridge.close();
             throw e;
         }
-        hostThread = new HostAttentionThread("host-attention");
     }
 
     /** The engine-runtime numbers of {@code c} with KV of {@code kvType} and {@code weightBytes} of weights. */
@@ -163,7 +150,7 @@ public final class RealExecutor implements Executor {
         IterationLog it = new IterationLog(iteration, sink != null, bridge, this::now);
         it.begin();
         boolean cpuWork = !plan.cpuDecodes().isEmpty() || (launchSecPerStage > 0 && plan.strategy().pipelined());
-        if (cpuWork) hostThread.beginIteration();
+        if (cpuWork) hostAttention.beginIteration();
         for (SwapMove s : swaps) swap(s, it);
         it.swapFence = bridge.fenceCopies();
         SubBatch b0 = stages[0], b1 = stages[1];
@@ -191,10 +178,10 @@ public final class RealExecutor implements Executor {
                     // sampling is where the device thread first blocks: the GPU has run every layer by then,
                     // so every host job signalled its output; take their completions (and failures)
                     sampled = sample(it, b0, b1);
-                    drainHostJobs();
+                    hostAttention.drain();
                 }
             } finally {
-                if (cpuWork) hostThread.endIteration();
+                if (cpuWork) hostAttention.endIteration();
             }
             if (!bridge.enqueues()) sampled = sample(it, b0, b1);
         }
@@ -214,10 +201,10 @@ public final class RealExecutor implements Executor {
         boolean cpu = b.cpuDecodes > 0;
         for (int layer = 0; layer < geometry.layers(); layer++) {
             pre(it, b, 0, layer);
-            if (cpu) submitCpuAttention(it, b, 0, layer);
-            if (cpu && serial) awaitCpuOutput(it, b, 0, layer);
+            if (cpu) hostAttention.submitCpuAttention(it, b, 0, layer);
+            if (cpu && serial) hostAttention.awaitCpuOutput(it, b, 0, layer);
             gpuAttention(it, b, 0, layer);
-            if (cpu && !serial) awaitCpuOutput(it, b, 0, layer);
+            if (cpu && !serial) hostAttention.awaitCpuOutput(it, b, 0, layer);
             post(it, b, 0, layer);
         }
     }
@@ -235,28 +222,28 @@ public final class RealExecutor implements Executor {
         if (has1) embed(it, b1, 1);
         int layers = geometry.layers();
         boolean faithful = launchSecPerStage > 0;
-        if (faithful) enqueueSingleThreadProgram(it, b0, b1);
+        if (faithful) hostAttention.enqueueSingleThreadProgram(it, b0, b1);
         for (int k = 0; k <= layers; k++) {
-            if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
+            if (faithful && k < layers) it.stall += hostAttention.awaitLaunch();
             if (has0) {
                 if (k > 0) {
-                    if (cpu0) awaitCpuOutput(it, b0, 0, k - 1);
+                    if (cpu0) hostAttention.awaitCpuOutput(it, b0, 0, k - 1);
                     post(it, b0, 0, k - 1);
                 }
                 if (k < layers) {
                     pre(it, b0, 0, k);
-                    if (cpu0) publish(it, b0, 0, k, faithful);
+                    if (cpu0) hostAttention.publish(it, b0, 0, k, faithful);
                 }
             }
-            if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
+            if (faithful && k < layers) it.stall += hostAttention.awaitLaunch();
             if (has1) {
                 if (k > 0) {
-                    awaitCpuOutput(it, b1, 1, k - 1);
+                    hostAttention.awaitCpuOutput(it, b1, 1, k - 1);
                     post(it, b1, 1, k - 1);
                 }
                 if (k < layers) {
                     pre(it, b1, 1, k);
-                    publish(it, b1, 1, k, faithful);
+                    hostAttention.publish(it, b1, 1, k, faithful);
                 }
             }
             if (has0 && k < layers) gpuAttention(it, b0, 0, k);
@@ -300,149 +287,6 @@ public final class RealExecutor implements Executor {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.post(layer, b.batch);
         it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
-    }
-
-    /** q/k/v of layer {@code layer}'s CPU rows exist: hand them over (faithful: the job is already queued). */
-    private void publish(IterationLog it, SubBatch b, int stage, int layer, boolean faithful) {
-        if (faithful) {
-            send(it, b, stage, layer);
-            dataReady[stage].release();
-        } else {
-            submitCpuAttention(it, b, stage, layer);
-        }
-    }
-
-    /**
-     * NEO's single host thread for one pipelined iteration, queued up front in its order (DESIGN.md 6.2,
-     * the simulator's LayerTemplate): per step k, launch stage A, CPU attention of B1's layer k-1, launch
-     * stage B, CPU attention of B0's layer k. Each attention job waits on the host thread until the device
-     * published its q/k/v, so the launches of later stages wait behind it, as on NEO's one thread.
-     */
-    private void enqueueSingleThreadProgram(IterationLog it, SubBatch b0, SubBatch b1) {
-        int layers = geometry.layers();
-        boolean cpu0 = b0.cpuDecodes > 0, has1 = !b1.isEmpty();
-        for (int k = 0; k <= layers; k++) {
-            // the epilogue step (k = L) has no layer to launch, as in the simulator's template
-            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 0, k));
-            if (has1 && k > 0) hostThread.submit(1, afterData(1, cpuJob(it, b1, 1, k - 1)));
-            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 1, k));
-            if (cpu0 && k < layers) hostThread.submit(0, afterData(0, cpuJob(it, b0, 0, k)));
-        }
-    }
-
-    private Runnable launch(IterationLog it, int stage, int step) {
-        return () -> {
-            double t = now();
-            long until = System.nanoTime() + (long) (launchSecPerStage * 1e9);
-            while (System.nanoTime() < until) Thread.onSpinWait();
-            it.add(step, stage, Op.LAUNCH, 1, 0, 0, t, now());
-        };
-    }
-
-    private Runnable afterData(int stage, Runnable job) {
-        return () -> {
-            try {
-                if (!dataReady[stage].tryAcquire(60, java.util.concurrent.TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("host thread waited 60 s for sub-batch " + stage + "'s q/k/v");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("host thread interrupted", e);
-            }
-            job.run();
-        };
-    }
-
-    /** Publishes layer {@code layer}'s CPU rows of {@code b} to the host thread (their q/k/v exist now). */
-    private void submitCpuAttention(IterationLog it, SubBatch b, int stage, int layer) {
-        send(it, b, stage, layer);
-        hostThread.submit(stage, cpuJob(it, b, stage, layer));
-    }
-
-    /** Device thread: the CPU rows' q/k/v of this layer start moving to the host (cuda: an async D2H copy). */
-    private void send(IterationLog it, SubBatch b, int stage, int layer) {
-        var batch = b.batch;
-        RowTransfer t = exchanges[stage].sendInputs(batch.queries(), batch.newKeys(), batch.newValues(), b.cpuFirstRow, b.cpuDecodes);
-        if (bridge.enqueues()) {
-            it.deviceCopy(layer, stage, Op.QKV_D2H, b.cpuDecodes * geometry.qkvBytesPerToken(), t.inputStart(), t.inputEnd());
-            unawaited[stage]++;
-        }
-        lastSent[stage] = t;
-        inbox[stage].add(t);
-    }
-
-    /**
-     * Device thread: compute after this point needs the CPU output of {@code stage}'s last sent layer. cpu: wait
-     * for the host job (the waiting time is the stall); cuda: enqueue the GPU-side wait and copy, and go on.
-     */
-    private void awaitCpuOutput(IterationLog it, SubBatch b, int stage, int layer) {
-        if (!bridge.enqueues()) {
-            it.stall += hostThread.await(stage);
-            return;
-        }
-        OutputWait w = exchanges[stage].awaitOutputOnDevice(lastSent[stage], b.batch.attentionOutput());
-        it.deviceCopy(layer, stage, Op.ATTN_OUT_H2D, b.cpuDecodes * geometry.attnOutBytesPerToken(), w.copyStart(), w.copyEnd());
-        it.deviceStall(w.stallStart(), w.stallEnd());
-    }
-
-    /** cuda, after sampling: every host job of the iteration has signalled; take their completions (rethrows failures). */
-    private void drainHostJobs() {
-        for (int stage = 0; stage < unawaited.length; stage++) {
-            for (; unawaited[stage] > 0; unawaited[stage]--) hostThread.await(stage);
-        }
-    }
-
-    /** The host side of layer {@code layer}'s CPU rows of {@code b}: copy q/k/v over, append K/V, attend, copy back. */
-    /**
-     * {@code -Dapex.real.hostAttentionFloorMicros=N} emulates a slower host CPU: each CPU-attention job lasts at
-     * least N us, the rest spent sleeping (so the core stays free for the device thread). Tiny models attend in
-     * microseconds, less than a scheduling quantum of a loaded machine; with a floor, whether the runtime
-     * overlaps CPU attention with GPU work is decided by its structure, not by the OS scheduler's luck.
-     */
-    private final long hostAttentionFloorNanos = Long.getLong("apex.real.hostAttentionFloorMicros", 0L) * 1000L;
-
-    private void emulateSlowerHost(double startSec) {
-        if (hostAttentionFloorNanos <= 0) return;
-        long until = (long) (startSec * 1e9) + hostAttentionFloorNanos;
-        for (long left = until - (long) (now() * 1e9); left > 0; left = until - (long) (now() * 1e9)) {
-            java.util.concurrent.locks.LockSupport.parkNanos(left);
-        }
-    }
-
-    private Runnable cpuJob(IterationLog it, SubBatch b, int stage, int layer) {
-        var batch = b.batch;
-        RowExchange x = exchanges[stage];
-        int n = b.cpuDecodes;
-        long qkvBytes = n * geometry.qkvBytesPerToken();
-        long outBytes = n * geometry.attnOutBytesPerToken();
-        it.d2h += qkvBytes;
-        it.h2d += outBytes;
-        boolean wallCopies = !bridge.enqueues();
-        return () -> {
-            try {
-                // sent before this job was submitted (or, single-thread runtime, before its data-ready permit)
-                RowTransfer t = inbox[stage].poll();
-                if (t == null) throw new IllegalStateException("host job of sub-batch " + stage + " layer " + layer + ": no q/k/v sent");
-                it.swapFence.awaitOnHost();
-                double t0 = now();
-                x.receiveInputs(t, batch.queries(), batch.newKeys(), batch.newValues());
-                double t1 = now();
-                if (wallCopies) it.add(layer, stage, Op.QKV_D2H, 1, 0, qkvBytes, t0, t1);
-                model.appendKv(host, layer, batch, SubBatch.HOST_DECODE_POOL, x.hostKeys(), x.hostValues());
-                model.attention(host, layer, b.cpuDecode, hostPool, x.hostQueries(), x.hostOutput());
-                emulateSlowerHost(t1);
-                double t2 = now();
-                it.add(layer, stage, Op.CPU_DECODE_ATTN, n, b.cpuContext, 0, t1, t2);
-                x.sendOutput(t, batch.attentionOutput());
-                double t3 = now();
-                if (wallCopies) it.add(layer, stage, Op.ATTN_OUT_H2D, 1, 0, outBytes, t2, t3);
-                it.addCpuBusy(t2 - t1);
-            } catch (RuntimeException | Error e) {
-                // this thread stops: no later output will be signalled, so release every GPU wait on them
-                for (RowExchange other : exchanges) other.abort();
-                throw e;
-            }
-        };
     }
 
     /** Final norm, LM head and sampling of both sub-batches; token ids in plan order. */
@@ -499,7 +343,7 @@ public final class RealExecutor implements Executor {
 
     @Override
     public void close() {
-        hostThread.close();
+        hostAttention.close();
         bridge.close();
         stages[0].batch.close();
         stages[1].batch.close();
