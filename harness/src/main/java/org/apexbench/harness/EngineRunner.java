@@ -152,8 +152,11 @@ final class EngineRunner {
         return new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
     }
 
-    /** What one engine run produced; {@code tokens} (request id -> generated ids) only for real runs. */
-    record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens) {}
+    /**
+     * What one engine run produced; {@code tokens} (request id -> generated ids) and {@code device} (the device
+     * backend's description) only for real runs.
+     */
+    record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens, String device) {}
 
     static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
         EngineOptions options = new EngineOptions(s.engineOptions());
@@ -195,7 +198,7 @@ final class EngineRunner {
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result));
-        return new Outcome(report, result, wall, null);
+        return new Outcome(report, result, wall, null, null);
     }
 
     /** Requests done, rate and ETA on {@code out} every second of a long run (null when quiet); short runs stay silent. */
@@ -236,7 +239,7 @@ final class EngineRunner {
                 : "swept on the " + s.backend() + " backend before the run (DeviceSubtaskTimer, GPU-event times)");
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), spec);
-        return new Outcome(report, result, wall, r.tokens());
+        return new Outcome(report, result, wall, r.tokens(), r.device());
     }
 
     /** tokens.jsonl: one JSON object per request, {"id": ..., "tokens": [...]}, in request order. */

@@ -184,7 +184,7 @@ public final class RealRun {
             Map<String, int[]> generated = executor.tokens();
             Map<String, int[]> ordered = new LinkedHashMap<>();
             for (RequestSpec r : requests) ordered.put(r.id(), generated.getOrDefault(r.id(), new int[0]));
-            return new RealRunResult(result, ordered);
+            return new RealRunResult(result, ordered, model.backend().describe());
         }
     }
 
