@@ -49,13 +49,15 @@ final class IterationLog {
 
     /**
      * Iteration start, device idle (the previous iteration ended in a synchronisation): the anchor mark
-     * completes at once, so its device time is the run clock's now.
+     * completes at once, somewhere between recording it and seeing it done; the midpoint is its run-clock time
+     * (device spans are then off by at most half that window, microseconds, against wall-clock records).
      */
     void begin() {
         if (!marks) return;
+        double before = clock.getAsDouble();
         anchor = bridge.mark(Lane.COMPUTE);
         bridge.elapsedSeconds(anchor, anchor);
-        anchorSec = clock.getAsDouble();
+        anchorSec = (before + clock.getAsDouble()) / 2;
     }
 
     Span start(Lane lane) {

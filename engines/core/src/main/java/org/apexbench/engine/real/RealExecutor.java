@@ -81,6 +81,15 @@ public final class RealExecutor implements Executor {
      *                          its CPU attentions, in NEO's order; 0: the two-thread runtime
      */
     public RealExecutor(LlamaModel model, Backend host, EngineBudgets budgets, DType kvType, double launchSecPerStage) {
+        this(model, host, budgets, kvType, launchSecPerStage, null);
+    }
+
+    /**
+     * @param bridgeOrNull the device/host bridge to use (taken over: closed with the executor), or null for
+     *               {@link HostBridge#open} of the model's backend and {@code host}; tests pass an emulation
+     */
+    public RealExecutor(LlamaModel model, Backend host, EngineBudgets budgets, DType kvType, double launchSecPerStage,
+                        HostBridge bridgeOrNull) {
         if (!(launchSecPerStage >= 0)) throw new IllegalArgumentException("launchSecPerStage must be >= 0, got " + launchSecPerStage);
         this.launchSecPerStage = launchSecPerStage;
         if (budgets.blockSize() != KvGeometry.BLOCK_SIZE) {
@@ -92,7 +101,7 @@ public final class RealExecutor implements Executor {
         this.host = host;
         ModelConfig c = model.config();
         this.geometry = geometry(c, kvType, model.weights().bytes(), device.activationType());
-        this.bridge = HostBridge.open(device, host);
+        this.bridge = bridgeOrNull != null ? bridgeOrNull : HostBridge.open(device, host);
         try {
             this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
             KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);

@@ -144,7 +144,7 @@ public final class RealRun {
             ProfileFingerprint expected = fingerprint(model, host, weightType, kvType, threads, budgets.blockSize());
             Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
             Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
-            return run(engine, backend, model, host, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
+            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
         }
     }
 
@@ -171,14 +171,23 @@ public final class RealRun {
         try (Backend device = Backends.open(backend, threads);
              Backend host = Backends.open("cpu", threads);
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
-            return run(engine, backend, model, host, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
+            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
         }
     }
 
-    private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, EngineBudgets budgets,
-                                     Predictor predictor, List<RequestSpec> requests, int closedLoopConcurrency,
-                                     RecordOptions records, DType kvType) {
-        try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType, engine.launchSecPerStage())) {
+    /**
+     * Runs {@code engine} on an open model and host backend through {@code bridge} (taken over), e.g. a test's
+     * emulation of an enqueueing device on the cpu backend; the caller closes the model and backends.
+     */
+    public static RealRunResult run(Engine engine, LlamaModel model, Backend host, HostBridge bridge, EngineBudgets budgets,
+                                    Predictor predictor, List<RequestSpec> requests, RecordOptions records, DType kvType) {
+        return run(engine, model.backend().name(), model, host, bridge, budgets, predictor, requests, 0, records, kvType);
+    }
+
+    private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, HostBridge bridge,
+                                     EngineBudgets budgets, Predictor predictor, List<RequestSpec> requests,
+                                     int closedLoopConcurrency, RecordOptions records, DType kvType) {
+        try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType, engine.launchSecPerStage(), bridge)) {
             RunResult result = new EngineLoop(engine, executor, backend, executor.geometry(), budgets, predictor, records, true)
                     .run(requests, closedLoopConcurrency);
             Map<String, int[]> generated = executor.tokens();
