@@ -46,7 +46,7 @@ final class EngineRunner {
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
                  Map<String, String> engineOptions, Double gpuMemoryGb,
                  java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights,
-                 int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType) {
+                 int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType, double cpuSlowdown) {
         boolean real() { return weights != null; }
     }
 
@@ -55,6 +55,12 @@ final class EngineRunner {
             throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + o.backend + "'");
         }
         if (o.jitter < 0) throw new IllegalArgumentException("--jitter must be >= 0, got " + o.jitter);
+        if (!(o.simCpuSlowdown > 0) || Double.isInfinite(o.simCpuSlowdown)) {
+            throw new IllegalArgumentException("--sim-cpu-slowdown must be a positive factor, got " + o.simCpuSlowdown);
+        }
+        if (o.simCpuSlowdown != 1 && !o.backend.equals("sim")) {
+            throw new IllegalArgumentException("--sim-cpu-slowdown applies to --backend sim only (a real host is as slow as it is)");
+        }
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
@@ -99,7 +105,7 @@ final class EngineRunner {
         org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
         if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType);
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType, o.simCpuSlowdown);
     }
 
     /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
@@ -176,14 +182,14 @@ final class EngineRunner {
         if (!s.allSubtasks()) {
             first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                     s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile(),
-                    requestsDone(progress, engineLabel + " (pass 1 of 2: timeline window)"));
+                    requestsDone(progress, engineLabel + " (pass 1 of 2: timeline window)"), s.cpuSlowdown());
             window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
         }
         RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
         long t0 = System.nanoTime();
         RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                 s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile(),
-                requestsDone(progress, s.allSubtasks() ? engineLabel : engineLabel + " (pass 2 of 2)"));
+                requestsDone(progress, s.allSubtasks() ? engineLabel : engineLabel + " (pass 2 of 2)"), s.cpuSlowdown());
         double wall = (System.nanoTime() - t0) / 1e9;
         if (first != null && !first.iterations().equals(result.iterations())) {
             throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "
@@ -279,6 +285,7 @@ final class EngineRunner {
         m.put("num_prompts", s.workload().requests().size());
         m.put("seed", s.seed());
         m.put("jitter_sigma", s.jitter());
+        if (s.cpuSlowdown() != 1) m.put("sim_cpu_slowdown", s.cpuSlowdown());   // absent when 1: older summaries stay identical
         m.put("profile", s.profile() == null ? "swept over the simulated hardware" : "supplied");
         m.put("engine_options", new java.util.TreeMap<>(s.engineOptions()));
         return m;

@@ -64,6 +64,11 @@ final class RunOptions {
             description = "Log-normal run-to-run noise on every simulated subtask (0 = none).")
     double jitter;
 
+    @Option(names = "--sim-cpu-slowdown", defaultValue = "1", paramLabel = "F",
+            description = "Sim only: the simulated host runs CPU attention F times slower than the profile the schedulers "
+                    + "predict from (a noisy neighbour or a stale profile; 1 = as profiled). See apex's recalibrate option.")
+    double simCpuSlowdown = 1;   // also when RunOptions is built in code (reproduce), not parsed
+
     @Option(names = "--profile", paramLabel = "FILE", description = "Profile the schedulers predict from "
             + "(default: swept over the simulated hardware, as `apex profile` does). Refused if its fingerprint differs.")
     Path profile;

@@ -89,6 +89,28 @@ class RunCommandTest {
     }
 
     @Test
+    void simCpuSlowdownIsRecordedInTheRunSpecAndRangeChecked() throws Exception {
+        Cli r = Cli.run("run", "--engine", "apex", "--engine-option", "recalibrate=true", "--requests", SMALL,
+                "--sim-cpu-slowdown", "2.5", "--out", tmp.resolve("slow").toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        var spec = (java.util.Map<?, ?>) JsonFiles.read(tmp.resolve("slow/summary.json")).get("run_spec");
+        assertEquals(2.5, ((Number) spec.get("sim_cpu_slowdown")).doubleValue());
+        assertEquals(java.util.Map.of("recalibrate", "true"), spec.get("engine_options"));
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--out", tmp.resolve("plain").toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(!Files.readString(tmp.resolve("plain/summary.json")).contains("sim_cpu_slowdown"), "absent when 1");
+        for (String bad : new String[] {"0", "-1", "Infinity"}) {
+            r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--sim-cpu-slowdown", bad, "--out", tmp.toString());
+            assertEquals(1, r.code(), bad);
+            assertTrue(r.err().contains("--sim-cpu-slowdown must be a positive factor"), r.err());
+        }
+        r = Cli.run("run", "--engine", "gpu-only", "--backend", "cpu", "--model", "tiny", "--requests", SMALL,
+                "--sim-cpu-slowdown", "2", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--sim-cpu-slowdown applies to --backend sim only"), r.err());
+    }
+
+    @Test
     void impossibleMemoryBudgetIsAClearError() {
         Cli r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-memory", "8", "--out", tmp.toString());
         assertEquals(1, r.code());

@@ -152,6 +152,7 @@ public final class EngineLoop {
             List<Executor.SwapMove> swaps = apply(plan, waiting, gpuRunning, hostRunning, gpuPool, hostPool);
             java.util.function.Consumer<SubtaskRecord> sink = recordOptions.subtasks(iteration) ? subtasks::add : null;
             IterationOutcome out = executor.execute(plan, swaps, iteration, now, sink);
+            scheduler.observe(plan, out);
             double end = out.endSec();
             int[] sampled = out.sampled();
             int row = 0;

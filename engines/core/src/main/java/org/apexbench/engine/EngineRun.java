@@ -36,10 +36,27 @@ public final class EngineRun {
     public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
                                      List<RequestSpec> requests, int closedLoopConcurrency, long seed, double jitterSigma,
                                      RecordOptions records, Profile profile, EngineLoop.Progress progress) {
+        return simulate(engine, model, hw, budgets, requests, closedLoopConcurrency, seed, jitterSigma, records, profile, progress, 1);
+    }
+
+    /**
+     * As above, with the simulated host's CPU attention {@code cpuSlowdown} times slower than the hardware the
+     * profile was swept on (1: as profiled): a noisy neighbour, a throttled host, or a profile gone stale.
+     * The schedulers still predict from the profile; only the executor's clock changes.
+     */
+    public static RunResult simulate(Engine engine, ModelGeometry model, HardwareSpec hw, EngineBudgets budgets,
+                                     List<RequestSpec> requests, int closedLoopConcurrency, long seed, double jitterSigma,
+                                     RecordOptions records, Profile profile, EngineLoop.Progress progress, double cpuSlowdown) {
+        if (!(cpuSlowdown > 0) || Double.isInfinite(cpuSlowdown)) {
+            throw new IllegalArgumentException("CPU slowdown must be a positive finite factor, got " + cpuSlowdown);
+        }
         var expected = SimSetup.fingerprint(hw, model, budgets);
         Profile p = profile != null ? profile : SimSetup.profile(hw, model, budgets);
         Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept");
-        try (SimulatedExecutor executor = new SimulatedExecutor(EngineGeometry.of(model), budgets, SimSetup.cost(hw, model),
+        CostFunction hardware = SimSetup.cost(hw, model);
+        CostFunction clock = cpuSlowdown == 1 ? hardware : (op, rows, req, ctx, pairs, bytes) ->
+                (op == org.apexbench.profiler.Op.CPU_DECODE_ATTN ? cpuSlowdown : 1) * hardware.seconds(op, rows, req, ctx, pairs, bytes);
+        try (SimulatedExecutor executor = new SimulatedExecutor(EngineGeometry.of(model), budgets, clock,
                 jitterSigma, seed, engine.launchSecPerStage())) {
             return new EngineLoop(engine, executor, "sim", EngineGeometry.of(model), budgets, predictor, records, false)
                     .onProgress(progress).run(requests, closedLoopConcurrency);

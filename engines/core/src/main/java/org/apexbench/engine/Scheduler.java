@@ -12,6 +12,13 @@ public interface Scheduler {
     IterationPlan plan(SchedulerContext context);
 
     /**
+     * What executing {@code plan} (the one this scheduler returned last) measured; called once per iteration,
+     * before the next {@link #plan}. Schedulers that recalibrate their predictions from measured times use
+     * it; the default ignores it.
+     */
+    default void observe(IterationPlan plan, IterationOutcome outcome) { }
+
+    /**
      * Why this engine could never serve {@code r} under {@code budgets} even alone, or null when it can.
      * The default demands that the request's peak KV fits the GPU pool and its first prefill chunk the
      * token budget (chunked prefill).

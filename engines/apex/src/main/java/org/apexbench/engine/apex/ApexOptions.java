@@ -17,11 +17,13 @@ package org.apexbench.engine.apex;
  * @param amortizedAdmission   admit to the host when the newcomer's prefill plus decode cost per token is
  *                             no more than the current cost per row (false: one more row must raise this
  *                             iteration's rows/second by the margin, with every host request already used)
+ * @param recalibrate          scale the profile's GPU and CPU predictions by measured/predicted busy time of
+ *                             recent iterations ({@link org.apexbench.engine.Recalibration}; false: trust the profile)
  */
 public record ApexOptions(double tpotSloSec, int starvationIterations, boolean hostAdmission, boolean pipeline,
                           double swapInHysteresis, double margin, boolean neoPacking,
-                          boolean amortizedAdmission) {
-    public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95, Dispatch.MARGIN, true, false);
+                          boolean amortizedAdmission, boolean recalibrate) {
+    public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95, Dispatch.MARGIN, true, false, false);
 
     public ApexOptions {
         if (starvationIterations < 1) throw new IllegalArgumentException("starvationIterations must be >= 1, got " + starvationIterations);

@@ -1,6 +1,10 @@
 package org.apexbench.engine.apex;
 
+import org.apexbench.engine.CalibratedPredictor;
 import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.IterationOutcome;
+import org.apexbench.engine.PlanBusy;
+import org.apexbench.engine.Recalibration;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.PrefillChunk;
@@ -37,8 +41,32 @@ public final class ApexScheduler implements Scheduler {
     private final Dispatch.Choice choice = new Dispatch.Choice();
     private long[] cpuCtx = new long[64];
     private long[] admittedCtx = new long[16];
+    /** With {@link ApexOptions#recalibrate()}: the factors, and the base prediction of the plan last returned. */
+    private final Recalibration recalibration;
+    private CalibratedPredictor calibrated;
+    private PlanBusy lastPredicted;
 
-    public ApexScheduler(ApexOptions options) { this.options = options; }
+    public ApexScheduler(ApexOptions options) {
+        this.options = options;
+        this.recalibration = options.recalibrate() ? new Recalibration() : null;
+    }
+
+    /** The recalibration factors, or null when {@link ApexOptions#recalibrate()} is off. */
+    Recalibration recalibration() { return recalibration; }
+
+    @Override
+    public void observe(IterationPlan plan, IterationOutcome outcome) {
+        if (recalibration == null || lastPredicted == null) return;
+        recalibration.observe(lastPredicted.gpuSec(), outcome.gpuBusySec(), lastPredicted.cpuSec(), outcome.cpuBusySec());
+        lastPredicted = null;
+    }
+
+    /** The context's predictor, scaled by the recalibration factors when that option is on. */
+    private Predictor predictor(SchedulerContext ctx) {
+        if (recalibration == null) return ctx.predictor();
+        if (calibrated == null || calibrated.base() != ctx.predictor()) calibrated = new CalibratedPredictor(ctx.predictor(), recalibration);
+        return calibrated;
+    }
 
     @Override
     public String infeasibility(RequestSpec r, EngineBudgets b) {
@@ -53,7 +81,13 @@ public final class ApexScheduler implements Scheduler {
 
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
-        Predictor p = ctx.predictor();
+        IterationPlan plan = build(ctx);
+        if (recalibration != null) lastPredicted = PlanBusy.predict(plan, ctx.predictor(), ctx.geometry().layers());
+        return plan;
+    }
+
+    private IterationPlan build(SchedulerContext ctx) {
+        Predictor p = predictor(ctx);
         var geo = ctx.geometry();
         if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(),
                 options.neoPacking());

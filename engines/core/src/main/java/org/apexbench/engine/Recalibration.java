@@ -1,0 +1,75 @@
+package org.apexbench.engine;
+
+/**
+ * Online recalibration of a scheduler's profile tables (DESIGN.md 6.3: NEO's tables go stale): after each
+ * iteration the scheduler reports what its tables predicted for the plan it ran and what the executor
+ * measured, per side (GPU busy time, CPU attention busy time); each side's correction factor is the ratio of
+ * exponentially decayed sums,
+ * <pre>
+ *   factor = sum_i d^(n-i) measured_i / sum_i d^(n-i) predicted_i      (d = {@link #decay()})
+ * </pre>
+ * so long iterations weigh more than short ones, noise averages out over about 1/(1-d) iterations, and an
+ * old profile's bias is forgotten as fast as the host changes. Factors start at 1 (trust the profile) and
+ * are clamped to [{@link #MIN_FACTOR}, {@link #MAX_FACTOR}] so one pathological iteration cannot turn the
+ * scheduler upside down. Iterations in which a side was predicted idle say nothing about it and are skipped.
+ */
+public final class Recalibration {
+    public static final double MIN_FACTOR = 0.25, MAX_FACTOR = 4;
+    /** Weight of the previous evidence per iteration: a half-life of about 14 iterations. */
+    public static final double DEFAULT_DECAY = 0.95;
+
+    private final double decay;
+    private double gpuMeasured, gpuPredicted, cpuMeasured, cpuPredicted;
+    private double gpu = 1, cpu = 1;
+    private long observations, gpuObservations, cpuObservations;
+
+    public Recalibration() { this(DEFAULT_DECAY); }
+
+    public Recalibration(double decay) {
+        if (!(decay > 0 && decay < 1)) throw new IllegalArgumentException("recalibration decay must be in (0, 1), got " + decay);
+        this.decay = decay;
+    }
+
+    public double decay() { return decay; }
+
+    /** Measured over predicted GPU busy time, as the scheduler should scale its GPU predictions. */
+    public double gpuFactor() { return gpu; }
+
+    /** Measured over predicted CPU attention busy time. */
+    public double cpuFactor() { return cpu; }
+
+    /** Iterations observed so far. */
+    public long observations() { return observations; }
+
+    /** Iterations that updated the GPU factor (the GPU was predicted busy). */
+    public long gpuObservations() { return gpuObservations; }
+
+    /** Iterations that updated the CPU factor (CPU attention was predicted busy). */
+    public long cpuObservations() { return cpuObservations; }
+
+    /**
+     * One iteration: the base (uncalibrated) predictions of the plan that ran and the measured busy times.
+     * Seconds; a side predicted at 0 (or not finite) is left as it was.
+     */
+    public void observe(double predictedGpuSec, double measuredGpuSec, double predictedCpuSec, double measuredCpuSec) {
+        observations++;
+        if (usable(predictedGpuSec, measuredGpuSec)) {
+            gpuMeasured = decay * gpuMeasured + measuredGpuSec;
+            gpuPredicted = decay * gpuPredicted + predictedGpuSec;
+            gpu = clamp(gpuMeasured / gpuPredicted);
+            gpuObservations++;
+        }
+        if (usable(predictedCpuSec, measuredCpuSec)) {
+            cpuMeasured = decay * cpuMeasured + measuredCpuSec;
+            cpuPredicted = decay * cpuPredicted + predictedCpuSec;
+            cpu = clamp(cpuMeasured / cpuPredicted);
+            cpuObservations++;
+        }
+    }
+
+    private static boolean usable(double predicted, double measured) {
+        return predicted > 0 && Double.isFinite(predicted) && measured >= 0 && Double.isFinite(measured);
+    }
+
+    private static double clamp(double f) { return Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, f)); }
+}
