@@ -6,7 +6,10 @@
 #      device-to-device copy bandwidth, and the target it is judged by
 #   3. the fixture models (FixtureParity) on cuda, when the fixtures are found ($APEX_FIXTURES,
 #      ./gpu-fixtures, ../shared/fixtures)
-#   4. where PyTorch sees the GPU: the same shapes through torch (matmul, scaled_dot_product_attention)
+#   4. the real two-thread executor on cuda (RealEngineCheck): every engine on tiny-llama3 under a tight
+#      GPU KV budget (host offload through pinned memory, swaps, preemption) against an unconstrained
+#      gpu-only cuda run: same greedy tokens, or a divergence only at an fp16 near-tie (reported)
+#   5. where PyTorch sees the GPU: the same shapes through torch (matmul, scaled_dot_product_attention)
 #      and the side-by-side ratios
 # CSV and logs go to $OUT (default ./gpu-check-out). Exit code: GpuCheck's (0 ok, 1 parity failure,
 # 2 cuda unavailable). Run from anywhere; needs harness/target/dist (mvn -Pdist -pl harness -am package
@@ -47,6 +50,15 @@ if [[ -n "$FIXTURES" ]]; then
   [[ $rc -eq 0 && $frc -ne 0 ]] && rc=$frc
 else
   echo "no fixtures found (set APEX_FIXTURES or copy shared/fixtures to ./gpu-fixtures): skipped" | tee "$OUT/fixtures.log"
+fi
+
+echo "== real executor on cuda (every engine, tight GPU KV budget, tiny-llama3)"
+if [[ -n "$FIXTURES" ]]; then
+  timeout 90 "$DIST/bin/apex-java" -Xmx4g org.apexbench.harness.RealEngineCheck "$FIXTURES/tiny-llama3" cuda 2>&1 | tee "$OUT/real-engines.log"
+  erc=${PIPESTATUS[0]}
+  [[ $rc -eq 0 && $erc -ne 0 ]] && rc=$erc
+else
+  echo "no fixtures found: skipped" | tee "$OUT/real-engines.log"
 fi
 
 echo "== torch side by side"

@@ -50,14 +50,16 @@ final class CompareCommand implements Callable<Integer> {
         EngineRunner.Setup setup = EngineRunner.prepare(options, DEFAULT_WORKLOAD);
         List<ReportedRun> runs = new ArrayList<>();
         java.util.Map<String, java.util.Map<String, int[]>> tokens = new java.util.LinkedHashMap<>();
+        String device = null;
         for (String e : engines) {
             EngineRunner.Outcome o = EngineRunner.run(setup, e, options.quiet ? null : err);
             runs.add(o.report());
+            if (device == null) device = o.device();
             if (o.tokens() != null) tokens.put(o.report().slug(), o.tokens());
         }
         RunDirectory.writeComparison(dir, HtmlReport.title(runs), runs, options.allSubtasks);
         if (options.saveTokens) tokens.forEach((slug, t) -> EngineRunner.writeTokens(dir.resolve(slug).resolve("tokens.jsonl"), t));
-        Outputs.writeEnvironment(dir, setup);
+        Outputs.writeEnvironment(dir, setup, device);
         var outw = spec.commandLine().getOut();
         for (ReportedRun r : runs) {
             outw.printf(Locale.ROOT, "%-26s %9.1f output tok/s   p99 TTFT %9.1f ms   p99 TPOT %8.2f ms%n", r.label(),

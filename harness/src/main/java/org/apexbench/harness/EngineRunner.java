@@ -54,10 +54,6 @@ final class EngineRunner {
         if (!o.backend.equals("sim") && !o.backend.equals("cpu") && !o.backend.equals("cuda")) {
             throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + o.backend + "'");
         }
-        if (o.backend.equals("cuda")) {
-            throw new IllegalArgumentException("--backend cuda: engine runs on a real GPU are not available in this build "
-                    + "(the cuda two-thread runtime is not implemented); use --backend sim for simulated GPUs or cpu");
-        }
         if (o.jitter < 0) throw new IllegalArgumentException("--jitter must be >= 0, got " + o.jitter);
         if (!(o.simCpuSlowdown > 0) || Double.isInfinite(o.simCpuSlowdown)) {
             throw new IllegalArgumentException("--sim-cpu-slowdown must be a positive factor, got " + o.simCpuSlowdown);
@@ -65,7 +61,8 @@ final class EngineRunner {
         if (o.simCpuSlowdown != 1 && !o.backend.equals("sim")) {
             throw new IllegalArgumentException("--sim-cpu-slowdown applies to --backend sim only (a real host is as slow as it is)");
         }
-        boolean real = o.backend.equals("cpu");
+        // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
+        boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
         java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights = null;
         org.apexbench.kernels.DType weightType = null;
@@ -89,8 +86,9 @@ final class EngineRunner {
         EngineBudgets budgets;
         if (real) {
             if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
-                throw new IllegalArgumentException("--backend cpu needs --gpu-kv-blocks and --host-kv-blocks (the \"GPU\" is a "
-                        + "CPU worker: there is no device memory to derive the pools from)");
+                throw new IllegalArgumentException("--backend " + o.backend + " needs --gpu-kv-blocks and --host-kv-blocks ("
+                        + (o.backend.equals("cpu") ? "the \"GPU\" is a CPU worker: there is no device memory to derive the pools from)"
+                        : "real runs take their KV pools from explicit block budgets, not from a hardware spec)"));
             }
             if (o.gpuKvBlocks < 0 || o.hostKvBlocks < 0) throw new IllegalArgumentException("KV block counts must be >= 0");
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
@@ -104,9 +102,10 @@ final class EngineRunner {
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces));
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
+        org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
+        if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, real ? kvType(o.kvDtype) : null, weightType,
-                o.simCpuSlowdown);
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType, o.simCpuSlowdown);
     }
 
     /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
@@ -159,8 +158,11 @@ final class EngineRunner {
         return new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
     }
 
-    /** What one engine run produced; {@code tokens} (request id -> generated ids) only for real runs. */
-    record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens) {}
+    /**
+     * What one engine run produced; {@code tokens} (request id -> generated ids) and {@code device} (the device
+     * backend's description) only for real runs.
+     */
+    record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens, String device) {}
 
     static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
@@ -203,7 +205,7 @@ final class EngineRunner {
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result, options.values()));
-        return new Outcome(report, result, wall, null);
+        return new Outcome(report, result, wall, null, null);
     }
 
     /** Requests done, rate and ETA on {@code out} every second of a long run (null when quiet); short runs stay silent. */
@@ -220,8 +222,8 @@ final class EngineRunner {
      */
     private static Outcome runReal(Setup s, String engineLabel, Engine engine, PrintWriter progress) {
         if (progress != null) {
-            progress.printf(Locale.ROOT, "%s: running %d requests (%s) on the cpu backend, model %s ...%n", engineLabel,
-                    s.workload().requests().size(), s.workloadText(), s.model().name());
+            progress.printf(Locale.ROOT, "%s: running %d requests (%s) on the %s backend, model %s ...%n", engineLabel,
+                    s.workload().requests().size(), s.workloadText(), s.backend(), s.model().name());
             progress.flush();
         }
         long t0 = System.nanoTime();
@@ -239,10 +241,12 @@ final class EngineRunner {
         Map<String, Object> spec = runSpec(s, engine, result, EngineChoice.parse(engineLabel, s.engineOptions()).options());
         spec.put("threads", s.threads());
         spec.put("kv_dtype", s.kvType().name());
-        spec.put("profile", s.profile() != null ? "supplied" : "swept on the cpu backend before the run (CpuSubtaskTimer)");
+        spec.put("profile", s.profile() != null ? "supplied" : s.backend().equals("cpu")
+                ? "swept on the cpu backend before the run (CpuSubtaskTimer)"
+                : "swept on the " + s.backend() + " backend before the run (DeviceSubtaskTimer, GPU-event times)");
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), spec);
-        return new Outcome(report, result, wall, r.tokens());
+        return new Outcome(report, result, wall, r.tokens(), r.device());
     }
 
     /** tokens.jsonl: one JSON object per request, {"id": ..., "tokens": [...]}, in request order. */

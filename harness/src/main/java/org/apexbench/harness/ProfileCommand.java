@@ -20,6 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "sim: the sweep runs over the hardware spec's simulated subtask times, exactly as `apex run` does",
                 "when no --profile is given; pass the file to `apex run --profile FILE` to reuse it.",
                 "cpu: times the real model's own subtasks on the cpu backend (device and host backends);",
+                "cuda: the same subtasks on the GPU (GPU-event times) with CPU attention on this host's cpu backend;",
                 "--model may be a checkpoint folder or a preset (synthetic fp16 weights: keep to small presets)."})
 final class ProfileCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -67,11 +68,8 @@ final class ProfileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (backend.equals("cpu")) return profileCpu();
-        if (!backend.equals("sim")) {
-            throw new IllegalArgumentException("--backend " + backend + ": profiling is available for sim and cpu; the cuda "
-                    + "subtask timer is not implemented yet");
-        }
+        if (backend.equals("cpu") || backend.equals("cuda")) return profileReal();
+        if (!backend.equals("sim")) throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + backend + "'");
         ModelGeometry m = ModelGeometry.preset(model);
         HardwareSpec hw = EngineRunner.hardware(hardware);
         long cap = gpuMemoryGb == null ? 0 : (long) (gpuMemoryGb * 1e9);
@@ -83,7 +81,7 @@ final class ProfileCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Integer profileCpu() {
+    private Integer profileReal() {
         if (gpuKvBlocks < 1 || hostKvBlocks < 1 || threads < 0) {
             throw new IllegalArgumentException("--gpu-kv-blocks and --host-kv-blocks must be >= 1 and --threads >= 0, got "
                     + gpuKvBlocks + ", " + hostKvBlocks + ", " + threads);
@@ -93,11 +91,12 @@ final class ProfileCommand implements Callable<Integer> {
         org.apexbench.kernels.DType weightType = checkpoint ? EngineRunner.checkpointWeightType(dir)
                 : org.apexbench.kernels.DType.F16;
         org.apexbench.kernels.DType kvType = EngineRunner.kvType(kvDtype);
+        org.apexbench.engine.real.RealRun.checkSupported(backend, kvType);
         EngineBudgets b = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
         var weights = checkpoint ? org.apexbench.engine.real.RealRun.checkpoint(dir)
                 : org.apexbench.engine.real.RealRun.preset(model, org.apexbench.kernels.DType.F16, seed);
         Profile p;
-        try (org.apexbench.kernels.Backend device = org.apexbench.kernels.Backends.open("cpu", threads);
+        try (org.apexbench.kernels.Backend device = org.apexbench.kernels.Backends.open(backend, threads);
              org.apexbench.kernels.Backend host = org.apexbench.kernels.Backends.open("cpu", threads);
              org.apexbench.engine.model.LlamaModel lm = new org.apexbench.engine.model.LlamaModel(weights.apply(device), device)) {
             p = org.apexbench.engine.real.RealRun.sweep(lm, host, b, weightType, kvType, threads);

@@ -39,7 +39,7 @@ final class RunCommand implements Callable<Integer> {
         EngineRunner.Outcome o = EngineRunner.run(setup, engine, options.quiet ? null : err);
         RunDirectory.writeRun(out, o.report(), options.allSubtasks);
         if (options.saveTokens) EngineRunner.writeTokens(out.resolve("tokens.jsonl"), o.tokens());
-        Outputs.writeEnvironment(out, setup);
+        Outputs.writeEnvironment(out, setup, o.device());
         spec.commandLine().getOut().println("wrote " + out.resolve(HtmlReport.FILE));
         return 0;
     }

@@ -17,7 +17,8 @@ final class RunOptions {
             description = "Where the engines execute (default ${DEFAULT-VALUE}). sim: virtual clock driven by the "
                     + "hardware spec's cost model; deterministic for a seed. cpu: the real model on the CPU with the "
                     + "two-thread runtime (needs --gpu-kv-blocks and --host-kv-blocks; tiny presets or a checkpoint). "
-                    + "cuda: not available in this build.")
+                    + "cuda: the real model on the GPU (fp16, JCuda) with CPU attention on this host, same two-thread runtime "
+                    + "and options as cpu (KV dtype f16); fails, saying why, where no CUDA GPU and driver are usable.")
     String backend;
 
     @Option(names = "--model", defaultValue = DEFAULT_MODEL, paramLabel = "PRESET|DIR",
@@ -99,9 +100,12 @@ final class RunOptions {
             description = "cpu backend: worker threads of each of its two backends (0 = all processors).")
     int threads;
 
-    @Option(names = "--kv-dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16",
-            description = "cpu backend: KV element type (default ${DEFAULT-VALUE}).")
-    String kvDtype = "f32";
+    @Option(names = "--kv-dtype", paramLabel = "f32|f16|bf16",
+            description = "Real runs: KV element type (default: f32 on cpu, f16 on cuda, whose kernels keep KV in fp16).")
+    String kvDtype;
+
+    /** The KV element type a real run on {@link #backend} uses: --kv-dtype, else the backend's own default. */
+    String kvDtypeOrDefault() { return kvDtype != null ? kvDtype : backend.equals("cuda") ? "f16" : "f32"; }
 
     @Option(names = "--save-tokens", description = "cpu backend: also write tokens.jsonl (generated ids per request).")
     boolean saveTokens;

@@ -51,6 +51,8 @@ class CpuRunCommandTest {
             }
             assertEquals(cases.size(), JsonFiles.read(dir.resolve(engine).resolve("summary.json")).get("completed"));
         }
+        var environment = json.readTree(dir.resolve("environment.json").toFile());
+        assertTrue(environment.toString().contains("cpu vector="), "environment.json names the device backend: " + environment);
         var fastdecode = JsonFiles.read(dir.resolve("static-hybrid-fastdecode/summary.json"));
         assertTrue(((Number) fastdecode.get("max_host_kv_blocks")).intValue() > 0, "host KV was used");
     }

@@ -203,10 +203,13 @@ class RealEnginesTest {
     }
 
     @Test
-    void cudaBackendIsRefusedSayingWhy() {
+    void cudaWithAnFp32KvCacheIsRefusedSayingWhy() {
         Engine g = EngineRegistry.create("gpu-only", EngineOptions.NONE);
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> RealRun.run(g, "cuda", 1,
                 RealRun.checkpoint(model), TIGHT, PREDICTOR, requests, RecordOptions.DEFAULT, DType.F32));
-        assertTrue(e.getMessage().contains("cpu only"), e.getMessage());
+        assertTrue(e.getMessage().contains("cuda keep KV in F16"), e.getMessage());
+        var other = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> RealRun.run(g, "tpu", 1,
+                RealRun.checkpoint(model), TIGHT, PREDICTOR, requests, RecordOptions.DEFAULT, DType.F16));
+        assertTrue(other.getMessage().contains("cpu or cuda, got 'tpu'"), other.getMessage());
     }
 }

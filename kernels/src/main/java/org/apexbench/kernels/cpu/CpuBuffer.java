@@ -9,6 +9,15 @@ public final class CpuBuffer implements DeviceBuffer {
 
     CpuBuffer(MemorySegment segment) { this.segment = segment; }
 
+    /**
+     * Host memory owned elsewhere (e.g. cuda's pinned staging and host KV pool) used in place by the cpu
+     * backend's ops; the caller keeps it alive as long as the buffer is used.
+     */
+    public static CpuBuffer wrap(MemorySegment segment) {
+        if (!segment.isNative()) throw new IllegalArgumentException("cpu buffers wrap native memory only, got " + segment);
+        return new CpuBuffer(segment);
+    }
+
     /** The memory itself; reads and writes through it are immediately visible to the backend's ops. */
     public MemorySegment segment() { return segment; }
 

@@ -189,6 +189,19 @@ public final class CudaBackend implements Backend {
         return b;
     }
 
+    /**
+     * {@code pinned} as device memory of this backend: the device-side alias of the mapped pinned buffer, so
+     * kernels read and write it over the bus (zero-copy). The view is not an allocation: never {@link #free} it;
+     * it is valid while {@code pinned} is open.
+     */
+    public DeviceBuffer mapped(PinnedHostBuffer pinned) {
+        enter();
+        return new CudaBuffer(this, pinned.devicePointer(), 0, pinned.bytes());
+    }
+
+    /** The driver's CUDA version, e.g. "12.8". */
+    public String driverVersion() { return CudaDevice.versionString(device.driverVersion); }
+
     /** Page-locked host memory for async copies and host attention (each buffer < 2 GiB). */
     public PinnedHostBuffer allocatePinned(long bytes) {
         enter();

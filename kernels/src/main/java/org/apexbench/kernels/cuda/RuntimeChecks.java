@@ -19,6 +19,8 @@ final class RuntimeChecks {
         List<ParityChecks.Result> out = new ArrayList<>();
         out.add(guard("graph_replay", () -> graphReplay(cuda)));
         out.add(guard("host_flag", () -> hostFlag(cuda)));
+        out.add(guard("bridge_row_exchange", () -> BridgeChecks.rowExchange(cuda)));
+        out.add(guard("bridge_swap_round_trip", () -> BridgeChecks.swapRoundTrip(cuda)));
         return out;
     }
 

@@ -66,6 +66,30 @@ class CpuPathLoadsNoJCudaTest {
         }
     }
 
+    /** The hybrid runtime's cpu path: a host bridge over two cpu backends, a host pool and a row exchange. */
+    @Test
+    void cpuHostBridgeNeverLoadsJCuda() throws Exception {
+        try (Probe p = probe()) {
+            Class<?> backends = Class.forName("org.apexbench.kernels.Backends", true, p);
+            Class<?> backendType = Class.forName("org.apexbench.kernels.Backend", true, p);
+            Class<?> geometryType = Class.forName("org.apexbench.kernels.KvGeometry", true, p);
+            Class<?> dtype = Class.forName("org.apexbench.kernels.DType", true, p);
+            Object device = backends.getMethod("open", String.class, int.class).invoke(null, "cpu", 1);
+            Object host = backends.getMethod("open", String.class, int.class).invoke(null, "cpu", 1);
+            Class<?> bridgeType = Class.forName("org.apexbench.kernels.HostBridge", true, p);
+            Object bridge = bridgeType.getMethod("open", backendType, backendType).invoke(null, device, host);
+            Object geometry = geometryType.getConstructors()[0].newInstance(1, 1, 1, 4, dtype.getField("F16").get(null));
+            bridgeType.getMethod("allocateHostPool", geometryType).invoke(bridge, geometry);
+            bridgeType.getMethod("rowExchange", int.class, int.class, int.class).invoke(bridge, 2, 4, 4);
+            ((AutoCloseable) bridge).close();
+            ((AutoCloseable) host).close();
+            ((AutoCloseable) device).close();
+            assertNull(p.loaded("jcuda.driver.JCudaDriver") ? "jcuda.driver.JCudaDriver" : null, "cpu bridge loaded JCudaDriver");
+            assertNull(p.loaded("org.apexbench.kernels.cuda.CudaHostBridge") ? "CudaHostBridge" : null, "cpu bridge loaded CudaHostBridge");
+            assertNotNull(p.loaded("org.apexbench.kernels.cpu.CpuHostBridge") ? "yes" : null, "control: the probe saw the cpu bridge");
+        }
+    }
+
     @Test
     void probeSeesJCudaWhenCudaIsAskedFor() throws Exception {
         try (Probe p = probe()) {

@@ -227,6 +227,15 @@ public final class ForwardBatch implements AutoCloseable {
         return buffer.slice(firstRow * rowBytes(width), count * rowBytes(width));
     }
 
+    /**
+     * Rows of a buffer laid out like this batch's rows but holding elements of {@code type} (e.g. fp32 host
+     * copies of a cuda batch's fp16 rows, which a host backend attends over).
+     */
+    public DeviceBuffer rowSlice(DeviceBuffer buffer, org.apexbench.kernels.DType type, int width, int firstRow, int count) {
+        long row = (long) type.bytes() * width;
+        return buffer.slice(firstRow * row, count * row);
+    }
+
     /** Queries {@code [rows][heads*headDim]} after {@link LlamaModel#pre} (row-sliceable). */
     public DeviceBuffer queries() { return q; }
 

@@ -100,8 +100,8 @@ public final class LlamaModel implements AutoCloseable {
         int width = config.kvWidth();
         for (ForwardBatch.AppendRun run : b.appendRuns()) {
             if (run.poolIndex() != pool) continue;
-            on.kvAppend(run.pool(), layer, own ? run.k() : b.rowSlice(k, width, run.firstRow(), run.rows()),
-                    own ? run.v() : b.rowSlice(v, width, run.firstRow(), run.rows()), run.rows(), run.slots());
+            on.kvAppend(run.pool(), layer, own ? run.k() : b.rowSlice(k, on.activationType(), width, run.firstRow(), run.rows()),
+                    own ? run.v() : b.rowSlice(v, on.activationType(), width, run.firstRow(), run.rows()), run.rows(), run.slots());
         }
     }
 
@@ -124,13 +124,14 @@ public final class LlamaModel implements AutoCloseable {
         boolean own = q == b.q && out == b.attn;
         int width = config.qWidth();
         for (AttentionSubset.Prefill p : subset.prefill()) {
-            on.prefillAttention(own ? p.q() : b.rowSlice(q, width, p.firstRow(), p.rows()), pool, layer, p.blockTable(),
-                    p.startPos(), p.rows(), shape, own ? p.out() : b.rowSlice(out, width, p.firstRow(), p.rows()));
+            on.prefillAttention(own ? p.q() : b.rowSlice(q, on.activationType(), width, p.firstRow(), p.rows()), pool, layer,
+                    p.blockTable(), p.startPos(), p.rows(), shape,
+                    own ? p.out() : b.rowSlice(out, on.activationType(), width, p.firstRow(), p.rows()));
         }
         for (AttentionSubset.DecodeRun run : subset.decodeRuns()) {
-            on.decodeAttention(own ? run.q() : b.rowSlice(q, width, run.firstRow(), run.count()), pool, layer,
-                    run.blockTables(), run.contextLens(), run.count(), shape,
-                    own ? run.out() : b.rowSlice(out, width, run.firstRow(), run.count()));
+            on.decodeAttention(own ? run.q() : b.rowSlice(q, on.activationType(), width, run.firstRow(), run.count()), pool,
+                    layer, run.blockTables(), run.contextLens(), run.count(), shape,
+                    own ? run.out() : b.rowSlice(out, on.activationType(), width, run.firstRow(), run.count()));
         }
     }
 

@@ -21,18 +21,19 @@ import org.apexbench.engine.model.LlamaModel;
 import org.apexbench.engine.model.ModelConfig;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.DType;
-import org.apexbench.kernels.DeviceBuffer;
+import org.apexbench.kernels.HostBridge;
 import org.apexbench.kernels.KvGeometry;
 import org.apexbench.kernels.KvPool;
+import org.apexbench.kernels.Lane;
 import org.apexbench.profiler.Op;
-import org.apexbench.profiler.Resource;
 import org.apexbench.profiler.SubtaskRecord;
 
 /**
  * Executes iteration plans with the real model (DESIGN.md 5, two-thread runtime). The calling thread is
  * the "device" thread: it runs embed, pre, GPU attention, post and the LM head on the device backend, and
- * the swaps, and blocks only where a CPU-attention output is consumed. A {@link HostAttentionThread} with
- * its own backend (own worker pool) runs the CPU rows' decode attention: copy q/k/v to host buffers,
+ * the swaps, and blocks only where a CPU-attention output is consumed. {@link HostAttention} hands the CPU
+ * rows to a {@link HostAttentionThread}, which with its own backend (own worker pool) runs their decode
+ * attention: copy q/k/v to host buffers,
  * append K/V to the host pool, attend, copy the output back into the batch. Two KV pools with the run's
  * block budgets; block tables are the engine loop's allocations, so swaps really copy KV bytes.
  *
@@ -42,22 +43,26 @@ import org.apexbench.profiler.SubtaskRecord;
  * (NEO's faithful single-thread runtime) the host thread also "launches" every pipeline stage, spinning
  * that long between its CPU attentions in NEO's order, and the device waits for each launch.
  *
- * <p>On the cpu backend both "pools" are host memory: a host-pool prefill (NEO's CPU prefill) has the
- * device append its K/V straight into the host pool (counted as D2H KV bytes, no separate copy).
+ * <p>Device/host data moves through a {@link HostBridge}. On the cpu backend both "pools" are host memory,
+ * copies are plain copies and the device thread waits for each CPU output itself. On cuda (the bridge
+ * {@link HostBridge#enqueues() enqueues}) the device thread enqueues every layer's work, q/k/v copies and
+ * GPU-side waits for the CPU outputs without blocking, and blocks only at sampling; the host thread waits
+ * for each layer's q/k/v through an event and signals its output through a pinned-memory flag; GPU subtask
+ * times are GPU-event times. A host-pool prefill (NEO's CPU prefill) has the device append its K/V straight
+ * into the host pool (cuda: through the pinned pool's device mapping; counted as D2H KV bytes).
  */
 public final class RealExecutor implements Executor {
     private final LlamaModel model;
     private final Backend device;
     private final Backend host;
     private final EngineGeometry geometry;
+    private final HostBridge bridge;
     private final KvPool gpuPool;
     private final KvPool hostPool;
     private final SubBatch[] stages = new SubBatch[2];
-    private final DeviceBuffer hostQ, hostK, hostV, hostOut;
-    private final HostAttentionThread hostThread;
+    private final HostAttention hostAttention;
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
-    private final java.util.concurrent.Semaphore[] dataReady = {new java.util.concurrent.Semaphore(0), new java.util.concurrent.Semaphore(0)};
     private long originNanos;
     private boolean started;
 
@@ -76,6 +81,15 @@ public final class RealExecutor implements Executor {
      *                          its CPU attentions, in NEO's order; 0: the two-thread runtime
      */
     public RealExecutor(LlamaModel model, Backend host, EngineBudgets budgets, DType kvType, double launchSecPerStage) {
+        this(model, host, budgets, kvType, launchSecPerStage, null);
+    }
+
+    /**
+     * @param bridgeOrNull the device/host bridge to use (taken over: closed with the executor), or null for
+     *               {@link HostBridge#open} of the model's backend and {@code host}; tests pass an emulation
+     */
+    public RealExecutor(LlamaModel model, Backend host, EngineBudgets budgets, DType kvType, double launchSecPerStage,
+                        HostBridge bridgeOrNull) {
         if (!(launchSecPerStage >= 0)) throw new IllegalArgumentException("launchSecPerStage must be >= 0, got " + launchSecPerStage);
         this.launchSecPerStage = launchSecPerStage;
         if (budgets.blockSize() != KvGeometry.BLOCK_SIZE) {
@@ -86,26 +100,34 @@ public final class RealExecutor implements Executor {
         this.device = model.backend();
         this.host = host;
         ModelConfig c = model.config();
-        this.geometry = geometry(c, kvType, model.weights().bytes());
-        this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
-        KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
-        this.hostPool = new KvPool(hg, host.allocate(hg.bufferBytes()), host.allocate(hg.bufferBytes()));
-        int maxTokens = budgets.maxTokensPerIteration();
-        int maxSeqs = Math.min(budgets.maxRunning(), maxTokens);
-        List<KvPool> pools = List.of(gpuPool, hostPool, hostPool);
-        stages[0] = new SubBatch(model.newBatch(maxTokens, maxSeqs, pools));
-        stages[1] = new SubBatch(model.newBatch(maxSeqs, maxSeqs, pools));
-        long a = device.activationType().bytes();
-        hostQ = host.allocate(a * maxTokens * c.qWidth());
-        hostK = host.allocate(a * maxTokens * c.kvWidth());
-        hostV = host.allocate(a * maxTokens * c.kvWidth());
-        hostOut = host.allocate(a * maxTokens * c.qWidth());
-        hostThread = new HostAttentionThread("host-attention");
+        this.geometry = geometry(c, kvType, model.weights().bytes(), device.activationType());
+        this.bridge = bridgeOrNull != null ? bridgeOrNull : HostBridge.open(device, host);
+        try {
+            this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
+            KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
+            this.hostPool = bridge.allocateHostPool(hg);
+            int maxTokens = budgets.maxTokensPerIteration();
+            int maxSeqs = Math.min(budgets.maxRunning(), maxTokens);
+            // pool 1: the host pool as the device writes prefill K/V into it; pool 2: as the host thread uses it
+            List<KvPool> pools = List.of(gpuPool, bridge.deviceView(hostPool), hostPool);
+            stages[0] = new SubBatch(model.newBatch(maxTokens, maxSeqs, pools));
+            stages[1] = new SubBatch(model.newBatch(maxSeqs, maxSeqs, pools));
+            hostAttention = new HostAttention(model, host, hostPool, bridge, geometry, launchSecPerStage, this::now,
+                    bridge.rowExchange(maxTokens, c.qWidth(), c.kvWidth()), bridge.rowExchange(maxSeqs, c.qWidth(), c.kvWidth()));
+        } catch (RuntimeException | Error e) {
+            bridge.close();
+            throw e;
+        }
     }
 
     /** The engine-runtime numbers of {@code c} with KV of {@code kvType} and {@code weightBytes} of weights. */
     public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes) {
-        long act = DType.F32.bytes();
+        return geometry(c, kvType, weightBytes, DType.F32);
+    }
+
+    /** As above, with q/k/v and attention-output rows of {@code activations} (F16 on cuda: what crosses PCIe). */
+    public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes, DType activations) {
+        long act = activations.bytes();
         return new EngineGeometry(c.name(), c.layers(), 2L * c.kvWidth() * kvType.bytes(), act * (c.qWidth() + 2L * c.kvWidth()),
                 act * c.qWidth(), weightBytes, c.maxPositionEmbeddings());
     }
@@ -122,31 +144,6 @@ public final class RealExecutor implements Executor {
     /** Seconds since the run's start on the wall clock. */
     private double now() { return (System.nanoTime() - originNanos) / 1e9; }
 
-    /** Per-iteration accounting (device thread) and records (both threads, merged at the end). */
-    private final class Iteration {
-        final long index;
-        final List<SubtaskRecord> records;
-        double gpuBusy, cpuBusy, stall;
-        long h2d, d2h, swapIn, swapOut;
-
-        Iteration(long index, boolean record) {
-            this.index = index;
-            this.records = record ? new ArrayList<>() : null;
-        }
-
-        void gpu(int layer, int stage, Op op, int rows, long ctx, double start) {
-            double end = now();
-            gpuBusy += end - start;
-            add(layer, stage, op, rows, ctx, 0, start, end);
-        }
-
-        synchronized void add(int layer, int stage, Op op, int rows, long ctx, long bytes, double start, double end) {
-            if (records != null) {
-                records.add(new SubtaskRecord(index, layer, stage, op, op.resource(), rows, ctx, bytes, start, end, Double.NaN));
-            }
-        }
-    }
-
     @Override
     public IterationOutcome execute(IterationPlan plan, List<SwapMove> swaps, long iteration, double startSec,
                                     Consumer<SubtaskRecord> sink) {
@@ -159,10 +156,12 @@ public final class RealExecutor implements Executor {
             LockSupport.parkNanos(wait);
             wait = (long) ((startSec - now()) * 1e9);
         }
-        Iteration it = new Iteration(iteration, sink != null);
+        IterationLog it = new IterationLog(iteration, sink != null, bridge, this::now);
+        it.begin();
         boolean cpuWork = !plan.cpuDecodes().isEmpty() || (launchSecPerStage > 0 && plan.strategy().pipelined());
-        if (cpuWork) hostThread.beginIteration();
+        if (cpuWork) hostAttention.beginIteration();
         for (SwapMove s : swaps) swap(s, it);
+        it.swapFence = bridge.fenceCopies();
         SubBatch b0 = stages[0], b1 = stages[1];
         b0.clear();
         b1.clear();
@@ -184,11 +183,18 @@ public final class RealExecutor implements Executor {
                 } else {
                     single(it, b0, plan.strategy() == Strategy.OFFLOAD_SERIAL);
                 }
+                if (bridge.enqueues()) {
+                    // sampling is where the device thread first blocks: the GPU has run every layer by then,
+                    // so every host job signalled its output; take their completions (and failures)
+                    sampled = sample(it, b0, b1);
+                    hostAttention.drain();
+                }
             } finally {
-                if (cpuWork) hostThread.endIteration();
+                if (cpuWork) hostAttention.endIteration();
             }
-            sampled = sample(it, b0, b1);
+            if (!bridge.enqueues()) sampled = sample(it, b0, b1);
         }
+        it.resolve();
         double end = now();
         if (sink != null) {
             it.records.sort(Comparator.comparingDouble(SubtaskRecord::startSec));
@@ -199,15 +205,15 @@ public final class RealExecutor implements Executor {
     }
 
     /** GPU_ONLY, ASYNC_OVERLAP, OFFLOAD_SERIAL: one batch, one pre/attention/post per layer. */
-    private void single(Iteration it, SubBatch b, boolean serial) {
+    private void single(IterationLog it, SubBatch b, boolean serial) {
         embed(it, b, 0);
         boolean cpu = b.cpuDecodes > 0;
         for (int layer = 0; layer < geometry.layers(); layer++) {
             pre(it, b, 0, layer);
-            if (cpu) submitCpuAttention(it, b, 0, layer);
-            if (cpu && serial) it.stall += hostThread.await(0);
+            if (cpu) hostAttention.submitCpuAttention(it, b, 0, layer);
+            if (cpu && serial) hostAttention.awaitCpuOutput(it, b, 0, layer);
             gpuAttention(it, b, 0, layer);
-            if (cpu && !serial) it.stall += hostThread.await(0);
+            if (cpu && !serial) hostAttention.awaitCpuOutput(it, b, 0, layer);
             post(it, b, 0, layer);
         }
     }
@@ -218,49 +224,49 @@ public final class RealExecutor implements Executor {
      * then B0's GPU attention of layer k, while the host attends B0's CPU rows of layer k). The host
      * thread takes jobs in publication order, which is exactly that interleaving.
      */
-    private void pipelined(Iteration it, SubBatch b0, SubBatch b1) {
+    private void pipelined(IterationLog it, SubBatch b0, SubBatch b1) {
         boolean has0 = !b0.isEmpty(), has1 = !b1.isEmpty();
         boolean cpu0 = b0.cpuDecodes > 0;
         if (has0) embed(it, b0, 0);
         if (has1) embed(it, b1, 1);
         int layers = geometry.layers();
         boolean faithful = launchSecPerStage > 0;
-        if (faithful) enqueueSingleThreadProgram(it, b0, b1);
+        if (faithful) hostAttention.enqueueSingleThreadProgram(it, b0, b1);
         for (int k = 0; k <= layers; k++) {
-            if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
+            if (faithful && k < layers) it.stall += hostAttention.awaitLaunch();
             if (has0) {
                 if (k > 0) {
-                    if (cpu0) it.stall += hostThread.await(0);
+                    if (cpu0) hostAttention.awaitCpuOutput(it, b0, 0, k - 1);
                     post(it, b0, 0, k - 1);
                 }
                 if (k < layers) {
                     pre(it, b0, 0, k);
-                    if (cpu0) publish(it, b0, 0, k, faithful);
+                    if (cpu0) hostAttention.publish(it, b0, 0, k, faithful);
                 }
             }
-            if (faithful && k < layers) it.stall += hostThread.await(HostAttentionThread.LAUNCHES);
+            if (faithful && k < layers) it.stall += hostAttention.awaitLaunch();
             if (has1) {
                 if (k > 0) {
-                    it.stall += hostThread.await(1);
+                    hostAttention.awaitCpuOutput(it, b1, 1, k - 1);
                     post(it, b1, 1, k - 1);
                 }
                 if (k < layers) {
                     pre(it, b1, 1, k);
-                    publish(it, b1, 1, k, faithful);
+                    hostAttention.publish(it, b1, 1, k, faithful);
                 }
             }
             if (has0 && k < layers) gpuAttention(it, b0, 0, k);
         }
     }
 
-    private void embed(Iteration it, SubBatch b, int stage) {
-        double t = now();
+    private void embed(IterationLog it, SubBatch b, int stage) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         model.embed(b.batch);
         it.gpu(-1, stage, Op.EMBED, b.batch.rows(), 0, t);
     }
 
-    private void pre(Iteration it, SubBatch b, int stage, int layer) {
-        double t = now();
+    private void pre(IterationLog it, SubBatch b, int stage, int layer) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         model.project(layer, b.batch);
         model.appendKv(device, layer, b.batch, SubBatch.GPU_POOL, b.batch.newKeys(), b.batch.newValues());
         if (b.hostPrefillTokens > 0) {
@@ -272,134 +278,29 @@ public final class RealExecutor implements Executor {
         it.gpu(layer, stage, Op.PRE, b.batch.rows(), 0, t);
     }
 
-    private void gpuAttention(Iteration it, SubBatch b, int stage, int layer) {
+    private void gpuAttention(IterationLog it, SubBatch b, int stage, int layer) {
         if (b.gpuPrefill != null || b.hostPrefill != null) {
-            double t = now();
+            IterationLog.Span t = it.start(Lane.COMPUTE);
             if (b.gpuPrefill != null) model.attention(layer, b.gpuPrefill);
             if (b.hostPrefill != null) model.attention(layer, b.hostPrefill);
             it.gpu(layer, stage, Op.PREFILL_ATTN, b.prefillTokens, 0, t);
         }
         if (b.gpuDecode != null) {
-            double t = now();
+            IterationLog.Span t = it.start(Lane.COMPUTE);
             model.attention(layer, b.gpuDecode);
             it.gpu(layer, stage, Op.GPU_DECODE_ATTN, b.gpuDecodes, b.gpuContext, t);
         }
     }
 
-    private void post(Iteration it, SubBatch b, int stage, int layer) {
-        double t = now();
+    private void post(IterationLog it, SubBatch b, int stage, int layer) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         model.post(layer, b.batch);
         it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
     }
 
-    /** q/k/v of layer {@code layer}'s CPU rows exist: hand them over (faithful: the job is already queued). */
-    private void publish(Iteration it, SubBatch b, int stage, int layer, boolean faithful) {
-        if (faithful) {
-            dataReady[stage].release();
-        } else {
-            submitCpuAttention(it, b, stage, layer);
-        }
-    }
-
-    /**
-     * NEO's single host thread for one pipelined iteration, queued up front in its order (DESIGN.md 6.2,
-     * the simulator's LayerTemplate): per step k, launch stage A, CPU attention of B1's layer k-1, launch
-     * stage B, CPU attention of B0's layer k. Each attention job waits on the host thread until the device
-     * published its q/k/v, so the launches of later stages wait behind it, as on NEO's one thread.
-     */
-    private void enqueueSingleThreadProgram(Iteration it, SubBatch b0, SubBatch b1) {
-        int layers = geometry.layers();
-        boolean cpu0 = b0.cpuDecodes > 0, has1 = !b1.isEmpty();
-        for (int k = 0; k <= layers; k++) {
-            // the epilogue step (k = L) has no layer to launch, as in the simulator's template
-            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 0, k));
-            if (has1 && k > 0) hostThread.submit(1, afterData(1, cpuJob(it, b1, 1, k - 1)));
-            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 1, k));
-            if (cpu0 && k < layers) hostThread.submit(0, afterData(0, cpuJob(it, b0, 0, k)));
-        }
-    }
-
-    private Runnable launch(Iteration it, int stage, int step) {
-        return () -> {
-            double t = now();
-            long until = System.nanoTime() + (long) (launchSecPerStage * 1e9);
-            while (System.nanoTime() < until) Thread.onSpinWait();
-            it.add(step, stage, Op.LAUNCH, 1, 0, 0, t, now());
-        };
-    }
-
-    private Runnable afterData(int stage, Runnable job) {
-        return () -> {
-            try {
-                if (!dataReady[stage].tryAcquire(60, java.util.concurrent.TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("host thread waited 60 s for sub-batch " + stage + "'s q/k/v");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("host thread interrupted", e);
-            }
-            job.run();
-        };
-    }
-
-    /** Publishes layer {@code layer}'s CPU rows of {@code b} to the host thread (their q/k/v exist now). */
-    private void submitCpuAttention(Iteration it, SubBatch b, int stage, int layer) {
-        hostThread.submit(stage, cpuJob(it, b, stage, layer));
-    }
-
-    /** The host side of layer {@code layer}'s CPU rows of {@code b}: copy q/k/v over, append K/V, attend, copy back. */
-    /**
-     * {@code -Dapex.real.hostAttentionFloorMicros=N} emulates a slower host CPU: each CPU-attention job lasts at
-     * least N us, the rest spent sleeping (so the core stays free for the device thread). Tiny models attend in
-     * microseconds, less than a scheduling quantum of a loaded machine; with a floor, whether the runtime
-     * overlaps CPU attention with GPU work is decided by its structure, not by the OS scheduler's luck.
-     */
-    private final long hostAttentionFloorNanos = Long.getLong("apex.real.hostAttentionFloorMicros", 0L) * 1000L;
-
-    private void emulateSlowerHost(double startSec) {
-        if (hostAttentionFloorNanos <= 0) return;
-        long until = (long) (startSec * 1e9) + hostAttentionFloorNanos;
-        for (long left = until - (long) (now() * 1e9); left > 0; left = until - (long) (now() * 1e9)) {
-            java.util.concurrent.locks.LockSupport.parkNanos(left);
-        }
-    }
-
-    private Runnable cpuJob(Iteration it, SubBatch b, int stage, int layer) {
-        var batch = b.batch;
-        ModelConfig c = model.config();
-        int first = b.cpuFirstRow, n = b.cpuDecodes;
-        long qkvBytes = n * geometry.qkvBytesPerToken();
-        long outBytes = n * geometry.attnOutBytesPerToken();
-        it.d2h += qkvBytes;
-        it.h2d += outBytes;
-        return () -> {
-            double t0 = now();
-            copyRows(batch.queries(), hostQ, batch.activationRowBytes(c.qWidth()), first, n);
-            copyRows(batch.newKeys(), hostK, batch.activationRowBytes(c.kvWidth()), first, n);
-            copyRows(batch.newValues(), hostV, batch.activationRowBytes(c.kvWidth()), first, n);
-            double t1 = now();
-            it.add(layer, stage, Op.QKV_D2H, 1, 0, qkvBytes, t0, t1);
-            model.appendKv(host, layer, batch, SubBatch.HOST_DECODE_POOL, hostK, hostV);
-            model.attention(host, layer, b.cpuDecode, hostPool, hostQ, hostOut);
-            emulateSlowerHost(t1);
-            double t2 = now();
-            it.add(layer, stage, Op.CPU_DECODE_ATTN, n, b.cpuContext, 0, t1, t2);
-            copyRows(hostOut, batch.attentionOutput(), batch.activationRowBytes(c.qWidth()), first, n);
-            double t3 = now();
-            it.add(layer, stage, Op.ATTN_OUT_H2D, 1, 0, outBytes, t2, t3);
-            synchronized (it) {
-                it.cpuBusy += t2 - t1;
-            }
-        };
-    }
-
-    private void copyRows(DeviceBuffer src, DeviceBuffer dst, long rowBytes, int first, int n) {
-        host.copy(src, first * rowBytes, dst, first * rowBytes, n * rowBytes);
-    }
-
     /** Final norm, LM head and sampling of both sub-batches; token ids in plan order. */
-    private int[] sample(Iteration it, SubBatch b0, SubBatch b1) {
-        double t = now();
+    private int[] sample(IterationLog it, SubBatch b0, SubBatch b1) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
         List<Integer> out = new ArrayList<>();
         int rows = 0;
         for (SubBatch b : new SubBatch[] {b0, b1}) {
@@ -418,10 +319,11 @@ public final class RealExecutor implements Executor {
     }
 
     /** A whole-request swap: every layer's K and V, one copy per run of blocks consecutive on both sides. */
-    private void swap(SwapMove s, Iteration it) {
+    private void swap(SwapMove s, IterationLog it) {
         boolean in = s.from() == Location.HOST;
         KvPool src = in ? hostPool : gpuPool, dst = in ? gpuPool : hostPool;
-        double t = now();
+        Lane lane = in ? Lane.H2D : Lane.D2H;
+        IterationLog.Span t = it.start(lane);
         int transfers = 0;
         long bytes = 0;
         int[] from = s.fromBlocks(), to = s.toBlocks();
@@ -432,15 +334,13 @@ public final class RealExecutor implements Executor {
                 int j = i;
                 while (j + 1 < from.length && from[j + 1] == from[j] + 1 && to[j + 1] == to[j] + 1) j++;
                 long len = (j - i + 1) * sg.blockBytes();
-                device.copy(src.keys(), sg.offset(layer, from[i], 0, 0), dst.keys(), dg.offset(layer, to[i], 0, 0), len);
-                device.copy(src.values(), sg.offset(layer, from[i], 0, 0), dst.values(), dg.offset(layer, to[i], 0, 0), len);
+                bridge.copyKv(src, sg.offset(layer, from[i], 0, 0), dst, dg.offset(layer, to[i], 0, 0), len, !in);
                 transfers += 2;
                 bytes += 2 * len;
                 i = j + 1;
             }
         }
-        double end = now();
-        it.add(-1, 0, in ? Op.SWAP_IN : Op.SWAP_OUT, transfers, 0, bytes, t, end);
+        it.copy(-1, 0, in ? Op.SWAP_IN : Op.SWAP_OUT, transfers, bytes, t, lane);
         if (in) {
             it.swapIn += bytes;
             it.h2d += bytes;
@@ -452,7 +352,8 @@ public final class RealExecutor implements Executor {
 
     @Override
     public void close() {
-        hostThread.close();
+        hostAttention.close();
+        bridge.close();
         stages[0].batch.close();
         stages[1].batch.close();
     }

@@ -25,13 +25,15 @@ import org.apexbench.engine.model.ModelPresets;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
+import org.apexbench.kernels.HostBridge;
 import org.apexbench.workloads.RequestSpec;
 
 /**
- * Runs an engine on the real model with the two-thread runtime ({@link RealExecutor}): the device
- * backend and a second backend of the same kind for host attention, each with {@code threads} workers.
- * Only the cpu backend is supported: the host thread reads the device's q/k/v rows and the host pool
- * through host memory; a cuda run needs pinned staging buffers and events that are not built yet.
+ * Runs an engine on the real model with the two-thread runtime ({@link RealExecutor}): the device backend
+ * (cpu or cuda) and a cpu backend for host attention, each cpu backend with {@code threads} workers. The
+ * device and host meet through a {@link HostBridge} (cuda: pinned host pool and staging, async copies,
+ * events and host flags). Asking for cuda where it cannot run fails with the backend's reason (no driver,
+ * no device, PTX too new), never a fallback to cpu.
  */
 public final class RealRun {
     private RealRun() { }
@@ -54,9 +56,27 @@ public final class RealRun {
 
     /** What a cpu-backend profile of this model on this machine is taken on. */
     public static ProfileFingerprint fingerprint(ModelConfig c, DType weightType, DType kvType, int threads, int blockSize) {
+        return fingerprint("cpu", "cpu", "n/a", c, weightType, kvType, threads, blockSize);
+    }
+
+    /**
+     * What a profile of this model on this machine is taken on: backend {@code backend} on device {@code gpu}
+     * ("cpu" on the cpu backend) with driver {@code driver}, host attention with {@code threads} workers.
+     */
+    public static ProfileFingerprint fingerprint(String backend, String gpu, String driver, ModelConfig c, DType weightType,
+                                                 DType kvType, int threads, int blockSize) {
         String cpu = System.getProperty("os.arch") + " x" + Runtime.getRuntime().availableProcessors();
-        return new ProfileFingerprint(hostName(), "cpu", "n/a", cpu, threads, modelGeometry(c, weightType, kvType),
-                weightType.name().toLowerCase(java.util.Locale.ROOT), kvType.name().toLowerCase(java.util.Locale.ROOT), blockSize, "cpu");
+        return new ProfileFingerprint(hostName(), gpu, driver, cpu, threads, modelGeometry(c, weightType, kvType),
+                weightType.name().toLowerCase(java.util.Locale.ROOT), kvType.name().toLowerCase(java.util.Locale.ROOT), blockSize, backend);
+    }
+
+    /** The fingerprint of a real run of {@code model} (on its backend) with host attention on {@code host}. */
+    static ProfileFingerprint fingerprint(LlamaModel model, Backend host, DType weightType, DType kvType, int threads, int blockSize) {
+        if ("cpu".equals(model.backend().name())) return fingerprint(model.config(), weightType, kvType, threads, blockSize);
+        try (HostBridge bridge = HostBridge.open(model.backend(), host)) {
+            return fingerprint(model.backend().name(), bridge.deviceName(), bridge.driverVersion(), model.config(), weightType, kvType,
+                    threads, blockSize);
+        }
     }
 
     private static String hostName() {
@@ -68,8 +88,9 @@ public final class RealRun {
     }
 
     /**
-     * Profiles the real model's subtasks with {@link CpuSubtaskTimer} over the grid the budgets reach (as
-     * SimSetup does for simulated hardware). Seconds for tiny models; long for 7B-class presets on a CPU.
+     * Profiles the real model's subtasks over the grid the budgets reach (as SimSetup does for simulated
+     * hardware): {@link CpuSubtaskTimer} on the cpu backend, {@link DeviceSubtaskTimer} (GPU-event times) on
+     * cuda. Seconds for tiny models; long for 7B-class presets on a CPU.
      */
     public static Profile sweep(LlamaModel model, Backend host, EngineBudgets b, DType weightType, DType kvType, int threads) {
         ModelConfig c = model.config();
@@ -85,10 +106,17 @@ public final class RealRun {
         SweepGrid grid = SweepGrid.defaults(maxLinear, maxSeqs, Math.max(32, gpuTokens), Math.max(32, hostTokens),
                 maxPrompt, maxCopy);
         long maxContext = Math.max(32, hostTokens);
+        ProfileFingerprint fp = fingerprint(model, host, weightType, kvType, threads, b.blockSize());
+        if (!"cpu".equals(model.backend().name())) {
+            try (DeviceSubtaskTimer timer = new DeviceSubtaskTimer(model, host, Math.max(maxLinear, maxPrompt),
+                    Math.max(2, maxSeqs), maxContext, Math.max(2048, maxCopy), kvType)) {
+                return ProfileSweep.sweep(timer, grid, fp, "DeviceSubtaskTimer (" + model.backend().describe() + "; host attention: "
+                        + threads + " cpu threads)");
+            }
+        }
         try (CpuSubtaskTimer timer = new CpuSubtaskTimer(model, host, Math.max(maxLinear, maxPrompt),
                 Math.max(2, maxSeqs), maxContext, Math.max(2048, maxCopy), kvType)) {
-            return ProfileSweep.sweep(timer, grid, fingerprint(c, weightType, kvType, threads, b.blockSize()),
-                    "CpuSubtaskTimer (cpu backend, " + threads + " threads per backend)");
+            return ProfileSweep.sweep(timer, grid, fp, "CpuSubtaskTimer (cpu backend, " + threads + " threads per backend)");
         }
     }
 
@@ -109,22 +137,22 @@ public final class RealRun {
     public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
                                     DType weightType, EngineBudgets budgets, Profile profile, List<RequestSpec> requests,
                                     int closedLoopConcurrency, RecordOptions records, DType kvType) {
-        checkSupported(engine, backend);
+        checkSupported(backend, kvType);
         try (Backend device = Backends.open(backend, threads);
-             Backend host = Backends.open(backend, threads);
+             Backend host = Backends.open("cpu", threads);
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
-            ProfileFingerprint expected = fingerprint(model.config(), weightType, kvType, threads, budgets.blockSize());
+            ProfileFingerprint expected = fingerprint(model, host, weightType, kvType, threads, budgets.blockSize());
             Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
             Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
-            return run(engine, backend, model, host, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
+            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
         }
     }
 
     /**
      * Runs {@code engine} over {@code requests}.
      *
-     * @param backend   "cpu" (anything else is refused, naming why)
-     * @param threads   worker threads of each of the two backends (0 = all processors)
+     * @param backend   "cpu" or "cuda" (device backend; host attention always runs on a cpu backend)
+     * @param threads   worker threads of each cpu backend (0 = all processors)
      * @param weights   loads the weights onto the device backend
      * @param predictor what the scheduler knows about time (e.g. from a profile measured with {@link CpuSubtaskTimer})
      * @param kvType    KV element type of both pools
@@ -139,31 +167,48 @@ public final class RealRun {
     public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
                                     EngineBudgets budgets, Predictor predictor, List<RequestSpec> requests,
                                     int closedLoopConcurrency, RecordOptions records, DType kvType) {
-        checkSupported(engine, backend);
+        checkSupported(backend, kvType);
         try (Backend device = Backends.open(backend, threads);
-             Backend host = Backends.open(backend, threads);
+             Backend host = Backends.open("cpu", threads);
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
-            return run(engine, backend, model, host, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
+            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
         }
     }
 
-    private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, EngineBudgets budgets,
-                                     Predictor predictor, List<RequestSpec> requests, int closedLoopConcurrency,
-                                     RecordOptions records, DType kvType) {
-        try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType, engine.launchSecPerStage())) {
+    /**
+     * Runs {@code engine} on an open model and host backend through {@code bridge} (taken over), e.g. a test's
+     * emulation of an enqueueing device on the cpu backend; the caller closes the model and backends.
+     */
+    public static RealRunResult run(Engine engine, LlamaModel model, Backend host, HostBridge bridge, EngineBudgets budgets,
+                                    Predictor predictor, List<RequestSpec> requests, RecordOptions records, DType kvType) {
+        return run(engine, model.backend().name(), model, host, bridge, budgets, predictor, requests, 0, records, kvType);
+    }
+
+    private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, HostBridge bridge,
+                                     EngineBudgets budgets, Predictor predictor, List<RequestSpec> requests,
+                                     int closedLoopConcurrency, RecordOptions records, DType kvType) {
+        try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType, engine.launchSecPerStage(), bridge)) {
             RunResult result = new EngineLoop(engine, executor, backend, executor.geometry(), budgets, predictor, records, true)
                     .run(requests, closedLoopConcurrency);
             Map<String, int[]> generated = executor.tokens();
             Map<String, int[]> ordered = new LinkedHashMap<>();
             for (RequestSpec r : requests) ordered.put(r.id(), generated.getOrDefault(r.id(), new int[0]));
-            return new RealRunResult(result, ordered);
+            return new RealRunResult(result, ordered, model.backend().describe());
         }
     }
 
-    private static void checkSupported(Engine engine, String backend) {
-        if (!"cpu".equals(backend)) {
-            throw new IllegalArgumentException("real runs support backend cpu only, got '" + backend + "' (the cuda two-thread"
-                    + " runtime is not implemented; use --backend sim for simulated GPUs)");
+    /** Refuses what a real run cannot do, before any backend is opened. */
+    public static void checkSupported(String backend, DType kvType) {
+        switch (backend) {
+            case "cpu" -> { }
+            case "cuda" -> {
+                // cuda kernels keep the GPU pool in fp16, and swaps copy raw bytes, so both pools are fp16
+                if (kvType != DType.F16) {
+                    throw new IllegalArgumentException("real runs on cuda keep KV in F16 (GPU and host pools), got " + kvType);
+                }
+            }
+            default -> throw new IllegalArgumentException("real runs need backend cpu or cuda, got '" + backend
+                    + "' (use --backend sim for simulated GPUs)");
         }
     }
 }

@@ -10,8 +10,9 @@ import org.apexbench.engine.RunResult;
  *
  * @param result the run's records (executor = the backend name)
  * @param tokens request id -&gt; generated token ids, in the input list's order
+ * @param device the device backend's own description (cuda: GPU, driver, kernels build; cpu: vector species, threads)
  */
-public record RealRunResult(RunResult result, Map<String, int[]> tokens) {
+public record RealRunResult(RunResult result, Map<String, int[]> tokens, String device) {
     public RealRunResult {
         tokens = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tokens));
     }

@@ -1,0 +1,106 @@
+package org.apexbench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.model.LlamaModel;
+import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.engine.real.RealRun;
+import org.apexbench.engine.real.RealRunResult;
+import org.apexbench.kernels.Backend;
+import org.apexbench.kernels.Backends;
+import org.apexbench.kernels.DType;
+import org.apexbench.profiler.Op;
+import org.apexbench.profiler.RequestRecord;
+import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.workloads.RequestSpec;
+
+/**
+ * The real executor's cuda code path (device thread never waits for a host job; GPU-side waits for outputs;
+ * staging reused per layer; completions drained after sampling; device spans from marks resolved after the
+ * iteration) run on the cpu backend through {@link EnqueueingCpuBridge}: every engine under the tight budget
+ * must give exactly the cpu reference tokens (fp32, so no tolerance), every iteration is resolved, every
+ * CPU-attention output is waited for, and CPU attention still lies between its layer's PRE and POST (within the
+ * anchor's uncertainty: device spans come from marks).
+ */
+class EnqueueingExecutorTest {
+    /** Device spans reach the run clock through an anchor mark (IterationLog); cross-clock checks allow its uncertainty. */
+    private static final double CLOCK_SLACK_SEC = 200e-6;
+    private static RealEngineCheck check;
+    private static Path fixture;
+    private static Backend device, host;
+    private static LlamaModel model;
+
+    @BeforeAll
+    static void open() {
+        String dir = System.getProperty("apex.fixtures");
+        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
+        fixture = Path.of(dir, "tiny-llama3");
+        check = new RealEngineCheck("cpu", fixture);
+        device = Backends.open("cpu", 1);
+        host = Backends.open("cpu", 1);
+        model = new LlamaModel(LlamaWeights.load(fixture, device), device);
+    }
+
+    @AfterAll
+    static void close() {
+        if (model != null) model.close();
+        if (host != null) host.close();
+        if (device != null) device.close();
+        if (check != null) check.close();
+    }
+
+    static Stream<Arguments> engines() {
+        return RealEngineCheck.ENGINES.stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("engines")
+    void theEnqueueingPathGivesTheReferenceTokens(String id, EngineOptions options) {
+        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path");
+        EnqueueingCpuBridge bridge = new EnqueueingCpuBridge(device, host);
+        RealRunResult r = RealRun.run(EngineRegistry.create(id, options), model, host, bridge, RealEngineCheck.TIGHT,
+                RealEngineCheck.PREDICTOR, check.requests(), RecordOptions.ALL, DType.F32);
+        RealRunResult reference = check.run("gpu-only", EngineOptions.NONE, RealEngineCheck.ROOMY);
+        for (RequestSpec spec : check.requests()) {
+            assertArrayEquals(reference.tokens().get(spec.id()), r.tokens().get(spec.id()), id + " " + options + ": " + spec.id());
+        }
+        assertTrue(r.result().requests().stream().allMatch(RequestRecord::succeeded));
+        assertEquals(r.result().iterations().size(), bridge.iterationsEnded.get(), "every iteration resolved its marks");
+        List<SubtaskRecord> subtasks = r.result().subtasks();
+        long cpuJobs = subtasks.stream().filter(s -> s.op() == Op.CPU_DECODE_ATTN).count();
+        assertEquals(cpuJobs, bridge.outputsWaitedFor.get(), "one enqueued wait per CPU-attention job");
+        assertEquals(cpuJobs, subtasks.stream().filter(s -> s.op() == Op.ATTN_OUT_H2D).count(), "output copies recorded from marks");
+        if (id.startsWith("static-hybrid") || id.equals("apex")) assertTrue(cpuJobs > 0, id + ": CPU decodes happened");
+        Map<String, SubtaskRecord> pre = new HashMap<>(), post = new HashMap<>();
+        for (SubtaskRecord s : subtasks) {
+            String key = s.iteration() + "/" + s.layer() + "/" + s.stage();
+            if (s.op() == Op.PRE) pre.put(key, s);
+            if (s.op() == Op.POST) post.put(key, s);
+        }
+        for (SubtaskRecord c : subtasks) {
+            if (c.op() != Op.CPU_DECODE_ATTN) continue;
+            String key = c.iteration() + "/" + c.layer() + "/" + c.stage();
+            assertTrue(pre.get(key).endSec() <= c.startSec() + CLOCK_SLACK_SEC, id + ": CPU attention " + key + " started before its PRE ended");
+            assertTrue(c.endSec() <= post.get(key).startSec() + CLOCK_SLACK_SEC, id + ": POST " + key + " started before its CPU attention ended");
+        }
+    }
+}
