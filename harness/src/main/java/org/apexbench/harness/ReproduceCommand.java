@@ -38,7 +38,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Workload seed.")
     long seed;
 
-    @Option(names = "--engines", defaultValue = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode,apex", split = ",",
+    @Option(names = "--engines", defaultValue = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode,apex", split = EngineChoice.LIST_SPLIT,
             paramLabel = "E1,E2,...", description = "Engines (default ${DEFAULT-VALUE}).")
     List<String> engines;
 

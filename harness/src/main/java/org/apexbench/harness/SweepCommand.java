@@ -24,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class SweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--engines", defaultValue = CompareCommand.DEFAULT_ENGINES, split = ",", paramLabel = "E1,E2,...",
+    @Option(names = "--engines", defaultValue = CompareCommand.DEFAULT_ENGINES, split = EngineChoice.LIST_SPLIT, paramLabel = "E1,E2,...",
             description = "Engines (default ${DEFAULT-VALUE}).")
     List<String> engines;
 
@@ -69,7 +69,7 @@ final class SweepCommand implements Callable<Integer> {
         }
         Files.createDirectories(out);
         List<SweepReport.Point> points = new ArrayList<>();
-        List<String> maxRows = new ArrayList<>(List.of("engine,max_rate,p99_ttft_ms,p99_tpot_ms"));
+        List<SweepReport.MaxRate> maxRows = new ArrayList<>();
         var err = options.quiet ? null : spec.commandLine().getErr();
         for (String engine : engines) {
             if (findMaxRate) {
@@ -95,8 +95,8 @@ final class SweepCommand implements Callable<Integer> {
                         }
                     }
                 }
-                maxRows.add(best == null ? engine + ",,," : String.format(Locale.ROOT, "%s,%.4f,%.3f,%.3f", engine, lo,
-                        best.ttft().p99Ms(), best.tpot().p99Ms()));
+                maxRows.add(best == null ? new SweepReport.MaxRate(engine, null, null, null)
+                        : new SweepReport.MaxRate(engine, lo, best.ttft().p99Ms(), best.tpot().p99Ms()));
             } else {
                 for (double r : rates) point(engine, r, points, err);
             }
@@ -107,8 +107,12 @@ final class SweepCommand implements Callable<Integer> {
                         + options.hardware + " + " + options.model + " (" + options.backend + ").");
         var o = spec.commandLine().getOut();
         if (findMaxRate) {
-            Files.write(out.resolve("max_rate.csv"), maxRows);
-            maxRows.forEach(o::println);
+            SweepReport.writeMaxRateCsv(out.resolve("max_rate.csv"), maxRows);
+            for (SweepReport.MaxRate m : maxRows) {
+                o.println(m.rate() == null ? m.engine() + ": no rate in [" + minRate + ", " + maxRate + "] meets the SLOs"
+                        : String.format(Locale.ROOT, "%-28s max rate %.4f req/s (p99 TTFT %.1f ms, p99 TPOT %.1f ms)", m.engine(),
+                        m.rate(), m.p99TtftMs(), m.p99TpotMs()));
+            }
         }
         o.println("wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.html"));
         return 0;

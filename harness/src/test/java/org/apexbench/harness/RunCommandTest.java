@@ -135,7 +135,15 @@ class RunCommandTest {
         r = Cli.run("sweep", "--engines", "gpu-only", "--find-max-rate", "--slo-tpot-ms", "1000000", "--search-steps", "2",
                 "--max-rate", "8", "--requests", SMALL, "--out", out.toString(), "--quiet");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("gpu-only,8.0000"), "a loose SLO is met up to the top of the range: " + r.out());
+        assertTrue(r.out().contains("max rate 8.0000 req/s"), "a loose SLO is met up to the top of the range: " + r.out());
+        assertEquals(8.0, Double.parseDouble(Files.readAllLines(out.resolve("max_rate.csv")).get(1).split(",")[1]));
+        // an engine label with its own options (a comma inside) stays one CSV cell; an SLO nobody meets leaves empty cells
+        r = Cli.run("sweep", "--engines", "apex[marginPct=5,recalibrate=true]", "--find-max-rate", "--slo-tpot-ms", "0.001",
+                "--search-steps", "1", "--max-rate", "2", "--requests", SMALL, "--out", tmp.resolve("tight").toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("apex[marginPct=5,recalibrate=true]: no rate in"), r.out());
+        assertEquals(List.of("engine,max_rate,p99_ttft_ms,p99_tpot_ms", "\"apex[marginPct=5,recalibrate=true]\",,,"),
+                Files.readAllLines(tmp.resolve("tight/max_rate.csv")));
     }
 
     @Test

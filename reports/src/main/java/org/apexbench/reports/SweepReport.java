@@ -47,6 +47,24 @@ public final class SweepReport {
         }
     }
 
+    /**
+     * One engine's result of a max-rate search: the highest rate that met the SLOs and its p99 TTFT/TPOT, or
+     * all null when even the lowest rate missed them.
+     */
+    public record MaxRate(String engine, Double rate, Double p99TtftMs, Double p99TpotMs) {}
+
+    /** {@code engine,max_rate,p99_ttft_ms,p99_tpot_ms}, one row per engine; empty cells where no rate met the SLOs. */
+    public static void writeMaxRateCsv(Path file, List<MaxRate> rows) {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder()
+                     .setHeader("engine", "max_rate", "p99_ttft_ms", "p99_tpot_ms").setRecordSeparator("\n").get())) {
+            for (MaxRate r : rows) p.printRecord(r.engine(), RunDirectory.cell(r.rate()), RunDirectory.cell(r.p99TtftMs()),
+                    RunDirectory.cell(r.p99TpotMs()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
     public static void writeHtml(Path file, String title, String parameter, List<Point> points, String note) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlReport.esc(title))
