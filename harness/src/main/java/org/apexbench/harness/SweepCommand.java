@@ -20,7 +20,10 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Writes DIR/sweep.csv (one row per engine and rate), DIR/sweep.html (throughput, p99 TTFT and p99 TPOT",
                 "against the rate) and DIR/<engine>/rate-<R>/summary.json.",
                 "--find-max-rate: binary search, per engine, for the highest rate whose p99 TTFT and p99 TPOT meet",
-                "--slo-ttft-ms / --slo-tpot-ms (at least one required); results in DIR/max_rate.csv."})
+                "--slo-ttft-ms / --slo-tpot-ms (at least one required); results in DIR/max_rate.csv.",
+                "--over NAME --values V1,V2,...: sweep any numeric run option instead of the rate (e.g. gpu-memory,",
+                "max-running, max-tokens, sim-cpu-slowdown) or an engine option (engine-option:marginPct); the",
+                "workload keeps its own rate; DIR/sweep.csv has a NAME column, points in DIR/<engine>/<NAME>-<V>/."})
 final class SweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -30,6 +33,12 @@ final class SweepCommand implements Callable<Integer> {
 
     @Option(names = "--rates", split = ",", paramLabel = "R1,R2,...", description = "Request rates (req/s) to run.")
     List<Double> rates;
+
+    @Option(names = "--over", paramLabel = "NAME", description = "Sweep this run option or engine-option:KEY instead of the rate.")
+    String over;
+
+    @Option(names = "--values", split = ",", paramLabel = "V1,V2,...", description = "Values of --over.")
+    List<Double> values;
 
     @Option(names = "--find-max-rate", description = "Search the highest rate meeting the SLOs instead of a fixed list.")
     boolean findMaxRate;
@@ -50,9 +59,12 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!findMaxRate && (rates == null || rates.isEmpty())) {
-            throw new IllegalArgumentException("give --rates R1,R2,... or --find-max-rate");
+        int modes = (rates != null ? 1 : 0) + (findMaxRate ? 1 : 0) + (over != null ? 1 : 0);
+        if (modes != 1) {
+            throw new IllegalArgumentException("give exactly one of --rates R1,R2,..., --find-max-rate or --over NAME --values V1,V2,...");
         }
+        if (over != null) return sweepParameter();
+        if (values != null) throw new IllegalArgumentException("--values goes with --over NAME");
         if (rates != null) {
             for (double r : rates) {
                 if (!(r > 0) || Double.isInfinite(r)) throw new IllegalArgumentException("--rates: every rate must be > 0, got " + r);
@@ -115,6 +127,30 @@ final class SweepCommand implements Callable<Integer> {
             }
         }
         o.println("wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.html"));
+        return 0;
+    }
+
+    /** {@code --over NAME --values ...}: every engine at every value, the workload as given. */
+    private int sweepParameter() throws java.io.IOException {
+        if (values == null || values.isEmpty()) throw new IllegalArgumentException("--over " + over + " needs --values V1,V2,...");
+        SweepParameter p = SweepParameter.of(over, spec, options);
+        Files.createDirectories(out);
+        List<SweepReport.Point> points = new ArrayList<>();
+        var err = options.quiet ? null : spec.commandLine().getErr();
+        for (String engine : engines) {
+            for (double v : values) {
+                EngineRunner.Outcome o = p.with(v, () -> EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err));
+                points.add(new SweepReport.Point(engine, v, o.report().summary()));
+                Path dir = out.resolve(o.report().slug()).resolve(org.apexbench.reports.ReportedRun.slug(p.name() + "-" + SweepParameter.text(v)));
+                Files.createDirectories(dir);
+                JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
+            }
+        }
+        SweepReport.writeCsv(out.resolve("sweep.csv"), p.name(), points);
+        SweepReport.writeHtml(out.resolve("sweep.html"), "APEX Bench sweep of " + p.name(), p.name(), points,
+                "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD) + "; " + options.hardware + " + " + options.model
+                        + " (" + options.backend + ").");
+        spec.commandLine().getOut().println("wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.html"));
         return 0;
     }
 
