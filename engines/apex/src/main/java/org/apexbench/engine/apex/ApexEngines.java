@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * Offers {@code apex}. Options: {@code tpotSloMs} (default none), {@code starvationIterations} (50),
  * {@code hostAdmission} (true), {@code pipeline} (true), {@code swapInHysteresis} (0.95), {@code marginPct} (2: a longer iteration must promise 2% more rows/s), {@code neoPacking} (true), {@code amortizedAdmission} (false; true favours throughput on
- * batch workloads of short outputs, see ApexScheduler#admissionPays), {@code recalibrate} (false; true scales the
- * profile's predictions by measured/predicted busy time, see Recalibration).
+ * batch workloads of short outputs, see ApexScheduler#admissionPays), {@code recalibrate} (true: scale the
+ * profile's predictions by measured/predicted busy time, see Recalibration; false: trust the profile).
  */
 public final class ApexEngines implements EngineFactory {
     public static final String ID = "apex";
@@ -35,7 +35,7 @@ public final class ApexEngines implements EngineFactory {
                 + (Double.isNaN(slo) ? "" : ", TPOT SLO " + slo + " ms") + (opts.pipeline() ? "" : ", no pipelining")
                 + (opts.hostAdmission() ? "" : ", no host admission") + (opts.neoPacking() ? "" : ", prefix split only")
                 + (opts.amortizedAdmission() ? ", amortized host admission" : "")
-                + (opts.recalibrate() ? ", online recalibration" : "") + ", margin " + 100 * opts.margin() + "%, two-thread runtime)",
+                + (opts.recalibrate() ? "" : ", no recalibration") + ", margin " + 100 * opts.margin() + "%, two-thread runtime)",
                 () -> new ApexScheduler(opts), 0);
     }
 }

@@ -17,9 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * APEX with stale tables: the simulated host runs CPU attention 3x slower than the profile says. Without
- * recalibration APEX keeps predicting the profiled host; with it, its iteration predictions follow the
- * measured times and it serves the same requests sooner.
+ * APEX with stale tables: the simulated host runs CPU attention 3x slower than the profile says. With
+ * {@code recalibrate=false} APEX keeps predicting the profiled host; with recalibration (the default) its
+ * iteration predictions follow the measured times and it serves the same requests sooner.
  */
 class ApexRecalibrationTest {
     static final double SLOWDOWN = 3;
@@ -47,8 +47,8 @@ class ApexRecalibrationTest {
     @Test
     void recalibratedPredictionsFollowASlowerHostAndFinishSooner() {
         List<RequestSpec> reqs = ApexSimTest.requests(60, 11);
-        RunResult stale = run(EngineOptions.NONE, reqs, SLOWDOWN);
-        RunResult recal = run(EngineOptions.of("recalibrate", "true"), reqs, SLOWDOWN);
+        RunResult stale = run(EngineOptions.of("recalibrate", "false"), reqs, SLOWDOWN);
+        RunResult recal = run(EngineOptions.NONE, reqs, SLOWDOWN);   // recalibration is on by default
         assertEquals(List.of(), RunChecks.requests(reqs, stale));
         assertEquals(List.of(), RunChecks.requests(reqs, recal));
         long cpuIterations = recal.iterations().stream().filter(i -> i.cpuDecodes() > 0).count();
@@ -63,7 +63,7 @@ class ApexRecalibrationTest {
     @Test
     void onAHostAsProfiledRecalibrationChangesLittle() {
         List<RequestSpec> reqs = ApexSimTest.requests(60, 11);
-        RunResult plain = run(EngineOptions.NONE, reqs, 1), recal = run(EngineOptions.of("recalibrate", "true"), reqs, 1);
+        RunResult plain = run(EngineOptions.of("recalibrate", "false"), reqs, 1), recal = run(EngineOptions.NONE, reqs, 1);
         assertTrue(mapePct(recal) <= mapePct(plain) + 1, mapePct(recal) + "% vs " + mapePct(plain) + "%");
         assertEquals(makespan(plain), makespan(recal), 0.05 * makespan(plain));
     }
