@@ -16,6 +16,7 @@ import org.apexbench.engine.model.Generator;
 import org.apexbench.engine.model.LlamaModel;
 import org.apexbench.engine.model.LlamaWeights;
 import org.apexbench.engine.model.cuda.FixtureParity;
+import org.apexbench.engine.model.cuda.GpuCheckArgs;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.kernels.Backend;
@@ -177,12 +178,9 @@ public final class RealEngineCheck implements AutoCloseable {
 
     /** {@code RealEngineCheck <fixture-dir> [cuda|cpu]}: exit 0 all pass, 1 a failure, 2 backend unavailable or no fixture. */
     public static void main(String[] args) {
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: RealEngineCheck <fixture-dir (e.g. shared/fixtures/tiny-llama3)> [cuda|cpu]");
-            System.exit(64);
-        }
-        Path dir = Path.of(args[0]);
-        String backend = args.length > 1 ? args[1] : "cuda";
+        GpuCheckArgs parsed = GpuCheckArgs.parse(args, "RealEngineCheck <fixture-dir (e.g. shared/fixtures/tiny-llama3)>");
+        Path dir = parsed.fixture();
+        String backend = parsed.backend();
         if (!Files.isDirectory(dir)) {
             System.err.println("RealEngineCheck: fixture " + dir + " not present");
             System.exit(2);
