@@ -16,6 +16,7 @@ import org.apexbench.engine.model.Generator;
 import org.apexbench.engine.model.LlamaModel;
 import org.apexbench.engine.model.LlamaWeights;
 import org.apexbench.engine.model.cuda.FixtureParity;
+import org.apexbench.engine.model.cuda.GpuCheckArgs;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.kernels.Backend;
@@ -81,18 +82,17 @@ public final class RealEngineCheck implements AutoCloseable {
     private final Backend teacherBackend;
     private final LlamaModel teacher;
 
-    /** Runs the unconstrained reference on {@code backend} (cuda: fp16 KV; cpu: fp32). */
+    /** Runs the unconstrained reference of {@link #requests(boolean) greedy requests} on {@code backend} (cuda: fp16 KV; cpu: fp32). */
     RealEngineCheck(String backend, Path fixture) {
+        this(backend, fixture, requests(false));
+    }
+
+    /** As {@link #RealEngineCheck(String, Path)}, for other requests (the cpu test also samples). */
+    RealEngineCheck(String backend, Path fixture, List<RequestSpec> requests) {
         this.backend = backend;
         this.fixture = fixture;
         this.kvType = backend.equals("cuda") ? DType.F16 : DType.F32;
-        SplittableRandom rnd = new SplittableRandom(7);
-        List<RequestSpec> list = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            int[] prompt = rnd.ints(20 + rnd.nextInt(25), 3, 640).toArray();
-            list.add(new RequestSpec("r" + i, 0, prompt, 8 + rnd.nextInt(21), SamplingParams.GREEDY));
-        }
-        requests = List.copyOf(list);
+        this.requests = List.copyOf(requests);
         RealRunResult ref = run("gpu-only", EngineOptions.NONE, ROOMY);
         if (ref.result().requests().stream().mapToInt(RequestRecord::preemptions).sum() != 0) {
             throw new IllegalStateException("the reference run must be unconstrained, but it preempted");
@@ -102,7 +102,26 @@ public final class RealEngineCheck implements AutoCloseable {
         teacher = new LlamaModel(LlamaWeights.load(fixture, teacherBackend), teacherBackend);
     }
 
+    /**
+     * Ten seeded requests of 20..44 prompt tokens and 8..28 output tokens (the largest fits {@link #TIGHT}'s GPU
+     * pool with one block to spare); with {@code sampleEveryThird} every third one samples (seeded
+     * temperature/top-p, so its draws must not depend on batching either), otherwise all are greedy.
+     */
+    static List<RequestSpec> requests(boolean sampleEveryThird) {
+        SplittableRandom rnd = new SplittableRandom(7);
+        List<RequestSpec> list = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            int[] prompt = rnd.ints(20 + rnd.nextInt(25), 3, 640).toArray();
+            SamplingParams sampling = sampleEveryThird && i % 3 == 0 ? new SamplingParams(0.8f, 0.95f, 1000 + i) : SamplingParams.GREEDY;
+            list.add(new RequestSpec("r" + i, 0, prompt, 8 + rnd.nextInt(21), sampling));
+        }
+        return List.copyOf(list);
+    }
+
     List<RequestSpec> requests() { return requests; }
+
+    /** The unconstrained run's tokens by request id. */
+    Map<String, int[]> reference() { return reference; }
 
     RealRunResult run(String engine, EngineOptions options, EngineBudgets budgets) {
         return RealRun.run(EngineRegistry.create(engine, options), backend, 1, RealRun.checkpoint(fixture), budgets, PREDICTOR,
@@ -159,12 +178,9 @@ public final class RealEngineCheck implements AutoCloseable {
 
     /** {@code RealEngineCheck <fixture-dir> [cuda|cpu]}: exit 0 all pass, 1 a failure, 2 backend unavailable or no fixture. */
     public static void main(String[] args) {
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: RealEngineCheck <fixture-dir (e.g. shared/fixtures/tiny-llama3)> [cuda|cpu]");
-            System.exit(64);
-        }
-        Path dir = Path.of(args[0]);
-        String backend = args.length > 1 ? args[1] : "cuda";
+        GpuCheckArgs parsed = GpuCheckArgs.parse(args, "RealEngineCheck <fixture-dir (e.g. shared/fixtures/tiny-llama3)>");
+        Path dir = parsed.fixture();
+        String backend = parsed.backend();
         if (!Files.isDirectory(dir)) {
             System.err.println("RealEngineCheck: fixture " + dir + " not present");
             System.exit(2);

@@ -3,20 +3,12 @@ package org.apexbench.harness;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.EngineRegistry;
@@ -51,9 +43,7 @@ class EnqueueingExecutorTest {
 
     @BeforeAll
     static void open() {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
-        fixture = Path.of(dir, "tiny-llama3");
+        fixture = RealEngineRuns.tinyLlama3();
         check = new RealEngineCheck("cpu", fixture);
         device = Backends.open("cpu", 1);
         host = Backends.open("cpu", 1);
@@ -68,14 +58,9 @@ class EnqueueingExecutorTest {
         if (check != null) check.close();
     }
 
-    static Stream<Arguments> engines() {
-        return RealEngineCheck.ENGINES.stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
-    }
-
-    @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("engines")
+    @ForEveryRealEngine
     void theEnqueueingPathGivesTheReferenceTokens(String id, EngineOptions options) {
-        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path");
+        RealEngineRuns.assumeOnClassPath(id);
         EnqueueingCpuBridge bridge = new EnqueueingCpuBridge(device, host);
         RealRunResult r = RealRun.run(EngineRegistry.create(id, options), model, host, bridge, RealEngineCheck.TIGHT,
                 RealEngineCheck.PREDICTOR, check.requests(), RecordOptions.ALL, DType.F32);
@@ -89,18 +74,7 @@ class EnqueueingExecutorTest {
         long cpuJobs = subtasks.stream().filter(s -> s.op() == Op.CPU_DECODE_ATTN).count();
         assertEquals(cpuJobs, bridge.outputsWaitedFor.get(), "one enqueued wait per CPU-attention job");
         assertEquals(cpuJobs, subtasks.stream().filter(s -> s.op() == Op.ATTN_OUT_H2D).count(), "output copies recorded from marks");
-        if (id.startsWith("static-hybrid") || id.equals("apex")) assertTrue(cpuJobs > 0, id + ": CPU decodes happened");
-        Map<String, SubtaskRecord> pre = new HashMap<>(), post = new HashMap<>();
-        for (SubtaskRecord s : subtasks) {
-            String key = s.iteration() + "/" + s.layer() + "/" + s.stage();
-            if (s.op() == Op.PRE) pre.put(key, s);
-            if (s.op() == Op.POST) post.put(key, s);
-        }
-        for (SubtaskRecord c : subtasks) {
-            if (c.op() != Op.CPU_DECODE_ATTN) continue;
-            String key = c.iteration() + "/" + c.layer() + "/" + c.stage();
-            assertTrue(pre.get(key).endSec() <= c.startSec() + CLOCK_SLACK_SEC, id + ": CPU attention " + key + " started before its PRE ended");
-            assertTrue(c.endSec() <= post.get(key).startSec() + CLOCK_SLACK_SEC, id + ": POST " + key + " started before its CPU attention ended");
-        }
+        if (RealEngineRuns.decodesOnCpu(id)) assertTrue(cpuJobs > 0, id + ": CPU decodes happened");
+        RealEngineRuns.assertCpuAttentionBetweenPreAndPost(id, subtasks, CLOCK_SLACK_SEC);
     }
 }

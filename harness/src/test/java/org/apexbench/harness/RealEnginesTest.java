@@ -4,37 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.stream.Stream;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 import org.apexbench.engine.Engine;
-import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.Predictor;
 import org.apexbench.engine.RecordOptions;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.RequestRecord;
-import org.apexbench.profiler.Resource;
 import org.apexbench.profiler.SubtaskRecord;
 import org.apexbench.workloads.RequestSpec;
-import org.apexbench.workloads.SamplingParams;
 
 /**
  * Every engine on the real model (cpu backend, tiny-llama3 fixture) under a GPU KV budget just above one
@@ -43,98 +31,52 @@ import org.apexbench.workloads.SamplingParams;
  * records (offload must show none).
  */
 class RealEnginesTest {
-    private static final int REQUESTS = 10;
-    /** Largest request: prompt 44 + output 28 = 72 tokens = 5 blocks; the GPU pool gets 6. */
-    private static final EngineBudgets TIGHT = new EngineBudgets(16, 96, 6, 64, 16);
-    private static final String FLOOR_PROPERTY = "apex.real.hostAttentionFloorMicros";
-    private static final EngineBudgets ROOMY = new EngineBudgets(16, 1024, 64, 0, 16);
-
-    /** Linear time dominates and the "GPU" attends 10x faster than the CPU: hybrid dispatch pays (as on a T4). */
-    static final Predictor PREDICTOR = Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
-        case PRE, POST -> 5e-4 + 1e-6 * rows;
-        case EMBED, LM_HEAD -> 1e-5 + 1e-7 * rows;
-        case PREFILL_ATTN -> 1e-5 + 1e-9 * pairs;
-        case GPU_DECODE_ATTN -> 5e-6 + 1e-8 * ctx;
-        case CPU_DECODE_ATTN -> 1e-5 + 1e-7 * ctx;
-        case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-5 * Math.max(1, requests) + bytes / 10e9;
-        case LAUNCH -> 1e-4;
-    });
-
+    /** The unconstrained gpu-only reference on cpu; every third of its requests samples. */
+    private static RealEngineCheck check;
     private static Path model;
-    private static List<RequestSpec> requests;
-    private static Map<String, int[]> reference;
 
     @BeforeAll
     static void reference() {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
-        model = Path.of(dir, "tiny-llama3");
-        SplittableRandom rnd = new SplittableRandom(7);
-        requests = new ArrayList<>();
-        for (int i = 0; i < REQUESTS; i++) {
-            int[] prompt = rnd.ints(20 + rnd.nextInt(25), 3, 640).toArray();
-            // every third request samples (seeded temperature/top-p): its draws must not depend on batching either
-            SamplingParams sampling = i % 3 == 0 ? new SamplingParams(0.8f, 0.95f, 1000 + i) : SamplingParams.GREEDY;
-            requests.add(new RequestSpec("r" + i, 0, prompt, 8 + rnd.nextInt(21), sampling));
-        }
-        RealRunResult ref = run("gpu-only", EngineOptions.NONE, ROOMY);
-        reference = ref.tokens();
-        assertEquals(0, ref.result().requests().stream().mapToInt(RequestRecord::preemptions).sum(),
-                "the reference run must be unconstrained");
+        model = RealEngineRuns.tinyLlama3();
+        check = new RealEngineCheck("cpu", model, RealEngineCheck.requests(true));
     }
 
-    private static RealRunResult run(String id, EngineOptions options, EngineBudgets budgets) {
-        Engine engine = EngineRegistry.create(id, options);
-        return RealRun.run(engine, "cpu", 1, RealRun.checkpoint(model), budgets, PREDICTOR, requests, RecordOptions.ALL, DType.F32);
+    @AfterAll
+    static void close() {
+        if (check != null) check.close();
     }
 
-    static Stream<Arguments> engines() {
-        return Stream.of(
-                Arguments.of("gpu-only", EngineOptions.of("preemption", "recompute")),
-                Arguments.of("gpu-only", EngineOptions.of("preemption", "swap")),
-                Arguments.of("static-hybrid:neo", EngineOptions.of("runtime", "two-thread")),
-                Arguments.of("static-hybrid:neo", EngineOptions.of("runtime", "single-thread")),
-                Arguments.of("static-hybrid:fastdecode", EngineOptions.NONE),
-                Arguments.of("static-hybrid:offload", EngineOptions.NONE),
-                Arguments.of("apex", EngineOptions.NONE));
-    }
-
-    @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("engines")
+    @ForEveryRealEngine
     void tightBudgetGivesTheUnconstrainedTokens(String id, EngineOptions options) {
-        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path");
+        RealEngineRuns.assumeOnClassPath(id);
         boolean singleThread = options.values().containsValue("single-thread");
-        boolean mustOverlap = (id.equals("static-hybrid:neo") && !singleThread) || id.equals("apex");
-        // Overlap is real concurrency of two threads. Tiny-model attention lasts microseconds, less than a
-        // scheduling quantum of a loaded 2-core machine, so each run emulates a slower host (every CPU attention
-        // job lasts >= 2 ms, sleeping): a runtime that overlaps must then show GPU work inside that window, and
-        // one that serialises (offload) still must not. Every run must give exactly the reference tokens.
-        boolean overlap = false;
-        String floor = System.getProperty(FLOOR_PROPERTY);
-        System.setProperty(FLOOR_PROPERTY, "2000");
-        try {
-            for (int attempt = 0; attempt < (mustOverlap ? 3 : 1) && !overlap; attempt++) {
-                RealRunResult r = run(id, options, TIGHT);
+        boolean mustOverlap = RealEngineRuns.mustOverlap(id, options);
+        // Overlap is real concurrency of two threads, shown with a slow host (RealEngineRuns.withSlowHostAttention):
+        // a runtime that overlaps must then show GPU work inside CPU attention's window, and one that serialises
+        // (offload) still must not. Every run must give exactly the reference tokens.
+        boolean overlap = RealEngineRuns.withSlowHostAttention(() -> {
+            boolean seen = false;
+            for (int attempt = 0; attempt < (mustOverlap ? 3 : 1) && !seen; attempt++) {
+                RealRunResult r = check.run(id, options, RealEngineCheck.TIGHT);
                 checkRun(id, options, r);
-                overlap = overlaps(r.result().subtasks());
+                seen = RealEngineRuns.cpuAttentionOverlapsGpuWork(r.result().subtasks());
                 if (singleThread) checkOneHostThread(r.result().subtasks());
                 if (id.equals("static-hybrid:offload")) {
-                    assertFalse(overlap, "offload must not overlap CPU attention with GPU work");
+                    assertFalse(seen, "offload must not overlap CPU attention with GPU work");
                 }
             }
-        } finally {
-            if (floor == null) System.clearProperty(FLOOR_PROPERTY); else System.setProperty(FLOOR_PROPERTY, floor);
-        }
+            return seen;
+        });
         if (mustOverlap) assertTrue(overlap, id + ": some CPU attention interval intersects a GPU subtask interval");
     }
 
     private static void checkRun(String id, EngineOptions options, RealRunResult r) {
-        for (RequestSpec spec : requests) {
+        for (RequestSpec spec : check.requests()) {
             int[] got = r.tokens().get(spec.id());
             assertEquals(spec.outputTokens(), got.length, id + ": tokens of " + spec.id());
-            assertArrayEquals(reference.get(spec.id()), got, id + " " + options + ": tokens of " + spec.id());
+            assertArrayEquals(check.reference().get(spec.id()), got, id + " " + options + ": tokens of " + spec.id());
         }
-        assertEquals(requests.size(), r.result().requests().size());
+        assertEquals(check.requests().size(), r.result().requests().size());
         assertTrue(r.result().requests().stream().allMatch(RequestRecord::succeeded), id + ": every request succeeds");
         List<SubtaskRecord> subtasks = r.result().subtasks();
         int preemptions = r.result().requests().stream().mapToInt(RequestRecord::preemptions).sum();
@@ -145,46 +87,18 @@ class RealEnginesTest {
             case "gpu-only {preemption=swap}" -> assertTrue(swaps && preemptions > 0, "swaps happened");
             default -> assertTrue(cpuDecodes > 0, id + ": CPU decodes happened");
         }
-        checkDependencies(id, subtasks);
-    }
-
-    /** CPU attention of (iteration, layer, sub-batch) starts after its PRE ends and ends before its POST starts. */
-    private static void checkDependencies(String id, List<SubtaskRecord> subtasks) {
-        Map<String, SubtaskRecord> pre = new java.util.HashMap<>(), post = new java.util.HashMap<>();
-        for (SubtaskRecord s : subtasks) {
-            String key = s.iteration() + "/" + s.layer() + "/" + s.stage();
-            if (s.op() == Op.PRE) pre.put(key, s);
-            if (s.op() == Op.POST) post.put(key, s);
-        }
-        for (SubtaskRecord c : subtasks) {
-            if (c.op() != Op.CPU_DECODE_ATTN) continue;
-            String key = c.iteration() + "/" + c.layer() + "/" + c.stage();
-            assertTrue(pre.get(key).endSec() <= c.startSec(), id + ": CPU attention " + key + " started before its q/k/v existed");
-            assertTrue(c.endSec() <= post.get(key).startSec(), id + ": POST " + key + " started before its CPU attention ended");
-        }
-    }
-
-    /** Whether some CPU_DECODE_ATTN interval strictly intersects some GPU subtask interval. */
-    static boolean overlaps(List<SubtaskRecord> subtasks) {
-        List<SubtaskRecord> gpu = subtasks.stream().filter(s -> s.resource() == Resource.GPU).toList();
-        for (SubtaskRecord c : subtasks) {
-            if (c.op() != Op.CPU_DECODE_ATTN) continue;
-            for (SubtaskRecord g : gpu) {
-                if (g.iteration() == c.iteration() && c.startSec() < g.endSec() && g.startSec() < c.endSec()) return true;
-            }
-        }
-        return false;
+        RealEngineRuns.assertCpuAttentionBetweenPreAndPost(id, subtasks, 0);
     }
 
     /** The path `apex run --backend cpu` takes: schedulers predict from a profile of this machine swept just before the run. */
     @Test
     void apexWithASweptCpuProfileGivesTheUnconstrainedTokens() {
-        assumeTrue(EngineRegistry.ids().contains("apex"), "engine apex is not on the class path");
+        RealEngineRuns.assumeOnClassPath("apex");
         Engine apex = EngineRegistry.create("apex", EngineOptions.NONE);
-        RealRunResult r = RealRun.run(apex, "cpu", 1, RealRun.checkpoint(model), DType.F32, TIGHT, null, requests,
-                RecordOptions.DEFAULT, DType.F32);
-        for (RequestSpec spec : requests) {
-            assertArrayEquals(reference.get(spec.id()), r.tokens().get(spec.id()), "apex (swept profile): tokens of " + spec.id());
+        RealRunResult r = RealRun.run(apex, "cpu", 1, RealRun.checkpoint(model), DType.F32, RealEngineCheck.TIGHT, null,
+                check.requests(), RecordOptions.DEFAULT, DType.F32);
+        for (RequestSpec spec : check.requests()) {
+            assertArrayEquals(check.reference().get(spec.id()), r.tokens().get(spec.id()), "apex (swept profile): tokens of " + spec.id());
         }
         assertEquals("cpu", r.result().executor());
     }
@@ -206,10 +120,12 @@ class RealEnginesTest {
     void cudaWithAnFp32KvCacheIsRefusedSayingWhy() {
         Engine g = EngineRegistry.create("gpu-only", EngineOptions.NONE);
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> RealRun.run(g, "cuda", 1,
-                RealRun.checkpoint(model), TIGHT, PREDICTOR, requests, RecordOptions.DEFAULT, DType.F32));
+                RealRun.checkpoint(model), RealEngineCheck.TIGHT, RealEngineCheck.PREDICTOR, check.requests(), RecordOptions.DEFAULT,
+                DType.F32));
         assertTrue(e.getMessage().contains("cuda keep KV in F16"), e.getMessage());
         var other = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> RealRun.run(g, "tpu", 1,
-                RealRun.checkpoint(model), TIGHT, PREDICTOR, requests, RecordOptions.DEFAULT, DType.F16));
+                RealRun.checkpoint(model), RealEngineCheck.TIGHT, RealEngineCheck.PREDICTOR, check.requests(), RecordOptions.DEFAULT,
+                DType.F16));
         assertTrue(other.getMessage().contains("cpu or cuda, got 'tpu'"), other.getMessage());
     }
 }

@@ -3,18 +3,11 @@ package org.apexbench.engine.real;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
-import org.apexbench.kernels.Backend;
-import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskFeatures;
@@ -27,20 +20,10 @@ import org.apexbench.profiler.table.SweepGrid;
 
 /** The cpu subtask timer drives ProfileSweep on the tiny fixture model; every table cell is a real, positive time. */
 class CpuSubtaskTimerTest {
-
-    private static Path fixture() {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
-        return Path.of(dir, "tiny-llama3");
-    }
-
     @Test
     void sweepsAProfileOfTheRealModel() {
-        Path dir = fixture();
-        try (Backend device = Backends.open("cpu", 1);
-             Backend host = Backends.open("cpu", 1);
-             LlamaModel model = new LlamaModel(LlamaWeights.load(dir, device), device);
-             CpuSubtaskTimer timer = new CpuSubtaskTimer(model, host, 64, 8, 512, 1 << 16, DType.F32)) {
+        try (TinyLlamaOnCpu m = TinyLlamaOnCpu.open();
+             CpuSubtaskTimer timer = new CpuSubtaskTimer(m.model(), m.host(), 64, 8, 512, 1 << 16, DType.F32)) {
             for (Op op : Op.values()) {
                 SubtaskFeatures f = switch (op) {
                     case PRE, POST, EMBED, LM_HEAD -> SubtaskFeatures.linear(8);
@@ -70,18 +53,15 @@ class CpuSubtaskTimerTest {
 
     @Test
     void featuresBeyondTheTimerLimitsAreRefused() {
-        Path dir = fixture();
-        try (Backend device = Backends.open("cpu", 1);
-             Backend host = Backends.open("cpu", 1);
-             LlamaModel model = new LlamaModel(LlamaWeights.load(dir, device), device);
-             CpuSubtaskTimer timer = new CpuSubtaskTimer(model, host, 16, 4, 64, 1024, DType.F32)) {
+        try (TinyLlamaOnCpu m = TinyLlamaOnCpu.open();
+             CpuSubtaskTimer timer = new CpuSubtaskTimer(m.model(), m.host(), 16, 4, 64, 1024, DType.F32)) {
             var e = assertThrows(IllegalArgumentException.class, () -> timer.seconds(Op.PRE, SubtaskFeatures.linear(17)));
             assertTrue(e.getMessage().contains("17 rows outside 1..16"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> timer.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(5, 10)));
             assertTrue(e.getMessage().contains("5 decode rows"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> timer.seconds(Op.SWAP_IN, SubtaskFeatures.copy(2048, 1)));
             assertTrue(e.getMessage().contains("2048 bytes"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> new CpuSubtaskTimer(model, host, 4, 8, 64, 1024, DType.F32));
+            assertThrows(IllegalArgumentException.class, () -> new CpuSubtaskTimer(m.model(), m.host(), 4, 8, 64, 1024, DType.F32));
         }
     }
 }

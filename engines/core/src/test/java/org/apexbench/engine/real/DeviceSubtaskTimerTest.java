@@ -2,17 +2,9 @@ package org.apexbench.engine.real;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
-import org.apexbench.kernels.Backend;
-import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskFeatures;
@@ -23,18 +15,10 @@ import org.apexbench.profiler.SubtaskFeatures;
  * limits are refused as CpuSubtaskTimer refuses them. On a GPU the same code times with CUDA events.
  */
 class DeviceSubtaskTimerTest {
-    private static Path fixture() {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
-        return Path.of(dir, "tiny-llama3");
-    }
-
     @Test
     void timesEverySubtaskThroughTheBridge() {
-        try (Backend device = Backends.open("cpu", 1);
-             Backend host = Backends.open("cpu", 1);
-             LlamaModel model = new LlamaModel(LlamaWeights.load(fixture(), device), device);
-             DeviceSubtaskTimer timer = new DeviceSubtaskTimer(model, host, 64, 8, 512, 64L << 20, DType.F16)) {
+        try (TinyLlamaOnCpu m = TinyLlamaOnCpu.open();
+             DeviceSubtaskTimer timer = new DeviceSubtaskTimer(m.model(), m.host(), 64, 8, 512, 64L << 20, DType.F16)) {
             for (Op op : Op.values()) {
                 SubtaskFeatures f = switch (op) {
                     case PRE, POST, EMBED, LM_HEAD -> SubtaskFeatures.linear(8);
@@ -52,17 +36,15 @@ class DeviceSubtaskTimerTest {
 
     @Test
     void featuresBeyondTheTimerLimitsAreRefused() {
-        try (Backend device = Backends.open("cpu", 1);
-             Backend host = Backends.open("cpu", 1);
-             LlamaModel model = new LlamaModel(LlamaWeights.load(fixture(), device), device);
-             DeviceSubtaskTimer timer = new DeviceSubtaskTimer(model, host, 16, 4, 64, 1024, DType.F16)) {
+        try (TinyLlamaOnCpu m = TinyLlamaOnCpu.open();
+             DeviceSubtaskTimer timer = new DeviceSubtaskTimer(m.model(), m.host(), 16, 4, 64, 1024, DType.F16)) {
             var e = assertThrows(IllegalArgumentException.class, () -> timer.seconds(Op.PRE, SubtaskFeatures.linear(17)));
             assertTrue(e.getMessage().contains("17 rows outside 1..16"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> timer.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(5, 10)));
             assertTrue(e.getMessage().contains("outside 1..4 rows"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> timer.seconds(Op.SWAP_IN, SubtaskFeatures.copy(2048, 1)));
             assertTrue(e.getMessage().contains("exceeds the timer's 1024"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> new DeviceSubtaskTimer(model, host, 4, 8, 64, 1024, DType.F16));
+            e = assertThrows(IllegalArgumentException.class, () -> new DeviceSubtaskTimer(m.model(), m.host(), 4, 8, 64, 1024, DType.F16));
             assertTrue(e.getMessage().contains("maxSequences <= maxTokens"), e.getMessage());
         }
     }

@@ -2,9 +2,7 @@ package org.apexbench.engine.real;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -13,10 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
-import org.apexbench.kernels.Backend;
-import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
@@ -28,20 +22,11 @@ import org.apexbench.workloads.SamplingParams;
 
 /** Error paths of the real executor and its entry point. */
 class RealExecutorErrorsTest {
-
-    private static Path fixture() {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
-        return Path.of(dir, "tiny-llama3");
-    }
-
     @Test
     void blockSizeOtherThanTheKernelsIsRefused() {
-        try (Backend device = Backends.open("cpu", 1);
-             Backend host = Backends.open("cpu", 1);
-             LlamaModel model = new LlamaModel(LlamaWeights.load(fixture(), device), device)) {
+        try (TinyLlamaOnCpu m = TinyLlamaOnCpu.open()) {
             var e = assertThrows(IllegalArgumentException.class,
-                    () -> new RealExecutor(model, host, new EngineBudgets(4, 64, 8, 8, 32), DType.F32));
+                    () -> new RealExecutor(m.model(), m.host(), new EngineBudgets(4, 64, 8, 8, 32), DType.F32));
             assertTrue(e.getMessage().contains("16-token KV blocks") && e.getMessage().contains("32"), e.getMessage());
         }
     }
@@ -58,7 +43,7 @@ class RealExecutorErrorsTest {
 
     @Test
     void aProfileOfAnotherSetupIsRefused() {
-        Path dir = fixture();
+        Path dir = TinyLlamaOnCpu.fixture();
         SweepGrid grid = new SweepGrid(List.of(1, 4), List.of(1, 2), List.of(16, 32), List.of(1, 2), List.of(16L, 32L),
                 List.of(1, 2), List.of(16L, 32L), List.of(1024L, 2048L), 0, 1);
         ProfileFingerprint other = new ProfileFingerprint("another machine", "cpu", "n/a", "other cpu", 1, ModelGeometry.TINY_LLAMA3,

@@ -106,12 +106,9 @@ public final class FixtureParity {
 
     /** {@code FixtureParity <fixtures-dir> [backend]}: exit 0 all pass, 1 a failure, 2 backend unavailable or no fixtures. */
     public static void main(String[] args) {
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: FixtureParity <fixtures-dir> [cuda|cpu]");
-            System.exit(64);
-        }
-        Path root = Path.of(args[0]);
-        String backendName = args.length > 1 ? args[1] : "cuda";
+        GpuCheckArgs parsed = GpuCheckArgs.parse(args, "FixtureParity <fixtures-dir>");
+        Path root = parsed.fixture();
+        String backendName = parsed.backend();
         int failures = 0, ran = 0;
         try (Backend backend = Backends.open(backendName, 0)) {
             for (String model : MODELS) {

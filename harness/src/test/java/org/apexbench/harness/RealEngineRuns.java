@@ -1,0 +1,105 @@
+package org.apexbench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.provider.Arguments;
+
+import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.EngineRegistry;
+import org.apexbench.profiler.Op;
+import org.apexbench.profiler.Resource;
+import org.apexbench.profiler.SubtaskRecord;
+
+/**
+ * What the real-engine tests (RealEnginesTest on cpu, EnqueueingExecutorTest on the cpu emulation of the cuda
+ * path, CudaRealEnginesTest) share: the fixture and engines they run, what each engine must show, the emulated
+ * slow host, and the checks on the subtask records every real run must pass.
+ */
+final class RealEngineRuns {
+    private static final String FLOOR_PROPERTY = "apex.real.hostAttentionFloorMicros";
+
+    private RealEngineRuns() {}
+
+    /** The tiny-llama3 fixture folder; without fixtures the calling test is skipped, saying why. */
+    static Path tinyLlama3() {
+        String dir = System.getProperty("apex.fixtures");
+        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
+        return Path.of(dir, "tiny-llama3");
+    }
+
+    /** Skips the calling test, saying why, where engine {@code id}'s module is not on this test class path. */
+    static void assumeOnClassPath(String id) {
+        assumeTrue(EngineRegistry.ids().contains(id), "engine " + id + " is not on the class path");
+    }
+
+    /** Engines that attend for some decode rows on the CPU under the tight budget: every static hybrid and APEX. */
+    static boolean decodesOnCpu(String id) {
+        return id.startsWith("static-hybrid") || id.equals("apex");
+    }
+
+    /** Runtimes built to overlap CPU attention with GPU work: NEO's two-thread runtime and APEX. */
+    static boolean mustOverlap(String id, EngineOptions options) {
+        return (id.equals("static-hybrid:neo") && !options.values().containsValue("single-thread")) || id.equals("apex");
+    }
+
+    /** {@link RealEngineCheck#ENGINES} as (id, options) arguments of a parameterized test ({@link ForEveryRealEngine}). */
+    static Stream<Arguments> engines() {
+        return RealEngineCheck.ENGINES.stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    /**
+     * {@code run} with every CPU attention job lasting at least 2 ms (sleeping), the system property restored
+     * after. Tiny-model attention lasts microseconds, less than a scheduling quantum of a loaded machine, so
+     * whether a runtime overlaps must be decided by its structure, not by the scheduler.
+     */
+    static <T> T withSlowHostAttention(Supplier<T> run) {
+        String floor = System.getProperty(FLOOR_PROPERTY);
+        System.setProperty(FLOOR_PROPERTY, "2000");
+        try {
+            return run.get();
+        } finally {
+            if (floor == null) System.clearProperty(FLOOR_PROPERTY); else System.setProperty(FLOOR_PROPERTY, floor);
+        }
+    }
+
+    /**
+     * CPU attention of (iteration, layer, sub-batch) starts after its PRE ends and ends before its POST starts,
+     * within {@code slackSec} (device spans that reach the run clock through an anchor are that uncertain).
+     */
+    static void assertCpuAttentionBetweenPreAndPost(String id, List<SubtaskRecord> subtasks, double slackSec) {
+        Map<String, SubtaskRecord> pre = new HashMap<>(), post = new HashMap<>();
+        for (SubtaskRecord s : subtasks) {
+            if (s.op() == Op.PRE) pre.put(layerKey(s), s);
+            if (s.op() == Op.POST) post.put(layerKey(s), s);
+        }
+        for (SubtaskRecord c : subtasks) {
+            if (c.op() != Op.CPU_DECODE_ATTN) continue;
+            String key = layerKey(c);
+            assertTrue(pre.get(key).endSec() <= c.startSec() + slackSec, id + ": CPU attention " + key + " started before its q/k/v existed");
+            assertTrue(c.endSec() <= post.get(key).startSec() + slackSec, id + ": POST " + key + " started before its CPU attention ended");
+        }
+    }
+
+    private static String layerKey(SubtaskRecord s) { return s.iteration() + "/" + s.layer() + "/" + s.stage(); }
+
+    /** Whether some CPU_DECODE_ATTN interval strictly intersects some GPU subtask interval of its iteration. */
+    static boolean cpuAttentionOverlapsGpuWork(List<SubtaskRecord> subtasks) {
+        List<SubtaskRecord> gpu = subtasks.stream().filter(s -> s.resource() == Resource.GPU).toList();
+        for (SubtaskRecord c : subtasks) {
+            if (c.op() != Op.CPU_DECODE_ATTN) continue;
+            for (SubtaskRecord g : gpu) {
+                if (g.iteration() == c.iteration() && c.startSec() < g.endSec() && g.startSec() < c.endSec()) return true;
+            }
+        }
+        return false;
+    }
+}
