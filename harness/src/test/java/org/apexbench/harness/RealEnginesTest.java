@@ -56,7 +56,9 @@ class RealEnginesTest {
         // (offload) still must not. Every run must give exactly the reference tokens.
         boolean overlap = RealEngineRuns.withSlowHostAttention(() -> {
             boolean seen = false;
-            for (int attempt = 0; attempt < (mustOverlap ? 3 : 1) && !seen; attempt++) {
+            // up to 5 runs: on a loaded 2-core host the OS can deschedule the host thread for a whole run's worth of
+            // layers (seen 1 in ~4 runs of three attempts under parallel builds); overlap must show in one of them
+            for (int attempt = 0; attempt < (mustOverlap ? 5 : 1) && !seen; attempt++) {
                 RealRunResult r = check.run(id, options, RealEngineCheck.TIGHT);
                 checkRun(id, options, r);
                 seen = RealEngineRuns.cpuAttentionOverlapsGpuWork(r.result().subtasks());
