@@ -15,11 +15,6 @@ public final class CalibratedPredictor implements Predictor {
         this.factors = factors;
     }
 
-    /** The uncalibrated predictions (what the factors are measured against). */
-    public Predictor base() { return base; }
-
-    public Recalibration factors() { return factors; }
-
     @Override public double linear(int rows) { return factors.gpuFactor() * base.linear(rows); }
 
     @Override public double prefillAttention(int newTokens, int sequences, long pairs) {

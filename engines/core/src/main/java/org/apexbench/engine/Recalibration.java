@@ -19,9 +19,8 @@ public final class Recalibration {
     public static final double DEFAULT_DECAY = 0.95;
 
     private final double decay;
-    private double gpuMeasured, gpuPredicted, cpuMeasured, cpuPredicted;
-    private double gpu = 1, cpu = 1;
-    private long observations, gpuObservations, cpuObservations;
+    private final DecayedRatio gpu = new DecayedRatio(), cpu = new DecayedRatio();
+    private long observations;
 
     public Recalibration() { this(DEFAULT_DECAY); }
 
@@ -33,19 +32,19 @@ public final class Recalibration {
     public double decay() { return decay; }
 
     /** Measured over predicted GPU busy time, as the scheduler should scale its GPU predictions. */
-    public double gpuFactor() { return gpu; }
+    public double gpuFactor() { return gpu.factor; }
 
     /** Measured over predicted CPU attention busy time. */
-    public double cpuFactor() { return cpu; }
+    public double cpuFactor() { return cpu.factor; }
 
     /** Iterations observed so far. */
     public long observations() { return observations; }
 
     /** Iterations that updated the GPU factor (the GPU was predicted busy). */
-    public long gpuObservations() { return gpuObservations; }
+    public long gpuObservations() { return gpu.updates; }
 
     /** Iterations that updated the CPU factor (CPU attention was predicted busy). */
-    public long cpuObservations() { return cpuObservations; }
+    public long cpuObservations() { return cpu.updates; }
 
     /**
      * One iteration: the base (uncalibrated) predictions of the plan that ran and the measured busy times.
@@ -53,23 +52,21 @@ public final class Recalibration {
      */
     public void observe(double predictedGpuSec, double measuredGpuSec, double predictedCpuSec, double measuredCpuSec) {
         observations++;
-        if (usable(predictedGpuSec, measuredGpuSec)) {
-            gpuMeasured = decay * gpuMeasured + measuredGpuSec;
-            gpuPredicted = decay * gpuPredicted + predictedGpuSec;
-            gpu = clamp(gpuMeasured / gpuPredicted);
-            gpuObservations++;
-        }
-        if (usable(predictedCpuSec, measuredCpuSec)) {
-            cpuMeasured = decay * cpuMeasured + measuredCpuSec;
-            cpuPredicted = decay * cpuPredicted + predictedCpuSec;
-            cpu = clamp(cpuMeasured / cpuPredicted);
-            cpuObservations++;
-        }
+        gpu.add(predictedGpuSec, measuredGpuSec);
+        cpu.add(predictedCpuSec, measuredCpuSec);
     }
 
-    private static boolean usable(double predicted, double measured) {
-        return predicted > 0 && Double.isFinite(predicted) && measured >= 0 && Double.isFinite(measured);
-    }
+    /** One side's decayed sums and the clamped factor they give. */
+    private final class DecayedRatio {
+        double measured, predicted, factor = 1;
+        long updates;
 
-    private static double clamp(double f) { return Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, f)); }
+        void add(double predictedSec, double measuredSec) {
+            if (!(predictedSec > 0 && Double.isFinite(predictedSec) && measuredSec >= 0 && Double.isFinite(measuredSec))) return;
+            measured = decay * measured + measuredSec;
+            predicted = decay * predicted + predictedSec;
+            factor = Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, measured / predicted));
+            updates++;
+        }
+    }
 }

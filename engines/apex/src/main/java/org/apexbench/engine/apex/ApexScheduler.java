@@ -51,9 +51,6 @@ public final class ApexScheduler implements Scheduler {
         this.recalibration = options.recalibrate() ? new Recalibration() : null;
     }
 
-    /** The recalibration factors, or null when {@link ApexOptions#recalibrate()} is off. */
-    Recalibration recalibration() { return recalibration; }
-
     @Override
     public void observe(IterationPlan plan, IterationOutcome outcome) {
         if (recalibration == null || lastPredicted == null) return;
@@ -64,7 +61,8 @@ public final class ApexScheduler implements Scheduler {
     /** The context's predictor, scaled by the recalibration factors when that option is on. */
     private Predictor predictor(SchedulerContext ctx) {
         if (recalibration == null) return ctx.predictor();
-        if (calibrated == null || calibrated.base() != ctx.predictor()) calibrated = new CalibratedPredictor(ctx.predictor(), recalibration);
+        // once per run: the context's predictor is the run's, and the factors change in place
+        if (calibrated == null) calibrated = new CalibratedPredictor(ctx.predictor(), recalibration);
         return calibrated;
     }
 
