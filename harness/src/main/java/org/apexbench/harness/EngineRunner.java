@@ -174,7 +174,7 @@ final class EngineRunner {
         // records iterations only and the second, identical (deterministic) pass records the window.
         long[] window = {0, 0};
         RunResult first = null;
-        if (s.real()) return runReal(s, engineLabel, engine, progress);
+        if (s.real()) return runReal(s, engineLabel, engine, options.values(), progress);
         if (progress != null) {
             progress.printf(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...%n", engineLabel,
                     s.workload().requests().size(), s.workloadText(), s.hardware().id(), s.model().name());
@@ -220,7 +220,7 @@ final class EngineRunner {
      * {@code --profile} if given (refused unless its fingerprint is this model, machine and thread count), else
      * from a profile of the cpu backend's own subtasks swept right before the run (CpuSubtaskTimer).
      */
-    private static Outcome runReal(Setup s, String engineLabel, Engine engine, PrintWriter progress) {
+    private static Outcome runReal(Setup s, String engineLabel, Engine engine, Map<String, String> engineOptions, PrintWriter progress) {
         if (progress != null) {
             progress.printf(Locale.ROOT, "%s: running %d requests (%s) on the %s backend, model %s ...%n", engineLabel,
                     s.workload().requests().size(), s.workloadText(), s.backend(), s.model().name());
@@ -238,7 +238,7 @@ final class EngineRunner {
                     summary.completed(), result.requests().size(), result.iterations().size(), summary.outputThroughput(), wall);
             progress.flush();
         }
-        Map<String, Object> spec = runSpec(s, engine, result, EngineChoice.parse(engineLabel, s.engineOptions()).options());
+        Map<String, Object> spec = runSpec(s, engine, result, engineOptions);
         spec.put("threads", s.threads());
         spec.put("kv_dtype", s.kvType().name());
         spec.put("profile", s.profile() != null ? "supplied" : s.backend().equals("cpu")

@@ -113,10 +113,7 @@ final class SweepCommand implements Callable<Integer> {
                 for (double r : rates) point(engine, r, points, err);
             }
         }
-        SweepReport.writeCsv(out.resolve("sweep.csv"), "rate", points);
-        SweepReport.writeHtml(out.resolve("sweep.html"), "APEX Bench load sweep", "request rate (req/s)", points,
-                "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD) + " with rate= replaced; "
-                        + options.hardware + " + " + options.model + " (" + options.backend + ").");
+        writeCurves("rate", "APEX Bench load sweep", "request rate (req/s)", " with rate= replaced", points);
         var o = spec.commandLine().getOut();
         if (findMaxRate) {
             SweepReport.writeMaxRateCsv(out.resolve("max_rate.csv"), maxRows);
@@ -139,19 +136,19 @@ final class SweepCommand implements Callable<Integer> {
         var err = options.quiet ? null : spec.commandLine().getErr();
         for (String engine : engines) {
             for (double v : values) {
-                EngineRunner.Outcome o = p.with(v, () -> EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err));
-                points.add(new SweepReport.Point(engine, v, o.report().summary()));
-                Path dir = out.resolve(o.report().slug()).resolve(org.apexbench.reports.ReportedRun.slug(p.name() + "-" + SweepParameter.text(v)));
-                Files.createDirectories(dir);
-                JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
+                p.with(v, () -> runPoint(engine, v, org.apexbench.reports.ReportedRun.slug(p.name() + "-" + SweepParameter.text(v)), points, err));
             }
         }
-        SweepReport.writeCsv(out.resolve("sweep.csv"), p.name(), points);
-        SweepReport.writeHtml(out.resolve("sweep.html"), "APEX Bench sweep of " + p.name(), p.name(), points,
-                "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD) + "; " + options.hardware + " + " + options.model
-                        + " (" + options.backend + ").");
+        writeCurves(p.name(), "APEX Bench sweep of " + p.name(), p.name(), "", points);
         spec.commandLine().getOut().println("wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.html"));
         return 0;
+    }
+
+    /** sweep.csv (one row per engine and value, the value in column {@code column}) and sweep.html. */
+    private void writeCurves(String column, String title, String axis, String workloadNote, List<SweepReport.Point> points) {
+        SweepReport.writeCsv(out.resolve("sweep.csv"), column, points);
+        SweepReport.writeHtml(out.resolve("sweep.html"), title, axis, points, "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD)
+                + workloadNote + "; " + options.hardware + " + " + options.model + " (" + options.backend + ").");
     }
 
     private boolean meets(Summary s) {
@@ -162,22 +159,27 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     private Summary point(String engine, double rate, List<SweepReport.Point> points, java.io.PrintWriter err) {
-        String base = options.workloadText(CompareCommand.DEFAULT_WORKLOAD);
         String saved = options.requests;
-        options.requests = withRate(base, rate);
+        options.requests = withRate(options.workloadText(CompareCommand.DEFAULT_WORKLOAD), rate);
         try {
-            EngineRunner.Setup setup = EngineRunner.prepare(options, null);
-            EngineRunner.Outcome o = EngineRunner.run(setup, engine, err);
-            points.add(new SweepReport.Point(engine, rate, o.report().summary()));
-            Path dir = out.resolve(o.report().slug()).resolve(String.format(Locale.ROOT, "rate-%.4g", rate));
-            Files.createDirectories(dir);
-            JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
-            return o.report().summary();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            return runPoint(engine, rate, String.format(Locale.ROOT, "rate-%.4g", rate), points, err);
         } finally {
             options.requests = saved;
         }
+    }
+
+    /** One engine at one point of the sweep, with the options as they stand: its point and DIR/<engine>/<dirName>/summary.json. */
+    private Summary runPoint(String engine, double value, String dirName, List<SweepReport.Point> points, java.io.PrintWriter err) {
+        EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err);
+        points.add(new SweepReport.Point(engine, value, o.report().summary()));
+        try {
+            Path dir = out.resolve(o.report().slug()).resolve(dirName);
+            Files.createDirectories(dir);
+            JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return o.report().summary();
     }
 
     /** The spec with its rate option set to {@code rate} (added when absent). */
