@@ -31,6 +31,19 @@ class SweepAndPaperReportTest {
     }
 
     @Test
+    void maxRateCsvQuotesLabelsLeavesMissesEmptyAndNamesAnUnwritableFile() throws Exception {
+        SweepReport.writeMaxRateCsv(tmp.resolve("max_rate.csv"), List.of(new SweepReport.MaxRate("apex[a=1,b=2]", 2.5, 100.0, 50.0),
+                new SweepReport.MaxRate("gpu-only", null, null, null)));
+        assertEquals(List.of("engine,max_rate,p99_ttft_ms,p99_tpot_ms", "\"apex[a=1,b=2]\",2.5,100.0,50.0", "gpu-only,,,"),
+                Files.readAllLines(tmp.resolve("max_rate.csv")));
+        Path blocked = tmp.resolve("a-file");
+        Files.writeString(blocked, "x");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.UncheckedIOException.class,
+                () -> SweepReport.writeMaxRateCsv(blocked.resolve("max_rate.csv"), List.of()));
+        assertTrue(e.getMessage().contains("cannot write") && e.getMessage().contains("max_rate.csv"), e.getMessage());
+    }
+
+    @Test
     void paperGainsCompareApexWithGpuOnlyAndTheBestHybrid() throws Exception {
         var gpuOnly = SyntheticRun.make("gpu-only", 0.5).summary();
         var neo = SyntheticRun.make("static-hybrid:neo", 0.8).summary();
