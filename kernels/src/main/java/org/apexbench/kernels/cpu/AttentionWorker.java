@@ -36,7 +36,8 @@ final class AttentionWorker {
     float[] q = new float[0];     // [heads][headDim], pre-scaled
     float[] acc = new float[0];   // [heads][headDim], unnormalised
     float[] m = new float[0], l = new float[0];
-    private float[] probs = new float[0], rescale = new float[0];   // per head: the tile's p[8] and c
+    private float[] probs = new float[0], rescale = new float[0];
+    private float[] lanesL = new float[0];   // Tile16's lane-wise softmax denominators, [heads][16]
     private float[] kTile = new float[0], vTile = new float[0];
     private float[] kBlock = new float[0], vBlock = new float[0];
     /** Sink of {@link #touchLines}; its value means nothing. */
@@ -82,6 +83,7 @@ final class AttentionWorker {
             m = new float[heads + PAD];
             l = new float[heads + PAD];
             probs = new float[heads * Tile16.KEYS + PAD];
+            lanesL = new float[heads * Tile16.KEYS + PAD];
             rescale = new float[heads + PAD];
         }
         if (kTile.length < KvGeometry.BLOCK_SIZE * headDim + PAD) {
@@ -121,6 +123,7 @@ final class AttentionWorker {
     private void attend16(MemorySegment keys, MemorySegment values, KvGeometry g, int layer, int[] table, int from, int to) {
         DType type = g.dtype();
         int d = headDim, kvHeads = g.kvHeads(), run = Tile16.KEYS * d;
+        Tile16.startLanes(l, lanesL, heads);
         for (int pos = from; pos < to; ) {
             int slot = pos % KvGeometry.BLOCK_SIZE;
             int inBlock = Math.min(KvGeometry.BLOCK_SIZE - slot, to - pos);
@@ -144,6 +147,7 @@ final class AttentionWorker {
             for (int kvHead = 0; kvHead < kvHeads; kvHead++) block16(kvHead * group, inBlock, kvHead * run);
             pos += inBlock;
         }
+        Tile16.sumLanes(lanesL, l, heads);
     }
 
     /** All heads of one GQA group against the {@code n <= 16} decoded keys of its kv head at {@code kb} in the block scratch. */
@@ -151,8 +155,8 @@ final class AttentionWorker {
         int d = headDim, end = firstHead + group;
         int h = firstHead;
         // head pairs: each K load feeds two FMAs (one head per pass was load-bound); 1 thread 8.6 -> 10.0 GB/s
-        for (; h + 2 <= end; h += 2) Tile16.scores2(q, kBlock, kb, d, h, n, m, l, probs, rescale, halves);
-        for (; h < end; h++) Tile16.scores(q, kBlock, kb, d, h, n, m, l, probs, rescale, halves);
+        for (; h + 2 <= end; h += 2) Tile16.scores2(q, kBlock, kb, d, h, n, m, lanesL, probs, rescale, halves);
+        for (; h < end; h++) Tile16.scores(q, kBlock, kb, d, h, n, m, lanesL, probs, rescale, halves);
         h = firstHead;
         // whole groups of 4 first: each V load feeds four FMAs (+2.5% at 2 threads over pairs)
         for (; h + 4 <= end; h += 4) Tile16.values4(acc, vBlock, kb, d, h, n, probs, rescale);

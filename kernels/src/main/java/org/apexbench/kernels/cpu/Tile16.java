@@ -81,20 +81,20 @@ final class Tile16 {
      * {@link #scores} for heads {@code h} and {@code h+1}; {@code halves} holds 128 floats. By 4-key quarters:
      * a 2-head x 8-key method (16 accumulators) ran 2x slower (C2 inlining budget, as for one 16-key method).
      */
-    static void scores2(float[] q, float[] k, int kb, int d, int h, int n, float[] m, float[] l, float[] probs, float[] rescale,
+    static void scores2(float[] q, float[] k, int kb, int d, int h, int n, float[] m, float[] lv, float[] probs, float[] rescale,
                         float[] halves) {
         int qa = h * d, qb = qa + d;
         for (int j = 0; j < 4; j++) dot4x2(q, qa, qb, k, kb + 4 * j * d, d, halves, j * KEYS, (4 + j) * KEYS);
-        softmax4(halves, 0, h, n, m, l, probs, rescale);
-        softmax4(halves, 4 * KEYS, h + 1, n, m, l, probs, rescale);
+        softmax4(halves, 0, h, n, m, lv, probs, rescale);
+        softmax4(halves, 4 * KEYS, h + 1, n, m, lv, probs, rescale);
     }
 
     /**
      * Scores of head {@code h} against the {@code n <= 16} keys in {@code k} (rows of {@code d} floats), online
-     * softmax update of {@code m[h], l[h]}; leaves p_j in {@code probs[16h + j]} (0 for padding) and the
+     * softmax update of {@code m[h]} and the lane-wise denominator {@code lv[16h..16h+16)}; leaves p_j in {@code probs[16h + j]} (0 for padding) and the
      * accumulator rescale factor in {@code rescale[h]}.
      */
-    static void scores(float[] q, float[] k, int kb, int d, int h, int n, float[] m, float[] l, float[] probs, float[] rescale,
+    static void scores(float[] q, float[] k, int kb, int d, int h, int n, float[] m, float[] lv, float[] probs, float[] rescale,
                        float[] halves) {
         int qo = h * d;
         // Two 8-key halves, each its own small method that hands its vector over through {@code halves}: one
@@ -102,33 +102,52 @@ final class Tile16 {
         // not inlined is boxed (allocated); either made the block 2-3x slower.
         dot8(q, qo, k, kb, d, halves, 0);
         dot8(q, qo, k, kb + 8 * d, d, halves, KEYS);
-        softmax(halves, 0, h, n, m, l, probs, rescale);
+        softmax(halves, 0, h, n, m, lv, probs, rescale);
     }
 
     /** {@link #softmax} from four 4-key quarters at {@code quarters[off..off+64)}. */
-    private static void softmax4(float[] quarters, int off, int h, int n, float[] m, float[] l, float[] probs, float[] rescale) {
+    private static void softmax4(float[] quarters, int off, int h, int n, float[] m, float[] lv, float[] probs, float[] rescale) {
         FloatVector lo = level(FloatVector.fromArray(F, quarters, off), FloatVector.fromArray(F, quarters, off + KEYS), SWAP4, BIT4);
         FloatVector hi = level(FloatVector.fromArray(F, quarters, off + 2 * KEYS), FloatVector.fromArray(F, quarters, off + 3 * KEYS), SWAP4, BIT4);
-        update(level(lo, hi, SWAP8, BIT8), h, n, m, l, probs, rescale);
+        update(level(lo, hi, SWAP8, BIT8), h, n, m, lv, probs, rescale);
     }
 
     /** Online-softmax update of head {@code h} from the two 8-key halves at {@code halves[off..off+32)}. */
-    private static void softmax(float[] halves, int off, int h, int n, float[] m, float[] l, float[] probs, float[] rescale) {
-        update(level(FloatVector.fromArray(F, halves, off), FloatVector.fromArray(F, halves, off + KEYS), SWAP8, BIT8), h, n, m, l, probs, rescale);
+    private static void softmax(float[] halves, int off, int h, int n, float[] m, float[] lv, float[] probs, float[] rescale) {
+        update(level(FloatVector.fromArray(F, halves, off), FloatVector.fromArray(F, halves, off + KEYS), SWAP8, BIT8), h, n, m, lv, probs, rescale);
     }
 
-    /** Online-softmax update of head {@code h} from its 16 scores (lane j = q_h . K[j]). */
-    private static void update(FloatVector a, int h, int n, float[] m, float[] l, float[] probs, float[] rescale) {
+    /**
+     * Online-softmax update of head {@code h} from its 16 scores (lane j = q_h . K[j]). The denominator is kept
+     * lane-wise in {@code lv[16h..16h+16)} and summed once per context ({@link #sumLanes}), and the running max
+     * is only reduced when some score exceeds it (one compare instead of a cross-lane reduction per block):
+     * measured in-cache (4 hot blocks), 1 thread, fp16, alternating runs: decode+scores 23.3 -> 24.8 GB/s,
+     * decode+scores+values 17.6 -> 18.8 GB/s, whole attend 16.3 -> 16.7 GB/s.
+     */
+    private static void update(FloatVector a, int h, int n, float[] m, float[] lv, float[] probs, float[] rescale) {
         if (n < KEYS) a = a.blend(Float.NEGATIVE_INFINITY, F.indexInRange(0, n).not());   // padding keys get no weight
-        float mOld = m[h], mNew = Math.max(mOld, a.reduceLanes(VectorOperators.MAX));
-        // the running max rarely moves after the first blocks: skip the exp then
-        float c = mNew == mOld ? 1f : (float) Math.exp(mOld - mNew);   // exp(-inf) = 0 on the first block
+        float mOld = m[h], mNew = mOld, c = 1f;
+        if (a.compare(VectorOperators.GT, mOld).anyTrue()) {
+            mNew = a.reduceLanes(VectorOperators.MAX);
+            c = (float) Math.exp(mOld - mNew);   // exp(-inf) = 0 on the first block
+            m[h] = mNew;
+        }
         FloatVector p = FastExp.expNonPositive(a.sub(mNew));
         if (n < KEYS) p = p.blend(0f, F.indexInRange(0, n).not());   // padding keys weigh exactly 0
         p.intoArray(probs, h * KEYS);
-        m[h] = mNew;
-        l[h] = l[h] * c + p.reduceLanes(VectorOperators.ADD);   // inline: Simd.sum takes a vector argument and was not inlined (boxed)
+        FloatVector.fromArray(F, lv, h * KEYS).fma(FloatVector.broadcast(F, c), p).intoArray(lv, h * KEYS);
         rescale[h] = c;
+    }
+
+    /** Starts the lane-wise denominators of heads {@code [0, heads)} from {@code l} (lane 0 carries it). */
+    static void startLanes(float[] l, float[] lv, int heads) {
+        java.util.Arrays.fill(lv, 0, heads * KEYS, 0f);
+        for (int h = 0; h < heads; h++) lv[h * KEYS] = l[h];
+    }
+
+    /** Folds the lane-wise denominators back into {@code l}. */
+    static void sumLanes(float[] lv, float[] l, int heads) {
+        for (int h = 0; h < heads; h++) l[h] = FloatVector.fromArray(F, lv, h * KEYS).reduceLanes(VectorOperators.ADD);
     }
 
     /** acc_h = acc_h c_h + sum_j p_hj V[j] for heads h and h+1 over the {@code n} keys of {@code v}. */
