@@ -135,13 +135,13 @@ final class AttentionWorker {
                 decode(keys, type, off0, kvHeads * run, kBlock);
                 decode(values, type, off0, kvHeads * run, vBlock);
             } else {
+                // a partial block (context start or end): each kv head's rows go straight to its place in the
+                // block scratch; K's unused rows are zeroed (their scores are masked, but must not be NaN bits)
                 for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
                     long off = g.offset(layer, block, kvHead, slot);
-                    decode(keys, type, off, inBlock * d, kTile);
-                    decode(values, type, off, inBlock * d, vTile);
-                    Arrays.fill(kTile, inBlock * d, run, 0f);
-                    System.arraycopy(kTile, 0, kBlock, kvHead * run, run);
-                    System.arraycopy(vTile, 0, vBlock, kvHead * run, run);
+                    decode(keys, type, off, inBlock * d, kBlock, kvHead * run);
+                    decode(values, type, off, inBlock * d, vBlock, kvHead * run);
+                    Arrays.fill(kBlock, kvHead * run + inBlock * d, (kvHead + 1) * run, 0f);
                 }
             }
             for (int kvHead = 0; kvHead < kvHeads; kvHead++) block16(kvHead * group, inBlock, kvHead * run);
@@ -209,20 +209,23 @@ final class AttentionWorker {
      * vectorises it), bf16 by the vector shift, fp32 by vector loads (MemorySegment.copy into an array would
      * allocate a heap-segment wrapper per call).
      */
-    static void decode(MemorySegment s, DType type, long off, int n, float[] dst) {
+    static void decode(MemorySegment s, DType type, long off, int n, float[] dst) { decode(s, type, off, n, dst, 0); }
+
+    /** {@link #decode(MemorySegment, DType, long, int, float[])} into {@code dst[at .. at + n)}. */
+    static void decode(MemorySegment s, DType type, long off, int n, float[] dst, int at) {
         switch (type) {
             case F16 -> {
-                for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(s.get(Elements.S16, off + 2L * i));
+                for (int i = 0; i < n; i++) dst[at + i] = Float.float16ToFloat(s.get(Elements.S16, off + 2L * i));
             }
             case BF16 -> {
                 int lanes = Simd.LANES, i = 0;
-                for (; i + lanes <= n; i += lanes) Simd.bf16(s, off + 2L * i).intoArray(dst, i);
-                for (; i < n; i++) dst[i] = Elements.bf16ToFloat(s.get(Elements.S16, off + 2L * i));
+                for (; i + lanes <= n; i += lanes) Simd.bf16(s, off + 2L * i).intoArray(dst, at + i);
+                for (; i < n; i++) dst[at + i] = Elements.bf16ToFloat(s.get(Elements.S16, off + 2L * i));
             }
             default -> {
                 int lanes = Simd.LANES, i = 0;
-                for (; i + lanes <= n; i += lanes) Simd.f32(s, off + 4L * i).intoArray(dst, i);
-                for (; i < n; i++) dst[i] = s.get(Elements.F32, off + 4L * i);
+                for (; i + lanes <= n; i += lanes) Simd.f32(s, off + 4L * i).intoArray(dst, at + i);
+                for (; i < n; i++) dst[at + i] = s.get(Elements.F32, off + 4L * i);
             }
         }
     }
