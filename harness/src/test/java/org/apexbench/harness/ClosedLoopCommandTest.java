@@ -1,7 +1,6 @@
 package org.apexbench.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.Reader;
 import java.nio.file.Files;
@@ -32,10 +31,7 @@ class ClosedLoopCommandTest {
     /** The real runtime on the fixture model keeps the closed loop too: 2 clients, 8 requests, none lost. */
     @Test
     void cpuRunKeepsAtMostConcurrencyRequestsInTheSystem() throws Exception {
-        String fixtures = System.getProperty("apex.fixtures");
-        assumeTrue(fixtures != null && Files.isDirectory(Path.of(fixtures, "tiny-llama3")),
-                "fixtures not found (apex.fixtures=" + fixtures + ")");
-        Cli r = Cli.run("run", "--engine", "gpu-only", "--backend", "cpu", "--model", Path.of(fixtures, "tiny-llama3").toString(),
+        Cli r = Cli.run("run", "--engine", "gpu-only", "--backend", "cpu", "--model", RealEngineRuns.tinyLlama3().toString(),
                 "--requests", "synthetic:count=8,input=12,output=6,concurrency=2", "--gpu-kv-blocks", "8", "--host-kv-blocks",
                 "32", "--max-running", "8", "--max-tokens", "64", "--threads", "1", "--out", tmp.toString(), "--quiet");
         assertEquals(0, r.code(), r.err());

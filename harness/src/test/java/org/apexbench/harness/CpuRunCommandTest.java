@@ -2,7 +2,6 @@ package org.apexbench.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,9 +19,7 @@ class CpuRunCommandTest {
 
     @Test
     void everyEngineGeneratesTheReferenceTokensUnderATightBudget() throws Exception {
-        String fixtures = System.getProperty("apex.fixtures");
-        assumeTrue(fixtures != null && Files.isDirectory(Path.of(fixtures, "tiny-llama3")), "fixtures not found");
-        Path model = Path.of(fixtures, "tiny-llama3");
+        Path model = RealEngineRuns.tinyLlama3();
         ObjectMapper json = new ObjectMapper();
         JsonNode cases = json.readTree(model.resolve("reference.json").toFile()).get("cases");
         int out = 12;

@@ -20,11 +20,7 @@ class CudaRefusalTest {
 
     @TempDir Path tmp;
 
-    private static Path fixture() {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
-        return Path.of(dir, "tiny-llama3");
-    }
+    private static Path fixture() { return RealEngineRuns.tinyLlama3(); }
 
     private static void assumeNoGpu() {
         assumeTrue(CudaProbe.unavailableReason() != null, "a CUDA GPU is usable here: the refusal path cannot be shown");

@@ -2,22 +2,16 @@ package org.apexbench.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 
 class GenerateCommandTest {
-    private static Path fixture(String name) {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, name)), "fixtures not found (apex.fixtures=" + dir + ")");
-        return Path.of(dir, name);
-    }
+    private static Path fixture(String name) { return RealEngineRuns.fixture(name); }
 
     @Test
     void greedyTokensMatchTheHuggingFaceReference() throws Exception {

@@ -33,10 +33,7 @@ class ProfileAndReproduceTest {
     /** A cpu profile of the fixture model drives a real run with the same setup and is refused for another. */
     @Test
     void aCpuProfileDrivesARealRunAndIsRefusedForAnotherSetup() throws Exception {
-        String fixtures = System.getProperty("apex.fixtures");
-        org.junit.jupiter.api.Assumptions.assumeTrue(fixtures != null && Files.isDirectory(Path.of(fixtures, "tiny-llama3")),
-                "fixtures not found (apex.fixtures=" + fixtures + ")");
-        String model = Path.of(fixtures, "tiny-llama3").toString();
+        String model = RealEngineRuns.tinyLlama3().toString();
         Path profile = tmp.resolve("cpu.json");
         String[] setup = {"--model", model, "--max-running", "16", "--max-tokens", "96", "--gpu-kv-blocks", "8",
                 "--host-kv-blocks", "64", "--threads", "1", "--kv-dtype", "f16"};

@@ -30,10 +30,13 @@ final class RealEngineRuns {
     private RealEngineRuns() {}
 
     /** The tiny-llama3 fixture folder; without fixtures the calling test is skipped, saying why. */
-    static Path tinyLlama3() {
+    static Path tinyLlama3() { return fixture("tiny-llama3"); }
+
+    /** Fixture folder {@code name} under {@code apex.fixtures}; without it the calling test is skipped, saying why. */
+    static Path fixture(String name) {
         String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
-        return Path.of(dir, "tiny-llama3");
+        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, name)), "fixtures not found (apex.fixtures=" + dir + ")");
+        return Path.of(dir, name);
     }
 
     /** Skips the calling test, saying why, where engine {@code id}'s module is not on this test class path. */
