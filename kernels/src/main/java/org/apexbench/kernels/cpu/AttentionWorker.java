@@ -39,7 +39,6 @@ final class AttentionWorker {
     private float[] probs = new float[0], rescale = new float[0];
     private float[] lanesL = new float[0];   // Tile16's lane-wise softmax denominators, [heads][16]
     private float[] kTile = new float[0], vTile = new float[0];
-    private float[] kBlock = new float[0], vBlock = new float[0];
     /** Sink of {@link #touchLines}; its value means nothing. */
     int touched;
     private final float[] halves = new float[8 * Tile16.KEYS + PAD];
@@ -90,11 +89,6 @@ final class AttentionWorker {
             kTile = new float[KvGeometry.BLOCK_SIZE * headDim + PAD];
             vTile = new float[KvGeometry.BLOCK_SIZE * headDim + PAD];
         }
-        int whole = (heads / Math.max(1, group)) * KvGeometry.BLOCK_SIZE * headDim + PAD;
-        if (kBlock.length < whole) {
-            kBlock = new float[whole];
-            vBlock = new float[whole];
-        }
     }
 
     /** Loads all query heads of the query row at byte {@code qRow}, scaled, and resets the softmax state. */
@@ -114,11 +108,12 @@ final class AttentionWorker {
     }
 
     /**
-     * {@link #attend} by whole 16-token blocks ({@link Tile16}, 512-bit species). A full block's K (and V) for
-     * all kv heads is one contiguous run ([block][kvHead][16][headDim]): it is decoded to fp32 in one long
-     * sequential loop, then every head group computes on the scratch. Measured on the 2-core Zen 5 VM, fp16,
-     * 16 x 4096 contexts, alternating in one process: 1 thread 8.0 -> 8.8 GB/s, 2 threads 15.4 -> 16.6 GB/s
-     * (per-head decode interleaved with compute before).
+     * {@link #attend} by whole 16-token blocks ({@link Tile16}, 512-bit species). The next block's K and V runs
+     * are touched first ({@link #touchLines}), then each kv head's 16 rows are decoded to fp32 scratch and
+     * computed at once, so the 16 KB of scratch stays in L1. Measured on the 2-core Zen 5 VM, fp16, 16 x 4096
+     * contexts (microbench, 10 alternating process pairs): 2 threads 17.4 -> 19.5 GB/s mean, faster in 9 of
+     * 10; 1 thread 9.6 -> 10.5 GB/s, against decoding a whole block (all kv heads, 128 KB of fp32 that
+     * spilled to L2) before computing; in-cache (one thread, 4 hot blocks) 18.8 -> 22.4 GB/s.
      */
     private void attend16(MemorySegment keys, MemorySegment values, KvGeometry g, int layer, int[] table, int from, int to) {
         DType type = g.dtype();
@@ -129,45 +124,41 @@ final class AttentionWorker {
             int inBlock = Math.min(KvGeometry.BLOCK_SIZE - slot, to - pos);
             int block = table[pos / KvGeometry.BLOCK_SIZE];
             int next = pos + inBlock < to ? table[(pos + inBlock) / KvGeometry.BLOCK_SIZE] : -1;
-            long off0 = g.offset(layer, block, 0, 0);
             if (next >= 0) touchLines(keys, values, g.offset(layer, next, 0, 0), (long) kvHeads * run * type.bytes());
-            if (slot == 0 && inBlock == Tile16.KEYS) {
-                decode(keys, type, off0, kvHeads * run, kBlock);
-                decode(values, type, off0, kvHeads * run, vBlock);
-            } else {
-                // a partial block (context start or end): each kv head's rows go straight to its place in the
-                // block scratch; K's unused rows are zeroed (their scores are masked, but must not be NaN bits)
-                for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
-                    long off = g.offset(layer, block, kvHead, slot);
-                    decode(keys, type, off, inBlock * d, kBlock, kvHead * run);
-                    decode(values, type, off, inBlock * d, vBlock, kvHead * run);
-                    Arrays.fill(kBlock, kvHead * run + inBlock * d, (kvHead + 1) * run, 0f);
-                }
+            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                long off = g.offset(layer, block, kvHead, slot);
+                decode(keys, type, off, inBlock * d, kTile);
+                decode(values, type, off, inBlock * d, vTile);
+                // a partial block (context start or end): K's unused rows are zeroed (their scores are masked,
+                // but stale bits could be NaN)
+                if (inBlock < Tile16.KEYS) Arrays.fill(kTile, inBlock * d, run, 0f);
+                block16(kvHead * group, inBlock);
             }
-            for (int kvHead = 0; kvHead < kvHeads; kvHead++) block16(kvHead * group, inBlock, kvHead * run);
             pos += inBlock;
         }
         Tile16.sumLanes(lanesL, l, heads);
     }
 
-    /** All heads of one GQA group against the {@code n <= 16} decoded keys of its kv head at {@code kb} in the block scratch. */
-    private void block16(int firstHead, int n, int kb) {
+    /** All heads of one GQA group against the {@code n <= 16} decoded keys and values of its kv head in the tiles. */
+    private void block16(int firstHead, int n) {
         int d = headDim, end = firstHead + group;
         int h = firstHead;
         // head pairs: each K load feeds two FMAs (one head per pass was load-bound); 1 thread 8.6 -> 10.0 GB/s
-        for (; h + 2 <= end; h += 2) Tile16.scores2(q, kBlock, kb, d, h, n, m, lanesL, probs, rescale, halves);
-        for (; h < end; h++) Tile16.scores(q, kBlock, kb, d, h, n, m, lanesL, probs, rescale, halves);
+        for (; h + 2 <= end; h += 2) Tile16.scores2(q, kTile, 0, d, h, n, m, lanesL, probs, rescale, halves);
+        for (; h < end; h++) Tile16.scores(q, kTile, 0, d, h, n, m, lanesL, probs, rescale, halves);
         h = firstHead;
         // whole groups of 4 first: each V load feeds four FMAs (+2.5% at 2 threads over pairs)
-        for (; h + 4 <= end; h += 4) Tile16.values4(acc, vBlock, kb, d, h, n, probs, rescale);
-        for (; h + 2 <= end; h += 2) Tile16.values2(acc, vBlock, kb, d, h, n, probs, rescale);
-        if (h < end) Tile16.values1(acc, vBlock, kb, d, h, n, probs, rescale);
+        for (; h + 4 <= end; h += 4) Tile16.values4(acc, vTile, 0, d, h, n, probs, rescale);
+        for (; h + 2 <= end; h += 2) Tile16.values2(acc, vTile, 0, d, h, n, probs, rescale);
+        if (h < end) Tile16.values1(acc, vTile, 0, d, h, n, probs, rescale);
     }
 
     /**
      * Reads one byte of every cache line of the next block's K and V run (Java has no prefetch
-     * instruction): blocks are shuffled, so each block's 32 KB K and V runs start cold and a whole-run decode stalled on the
-     * misses. Touched a block ahead, the lines arrive while this block computes. Measured on the Zen 5
+     * instruction): blocks are shuffled, so each block's 32 KB K and V runs start cold, and decoding them
+     * head by head stalls on one short run of misses after another; one dense burst of loads a block ahead
+     * keeps many more misses in flight. (It does not overlap the math: demand misses block retirement; see
+     * the README's "Why 0.7 is out of reach here".) Measured on the Zen 5
      * VM, 1 thread, fp16, 4096-token contexts: +17% (6.6 -> 7.8 GB/s); touching only the first 4 or 16 lines
      * of each run did nothing; with whole-block runs (64 KB K+V), touching two blocks ahead did nothing either.
      * The sum goes to a field so C2 cannot drop the loads.
@@ -209,23 +200,20 @@ final class AttentionWorker {
      * vectorises it), bf16 by the vector shift, fp32 by vector loads (MemorySegment.copy into an array would
      * allocate a heap-segment wrapper per call).
      */
-    static void decode(MemorySegment s, DType type, long off, int n, float[] dst) { decode(s, type, off, n, dst, 0); }
-
-    /** {@link #decode(MemorySegment, DType, long, int, float[])} into {@code dst[at .. at + n)}. */
-    static void decode(MemorySegment s, DType type, long off, int n, float[] dst, int at) {
+    static void decode(MemorySegment s, DType type, long off, int n, float[] dst) {
         switch (type) {
             case F16 -> {
-                for (int i = 0; i < n; i++) dst[at + i] = Float.float16ToFloat(s.get(Elements.S16, off + 2L * i));
+                for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(s.get(Elements.S16, off + 2L * i));
             }
             case BF16 -> {
                 int lanes = Simd.LANES, i = 0;
-                for (; i + lanes <= n; i += lanes) Simd.bf16(s, off + 2L * i).intoArray(dst, at + i);
-                for (; i < n; i++) dst[at + i] = Elements.bf16ToFloat(s.get(Elements.S16, off + 2L * i));
+                for (; i + lanes <= n; i += lanes) Simd.bf16(s, off + 2L * i).intoArray(dst, i);
+                for (; i < n; i++) dst[i] = Elements.bf16ToFloat(s.get(Elements.S16, off + 2L * i));
             }
             default -> {
                 int lanes = Simd.LANES, i = 0;
-                for (; i + lanes <= n; i += lanes) Simd.f32(s, off + 4L * i).intoArray(dst, at + i);
-                for (; i < n; i++) dst[at + i] = s.get(Elements.F32, off + 4L * i);
+                for (; i + lanes <= n; i += lanes) Simd.f32(s, off + 4L * i).intoArray(dst, i);
+                for (; i < n; i++) dst[i] = s.get(Elements.F32, off + 4L * i);
             }
         }
     }
