@@ -65,7 +65,7 @@ final class SweepParameter {
     }
 
     private Object convert(Class<?> type, double value) {
-        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+        if (whole(type)) {
             if (value != Math.rint(value)) throw new IllegalArgumentException("--over " + name + ": expects whole numbers, got " + text(value));
             return type == int.class || type == Integer.class ? (Object) (int) value : (Object) (long) value;
         }
@@ -79,7 +79,11 @@ final class SweepParameter {
 
     private static boolean numeric(OptionSpec o) {
         Class<?> t = o.type();
-        return t == int.class || t == Integer.class || t == long.class || t == Long.class || t == double.class || t == Double.class;
+        return whole(t) || t == double.class || t == Double.class;
+    }
+
+    private static boolean whole(Class<?> t) {
+        return t == int.class || t == Integer.class || t == long.class || t == Long.class;
     }
 
     /** An option of the {@link RunOptions} mixin (not one of sweep's own, such as --min-rate). */

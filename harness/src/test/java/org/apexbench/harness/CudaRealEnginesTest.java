@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -33,13 +32,13 @@ class CudaRealEnginesTest {
     @BeforeAll
     static void reference() {
         String why = CudaProbe.unavailableReason();
-        String dir = System.getProperty("apex.fixtures");
+        Path fixture = RealEngineRuns.existingFixture("tiny-llama3");
         if (why != null) {
             skipReason = "GPU test skipped: " + why;
-        } else if (dir == null || !Files.isDirectory(Path.of(dir, "tiny-llama3"))) {
-            skipReason = "fixtures not found (apex.fixtures=" + dir + ")";
+        } else if (fixture == null) {
+            skipReason = RealEngineRuns.noFixture();
         } else {
-            check = new RealEngineCheck("cuda", Path.of(dir, "tiny-llama3"));
+            check = new RealEngineCheck("cuda", fixture);
         }
     }
 

@@ -20,8 +20,6 @@ class CudaRefusalTest {
 
     @TempDir Path tmp;
 
-    private static Path fixture() { return RealEngineRuns.tinyLlama3(); }
-
     private static void assumeNoGpu() {
         assumeTrue(CudaProbe.unavailableReason() != null, "a CUDA GPU is usable here: the refusal path cannot be shown");
     }
@@ -37,7 +35,7 @@ class CudaRefusalTest {
     @Test
     void runAndCompareRefuseCudaSayingWhy() {
         assumeNoGpu();
-        String model = fixture().toString();
+        String model = RealEngineRuns.tinyLlama3().toString();
         Path out = tmp.resolve("run");
         Cli run = Cli.run("run", "--backend", "cuda", "--engine", "gpu-only", "--model", model, "--requests", TINY,
                 "--gpu-kv-blocks", "8", "--host-kv-blocks", "8", "--out", out.toString());
@@ -52,7 +50,7 @@ class CudaRefusalTest {
     void profileRefusesCudaSayingWhy() {
         assumeNoGpu();
         Path out = tmp.resolve("profile.json");
-        Cli r = Cli.run("profile", "--backend", "cuda", "--model", fixture().toString(), "--out", out.toString());
+        Cli r = Cli.run("profile", "--backend", "cuda", "--model", RealEngineRuns.tinyLlama3().toString(), "--out", out.toString());
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().contains("cuda backend unavailable"), r.err());
         assertFalse(Files.exists(out), "no profile from a refused backend");
@@ -60,7 +58,7 @@ class CudaRefusalTest {
 
     @Test
     void cudaNeedsFp16KvAndExplicitPoolsOnAnyMachine() {
-        String model = fixture().toString();
+        String model = RealEngineRuns.tinyLlama3().toString();
         Cli kv = Cli.run("run", "--backend", "cuda", "--engine", "gpu-only", "--model", model, "--requests", TINY,
                 "--gpu-kv-blocks", "8", "--host-kv-blocks", "8", "--kv-dtype", "f32", "--out", tmp.resolve("a").toString());
         assertEquals(1, kv.code());

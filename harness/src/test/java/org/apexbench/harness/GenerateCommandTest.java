@@ -11,11 +11,9 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 
 class GenerateCommandTest {
-    private static Path fixture(String name) { return RealEngineRuns.fixture(name); }
-
     @Test
     void greedyTokensMatchTheHuggingFaceReference() throws Exception {
-        Path model = fixture("tiny-llama2");
+        Path model = RealEngineRuns.fixture("tiny-llama2");
         JsonNode c = new ObjectMapper().readTree(model.resolve("reference.json").toFile()).get("cases").get(1);
         String prompt = StreamSupport.stream(c.get("prompt").spliterator(), false).map(JsonNode::asText)
                 .collect(Collectors.joining(","));

@@ -34,10 +34,19 @@ final class RealEngineRuns {
 
     /** Fixture folder {@code name} under {@code apex.fixtures}; without it the calling test is skipped, saying why. */
     static Path fixture(String name) {
-        String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, name)), "fixtures not found (apex.fixtures=" + dir + ")");
-        return Path.of(dir, name);
+        Path p = existingFixture(name);
+        assumeTrue(p != null, RealEngineRuns::noFixture);
+        return p;
     }
+
+    /** Fixture folder {@code name} under {@code apex.fixtures}, or null where there is none (for callers that cannot skip yet). */
+    static Path existingFixture(String name) {
+        String dir = System.getProperty("apex.fixtures");
+        return dir != null && Files.isDirectory(Path.of(dir, name)) ? Path.of(dir, name) : null;
+    }
+
+    /** The skip reason when a fixture is missing. */
+    static String noFixture() { return "fixtures not found (apex.fixtures=" + System.getProperty("apex.fixtures") + ")"; }
 
     /** Skips the calling test, saying why, where engine {@code id}'s module is not on this test class path. */
     static void assumeOnClassPath(String id) {
