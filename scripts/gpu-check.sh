@@ -4,8 +4,7 @@
 #   2. org.apexbench.kernels.cuda.GpuCheck on the dist runtime (no Maven/JUnit needed): per-op parity
 #      against the cpu backend, then one line per op: time, GB/s or TFLOP/s, % of the measured
 #      device-to-device copy bandwidth, and the target it is judged by
-#   3. the fixture models (FixtureParity) on cuda, when the fixtures are found ($APEX_FIXTURES,
-#      ./gpu-fixtures, ../shared/fixtures)
+#   3. the test-data models (FixtureParity) on cuda: testdata/models, or $APEX_FIXTURES
 #   4. the real two-thread executor on cuda (RealEngineCheck): every engine on tiny-llama3 under a tight
 #      GPU KV budget (host offload through pinned memory, swaps, preemption) against an unconstrained
 #      gpu-only cuda run: same greedy tokens, or a divergence only at an fp16 near-tie (reported)
@@ -40,25 +39,22 @@ timeout 240 "$DIST/bin/apex-java" -Xmx8g org.apexbench.kernels.cuda.GpuCheck --o
 rc=${PIPESTATUS[0]}
 
 echo "== fixture models on cuda (tiny Llama-2 / Llama-3 vs Hugging Face references)"
-FIXTURES="${APEX_FIXTURES:-}"
-for candidate in "$ROOT/gpu-fixtures" "$ROOT/../shared/fixtures" "$ROOT/shared/fixtures"; do
-  [[ -z "$FIXTURES" && -d "$candidate/tiny-llama3" ]] && FIXTURES="$candidate"
-done
-if [[ -n "$FIXTURES" ]]; then
+FIXTURES="${APEX_FIXTURES:-$ROOT/testdata/models}"
+if [[ -d "$FIXTURES/tiny-llama3" ]]; then
   timeout 120 "$DIST/bin/apex-java" -Xmx4g org.apexbench.engine.model.cuda.FixtureParity "$FIXTURES" cuda 2>&1 | tee "$OUT/fixtures.log"
   frc=${PIPESTATUS[0]}
   [[ $rc -eq 0 && $frc -ne 0 ]] && rc=$frc
 else
-  echo "no fixtures found (set APEX_FIXTURES or copy shared/fixtures to ./gpu-fixtures): skipped" | tee "$OUT/fixtures.log"
+  echo "no test-data models at $FIXTURES (set APEX_FIXTURES): skipped" | tee "$OUT/fixtures.log"
 fi
 
 echo "== real executor on cuda (every engine, tight GPU KV budget, tiny-llama3)"
-if [[ -n "$FIXTURES" ]]; then
+if [[ -d "$FIXTURES/tiny-llama3" ]]; then
   timeout 90 "$DIST/bin/apex-java" -Xmx4g org.apexbench.harness.RealEngineCheck "$FIXTURES/tiny-llama3" cuda 2>&1 | tee "$OUT/real-engines.log"
   erc=${PIPESTATUS[0]}
   [[ $rc -eq 0 && $erc -ne 0 ]] && rc=$erc
 else
-  echo "no fixtures found: skipped" | tee "$OUT/real-engines.log"
+  echo "no test-data models at $FIXTURES: skipped" | tee "$OUT/real-engines.log"
 fi
 
 echo "== torch side by side"

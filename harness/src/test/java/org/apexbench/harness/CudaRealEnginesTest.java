@@ -32,11 +32,9 @@ class CudaRealEnginesTest {
     @BeforeAll
     static void reference() {
         String why = CudaProbe.unavailableReason();
-        Path fixture = RealEngineRuns.existingFixture("tiny-llama3");
+        Path fixture = RealEngineRuns.tinyLlama3();
         if (why != null) {
             skipReason = "GPU test skipped: " + why;
-        } else if (fixture == null) {
-            skipReason = RealEngineRuns.noFixture();
         } else {
             check = new RealEngineCheck("cuda", fixture);
         }

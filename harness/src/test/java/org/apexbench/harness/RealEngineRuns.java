@@ -29,24 +29,21 @@ final class RealEngineRuns {
 
     private RealEngineRuns() {}
 
-    /** The tiny-llama3 fixture folder; without fixtures the calling test is skipped, saying why. */
+    /** The tiny-llama3 test-data model folder. */
     static Path tinyLlama3() { return fixture("tiny-llama3"); }
 
-    /** Fixture folder {@code name} under {@code apex.fixtures}; without it the calling test is skipped, saying why. */
+    /**
+     * Test-data model {@code name} under {@code apex.fixtures} (Surefire points it at testdata/models).
+     * The models are part of the repository, so a missing one fails the test instead of skipping it.
+     */
     static Path fixture(String name) {
-        Path p = existingFixture(name);
-        assumeTrue(p != null, RealEngineRuns::noFixture);
-        return p;
-    }
-
-    /** Fixture folder {@code name} under {@code apex.fixtures}, or null where there is none (for callers that cannot skip yet). */
-    static Path existingFixture(String name) {
         String dir = System.getProperty("apex.fixtures");
-        return dir != null && Files.isDirectory(Path.of(dir, name)) ? Path.of(dir, name) : null;
+        if (dir == null || !Files.isDirectory(Path.of(dir, name))) {
+            throw new IllegalStateException("test-data model " + name + " not found under apex.fixtures=" + dir
+                    + " (expected testdata/models/" + name + " in the repository)");
+        }
+        return Path.of(dir, name);
     }
-
-    /** The skip reason when a fixture is missing. */
-    static String noFixture() { return "fixtures not found (apex.fixtures=" + System.getProperty("apex.fixtures") + ")"; }
 
     /** Skips the calling test, saying why, where engine {@code id}'s module is not on this test class path. */
     static void assumeOnClassPath(String id) {

@@ -5,8 +5,11 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,10 +18,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A request-length trace CSV (shared/traces/README.md): columns {@code num_prefill_tokens},
- * {@code num_decode_tokens} and optionally {@code arrived_at} (seconds). Built-in names:
- * {@code splitwise_conv} (Azure 2023 conversation), {@code splitwise_code} (Azure 2023 code) and
- * {@code arxiv} (arXiv summarisation lengths, no timestamps); anything else is a file path.
+ * A request-length trace CSV: columns {@code num_prefill_tokens}, {@code num_decode_tokens} and
+ * optionally {@code arrived_at} (seconds). Built-in names: {@code splitwise_conv} (Azure 2023
+ * conversation), {@code splitwise_code} (Azure 2023 code) and {@code arxiv} (arXiv summarisation
+ * lengths, no timestamps); they ship inside this module ({@code traces/README.md} beside them gives
+ * their source and licence) unless the context names a traces folder. Anything else is a file path.
  *
  * @param name  the trace's name
  * @param rows  its rows in file order
@@ -32,27 +36,56 @@ public record Trace(String name, List<Row> rows, boolean timed) {
             "splitwise_conv", "splitwise_conv.csv",
             "splitwise_code", "splitwise_code.csv",
             "arxiv", "arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv");
-    private static final Map<Path, Trace> CACHE = new ConcurrentHashMap<>();
+    /** Where the built-in traces are packaged (resources of this module). */
+    static final String RESOURCE_DIR = "traces/";
+    private static final Map<String, Trace> CACHE = new ConcurrentHashMap<>();
 
     public Trace {
         rows = List.copyOf(rows);
     }
 
-    /** Loads a built-in trace by name from the context's traces directory, or a trace file by path. */
+    /**
+     * Loads a built-in trace by name (from the context's traces folder when it names one, else from
+     * the copy packaged with this module), or a trace file by path.
+     */
     public static Trace named(String nameOrPath, WorkloadContext ctx) {
         String file = BUILT_IN.get(nameOrPath);
+        if (file != null && ctx.tracesDir() == null) {
+            return CACHE.computeIfAbsent("builtin:" + file, k -> loadBuiltIn(nameOrPath, file));
+        }
         Path p = file != null ? ctx.requireTracesDir("trace " + nameOrPath).resolve(file) : Path.of(nameOrPath);
         if (file == null && !Files.isRegularFile(p)) {
             throw new IllegalArgumentException("unknown trace '" + nameOrPath + "': not a built-in name ("
                     + String.join(", ", BUILT_IN.keySet().stream().sorted().toList()) + ") and not a file");
         }
-        return CACHE.computeIfAbsent(p.toAbsolutePath().normalize(), k -> load(k, file != null ? nameOrPath : p.toString()));
+        return CACHE.computeIfAbsent(p.toAbsolutePath().normalize().toString(),
+                k -> load(Path.of(k), file != null ? nameOrPath : p.toString()));
+    }
+
+    private static Trace loadBuiltIn(String name, String file) {
+        InputStream in = Trace.class.getResourceAsStream(RESOURCE_DIR + file);
+        if (in == null) {
+            throw new IllegalStateException("built-in trace " + name + ": resource " + RESOURCE_DIR + file
+                    + " is missing from the workloads jar");
+        }
+        try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+            return parse(r, file, name);
+        } catch (IOException e) {
+            throw new UncheckedIOException("built-in trace " + name + ": cannot read: " + e.getMessage(), e);
+        }
     }
 
     /** Reads a trace CSV; errors name the file, line and column. */
     public static Trace load(Path file, String name) {
-        try (Reader r = Files.newBufferedReader(file);
-             CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
+        try (Reader r = Files.newBufferedReader(file)) {
+            return parse(r, file.toString(), name);
+        } catch (IOException e) {
+            throw new UncheckedIOException("trace " + file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Trace parse(Reader r, String file, String name) throws IOException {
+        try (CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
             List<String> header = csv.getHeaderNames();
             for (String need : List.of("num_prefill_tokens", "num_decode_tokens")) {
                 if (!header.contains(need)) {
@@ -71,12 +104,10 @@ public record Trace(String name, List<Row> rows, boolean timed) {
                 throw new IllegalArgumentException("trace " + file + ": no rows");
             }
             return new Trace(name, rows, timed);
-        } catch (IOException e) {
-            throw new UncheckedIOException("trace " + file + ": cannot read: " + e.getMessage(), e);
         }
     }
 
-    private static double number(Path file, long line, CSVRecord rec, String column) {
+    private static double number(String file, long line, CSVRecord rec, String column) {
         String v = rec.get(column);
         try {
             double d = Double.parseDouble(v);

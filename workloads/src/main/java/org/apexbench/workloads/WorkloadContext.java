@@ -5,14 +5,15 @@ import java.nio.file.Path;
 
 /**
  * What a workload needs to know about the run: the model's vocabulary (synthetic prompt ids are
- * drawn from [0, vocab)), its context limit (prompt + output must fit), and where the traces are.
+ * drawn from [0, vocab)), its context limit (prompt + output must fit), and where the traces are
+ * when not the copies packaged with this module.
  *
  * @param vocab      vocabulary size of the model
  * @param maxContext most positions a request may use (prompt + output)
- * @param tracesDir  directory of the trace CSVs ({@code shared/traces}), or null when not available
+ * @param tracesDir  folder of the trace CSVs to use instead of the packaged ones, or null
  */
 public record WorkloadContext(int vocab, int maxContext, Path tracesDir) {
-    /** System property naming the traces directory (Surefire sets it; the harness passes --traces). */
+    /** System property naming a traces folder that replaces the packaged traces (the harness's --traces). */
     public static final String TRACES_PROPERTY = "apex.traces";
 
     public WorkloadContext {
@@ -24,18 +25,8 @@ public record WorkloadContext(int vocab, int maxContext, Path tracesDir) {
         }
     }
 
-    /** A context whose traces directory comes from {@value #TRACES_PROPERTY}, if set. */
-    public static WorkloadContext withSystemTraces(int vocab, int maxContext) {
-        String dir = System.getProperty(TRACES_PROPERTY);
-        return new WorkloadContext(vocab, maxContext, dir == null ? null : Path.of(dir));
-    }
-
-    /** The traces directory, or an error saying how to provide one. */
-    public Path requireTracesDir(String why) {
-        if (tracesDir == null) {
-            throw new IllegalArgumentException(why + " needs the traces directory: pass --traces DIR (or -D"
-                    + TRACES_PROPERTY + "=DIR); it holds splitwise_conv.csv, splitwise_code.csv and the arXiv CSV");
-        }
+    /** The traces folder this context names (non-null), or an error saying it does not exist. */
+    Path requireTracesDir(String why) {
         if (!Files.isDirectory(tracesDir)) {
             throw new IllegalArgumentException(why + ": traces directory " + tracesDir + " does not exist");
         }

@@ -73,7 +73,7 @@ class LengthAndArrivalStatsTest {
 
     @Test
     void chatResamplesTheConversationTrace() {
-        WorkloadContext ctx = WorkloadContextsForTests.withTraces(32000, 131072);
+        WorkloadContext ctx = new WorkloadContext(32000, 131072, null);
         List<RequestSpec> l = gen("chat:count=" + N + ",seed=5", ctx);
         // splitwise_conv.csv: prompt mean 1155, output mean 211 (shared/traces/README.md)
         assertEquals(1155, mean(inputs(l)), 1155 * 0.04);

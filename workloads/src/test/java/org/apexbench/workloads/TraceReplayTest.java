@@ -15,7 +15,7 @@ class TraceReplayTest {
     // first rows of splitwise_conv.csv: (0.0, 374, 44), (4.314579, 396, 109)
     @Test
     void replaysTimestampsScaledFromTheFirstKeptRow() {
-        WorkloadContext ctx = WorkloadContextsForTests.withTraces(32000, 131072);
+        WorkloadContext ctx = new WorkloadContext(32000, 131072, null);
         Workload w = WorkloadSpec.parse("trace:splitwise_conv,scale=0.5,limit=1000").generate(ctx);
         List<RequestSpec> r = w.requests();
         assertEquals(1000, r.size());
@@ -31,7 +31,7 @@ class TraceReplayTest {
 
     @Test
     void filtersByWindowAndLengths() {
-        WorkloadContext ctx = WorkloadContextsForTests.withTraces(32000, 131072);
+        WorkloadContext ctx = new WorkloadContext(32000, 131072, null);
         List<RequestSpec> r = WorkloadSpec.parse("trace:splitwise_conv,start=100,end=200,max-input=2000,min-output=10")
                 .generate(ctx).requests();
         assertTrue(r.size() > 100, "rows in a 100 s window at ~5.5 req/s: " + r.size());
@@ -43,7 +43,7 @@ class TraceReplayTest {
 
     @Test
     void contextDropsLongPromptsAndCapsOutputs() {
-        WorkloadContext ctx = WorkloadContextsForTests.withTraces(32000, 4096);
+        WorkloadContext ctx = new WorkloadContext(32000, 4096, null);
         Workload w = WorkloadSpec.parse("trace:splitwise_conv").generate(ctx);
         assertTrue(w.requests().stream().allMatch(q -> q.promptLength() + q.outputTokens() <= 4096));
         assertTrue(w.description().contains("whose prompt exceeds the context"), w.description());
@@ -52,7 +52,7 @@ class TraceReplayTest {
 
     @Test
     void arxivHasNoTimestampsSoNeedsAnArrivalProcess() {
-        WorkloadContext ctx = WorkloadContextsForTests.withTraces(32000, 4096);
+        WorkloadContext ctx = new WorkloadContext(32000, 4096, null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> WorkloadSpec.parse("trace:arxiv,limit=10").generate(ctx));
         assertTrue(e.getMessage().contains("no timestamps") && e.getMessage().contains("rate="), e.getMessage());
@@ -64,13 +64,23 @@ class TraceReplayTest {
     }
 
     @Test
-    void missingTracesDirectoryAndUnknownTraceAreClearErrors() {
-        WorkloadContext none = new WorkloadContext(32000, 4096, null);
+    void missingTracesFolderAndUnknownTraceAreClearErrors(@TempDir Path dir) {
+        WorkloadContext gone = new WorkloadContext(32000, 4096, dir.resolve("nosuch"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> WorkloadSpec.parse("chat:count=3").generate(none));
-        assertTrue(e.getMessage().contains("--traces") && e.getMessage().contains("apex.traces"), e.getMessage());
+                () -> WorkloadSpec.parse("chat:count=3").generate(gone));
+        assertTrue(e.getMessage().contains("nosuch") && e.getMessage().contains("does not exist"), e.getMessage());
+        WorkloadContext none = new WorkloadContext(32000, 4096, null);
         e = assertThrows(IllegalArgumentException.class, () -> WorkloadSpec.parse("trace:nosuch").generate(none));
         assertTrue(e.getMessage().contains("unknown trace 'nosuch'") && e.getMessage().contains("splitwise_code"), e.getMessage());
+    }
+
+    @Test
+    void aTracesFolderReplacesThePackagedTraces(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("splitwise_code.csv"), "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,11,7\n0.5,13,9\n");
+        List<RequestSpec> r = WorkloadSpec.parse("trace:splitwise_code").generate(new WorkloadContext(32000, 4096, dir)).requests();
+        assertEquals(List.of(11, 13), r.stream().map(RequestSpec::promptLength).toList());
+        List<RequestSpec> packaged = WorkloadSpec.parse("trace:splitwise_code,limit=2").generate(new WorkloadContext(32000, 8192, null)).requests();
+        assertEquals(4808, packaged.get(0).promptLength(), "the packaged Azure code trace starts with a 4808-token prompt");
     }
 
     @Test

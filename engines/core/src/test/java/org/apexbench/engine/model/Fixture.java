@@ -8,13 +8,20 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** One tiny checkpoint of shared/fixtures with its Hugging Face reference cases. */
+/** One tiny test-data checkpoint (testdata/models) with its Hugging Face reference cases. */
 record Fixture(String name, Path dir, List<Case> cases) {
 
     /** A prompt, its greedy continuation, and its prefill logits {@code [prompt.length][vocab]}. */
     record Case(String name, int[] prompt, int[] greedy, float[][] prefillLogits) {}
 
-    static Path root() { return Path.of(System.getProperty("apex.fixtures", "../../../shared/fixtures")); }
+    /** The test-data models folder (Surefire sets apex.fixtures to testdata/models); missing is a failure, not a skip. */
+    static Path root() {
+        String dir = System.getProperty("apex.fixtures");
+        if (dir == null || !java.nio.file.Files.isDirectory(Path.of(dir))) {
+            throw new IllegalStateException("test-data models not found: apex.fixtures=" + dir + " (expected testdata/models)");
+        }
+        return Path.of(dir);
+    }
 
     static Fixture load(String name) {
         Path dir = root().resolve(name);

@@ -20,7 +20,7 @@ import org.apexbench.kernels.DType;
 class SafetensorsTest {
     @TempDir Path dir;
 
-    static Path fixtures() { return Path.of(System.getProperty("apex.fixtures", "../../../shared/fixtures")); }
+    static Path fixtures() { return Fixture.root(); }
 
     @Test
     void readsFixtureHeaderAndFindsGateUpAdjacent() {

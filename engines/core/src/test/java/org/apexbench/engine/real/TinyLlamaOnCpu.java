@@ -1,7 +1,5 @@
 package org.apexbench.engine.real;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -12,13 +10,15 @@ import org.apexbench.kernels.Backends;
 
 /**
  * The tiny-llama3 fixture on a cpu device backend, with a second cpu backend for host attention: what the
- * real executor's and the timers' tests run on. Without fixtures a test using it is skipped, saying why.
+ * real executor's and the timers' tests run on.
  */
 record TinyLlamaOnCpu(Backend device, Backend host, LlamaModel model) implements AutoCloseable {
-    /** The fixture's folder (system property apex.fixtures, set by Surefire). */
+    /** The test-data model's folder (system property apex.fixtures, set by Surefire); missing fails the test. */
     static Path fixture() {
         String dir = System.getProperty("apex.fixtures");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, "tiny-llama3")), "fixtures not found (apex.fixtures=" + dir + ")");
+        if (dir == null || !Files.isDirectory(Path.of(dir, "tiny-llama3"))) {
+            throw new IllegalStateException("test-data model tiny-llama3 not found under apex.fixtures=" + dir);
+        }
         return Path.of(dir, "tiny-llama3");
     }
 

@@ -40,8 +40,8 @@ class CudaFixtureModelTest {
     }
 
     private static Path fixture(String name) {
-        Path dir = Path.of(System.getProperty("apex.fixtures", "../../shared/fixtures"), name);
-        assumeTrue(Files.isDirectory(dir), "fixture " + dir + " not present");
+        Path dir = Path.of(String.valueOf(System.getProperty("apex.fixtures")), name);
+        if (!Files.isDirectory(dir)) throw new IllegalStateException("test-data model " + dir + " not found (expected testdata/models/" + name + ")");
         return dir;
     }
 
