@@ -95,15 +95,8 @@ class DistributionIT {
     @Test
     void runOnTheCpuBackendGeneratesTheReferenceTokens() throws Exception {
         Path model = RealEngineRuns.tinyLlama3();
-        ObjectMapper json = new ObjectMapper();
-        JsonNode cases = json.readTree(model.resolve("reference.json").toFile()).get("cases");
-        int outputLen = 8;
-        List<String> prompts = new ArrayList<>();
-        for (JsonNode c : cases) {
-            prompts.add("{\"id\":\"" + c.get("name").asText() + "\",\"arrival_s\":0,\"prompt_ids\":" + c.get("prompt")
-                    + ",\"output_len\":" + outputLen + "}");
-        }
-        Path workload = Files.write(tmp.resolve("prompts.jsonl"), prompts);
+        ReferencePrompts prompts = ReferencePrompts.of(model, 8);
+        Path workload = prompts.writeWorkload(tmp.resolve("prompts.jsonl"));
         Path dir = tmp.resolve("cpu-run");
         Proc r = apex(tmp, "run", "--engine", "apex", "--backend", "cpu", "--model", model.toString(),
                 "--requests", workload.toString(), "--gpu-kv-blocks", "16", "--host-kv-blocks", "64", "--threads", "1",
@@ -113,17 +106,8 @@ class DistributionIT {
         for (String f : List.of("requests.csv", "iterations.csv", "subtasks.csv", "summary.json", "tokens.jsonl")) {
             assertTrue(Files.isRegularFile(dir.resolve(f)), f);
         }
-        List<String> tokens = Files.readAllLines(dir.resolve("tokens.jsonl"));
-        assertEquals(cases.size(), tokens.size());
-        for (int i = 0; i < cases.size(); i++) {
-            JsonNode line = json.readTree(tokens.get(i));
-            assertEquals(cases.get(i).get("name").asText(), line.get("id").asText());
-            for (int k = 0; k < outputLen; k++) {
-                assertEquals(cases.get(i).get("greedy").get(k).asInt(), line.get("tokens").get(k).asInt(),
-                        line.get("id").asText() + " token " + k);
-            }
-        }
-        assertEquals(cases.size(), json.readTree(dir.resolve("summary.json").toFile()).get("completed").asInt());
+        prompts.assertTokensMatch(dir.resolve("tokens.jsonl"), "apex from the distribution");
+        assertEquals(prompts.count(), new ObjectMapper().readTree(dir.resolve("summary.json").toFile()).get("completed").asInt());
         assertTrue(Files.readString(dir.resolve("environment.json")).contains("cpu vector="), "the backend is named");
         assertBuiltCommitRecorded(dir);
         List<BufferedImage> charts = charts(dir.resolve("report.html"));
