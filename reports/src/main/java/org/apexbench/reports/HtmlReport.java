@@ -74,7 +74,8 @@ public final class HtmlReport {
         h.append("<h1>").append(esc(title)).append("</h1>\n");
         h.append("<p class=\"note\">Metrics follow vLLM's benchmark definitions (TTFT; TPOT = (E2EL - TTFT)/(n - 1) per "
                 + "request, one-token outputs excluded; ITL pooled over all token gaps; throughput over first arrival to "
-                + "last completion). Percentiles: HdrHistogram, nearest rank, 3 significant digits; mean/std/max exact. "
+                + "last completion). Mean, population std, median and percentiles as vLLM computes them with numpy (linear "
+                + "interpolation) over the exact values. "
                 + "Hybrid percentages are of the time the engine was iterating.</p>\n");
         summaryTable(h, runs);
         runSpecs(h, runs);

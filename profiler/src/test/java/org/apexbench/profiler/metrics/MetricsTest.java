@@ -12,9 +12,9 @@ import org.apexbench.profiler.RequestRecord;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
-    /** HdrHistogram quantises to 3 significant digits (rounded up): allow 0.1% plus rounding to 1 us. */
-    private static void assertHdr(double expectedMs, double actualMs) {
-        assertEquals(expectedMs, actualMs, expectedMs * 1e-3 + 1e-3, "percentile");
+    /** Statistics are exact (numpy's estimators over the values in seconds, then x 1000): float rounding only. */
+    private static void assertMs(double expectedMs, double actualMs) {
+        assertEquals(expectedMs, actualMs, 1e-9, "statistic");
     }
 
     private static RequestRecord req(String id, double arrival, int prompt, int target, double... times) {
@@ -50,19 +50,21 @@ class MetricsTest {
         assertEquals(3, s.ttft().count());
         assertEquals(150, s.ttft().meanMs(), 1e-9);
         assertEquals(Math.sqrt((50 * 50 + 150 * 150 + 100 * 100) / 3.0), s.ttft().stdMs(), 1e-9);
-        assertHdr(100, s.ttft().medianMs());
-        assertHdr(300, s.ttft().p99Ms());
+        assertMs(100, s.ttft().medianMs());
+        // numpy's linear interpolation over 50, 100, 300: index 2 x 0.99 = 1.98, so 300 - 200 x 0.02
+        assertMs(296, s.ttft().p99Ms());
         assertEquals(300, s.ttft().maxMs(), 1e-9);
 
         assertEquals(2, s.tpot().count()); // c has one token: excluded
         assertEquals(125, s.tpot().meanMs(), 1e-9);
-        assertHdr(100, s.tpot().p50Ms());
-        assertHdr(150, s.tpot().p90Ms());
+        assertMs(125, s.tpot().p50Ms()); // even count: between the two middle values
+        assertMs(125, s.tpot().medianMs());
+        assertMs(145, s.tpot().p90Ms());
 
         assertEquals(3, s.itl().count()); // gaps 100, 200, 100 pooled
         assertEquals(400 / 3.0, s.itl().meanMs(), 1e-9);
-        assertHdr(100, s.itl().medianMs());
-        assertHdr(200, s.itl().p99Ms());
+        assertMs(100, s.itl().medianMs());
+        assertMs(198, s.itl().p99Ms());
 
         assertEquals(3, s.e2el().count());
         assertEquals(850 / 3.0, s.e2el().meanMs(), 1e-9);
@@ -78,18 +80,23 @@ class MetricsTest {
     }
 
     @Test
-    void percentilesAreNearestRankOverManyValues() {
-        // 1..1000 ms: nearest-rank p50 = 500, p90 = 900, p99 = 990.
+    void percentilesInterpolateLinearlyAsNumpyDoes() {
+        // 1..1000 ms: index (n - 1) p / 100 = 499.5, 899.1, 989.01 between consecutive values 1 ms apart.
         int n = 1000;
         java.util.ArrayList<RequestRecord> rs = new java.util.ArrayList<>();
         for (int i = 1; i <= n; i++) rs.add(req("r" + i, 0, 1, 1, i / 1000.0));
         Summary s = Metrics.summarize(rs, List.of(), Slo.NONE);
-        assertHdr(500, s.ttft().p50Ms());
-        assertHdr(900, s.ttft().p90Ms());
-        assertHdr(990, s.ttft().p99Ms());
+        assertMs(500.5, s.ttft().p50Ms());
+        assertMs(500.5, s.ttft().medianMs());
+        assertMs(900.1, s.ttft().p90Ms());
+        assertMs(990.01, s.ttft().p99Ms());
         assertEquals(500.5, s.ttft().meanMs(), 1e-9);
         assertEquals(0, s.tpot().count());
         assertTrue(Double.isNaN(s.tpot().meanMs()));
+        // Fewer than 100 values: p99 is not the maximum (nearest rank would give it).
+        Summary few = Metrics.summarize(rs.subList(0, 10), List.of(), Slo.NONE);
+        assertMs(9.91, few.ttft().p99Ms());
+        assertMs(10, few.ttft().maxMs());
     }
 
     @Test
