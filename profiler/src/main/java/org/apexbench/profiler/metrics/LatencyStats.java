@@ -6,7 +6,8 @@ import java.util.Arrays;
  * Distribution of one latency metric, in milliseconds, with the estimators vLLM's benchmark uses: numpy's
  * {@code mean}, population {@code std} (ddof = 0), {@code median} and {@code percentile} (linear interpolation)
  * over the exact values in seconds, each multiplied by 1000 afterwards, as vLLM does (see {@link NumpyStats}).
- * {@code max} and {@code count} are ours. NaN everywhere when {@code count == 0}.
+ * {@code max} and {@code count} are ours. With no values every statistic is NaN here; summary.json then writes
+ * vLLM's 0 under vLLM's names (see {@link Summary#toMap()}).
  */
 public record LatencyStats(long count, double meanMs, double medianMs, double stdMs, double p50Ms, double p90Ms,
                            double p99Ms, double maxMs) {

@@ -41,7 +41,7 @@ class MetricsTest {
         assertEquals(2, s.failed());
         assertEquals(60, s.totalInputTokens());
         assertEquals(6, s.totalOutputTokens());
-        assertEquals(1.05, s.durationSec(), 1e-12); // first arrival 0.0, last completion 1.05
+        assertEquals(1.05, s.durationSec(), 1e-12); // first arrival 0.0, last return 1.05
         assertEquals(3 / 1.05, s.requestThroughput(), 1e-9);
         assertEquals(6 / 1.05, s.outputThroughput(), 1e-9);
         assertEquals(66 / 1.05, s.totalTokenThroughput(), 1e-9);
@@ -71,7 +71,7 @@ class MetricsTest {
         assertEquals(400, s.e2el().maxMs(), 1e-9);
         assertEquals(-1, s.goodRequests());
         // Tokens of completed requests: 0.1 0.2 0.4 0.8 0.9 in second 0, 1.05 in second 1.
-        assertEquals(5, s.maxOutputTokensPerSec());
+        assertEquals(5.0, s.maxOutputTokensPerSec());
         // a [0, 0.4), b [0.5, 0.9), c [1.0, 1.05): never two at once.
         assertEquals(1, s.maxConcurrentRequests());
         assertEquals(2, Metrics.summarize(List.of(req("x", 0, 1, 2, 0.1, 0.5), req("y", 0.4, 1, 1, 0.6),
@@ -110,13 +110,35 @@ class MetricsTest {
     }
 
     @Test
-    void noCompletedRequestGivesUndefinedNotZero() {
+    void noCompletedRequestGivesVllmZerosUnderItsNamesAndNoSamplesUnderOurs() {
         Summary s = Metrics.summarize(List.of(timeline.get(3)), List.of(), Slo.NONE);
         assertEquals(0, s.completed());
         assertEquals(1, s.failed());
+        assertEquals(0.1, s.durationSec(), 1e-12); // the failed request arrived at 0.2, returned with its token at 0.3
         Map<String, Object> m = s.toMap();
-        assertNull(m.get("request_throughput"));
-        assertNull(m.get("mean_ttft_ms"));
+        assertEquals(0.0, m.get("request_throughput"));
+        for (String k : List.of("mean_ttft_ms", "median_ttft_ms", "std_ttft_ms", "p99_ttft_ms", "mean_itl_ms")) {
+            assertEquals(0.0, m.get(k), k); // vLLM: np.mean(values or 0)
+        }
+        assertEquals(0L, m.get("count_ttft"));
+        assertNull(m.get("max_ttft_ms"));
+        assertEquals(0.0, m.get("max_output_tokens_per_s"));
+        assertEquals(0, m.get("max_concurrent_requests"));
+        assertNull(Metrics.summarize(List.of(), List.of(), Slo.NONE).toMap().get("duration"));
+    }
+
+    @Test
+    void durationClockStartsAtTheFirstArrivalOrAtTheScheduleOrigin() {
+        var late = List.of(req("p", 2.0, 1, 2, 2.5, 3.0), req("q", 2.5, 1, 1, 4.0));
+        Summary first = Metrics.summarize(late, List.of(), Slo.NONE);
+        Summary origin = Metrics.summarize(late, List.of(), Slo.NONE, DurationClock.SCHEDULE_ORIGIN);
+        assertEquals(2.0, first.durationSec(), 1e-12);
+        assertEquals(4.0, origin.durationSec(), 1e-12);
+        assertEquals(3 / 4.0, origin.outputThroughput(), 1e-12);
+        assertEquals("schedule-origin", origin.toMap().get("duration_clock"));
+        assertEquals(first.ttft(), origin.ttft()); // latencies do not depend on the clock
+        var e = assertThrows(IllegalArgumentException.class, () -> DurationClock.parse("wall"));
+        assertTrue(e.getMessage().contains("first-arrival") && e.getMessage().contains("wall"), e.getMessage());
     }
 
     @Test
