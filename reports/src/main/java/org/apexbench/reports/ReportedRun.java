@@ -17,6 +17,7 @@ public record ReportedRun(String label, Summary summary, RunRecords records, Map
                           VllmSetup setup) {
     public ReportedRun {
         runSpec = new TreeMap<>(runSpec);
+        java.util.Objects.requireNonNull(setup, "setup");
     }
 
     /** Label usable as an HTML id and a folder name. */
