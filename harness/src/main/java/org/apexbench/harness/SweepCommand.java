@@ -175,7 +175,7 @@ final class SweepCommand implements Callable<Integer> {
         try {
             Path dir = out.resolve(o.report().slug()).resolve(dirName);
             Files.createDirectories(dir);
-            JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
+            JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), o.report());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
