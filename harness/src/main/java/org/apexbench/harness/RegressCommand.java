@@ -13,7 +13,10 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Exit 0 when every checked metric is within tolerance, 1 with a readable diff when one moved.",
                 "A metric moved when |run - baseline| / |baseline| exceeds its tolerance, in either direction.",
                 "Checked by default: completed, failed, total_output_tokens (0%%); request_throughput,",
-                "output_throughput, mean/p99 TTFT, mean/p99 TPOT, mean ITL, mean/p99 E2EL (2%%)."})
+                "output_throughput, mean/p99 TTFT, mean/p99 TPOT, mean ITL, mean/p99 E2EL, preemptions, swap_in_bytes,",
+                "swap_out_bytes, gpu_stall_ms, predictor_mape_pct, iterations (2%%); cpu_decode_fraction and every",
+                "strategy_fraction_* (the strategy mix; 1 percentage point: fractions move in points, not percent).",
+                "A key ending in * names every metric with that prefix (absent on one side = 0)."})
 final class RegressCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -25,7 +28,7 @@ final class RegressCommand implements Callable<Integer> {
     Path run;
 
     @Option(names = "--tolerance", paramLabel = "KEY=PCT[,KEY=PCT...]",
-            description = "Tolerances in percent; override the defaults or add any summary.json metric.")
+            description = "Tolerances in percent (points for fractions); override the defaults or add any summary.json metric.")
     String tolerance;
 
     @Override

@@ -15,12 +15,18 @@ import org.apexbench.reports.JsonFiles;
 /**
  * Compares summary metrics of a run with a baseline. A metric fails when it moved (either way: the
  * runs this guards are deterministic, so an improvement also means the baseline is stale) by more than its
- * tolerance in percent of the baseline value; a count that must not move has tolerance 0.
+ * tolerance in percent of the baseline value; a count that must not move has tolerance 0. Fractions (keys ending
+ * in {@code _fraction}, the strategy mix {@code strategy_fraction_*}) move in percentage points instead, since a
+ * relative change of a share near 0 says nothing. A key ending in {@code *} checks every metric with that prefix
+ * on either side, a metric absent on one side counting as 0 (the strategy mix lists only strategies that ran).
  */
 final class Regression {
     private Regression() {}
 
-    /** Checked by default, with their tolerance in percent. */
+    /** Every strategy's share of the iterations (summary.json lists the strategies that ran). */
+    static final String STRATEGY_MIX = "strategy_fraction_*";
+
+    /** Checked by default, with their tolerance in percent (percentage points for fractions). */
     static final Map<String, Double> DEFAULT_TOLERANCES;
 
     static {
@@ -32,6 +38,12 @@ final class Regression {
                 "mean_tpot_ms", "p99_tpot_ms", "mean_itl_ms", "mean_e2el_ms", "p99_e2el_ms")) {
             t.put(k, 2.0);
         }
+        // what the hybrid engines decide: preemptions, swaps, stall, the predictor's error, where decodes ran
+        for (String k : List.of("preemptions", "swap_in_bytes", "swap_out_bytes", "gpu_stall_ms", "predictor_mape_pct", "iterations")) {
+            t.put(k, 2.0);
+        }
+        t.put("cpu_decode_fraction", 1.0);
+        t.put(STRATEGY_MIX, 1.0);
         DEFAULT_TOLERANCES = java.util.Collections.unmodifiableMap(t);
     }
 
@@ -72,16 +84,36 @@ final class Regression {
         List<Check> checks = new ArrayList<>();
         for (String engine : base.keySet()) {
             Map<String, Object> b = JsonFiles.read(base.get(engine)), r = JsonFiles.read(now.get(engine));
-            for (var e : tolerances.entrySet()) {
-                String key = e.getKey();
-                if (!b.containsKey(key)) {
-                    throw new IllegalArgumentException(base.get(engine) + " has no metric '" + key + "'");
-                }
-                checks.add(check(engine, key, b.get(key), r.get(key), e.getValue()));
+            try {
+                checks.addAll(checks(engine, b, r, tolerances));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(base.get(engine) + ": " + e.getMessage(), e);
             }
         }
         return checks;
     }
+
+    /** One engine's checks: every key of {@code tolerances} (a key ending in '*' expands to the metrics it names). */
+    static List<Check> checks(String engine, Map<String, Object> b, Map<String, Object> r, Map<String, Double> tolerances) {
+        List<Check> checks = new ArrayList<>();
+        for (var e : tolerances.entrySet()) {
+            String key = e.getKey();
+            if (key.endsWith("*")) {
+                String prefix = key.substring(0, key.length() - 1);
+                java.util.SortedSet<String> keys = new java.util.TreeSet<>();
+                for (String k : b.keySet()) if (k.startsWith(prefix)) keys.add(k);
+                for (String k : r.keySet()) if (k.startsWith(prefix)) keys.add(k);
+                for (String k : keys) checks.add(check(engine, k, b.getOrDefault(k, 0), r.getOrDefault(k, 0), e.getValue()));
+                continue;
+            }
+            if (!b.containsKey(key)) throw new IllegalArgumentException("the baseline has no metric '" + key + "'");
+            checks.add(check(engine, key, b.get(key), r.get(key), e.getValue()));
+        }
+        return checks;
+    }
+
+    /** Whether {@code key} is a share in [0, 1], compared in percentage points. */
+    static boolean isFraction(String key) { return key.endsWith("_fraction") || key.startsWith("strategy_fraction_"); }
 
     static Check check(String engine, String key, Object b, Object r, double tol) {
         if (b == null || r == null) {
@@ -92,7 +124,8 @@ final class Regression {
             throw new IllegalArgumentException("metric '" + key + "' is not a number (baseline " + b + ", run " + r + ")");
         }
         double bv = bn.doubleValue(), rv = rn.doubleValue();
-        double change = bv == 0 ? (rv == 0 ? 0 : Double.POSITIVE_INFINITY) : 100 * (rv - bv) / Math.abs(bv);
+        double change = isFraction(key) ? 100 * (rv - bv)
+                : bv == 0 ? (rv == 0 ? 0 : Double.POSITIVE_INFINITY) : 100 * (rv - bv) / Math.abs(bv);
         return new Check(engine, key, b, r, change, tol, Math.abs(change) <= tol);
     }
 
@@ -118,16 +151,18 @@ final class Regression {
 
     static String table(List<Check> checks) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-18s %-24s %16s %16s %10s %8s  %s%n", "engine", "metric", "baseline", "run",
+        b.append(String.format(Locale.ROOT, "%-18s %-36s %16s %16s %10s %8s  %s%n", "engine", "metric", "baseline", "run",
                 "change", "limit", "status"));
         for (Check c : checks) {
-            b.append(String.format(Locale.ROOT, "%-18s %-24s %16s %16s %10s %8s  %s%n", c.engine().isEmpty() ? "-" : c.engine(),
+            b.append(String.format(Locale.ROOT, "%-18s %-36s %16s %16s %10s %8s  %s%n", c.engine().isEmpty() ? "-" : c.engine(),
                     c.key(), fmt(c.baseline()), fmt(c.run()),
-                    Double.isNaN(c.changePct()) ? "n/a" : String.format(Locale.ROOT, "%+.2f%%", c.changePct()),
-                    String.format(Locale.ROOT, "%.2f%%", c.tolerancePct()), c.passed() ? "ok" : "MOVED"));
+                    Double.isNaN(c.changePct()) ? "n/a" : String.format(Locale.ROOT, "%+.2f%s", c.changePct(), unit(c.key())),
+                    String.format(Locale.ROOT, "%.2f%s", c.tolerancePct(), unit(c.key())), c.passed() ? "ok" : "MOVED"));
         }
         return b.toString();
     }
+
+    private static String unit(String key) { return isFraction(key) ? "pp" : "%"; }
 
     private static String fmt(Object v) {
         if (v == null) return "null";

@@ -16,7 +16,7 @@ class RegressCommandTest {
 
     private Path summary(String dir, double throughput, double p99Tpot, Integer completed) throws Exception {
         Map<String, Object> m = new TreeMap<>();
-        for (String k : Regression.DEFAULT_TOLERANCES.keySet()) m.put(k, 10.0);
+        for (String k : Regression.DEFAULT_TOLERANCES.keySet()) if (!k.endsWith("*")) m.put(k, Regression.isFraction(k) ? 0.1 : 10.0);
         m.put("completed", completed);
         m.put("failed", 0);
         m.put("total_output_tokens", 1000);
@@ -48,6 +48,56 @@ class RegressCommandTest {
         // A looser tolerance accepts the throughput drop, but completed must still match.
         r = Cli.run("regress", "--baseline", base.toString(), "--run", run.toString(),
                 "--tolerance", "output_throughput=15,completed=10");
+        assertEquals(0, r.code(), r.out());
+    }
+
+    @Test
+    void theHybridEnginesDecisionsAreComparedByDefault() throws Exception {
+        Path base = summary("base", 100.0, 50.0, 20);
+        for (String k : java.util.List.of("preemptions", "swap_in_bytes", "swap_out_bytes", "gpu_stall_ms", "predictor_mape_pct", "iterations")) {
+            Map<String, Object> m = JsonFiles.read(base.resolve("summary.json"));
+            m.put(k, 10.5);
+            Path run = tmp.resolve("run-" + k);
+            Files.createDirectories(run);
+            JsonFiles.write(run.resolve("summary.json"), m);
+            Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", run.toString());
+            assertEquals(1, r.code(), k + ": " + r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.contains(k) && l.contains("+5.00%") && l.contains("MOVED")), r.out());
+        }
+    }
+
+    /**
+     * A share moves in percentage points (a relative change of a share near 0 says nothing), and the strategy mix is
+     * compared over the strategies either side ran: one that only the run used moved from 0.
+     */
+    @Test
+    void fractionsAndTheStrategyMixMoveInPercentagePoints() throws Exception {
+        Path base = summary("base", 100.0, 50.0, 20);
+        Map<String, Object> m = JsonFiles.read(base.resolve("summary.json"));
+        m.put("cpu_decode_fraction", 0.005);
+        m.put("strategy_fraction_GPU_ONLY", 0.9);
+        m.put("strategy_fraction_ASYNC_OVERLAP", 0.1);
+        JsonFiles.write(base.resolve("summary.json"), m);
+        m.put("cpu_decode_fraction", 0.009);              // +80% relative, +0.4 points: within 1 point
+        m.put("strategy_fraction_GPU_ONLY", 0.895);
+        m.put("strategy_fraction_ASYMMETRIC_PIPELINE", 0.005);
+        Path run = tmp.resolve("run");
+        Files.createDirectories(run);
+        JsonFiles.write(run.resolve("summary.json"), m);
+        Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", run.toString());
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains("strategy_fraction_ASYMMETRIC_PIPELINE") && l.contains("+0.50pp")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains("cpu_decode_fraction") && l.contains("+0.40pp")), r.out());
+        m.put("strategy_fraction_GPU_ONLY", 0.85);
+        m.put("strategy_fraction_ASYMMETRIC_PIPELINE", 0.05);
+        JsonFiles.write(run.resolve("summary.json"), m);
+        r = Cli.run("regress", "--baseline", base.toString(), "--run", run.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains("strategy_fraction_GPU_ONLY") && l.contains("-5.00pp") && l.contains("MOVED")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains("strategy_fraction_ASYMMETRIC_PIPELINE") && l.contains("+5.00pp")
+                && l.contains("MOVED")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains("strategy_fraction_ASYNC_OVERLAP") && l.contains("ok")), r.out());
+        r = Cli.run("regress", "--baseline", base.toString(), "--run", run.toString(), "--tolerance", "strategy_fraction_*=6");
         assertEquals(0, r.code(), r.out());
     }
 
