@@ -170,6 +170,17 @@ final class EngineRunner {
     record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens, String device) {}
 
     static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
+        return run(s, engineLabel, progress, true);
+    }
+
+    /**
+     * Runs one engine on the setup.
+     *
+     * @param timeline whether the report's timeline window of subtasks is kept; without it a simulated run takes one
+     *                 pass and keeps iteration and request records only (a sweep point or the CI gate writes only its
+     *                 summary)
+     */
+    static Outcome run(Setup s, String engineLabel, PrintWriter progress, boolean timeline) {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
         EngineOptions options = new EngineOptions(choice.options());
         // "static-hybrid" alone means its default policy, NEO (DESIGN.md 6.2).
@@ -185,17 +196,18 @@ final class EngineRunner {
                     s.workload().requests().size(), s.workloadText(), s.hardware().id(), s.model().name());
             progress.flush();
         }
-        if (!s.allSubtasks()) {
+        if (!s.allSubtasks() && timeline) {
             first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                     s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile(),
                     requestsDone(progress, engineLabel + " (pass 1 of 2: timeline window)"), s.cpuSlowdown());
             window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
         }
-        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
+        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : timeline ? new RecordOptions(true, window[0], window[1])
+                : RecordOptions.DEFAULT;
         long t0 = System.nanoTime();
         RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                 s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile(),
-                requestsDone(progress, s.allSubtasks() ? engineLabel : engineLabel + " (pass 2 of 2)"), s.cpuSlowdown());
+                requestsDone(progress, first == null ? engineLabel : engineLabel + " (pass 2 of 2)"), s.cpuSlowdown());
         double wall = (System.nanoTime() - t0) / 1e9;
         if (first != null && !first.iterations().equals(result.iterations())) {
             throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "

@@ -170,7 +170,8 @@ final class SweepCommand implements Callable<Integer> {
 
     /** One engine at one point of the sweep, with the options as they stand: its point and DIR/<engine>/<dirName>/summary.json. */
     private Summary runPoint(String engine, double value, String dirName, List<SweepReport.Point> points, java.io.PrintWriter err) {
-        EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err);
+        // a sweep point keeps only its summary: one simulated pass, no timeline window
+        EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err, false);
         points.add(new SweepReport.Point(engine, value, o.report().summary()));
         try {
             Path dir = out.resolve(o.report().slug()).resolve(dirName);
