@@ -85,30 +85,10 @@ final class SweepCommand implements Callable<Integer> {
         var err = options.quiet ? null : spec.commandLine().getErr();
         for (String engine : engines) {
             if (findMaxRate) {
-                double lo = minRate, hi = maxRate;
-                Summary best = null;
-                Summary atLo = point(engine, lo, points, err);
-                if (meets(atLo)) {
-                    best = atLo;
-                    Summary atHi = point(engine, hi, points, err);
-                    if (meets(atHi)) {
-                        lo = hi;
-                        best = atHi;
-                    } else {
-                        for (int i = 0; i < steps; i++) {
-                            double mid = Math.sqrt(lo * hi);
-                            Summary s = point(engine, mid, points, err);
-                            if (meets(s)) {
-                                lo = mid;
-                                best = s;
-                            } else {
-                                hi = mid;
-                            }
-                        }
-                    }
-                }
-                maxRows.add(best == null ? new SweepReport.MaxRate(engine, null, null, null)
-                        : new SweepReport.MaxRate(engine, lo, best.ttft().p99Ms(), best.tpot().p99Ms()));
+                MaxRateSearch.Result<Summary> r = MaxRateSearch.search(minRate, maxRate, steps,
+                        rate -> point(engine, rate, points, err), this::meets);
+                maxRows.add(r.rate() == null ? new SweepReport.MaxRate(engine, null, null, null)
+                        : new SweepReport.MaxRate(engine, r.rate(), r.best().ttft().p99Ms(), r.best().tpot().p99Ms()));
             } else {
                 for (double r : rates) point(engine, r, points, err);
             }
