@@ -45,7 +45,7 @@ class ReportCommandTest {
         Cli r = Cli.run("report", "--in", run.toString());
         assertEquals(0, r.code(), r.err());
         String html = Files.readString(run.resolve(HtmlReport.FILE));
-        for (String id : HtmlReport.requiredSectionIds(List.of("apex"))) assertTrue(html.contains("id=\"" + id + "\""), id);
+        for (String id : RunCommandTest.reportSections(List.of("apex"))) assertTrue(html.contains("id=\"" + id + "\""), id);
 
         Path cmp = tmp.resolve("cmp");
         RunDirectory.writeComparison(cmp, "cmp", List.of(tiny("gpu-only"), tiny("apex")), false);

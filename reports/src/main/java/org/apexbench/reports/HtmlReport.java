@@ -119,17 +119,6 @@ public final class HtmlReport {
         return t.toString();
     }
 
-    /** Ids of the sections a report for these engine labels must contain. */
-    public static List<String> requiredSectionIds(List<String> labels) {
-        List<String> ids = new ArrayList<>(List.of("summary", "chart-throughput", "chart-ttft-cdf", "chart-tpot-cdf",
-                "chart-itl-cdf"));
-        for (String l : labels) {
-            String s = ReportedRun.slug(l);
-            ids.addAll(List.of("timeline-" + s, "kv-" + s, "strategy-" + s, "predictor-" + s));
-        }
-        return ids;
-    }
-
     private static void summaryTable(StringBuilder h, List<ReportedRun> runs) {
         h.append("<h2>Summary</h2>\n<table id=\"summary\"><tr><th>metric</th>");
         List<Map<String, Object>> maps = new ArrayList<>();
