@@ -55,9 +55,13 @@ final class RealEngineRuns {
         return id.startsWith("static-hybrid") || id.equals("apex");
     }
 
-    /** Runtimes built to overlap CPU attention with GPU work: NEO's two-thread runtime and APEX. */
+    /**
+     * Runtimes built to overlap CPU attention with GPU work: NEO's two-thread runtime, FastDecode (its symmetric halves
+     * ping-pong: one half's GPU work runs while the host attends the other's) and APEX.
+     */
     static boolean mustOverlap(String id, EngineOptions options) {
-        return (id.equals("static-hybrid:neo") && !options.values().containsValue("single-thread")) || id.equals("apex");
+        return (id.equals("static-hybrid:neo") && !options.values().containsValue("single-thread"))
+                || id.equals("static-hybrid:fastdecode") || id.equals("apex");
     }
 
     /** {@link RealEngineCheck#ENGINES} as (id, options) arguments of a parameterized test ({@link ForEveryRealEngine}). */

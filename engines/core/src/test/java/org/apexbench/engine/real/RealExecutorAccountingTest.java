@@ -40,7 +40,7 @@ import org.apexbench.workloads.SamplingParams;
 /**
  * The real executor's accounting, which recalibration consumes, against known amounts: the "GPU" (device backend)
  * spends at least {@link #GPU_ATTN_MS} in each decode attention and the host at least {@link #CPU_ATTN_MS}
- * ({@link SlowAttentionBackend}), and a scripted scheduler runs one strategy per iteration on tiny-llama3 (3 layers).
+ * ({@link InstrumentedBackend}), and a scripted scheduler runs one strategy per iteration on tiny-llama3 (3 layers).
  * Checked per iteration: GPU and CPU busy are the sums of the recorded spans and include the injected time; the
  * stall is the device's wait for CPU outputs (a whole CPU attention per layer when offloading, none in GPU-only);
  * PCIe bytes are exactly the q/k/v and outputs of the CPU rows, the CPU prefill's K/V and the swapped blocks; and
@@ -100,8 +100,8 @@ class RealExecutorAccountingTest {
     private record Run(RunResult result, EngineGeometry geometry, double wallSec) {}
 
     private static Run run(List<RequestSpec> requests, Scheduler scheduler) {
-        Backend device = new SlowAttentionBackend(Backends.open("cpu", 1), GPU_ATTN_MS);
-        Backend host = new SlowAttentionBackend(Backends.open("cpu", 1), CPU_ATTN_MS);
+        Backend device = new InstrumentedBackend(Backends.open("cpu", 1), GPU_ATTN_MS);
+        Backend host = new InstrumentedBackend(Backends.open("cpu", 1), CPU_ATTN_MS);
         try (LlamaModel model = new LlamaModel(LlamaWeights.load(TinyLlamaOnCpu.fixture(), device), device);
              RealExecutor x = new RealExecutor(model, host, BUDGETS, DType.F32)) {
             Engine engine = new Engine("script", "scripted plans", () -> scheduler, 0);
