@@ -16,10 +16,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apexbench.engine.EngineRegistry;
 import org.apexbench.engine.Strategy;
 import org.apexbench.reports.JsonFiles;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The CI regression gate (docs/testing.md): every engine and engine variant of {@link CiGate#SETTINGS} is simulated
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.Test;
 class CiRegressionTest {
 
     @Test
+    @Timeout(value = 20, unit = TimeUnit.MINUTES)   // regenerating the baseline runs the gate 1 + NOISE_RUNS times
     void everyGateSettingMatchesTheCommittedBaseline() throws Exception {
         if (Boolean.getBoolean("apex.updateBaseline")) updateBaseline();
         Map<String, CompletableFuture<Map<String, Object>>> runs = new LinkedHashMap<>();
