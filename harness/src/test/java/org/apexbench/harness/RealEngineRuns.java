@@ -104,6 +104,30 @@ final class RealEngineRuns {
 
     private static String layerKey(SubtaskRecord s) { return s.iteration() + "/" + s.layer() + "/" + s.stage(); }
 
+    /**
+     * Whether the device kept working while a CPU-attention job was outstanding: some GPU subtask of the iteration
+     * starts once the PRE that published a layer's CPU rows has ended and before that layer's CPU attention ends. This
+     * is the runtime's structure (the device does not wait right after publishing), whenever the OS happens to run the
+     * host thread; a runtime that serialises (offload) never does it. How much real overlap follows is measured with
+     * injected durations in RealExecutorAccountingTest.
+     */
+    static boolean deviceWorksWhileCpuJobsAreOutstanding(List<SubtaskRecord> subtasks) {
+        Map<String, SubtaskRecord> pre = new HashMap<>();
+        Map<Long, List<SubtaskRecord>> gpu = new HashMap<>();
+        for (SubtaskRecord s : subtasks) {
+            if (s.op() == Op.PRE) pre.put(layerKey(s), s);
+            if (s.resource() == Resource.GPU) gpu.computeIfAbsent(s.iteration(), k -> new java.util.ArrayList<>()).add(s);
+        }
+        for (SubtaskRecord c : subtasks) {
+            if (c.op() != Op.CPU_DECODE_ATTN) continue;
+            double published = pre.get(layerKey(c)).endSec();
+            for (SubtaskRecord g : gpu.getOrDefault(c.iteration(), List.of())) {
+                if (g.startSec() >= published && g.startSec() < c.endSec()) return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether some CPU_DECODE_ATTN interval strictly intersects some GPU subtask interval of its iteration. */
     static boolean cpuAttentionOverlapsGpuWork(List<SubtaskRecord> subtasks) {
         List<SubtaskRecord> gpu = subtasks.stream().filter(s -> s.resource() == Resource.GPU).toList();
