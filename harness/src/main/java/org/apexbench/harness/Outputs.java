@@ -2,13 +2,30 @@ package org.apexbench.harness;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apexbench.reports.EnvironmentInfo;
 import org.apexbench.reports.JsonFiles;
+import org.apexbench.reports.ResultFolder;
+import picocli.CommandLine.Model.CommandSpec;
 
-/** environment.json beside the deterministic files of a run or comparison. */
+/** Where commands put their results: the checked, locked result folder, and environment.json beside the deterministic files. */
 final class Outputs {
     private Outputs() {}
+
+    /**
+     * The result folder {@code out} of a command, checked and locked before any work starts; with {@code force}
+     * a folder of earlier results there is replaced whole once this one is complete.
+     */
+    static ResultFolder open(Path out, boolean force) {
+        return ResultFolder.create(out, "--out", force ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE);
+    }
+
+    /** The command line's arguments as given (for the manifest). */
+    static List<String> arguments(CommandSpec spec) {
+        var parsed = spec.root().commandLine().getParseResult();
+        return parsed == null ? List.of() : List.copyOf(parsed.originalArgs());
+    }
 
     /** @param device the device backend's description from a real run (null in sim) */
     static void writeEnvironment(Path dir, EngineRunner.Setup s, String device) {

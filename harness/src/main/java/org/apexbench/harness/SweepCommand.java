@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.reports.JsonFiles;
+import org.apexbench.reports.Manifest;
+import org.apexbench.reports.ResultFolder;
 import org.apexbench.reports.SweepReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,13 +54,30 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--search-steps", defaultValue = "7", paramLabel = "N", description = "Bisection steps (geometric).")
     int steps;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder, written whole or not at "
+            + "all (with DIR/manifest.json); an existing non-empty one is refused (see --force).")
     Path out;
+
+    @Option(names = "--force", description = "Replace a --out that holds earlier results, whole (never merged).")
+    boolean force;
+
+    /** Where this sweep writes: the result folder's staging sibling until it is complete. */
+    private Path dir;
 
     @Mixin RunOptions options;
 
     @Override
     public Integer call() throws Exception {
+        try (ResultFolder folder = Outputs.open(out, force)) {
+            dir = folder.staging();
+            int status = sweep();
+            folder.commit("sweep", Outputs.arguments(spec), engines.stream()
+                    .map(e -> new Manifest.Engine(e, org.apexbench.reports.ReportedRun.slug(e), java.util.Map.of())).toList());
+            return status;
+        }
+    }
+
+    private int sweep() throws java.io.IOException {
         int modes = (rates != null ? 1 : 0) + (findMaxRate ? 1 : 0) + (over != null ? 1 : 0);
         if (modes != 1) {
             throw new IllegalArgumentException("give exactly one of --rates R1,R2,..., --find-max-rate or --over NAME --values V1,V2,...");
@@ -79,7 +98,6 @@ final class SweepCommand implements Callable<Integer> {
             }
             if (steps < 1) throw new IllegalArgumentException("--search-steps must be >= 1");
         }
-        Files.createDirectories(out);
         List<SweepReport.Point> points = new ArrayList<>();
         List<SweepReport.MaxRate> maxRows = new ArrayList<>();
         var err = options.quiet ? null : spec.commandLine().getErr();
@@ -116,7 +134,7 @@ final class SweepCommand implements Callable<Integer> {
         writeCurves("rate", "APEX Bench load sweep", "request rate (req/s)", " with rate= replaced", points);
         var o = spec.commandLine().getOut();
         if (findMaxRate) {
-            SweepReport.writeMaxRateCsv(out.resolve("max_rate.csv"), maxRows);
+            SweepReport.writeMaxRateCsv(dir.resolve("max_rate.csv"), maxRows);
             for (SweepReport.MaxRate m : maxRows) {
                 o.println(m.rate() == null ? m.engine() + ": no rate in [" + minRate + ", " + maxRate + "] meets the SLOs"
                         : String.format(Locale.ROOT, "%-28s max rate %.4f req/s (p99 TTFT %.1f ms, p99 TPOT %.1f ms)", m.engine(),
@@ -131,7 +149,6 @@ final class SweepCommand implements Callable<Integer> {
     private int sweepParameter() throws java.io.IOException {
         if (values == null || values.isEmpty()) throw new IllegalArgumentException("--over " + over + " needs --values V1,V2,...");
         SweepParameter p = SweepParameter.of(over, spec, options);
-        Files.createDirectories(out);
         List<SweepReport.Point> points = new ArrayList<>();
         var err = options.quiet ? null : spec.commandLine().getErr();
         for (String engine : engines) {
@@ -146,8 +163,8 @@ final class SweepCommand implements Callable<Integer> {
 
     /** sweep.csv (one row per engine and value, the value in column {@code column}) and sweep.html. */
     private void writeCurves(String column, String title, String axis, String workloadNote, List<SweepReport.Point> points) {
-        SweepReport.writeCsv(out.resolve("sweep.csv"), column, points);
-        SweepReport.writeHtml(out.resolve("sweep.html"), title, axis, points, "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD)
+        SweepReport.writeCsv(dir.resolve("sweep.csv"), column, points);
+        SweepReport.writeHtml(dir.resolve("sweep.html"), title, axis, points, "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD)
                 + workloadNote + "; " + options.hardware + " + " + options.model + " (" + options.backend + ").");
     }
 
@@ -173,9 +190,9 @@ final class SweepCommand implements Callable<Integer> {
         EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err);
         points.add(new SweepReport.Point(engine, value, o.report().summary()));
         try {
-            Path dir = out.resolve(o.report().slug()).resolve(dirName);
-            Files.createDirectories(dir);
-            JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
+            Path pointDir = dir.resolve(o.report().slug()).resolve(dirName);
+            Files.createDirectories(pointDir);
+            JsonFiles.writeSummary(pointDir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
