@@ -51,26 +51,18 @@ final class EngineRunner {
     }
 
     static Setup prepare(RunOptions o, String defaultWorkload) {
-        if (!o.backend.equals("sim") && !o.backend.equals("cpu") && !o.backend.equals("cuda")) {
-            throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + o.backend + "'");
-        }
-        if (o.jitter < 0) throw new IllegalArgumentException("--jitter must be >= 0, got " + o.jitter);
-        if (!(o.simCpuSlowdown > 0) || Double.isInfinite(o.simCpuSlowdown)) {
-            throw new IllegalArgumentException("--sim-cpu-slowdown must be a positive factor, got " + o.simCpuSlowdown);
-        }
-        if (o.simCpuSlowdown != 1 && !o.backend.equals("sim")) {
-            throw new IllegalArgumentException("--sim-cpu-slowdown applies to --backend sim only (a real host is as slow as it is)");
-        }
+        o.validate();
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
         java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights = null;
         org.apexbench.kernels.DType weightType = null;
+        org.apexbench.engine.model.ModelConfig config = null;
         if (real) {
             weightType = Files.isDirectory(Path.of(o.model)) ? checkpointWeightType(Path.of(o.model))
                     : org.apexbench.kernels.DType.F16;
             Path dir = Path.of(o.model);
-            org.apexbench.engine.model.ModelConfig config = Files.isDirectory(dir)
+            config = Files.isDirectory(dir)
                     ? org.apexbench.engine.model.ModelConfig.load(dir) : presetConfig(o.model);
             model = geometry(config);
             weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
@@ -90,8 +82,8 @@ final class EngineRunner {
                         + (o.backend.equals("cpu") ? "the \"GPU\" is a CPU worker: there is no device memory to derive the pools from)"
                         : "real runs take their KV pools from explicit block budgets, not from a hardware spec)"));
             }
-            if (o.gpuKvBlocks < 0 || o.hostKvBlocks < 0) throw new IllegalArgumentException("KV block counts must be >= 0");
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
+            Limits.checkRealMemory(o.backend, config, kvType(o.kvDtypeOrDefault()), budgets);
         } else {
             budgets = budgets(o, model, hw);
         }
@@ -99,9 +91,8 @@ final class EngineRunner {
         WorkloadSpec spec = WorkloadSpec.parse(text);
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
-        Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces));
+        Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces, Limits.workloadMemoryBytes()));
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
-        if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
         org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
         if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
@@ -143,19 +134,16 @@ final class EngineRunner {
     }
 
     static EngineBudgets budgets(RunOptions o, ModelGeometry model, HardwareSpec hw) {
-        if (o.gpuMemoryGb != null && !(o.gpuMemoryGb > 0)) {
-            throw new IllegalArgumentException("--gpu-memory must be > 0 GB, got " + o.gpuMemoryGb);
-        }
-        if (o.gpuKvBlocks != null && o.gpuKvBlocks < 0) throw new IllegalArgumentException("--gpu-kv-blocks must be >= 0");
-        if (o.hostKvBlocks != null && o.hostKvBlocks < 0) throw new IllegalArgumentException("--host-kv-blocks must be >= 0");
+        long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
         EngineBudgets fromMemory = null;
         if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
-            long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
             fromMemory = SimSetup.budgets(model, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, o.maxRunning, o.maxTokens);
         }
         int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : fromMemory.gpuKvBlocks();
         int host = o.hostKvBlocks != null ? o.hostKvBlocks : fromMemory.hostKvBlocks();
-        return new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        EngineBudgets b = new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        Limits.checkSimMemory(model, hw, cap, b);
+        return b;
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.apexbench.harness;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +20,31 @@ final class Outputs {
      */
     static ResultFolder open(Path out, boolean force) {
         return ResultFolder.create(out, "--out", force ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE);
+    }
+
+    /** A file --out checked before any work: a path, not a folder, whose folder exists or can be made and is writable. */
+    static void checkFileOut(Path out, String option) {
+        if (out == null || out.toString().isBlank()) throw new IllegalArgumentException(option + ": the path is empty; give a file to write");
+        Path file = out.toAbsolutePath().normalize();
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(option + " " + out + ": is a folder; give a file");
+        Path parent = file.getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(option + " " + out + ": cannot create its folder " + parent + " (" + e + ")", e);
+        }
+        if (!Files.isWritable(parent)) throw new IllegalArgumentException(option + " " + out + ": cannot write in " + parent);
+    }
+
+    /** Writes a profile whole or not at all (a temporary sibling, then one rename). */
+    static void saveProfile(org.apexbench.profiler.table.Profile p, Path out) {
+        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".partial");
+        p.save(tmp);
+        try {
+            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + out, e);
+        }
     }
 
     /** The command line's arguments as given (for the manifest). */

@@ -163,7 +163,9 @@ final class Regression {
             } catch (NumberFormatException ex) {
                 throw new IllegalArgumentException("--tolerance " + kv[0] + ": '" + kv[1] + "' is not a percentage");
             }
-            if (!(pct >= 0)) throw new IllegalArgumentException("--tolerance " + kv[0] + ": must be >= 0, got " + pct);
+            if (!(pct >= 0) || Double.isInfinite(pct)) {
+                throw new IllegalArgumentException("--tolerance " + kv[0] + ": must be a finite percentage >= 0, got " + pct);
+            }
             t.put(kv[0].trim(), pct);
         }
         return t;

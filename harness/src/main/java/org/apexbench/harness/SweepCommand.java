@@ -82,6 +82,9 @@ final class SweepCommand implements Callable<Integer> {
         if (modes != 1) {
             throw new IllegalArgumentException("give exactly one of --rates R1,R2,..., --find-max-rate or --over NAME --values V1,V2,...");
         }
+        if (values != null) {
+            for (double v : values) RunOptions.checkRange("--values", v, -Double.MAX_VALUE, Double.MAX_VALUE, "finite numbers");
+        }
         if (over != null) return sweepParameter();
         if (values != null) throw new IllegalArgumentException("--values goes with --over NAME");
         if (rates != null) {
@@ -93,10 +96,11 @@ final class SweepCommand implements Callable<Integer> {
             if (options.sloTtftMs == null && options.sloTpotMs == null) {
                 throw new IllegalArgumentException("--find-max-rate needs --slo-ttft-ms and/or --slo-tpot-ms");
             }
-            if (!(minRate > 0 && maxRate > minRate)) {
+            if (!(minRate > 0 && maxRate > minRate) || !Double.isFinite(maxRate)) {
                 throw new IllegalArgumentException("--min-rate and --max-rate must satisfy 0 < min < max, got " + minRate + ", " + maxRate);
             }
-            if (steps < 1) throw new IllegalArgumentException("--search-steps must be >= 1");
+            if (steps < 1 || steps > 60) throw new IllegalArgumentException("--search-steps must be in [1, 60] (60 halvings reach a "
+                    + "double's precision), got " + steps);
         }
         List<SweepReport.Point> points = new ArrayList<>();
         List<SweepReport.MaxRate> maxRows = new ArrayList<>();
