@@ -62,16 +62,19 @@ final class CompareCommand implements Callable<Integer> {
         }
         boolean defaultFolder = out == null;
         Path dir = defaultFolder ? ApexCli.root().resolve("runs").resolve("default") : out;
-        var err = spec.commandLine().getErr();
+        CommandProgress progress = options.quiet ? null : new CommandProgress(spec.commandLine().getErr(), "compare", 0);
         List<ReportedRun> runs = new ArrayList<>();
         try (ResultFolder folder = ResultFolder.create(dir, defaultFolder ? "the default folder" : "--out",
                 force || defaultFolder ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE)) {
             options.checkSaveTokens();
             EngineRunner.Setup setup = EngineRunner.prepare(options, DEFAULT_WORKLOAD);
+            if (progress != null) {
+                progress.replan(CommandProgress.units(engines.size(), setup.workload().requests().size(), EngineRunner.passes(setup, true)));
+            }
             java.util.Map<String, java.util.Map<String, int[]>> tokens = new java.util.LinkedHashMap<>();
             String device = null;
             for (String e : engines) {
-                EngineRunner.Outcome o = EngineRunner.run(setup, e, options.quiet ? null : err);
+                EngineRunner.Outcome o = EngineRunner.run(setup, e, progress, true);
                 runs.add(o.report());
                 if (device == null) device = o.device();
                 if (o.tokens() != null) tokens.put(o.report().slug(), o.tokens());
@@ -83,6 +86,7 @@ final class CompareCommand implements Callable<Integer> {
             folder.commit("comparison", Outputs.arguments(spec),
                     runs.stream().map(r -> new Manifest.Engine(r.label(), r.slug(), r.runSpec())).toList());
         }
+        if (progress != null) progress.finish(engines.size() + " engines, results written");
         var outw = spec.commandLine().getOut();
         for (ReportedRun r : runs) {
             outw.printf(Locale.ROOT, "%-26s %9.1f output tok/s   p99 TTFT %9.1f ms   p99 TPOT %8.2f ms%n", r.label(),

@@ -86,9 +86,9 @@ final class ReproduceCommand implements Callable<Integer> {
     private int grid(Path out) {
         var err = quiet ? null : spec.commandLine().getErr();
         List<PaperReport.Cell> cells = new ArrayList<>();
-        int failures = 0, done = 0, total = SETUPS.size() * WORKLOADS.size() * engines.size();
-        // One line per engine run is printed by EngineRunner; overall progress with an ETA every 10 s.
-        var progress = quiet ? null : new org.apexbench.reports.ProgressReporter(err, "reproduce paper", "runs", 10);
+        int failures = 0, total = SETUPS.size() * WORKLOADS.size() * engines.size();
+        // One line per engine run is printed by EngineRunner; one progress line and ETA for the whole grid.
+        CommandProgress progress = quiet ? null : new CommandProgress(err, "reproduce paper", CommandProgress.units(total, count, 2));
         for (Setup s : SETUPS) {
             for (String w : WORKLOADS.keySet()) {
                 RunOptions o = new RunOptions();
@@ -105,16 +105,18 @@ final class ReproduceCommand implements Callable<Integer> {
                 for (String e : engines) {
                     String where = s.hardware() + " + " + s.model();
                     try {
-                        var r = EngineRunner.run(setup, e, err).report();
+                        var r = EngineRunner.run(setup, e, progress, true).report();
                         runs.add(r);
                         cells.add(new PaperReport.Cell(where, s.gpu(), w, e, r.summary()));
                     } catch (IllegalArgumentException | IllegalStateException ex) {
                         // One engine failing a cell is a result to show, not a reason to lose the grid.
                         failures++;
                         cells.add(new PaperReport.Cell(where, s.gpu(), w, e, null, ex.getMessage()));
-                        if (err != null) err.println(e + ": FAILED on " + where + " / " + w + ": " + ex.getMessage());
+                        if (progress != null) {
+                            progress.println(e + ": FAILED on " + where + " / " + w + ": " + ex.getMessage());
+                            progress.replan(-CommandProgress.units(1, count, 2));   // its passes will not run (reserved ones stay)
+                        }
                     }
-                    if (progress != null) progress.update(++done, total);
                 }
                 if (runs.isEmpty()) continue;
                 Path dir = out.resolve(s.hardware() + "_" + s.model() + "_" + w);
@@ -129,7 +131,7 @@ final class ReproduceCommand implements Callable<Integer> {
                 + "(10%% reserve) and half the host memory for the host KV pool. The paper's A10 host size is not stated; "
                 + "we use g5.8xlarge. Chat = ShareGPT-like lengths (the Azure conversation trace has prompts longer than a T4's "
                 + "GPU KV pool); CoT outputs capped at 2048 tokens (Llama-2-7B's context is 4096).", count, seed, count));
-        if (err != null && failures > 0) err.println(failures + " engine runs FAILED; see paper.md");
+        if (progress != null) progress.finish(total + " engine runs" + (failures > 0 ? ", " + failures + " FAILED (see paper.md)" : ""));
         return failures > 0 ? 1 : 0;
     }
 }

@@ -42,17 +42,21 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var err = spec.commandLine().getErr();
+        CommandProgress progress = options.quiet ? null : new CommandProgress(spec.commandLine().getErr(), "run", 0);
         try (ResultFolder folder = Outputs.open(out, force)) {
             options.checkSaveTokens();
             EngineRunner.Setup setup = EngineRunner.prepare(options, null);
-            EngineRunner.Outcome o = EngineRunner.run(setup, engine, options.quiet ? null : err);
+            if (progress != null) {
+                progress.replan(CommandProgress.units(1, setup.workload().requests().size(), EngineRunner.passes(setup, true)));
+            }
+            EngineRunner.Outcome o = EngineRunner.run(setup, engine, progress, true);
             Path dir = folder.staging();
             RunDirectory.writeRun(dir, o.report(), options.allSubtasks);
             if (options.saveTokens) EngineRunner.writeTokens(dir.resolve("tokens.jsonl"), o.tokens());
             Outputs.writeEnvironment(dir, setup, o.device());
             folder.commit("run", Outputs.arguments(spec), List.of(new Manifest.Engine(o.report().label(), ".", o.report().runSpec())));
         }
+        if (progress != null) progress.finish(engine + ", results written");
         spec.commandLine().getOut().println("wrote " + out.resolve(HtmlReport.FILE));
         return 0;
     }

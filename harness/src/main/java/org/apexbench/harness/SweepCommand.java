@@ -63,14 +63,18 @@ final class SweepCommand implements Callable<Integer> {
 
     /** Where this sweep writes: the result folder's staging sibling until it is complete. */
     private Path dir;
+    /** The whole sweep's progress (null when quiet). */
+    private CommandProgress progress;
 
     @Mixin RunOptions options;
 
     @Override
     public Integer call() throws Exception {
+        progress = options.quiet ? null : new CommandProgress(spec.commandLine().getErr(), "sweep", 0);
         try (ResultFolder folder = Outputs.open(out, force)) {
             dir = folder.staging();
             int status = sweep();
+            if (progress != null) progress.finish("results written");
             folder.commit("sweep", Outputs.arguments(spec), engines.stream()
                     .map(e -> new Manifest.Engine(e, org.apexbench.reports.ReportedRun.slug(e), java.util.Map.of())).toList());
             return status;
@@ -104,22 +108,24 @@ final class SweepCommand implements Callable<Integer> {
         }
         List<SweepReport.Point> points = new ArrayList<>();
         List<SweepReport.MaxRate> maxRows = new ArrayList<>();
-        var err = options.quiet ? null : spec.commandLine().getErr();
+        int perEngine = findMaxRate ? steps + 2 : rates.size();
+        plan(engines.size() * perEngine);
         for (String engine : engines) {
             if (findMaxRate) {
+                int before = points.size();
                 double lo = minRate, hi = maxRate;
                 Summary best = null;
-                Summary atLo = point(engine, lo, points, err);
+                Summary atLo = point(engine, lo, points);
                 if (meets(atLo)) {
                     best = atLo;
-                    Summary atHi = point(engine, hi, points, err);
+                    Summary atHi = point(engine, hi, points);
                     if (meets(atHi)) {
                         lo = hi;
                         best = atHi;
                     } else {
                         for (int i = 0; i < steps; i++) {
                             double mid = Math.sqrt(lo * hi);
-                            Summary s = point(engine, mid, points, err);
+                            Summary s = point(engine, mid, points);
                             if (meets(s)) {
                                 lo = mid;
                                 best = s;
@@ -129,10 +135,11 @@ final class SweepCommand implements Callable<Integer> {
                         }
                     }
                 }
+                plan(points.size() - before - perEngine);   // the search may stop before its last step
                 maxRows.add(best == null ? new SweepReport.MaxRate(engine, null, null, null)
                         : new SweepReport.MaxRate(engine, lo, best.ttft().p99Ms(), best.tpot().p99Ms()));
             } else {
-                for (double r : rates) point(engine, r, points, err);
+                for (double r : rates) point(engine, r, points);
             }
         }
         writeCurves("rate", "APEX Bench load sweep", "request rate (req/s)", " with rate= replaced", points);
@@ -154,10 +161,10 @@ final class SweepCommand implements Callable<Integer> {
         if (values == null || values.isEmpty()) throw new IllegalArgumentException("--over " + over + " needs --values V1,V2,...");
         SweepParameter p = SweepParameter.of(over, spec, options);
         List<SweepReport.Point> points = new ArrayList<>();
-        var err = options.quiet ? null : spec.commandLine().getErr();
+        plan(engines.size() * values.size());
         for (String engine : engines) {
             for (double v : values) {
-                p.with(v, () -> runPoint(engine, v, org.apexbench.reports.ReportedRun.slug(p.name() + "-" + SweepParameter.text(v)), points, err));
+                p.with(v, () -> runPoint(engine, v, org.apexbench.reports.ReportedRun.slug(p.name() + "-" + SweepParameter.text(v)), points));
             }
         }
         writeCurves(p.name(), "APEX Bench sweep of " + p.name(), p.name(), "", points);
@@ -179,19 +186,27 @@ final class SweepCommand implements Callable<Integer> {
         return ttft && tpot;
     }
 
-    private Summary point(String engine, double rate, List<SweepReport.Point> points, java.io.PrintWriter err) {
+    /** Adds {@code points} sweep points (one pass over the workload each) to the progress plan. */
+    private void plan(long points) {
+        if (progress != null) {
+            progress.replan(points * EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD).workload().requests().size());
+        }
+    }
+
+    private Summary point(String engine, double rate, List<SweepReport.Point> points) {
         String saved = options.requests;
         options.requests = withRate(options.workloadText(CompareCommand.DEFAULT_WORKLOAD), rate);
         try {
-            return runPoint(engine, rate, String.format(Locale.ROOT, "rate-%.4g", rate), points, err);
+            return runPoint(engine, rate, String.format(Locale.ROOT, "rate-%.4g", rate), points);
         } finally {
             options.requests = saved;
         }
     }
 
     /** One engine at one point of the sweep, with the options as they stand: its point and DIR/<engine>/<dirName>/summary.json. */
-    private Summary runPoint(String engine, double value, String dirName, List<SweepReport.Point> points, java.io.PrintWriter err) {
-        EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err);
+    private Summary runPoint(String engine, double value, String dirName, List<SweepReport.Point> points) {
+        // a point writes only its summary: one pass, no timeline window
+        EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, progress, false);
         points.add(new SweepReport.Point(engine, value, o.report().summary()));
         try {
             Path pointDir = dir.resolve(o.report().slug()).resolve(dirName);
