@@ -10,14 +10,20 @@
 #      gpu-only cuda run: same greedy tokens, or a divergence only at an fp16 near-tie (reported)
 #   5. where PyTorch sees the GPU: the same shapes through torch (matmul, scaled_dot_product_attention)
 #      and the side-by-side ratios
+#   6. the distribution's own command line on this host: a small sim comparison with its report (charts
+#      drawn headless, with the bundled font where the host has none)
 # CSV and logs go to $OUT (default ./gpu-check-out). Exit code: GpuCheck's (0 ok, 1 parity failure,
-# 2 cuda unavailable). Run from anywhere; needs harness/target/dist (mvn -Pdist -pl harness -am package
-# -DskipTests), which it builds when Maven and Java 25 are there and the dist is missing.
+# 2 cuda unavailable), else the first failing step's. Run from anywhere:
+#   scripts/gpu-check.sh [DIST]
+# DIST (or $APEX_DIST) is the distribution (docs/distribution.md): its folder, or its archive
+# apex-dist.tar.gz, which is unpacked into a temporary folder. Without it: harness/target/dist, else
+# harness/target/apex-dist.tar.gz (carry that where the folder exceeds a 64 MiB transfer limit), else
+# built here when Maven and Java 25 are there (mvn -Pdist -pl harness -am package -DskipTests).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${OUT:-$ROOT/gpu-check-out}"
 mkdir -p "$OUT"
-DIST="$ROOT/harness/target/dist"
+OUT="$(cd "$OUT" && pwd)"
 
 echo "== device"
 if command -v nvidia-smi >/dev/null 2>&1; then
@@ -28,11 +34,28 @@ else
   echo "nvidia-smi not found: no NVIDIA driver here" | tee "$OUT/nvidia-smi.csv"
 fi
 
-if [[ ! -x "$DIST/bin/apex-java" ]]; then
-  echo "== building the dist (harness/target/dist is missing)"
-  ( cd "$ROOT" && source scripts/java-home.sh && mvn -B -q -ntp -Pdist -pl harness -am package -DskipTests ) || {
-    echo "cannot build the dist here; build it elsewhere and copy harness/target/dist" >&2; exit 3; }
+DIST="${1:-${APEX_DIST:-}}"
+if [[ -z "$DIST" ]]; then
+  if [[ -x "$ROOT/harness/target/dist/bin/apex-java" ]]; then DIST="$ROOT/harness/target/dist"
+  elif [[ -f "$ROOT/harness/target/apex-dist.tar.gz" ]]; then DIST="$ROOT/harness/target/apex-dist.tar.gz"
+  else
+    echo "== building the dist (neither harness/target/dist nor harness/target/apex-dist.tar.gz is here)"
+    ( cd "$ROOT" && source scripts/java-home.sh && mvn -B -q -ntp -Pdist -pl harness -am package -DskipTests ) || {
+      echo "cannot build the dist here; build it elsewhere and copy harness/target/apex-dist.tar.gz" >&2; exit 3; }
+    DIST="$ROOT/harness/target/dist"
+  fi
 fi
+if [[ -f "$DIST" ]]; then
+  echo "== unpacking $DIST"
+  unpacked="$(mktemp -d "${TMPDIR:-/tmp}/apex-dist.XXXXXX")"
+  trap 'rm -rf "$unpacked"' EXIT
+  tar -xf "$DIST" -C "$unpacked" || { echo "cannot unpack $DIST (expected apex-dist.tar.gz)" >&2; exit 3; }
+  DIST="$unpacked/apex-dist"
+fi
+if [[ ! -x "$DIST/bin/apex-java" ]]; then
+  echo "$DIST is not an APEX Bench distribution: no bin/apex-java in it" >&2; exit 3
+fi
+echo "dist: $DIST, built from $(cat "$DIST/COMMIT" 2>/dev/null || echo 'an unknown commit')"
 
 echo "== GpuCheck (parity + microbenchmarks)"
 timeout 240 "$DIST/bin/apex-java" -Xmx8g org.apexbench.kernels.cuda.GpuCheck --out "$OUT" 2>&1 | tee "$OUT/gpu-check.log"
@@ -63,5 +86,12 @@ if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1
 else
   echo "python3 with a CUDA-enabled torch is not available: no torch comparison" | tee "$OUT/torch.log"
 fi
+echo "== the distribution's command line: a small sim comparison and its report on this host"
+rm -rf "$OUT/dist-compare"
+timeout 120 "$DIST/bin/apex" compare --requests synthetic:count=20,input=64,output=16 --out "$OUT/dist-compare" --quiet \
+  2>&1 | tee "$OUT/dist-compare.log"
+crc=${PIPESTATUS[0]}
+[[ $crc -eq 0 && ! -f "$OUT/dist-compare/report.html" ]] && crc=1
+[[ $rc -eq 0 && $crc -ne 0 ]] && rc=$crc
 echo "== done (GpuCheck exit $rc); results in $OUT"
 exit "$rc"

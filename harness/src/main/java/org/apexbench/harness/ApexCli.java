@@ -61,7 +61,10 @@ public final class ApexCli implements Runnable {
         return m;
     }
 
-    /** The repository root ({@code -Dapex.root}, set by ./apex), for git commit and default output folders. */
+    /**
+     * The repository root ({@code -Dapex.root}, set by ./apex), for git commit and default output folders; the
+     * current directory where it is not set (the distribution's bin/apex, which has no repository).
+     */
     static Path root() {
         return Path.of(System.getProperty("apex.root", ".")).toAbsolutePath().normalize();
     }

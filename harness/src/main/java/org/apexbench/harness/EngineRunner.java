@@ -16,6 +16,7 @@ import org.apexbench.engine.RunResult;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
+import org.apexbench.profiler.metrics.DurationClock;
 import org.apexbench.profiler.metrics.Metrics;
 import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.profiler.metrics.Summary;
@@ -23,6 +24,8 @@ import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.reports.ReportedRun;
 import org.apexbench.reports.RunRecords;
+import org.apexbench.reports.VllmSetup;
+import org.apexbench.workloads.ArrivalProcess;
 import org.apexbench.workloads.Workload;
 import org.apexbench.workloads.WorkloadContext;
 import org.apexbench.workloads.WorkloadSpec;
@@ -44,12 +47,14 @@ final class EngineRunner {
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
                  Map<String, String> engineOptions, Double gpuMemoryGb,
                  java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights,
-                 int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType, double cpuSlowdown) {
+                 int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType, double cpuSlowdown,
+                 DurationClock durationClock, WorkloadSpec workloadSpec) {
         boolean real() { return weights != null; }
     }
 
     static Setup prepare(RunOptions o, String defaultWorkload) {
         o.validate();
+        DurationClock clock = o.durationClock();
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
@@ -94,7 +99,7 @@ final class EngineRunner {
         org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
         if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType, o.simCpuSlowdown);
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType, o.simCpuSlowdown, clock, spec);
     }
 
     /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
@@ -195,14 +200,15 @@ final class EngineRunner {
             throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "
                     + "gave different iterations; the simulation is not deterministic");
         }
-        Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo());
+        Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo(), s.durationClock());
         if (progress != null) {
             progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s (simulated) "
                     + "in %.1f s wall (%s)", engineLabel, summary.completed(), result.requests().size(), result.iterations().size(),
                     summary.outputThroughput(), wall, passes == 2 ? "both passes" : "one pass"));
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
-                new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result, options.values()));
+                new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result, options.values()),
+                vllmSetup(s, engine));
         return new Outcome(report, result, wall, null, null);
     }
 
@@ -225,7 +231,7 @@ final class EngineRunner {
                 s.workload().closedLoopConcurrency(), RecordOptions.ALL, s.kvType());
         double wall = (System.nanoTime() - t0) / 1e9;
         RunResult result = r.result();
-        Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo());
+        Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo(), s.durationClock());
         if (progress != null) {
             pass.update(n, n);
             progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s in %.1f s wall",
@@ -238,7 +244,7 @@ final class EngineRunner {
                 ? "swept on the cpu backend before the run (CpuSubtaskTimer)"
                 : "swept on the " + s.backend() + " backend before the run (DeviceSubtaskTimer, GPU-event times)");
         ReportedRun report = new ReportedRun(engineLabel, summary,
-                new RunRecords(result.requests(), result.iterations(), result.subtasks()), spec);
+                new RunRecords(result.requests(), result.iterations(), result.subtasks()), spec, vllmSetup(s, engine));
         return new Outcome(report, result, wall, r.tokens(), r.device());
     }
 
@@ -256,6 +262,28 @@ final class EngineRunner {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + file, e);
         }
+    }
+
+    /**
+     * vLLM's setup keys for a run of {@code engine} on this setup: rate and burstiness from the workload's arrival
+     * process (span normalisation keeps its process's values), the closed loop's concurrency as vLLM's
+     * {@code max_concurrency}; see {@link VllmSetup}.
+     */
+    static VllmSetup vllmSetup(Setup s, Engine engine) {
+        ArrivalProcess a = s.workloadSpec().arrivals();
+        if (a instanceof ArrivalProcess.SpanNormalized n) a = n.process();
+        double inf = Double.POSITIVE_INFINITY;
+        double[] rateAndBurstiness = switch (a) {
+            case null -> new double[] {Double.NaN, Double.NaN};
+            case ArrivalProcess.Poisson p -> new double[] {p.rate(), 1.0};
+            case ArrivalProcess.Gamma g -> new double[] {g.rate(), 1 / (g.cv() * g.cv())};
+            case ArrivalProcess.Uniform u -> new double[] {u.rate(), inf};
+            case ArrivalProcess.AllAtOnce _, ArrivalProcess.ClosedLoop _ -> new double[] {inf, 1.0};
+            case ArrivalProcess.SpanNormalized n -> throw new IllegalStateException("nested span normalisation: " + n.describe());
+        };
+        int concurrency = s.workload().closedLoopConcurrency();
+        return new VllmSetup(engine.id(), s.model().name(), s.workload().requests().size(), rateAndBurstiness[0],
+                rateAndBurstiness[1], concurrency > 0 ? concurrency : null);
     }
 
     /** Everything that defines the run (summary.json's run_spec): deterministic, no machine details. */

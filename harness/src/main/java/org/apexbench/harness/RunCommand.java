@@ -19,6 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  DIR/iterations.csv  one row per iteration (strategy, rows, busy/stall times, PCIe bytes, KV use, prediction)",
                 "  DIR/subtasks.csv    subtasks of the report's timeline window (all with --all-subtasks)",
                 "  DIR/summary.json    metrics under vLLM's key names plus ours, and the run spec (deterministic)",
+                "  DIR/vllm-result.json the run as vLLM's bench serve --save-result --save-detailed writes it (varies in date)",
                 "  DIR/environment.json machine, JDK, JVM flags, git commit, time (varies between runs)",
                 "  DIR/report.html     self-contained report with charts",
                 "  DIR/tokens.jsonl    generated token ids per request (--save-tokens, cpu backend)",

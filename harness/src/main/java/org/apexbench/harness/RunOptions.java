@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apexbench.profiler.hardware.HardwareSpecs;
+import org.apexbench.profiler.metrics.DurationClock;
 import org.apexbench.profiler.metrics.Slo;
 import picocli.CommandLine.Option;
 
@@ -88,6 +89,20 @@ final class RunOptions {
 
     @Option(names = "--slo-e2el-ms", paramLabel = "MS", description = "End-to-end latency objective for goodput.")
     Double sloE2elMs;
+
+    @Option(names = "--duration-clock", defaultValue = "first-arrival", paramLabel = "first-arrival|schedule-origin",
+            description = {"Where the benchmark duration, the denominator of every throughput, starts: at the first "
+                    + "request's arrival (default) or at the schedule origin t = 0, before request 0's arrival delay, as "
+                    + "vLLM's current bench serve measures it. Both end at the last request's return (docs/metrics.md)."})
+    String durationClock = "first-arrival";   // also when RunOptions is built in code (reproduce), not parsed
+
+    DurationClock durationClock() {
+        try {
+            return DurationClock.parse(durationClock);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--duration-clock: " + e.getMessage(), e);
+        }
+    }
 
     @Option(names = "--all-subtasks", description = "Keep every subtask record and write all of them to subtasks.csv "
             + "(default: the report's timeline window only).")

@@ -211,7 +211,7 @@ final class SweepCommand implements Callable<Integer> {
         try {
             Path pointDir = dir.resolve(o.report().slug()).resolve(dirName);
             Files.createDirectories(pointDir);
-            JsonFiles.writeSummary(pointDir.resolve(JsonFiles.SUMMARY), engine, o.report().summary(), o.report().runSpec());
+            JsonFiles.writeSummary(pointDir.resolve(JsonFiles.SUMMARY), o.report());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

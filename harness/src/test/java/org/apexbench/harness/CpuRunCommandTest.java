@@ -3,11 +3,8 @@ package org.apexbench.harness;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apexbench.reports.JsonFiles;
 import org.junit.jupiter.api.Test;
@@ -21,32 +18,16 @@ class CpuRunCommandTest {
     void everyEngineGeneratesTheReferenceTokensUnderATightBudget() throws Exception {
         Path model = RealEngineRuns.tinyLlama3();
         ObjectMapper json = new ObjectMapper();
-        JsonNode cases = json.readTree(model.resolve("reference.json").toFile()).get("cases");
-        int out = 12;
-        List<String> lines = new ArrayList<>();
-        for (JsonNode c : cases) {
-            lines.add("{\"id\":\"" + c.get("name").asText() + "\",\"arrival_s\":0,\"prompt_ids\":" + c.get("prompt")
-                    + ",\"output_len\":" + out + "}");
-        }
-        Path workload = tmp.resolve("prompts.jsonl");
-        Files.write(workload, lines);
+        ReferencePrompts prompts = ReferencePrompts.of(model, 12);
+        Path workload = prompts.writeWorkload(tmp.resolve("prompts.jsonl"));
         Path dir = tmp.resolve("cmp");
         Cli r = Cli.run("compare", "--backend", "cpu", "--model", model.toString(), "--engines", "gpu-only,static-hybrid:fastdecode,apex",
                 "--gpu-kv-blocks", "16", "--host-kv-blocks", "64", "--threads", "1", "--requests", workload.toString(),
                 "--save-tokens", "--out", dir.toString(), "--quiet");
         assertEquals(0, r.code(), r.out() + r.err());
         for (String engine : List.of("gpu-only", "static-hybrid-fastdecode", "apex")) {
-            List<String> got = Files.readAllLines(dir.resolve(engine).resolve("tokens.jsonl"));
-            assertEquals(cases.size(), got.size());
-            for (int i = 0; i < cases.size(); i++) {
-                JsonNode line = json.readTree(got.get(i));
-                assertEquals(cases.get(i).get("name").asText(), line.get("id").asText());
-                for (int k = 0; k < out; k++) {
-                    assertEquals(cases.get(i).get("greedy").get(k).asInt(), line.get("tokens").get(k).asInt(),
-                            engine + " " + line.get("id").asText() + " token " + k);
-                }
-            }
-            assertEquals(cases.size(), JsonFiles.read(dir.resolve(engine).resolve("summary.json")).get("completed"));
+            prompts.assertTokensMatch(dir.resolve(engine).resolve("tokens.jsonl"), engine);
+            assertEquals(prompts.count(), JsonFiles.read(dir.resolve(engine).resolve("summary.json")).get("completed"));
         }
         var environment = json.readTree(dir.resolve("environment.json").toFile());
         assertTrue(environment.toString().contains("cpu vector="), "environment.json names the device backend: " + environment);

@@ -36,7 +36,8 @@ class ReportCommandTest {
                 new SubtaskRecord(1, 0, 0, Op.GPU_DECODE_ATTN, Op.GPU_DECODE_ATTN.resource(), 1, 20, 0, 0.12, 0.14, Double.NaN),
                 new SubtaskRecord(1, 0, 0, Op.POST, Op.POST.resource(), 2, 0, 0, 0.15, 0.2, Double.NaN));
         return new ReportedRun(label, Metrics.summarize(reqs, its, Slo.NONE), new RunRecords(reqs, its, subs),
-                Map.of("engine", label, "seed", 1));
+                Map.of("engine", label, "seed", 1),
+                new org.apexbench.reports.VllmSetup(label, "tiny-llama3", reqs.size(), Double.POSITIVE_INFINITY, 1.0, null));
     }
 
     /** A complete result folder of these runs, written as the commands write them (manifest last). */

@@ -6,8 +6,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
+import org.apexbench.profiler.metrics.VllmRequest;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
@@ -47,15 +50,13 @@ final class Charts {
         double[] out = new double[requests.size()];
         int n = 0;
         for (RequestRecord r : requests) {
-            if (!r.succeeded() || r.outputTokens() == 0) continue;
-            double[] t = r.tokenTimesSec();
-            double ttft = t[0] - r.arrivalSec();
-            double e2el = t[t.length - 1] - r.arrivalSec();
+            VllmRequest v = VllmRequest.of(r);
+            if (!v.success()) continue;
             switch (metric) {
-                case "ttft" -> out[n++] = ttft * 1e3;
-                case "e2el" -> out[n++] = e2el * 1e3;
+                case "ttft" -> out[n++] = v.ttft() * 1e3;
+                case "e2el" -> out[n++] = v.latency() * 1e3;
                 case "tpot" -> {
-                    if (t.length > 1) out[n++] = (e2el - ttft) / (t.length - 1) * 1e3;
+                    if (v.outputLen() > 1) out[n++] = v.tpot() * 1e3;
                 }
                 default -> throw new IllegalArgumentException("unknown metric " + metric);
             }
@@ -91,6 +92,50 @@ final class Charts {
             chart.getStyler().setXAxisLogarithmic(true);
         } else if (any) {
             chart.setXAxisTitle(metric.toUpperCase() + " (ms)");
+        }
+        return any ? chart : null;
+    }
+
+    /**
+     * CDF of the pooled inter-token latencies of completed requests, one series per engine, read from an
+     * HdrHistogram (microseconds, 3 significant digits): ITL has one sample per output token, the largest
+     * sample set of a run, and a plot needs no more resolution than the histogram keeps. The summary's ITL
+     * statistics are exact (numpy's estimators), not these.
+     */
+    static XYChart itlCdf(List<ReportedRun> runs) {
+        XYChart chart = xy("ITL CDF (pooled token gaps)", "ITL (ms, log scale)", "token gaps (%)");
+        chart.getStyler().setYAxisDecimalPattern("0");
+        boolean any = false;
+        double min = Double.POSITIVE_INFINITY;
+        for (ReportedRun r : runs) {
+            Histogram h = new Histogram(3);
+            for (RequestRecord q : r.records().requests()) {
+                VllmRequest v = VllmRequest.of(q);
+                if (!v.success()) continue;
+                for (double gap : v.itl()) h.recordValue(Math.round(gap * 1e6));
+            }
+            if (h.getTotalCount() == 0) continue;
+            List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
+            for (HistogramIterationValue v : h.recordedValues()) {
+                xs.add(h.highestEquivalentValue(v.getValueIteratedTo()) / 1e3);
+                ys.add(v.getPercentile());
+            }
+            int step = Math.max(1, xs.size() / MAX_POINTS);
+            List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+            for (int i = 0; i < xs.size(); i += step) {
+                x.add(xs.get(i));
+                y.add(ys.get(i));
+            }
+            x.add(xs.get(xs.size() - 1));
+            y.add(100.0);
+            min = Math.min(min, xs.get(0));
+            chart.addSeries(r.label(), x, y).setMarker(SeriesMarkers.NONE);
+            any = true;
+        }
+        if (any && min > 0) {
+            chart.getStyler().setXAxisLogarithmic(true);
+        } else if (any) {
+            chart.setXAxisTitle("ITL (ms)");
         }
         return any ? chart : null;
     }

@@ -16,6 +16,9 @@ import java.util.concurrent.TimeUnit;
  * the caller adds (backend, GPU name and driver, hardware spec id).
  */
 public final class EnvironmentInfo {
+    /** System property naming the build's commit, set by the distribution's launcher (docs/distribution.md). */
+    public static final String COMMIT_PROPERTY = "apex.gitCommit";
+
     private EnvironmentInfo() {}
 
     public static Map<String, Object> capture(Path repositoryRoot, Map<String, ?> extra) {
@@ -46,8 +49,14 @@ public final class EnvironmentInfo {
         return "unknown (no 'model name' in /proc/cpuinfo)";
     }
 
-    /** {@code git rev-parse HEAD} in the repository, "unknown" when git or the repository is absent. */
+    /**
+     * The commit the running build came from, which a distribution's bin/apex passes in ({@value #COMMIT_PROPERTY}:
+     * there is no repository beside it); elsewhere {@code git rev-parse HEAD} in the repository, "unknown" when
+     * git or the repository is absent.
+     */
     static String gitCommit(Path root) {
+        String recorded = System.getProperty(COMMIT_PROPERTY);
+        if (recorded != null && !recorded.isBlank()) return recorded;
         if (root == null) return "unknown";
         try {
             Process p = new ProcessBuilder("git", "-C", root.toString(), "rev-parse", "HEAD")

@@ -21,7 +21,8 @@ import org.knowm.xchart.internal.chartpart.Chart;
 /**
  * report.html: one self-contained file (charts are base64 PNG data: URIs, CSS inline, no scripts, no
  * network) for one engine or several side by side. Sections carry fixed ids so tests and readers can find
- * them: {@code summary}, {@code chart-throughput}, {@code chart-ttft-cdf}, {@code chart-tpot-cdf}, and per
+ * them: {@code summary}, {@code chart-throughput}, {@code chart-ttft-cdf}, {@code chart-tpot-cdf},
+ * {@code chart-itl-cdf}, and per
  * engine {@code timeline-<engine>}, {@code kv-<engine>}, {@code strategy-<engine>}, {@code predictor-<engine>}.
  */
 public final class HtmlReport {
@@ -73,9 +74,10 @@ public final class HtmlReport {
                         + ".note{color:#666;font-style:italic}</style></head>\n<body>\n");
         h.append("<h1>").append(esc(title)).append("</h1>\n");
         h.append("<p class=\"note\">Metrics follow vLLM's benchmark definitions (TTFT; TPOT = (E2EL - TTFT)/(n - 1) per "
-                + "request, one-token outputs excluded; ITL pooled over all token gaps; throughput over first arrival to "
-                + "last completion). Percentiles: HdrHistogram, nearest rank, 3 significant digits; mean/std/max exact. "
-                + "Hybrid percentages are of the time the engine was iterating.</p>\n");
+                + "request, one-token outputs excluded; ITL pooled over all token gaps), with its estimators: numpy's mean, "
+                + "population std, median and linear-interpolation percentiles over the exact values. Throughput is over "
+                + "the duration from " + clocks(runs) + " to the last request's return. The ITL CDF is drawn from an "
+                + "HdrHistogram (3 significant digits). Hybrid percentages are of the time the engine was iterating.</p>\n");
         summaryTable(h, runs);
         runSpecs(h, runs);
         h.append("<h2>Throughput and latency</h2>\n");
@@ -83,6 +85,7 @@ public final class HtmlReport {
         section(h, "chart-ttft-cdf", "TTFT CDF", png(Charts.cdf(runs, "ttft", "TTFT CDF")), "no completed requests");
         section(h, "chart-tpot-cdf", "TPOT CDF", png(Charts.cdf(runs, "tpot", "TPOT CDF")),
                 "no completed request with more than one output token");
+        section(h, "chart-itl-cdf", "ITL CDF", png(Charts.itlCdf(runs)), "no completed request with more than one output token");
         for (ReportedRun run : runs) {
             h.append("<h2>Engine ").append(esc(run.label())).append("</h2>\n");
             timeline(h, run);
@@ -118,7 +121,8 @@ public final class HtmlReport {
 
     /** Ids of the sections a report for these engine labels must contain. */
     public static List<String> requiredSectionIds(List<String> labels) {
-        List<String> ids = new ArrayList<>(List.of("summary", "chart-throughput", "chart-ttft-cdf", "chart-tpot-cdf"));
+        List<String> ids = new ArrayList<>(List.of("summary", "chart-throughput", "chart-ttft-cdf", "chart-tpot-cdf",
+                "chart-itl-cdf"));
         for (String l : labels) {
             String s = ReportedRun.slug(l);
             ids.addAll(List.of("timeline-" + s, "kv-" + s, "strategy-" + s, "predictor-" + s));
@@ -137,7 +141,7 @@ public final class HtmlReport {
         for (String[] row : ROWS) {
             h.append("<tr><td>").append(esc(row[1])).append("</td>");
             for (Map<String, Object> m : maps) {
-                Object v = m.get(row[0]);
+                Object v = noSamples(m, row[0]) ? null : m.get(row[0]);
                 h.append("<td>").append(v instanceof Number n ? String.format(Locale.ROOT, row[2], n.doubleValue()) : "-")
                         .append("</td>");
             }
@@ -154,6 +158,26 @@ public final class HtmlReport {
             h.append("</tr>\n");
         }
         h.append("</table>\n");
+    }
+
+    /** Whether {@code key} is a statistic of a latency distribution that has no values (vLLM writes 0 for it). */
+    private static boolean noSamples(Map<String, Object> m, String key) {
+        java.util.regex.Matcher x = java.util.regex.Pattern.compile("[a-z0-9]+_(ttft|tpot|itl|e2el)_ms").matcher(key);
+        return x.matches() && m.get("count_" + x.group(1)) instanceof Number n && n.longValue() == 0;
+    }
+
+    /** "the first arrival" / "the schedule origin", or both with their engines when the runs differ. */
+    private static String clocks(List<ReportedRun> runs) {
+        Map<String, List<String>> byClock = new java.util.TreeMap<>();
+        for (ReportedRun r : runs) {
+            String c = r.summary().durationClock() == org.apexbench.profiler.metrics.DurationClock.FIRST_ARRIVAL
+                    ? "the first arrival" : "the schedule origin (t = 0)";
+            byClock.computeIfAbsent(c, k -> new ArrayList<>()).add(r.label());
+        }
+        if (byClock.size() == 1) return byClock.keySet().iterator().next();
+        List<String> parts = new ArrayList<>();
+        byClock.forEach((c, labels) -> parts.add(c + " (" + String.join(", ", labels) + ")"));
+        return String.join(" or ", parts);
     }
 
     private static void runSpecs(StringBuilder h, List<ReportedRun> runs) {

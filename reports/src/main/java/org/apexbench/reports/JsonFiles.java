@@ -14,14 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apexbench.profiler.metrics.Summary;
 
 /**
  * summary.json and environment.json.
  *
- * <p>summary.json is deterministic: the metrics flat at the top level under vLLM's key names (plus ours),
- * {@code "label"} (the engine), and {@code "run_spec"} (everything that defines the run: engine, backend,
- * model, hardware spec id, memory budget, workload, seeds, threads). Keys are sorted at every level and lines
+ * <p>summary.json is deterministic: the metrics flat at the top level under vLLM's key names (plus ours), vLLM's
+ * setup keys ({@link VllmSetup}), {@code "label"} (the engine), and {@code "run_spec"} (everything that defines
+ * the run: engine, backend, model, hardware spec id, memory budget, workload, seeds, threads). Keys are sorted at every level and lines
  * end in "\n", so a sim run with the same spec and seed gives the same bytes on any machine.
  * Everything that varies between machines or runs (timestamps, host, CPU model, JDK, JVM flags, git commit,
  * GPU and driver) goes to environment.json beside it.
@@ -38,21 +37,31 @@ public final class JsonFiles {
             .withObjectIndenter(new DefaultIndenter("  ", "\n"))
             .withArrayIndenter(new DefaultIndenter("  ", "\n")));
 
-    /** The summary document: metrics at the top level, then label and run spec. */
-    public static Map<String, Object> summaryDocument(String label, Summary summary, Map<String, ?> runSpec) {
-        Map<String, Object> doc = new TreeMap<>(summary.toMap());
-        doc.put("label", label);
-        doc.put("run_spec", new TreeMap<>(runSpec));
+    /** The summary document: metrics and vLLM's setup keys at the top level, then label and run spec. */
+    public static Map<String, Object> summaryDocument(ReportedRun run) {
+        Map<String, Object> doc = new TreeMap<>(run.summary().toMap());
+        doc.putAll(run.setup().toMap());
+        doc.put("label", run.label());
+        doc.put("run_spec", new TreeMap<>(run.runSpec()));
         return doc;
     }
 
-    public static void writeSummary(Path file, String label, Summary summary, Map<String, ?> runSpec) {
-        write(file, summaryDocument(label, summary, runSpec));
+    public static void writeSummary(Path file, ReportedRun run) {
+        write(file, summaryDocument(run));
     }
 
     public static void write(Path file, Object document) {
         try {
             Files.writeString(file, toJson(document) + "\n", StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** One-line JSON with sorted keys and a final "\n" (vllm-result.json: its arrays stay compact). */
+    public static void writeCompact(Path file, Object document) {
+        try {
+            Files.writeString(file, toCompactJson(document) + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

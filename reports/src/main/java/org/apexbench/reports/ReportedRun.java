@@ -11,10 +11,13 @@ import org.apexbench.profiler.metrics.Summary;
  * @param summary its metrics
  * @param records its records
  * @param runSpec what defined the run (written to summary.json's run_spec)
+ * @param setup   vLLM's setup keys for this run (written at the top of summary.json and vllm-result.json)
  */
-public record ReportedRun(String label, Summary summary, RunRecords records, Map<String, Object> runSpec) {
+public record ReportedRun(String label, Summary summary, RunRecords records, Map<String, Object> runSpec,
+                          VllmSetup setup) {
     public ReportedRun {
         runSpec = new TreeMap<>(runSpec);
+        java.util.Objects.requireNonNull(setup, "setup");
     }
 
     /** Label usable as an HTML id and a folder name. */

@@ -6,6 +6,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Set;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.metrics.DurationClock;
 import org.apexbench.profiler.metrics.Metrics;
 import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.profiler.metrics.Summary;
@@ -22,10 +24,10 @@ import org.apexbench.profiler.metrics.Summary;
  * The files of a run folder and of a comparison folder, written and read back ({@code apex report --in}).
  *
  * <p>Run folder: requests.csv, iterations.csv, subtasks.csv (the report's timeline window unless all
- * subtasks were asked for), summary.json, report.html. Comparison folder: one run folder per engine
- * (named by {@link ReportedRun#slug()}), comparison.csv (one row per engine, in the order run) and one
- * report.html with the engines side by side. Commands write them through a {@link ResultFolder} (complete, with
- * a {@link Manifest}, or absent); {@link #readAny} reads only such folders.
+ * subtasks were asked for), summary.json, vllm-result.json ({@link VllmResultFile}), report.html. Comparison
+ * folder: one run folder per engine (named by {@link ReportedRun#slug()}), comparison.csv (one row per engine, in
+ * the order run) and one report.html with the engines side by side. Commands write them through a
+ * {@link ResultFolder} (complete, with a {@link Manifest}, or absent); {@link #readAny} reads only such folders.
  */
 public final class RunDirectory {
     private RunDirectory() {}
@@ -57,19 +59,24 @@ public final class RunDirectory {
             subtasks = subtasks.stream().filter(s -> window.contains(s.iteration())).toList();
         }
         CsvFiles.writeSubtasks(dir.resolve(SUBTASKS), subtasks);
-        JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), run.label(), run.summary(), run.runSpec());
+        JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), run);
         return dir;
     }
 
-    /** One run: data files plus its own report.html. */
+    /** One run: data files, vllm-result.json dated now, and its own report.html. */
     public static void writeRun(Path dir, ReportedRun run, boolean allSubtasks) {
         writeData(dir, run, allSubtasks);
+        VllmResultFile.write(dir.resolve(VllmResultFile.FILE), run, LocalDateTime.now());
         HtmlReport.write(dir.resolve(HtmlReport.FILE), HtmlReport.title(List.of(run)), List.of(run));
     }
 
     /** Several engines on the same workload: per-engine folders, comparison.csv, one side-by-side report. */
     public static void writeComparison(Path dir, String title, List<ReportedRun> runs, boolean allSubtasks) {
-        for (ReportedRun run : runs) writeData(dir.resolve(run.slug()), run, allSubtasks);
+        LocalDateTime date = LocalDateTime.now();
+        for (ReportedRun run : runs) {
+            writeData(dir.resolve(run.slug()), run, allSubtasks);
+            VllmResultFile.write(dir.resolve(run.slug()).resolve(VllmResultFile.FILE), run, date);
+        }
         writeComparisonCsv(dir.resolve(COMPARISON), runs);
         HtmlReport.write(dir.resolve(HtmlReport.FILE), title, runs);
     }
@@ -99,7 +106,10 @@ public final class RunDirectory {
         return String.valueOf(v);
     }
 
-    /** Reads a run folder back, recomputing the metrics from the CSV files with the SLO summary.json recorded. */
+    /**
+     * Reads a run folder back, recomputing the metrics from the CSV files with the SLO and duration clock
+     * summary.json recorded.
+     */
     public static ReportedRun readRun(Path dir) {
         for (String f : List.of(REQUESTS, ITERATIONS, JsonFiles.SUMMARY)) {
             if (!Files.isRegularFile(dir.resolve(f))) {
@@ -111,11 +121,13 @@ public final class RunDirectory {
                 CsvFiles.readIterations(dir.resolve(ITERATIONS)),
                 Files.isRegularFile(dir.resolve(SUBTASKS)) ? CsvFiles.readSubtasks(dir.resolve(SUBTASKS)) : List.of());
         Slo slo = new Slo(number(summary, "slo_ttft_ms"), number(summary, "slo_tpot_ms"), number(summary, "slo_e2el_ms"));
-        Summary s = Metrics.summarize(records.requests(), records.iterations(), slo);
+        DurationClock clock = durationClock(dir.resolve(JsonFiles.SUMMARY), summary.get("duration_clock"));
+        Summary s = Metrics.summarize(records.requests(), records.iterations(), slo, clock);
         Object label = summary.getOrDefault("label", dir.getFileName().toString());
         @SuppressWarnings("unchecked")
         Map<String, Object> spec = summary.get("run_spec") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-        return new ReportedRun(String.valueOf(label), s, records, spec);
+        return new ReportedRun(String.valueOf(label), s, records, spec,
+                VllmSetup.fromSummary(summary, records.requests().size()));
     }
 
     /**
@@ -131,6 +143,16 @@ public final class RunDirectory {
         List<ReportedRun> runs = new ArrayList<>();
         for (Manifest.Engine e : m.engines()) runs.add(readRun(dir.resolve(e.folder()).normalize()));
         return runs;
+    }
+
+    /** The clock summary.json names; first-arrival for summaries written before the key existed. */
+    private static DurationClock durationClock(Path file, Object value) {
+        if (value == null) return DurationClock.FIRST_ARRIVAL;
+        try {
+            return DurationClock.parse(String.valueOf(value));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": duration_clock: " + e.getMessage(), e);
+        }
     }
 
     private static double number(Map<String, Object> m, String key) {

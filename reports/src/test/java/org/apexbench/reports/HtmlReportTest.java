@@ -25,8 +25,8 @@ class HtmlReportTest {
             assertTrue(src.group(1).startsWith("data:image/png;base64,"), "image is a data URI");
             images++;
         }
-        // throughput, 2 CDFs, and per engine: 2 timeline views, KV, strategy, predictor
-        assertTrue(images >= 3 + 5 * labels.size(), "images: " + images);
+        // throughput, 3 CDFs, and per engine: 2 timeline views, KV, strategy, predictor
+        assertTrue(images >= 4 + 5 * labels.size(), "images: " + images);
         assertFalse(Pattern.compile("(src|href)\\s*=\\s*\"(https?:)?//", Pattern.CASE_INSENSITIVE).matcher(html).find(),
                 "no external resources");
         assertFalse(html.toLowerCase().contains("<script"), "no scripts");
@@ -53,12 +53,28 @@ class HtmlReportTest {
                 Double.NaN, it.gpuBusySec(), 0, 0, 0, 0, 0, 0, it.gpuKvBlocksUsed(), 0, it.running(), it.waiting())).toList();
         ReportedRun bare = new ReportedRun("gpu-only", org.apexbench.profiler.metrics.Metrics.summarize(
                 full.records().requests(), its, org.apexbench.profiler.metrics.Slo.NONE),
-                new RunRecords(full.records().requests(), its, List.of()), full.runSpec());
+                new RunRecords(full.records().requests(), its, List.of()), full.runSpec(), full.setup());
         String html = HtmlReport.render("bare", List.of(bare));
         for (String id : HtmlReport.requiredSectionIds(List.of("gpu-only"))) {
             assertTrue(html.contains("id=\"" + id + "\""), id);
         }
         assertTrue(html.contains("no subtask records"));
         assertTrue(html.contains("made no iteration-time predictions"));
+    }
+
+    @Test
+    void distributionsWithoutValuesShowADashNotVllmsZero() {
+        ReportedRun full = SyntheticRun.make("gpu-only", 1.0);
+        var oneToken = List.of(new org.apexbench.profiler.RequestRecord("a", 0.0, 5, 1, new double[] {0.2}, 0, 0, null),
+                new org.apexbench.profiler.RequestRecord("b", 0.1, 5, 1, new double[] {0.4}, 0, 0, null));
+        var summary = org.apexbench.profiler.metrics.Metrics.summarize(oneToken, full.records().iterations(),
+                org.apexbench.profiler.metrics.Slo.NONE);
+        assertTrue(Double.valueOf(0.0).equals(summary.toMap().get("p99_tpot_ms")), "summary.json: vLLM's 0");
+        String html = HtmlReport.render("one token", List.of(new ReportedRun("gpu-only", summary,
+                new RunRecords(oneToken, full.records().iterations(), List.of()), full.runSpec(), full.setup())));
+        assertTrue(html.contains("<tr><td>p99 TPOT (ms)</td><td>-</td></tr>"), "no TPOT values: a dash");
+        assertTrue(html.contains("<tr><td>p99 TTFT (ms)</td><td>"), html);
+        assertFalse(html.contains("<tr><td>p99 TTFT (ms)</td><td>-</td></tr>"));
+        assertTrue(html.contains("no completed request with more than one output token"), "no ITL CDF to draw");
     }
 }

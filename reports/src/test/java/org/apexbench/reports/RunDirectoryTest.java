@@ -47,6 +47,23 @@ class RunDirectoryTest {
     }
 
     @Test
+    void readingBackKeepsTheDurationClockAndNamesABadOne() throws Exception {
+        ReportedRun made = SyntheticRun.make("apex", 1.0);
+        var origin = org.apexbench.profiler.metrics.Metrics.summarize(made.records().requests(), made.records().iterations(),
+                made.summary().slo(), org.apexbench.profiler.metrics.DurationClock.SCHEDULE_ORIGIN);
+        ReportedRun run = new ReportedRun(made.label(), origin, made.records(), made.runSpec(), made.setup());
+        RunDirectory.writeData(tmp, run, false);
+        ReportedRun back = RunDirectory.readRun(tmp);
+        assertEquals(origin.toMap(), back.summary().toMap());
+        assertEquals(made.setup(), back.setup());
+        Path summary = tmp.resolve("summary.json");
+        Files.writeString(summary, Files.readString(summary).replace("\"schedule-origin\"", "\"sundial\""));
+        var e = assertThrows(IllegalArgumentException.class, () -> RunDirectory.readRun(tmp));
+        assertTrue(e.getMessage().contains("summary.json: duration_clock") && e.getMessage().contains("sundial"),
+                e.getMessage());
+    }
+
+    @Test
     void summaryJsonHasSortedVllmKeysAndRunSpec() throws Exception {
         ReportedRun run = SyntheticRun.make("apex", 1.0);
         RunDirectory.writeData(tmp, run, false);

@@ -52,6 +52,7 @@ final class SyntheticRun {
         Slo slo = new Slo(200, 30, Double.NaN);
         var summary = Metrics.summarize(reqs, its, slo);
         return new ReportedRun(label, summary, new RunRecords(reqs, its, subs),
-                Map.of("engine", label, "backend", "sim", "seed", 7, "hardware", "t4-g4dn.4xlarge"));
+                Map.of("engine", label, "backend", "sim", "seed", 7, "hardware", "t4-g4dn.4xlarge"),
+                new VllmSetup(label, "llama-2-7b", reqs.size(), 4.0, 1.0, null));
     }
 }

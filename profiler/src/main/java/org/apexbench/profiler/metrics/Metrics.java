@@ -6,96 +6,124 @@ import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
 
 /**
- * The one place run metrics are computed, with vLLM's benchmark definitions ({@code calculate_metrics}):
+ * The one place run metrics are computed, with the definitions of vLLM's benchmark ({@code calculate_metrics} in
+ * {@code vllm bench serve}) applied to each request as vLLM's client would have recorded it ({@link VllmRequest}):
  * <ul>
- *   <li>TTFT = first token time - arrival; E2EL = last token time - arrival;</li>
+ *   <li>TTFT = first token - arrival; E2EL = last token - arrival; both over completed requests;</li>
  *   <li>TPOT per request = (E2EL - TTFT) / (n - 1), only for n &gt; 1 (one-token outputs are excluded from
  *       the TPOT distribution; for goodput they count as TPOT 0, as vLLM does);</li>
- *   <li>ITL = every gap between consecutive tokens of a request, pooled over requests;</li>
- *   <li>duration = first arrival (any request) to last completion (any completed request);</li>
- *   <li>failed requests (a failure reason, or fewer tokens than asked) count in {@code failed} and nowhere else.</li>
+ *   <li>ITL = every gap between consecutive tokens of a completed request, pooled in request order;</li>
+ *   <li>statistics: numpy's mean, population std, median and linear-interpolation percentiles
+ *       ({@link LatencyStats});</li>
+ *   <li>duration: see {@link DurationClock};</li>
+ *   <li>failed requests (a failure reason, or fewer tokens than asked) count in {@code failed} and in the
+ *       duration's end, nowhere else.</li>
  * </ul>
+ * Every definition, key by key: docs/metrics.md.
  */
 public final class Metrics {
     private Metrics() {}
 
+    /** Metrics with the default duration clock ({@link DurationClock#FIRST_ARRIVAL}). */
     public static Summary summarize(List<RequestRecord> requests, List<IterationRecord> iterations, Slo slo) {
-        int n = requests.size();
+        return summarize(requests, iterations, slo, DurationClock.FIRST_ARRIVAL);
+    }
+
+    public static Summary summarize(List<RequestRecord> requests, List<IterationRecord> iterations, Slo slo,
+                                    DurationClock clock) {
+        List<VllmRequest> outputs = requests.stream().map(VllmRequest::of).toList();
+        int n = outputs.size();
         double[] ttft = new double[n];
         double[] tpot = new double[n];
         double[] e2el = new double[n];
         int totalGaps = 0;
-        for (RequestRecord r : requests) {
-            if (r.succeeded()) totalGaps += Math.max(0, r.outputTokens() - 1);
+        for (VllmRequest r : outputs) {
+            if (r.success()) totalGaps += r.itl().length;
         }
         double[] itl = new double[totalGaps];
         int completed = 0, tpotCount = 0, itlCount = 0, good = 0;
         long inputTokens = 0, outputTokens = 0, preemptions = 0;
-        double firstArrival = Double.POSITIVE_INFINITY, lastCompletion = Double.NEGATIVE_INFINITY;
-        for (RequestRecord r : requests) {
-            firstArrival = Math.min(firstArrival, r.arrivalSec());
-            preemptions += r.preemptions();
-            if (!r.succeeded() || r.outputTokens() == 0) continue;
-            double[] times = r.tokenTimesSec();
-            double first = times[0], last = times[times.length - 1];
-            if (first < r.arrivalSec()) {
-                throw new IllegalArgumentException("request " + r.id() + ": first token at " + first
-                        + " s precedes its arrival at " + r.arrivalSec() + " s");
-            }
-            double t = first - r.arrivalSec();
-            double e = last - r.arrivalSec();
-            ttft[completed] = t;
-            e2el[completed] = e;
-            double requestTpot = 0;
-            if (times.length > 1) {
-                requestTpot = (e - t) / (times.length - 1);
-                tpot[tpotCount++] = requestTpot;
-                for (int k = 1; k < times.length; k++) {
-                    double gap = times[k] - times[k - 1];
-                    if (gap < 0) {
-                        throw new IllegalArgumentException("request " + r.id() + ": token " + k + " at " + times[k]
-                                + " s precedes token " + (k - 1) + " at " + times[k - 1] + " s");
-                    }
-                    itl[itlCount++] = gap;
-                }
-            }
-            if (slo.any() && slo.met(t * 1e3, requestTpot * 1e3, e * 1e3)) good++;
+        for (RequestRecord r : requests) preemptions += r.preemptions();
+        for (VllmRequest r : outputs) {
+            if (!r.success()) continue;
+            if (r.outputLen() > 1) tpot[tpotCount++] = r.tpot();
+            System.arraycopy(r.itl(), 0, itl, itlCount, r.itl().length);
+            itlCount += r.itl().length;
+            ttft[completed] = r.ttft();
+            e2el[completed] = r.latency();
+            if (slo.any() && slo.met(r.ttft(), r.tpot(), r.latency())) good++;
             completed++;
-            inputTokens += r.promptTokens();
-            outputTokens += times.length;
-            lastCompletion = Math.max(lastCompletion, last);
+            inputTokens += r.promptLen();
+            outputTokens += r.outputLen();
         }
-        double duration = completed == 0 ? Double.NaN : lastCompletion - firstArrival;
-        return new Summary(completed, n - completed, inputTokens, outputTokens, duration,
+        return new Summary(completed, n - completed, inputTokens, outputTokens, duration(outputs, clock), clock,
                 LatencyStats.ofSeconds(ttft, completed), LatencyStats.ofSeconds(tpot, tpotCount),
                 LatencyStats.ofSeconds(itl, itlCount), LatencyStats.ofSeconds(e2el, completed), slo,
-                slo.any() ? good : -1, preemptions, maxTokensPerSecond(requests, firstArrival),
-                maxConcurrent(requests), hybrid(iterations));
+                slo.any() ? good : -1, preemptions, maxOutputTokensPerSecond(outputs),
+                maxConcurrentRequests(outputs), hybrid(iterations));
     }
 
-    /** Output tokens of completed requests per 1-second bucket from the first arrival; the fullest bucket. */
-    static long maxTokensPerSecond(List<RequestRecord> requests, double start) {
-        java.util.HashMap<Long, Long> buckets = new java.util.HashMap<>();
-        long max = 0;
-        for (RequestRecord r : requests) {
-            if (!r.succeeded()) continue;
-            for (double t : r.tokenTimesSec()) {
-                max = Math.max(max, buckets.merge((long) Math.floor(t - start), 1L, Long::sum));
+    /** From the clock's start to the last request's return; NaN without requests. */
+    static double duration(List<VllmRequest> outputs, DurationClock clock) {
+        if (outputs.isEmpty()) return Double.NaN;
+        double firstArrival = Double.POSITIVE_INFINITY, lastReturn = Double.NEGATIVE_INFINITY;
+        for (VllmRequest r : outputs) {
+            firstArrival = Math.min(firstArrival, r.startTime());
+            lastReturn = Math.max(lastReturn, r.returnTime());
+        }
+        return lastReturn - (clock == DurationClock.SCHEDULE_ORIGIN ? 0 : firstArrival);
+    }
+
+    /**
+     * vLLM's {@code max_output_tokens_per_s}: each completed request's token times rebuilt as start + TTFT +
+     * the running sum of its ITLs, binned into whole seconds after the earliest completed request's start
+     * (Python's {@code int()}, which truncates toward zero), over {@code ceil(last end - earliest start) + 1}
+     * buckets; the fullest bucket, as a float. 0 without completed requests.
+     */
+    static double maxOutputTokensPerSecond(List<VllmRequest> outputs) {
+        double minStart = Double.POSITIVE_INFINITY, maxEnd = Double.NEGATIVE_INFINITY;
+        long tokens = 0;
+        for (VllmRequest r : outputs) {
+            if (!r.success()) continue;
+            minStart = Math.min(minStart, r.startTime());
+            maxEnd = Math.max(maxEnd, r.startTime() + r.latency());
+            tokens += 1 + r.itl().length;
+        }
+        if (tokens == 0) return 0.0;
+        long buckets = (long) Math.ceil(maxEnd - minStart) + 1;
+        long[] bucketOfToken = new long[Math.toIntExact(tokens)];
+        int k = 0;
+        for (VllmRequest r : outputs) {
+            if (!r.success()) continue;
+            double t = r.startTime() + r.ttft();
+            bucketOfToken[k++] = (long) (t - minStart);
+            for (double gap : r.itl()) {
+                t += gap;
+                bucketOfToken[k++] = (long) (t - minStart);
             }
+        }
+        java.util.Arrays.sort(bucketOfToken);
+        long max = 0;
+        for (int i = 0; i < k; ) {
+            int j = i;
+            while (j < k && bucketOfToken[j] == bucketOfToken[i]) j++;
+            if (bucketOfToken[i] >= 0 && bucketOfToken[i] < buckets) max = Math.max(max, j - i);
+            i = j;
         }
         return max;
     }
 
-    /** Sweep line over the half-open intervals [arrival, last token) of completed requests. */
-    static int maxConcurrent(List<RequestRecord> requests) {
+    /**
+     * vLLM's {@code max_concurrent_requests}: a sweep line over the half-open intervals [start, start + latency)
+     * of completed requests, ends before starts at the same instant.
+     */
+    static int maxConcurrentRequests(List<VllmRequest> outputs) {
         List<double[]> events = new java.util.ArrayList<>();
-        for (RequestRecord r : requests) {
-            if (!r.succeeded() || r.outputTokens() == 0) continue;
-            double[] t = r.tokenTimesSec();
-            events.add(new double[] {r.arrivalSec(), 1});
-            events.add(new double[] {t[t.length - 1], -1});
+        for (VllmRequest r : outputs) {
+            if (!r.success()) continue;
+            events.add(new double[] {r.startTime(), 1});
+            events.add(new double[] {r.startTime() + r.latency(), -1});
         }
-        // Ends sort before starts at the same instant: the intervals are half-open.
         events.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0]) : Double.compare(a[1], b[1]));
         int now = 0, max = 0;
         for (double[] e : events) {

@@ -25,9 +25,12 @@ public record Slo(double ttftMs, double tpotMs, double e2elMs) {
 
     public boolean any() { return !Double.isNaN(ttftMs) || !Double.isNaN(tpotMs) || !Double.isNaN(e2elMs); }
 
-    /** Whether a request with these latencies (ms) meets every set objective. */
-    public boolean met(double ttft, double tpot, double e2el) {
-        return (Double.isNaN(ttftMs) || ttft <= ttftMs) && (Double.isNaN(tpotMs) || tpot <= tpotMs)
-                && (Double.isNaN(e2elMs) || e2el <= e2elMs);
+    /**
+     * Whether a request with these latencies (seconds) meets every set objective, compared as vLLM does: the
+     * objective in milliseconds divided by 1000 must be &gt;= the value.
+     */
+    public boolean met(double ttftSec, double tpotSec, double e2elSec) {
+        return (Double.isNaN(ttftMs) || ttftMs / 1000 >= ttftSec) && (Double.isNaN(tpotMs) || tpotMs / 1000 >= tpotSec)
+                && (Double.isNaN(e2elMs) || e2elMs / 1000 >= e2elSec);
     }
 }

@@ -6,13 +6,14 @@ import java.util.Map;
 /**
  * The metrics of one run, computed by {@link Metrics#summarize}. {@link #toMap()} gives them under vLLM's
  * benchmark key names where vLLM has one ({@code completed}, {@code request_throughput}, {@code mean_ttft_ms},
- * {@code p99_tpot_ms}, ...) and ours beside them.
+ * {@code p99_tpot_ms}, ...), each computed as vLLM computes it, and ours beside them (docs/metrics.md).
  *
  * @param completed         requests that produced all their tokens
  * @param failed            requests that did not (excluded from every latency statistic)
  * @param totalInputTokens  prompt tokens of completed requests
  * @param totalOutputTokens output tokens of completed requests
- * @param durationSec       first arrival to last completion
+ * @param durationSec       the benchmark duration on {@code durationClock}, to the last request's return
+ * @param durationClock     where the duration starts
  * @param ttft              time to first token
  * @param tpot              per-request (E2E - TTFT) / (n - 1), requests with n &gt; 1 only
  * @param itl               every gap between consecutive tokens of a request, pooled
@@ -20,15 +21,15 @@ import java.util.Map;
  * @param slo               goodput objectives ({@link Slo#NONE} when none)
  * @param goodRequests      completed requests meeting the SLO, -1 when no SLO was given
  * @param preemptions       preemptions summed over all requests
- * @param maxOutputTokensPerSec most output tokens of completed requests in one 1-second bucket after the first
- *                          arrival (vLLM's max_output_tokens_per_s)
+ * @param maxOutputTokensPerSec most output tokens of completed requests in one 1-second bucket after the
+ *                          earliest completed request's arrival (vLLM's max_output_tokens_per_s)
  * @param maxConcurrentRequests most completed requests in the system at once, over [arrival, last token)
  *                          (vLLM's max_concurrent_requests)
  * @param hybrid            iteration-level metrics
  */
 public record Summary(int completed, int failed, long totalInputTokens, long totalOutputTokens, double durationSec,
-                      LatencyStats ttft, LatencyStats tpot, LatencyStats itl, LatencyStats e2el, Slo slo,
-                      int goodRequests, long preemptions, long maxOutputTokensPerSec,
+                      DurationClock durationClock, LatencyStats ttft, LatencyStats tpot, LatencyStats itl,
+                      LatencyStats e2el, Slo slo, int goodRequests, long preemptions, double maxOutputTokensPerSec,
                       int maxConcurrentRequests, HybridStats hybrid) {
 
     public double requestThroughput() { return completed / durationSec; }
@@ -41,8 +42,9 @@ public record Summary(int completed, int failed, long totalInputTokens, long tot
     public double requestGoodput() { return goodRequests < 0 ? Double.NaN : goodRequests / durationSec; }
 
     /**
-     * Flat key -> value map (numbers, or null for NaN: "undefined"), vLLM names first. Callers that need a
-     * stable order sort the keys (the JSON writer does).
+     * Flat key -> value map, vLLM names first. Numbers, or null where ours are undefined (NaN); a distribution
+     * with no values gives vLLM's 0 under vLLM's names ({@code np.mean(values or 0)}), and {@code count_*} 0 and
+     * {@code max_*} null under ours. Callers that need a stable order sort the keys (the JSON writer does).
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -51,6 +53,7 @@ public record Summary(int completed, int failed, long totalInputTokens, long tot
         m.put("total_input_tokens", totalInputTokens);
         m.put("total_output_tokens", totalOutputTokens);
         m.put("duration", num(durationSec));
+        m.put("duration_clock", durationClock.text());
         m.put("request_throughput", num(requestThroughput()));
         m.put("output_throughput", num(outputThroughput()));
         m.put("total_token_throughput", num(totalTokenThroughput()));
@@ -88,15 +91,18 @@ public record Summary(int completed, int failed, long totalInputTokens, long tot
     }
 
     private static void putLatency(Map<String, Object> m, String name, LatencyStats s) {
-        m.put("mean_" + name + "_ms", num(s.meanMs()));
-        m.put("median_" + name + "_ms", num(s.medianMs()));
-        m.put("std_" + name + "_ms", num(s.stdMs()));
-        m.put("p50_" + name + "_ms", num(s.p50Ms()));
-        m.put("p90_" + name + "_ms", num(s.p90Ms()));
-        m.put("p99_" + name + "_ms", num(s.p99Ms()));
+        m.put("mean_" + name + "_ms", vllm(s, s.meanMs()));
+        m.put("median_" + name + "_ms", vllm(s, s.medianMs()));
+        m.put("std_" + name + "_ms", vllm(s, s.stdMs()));
+        m.put("p50_" + name + "_ms", vllm(s, s.p50Ms()));
+        m.put("p90_" + name + "_ms", vllm(s, s.p90Ms()));
+        m.put("p99_" + name + "_ms", vllm(s, s.p99Ms()));
         m.put("max_" + name + "_ms", num(s.maxMs()));
         m.put("count_" + name, s.count());
     }
 
     private static Double num(double v) { return Double.isFinite(v) ? v : null; }
+
+    /** A statistic under vLLM's name: vLLM's 0.0 for an empty distribution. */
+    private static Double vllm(LatencyStats s, double v) { return s.count() == 0 ? 0.0 : num(v); }
 }

@@ -12,9 +12,9 @@ import org.apexbench.profiler.RequestRecord;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
-    /** HdrHistogram quantises to 3 significant digits (rounded up): allow 0.1% plus rounding to 1 us. */
-    private static void assertHdr(double expectedMs, double actualMs) {
-        assertEquals(expectedMs, actualMs, expectedMs * 1e-3 + 1e-3, "percentile");
+    /** Statistics are exact (numpy's estimators over the values in seconds, then x 1000): float rounding only. */
+    private static void assertMs(double expectedMs, double actualMs) {
+        assertEquals(expectedMs, actualMs, 1e-9, "statistic");
     }
 
     private static RequestRecord req(String id, double arrival, int prompt, int target, double... times) {
@@ -41,7 +41,7 @@ class MetricsTest {
         assertEquals(2, s.failed());
         assertEquals(60, s.totalInputTokens());
         assertEquals(6, s.totalOutputTokens());
-        assertEquals(1.05, s.durationSec(), 1e-12); // first arrival 0.0, last completion 1.05
+        assertEquals(1.05, s.durationSec(), 1e-12); // first arrival 0.0, last return 1.05
         assertEquals(3 / 1.05, s.requestThroughput(), 1e-9);
         assertEquals(6 / 1.05, s.outputThroughput(), 1e-9);
         assertEquals(66 / 1.05, s.totalTokenThroughput(), 1e-9);
@@ -50,26 +50,28 @@ class MetricsTest {
         assertEquals(3, s.ttft().count());
         assertEquals(150, s.ttft().meanMs(), 1e-9);
         assertEquals(Math.sqrt((50 * 50 + 150 * 150 + 100 * 100) / 3.0), s.ttft().stdMs(), 1e-9);
-        assertHdr(100, s.ttft().medianMs());
-        assertHdr(300, s.ttft().p99Ms());
+        assertMs(100, s.ttft().medianMs());
+        // numpy's linear interpolation over 50, 100, 300: index 2 x 0.99 = 1.98, so 300 - 200 x 0.02
+        assertMs(296, s.ttft().p99Ms());
         assertEquals(300, s.ttft().maxMs(), 1e-9);
 
         assertEquals(2, s.tpot().count()); // c has one token: excluded
         assertEquals(125, s.tpot().meanMs(), 1e-9);
-        assertHdr(100, s.tpot().p50Ms());
-        assertHdr(150, s.tpot().p90Ms());
+        assertMs(125, s.tpot().p50Ms()); // even count: between the two middle values
+        assertMs(125, s.tpot().medianMs());
+        assertMs(145, s.tpot().p90Ms());
 
         assertEquals(3, s.itl().count()); // gaps 100, 200, 100 pooled
         assertEquals(400 / 3.0, s.itl().meanMs(), 1e-9);
-        assertHdr(100, s.itl().medianMs());
-        assertHdr(200, s.itl().p99Ms());
+        assertMs(100, s.itl().medianMs());
+        assertMs(198, s.itl().p99Ms());
 
         assertEquals(3, s.e2el().count());
         assertEquals(850 / 3.0, s.e2el().meanMs(), 1e-9);
         assertEquals(400, s.e2el().maxMs(), 1e-9);
         assertEquals(-1, s.goodRequests());
         // Tokens of completed requests: 0.1 0.2 0.4 0.8 0.9 in second 0, 1.05 in second 1.
-        assertEquals(5, s.maxOutputTokensPerSec());
+        assertEquals(5.0, s.maxOutputTokensPerSec());
         // a [0, 0.4), b [0.5, 0.9), c [1.0, 1.05): never two at once.
         assertEquals(1, s.maxConcurrentRequests());
         assertEquals(2, Metrics.summarize(List.of(req("x", 0, 1, 2, 0.1, 0.5), req("y", 0.4, 1, 1, 0.6),
@@ -78,18 +80,23 @@ class MetricsTest {
     }
 
     @Test
-    void percentilesAreNearestRankOverManyValues() {
-        // 1..1000 ms: nearest-rank p50 = 500, p90 = 900, p99 = 990.
+    void percentilesInterpolateLinearlyAsNumpyDoes() {
+        // 1..1000 ms: index (n - 1) p / 100 = 499.5, 899.1, 989.01 between consecutive values 1 ms apart.
         int n = 1000;
         java.util.ArrayList<RequestRecord> rs = new java.util.ArrayList<>();
         for (int i = 1; i <= n; i++) rs.add(req("r" + i, 0, 1, 1, i / 1000.0));
         Summary s = Metrics.summarize(rs, List.of(), Slo.NONE);
-        assertHdr(500, s.ttft().p50Ms());
-        assertHdr(900, s.ttft().p90Ms());
-        assertHdr(990, s.ttft().p99Ms());
+        assertMs(500.5, s.ttft().p50Ms());
+        assertMs(500.5, s.ttft().medianMs());
+        assertMs(900.1, s.ttft().p90Ms());
+        assertMs(990.01, s.ttft().p99Ms());
         assertEquals(500.5, s.ttft().meanMs(), 1e-9);
         assertEquals(0, s.tpot().count());
         assertTrue(Double.isNaN(s.tpot().meanMs()));
+        // Fewer than 100 values: p99 is not the maximum (nearest rank would give it).
+        Summary few = Metrics.summarize(rs.subList(0, 10), List.of(), Slo.NONE);
+        assertMs(9.91, few.ttft().p99Ms());
+        assertMs(10, few.ttft().maxMs());
     }
 
     @Test
@@ -103,13 +110,35 @@ class MetricsTest {
     }
 
     @Test
-    void noCompletedRequestGivesUndefinedNotZero() {
+    void noCompletedRequestGivesVllmZerosUnderItsNamesAndNoSamplesUnderOurs() {
         Summary s = Metrics.summarize(List.of(timeline.get(3)), List.of(), Slo.NONE);
         assertEquals(0, s.completed());
         assertEquals(1, s.failed());
+        assertEquals(0.1, s.durationSec(), 1e-12); // the failed request arrived at 0.2, returned with its token at 0.3
         Map<String, Object> m = s.toMap();
-        assertNull(m.get("request_throughput"));
-        assertNull(m.get("mean_ttft_ms"));
+        assertEquals(0.0, m.get("request_throughput"));
+        for (String k : List.of("mean_ttft_ms", "median_ttft_ms", "std_ttft_ms", "p99_ttft_ms", "mean_itl_ms")) {
+            assertEquals(0.0, m.get(k), k); // vLLM: np.mean(values or 0)
+        }
+        assertEquals(0L, m.get("count_ttft"));
+        assertNull(m.get("max_ttft_ms"));
+        assertEquals(0.0, m.get("max_output_tokens_per_s"));
+        assertEquals(0, m.get("max_concurrent_requests"));
+        assertNull(Metrics.summarize(List.of(), List.of(), Slo.NONE).toMap().get("duration"));
+    }
+
+    @Test
+    void durationClockStartsAtTheFirstArrivalOrAtTheScheduleOrigin() {
+        var late = List.of(req("p", 2.0, 1, 2, 2.5, 3.0), req("q", 2.5, 1, 1, 4.0));
+        Summary first = Metrics.summarize(late, List.of(), Slo.NONE);
+        Summary origin = Metrics.summarize(late, List.of(), Slo.NONE, DurationClock.SCHEDULE_ORIGIN);
+        assertEquals(2.0, first.durationSec(), 1e-12);
+        assertEquals(4.0, origin.durationSec(), 1e-12);
+        assertEquals(3 / 4.0, origin.outputThroughput(), 1e-12);
+        assertEquals("schedule-origin", origin.toMap().get("duration_clock"));
+        assertEquals(first.ttft(), origin.ttft()); // latencies do not depend on the clock
+        var e = assertThrows(IllegalArgumentException.class, () -> DurationClock.parse("wall"));
+        assertTrue(e.getMessage().contains("first-arrival") && e.getMessage().contains("wall"), e.getMessage());
     }
 
     @Test
