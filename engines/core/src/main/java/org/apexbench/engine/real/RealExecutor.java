@@ -265,8 +265,8 @@ public final class RealExecutor implements Executor {
     private void embed(IterationLog it, SubBatch b, int stage) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.embed(b.batch);
+        if (checkFinite) model.requireFinite(b.batch, -1);   // device work: inside the span, no gap in the device's timeline
         it.gpu(-1, stage, Op.EMBED, b.batch.rows(), 0, t);
-        if (checkFinite) model.requireFinite(b.batch, -1);
     }
 
     private void pre(IterationLog it, SubBatch b, int stage, int layer) {
@@ -299,8 +299,8 @@ public final class RealExecutor implements Executor {
     private void post(IterationLog it, SubBatch b, int stage, int layer) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.post(layer, b.batch);
-        it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
         if (checkFinite) model.requireFinite(b.batch, layer);
+        it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
     }
 
     /** Final norm, LM head and sampling of both sub-batches; token ids in plan order. */
