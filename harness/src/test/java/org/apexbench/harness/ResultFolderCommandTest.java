@@ -143,8 +143,8 @@ class ResultFolderCommandTest {
     }
 
     /**
-     * A comparison stopped by a signal (SIGTERM here, as Ctrl-C's SIGINT: both run the shutdown hooks) leaves nothing at
-     * --out, and while it runs, a second process cannot write there.
+     * A comparison stopped by Ctrl-C (SIGINT) used to leave a truncated requests.csv beside complete engines; now it
+     * leaves nothing at --out, and while it runs, a second process cannot write there.
      */
     @Test
     void anInterruptedComparisonLeavesNothingAndHoldsTheLockWhileRunning() throws Exception {
@@ -162,7 +162,12 @@ class ResultFolderCommandTest {
             assertEquals(1, second.code(), second.out() + second.err() + Files.readString(tmp.resolve("child.log")));
             assertTrue(second.err().contains("another apex command is writing it (lock") && second.err().contains("held by process " + p.pid()),
                     second.err());
-            p.destroy();
+            // Ctrl-C: SIGINT where `kill` exists (Linux, macOS), else the JDK's SIGTERM; both run the shutdown hooks
+            try {
+                new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+            } catch (java.io.IOException noKill) {
+                p.destroy();
+            }
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child stops");
             assertFalse(Files.exists(out), "no partial result folder");
             assertEquals(List.of(), partials(), "the shutdown hook removed the staging folder");
