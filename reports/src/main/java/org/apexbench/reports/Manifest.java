@@ -147,6 +147,17 @@ public record Manifest(String kind, List<String> arguments, List<Engine> engines
         return m;
     }
 
+    /** Whether {@code dir} holds an apex manifest (complete or not), as opposed to none or another tool's file. */
+    public static boolean isResultFolder(Path dir) {
+        Path file = dir.resolve(FILE);
+        if (!Files.isRegularFile(file)) return false;
+        try {
+            return FORMAT.equals(JsonFiles.read(file).get("format"));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Reads {@code dir/manifest.json} without checking the files. */
     @SuppressWarnings("unchecked")
     public static Manifest read(Path dir) {
