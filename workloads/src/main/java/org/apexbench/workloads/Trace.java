@@ -104,15 +104,7 @@ public record Trace(String name, List<Row> rows, boolean timed) {
             List<Row> rows = new ArrayList<>();
             double last = 0;
             long lastLine = 0;
-            var it = csv.iterator();
-            while (true) {
-                CSVRecord rec;
-                try {
-                    if (!it.hasNext()) break;
-                    rec = it.next();
-                } catch (UncheckedIOException | IllegalStateException e) {
-                    throw WorkloadFiles.csvError("trace " + file, csv.getCurrentLineNumber() + 1, e);
-                }
+            for (CSVRecord rec : WorkloadFiles.records(csv, "trace " + file)) {
                 long line = rec.getRecordNumber() + 1;
                 if (rec.size() != header.size()) {
                     throw new WorkloadException("trace " + file + ":" + line + ": has " + rec.size() + " field" + (rec.size() == 1 ? "" : "s")

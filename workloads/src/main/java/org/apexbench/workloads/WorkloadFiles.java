@@ -156,15 +156,7 @@ public final class WorkloadFiles {
             if (!missing.isEmpty()) {
                 throw c.error(1, "missing column(s) " + missing + "; header is " + header + ", expected " + COLUMNS);
             }
-            var it = csv.iterator();
-            while (true) {
-                CSVRecord rec;
-                try {
-                    if (!it.hasNext()) break;
-                    rec = it.next();
-                } catch (UncheckedIOException | IllegalStateException e) {
-                    throw csvError("workload file " + file, csv.getCurrentLineNumber() + 1, e);
-                }
+            for (CSVRecord rec : records(csv, "workload file " + file)) {
                 long line = rec.getRecordNumber() + 1;
                 if (!rec.isConsistent()) {
                     throw c.error(line, "has " + rec.size() + " fields, the header has " + header.size());
@@ -183,6 +175,30 @@ public final class WorkloadFiles {
         int first = p.read();
         if (first != -1 && first != '\uFEFF') p.unread(first);
         return p;
+    }
+
+    /** The records of {@code csv}, a read or syntax failure while iterating turned into {@link #csvError} naming {@code what}. */
+    static Iterable<CSVRecord> records(CSVParser csv, String what) {
+        var it = csv.iterator();
+        return () -> new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                try {
+                    return it.hasNext();
+                } catch (UncheckedIOException | IllegalStateException e) {
+                    throw csvError(what, csv.getCurrentLineNumber() + 1, e);
+                }
+            }
+
+            @Override
+            public CSVRecord next() {
+                try {
+                    return it.next();
+                } catch (UncheckedIOException | IllegalStateException e) {
+                    throw csvError(what, csv.getCurrentLineNumber() + 1, e);
+                }
+            }
+        };
     }
 
     /** A read or CSV syntax failure of {@code what} at {@code line}, as our own error, saying which. */
