@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * Named model geometries, with the exact shapes of the published checkpoints (their config.json), for
  * synthetic weights ({@link LlamaWeights#synthetic}) and for the simulator, which needs only geometry.
- * The tiny presets match the shapes of the test fixtures in {@code shared/fixtures}.
+ * The tiny presets match the shapes of the test-data models tiny-llama2 and tiny-llama3 in testdata/models.
  */
 public final class ModelPresets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
