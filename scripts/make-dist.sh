@@ -26,7 +26,7 @@ mkdir -p "$DIST/bin"
 cat > "$DIST/bin/apex-java" <<'LAUNCH'
 #!/usr/bin/env bash
 # java from the bundled runtime, all jars on the class path (JCuda needs the class path, not the module
-# path), the JVM flags of STYLE.md 1.1, and a private tmpdir so JCuda never reuses stale natives.
+# path), the JVM flags every APEX JVM needs (Vector API, native access, headless), and a private tmpdir so JCuda never reuses stale natives.
 DIST="$(cd "$(dirname "$0")/.." && pwd)"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/apex-java.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
