@@ -172,7 +172,7 @@ final class EngineRunner {
     static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
         EngineOptions options = new EngineOptions(choice.options());
-        // "static-hybrid" alone means its default policy, NEO (DESIGN.md 6.2).
+        // "static-hybrid" alone means its default policy, NEO (docs/engines.md#neo).
         Engine engine = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(), options);
         // Subtask records are large; unless all are asked for, keep only the report's timeline window. The
         // window (middle of the run, where CPU attention runs) is known only after a run, so a first pass
