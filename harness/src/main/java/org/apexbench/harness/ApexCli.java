@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code apex} command line. Each subcommand is its own class; this one wires them and the error policy. */
 @Command(name = "apex", mixinStandardHelpOptions = true, version = "APEX Bench 0.1.0",
         description = {"Benchmark and profile LLM inference engines for memory-constrained GPUs: gpu-only (vLLM-like), "
-                + "static-hybrid (NEO, FastDecode, offload) and apex, on the same workloads, in a simulated clock (sim) "
-                + "driven by hardware cost models; the model itself runs on the CPU (generate).",
+                + "static-hybrid (NEO, FastDecode, offload) and apex, on the same workloads: on a simulated clock (sim) "
+                + "driven by hardware cost models, or with the real model on the CPU (cpu) or a CUDA GPU (cuda).",
                 "", "With no arguments, `apex compare` runs the built-in default comparison and writes runs/default/report.html.",
                 "Run 'apex COMMAND --help' for each command's options."},
         subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ProfileCommand.class, MicrobenchCommand.class,

@@ -170,7 +170,7 @@ final class EngineRunner {
     static Outcome run(Setup s, String engineLabel, CommandProgress progress, boolean timeline) {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
         EngineOptions options = new EngineOptions(choice.options());
-        // "static-hybrid" alone means its default policy, NEO (DESIGN.md 6.2).
+        // "static-hybrid" alone means its default policy, NEO (docs/engines.md#neo).
         Engine engine = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(), options);
         if (s.real()) return runReal(s, engineLabel, engine, options.values(), progress);
         int n = s.workload().requests().size();

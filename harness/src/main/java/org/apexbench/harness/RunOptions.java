@@ -9,7 +9,7 @@ import org.apexbench.profiler.metrics.DurationClock;
 import org.apexbench.profiler.metrics.Slo;
 import picocli.CommandLine.Option;
 
-/** Options every engine-running command shares (run, compare, sweep). Defaults are the README's default setup. */
+/** Options every engine-running command shares (run, compare, sweep). Defaults are the default comparison of `./apex compare` (README.md). */
 final class RunOptions {
     static final String DEFAULT_MODEL = "llama-2-7b";
     static final String DEFAULT_HARDWARE = "t4-g4dn.4xlarge";

@@ -48,8 +48,8 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
 
     /**
      * ShareGPT-like parametric chat: log-normal prompts with mean 161 and outputs with mean 338
-     * tokens (the ShareGPT means in the vLLM paper, SOSP'23 Fig. 11; reference/benchmarks.md 5,
-     * unverified there), log-space sigma 1.0 for both (heavy-tailed, as the dataset is; our choice).
+     * tokens (the ShareGPT means in the vLLM paper, SOSP'23 Fig. 11, as quoted by third parties;
+     * not checked against the paper), log-space sigma 1.0 for both (heavy-tailed, as the dataset is; our choice).
      */
     record ShareGpt() implements LengthDistribution {
         static final double SIGMA = 1.0;
@@ -91,7 +91,7 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
      * Chain-of-thought / reasoning: short log-normal prompts (median 150, sigma 0.5) and long
      * log-normal outputs (median 1500, sigma 0.6) capped at {@code outputCap} (default 4096) and at
      * the context: reasoning models' ~4K-token mean outputs (MLPerf deepseek-r1: 4,043) scaled to
-     * 7B-class context limits (DESIGN.md section 8), heavy-tailed with a hard cap as such outputs are.
+     * 7B-class context limits (4,096 tokens for Llama-2-7B), heavy-tailed with a hard cap as such outputs are.
      */
     record Cot(int outputCap) implements LengthDistribution {
         public static final int DEFAULT_CAP = 4096;

@@ -12,7 +12,7 @@ import org.apexbench.workloads.SamplingParams;
 
 /**
  * The Llama forward pass over a paged KV cache, as the per-layer units engines schedule
- * (DESIGN.md section 3):
+ * (docs/architecture.md#the-model):
  * <pre>
  *   embed(batch)                      hidden = embedding[tokens]
  *   for each layer i:

@@ -29,7 +29,7 @@ import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskRecord;
 
 /**
- * Executes iteration plans with the real model (DESIGN.md 5, two-thread runtime). The calling thread is
+ * Executes iteration plans with the real model (docs/architecture.md#real-executor, the two-thread runtime). The calling thread is
  * the "device" thread: it runs embed, pre, GPU attention, post and the LM head on the device backend, and
  * the swaps, and blocks only where a CPU-attention output is consumed. {@link HostAttention} hands the CPU
  * rows to a {@link HostAttentionThread}, which with its own backend (own worker pool) runs their decode

@@ -46,6 +46,24 @@ class ModelConfigTest {
     }
 
     @Test
+    void readsTinyLlama32FixtureWrittenInTheRopeParametersForm() {
+        // transformers 5 wrote this config.json: rope_theta and the llama3 scaling inside rope_parameters.
+        ModelConfig c = ModelConfig.load(SafetensorsTest.fixtures().resolve("tiny-llama32"));
+        assertEquals("tiny-llama32", c.name());
+        assertEquals(96, c.hiddenSize());
+        assertEquals(256, c.intermediateSize());
+        assertEquals(2, c.layers());
+        assertEquals(4, c.heads());
+        assertEquals(2, c.kvHeads());
+        assertEquals(32, c.headDim());
+        assertEquals(128, c.qWidth(), "head_dim is explicit, not hidden_size / heads");
+        assertEquals(384, c.vocabSize());
+        assertEquals(512, c.maxPositionEmbeddings());
+        assertTrue(c.tieWordEmbeddings());
+        assertEquals(RopeConfig.llama3(500000, 32, 1, 4, 32), c.rope());
+    }
+
+    @Test
     void llama3InverseFrequenciesFollowHuggingFace() {
         // Independently computed with the formula of transformers' _compute_llama3_parameters (theta 5e5,
         // head_dim 16, factor 8, low 1, high 4, original 64): index 0 kept, 1 smoothed, 2.. divided by 8.
