@@ -134,6 +134,22 @@ final class CiGate {
         return Regression.checks(engine, withStrategies(base), withStrategies(run), tolerances(n));
     }
 
+    /**
+     * Where {@code engine}'s run spec in {@code s} (summary.json's run_spec and SLOs, descriptions aside) differs from
+     * its baseline's: numbers of differently defined runs are not compared (as {@code apex regress} refuses them).
+     */
+    static List<String> specDifferences(Setting s, String engine, Map<String, Object> run) {
+        Map<String, Object> b = Regression.spec(JsonFiles.read(baseline(s, engine))), r = Regression.spec(run);
+        java.util.Set<String> keys = new java.util.TreeSet<>(b.keySet());
+        keys.addAll(r.keySet());
+        List<String> out = new ArrayList<>();
+        for (String k : keys) {
+            String bv = JsonFiles.toCompactJson(b.get(k)), rv = JsonFiles.toCompactJson(r.get(k));
+            if (!k.endsWith("_description") && !bv.equals(rv)) out.add(s.name() + " " + engine + ": " + k + " is " + bv + " in the baseline, " + rv + " now");
+        }
+        return out;
+    }
+
     /** The document with a share for every strategy (summary.json lists only the strategies that ran). */
     static Map<String, Object> withStrategies(Map<String, Object> summary) {
         Map<String, Object> m = new LinkedHashMap<>(summary);

@@ -42,6 +42,10 @@ class CiRegressionTest {
         Map<String, CompletableFuture<Map<String, Object>>> runs = new LinkedHashMap<>();
         for (CiGate.Setting s : CiGate.SETTINGS) for (String e : s.engines()) runs.put(s.name() + "/" + e, CiGate.run(s, e, 0));
         Map<String, Map<String, Object>> done = CiGate.await(runs);
+        List<String> specs = new ArrayList<>();
+        for (CiGate.Setting s : CiGate.SETTINGS) for (String e : s.engines()) specs.addAll(CiGate.specDifferences(s, e, done.get(s.name() + "/" + e)));
+        assertEquals(List.of(), specs, "the gate's runs are not the runs of the baseline (a setting or the run spec changed): "
+                + "regenerate the baseline (see this class's comment)");
         List<Regression.Check> moved = new ArrayList<>();
         int checked = 0;
         for (CiGate.Setting s : CiGate.SETTINGS) {

@@ -10,7 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The engine loop (DESIGN.md 5): admit arrivals by the executor's clock, ask the scheduler for a
+ * The engine loop (docs/architecture.md#data-flow-of-a-run): admit arrivals by the executor's clock, ask the scheduler for a
  * plan, apply its preemptions, swaps and allocations to the pools, execute, commit tokens, finish
  * requests, record. Every request is checked upfront: one that could never fit alone fails the run
  * before it starts ({@link InfeasibleRequestException}); otherwise every request finishes with exactly

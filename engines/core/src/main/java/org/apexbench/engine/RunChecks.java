@@ -19,7 +19,7 @@ import java.util.Set;
  * Invariants every run must hold, as checks that return the violations found (empty = fine), for
  * tests and for the harness's self-check: every request exactly once with its target length and
  * non-decreasing token times; no resource runs two subtasks at once; per layer and sub-batch, the
- * data dependencies of DESIGN.md 6 hold (pre before attention before post; q/k/v copy before CPU
+ * data dependencies of docs/architecture.md#the-iteration-plan hold (pre before attention before post; q/k/v copy before CPU
  * attention before the output copy before post; layers in order), a required predecessor being present.
  */
 public final class RunChecks {

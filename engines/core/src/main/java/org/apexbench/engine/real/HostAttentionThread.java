@@ -6,7 +6,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The host-attention thread of the two-thread runtime (DESIGN.md 5): takes per-layer jobs in the order
+ * The host-attention thread of the two-thread runtime (docs/architecture.md#real-executor): takes per-layer jobs in the order
  * the device thread published them (a job is published once the layer's q/k/v of its CPU rows exist),
  * runs each one (copy q/k/v to the host, append K/V to the host pool, decode attention, copy the output
  * back) and signals its stage's completion. The device thread blocks only in {@link #await}, i.e. where a
