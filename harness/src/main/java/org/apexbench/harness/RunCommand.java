@@ -20,7 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  DIR/environment.json machine, JDK, JVM flags, git commit, time (varies between runs)",
                 "  DIR/report.html     self-contained report with charts",
                 "  DIR/tokens.jsonl    generated token ids per request (--save-tokens, cpu backend)",
-                "Engines: gpu-only, static-hybrid[:neo|fastdecode|offload], apex (those on the class path)."})
+                "Engines: gpu-only, static-hybrid[:neo|fastdecode|offload], apex (those on the class path), and",
+                "openai[url=http://HOST:PORT,model=NAME]: a running OpenAI-compatible server (docs/serving.md)."})
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -36,6 +37,9 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         var err = spec.commandLine().getErr();
         options.checkSaveTokens();
+        if (options.saveTokens && EngineChoice.parse(engine, java.util.Map.of()).engineId().equals("openai")) {
+            throw new IllegalArgumentException("--save-tokens: engine openai measures a server from outside and keeps no token ids");
+        }
         EngineRunner.Setup setup = EngineRunner.prepare(options, null);
         EngineRunner.Outcome o = EngineRunner.run(setup, engine, options.quiet ? null : err);
         RunDirectory.writeRun(out, o.report(), options.allSubtasks);
