@@ -37,6 +37,13 @@ import org.apexbench.workloads.SamplingParams;
  * its KV freed; nothing a client sends stops the server.
  */
 public final class ApexServer implements AutoCloseable {
+    static {
+        // One SSE chunk per token is a small write: with Nagle's algorithm on, the kernel holds it back until the
+        // client's delayed ACK (tens of ms), which the clients would measure as inter-token latency
+        // (docs/decisions.md#serving). The JDK's server reads this once, when its first server is made.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     /** Largest request body accepted (a prompt of about a million token ids). */
     static final int MAX_BODY_BYTES = 16 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
