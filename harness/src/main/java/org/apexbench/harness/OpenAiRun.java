@@ -1,6 +1,5 @@
 package org.apexbench.harness;
 
-import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,21 +23,22 @@ import org.apexbench.serving.client.OpenAiEngine;
 final class OpenAiRun {
     private OpenAiRun() {}
 
-    static EngineRunner.Outcome run(EngineRunner.Setup s, String engineLabel, PrintWriter progress) {
+    /** @param plannedPasses the passes the command's progress planned for this engine (the openai engine makes one) */
+    static EngineRunner.Outcome run(EngineRunner.Setup s, String engineLabel, CommandProgress progress, int plannedPasses) {
         Map<String, String> own = EngineChoice.parse(engineLabel, Map.of()).options();
         OpenAiEngine.Options o = OpenAiEngine.Options.parse(own);
         int n = s.workload().requests().size();
         if (progress != null) {
-            progress.printf(Locale.ROOT, "%s: sending %d requests (%s) to %s ...%n", engineLabel, n, s.workloadText(), o.url());
-            progress.flush();
+            progress.replan(-(long) (plannedPasses - 1) * n);
+            progress.println(String.format(Locale.ROOT, "%s: sending %d requests (%s) to %s ...", engineLabel, n, s.workloadText(),
+                    o.url()));
         }
         OpenAiEngine.Result r = OpenAiEngine.run(o, s.workload().requests(), s.workload().closedLoopConcurrency(),
-                EngineRunner.requestsDone(progress, engineLabel));
+                progress == null ? null : progress.pass(engineLabel, n));
         Summary summary = Metrics.summarize(r.requests(), null, s.slo(), s.durationClock());
         if (progress != null) {
-            progress.printf(Locale.ROOT, "%s: %d/%d requests done, %d failed, %.1f output tok/s in %.1f s%n", engineLabel,
-                    summary.completed(), n, summary.failed(), summary.outputThroughput(), r.wallSec());
-            progress.flush();
+            progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d failed, %.1f output tok/s in %.1f s",
+                    engineLabel, summary.completed(), n, summary.failed(), summary.outputThroughput(), r.wallSec()));
         }
         String description = "OpenAI-compatible server at " + o.url() + ", model " + r.model();
         Map<String, Object> spec = new LinkedHashMap<>();

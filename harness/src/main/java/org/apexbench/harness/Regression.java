@@ -1,7 +1,5 @@
 package org.apexbench.harness;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,11 +7,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apexbench.reports.JsonFiles;
+import org.apexbench.reports.Manifest;
+import org.apexbench.reports.ResultFolderException;
 
 /**
- * Compares summary metrics of a run with a baseline. A metric fails when it moved (either way: the
+ * Compares summary metrics of a run with a baseline, both complete result folders (manifest checked). Numbers are
+ * compared only between runs of the same spec: every engine of either side must be on the other, and each engine's
+ * run spec must match but for the keys the caller allows to differ. A metric fails when it moved (either way: the
  * runs this guards are deterministic, so an improvement also means the baseline is stale) by more than its
  * tolerance in percent of the baseline value; a count that must not move has tolerance 0.
  */
@@ -38,49 +41,99 @@ final class Regression {
     record Check(String engine, String key, Object baseline, Object run, double changePct, double tolerancePct,
                  boolean passed) {}
 
-    /** Engine name -> summary.json, for a summary file, a run folder, or a folder of run folders. */
-    static Map<String, Path> summaries(Path fileOrDir) {
-        Map<String, Path> out = new TreeMap<>();
-        if (Files.isRegularFile(fileOrDir)) {
-            out.put("", fileOrDir);
-            return out;
-        }
-        if (!Files.isDirectory(fileOrDir)) throw new IllegalArgumentException(fileOrDir + " does not exist");
-        if (Files.isRegularFile(fileOrDir.resolve(JsonFiles.SUMMARY))) {
-            out.put("", fileOrDir.resolve(JsonFiles.SUMMARY));
-            return out;
-        }
-        try (var children = Files.list(fileOrDir)) {
-            for (Path c : children.sorted().toList()) {
-                if (Files.isRegularFile(c.resolve(JsonFiles.SUMMARY))) out.put(c.getFileName().toString(), c.resolve(JsonFiles.SUMMARY));
+    /** Engine label -> its summary.json, in run order, from a complete run or comparison folder (manifest checked). */
+    static Map<String, Path> summaries(Path dir, Manifest m) {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (Manifest.Engine e : m.engines()) {
+            Path summary = dir.resolve(e.folder()).resolve(JsonFiles.SUMMARY).normalize();
+            if (!Files.isRegularFile(summary)) {
+                throw new ResultFolderException(dir + ": engine " + e.label() + " has no " + e.folder() + "/" + JsonFiles.SUMMARY);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + fileOrDir, e);
+            out.put(e.label(), summary);
         }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException(fileOrDir + " holds no summary.json (neither directly nor in engine folders)");
-        }
+        if (out.isEmpty()) throw new ResultFolderException(dir + "/" + Manifest.FILE + " lists no engine");
         return out;
     }
 
-    static List<Check> compare(Path baseline, Path run, Map<String, Double> tolerances) {
-        Map<String, Path> base = summaries(baseline), now = summaries(run);
-        if (!base.keySet().equals(now.keySet())) {
-            throw new IllegalArgumentException("baseline " + baseline + " has engines " + base.keySet() + " but run " + run
-                    + " has " + now.keySet());
+    /** A complete run or comparison folder's manifest. */
+    static Manifest manifest(Path dir) {
+        Manifest m = Manifest.verify(dir);
+        if (!m.kind().equals("run") && !m.kind().equals("comparison")) {
+            throw new ResultFolderException(dir + " holds the results of a " + m.kind() + "; regress compares runs and comparisons");
+        }
+        return m;
+    }
+
+    /** What a run and its baseline disagree on: engines are matched by label (a single run with a single run). */
+    record Comparison(List<Check> checks, List<String> allowedSpecChanges) {}
+
+    /**
+     * Checks {@code run} against {@code baseline}: the same engines on both sides, the same run spec for each (but
+     * the keys in {@code allowedSpecChanges}), then every metric within its tolerance.
+     */
+    static Comparison compare(Path baseline, Path run, Map<String, Double> tolerances, Set<String> allowedSpecChanges) {
+        Manifest bm = manifest(baseline), rm = manifest(run);
+        Map<String, Path> base = summaries(baseline, bm), now = summaries(run, rm);
+        Map<String, String> pairs = new LinkedHashMap<>();   // baseline label -> run label
+        if (bm.kind().equals("run") && rm.kind().equals("run")) {
+            pairs.put(base.keySet().iterator().next(), now.keySet().iterator().next());
+        } else {
+            List<String> missing = base.keySet().stream().filter(k -> !now.containsKey(k)).toList();
+            List<String> extra = now.keySet().stream().filter(k -> !base.containsKey(k)).toList();
+            if (!missing.isEmpty() || !extra.isEmpty()) {
+                throw new IllegalArgumentException("baseline " + baseline + " has engines " + base.keySet() + " but run " + run
+                        + " has " + now.keySet() + (missing.isEmpty() ? "" : "; missing from the run: " + missing)
+                        + (extra.isEmpty() ? "" : "; not in the baseline: " + extra) + ". Every engine is compared: none is skipped");
+            }
+            base.keySet().forEach(k -> pairs.put(k, k));
+        }
+        List<String> refused = new ArrayList<>(), allowed = new ArrayList<>();
+        Set<String> refusedKeys = new java.util.TreeSet<>();
+        Map<String, Map<String, Object>> baseDocs = new LinkedHashMap<>(), runDocs = new LinkedHashMap<>();
+        for (var p : pairs.entrySet()) {
+            Map<String, Object> b = JsonFiles.read(base.get(p.getKey())), r = JsonFiles.read(now.get(p.getValue()));
+            baseDocs.put(p.getKey(), b);
+            runDocs.put(p.getKey(), r);
+            Map<String, Object> bs = spec(b), rs = spec(r);
+            Set<String> keys = new java.util.TreeSet<>(bs.keySet());
+            keys.addAll(rs.keySet());
+            for (String k : keys) {
+                if (k.endsWith("_description") || java.util.Objects.equals(JsonFiles.toCompactJson(bs.get(k)), JsonFiles.toCompactJson(rs.get(k)))) continue;
+                String line = "engine " + p.getKey() + ": " + k + " is " + JsonFiles.toCompactJson(bs.get(k)) + " in the baseline, "
+                        + JsonFiles.toCompactJson(rs.get(k)) + " in the run";
+                if (allowedSpecChanges.contains(k)) {
+                    allowed.add(line);
+                } else {
+                    refused.add(line);
+                    refusedKeys.add(k);
+                }
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new IllegalArgumentException("the run's spec differs from the baseline's, so its numbers are not comparable: "
+                    + String.join("; ", refused) + ". If these differences are intended, say so with --allow-spec-change "
+                    + String.join(",", refusedKeys));
         }
         List<Check> checks = new ArrayList<>();
-        for (String engine : base.keySet()) {
-            Map<String, Object> b = JsonFiles.read(base.get(engine)), r = JsonFiles.read(now.get(engine));
+        for (String engine : pairs.keySet()) {
+            Map<String, Object> b = baseDocs.get(engine), r = runDocs.get(engine);
             for (var e : tolerances.entrySet()) {
                 String key = e.getKey();
                 if (!b.containsKey(key)) {
                     throw new IllegalArgumentException(base.get(engine) + " has no metric '" + key + "'");
                 }
-                checks.add(check(engine, key, b.get(key), r.get(key), e.getValue()));
+                checks.add(check(pairs.size() == 1 && bm.kind().equals("run") ? "" : engine, key, b.get(key), r.get(key), e.getValue()));
             }
         }
-        return checks;
+        return new Comparison(checks, allowed);
+    }
+
+    /** What defined a run, as regress compares it: summary.json's run_spec plus the SLOs goodput was computed with. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> spec(Map<String, Object> summary) {
+        Map<String, Object> s = new TreeMap<>(summary.get("run_spec") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of());
+        for (String k : List.of("slo_ttft_ms", "slo_tpot_ms", "slo_e2el_ms")) s.put(k, summary.get(k));
+        return s;
     }
 
     static Check check(String engine, String key, Object b, Object r, double tol) {
@@ -110,7 +163,9 @@ final class Regression {
             } catch (NumberFormatException ex) {
                 throw new IllegalArgumentException("--tolerance " + kv[0] + ": '" + kv[1] + "' is not a percentage");
             }
-            if (!(pct >= 0)) throw new IllegalArgumentException("--tolerance " + kv[0] + ": must be >= 0, got " + pct);
+            if (!(pct >= 0) || Double.isInfinite(pct)) {
+                throw new IllegalArgumentException("--tolerance " + kv[0] + ": must be a finite percentage >= 0, got " + pct);
+            }
             t.put(kv[0].trim(), pct);
         }
         return t;

@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import org.apexbench.reports.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,15 +34,20 @@ class CiRegressionTest {
         assertEquals(0, run.code(), run.out() + run.err());
         Path baseline = Path.of("src/test/resources/baseline");
         if (Boolean.getBoolean("apex.updateBaseline")) {
-            try (Stream<Path> dirs = Files.list(out)) {
-                for (Path d : dirs.filter(Files::isDirectory).sorted(Comparator.naturalOrder()).toList()) {
-                    Files.createDirectories(baseline.resolve(d.getFileName()));
-                    Files.copy(d.resolve("summary.json"), baseline.resolve(d.getFileName()).resolve("summary.json"),
-                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
+            // The baseline keeps each engine's summary.json and a manifest of them (regress reads complete folders only).
+            try (var old = Files.walk(baseline)) {
+                for (Path f : old.sorted(java.util.Comparator.reverseOrder()).toList()) if (!f.equals(baseline)) Files.delete(f);
             }
+            Manifest produced = Manifest.verify(out);
+            for (Manifest.Engine e : produced.engines()) {
+                Files.createDirectories(baseline.resolve(e.folder()));
+                Files.copy(out.resolve(e.folder()).resolve("summary.json"), baseline.resolve(e.folder()).resolve("summary.json"));
+            }
+            Manifest.describe(baseline, produced.kind(), java.util.Arrays.asList(RUN), produced.engines()).write(baseline);
         }
         Cli regress = Cli.run("regress", "--baseline", baseline.toString(), "--run", out.toString());
+        // every engine is checked (12 metrics each), none skipped
+        org.junit.jupiter.api.Assertions.assertTrue(regress.out().contains("OK, " + 12 * ENGINES.split(",").length + " metrics"), regress.out());
         assertEquals(0, regress.code(), regress.out() + regress.err());
     }
 }

@@ -5,16 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apexbench.reports.JsonFiles;
+import org.apexbench.reports.Manifest;
+import org.apexbench.reports.ReportedRun;
+import org.apexbench.reports.ResultFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RegressCommandTest {
     @TempDir Path tmp;
 
-    private Path summary(String dir, double throughput, double p99Tpot, Integer completed) throws Exception {
+    /** A summary.json document: every checked metric, and a run spec. */
+    static Map<String, Object> summary(String engine, double throughput, double p99Tpot, Integer completed, long seed) {
         Map<String, Object> m = new TreeMap<>();
         for (String k : Regression.DEFAULT_TOLERANCES.keySet()) m.put(k, 10.0);
         m.put("completed", completed);
@@ -22,25 +29,49 @@ class RegressCommandTest {
         m.put("total_output_tokens", 1000);
         m.put("output_throughput", throughput);
         m.put("p99_tpot_ms", p99Tpot);
-        Path d = tmp.resolve(dir);
-        Files.createDirectories(d);
-        JsonFiles.write(d.resolve("summary.json"), m);
-        return d;
+        m.put("label", engine);
+        m.put("run_spec", Map.of("engine", engine, "seed", seed, "workload", "synthetic:count=4", "engine_description", engine + " v1"));
+        return m;
+    }
+
+    /** A complete result folder (manifest included) holding these summaries: one is a run, several a comparison. */
+    static Path folder(Path dir, List<Map<String, Object>> summaries) {
+        boolean single = summaries.size() == 1;
+        try (ResultFolder f = ResultFolder.create(dir, "--out", ResultFolder.Existing.REFUSE)) {
+            List<Manifest.Engine> engines = new ArrayList<>();
+            for (Map<String, Object> s : summaries) {
+                String label = (String) s.get("label");
+                String sub = single ? "." : ReportedRun.slug(label);
+                Files.createDirectories(f.staging().resolve(sub));
+                JsonFiles.write(f.staging().resolve(sub).resolve("summary.json"), s);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> spec = (Map<String, Object>) s.get("run_spec");
+                engines.add(new Manifest.Engine(label, sub, spec));
+            }
+            f.commit(single ? "run" : "comparison", List.of(), engines);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return dir;
+    }
+
+    private Path run(String name, double throughput, double p99Tpot, Integer completed) {
+        return folder(tmp.resolve(name), List.of(summary("apex", throughput, p99Tpot, completed, 0)));
     }
 
     @Test
-    void withinTolerancePasses() throws Exception {
-        Path base = summary("base", 100.0, 50.0, 20);
-        Path run = summary("run", 101.5, 50.5, 20);
-        Cli r = Cli.run("regress", "--baseline", base.resolve("summary.json").toString(), "--run", run.toString());
+    void withinTolerancePasses() {
+        Path base = run("base", 100.0, 50.0, 20);
+        Path run = run("run", 101.5, 50.5, 20);
+        Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", run.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("regress: OK"), r.out());
     }
 
     @Test
-    void movedMetricFailsWithReadableDiff() throws Exception {
-        Path base = summary("base", 100.0, 50.0, 20);
-        Path run = summary("run", 90.0, 50.0, 19);
+    void movedMetricFailsWithReadableDiff() {
+        Path base = run("base", 100.0, 50.0, 20);
+        Path run = run("run", 90.0, 50.0, 19);
         Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", run.toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("output_throughput") && r.out().contains("-10.00%") && r.out().contains("MOVED"), r.out());
@@ -52,24 +83,72 @@ class RegressCommandTest {
     }
 
     @Test
-    void engineFoldersAreMatchedByName() throws Exception {
-        summary("base/apex", 100.0, 50.0, 20);
-        summary("base/gpu-only", 80.0, 40.0, 20);
-        summary("run/apex", 100.0, 50.0, 20);
-        summary("run/gpu-only", 80.0, 60.0, 20);
+    void engineFoldersAreMatchedByName() {
+        folder(tmp.resolve("base"), List.of(summary("apex", 100.0, 50.0, 20, 0), summary("gpu-only", 80.0, 40.0, 20, 0)));
+        folder(tmp.resolve("run"), List.of(summary("apex", 100.0, 50.0, 20, 0), summary("gpu-only", 80.0, 60.0, 20, 0)));
         Cli r = Cli.run("regress", "--baseline", tmp.resolve("base").toString(), "--run", tmp.resolve("run").toString());
         assertEquals(1, r.code());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("gpu-only") && l.contains("p99_tpot_ms") && l.contains("MOVED")),
                 r.out());
-        summary("run2/apex", 100.0, 50.0, 20);
-        r = Cli.run("regress", "--baseline", tmp.resolve("base").toString(), "--run", tmp.resolve("run2").toString());
+    }
+
+    /** A baseline engine missing from the run, or a run engine missing from the baseline, fails: nothing is skipped. */
+    @Test
+    void anEngineMissingFromEitherSideFails() {
+        Path base = folder(tmp.resolve("base"), List.of(summary("apex", 100.0, 50.0, 20, 0), summary("gpu-only", 80.0, 40.0, 20, 0)));
+        Path fewer = folder(tmp.resolve("fewer"), List.of(summary("apex", 100.0, 50.0, 20, 0), summary("neo", 80.0, 40.0, 20, 0)));
+        Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", fewer.toString());
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("has engines [apex, gpu-only]"), r.err());
+        assertTrue(r.err().contains("has engines [apex, gpu-only]") && r.err().contains("missing from the run: [gpu-only]")
+                && r.err().contains("not in the baseline: [neo]"), r.err());
+        r = Cli.run("regress", "--baseline", fewer.toString(), "--run", base.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("missing from the run: [neo]"), r.err());
+    }
+
+    /** Issue 11: a gpu-only baseline against an apex run with another seed passed; now the spec difference is refused. */
+    @Test
+    void aRunOfAnotherSpecIsRefusedUnlessTheDifferenceIsAllowed() {
+        Path base = folder(tmp.resolve("base"), List.of(summary("gpu-only", 100.0, 50.0, 20, 0)));
+        Path other = folder(tmp.resolve("other"), List.of(summary("apex", 100.0, 50.0, 20, 3)));
+        Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", other.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("spec differs from the baseline's") && r.err().contains("engine is \"gpu-only\" in the baseline, "
+                + "\"apex\" in the run") && r.err().contains("seed is 0 in the baseline, 3 in the run")
+                && r.err().contains("--allow-spec-change engine,seed"), r.err());
+        assertTrue(!r.err().contains("engine_description"), "descriptions follow the keys they describe: " + r.err());
+        r = Cli.run("regress", "--baseline", base.toString(), "--run", other.toString(), "--allow-spec-change", "seed");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("engine is") && !r.err().contains("seed is"), r.err());
+        r = Cli.run("regress", "--baseline", base.toString(), "--run", other.toString(), "--allow-spec-change", "seed,engine");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("allowed spec change: engine gpu-only: seed is 0 in the baseline, 3 in the run"), r.out());
     }
 
     @Test
-    void badToleranceAndMissingFilesAreClearErrors() throws Exception {
-        Path base = summary("base", 100.0, 50.0, 20);
+    void onlyCompleteFoldersAreRead() throws Exception {
+        Path base = run("base", 100.0, 50.0, 20);
+        Path bare = tmp.resolve("bare");
+        Files.createDirectories(bare);
+        JsonFiles.write(bare.resolve("summary.json"), summary("apex", 100.0, 50.0, 20, 0));
+        Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", bare.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(bare + " is not a complete result folder: manifest.json is missing"), r.err());
+        Path edited = run("edited", 100.0, 50.0, 20);
+        Map<String, Object> doc = new LinkedHashMap<>(JsonFiles.read(edited.resolve("summary.json")));
+        doc.put("output_throughput", 1e6);
+        JsonFiles.write(edited.resolve("summary.json"), doc);
+        r = Cli.run("regress", "--baseline", base.toString(), "--run", edited.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("summary.json") && r.err().contains("manifest says"), r.err());
+        r = Cli.run("regress", "--baseline", base.resolve("summary.json").toString(), "--run", base.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("does not exist or is not a folder"), r.err());
+    }
+
+    @Test
+    void badToleranceAndMissingFilesAreClearErrors() {
+        Path base = run("base", 100.0, 50.0, 20);
         Cli r = Cli.run("regress", "--baseline", base.toString(), "--run", base.toString(), "--tolerance", "p99_tpot_ms");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--tolerance: expected key=percent"), r.err());
@@ -80,7 +159,7 @@ class RegressCommandTest {
         assertTrue(r.err().contains("nope does not exist"), r.err());
         r = Cli.run("regress", "--run", base.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("Missing required option: '--baseline=FILE_OR_DIR'"), r.err());
+        assertTrue(r.err().contains("Missing required option: '--baseline=DIR'"), r.err());
     }
 
     @Test

@@ -100,12 +100,12 @@ class RunCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(!Files.readString(tmp.resolve("plain/summary.json")).contains("sim_cpu_slowdown"), "absent when 1");
         for (String bad : new String[] {"0", "-1", "Infinity"}) {
-            r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--sim-cpu-slowdown", bad, "--out", tmp.toString());
+            r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--sim-cpu-slowdown", bad, "--out", tmp.resolve("bad").toString());
             assertEquals(1, r.code(), bad);
             assertTrue(r.err().contains("--sim-cpu-slowdown must be a positive factor"), r.err());
         }
         r = Cli.run("run", "--engine", "gpu-only", "--backend", "cpu", "--model", "tiny", "--requests", SMALL,
-                "--sim-cpu-slowdown", "2", "--out", tmp.toString());
+                "--sim-cpu-slowdown", "2", "--out", tmp.resolve("bad").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--sim-cpu-slowdown applies to --backend sim only"), r.err());
     }
@@ -129,6 +129,7 @@ class RunCommandTest {
         assertEquals(3, Files.readAllLines(out.resolve("sweep.csv")).size());
         assertTrue(Files.readString(out.resolve("sweep.html")).contains("chart-sweep-tpot"));
         assertTrue(Files.isRegularFile(out.resolve("gpu-only/rate-0.5000/summary.json")));
+        out = tmp.resolve("max");
         r = Cli.run("sweep", "--engines", "gpu-only", "--find-max-rate", "--requests", SMALL, "--out", out.toString(), "--quiet");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("needs --slo-ttft-ms"), r.err());
