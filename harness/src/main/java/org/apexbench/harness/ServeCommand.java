@@ -98,7 +98,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!(shutdownGrace >= 0) || Double.isInfinite(shutdownGrace)) {
             throw new IllegalArgumentException("--shutdown-grace must be a number of seconds >= 0, got " + shutdownGrace);
         }
-        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
+        RunOptions.checkThreads("--threads", threads);
         Path dir = Path.of(model);
         boolean folder = Files.isDirectory(dir);
         ModelConfig config = folder ? ModelConfig.load(dir) : ModelPresets.config(model);
@@ -109,6 +109,7 @@ final class ServeCommand implements Callable<Integer> {
         Engine e = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(),
                 new EngineOptions(choice.options()));
         EngineBudgets budgets = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        Limits.checkRealMemory(backend, config, kv, budgets);
         ServingEngine.Setup setup = new ServingEngine.Setup(e, backend, threads,
                 folder ? RealRun.checkpoint(dir) : RealRun.preset(model, DType.F16, 0), weightType, budgets,
                 profile == null ? null : Profile.load(profile), kv);

@@ -113,7 +113,7 @@ class OpenAiEngineTest {
     }
 
     /**
-     * A scripted server: the prompt's first token picks the answer. 1: three chunks 60 ms apart, the second carrying two
+     * A scripted server: the prompt's first token picks the answer. 1: three chunks 150 ms apart, the second carrying two
      * tokens, then usage (4 tokens); 2: HTTP 400 with an OpenAI error; 3: a data line that is not JSON; 4: one chunk,
      * then silence; 5: a stream that ends without content.
      */
@@ -138,7 +138,9 @@ class OpenAiEngineTest {
             assertEquals(t[1], t[2], "the two tokens of one chunk share its time");
             VllmRequest v = VllmRequest.of(chunks);
             assertEquals(2, v.itl().length, "vLLM's client counts one gap per chunk");
-            for (double gap : v.itl()) assertTrue(gap >= 0.05 && gap < 1, "gap " + gap);
+            for (double gap : v.itl()) assertTrue(gap > 0, "gap " + gap);
+            // the server spent 300 ms between its first and last chunk; the first may reach us late on a loaded machine
+            assertTrue(t[3] - t[0] >= 0.15, "first to last chunk " + (t[3] - t[0]));
             assertEquals(t[3] - chunks.arrivalSec(), v.latency(), 1e-12);
             assertEquals((v.latency() - v.ttft()) / 3, v.tpot(), 1e-12);
 
@@ -173,9 +175,9 @@ class OpenAiEngineTest {
                 case 1 -> {
                     out.write(": a comment, as a keep-alive ping\n\n".getBytes(StandardCharsets.UTF_8));
                     chunk(out, "[5]", null);
-                    sleep(60);
+                    sleep(150);
                     chunk(out, "[6, 7]", null);
-                    sleep(60);
+                    sleep(150);
                     chunk(out, "[8]", "length");
                     data(out, "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":4,\"total_tokens\":11}}");
                     data(out, "[DONE]");
