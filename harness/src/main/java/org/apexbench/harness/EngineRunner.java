@@ -169,6 +169,9 @@ final class EngineRunner {
      */
     static Outcome run(Setup s, String engineLabel, CommandProgress progress, boolean timeline) {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
+        if (choice.engineId().equals(org.apexbench.serving.client.OpenAiEngine.ID)) {
+            return OpenAiRun.run(s, engineLabel, progress, passes(s, timeline));
+        }
         EngineOptions options = new EngineOptions(choice.options());
         // "static-hybrid" alone means its default policy, NEO (docs/engines.md#neo).
         Engine engine = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(), options);
@@ -269,7 +272,10 @@ final class EngineRunner {
      * process (span normalisation keeps its process's values), the closed loop's concurrency as vLLM's
      * {@code max_concurrency}; see {@link VllmSetup}.
      */
-    static VllmSetup vllmSetup(Setup s, Engine engine) {
+    static VllmSetup vllmSetup(Setup s, Engine engine) { return vllmSetup(s, engine.id(), s.model().name()); }
+
+    /** As above, for the serving system {@code backend} running model {@code modelId}. */
+    static VllmSetup vllmSetup(Setup s, String backend, String modelId) {
         ArrivalProcess a = s.workloadSpec().arrivals();
         if (a instanceof ArrivalProcess.SpanNormalized n) a = n.process();
         double inf = Double.POSITIVE_INFINITY;
@@ -282,7 +288,7 @@ final class EngineRunner {
             case ArrivalProcess.SpanNormalized n -> throw new IllegalStateException("nested span normalisation: " + n.describe());
         };
         int concurrency = s.workload().closedLoopConcurrency();
-        return new VllmSetup(engine.id(), s.model().name(), s.workload().requests().size(), rateAndBurstiness[0],
+        return new VllmSetup(backend, modelId, s.workload().requests().size(), rateAndBurstiness[0],
                 rateAndBurstiness[1], concurrency > 0 ? concurrency : null);
     }
 

@@ -25,7 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  DIR/tokens.jsonl    generated token ids per request (--save-tokens, cpu backend)",
                 "  DIR/manifest.json   what ran (arguments, engine, run spec) and every file's size and SHA-256; written last",
                 "The folder appears only when complete (it is written beside, then moved into place).",
-                "Engines: gpu-only, static-hybrid[:neo|fastdecode|offload], apex (those on the class path)."})
+                "Engines: gpu-only, static-hybrid[:neo|fastdecode|offload], apex (those on the class path), and",
+                "openai[url=http://HOST:PORT,model=NAME]: a running OpenAI-compatible server (docs/serving.md)."})
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -46,6 +47,9 @@ final class RunCommand implements Callable<Integer> {
         CommandProgress progress = options.quiet ? null : new CommandProgress(spec.commandLine().getErr(), "run", 0);
         try (ResultFolder folder = Outputs.open(out, force)) {
             options.checkSaveTokens();
+            if (options.saveTokens && EngineChoice.parse(engine, java.util.Map.of()).engineId().equals("openai")) {
+                throw new IllegalArgumentException("--save-tokens: engine openai measures a server from outside and keeps no token ids");
+            }
             EngineRunner.Setup setup = EngineRunner.prepare(options, null);
             if (progress != null) {
                 progress.replan(CommandProgress.units(1, setup.workload().requests().size(), EngineRunner.passes(setup, true)));

@@ -122,7 +122,8 @@ public final class RunDirectory {
                 Files.isRegularFile(dir.resolve(SUBTASKS)) ? CsvFiles.readSubtasks(dir.resolve(SUBTASKS)) : List.of());
         Slo slo = new Slo(number(summary, "slo_ttft_ms"), number(summary, "slo_tpot_ms"), number(summary, "slo_e2el_ms"));
         DurationClock clock = durationClock(dir.resolve(JsonFiles.SUMMARY), summary.get("duration_clock"));
-        Summary s = Metrics.summarize(records.requests(), records.iterations(), slo, clock);
+        // a run measured from outside (the openai engine) has no iteration metrics: absent in summary.json, absent again
+        Summary s = Metrics.summarize(records.requests(), summary.containsKey("iterations") ? records.iterations() : null, slo, clock);
         Object label = summary.getOrDefault("label", dir.getFileName().toString());
         @SuppressWarnings("unchecked")
         Map<String, Object> spec = summary.get("run_spec") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();

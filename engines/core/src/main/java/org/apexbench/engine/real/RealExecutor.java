@@ -144,6 +144,9 @@ public final class RealExecutor implements Executor {
         return out;
     }
 
+    /** Drops what this executor keeps of a request that left the loop (a server's loop sees requests without end). */
+    public void forget(String requestId) { seen.remove(requestId); }
+
     /** Seconds since the run's start on the wall clock. */
     private double now() { return (System.nanoTime() - originNanos) / 1e9; }
 
