@@ -48,7 +48,7 @@ final class EngineRunner {
     record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
                  Map<String, String> engineOptions, Double gpuMemoryGb,
-                 java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights,
+                 java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights,
                  int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType, double cpuSlowdown,
                  DurationClock durationClock, WorkloadSpec workloadSpec) {
         boolean real() { return weights != null; }
@@ -69,14 +69,14 @@ final class EngineRunner {
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
-        java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights = null;
+        java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights = null;
         org.apexbench.kernels.DType weightType = null;
         if (real) {
             weightType = Files.isDirectory(Path.of(o.model)) ? checkpointWeightType(Path.of(o.model))
                     : org.apexbench.kernels.DType.F16;
             Path dir = Path.of(o.model);
-            org.apexbench.engine.model.ModelConfig config = Files.isDirectory(dir)
-                    ? org.apexbench.engine.model.ModelConfig.load(dir) : presetConfig(o.model);
+            org.apexbench.model.ModelConfig config = Files.isDirectory(dir)
+                    ? org.apexbench.model.ModelConfig.load(dir) : presetConfig(o.model);
             model = geometry(config);
             weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
                     : org.apexbench.engine.real.RealRun.preset(o.model, org.apexbench.kernels.DType.F16, o.seed);
@@ -115,17 +115,17 @@ final class EngineRunner {
 
     /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
     static org.apexbench.kernels.DType checkpointWeightType(Path dir) {
-        try (org.apexbench.engine.model.Safetensors st = org.apexbench.engine.model.Safetensors.open(dir)) {
+        try (org.apexbench.model.Safetensors st = org.apexbench.model.Safetensors.open(dir)) {
             return st.info("model.embed_tokens.weight").dtype();
         }
     }
 
-    private static org.apexbench.engine.model.ModelConfig presetConfig(String name) {
-        return org.apexbench.engine.model.ModelPresets.config(name);
+    private static org.apexbench.model.ModelConfig presetConfig(String name) {
+        return org.apexbench.model.ModelPresets.config(name);
     }
 
     /** The cost-relevant shape of a model config (fp16 weights and KV). */
-    static ModelGeometry geometry(org.apexbench.engine.model.ModelConfig c) {
+    static ModelGeometry geometry(org.apexbench.model.ModelConfig c) {
         return org.apexbench.engine.real.RealRun.modelGeometry(c, org.apexbench.kernels.DType.F16, org.apexbench.kernels.DType.F16);
     }
 

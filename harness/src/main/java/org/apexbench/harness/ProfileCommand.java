@@ -98,7 +98,7 @@ final class ProfileCommand implements Callable<Integer> {
         Profile p;
         try (org.apexbench.kernels.Backend device = org.apexbench.kernels.Backends.open(backend, threads);
              org.apexbench.kernels.Backend host = org.apexbench.kernels.Backends.open("cpu", threads);
-             org.apexbench.engine.model.LlamaModel lm = new org.apexbench.engine.model.LlamaModel(weights.apply(device), device)) {
+             org.apexbench.model.LlamaModel lm = new org.apexbench.model.LlamaModel(weights.apply(device), device)) {
             p = org.apexbench.engine.real.RealRun.sweep(lm, host, b, weightType, kvType, threads);
         }
         p.save(out);

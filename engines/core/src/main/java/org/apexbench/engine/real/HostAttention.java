@@ -6,7 +6,7 @@ import java.util.concurrent.Semaphore;
 import java.util.function.DoubleSupplier;
 
 import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.model.LlamaModel;
+import org.apexbench.model.LlamaModel;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.HostBridge;
 import org.apexbench.kernels.KvPool;
