@@ -8,12 +8,12 @@ import java.util.Locale;
 import java.util.Map;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineLoop;
+import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
@@ -186,14 +186,14 @@ final class EngineRunner {
             progress.flush();
         }
         if (!s.allSubtasks()) {
-            first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
+            first = SimRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                     s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile(),
                     requestsDone(progress, engineLabel + " (pass 1 of 2: timeline window)"), s.cpuSlowdown());
             window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
         }
         RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
         long t0 = System.nanoTime();
-        RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
+        RunResult result = SimRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                 s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile(),
                 requestsDone(progress, s.allSubtasks() ? engineLabel : engineLabel + " (pass 2 of 2)"), s.cpuSlowdown());
         double wall = (System.nanoTime() - t0) / 1e9;

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.model.LlamaModel;
 import org.apexbench.model.LlamaWeights;
 import org.apexbench.engine.real.RealRun;

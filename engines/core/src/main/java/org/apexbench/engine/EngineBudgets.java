@@ -1,7 +1,7 @@
 package org.apexbench.engine;
 
 /**
- * The limits every engine shares (docs/engines.md#shared-budgets).
+ * The limits every engine shares (docs/engines.md#shared-budgets); {@link KvCapacity} does the block arithmetic.
  *
  * @param maxRunning            requests holding KV at once (both pools)
  * @param maxTokensPerIteration tokens processed per iteration: a decode costs 1, a prefill chunk its length
@@ -22,12 +22,6 @@ public record EngineBudgets(int maxRunning, int maxTokensPerIteration, int gpuKv
         }
     }
 
-    /** Blocks needed to hold {@code tokens} tokens. */
-    public int blocksFor(long tokens) { return (int) ((tokens + blockSize - 1) / blockSize); }
-
-    /** Bytes of one block over all layers (K and V). */
-    public long blockBytes(EngineGeometry g) { return g.kvBytesPerToken() * blockSize; }
-
     /**
      * Budgets from memory sizes: GPU blocks = (gpu memory - weights - activation reserve) / block bytes,
      * host blocks = host KV memory / block bytes.
@@ -36,7 +30,7 @@ public record EngineBudgets(int maxRunning, int maxTokensPerIteration, int gpuKv
      */
     public static EngineBudgets fromMemory(EngineGeometry g, long gpuMemoryBytes, long activationReserveBytes,
                                            long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
-        long blockBytes = g.kvBytesPerToken() * DEFAULT_BLOCK_SIZE;
+        long blockBytes = KvCapacity.blockBytes(g, DEFAULT_BLOCK_SIZE);
         long free = gpuMemoryBytes - g.weightBytes() - activationReserveBytes;
         if (free < blockBytes) {
             throw new IllegalArgumentException(String.format(

@@ -1,14 +1,14 @@
 package org.apexbench.engine.apex;
 
-import org.apexbench.engine.CalibratedPredictor;
-import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.predict.CalibratedPredictor;
 import org.apexbench.engine.IterationOutcome;
-import org.apexbench.engine.PlanBusy;
-import org.apexbench.engine.Recalibration;
+import org.apexbench.engine.plan.PlanBusy;
+import org.apexbench.engine.predict.Recalibration;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
@@ -67,11 +67,11 @@ public final class ApexScheduler implements Scheduler {
     }
 
     @Override
-    public String infeasibility(RequestSpec r, EngineBudgets b) {
-        int peak = b.blocksFor((long) r.promptLength() + r.outputTokens() - 1);
-        int hostRoom = b.hostKvBlocks() - b.gpuKvBlocks();
-        if (peak > b.gpuKvBlocks() && peak > hostRoom) {
-            return "needs " + peak + " KV blocks but the GPU pool has " + b.gpuKvBlocks() + " and the host pool leaves "
+    public String infeasibility(RequestSpec r, KvCapacity b) {
+        int peak = b.peakBlocks(r);
+        int hostRoom = b.hostBlocks() - b.gpuBlocks();
+        if (peak > b.gpuBlocks() && peak > hostRoom) {
+            return "needs " + peak + " KV blocks but the GPU pool has " + b.gpuBlocks() + " and the host pool leaves "
                     + Math.max(0, hostRoom) + " beyond its swap reserve";
         }
         return null;
@@ -89,8 +89,8 @@ public final class ApexScheduler implements Scheduler {
         var geo = ctx.geometry();
         if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(),
                 options.neoPacking());
-        int gpuBlocks = ctx.gpuPool().capacity();
-        int hostFree = ctx.hostPool().free();
+        int gpuBlocks = ctx.kv().gpuBlocks();
+        int hostFree = ctx.kv().hostFree();
         int tokens = ctx.budgets().maxTokensPerIteration();
         int slots = ctx.budgets().maxRunning() - ctx.runningCount();
         List<RequestState> swapOut = new ArrayList<>(), swapIn = new ArrayList<>(), recompute = new ArrayList<>();
@@ -112,11 +112,11 @@ public final class ApexScheduler implements Scheduler {
         List<RequestState> onGpu = new ArrayList<>(ctx.gpuRunning());
         int g = 0;
         // a request mid-prefill has its whole known context reserved, so chunks never run out of blocks
-        for (RequestState r : onGpu) g += ctx.blocksFor(r.contextLength());
+        for (RequestState r : onGpu) g += ctx.kv().blocksFor(r.contextLength());
         while (g > gpuBlocks && !onGpu.isEmpty()) {
             RequestState v = onGpu.removeLast();
-            g -= ctx.blocksFor(v.contextLength());
-            int need = ctx.blocksFor(v.contextLength());
+            g -= ctx.kv().blocksFor(v.contextLength());
+            int need = ctx.kv().blocksFor(v.contextLength());
             if (v.decoding() && need <= hostFree) {
                 swapOut.add(v);
                 hostFree -= need;
@@ -133,9 +133,9 @@ public final class ApexScheduler implements Scheduler {
                 RequestState r = null;
                 for (RequestState h : host) if (r == null || h.index() < r.index()) r = h;
                 if (r == null) break;
-                int need = ctx.blocksFor(r.contextLength());
+                int need = ctx.kv().blocksFor(r.contextLength());
                 if (!r.decoding() || g + need > limit) break;
-                double t = p.h2d(ctx.swapBytes(r.blocks()), 2 * geo.layers());
+                double t = p.h2d(ctx.kv().swapBytes(r.blocks()), 2 * geo.layers());
                 if (fixed > 0 && fixed + t > budget) break;
                 swapIn.add(r);
                 host.remove(r);
@@ -144,7 +144,7 @@ public final class ApexScheduler implements Scheduler {
                 fixed += t;
             }
         }
-        for (RequestState r : swapOut) fixed += p.d2h(ctx.swapBytes(r.blocks()), 2 * geo.layers());
+        for (RequestState r : swapOut) fixed += p.d2h(ctx.kv().swapBytes(r.blocks()), 2 * geo.layers());
         // GPU rows: decodes, then continuing prefills (GPU and host pool), then new admissions
         gpu.width = gpu.rows = gpu.sampled = 0;
         gpu.prefAttn = 0;
@@ -185,8 +185,8 @@ public final class ApexScheduler implements Scheduler {
         for (int i = 0; i < n; i++) cpuCtx[i] = cpuCandidates.get(i).contextLength();
         boolean starving = n > 0 && now - Math.max(0, cpuCandidates.getFirst().lastProgressIteration()) > options.starvationIterations();
         int watermark = (int) Math.ceil(0.01 * gpuBlocks);
-        int hostReserve = Math.max(0, ctx.hostPool().capacity() - gpuBlocks);
-        int hostHeld = ctx.hostPool().used();
+        int hostReserve = Math.max(0, ctx.kv().hostBlocks() - gpuBlocks);
+        int hostHeld = ctx.kv().hostUsed();
         boolean toHost = false;
         int admitted = 0;
         long cpuSum = 0;
@@ -200,7 +200,7 @@ public final class ApexScheduler implements Scheduler {
             if (slots < 1 || tokens < 1 || !swapOut.isEmpty() || !recompute.isEmpty()) break;
             int chunk = Math.min(r.remainingTokens(), tokens - n);
             if (chunk < 1) break;
-            int need = ctx.blocksFor(r.contextLength());
+            int need = ctx.kv().blocksFor(r.contextLength());
             if (!toHost && need + watermark <= free) {
                 free -= need;
                 gpuAdmitted.add(PrefillChunk.of(r, chunk, Location.GPU));
@@ -325,6 +325,6 @@ public final class ApexScheduler implements Scheduler {
     }
 
     private static int growth(SchedulerContext ctx, RequestState r) {
-        return Math.max(0, ctx.blocksFor(r.contextLength()) - r.blocks());
+        return Math.max(0, ctx.kv().blocksFor(r.contextLength()) - r.blocks());
     }
 }

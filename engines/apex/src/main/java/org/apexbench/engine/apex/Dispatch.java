@@ -1,6 +1,6 @@
 package org.apexbench.engine.apex;
 
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.Strategy;
 
 /**

@@ -2,10 +2,10 @@ package org.apexbench.engine.apex;
 
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
@@ -77,7 +77,7 @@ class ApexTuningReport {
                     o = new EngineOptions(m);
                 }
                 long t0 = System.nanoTime();
-                RunResult r = EngineRun.simulate(EngineRegistry.create(e.id(), o), s.model(), s.hw(), s.budgets(), reqs, 1, 0,
+                RunResult r = SimRun.simulate(EngineRegistry.create(e.id(), o), s.model(), s.hw(), s.budgets(), reqs, 1, 0,
                         RecordOptions.DEFAULT, null);
                 double wall = (System.nanoTime() - t0) / 1e9;
                 System.out.printf(Locale.ROOT, "%-10s %8.1f tok/s  TPOT p50 %7.1f ms p99 %7.1f ms  %s  (%.1f s wall)%n", e.label(),

@@ -1,6 +1,6 @@
 package org.apexbench.engine.apex;
 
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.Strategy;
 import org.apexbench.profiler.Op;
 import org.junit.jupiter.api.Test;
@@ -20,11 +20,11 @@ class DispatchTest {
      * free copies and head.
      */
     static Predictor tables(double linMs, double gpuUsPerKTok, double speed) {
-        return Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
-            case PRE -> rows == 0 ? 0 : 0.3e-3 * linMs;
-            case POST -> rows == 0 ? 0 : 0.7e-3 * linMs;
-            case GPU_DECODE_ATTN -> ctx * gpuUsPerKTok * 1e-9;
-            case CPU_DECODE_ATTN -> ctx * gpuUsPerKTok * speed * 1e-9;
+        return Predictor.of((op, f) -> switch (op) {
+            case PRE -> f.rows() == 0 ? 0 : 0.3e-3 * linMs;
+            case POST -> f.rows() == 0 ? 0 : 0.7e-3 * linMs;
+            case GPU_DECODE_ATTN -> f.contextTokens() * gpuUsPerKTok * 1e-9;
+            case CPU_DECODE_ATTN -> f.contextTokens() * gpuUsPerKTok * speed * 1e-9;
             default -> 0.0;
         });
     }

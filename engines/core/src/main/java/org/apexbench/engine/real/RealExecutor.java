@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.Executor;
+import org.apexbench.engine.runtime.Executor;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;

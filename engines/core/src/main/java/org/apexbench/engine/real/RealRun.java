@@ -8,14 +8,14 @@ import java.util.function.Function;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineLoop;
-import org.apexbench.engine.Predictor;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineLoop;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.predict.ProfilePredictor;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.model.LlamaModel;
 import org.apexbench.model.LlamaWeights;
 import org.apexbench.model.ModelConfig;
-import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileFingerprint;
@@ -143,7 +143,7 @@ public final class RealRun {
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
             ProfileFingerprint expected = fingerprint(model, host, weightType, kvType, threads, budgets.blockSize());
             Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
-            Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
+            Predictor predictor = ProfilePredictor.checked(p, expected, profile != null ? "supplied to the run" : "swept before the run");
             return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
         }
     }

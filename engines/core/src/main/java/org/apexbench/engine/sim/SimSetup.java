@@ -1,11 +1,8 @@
 package org.apexbench.engine.sim;
 
-import org.apexbench.engine.CostFunction;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.Predictor;
-import org.apexbench.profiler.SubtaskFeatures;
-import org.apexbench.profiler.cost.CostModel;
+import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.cost.RooflineCostModel;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
@@ -32,14 +29,9 @@ public final class SimSetup {
 
     private SimSetup() { }
 
-    /** The roofline cost model of {@code hw} running {@code model}, as an allocation-light cost function. */
-    public static CostFunction cost(HardwareSpec hw, ModelGeometry model) {
-        return adapt(new RooflineCostModel(hw, model));
-    }
-
-    /** Any profiler cost model as a cost function. */
-    public static CostFunction adapt(CostModel m) {
-        return (op, rows, requests, context, pairs, bytes) -> m.seconds(op, new SubtaskFeatures(rows, requests, context, pairs, bytes));
+    /** The simulated hardware: the roofline cost model of {@code hw} running {@code model}. */
+    public static SubtaskTimer cost(HardwareSpec hw, ModelGeometry model) {
+        return new RooflineCostModel(hw, model);
     }
 
     /** The fingerprint a profile must carry to drive a simulated run of {@code model} on {@code hw}. */
@@ -61,12 +53,6 @@ public final class SimSetup {
                     Math.max(32, hostTokens), Math.min(model.maxContext(), Math.max(32, b.maxTokensPerIteration())), maxCopy);
             return ProfileSweep.sweep(new RooflineCostModel(hw, model), grid, fingerprint(hw, model, b), "sim sweep of " + hw.id());
         });
-    }
-
-    /** A predictor answering from a profile's tables, after checking it was measured on this setup. */
-    public static Predictor predictor(Profile profile, ProfileFingerprint expected, String origin) {
-        profile.requireFingerprint(expected, origin);
-        return new org.apexbench.engine.ProfilePredictor(profile);
     }
 
     /**

@@ -1,18 +1,20 @@
 package org.apexbench.engine.sim;
 
-import org.apexbench.engine.CostFunction;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.Executor;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.PrefillChunk;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.runtime.Executor;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.Resource;
+import org.apexbench.profiler.SubtaskFeatures;
 import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.SubtaskTimer;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -35,7 +37,7 @@ public final class SimulatedExecutor implements Executor {
 
     private final EngineGeometry geometry;
     private final EngineBudgets budgets;
-    private final CostFunction cost;
+    private final SubtaskTimer cost;
     private final double jitterSigma;
     private final SplittableRandom rng;
     private final double launchSecPerStage;
@@ -51,7 +53,7 @@ public final class SimulatedExecutor implements Executor {
      * @param launchSecPerStage &gt; 0 models NEO's single host thread: every pipeline stage first spends
      *                          this long launching kernels on the thread that also runs CPU attention
      */
-    public SimulatedExecutor(EngineGeometry geometry, EngineBudgets budgets, CostFunction cost, double jitterSigma,
+    public SimulatedExecutor(EngineGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
                              long seed, double launchSecPerStage) {
         if (!(jitterSigma >= 0) || Double.isInfinite(jitterSigma)) {
             throw new IllegalArgumentException("jitter sigma must be finite and >= 0, got " + jitterSigma);
@@ -75,7 +77,7 @@ public final class SimulatedExecutor implements Executor {
         java.util.Arrays.fill(free, startSec);
         java.util.Arrays.fill(busy, 0);
         long h2dBytes = 0, d2hBytes = 0, swapIn = 0, swapOut = 0;
-        long blockBytes = budgets.blockBytes(geometry);
+        long blockBytes = KvCapacity.blockBytes(geometry, budgets.blockSize());
         int layers = geometry.layers();
         // Prologue: whole-request swaps (coalesced runs, per layer and per K/V tensor), then embedding.
         for (SwapMove s : swaps) {
@@ -84,14 +86,14 @@ public final class SimulatedExecutor implements Executor {
             boolean in = s.from() == Location.HOST;
             Op op = in ? Op.SWAP_IN : Op.SWAP_OUT;
             int r = in ? H2D : D2H;
-            double d = jitter(cost.seconds(op, 0, transfers, 0, 0, bytes));
+            double d = jitter(cost.seconds(op, SubtaskFeatures.copy(bytes, transfers)));
             emit(sink, iteration, -1, 0, op, r, transfers, 0, bytes, free[r], free[r] + d);
             free[r] += d;
             busy[r] += d;
             if (in) { swapIn += bytes; h2dBytes += bytes; } else { swapOut += bytes; d2hBytes += bytes; }
         }
         int width = plan.prefillTokens() + plan.gpuDecodes().size() + plan.cpuDecodes().size();
-        double embed = jitter(cost.linear(Op.EMBED, width));
+        double embed = jitter(cost.seconds(Op.EMBED, SubtaskFeatures.linear(width)));
         double stackStart = Math.max(free[GPU], Math.max(free[H2D], free[D2H]));
         emit(sink, iteration, -1, 0, Op.EMBED, GPU, width, 0, 0, stackStart, stackStart + embed);
         free[GPU] = stackStart + embed;
@@ -104,7 +106,7 @@ public final class SimulatedExecutor implements Executor {
         }
         for (int j = 0; j < t.size; j++) {
             t.duration[j] = t.op[j] == Op.LAUNCH ? launchSecPerStage
-                    : cost.seconds(t.op[j], t.rows[j], t.requests[j], t.context[j], t.pairs[j], t.bytes[j]);
+                    : cost.seconds(t.op[j], new SubtaskFeatures(t.rows[j], t.requests[j], t.context[j], t.pairs[j], t.bytes[j]));
         }
         double stall = 0;
         for (int k = 0; k < t.steps; k++) {
@@ -149,7 +151,7 @@ public final class SimulatedExecutor implements Executor {
         }
         int sampled = plan.gpuDecodes().size() + plan.cpuDecodes().size();
         for (PrefillChunk c : plan.prefills()) if (c.completes()) sampled++;
-        double head = jitter(cost.linear(Op.LM_HEAD, sampled));
+        double head = jitter(cost.seconds(Op.LM_HEAD, SubtaskFeatures.linear(sampled)));
         double headStart = free[GPU];
         emit(sink, iteration, -1, 0, Op.LM_HEAD, GPU, sampled, 0, 0, headStart, headStart + head);
         free[GPU] += head;

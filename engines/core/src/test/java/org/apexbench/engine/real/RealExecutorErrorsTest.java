@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;

@@ -1,9 +1,9 @@
 package org.apexbench.engine.hybrid;
 
-import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
@@ -24,14 +24,14 @@ import java.util.List;
  */
 public final class FastDecodeScheduler implements Scheduler {
     @Override
-    public String infeasibility(RequestSpec r, EngineBudgets b) {
-        if (r.promptLength() > b.maxTokensPerIteration()) {
-            return "has a prompt longer than the " + b.maxTokensPerIteration() + "-token iteration budget (whole prompts)";
+    public String infeasibility(RequestSpec r, KvCapacity b) {
+        if (r.promptLength() > b.budgets().maxTokensPerIteration()) {
+            return "has a prompt longer than the " + b.budgets().maxTokensPerIteration() + "-token iteration budget (whole prompts)";
         }
-        if (b.gpuKvBlocks() == 0) return NeoScheduler.NO_STAGING;
-        int peak = b.blocksFor((long) r.promptLength() + r.outputTokens() - 1);
-        if (peak > b.hostKvBlocks()) {
-            return "needs " + peak + " host KV blocks (fastdecode keeps all KV on the host) but the host pool has " + b.hostKvBlocks();
+        if (b.gpuBlocks() == 0) return NeoScheduler.NO_STAGING;
+        int peak = b.peakBlocks(r);
+        if (peak > b.hostBlocks()) {
+            return "needs " + peak + " host KV blocks (fastdecode keeps all KV on the host) but the host pool has " + b.hostBlocks();
         }
         return null;
     }

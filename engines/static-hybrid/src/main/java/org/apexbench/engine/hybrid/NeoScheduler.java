@@ -1,9 +1,9 @@
 package org.apexbench.engine.hybrid;
 
-import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
@@ -33,22 +33,22 @@ public final class NeoScheduler implements Scheduler {
     public NeoScheduler(double launchSecPerStage) { this.lnch = launchSecPerStage; }
 
     @Override
-    public String infeasibility(RequestSpec r, EngineBudgets b) {
+    public String infeasibility(RequestSpec r, KvCapacity b) {
         return hybridInfeasibility(r, b);
     }
 
     /** Host-bound prefill KV is written to GPU staging blocks first (NEO's staging layer), so the GPU pool cannot be empty. */
     static final String NO_STAGING = "cannot be prefilled: host-bound prefill KV is staged in the GPU KV pool, which has 0 blocks";
 
-    static String hybridInfeasibility(RequestSpec r, EngineBudgets b) {
-        if (r.promptLength() > b.maxTokensPerIteration()) {
-            return "has a prompt longer than the " + b.maxTokensPerIteration() + "-token iteration budget (NEO prefills whole prompts)";
+    static String hybridInfeasibility(RequestSpec r, KvCapacity b) {
+        if (r.promptLength() > b.budgets().maxTokensPerIteration()) {
+            return "has a prompt longer than the " + b.budgets().maxTokensPerIteration() + "-token iteration budget (NEO prefills whole prompts)";
         }
-        int peak = b.blocksFor((long) r.promptLength() + r.outputTokens() - 1);
-        if (b.gpuKvBlocks() == 0) return NO_STAGING;
-        if (peak > b.gpuKvBlocks() && peak > b.hostKvBlocks() - b.gpuKvBlocks()) {
-            return "needs " + peak + " KV blocks but the GPU pool has " + b.gpuKvBlocks() + " and the host pool leaves "
-                    + (b.hostKvBlocks() - b.gpuKvBlocks()) + " beyond its swap reserve";
+        int peak = b.peakBlocks(r);
+        if (b.gpuBlocks() == 0) return NO_STAGING;
+        if (peak > b.gpuBlocks() && peak > b.hostBlocks() - b.gpuBlocks()) {
+            return "needs " + peak + " KV blocks but the GPU pool has " + b.gpuBlocks() + " and the host pool leaves "
+                    + (b.hostBlocks() - b.gpuBlocks()) + " beyond its swap reserve";
         }
         return null;
     }
@@ -96,7 +96,7 @@ public final class NeoScheduler implements Scheduler {
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
         Predictor p = ctx.predictor();
-        Placement pl = new Placement(ctx, ctx.gpuPool().capacity(), true);
+        Placement pl = new Placement(ctx, ctx.kv().gpuBlocks(), true);
         int layers = ctx.geometry().layers();
         // sequential batch S and pipelined B0 start with every prefill and GPU decode
         Side base = new Side();
@@ -188,8 +188,8 @@ public final class NeoScheduler implements Scheduler {
         double t = 0;
         Predictor p = ctx.predictor();
         int layers = ctx.geometry().layers();
-        for (RequestState r : pl.swapOut) t += p.d2h(ctx.swapBytes(r.blocks()), 2 * layers);
-        for (RequestState r : pl.swapIn) t += p.h2d(ctx.swapBytes(r.blocks()), 2 * layers);
+        for (RequestState r : pl.swapOut) t += p.d2h(ctx.kv().swapBytes(r.blocks()), 2 * layers);
+        for (RequestState r : pl.swapIn) t += p.h2d(ctx.kv().swapBytes(r.blocks()), 2 * layers);
         return t;
     }
 }

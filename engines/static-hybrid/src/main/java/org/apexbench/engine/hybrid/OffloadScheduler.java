@@ -1,9 +1,9 @@
 package org.apexbench.engine.hybrid;
 
-import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
@@ -20,11 +20,11 @@ import java.util.List;
  */
 public final class OffloadScheduler implements Scheduler {
     @Override
-    public String infeasibility(RequestSpec r, EngineBudgets b) { return NeoScheduler.hybridInfeasibility(r, b); }
+    public String infeasibility(RequestSpec r, KvCapacity b) { return NeoScheduler.hybridInfeasibility(r, b); }
 
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
-        Placement pl = new Placement(ctx, ctx.gpuPool().capacity(), true);
+        Placement pl = new Placement(ctx, ctx.kv().gpuBlocks(), true);
         Predictor p = ctx.predictor();
         List<RequestState> cpu = new ArrayList<>();
         long cpuCtx = 0;

@@ -44,8 +44,8 @@ final class Placement {
      */
     Placement(SchedulerContext ctx, int gpuDecodeBlocks, boolean allowSwapIn) {
         int gpuBlocks = gpuDecodeBlocks;
-        int hostBlocks = ctx.hostPool().capacity();
-        stagingLimit = Math.max(gpuBlocks, ctx.gpuPool().capacity());
+        int hostBlocks = ctx.kv().hostBlocks();
+        stagingLimit = Math.max(gpuBlocks, ctx.kv().gpuBlocks());
         blockSize = ctx.budgets().blockSize();
         tokensLeft = ctx.budgets().maxTokensPerIteration();
         slotsLeft = ctx.budgets().maxRunning() - ctx.runningCount();
@@ -53,27 +53,27 @@ final class Placement {
         List<RequestState> gpuPartial = new ArrayList<>();
         for (RequestState r : ctx.gpuRunning()) {
             (r.decoding() ? gpuDecodes : gpuPartial).add(r);
-            g += ctx.blocksFor(r.contextLength());
+            g += ctx.kv().blocksFor(r.contextLength());
         }
         tokensLeft -= gpuDecodes.size();
-        int hostFree = ctx.hostPool().free();
+        int hostFree = ctx.kv().hostFree();
         // host requests' growth this step comes first; recompute the newest host requests if it cannot
         List<RequestState> host = new ArrayList<>(ctx.hostRunning());
         int hostGrowth = 0;
-        for (RequestState r : host) hostGrowth += ctx.blocksFor(r.contextLength()) - r.blocks();
+        for (RequestState r : host) hostGrowth += ctx.kv().blocksFor(r.contextLength()) - r.blocks();
         while (hostGrowth > hostFree && !host.isEmpty()) {
             RequestState v = newest(host);
             host.remove(v);
-            hostGrowth -= ctx.blocksFor(v.contextLength()) - v.blocks();
+            hostGrowth -= ctx.kv().blocksFor(v.contextLength()) - v.blocks();
             hostFree += v.blocks();
             recompute.add(v);
         }
         hostFree -= hostGrowth;
         while (!gpuDecodes.isEmpty() && (g > gpuBlocks || tokensLeft < 0) && g > 0) {
             RequestState v = gpuDecodes.removeLast();
-            g -= ctx.blocksFor(v.contextLength());
+            g -= ctx.kv().blocksFor(v.contextLength());
             tokensLeft++;
-            int need = ctx.blocksFor(v.contextLength());
+            int need = ctx.kv().blocksFor(v.contextLength());
             if (need <= hostFree) {
                 swapOut.add(v);
                 hostFree -= need;
@@ -91,8 +91,8 @@ final class Placement {
             int limit = (int) Math.round(SWAP_IN_HYSTERESIS * gpuBlocks);
             while (!cpuQueue.isEmpty() && tokensLeft > 0) {
                 RequestState head = cpuQueue.getFirst();
-                int need = ctx.blocksFor(head.contextLength());
-                if (g + need > limit || need > ctx.gpuPool().free() - (g - usedByDecodes(ctx))) break;
+                int need = ctx.kv().blocksFor(head.contextLength());
+                if (g + need > limit || need > ctx.kv().gpuFree() - (g - usedByDecodes(ctx))) break;
                 cpuQueue.removeFirst();
                 swapIn.add(head);
                 gpuDecodes.add(head);
@@ -101,14 +101,14 @@ final class Placement {
             }
         }
         int c = 0;
-        for (RequestState r : cpuQueue) c += ctx.blocksFor(r.contextLength());
+        for (RequestState r : cpuQueue) c += ctx.kv().blocksFor(r.contextLength());
         int cpuThreshold = hostBlocks - gpuBlocks;
         boolean toCpu = false;
         int maxTokens = ctx.budgets().maxTokensPerIteration();
         for (RequestState p : ctx.waiting()) {
-            int bp = ctx.blocksFor(p.contextLength());
+            int bp = ctx.kv().blocksFor(p.contextLength());
             int len = p.remainingTokens();
-            boolean toGpu = !toCpu && g + bp <= gpuBlocks && bp <= ctx.gpuPool().free() - (g - usedByDecodes(ctx));
+            boolean toGpu = !toCpu && g + bp <= gpuBlocks && bp <= ctx.kv().gpuFree() - (g - usedByDecodes(ctx));
             int cap = toGpu ? tokensLeft : Math.min(tokensLeft, stagingRoom());
             // whole prompts as NEO; a context that no iteration could take whole (longer than the token budget,
             // or bound for the host and larger than the staging area: a request preempted by recompute after
@@ -125,7 +125,7 @@ final class Placement {
                 toCpu = true;
                 cpuPrefills.add(PrefillChunk.of(p, len, Location.HOST));
                 c += bp;
-                staging += ctx.blocksFor(len);
+                staging += ctx.kv().blocksFor(len);
                 hostFree -= bp;
             }
             slotsLeft--;
@@ -145,7 +145,7 @@ final class Placement {
     private int stagingRoom() { return (stagingLimit - staging) * blockSize; }
 
     /** Blocks the GPU decode set already holds (so g - this is what it still needs to allocate). */
-    private static int usedByDecodes(SchedulerContext ctx) { return ctx.gpuPool().used(); }
+    private static int usedByDecodes(SchedulerContext ctx) { return ctx.kv().gpuUsed(); }
 
     private static RequestState newest(List<RequestState> l) {
         RequestState n = l.getFirst();

@@ -1,13 +1,14 @@
-package org.apexbench.engine.sim;
+package org.apexbench.engine.runtime;
 
-import org.apexbench.engine.CostFunction;
 import org.apexbench.profiler.Op;
+import org.apexbench.profiler.SubtaskFeatures;
+import org.apexbench.profiler.SubtaskTimer;
 
 /**
  * A small closed-form cost function: linear layers take max(weight bytes / GPU bandwidth, flops /
  * GPU flops) plus a launch; decode attention streams KV at the GPU's or the host's bandwidth; copies
- * pay bandwidth plus a latency per transfer. Used to construct predictable "hardware" in tests and
- * as a fallback where no hardware spec is given; the profiler's roofline model is the full one.
+ * pay bandwidth plus a latency per transfer: predictable "hardware" for tests (the profiler's roofline
+ * model is the full one).
  *
  * @param layerWeightBytes        weight bytes of one layer (pre + post)
  * @param linearFlopsPerToken     flops of one layer's linear parts per token
@@ -22,14 +23,16 @@ import org.apexbench.profiler.Op;
  * @param launchSec               per-kernel launch overhead
  * @param cpuCallSec              fixed cost of one CPU attention call
  */
-public record AnalyticCost(double layerWeightBytes, double linearFlopsPerToken, double attnFlopsPerPair,
+record AnalyticCost(double layerWeightBytes, double linearFlopsPerToken, double attnFlopsPerPair,
                            double kvBytesPerTokenPerLayer, double headBytes, double gpuBytesPerSec, double gpuFlopsPerSec,
                            double cpuBytesPerSec, double pcieBytesPerSec, double copyLatencySec, double launchSec,
-                           double cpuCallSec) implements CostFunction {
+                           double cpuCallSec) implements SubtaskTimer {
     private static final double PRE_SHARE = 0.3;
 
     @Override
-    public double seconds(Op op, int rows, int requests, long contextTokens, long prefillPairs, long bytes) {
+    public double seconds(Op op, SubtaskFeatures f) {
+        int rows = f.rows(), requests = f.requests();
+        long contextTokens = f.contextTokens(), prefillPairs = f.prefillPairs(), bytes = f.bytes();
         return switch (op) {
             case PRE -> PRE_SHARE * linearAll(rows) + 3 * launchSec;
             case POST -> (1 - PRE_SHARE) * linearAll(rows) + 5 * launchSec;

@@ -1,6 +1,8 @@
-package org.apexbench.engine;
+package org.apexbench.engine.predict;
 
 import org.apexbench.profiler.Op;
+import org.apexbench.profiler.SubtaskFeatures;
+import org.apexbench.profiler.SubtaskTimer;
 
 /**
  * What schedulers know about time: per-layer predictions of each subtask kind, built from profile
@@ -25,29 +27,33 @@ public interface Predictor {
     /** Embedding plus final norm, LM head and sampling (whole). */
     double embedAndHead(int rows, int sampledRows);
 
-    /** A predictor answering from any cost function (a profile-backed table or, in tests, a constructed one). */
-    static Predictor of(CostFunction f) {
+    /**
+     * A predictor answering straight from a subtask timer: in tests and checks, the simulated hardware's own
+     * cost model or a constructed one (runs predict from profile tables, {@link ProfilePredictor}).
+     */
+    static Predictor of(SubtaskTimer t) {
         return new Predictor() {
             @Override public double linear(int rows) {
-                return rows == 0 ? 0 : f.linear(Op.PRE, rows) + f.linear(Op.POST, rows);
+                return rows == 0 ? 0 : t.seconds(Op.PRE, SubtaskFeatures.linear(rows)) + t.seconds(Op.POST, SubtaskFeatures.linear(rows));
             }
             @Override public double prefillAttention(int newTokens, int sequences, long pairs) {
-                return sequences == 0 ? 0 : f.seconds(Op.PREFILL_ATTN, newTokens, sequences, 0, pairs, 0);
+                return sequences == 0 ? 0 : t.seconds(Op.PREFILL_ATTN, SubtaskFeatures.prefill(newTokens, sequences, pairs));
             }
             @Override public double gpuDecodeAttention(int requests, long ctx) {
-                return requests == 0 ? 0 : f.seconds(Op.GPU_DECODE_ATTN, 0, requests, ctx, 0, 0);
+                return requests == 0 ? 0 : t.seconds(Op.GPU_DECODE_ATTN, SubtaskFeatures.decode(requests, ctx));
             }
             @Override public double cpuDecodeAttention(int requests, long ctx) {
-                return requests == 0 ? 0 : f.seconds(Op.CPU_DECODE_ATTN, 0, requests, ctx, 0, 0);
+                return requests == 0 ? 0 : t.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(requests, ctx));
             }
             @Override public double d2h(long bytes, int transfers) {
-                return bytes == 0 ? 0 : f.seconds(Op.QKV_D2H, 0, transfers, 0, 0, bytes);
+                return bytes == 0 ? 0 : t.seconds(Op.QKV_D2H, SubtaskFeatures.copy(bytes, transfers));
             }
             @Override public double h2d(long bytes, int transfers) {
-                return bytes == 0 ? 0 : f.seconds(Op.ATTN_OUT_H2D, 0, transfers, 0, 0, bytes);
+                return bytes == 0 ? 0 : t.seconds(Op.ATTN_OUT_H2D, SubtaskFeatures.copy(bytes, transfers));
             }
             @Override public double embedAndHead(int rows, int sampledRows) {
-                return (rows == 0 ? 0 : f.linear(Op.EMBED, rows)) + (sampledRows == 0 ? 0 : f.linear(Op.LM_HEAD, sampledRows));
+                return (rows == 0 ? 0 : t.seconds(Op.EMBED, SubtaskFeatures.linear(rows)))
+                        + (sampledRows == 0 ? 0 : t.seconds(Op.LM_HEAD, SubtaskFeatures.linear(sampledRows)));
             }
         };
     }

@@ -1,4 +1,21 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
+
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.IterationOutcome;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.PrefillChunk;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.Scheduler;
+import org.apexbench.engine.SchedulerContext;
+import org.apexbench.engine.Strategy;
+import org.apexbench.engine.plan.PlanBusy;
+import org.apexbench.engine.predict.CalibratedPredictor;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.predict.Recalibration;
+import org.apexbench.engine.sim.SimRun;
 
 import org.apexbench.workloads.RequestSpec;
 import org.junit.jupiter.api.Test;
@@ -98,7 +115,7 @@ class RecalibrationTest {
             };
             // the scripted GPU-only plan never runs host requests (odd indices): give it one GPU request
             List<RequestSpec> reqs = s == Strategy.GPU_ONLY ? ScriptedSchedulerTest.reqs(1) : ScriptedSchedulerTest.reqs(10);
-            RunResult res = EngineRun.simulate(new Engine("checking", "checking", () -> checking, 0), ScriptedSchedulerTest.GEO,
+            RunResult res = SimRun.simulate(new Engine("checking", "checking", () -> checking, 0), ScriptedSchedulerTest.GEO,
                     ScriptedSchedulerTest.COST, p, ScriptedSchedulerTest.B, reqs, 1, 0, RecordOptions.DEFAULT);
             assertEquals(List.of(), RunChecks.requests(reqs, res), s.name());
             assertEquals(res.iterations().size(), seen.size(), s + ": observe must be called once per iteration");

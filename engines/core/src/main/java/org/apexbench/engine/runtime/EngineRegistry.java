@@ -1,4 +1,8 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
+
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineFactory;
+import org.apexbench.engine.EngineOptions;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.apexbench.engine;
+package org.apexbench.engine.predict;
 
 /**
  * A profile's predictions scaled by the current {@link Recalibration} factors: everything that runs on the

@@ -1,18 +1,25 @@
-package org.apexbench.engine;
+package org.apexbench.engine.sim;
 
-import org.apexbench.engine.sim.SimulatedExecutor;
-import org.apexbench.workloads.RequestSpec;
-
-import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.predict.ProfilePredictor;
+import org.apexbench.engine.runtime.EngineLoop;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
+import org.apexbench.profiler.Op;
+import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
+import org.apexbench.workloads.RequestSpec;
 
 import java.util.List;
 
-/** Entry points that run an engine over a request list. */
-public final class EngineRun {
-    private EngineRun() { }
+/** Entry points that run an engine over a request list on the simulated clock. */
+public final class SimRun {
+    private SimRun() { }
 
     /**
      * A simulated run of {@code model} on the simulated hardware {@code hw}: the hardware's roofline cost
@@ -52,10 +59,10 @@ public final class EngineRun {
         }
         var expected = SimSetup.fingerprint(hw, model, budgets);
         Profile p = profile != null ? profile : SimSetup.profile(hw, model, budgets);
-        Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept");
-        CostFunction hardware = SimSetup.cost(hw, model);
-        CostFunction clock = cpuSlowdown == 1 ? hardware : (op, rows, req, ctx, pairs, bytes) ->
-                (op == org.apexbench.profiler.Op.CPU_DECODE_ATTN ? cpuSlowdown : 1) * hardware.seconds(op, rows, req, ctx, pairs, bytes);
+        Predictor predictor = ProfilePredictor.checked(p, expected, profile != null ? "supplied to the run" : "swept");
+        SubtaskTimer hardware = SimSetup.cost(hw, model);
+        SubtaskTimer clock = cpuSlowdown == 1 ? hardware : (op, f) ->
+                (op == Op.CPU_DECODE_ATTN ? cpuSlowdown : 1) * hardware.seconds(op, f);
         try (SimulatedExecutor executor = new SimulatedExecutor(EngineGeometry.of(model), budgets, clock,
                 jitterSigma, seed, engine.launchSecPerStage())) {
             return new EngineLoop(engine, executor, "sim", EngineGeometry.of(model), budgets, predictor, records, false)
@@ -73,15 +80,15 @@ public final class EngineRun {
     /**
      * A simulated run.
      *
-     * @param cost       the simulated hardware's subtask times (the executor's clock)
+     * @param hardware   the simulated hardware's subtask times (the executor's clock)
      * @param predictor  what the schedulers know about time: built from profile tables of the same
-     *                   simulated hardware (never read from {@code cost} directly in a real run)
+     *                   simulated hardware (never read from {@code hardware} directly in a real run)
      * @param jitterSigma log-normal run-to-run noise on every subtask (0 = none)
      */
-    public static RunResult simulate(Engine engine, EngineGeometry geometry, CostFunction cost, Predictor predictor,
+    public static RunResult simulate(Engine engine, EngineGeometry geometry, SubtaskTimer hardware, Predictor predictor,
                                      EngineBudgets budgets, List<RequestSpec> requests, long seed, double jitterSigma,
                                      RecordOptions records) {
-        try (SimulatedExecutor executor = new SimulatedExecutor(geometry, budgets, cost, jitterSigma, seed,
+        try (SimulatedExecutor executor = new SimulatedExecutor(geometry, budgets, hardware, jitterSigma, seed,
                 engine.launchSecPerStage())) {
             return new EngineLoop(engine, executor, "sim", geometry, budgets, predictor, records, false).run(requests);
         }

@@ -1,4 +1,4 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
 
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.RequestRecord;

@@ -1,6 +1,7 @@
-package org.apexbench.engine;
+package org.apexbench.engine.predict;
 
 import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileFingerprint;
 import org.apexbench.profiler.table.ProfileTable;
 
 /**
@@ -16,6 +17,12 @@ public final class ProfilePredictor implements Predictor {
     private final double[] linear = new double[LINEAR_CACHE];
     private final double[] embedRows = new double[LINEAR_CACHE];
     private final double[] headRows = new double[LINEAR_CACHE];
+
+    /** A predictor answering from {@code profile}'s tables, after checking it was measured on the setup {@code expected}. */
+    public static ProfilePredictor checked(Profile profile, ProfileFingerprint expected, String origin) {
+        profile.requireFingerprint(expected, origin);
+        return new ProfilePredictor(profile);
+    }
 
     public ProfilePredictor(Profile p) {
         pre = p.table(Profile.PRE);

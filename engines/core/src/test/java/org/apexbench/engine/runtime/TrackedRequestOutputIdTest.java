@@ -1,4 +1,4 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,12 +10,12 @@ import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
 /** Output token ids read back one at a time (the real executor's re-prefill and decode inputs). */
-class RequestStateOutputIdTest {
+class TrackedRequestOutputIdTest {
     private static final RequestSpec SPEC = new RequestSpec("r", 0, new int[] {5, 6}, 3, SamplingParams.GREEDY);
 
     @Test
     void outputIdReturnsEachGeneratedToken() {
-        RequestState r = new RequestState(SPEC, 0, true);
+        TrackedRequest r = new TrackedRequest(SPEC, 0, true);
         r.recordToken(0.1, 42, 0);
         r.recordToken(0.2, 43, 1);
         assertEquals(42, r.outputId(0));
@@ -26,7 +26,7 @@ class RequestStateOutputIdTest {
 
     @Test
     void outputIdWithoutKeptIdsSaysSo() {
-        RequestState r = new RequestState(SPEC, 0, false);
+        TrackedRequest r = new TrackedRequest(SPEC, 0, false);
         r.recordToken(0.1, 42, 0);
         var e = assertThrows(IllegalStateException.class, () -> r.outputId(0));
         assertTrue(e.getMessage().contains("token ids are not kept"), e.getMessage());

@@ -1,4 +1,6 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
+
+import org.apexbench.engine.EngineBudgets;
 
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;

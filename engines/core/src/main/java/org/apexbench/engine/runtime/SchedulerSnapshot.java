@@ -1,5 +1,12 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
 
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.KvCapacity;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.SchedulerContext;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.workloads.RequestSpec;
 
 import java.util.ArrayList;
@@ -11,23 +18,25 @@ import java.util.List;
  * mid-decode in a pool (their blocks really allocated), then {@link #context} gives the scheduler's view.
  */
 public final class SchedulerSnapshot {
-    private final List<RequestState> waiting = new ArrayList<>();
-    private final List<RequestState> gpu = new ArrayList<>();
-    private final List<RequestState> host = new ArrayList<>();
+    private final List<TrackedRequest> waiting = new ArrayList<>();
+    private final List<TrackedRequest> gpu = new ArrayList<>();
+    private final List<TrackedRequest> host = new ArrayList<>();
     private final BlockPool gpuPool;
     private final BlockPool hostPool;
-    private final SchedulerContext context;
+    private final KvCapacity kv;
+    private final LoopContext context;
     private int count;
 
     public SchedulerSnapshot(EngineGeometry geometry, EngineBudgets budgets, Predictor predictor) {
         gpuPool = new BlockPool(Location.GPU, budgets.gpuKvBlocks());
         hostPool = new BlockPool(Location.HOST, budgets.hostKvBlocks());
-        context = new SchedulerContext(waiting, gpu, host, gpuPool, hostPool, budgets, geometry, predictor);
+        kv = new KvCapacity(budgets, geometry, gpuPool, hostPool);
+        context = new LoopContext(waiting, gpu, host, kv, geometry, predictor);
     }
 
     /** Adds a request that has arrived and holds no KV. */
     public RequestState addWaiting(RequestSpec spec) {
-        RequestState r = new RequestState(spec, count++, false);
+        TrackedRequest r = new TrackedRequest(spec, count++, false);
         waiting.add(r);
         return r;
     }
@@ -40,12 +49,12 @@ public final class SchedulerSnapshot {
         if (where == Location.NONE || generated < 1 || generated >= spec.outputTokens()) {
             throw new IllegalArgumentException("a decoding request needs a pool and 1 <= generated < its output length");
         }
-        RequestState r = new RequestState(spec, count++, false);
+        TrackedRequest r = new TrackedRequest(spec, count++, false);
         r.place(where);
         r.advanceKv(spec.promptLength() + generated - 1);
         for (int i = 0; i < generated; i++) r.recordToken(0, 0, lastProgress);
         BlockPool pool = where == Location.GPU ? gpuPool : hostPool;
-        pool.growTo(r, context.blocksFor(r.kvTokens()));
+        pool.growTo(r, kv.blocksFor(r.kvTokens()));
         (where == Location.GPU ? gpu : host).add(r);
         return r;
     }

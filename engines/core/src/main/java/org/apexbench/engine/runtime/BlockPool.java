@@ -1,4 +1,7 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
+
+import org.apexbench.engine.KvCapacity;
+import org.apexbench.engine.Location;
 
 import java.util.BitSet;
 
@@ -6,7 +9,7 @@ import java.util.BitSet;
  * A logical paged KV pool (GPU or host): fixed-size blocks, lowest-numbered free blocks first (as
  * NEO's block manager does, which keeps a request's blocks contiguous so swaps coalesce).
  */
-public final class BlockPool {
+final class BlockPool implements KvCapacity.Pool {
     private final Location location;
     private final int capacity;
     private final BitSet used;
@@ -21,16 +24,16 @@ public final class BlockPool {
         this.used = new BitSet(capacity);
     }
 
-    public Location location() { return location; }
+    Location location() { return location; }
 
-    public int capacity() { return capacity; }
+    int capacity() { return capacity; }
 
-    public int used() { return usedCount; }
+    @Override public int used() { return usedCount; }
 
-    public int free() { return capacity - usedCount; }
+    int free() { return capacity - usedCount; }
 
     /** Grows {@code r}'s table to {@code blocks} blocks; the request must live here (or nowhere yet). */
-    void growTo(RequestState r, int blocks) {
+    void growTo(TrackedRequest r, int blocks) {
         if (r.location() != location) {
             throw new IllegalStateException("request " + r.id() + " lives in " + r.location() + ", not in the " + location + " pool");
         }
@@ -67,7 +70,7 @@ public final class BlockPool {
     }
 
     /** Frees every block of {@code r}'s table. */
-    void release(RequestState r) {
+    void release(TrackedRequest r) {
         for (int i = 0; i < r.blocks(); i++) {
             int b = r.block(i);
             if (!used.get(b)) throw new IllegalStateException("block " + b + " of " + r.id() + " freed twice in " + location);

@@ -1,4 +1,9 @@
-package org.apexbench.engine;
+package org.apexbench.engine.plan;
+
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.PrefillChunk;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.predict.Predictor;
 
 import java.util.List;
 

@@ -1,4 +1,9 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
+
+import org.apexbench.engine.IterationOutcome;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.RequestState;
 
 import org.apexbench.profiler.SubtaskRecord;
 

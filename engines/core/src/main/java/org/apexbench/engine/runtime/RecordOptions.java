@@ -1,4 +1,4 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
 
 /**
  * Which records a run keeps. Request records are always kept.

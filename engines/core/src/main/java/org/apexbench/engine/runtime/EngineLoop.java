@@ -1,5 +1,17 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
 
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.InfeasibleRequestException;
+import org.apexbench.engine.IterationOutcome;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.PrefillChunk;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.Scheduler;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
 import org.apexbench.profiler.SubtaskRecord;
@@ -29,6 +41,9 @@ public final class EngineLoop {
     private final RecordOptions recordOptions;
     private final boolean keepTokenIds;
     private Progress progress;
+    /** The run's requests by index, and the KV capacity of its pools (set by {@link #run}). */
+    private List<TrackedRequest> requests = List.of();
+    private KvCapacity kv;
 
     /** Told how many requests have finished, after each iteration that finished one; must not touch the run. */
     @FunctionalInterface
@@ -65,7 +80,7 @@ public final class EngineLoop {
                         + " tokens) exceeds model " + geometry.name() + "'s " + geometry.maxContext() + " positions");
                 continue;
             }
-            String why = scheduler.infeasibility(r, budgets);
+            String why = scheduler.infeasibility(r, KvCapacity.empty(budgets, geometry));
             if (why != null) {
                 problems.add("request " + r.id() + " (prompt " + r.promptLength() + ", output " + r.outputTokens() + ") " + why);
             }
@@ -90,19 +105,21 @@ public final class EngineLoop {
         if (closedLoopConcurrency < 0) throw new IllegalArgumentException("closed-loop concurrency must be >= 0");
         boolean closed = closedLoopConcurrency > 0;
         checkFeasible(specs);
-        List<RequestState> all = new ArrayList<>(specs.size());
-        for (int i = 0; i < specs.size(); i++) all.add(new RequestState(specs.get(i), i, keepTokenIds));
-        List<RequestState> byArrival = new ArrayList<>(all);
+        List<TrackedRequest> all = new ArrayList<>(specs.size());
+        for (int i = 0; i < specs.size(); i++) all.add(new TrackedRequest(specs.get(i), i, keepTokenIds));
+        List<TrackedRequest> byArrival = new ArrayList<>(all);
         if (!closed) {
-            byArrival.sort(Comparator.comparingDouble((RequestState r) -> r.spec().arrivalSec()).thenComparingInt(RequestState::index));
+            byArrival.sort(Comparator.comparingDouble((TrackedRequest r) -> r.spec().arrivalSec()).thenComparingInt(TrackedRequest::index));
         }
 
-        List<RequestState> waiting = new ArrayList<>();
-        List<RequestState> gpuRunning = new ArrayList<>();
-        List<RequestState> hostRunning = new ArrayList<>();
+        List<TrackedRequest> waiting = new ArrayList<>();
+        List<TrackedRequest> gpuRunning = new ArrayList<>();
+        List<TrackedRequest> hostRunning = new ArrayList<>();
         BlockPool gpuPool = new BlockPool(Location.GPU, budgets.gpuKvBlocks());
         BlockPool hostPool = new BlockPool(Location.HOST, budgets.hostKvBlocks());
-        SchedulerContext ctx = new SchedulerContext(waiting, gpuRunning, hostRunning, gpuPool, hostPool, budgets, geometry, predictor);
+        kv = new KvCapacity(budgets, geometry, gpuPool, hostPool);
+        LoopContext ctx = new LoopContext(waiting, gpuRunning, hostRunning, kv, geometry, predictor);
+        this.requests = all;
         List<IterationRecord> iterations = new ArrayList<>();
         List<SubtaskRecord> subtasks = new ArrayList<>();
 
@@ -117,7 +134,7 @@ public final class EngineLoop {
         while (finished < all.size()) {
             if (closed) {
                 while (next < byArrival.size() && next - finished < closedLoopConcurrency) {
-                    RequestState r = byArrival.get(next++);
+                    TrackedRequest r = byArrival.get(next++);
                     r.arriveAt(now);
                     waiting.add(r);
                 }
@@ -157,7 +174,7 @@ public final class EngineLoop {
             int[] sampled = out.sampled();
             int row = 0;
             for (PrefillChunk c : plan.prefills()) {
-                RequestState r = c.request();
+                TrackedRequest r = own(c.request());
                 boolean completes = c.completes();
                 r.advanceKv(c.length());
                 r.markProgress(iteration);
@@ -167,12 +184,14 @@ public final class EngineLoop {
                     tokens++;
                 }
             }
-            for (RequestState r : plan.gpuDecodes()) {
+            for (RequestState p : plan.gpuDecodes()) {
+                TrackedRequest r = own(p);
                 r.advanceKv(1);
                 r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
                 tokens++;
             }
-            for (RequestState r : plan.cpuDecodes()) {
+            for (RequestState p : plan.cpuDecodes()) {
+                TrackedRequest r = own(p);
                 r.advanceKv(1);
                 r.countCpuDecode();
                 r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
@@ -193,7 +212,7 @@ public final class EngineLoop {
             iteration++;
         }
         List<RequestRecord> records = new ArrayList<>(all.size());
-        for (RequestState r : all) {
+        for (TrackedRequest r : all) {
             if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
             records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
                     r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));
@@ -202,10 +221,20 @@ public final class EngineLoop {
                 all.isEmpty() ? 0 : lastCompletion - firstArrival);
     }
 
-    /** Final requests of the run's request states, for executors that produce tokens. */
-    private List<Executor.SwapMove> apply(IterationPlan plan, List<RequestState> waiting, List<RequestState> gpuRunning,
-                                          List<RequestState> hostRunning, BlockPool gpuPool, BlockPool hostPool) {
-        for (RequestState r : plan.recompute()) {
+    /** This run's state of a request a plan names (a plan may only name requests of the scheduler's context). */
+    private TrackedRequest own(RequestState r) {
+        int i = r.index();
+        if (i < 0 || i >= requests.size() || requests.get(i) != r) {
+            throw new IllegalStateException("plan names request " + r.id() + ", which is not one of this run's requests");
+        }
+        return requests.get(i);
+    }
+
+    /** Applies the plan's preemptions, swaps and allocations to the queues and pools; returns the swaps as executed. */
+    private List<Executor.SwapMove> apply(IterationPlan plan, List<TrackedRequest> waiting, List<TrackedRequest> gpuRunning,
+                                          List<TrackedRequest> hostRunning, BlockPool gpuPool, BlockPool hostPool) {
+        for (RequestState p : plan.recompute()) {
+            TrackedRequest r = own(p);
             BlockPool pool = poolOf(r, gpuPool, hostPool);
             pool.release(r);
             (r.location() == Location.GPU ? gpuRunning : hostRunning).remove(r);
@@ -213,19 +242,21 @@ public final class EngineLoop {
             insertByArrival(waiting, r);
         }
         List<Executor.SwapMove> swaps = plan.swapOut().isEmpty() && plan.swapIn().isEmpty() ? List.of() : new ArrayList<>();
-        for (RequestState r : plan.swapOut()) {
+        for (RequestState p : plan.swapOut()) {
+            TrackedRequest r = own(p);
             swaps.add(move(r, Location.GPU, gpuPool, hostPool));
             gpuRunning.remove(r);
             hostRunning.addFirst(r);
             r.countSwapPreemption();
         }
-        for (RequestState r : plan.swapIn()) {
+        for (RequestState p : plan.swapIn()) {
+            TrackedRequest r = own(p);
             swaps.add(move(r, Location.HOST, hostPool, gpuPool));
             hostRunning.remove(r);
             gpuRunning.add(r);
         }
         for (PrefillChunk c : plan.prefills()) {
-            RequestState r = c.request();
+            TrackedRequest r = own(c.request());
             if (c.start() != r.kvTokens() || c.length() > r.remainingTokens()) {
                 throw new IllegalStateException("plan's prefill chunk " + c.start() + "+" + c.length() + " of " + r
                         + " does not continue its cached context");
@@ -237,34 +268,34 @@ public final class EngineLoop {
             } else if (r.location() != c.pool()) {
                 throw new IllegalStateException("prefill chunk of " + r.id() + " targets " + c.pool() + " but its KV is on " + r.location());
             }
-            poolOf(r, gpuPool, hostPool).growTo(r, budgets.blocksFor(r.kvTokens() + c.length()));
+            poolOf(r, gpuPool, hostPool).growTo(r, kv.blocksFor(r.kvTokens() + c.length()));
         }
-        for (RequestState r : plan.gpuDecodes()) decodeBlocks(r, Location.GPU, gpuPool);
-        for (RequestState r : plan.cpuDecodes()) decodeBlocks(r, Location.HOST, hostPool);
+        for (RequestState r : plan.gpuDecodes()) decodeBlocks(own(r), Location.GPU, gpuPool);
+        for (RequestState r : plan.cpuDecodes()) decodeBlocks(own(r), Location.HOST, hostPool);
         return swaps;
     }
 
-    private static void checkDistinct(IterationPlan plan, long iteration) {
-        for (PrefillChunk c : plan.prefills()) planned(c.request(), iteration);
-        for (RequestState r : plan.gpuDecodes()) planned(r, iteration);
-        for (RequestState r : plan.cpuDecodes()) planned(r, iteration);
+    private void checkDistinct(IterationPlan plan, long iteration) {
+        for (PrefillChunk c : plan.prefills()) planned(own(c.request()), iteration);
+        for (RequestState r : plan.gpuDecodes()) planned(own(r), iteration);
+        for (RequestState r : plan.cpuDecodes()) planned(own(r), iteration);
     }
 
-    private static void planned(RequestState r, long iteration) {
+    private static void planned(TrackedRequest r, long iteration) {
         if (!r.markPlanned(iteration)) {
             throw new IllegalStateException("plan of iteration " + iteration + " advances request " + r.id() + " twice");
         }
         if (r.finished()) throw new IllegalStateException("plan of iteration " + iteration + " advances finished request " + r.id());
     }
 
-    private void decodeBlocks(RequestState r, Location expected, BlockPool pool) {
+    private void decodeBlocks(TrackedRequest r, Location expected, BlockPool pool) {
         if (!r.decoding() || r.location() != expected) {
             throw new IllegalStateException("plan decodes " + r + " on " + expected + " but it is not decoding there");
         }
-        pool.growTo(r, budgets.blocksFor(r.contextLength()));
+        pool.growTo(r, kv.blocksAfterStep(r));
     }
 
-    private static Executor.SwapMove move(RequestState r, Location from, BlockPool src, BlockPool dst) {
+    private static Executor.SwapMove move(TrackedRequest r, Location from, BlockPool src, BlockPool dst) {
         if (r.location() != from) throw new IllegalStateException("swap of " + r + " expects it on " + from);
         int[] before = r.blockTable();
         int[] after = dst.take(before.length, r.id());
@@ -274,7 +305,7 @@ public final class EngineLoop {
         return new Executor.SwapMove(r, from, before, after);
     }
 
-    private static BlockPool poolOf(RequestState r, BlockPool gpu, BlockPool host) {
+    private static BlockPool poolOf(TrackedRequest r, BlockPool gpu, BlockPool host) {
         return switch (r.location()) {
             case GPU -> gpu;
             case HOST -> host;
@@ -282,22 +313,22 @@ public final class EngineLoop {
         };
     }
 
-    private static void insertByArrival(List<RequestState> waiting, RequestState r) {
+    private static void insertByArrival(List<TrackedRequest> waiting, TrackedRequest r) {
         int i = 0;
         while (i < waiting.size() && waiting.get(i).index() < r.index()) i++;
         waiting.add(i, r);
     }
 
-    private static int finish(IterationPlan plan, List<RequestState> gpuRunning, List<RequestState> hostRunning,
-                              BlockPool gpuPool, BlockPool hostPool) {
+    private int finish(IterationPlan plan, List<TrackedRequest> gpuRunning, List<TrackedRequest> hostRunning,
+                       BlockPool gpuPool, BlockPool hostPool) {
         int n = 0;
-        for (PrefillChunk c : plan.prefills()) n += finishOne(c.request(), gpuRunning, hostRunning, gpuPool, hostPool);
-        for (RequestState r : plan.gpuDecodes()) n += finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool);
-        for (RequestState r : plan.cpuDecodes()) n += finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool);
+        for (PrefillChunk c : plan.prefills()) n += finishOne(own(c.request()), gpuRunning, hostRunning, gpuPool, hostPool);
+        for (RequestState r : plan.gpuDecodes()) n += finishOne(own(r), gpuRunning, hostRunning, gpuPool, hostPool);
+        for (RequestState r : plan.cpuDecodes()) n += finishOne(own(r), gpuRunning, hostRunning, gpuPool, hostPool);
         return n;
     }
 
-    private static int finishOne(RequestState r, List<RequestState> gpuRunning, List<RequestState> hostRunning,
+    private static int finishOne(TrackedRequest r, List<TrackedRequest> gpuRunning, List<TrackedRequest> hostRunning,
                                  BlockPool gpuPool, BlockPool hostPool) {
         if (!r.finished() || r.location() == Location.NONE) return 0;
         if (r.location() == Location.GPU) {

@@ -1,4 +1,4 @@
-package org.apexbench.engine;
+package org.apexbench.engine.predict;
 
 /**
  * Online recalibration of a scheduler's profile tables (docs/engines.md#online-recalibration: profiled tables go stale): after each

@@ -1,6 +1,22 @@
-package org.apexbench.engine;
+package org.apexbench.engine.runtime;
 
-import org.apexbench.engine.sim.AnalyticCost;
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.EngineGeometry;
+import org.apexbench.engine.IterationOutcome;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.PrefillChunk;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.Scheduler;
+import org.apexbench.engine.SchedulerContext;
+import org.apexbench.engine.Strategy;
+import org.apexbench.engine.plan.PlanBusy;
+import org.apexbench.engine.predict.CalibratedPredictor;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.predict.Recalibration;
+import org.apexbench.engine.sim.SimRun;
+
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.Resource;
 import org.apexbench.profiler.SubtaskRecord;
@@ -43,7 +59,7 @@ class ScriptedSchedulerTest {
 
     static RunResult run(Scheduler s, List<RequestSpec> r, double launchSec) {
         Engine e = new Engine("scripted", "scripted", () -> s, launchSec);
-        return EngineRun.simulate(e, GEO, COST, Predictor.of(COST), B, r, 1, 0.1, RecordOptions.ALL);
+        return SimRun.simulate(e, GEO, COST, Predictor.of(COST), B, r, 1, 0.1, RecordOptions.ALL);
     }
 
     @Test
