@@ -69,12 +69,12 @@ class ApexSchedulerTest {
     void amortizedAdmissionWeighsThePrefillAgainstTheTokensThatFollow() {
         // now: 20 rows in 160 ms (8 ms a row). The prefill iteration takes 140 ms more for 1 token.
         // 44 later tokens at 4.9 ms: (140 + 216) / 45 = 7.9 ms a token: pays; at 5.1 ms (8.1 ms a token) it does not.
-        assertTrue(ApexScheduler.admissionPays(44, 0.160, 20, 0.300, 21, 0.0049));
-        assertFalse(ApexScheduler.admissionPays(44, 0.160, 20, 0.300, 21, 0.0051));
+        assertTrue(HostAdmission.admissionPays(44, 0.160, 20, 0.300, 21, 0.0049));
+        assertFalse(HostAdmission.admissionPays(44, 0.160, 20, 0.300, 21, 0.0051));
         // a request that ends with its prefill token never repays a 140 ms prefill...
-        assertFalse(ApexScheduler.admissionPays(0, 0.160, 20, 0.300, 21, 0));
+        assertFalse(HostAdmission.admissionPays(0, 0.160, 20, 0.300, 21, 0));
         // ...unless the longer GPU windows let the dispatch hide 20 more host rows in the same iteration
-        assertTrue(ApexScheduler.admissionPays(0, 0.160, 20, 0.300, 41, 0));
-        assertTrue(ApexScheduler.admissionPays(10, 0.1, 0, 1, 0, 1), "nothing runs now: anything pays");
+        assertTrue(HostAdmission.admissionPays(0, 0.160, 20, 0.300, 41, 0));
+        assertTrue(HostAdmission.admissionPays(10, 0.1, 0, 1, 0, 1), "nothing runs now: anything pays");
     }
 }
