@@ -83,9 +83,9 @@ final class EngineRunner {
         } else {
             if (Files.isDirectory(Path.of(o.model))) {
                 throw new IllegalArgumentException("--model " + o.model + ": the sim backend needs a model preset (its "
-                        + "geometry), one of " + ModelGeometry.presetNames());
+                        + "geometry), one of " + org.apexbench.model.ModelPresets.names());
             }
-            model = ModelGeometry.preset(o.model);
+            model = org.apexbench.model.ModelPresets.geometry(o.model);
         }
         HardwareSpec hw = hardware(o.hardware);
         EngineBudgets budgets;
@@ -126,7 +126,7 @@ final class EngineRunner {
 
     /** The cost-relevant shape of a model config (fp16 weights and KV). */
     static ModelGeometry geometry(org.apexbench.model.ModelConfig c) {
-        return org.apexbench.engine.real.RealRun.modelGeometry(c, org.apexbench.kernels.DType.F16, org.apexbench.kernels.DType.F16);
+        return c.geometry(org.apexbench.kernels.DType.F16, org.apexbench.kernels.DType.F16);
     }
 
     static org.apexbench.kernels.DType kvType(String s) {

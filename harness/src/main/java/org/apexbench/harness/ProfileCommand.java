@@ -70,7 +70,7 @@ final class ProfileCommand implements Callable<Integer> {
     public Integer call() {
         if (backend.equals("cpu") || backend.equals("cuda")) return profileReal();
         if (!backend.equals("sim")) throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + backend + "'");
-        ModelGeometry m = ModelGeometry.preset(model);
+        ModelGeometry m = org.apexbench.model.ModelPresets.geometry(model);
         HardwareSpec hw = EngineRunner.hardware(hardware);
         long cap = gpuMemoryGb == null ? 0 : (long) (gpuMemoryGb * 1e9);
         EngineBudgets b = SimSetup.budgets(m, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, maxRunning, maxTokens);

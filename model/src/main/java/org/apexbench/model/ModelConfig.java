@@ -6,6 +6,7 @@ import org.apexbench.kernels.AttentionShape;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.KvGeometry;
 import org.apexbench.kernels.RopeTable;
+import org.apexbench.profiler.model.ModelGeometry;
 
 /**
  * Geometry of a Llama-family model (Llama 2 multi-head, Llama 3.x grouped-query), as read from a
@@ -77,31 +78,17 @@ public record ModelConfig(String name, int hiddenSize, int intermediateSize, int
         return new KvGeometry(layers, blocks, kvHeads, headDim, kvType);
     }
 
-    /** K and V bytes one token occupies over all layers. */
-    public long kvBytesPerToken(DType kvType) {
-        return 2L * layers * kvWidth() * kvType.bytes();
+    /**
+     * The model's shape for the cost models, profiles and the engine runtime, with weights and KV stored as the
+     * given types and activations as wide as the KV (what the simulator and profile fingerprints use).
+     */
+    public ModelGeometry geometry(DType weights, DType kv) {
+        return new ModelGeometry(name, layers, hiddenSize, intermediateSize, heads, kvHeads, headDim, vocabSize,
+                maxPositionEmbeddings, tieWordEmbeddings, weights.bytes(), kv.bytes());
     }
 
-    /** Weights of one decoder layer: q, k, v, o projections, gate, up, down, two norms. */
-    public long layerParameters() {
-        long attn = (long) hiddenSize * qWidth() * 2 + (long) hiddenSize * kvWidth() * 2;
-        long mlp = 3L * hiddenSize * intermediateSize;
-        return attn + mlp + 2L * hiddenSize;
-    }
-
-    /** All parameters: embedding, layers, final norm, and the LM head unless tied. */
-    public long parameterCount() {
-        long embed = (long) vocabSize * hiddenSize;
-        return embed * (tieWordEmbeddings ? 1 : 2) + layers * layerParameters() + hiddenSize;
-    }
-
-    /** Bytes of all weights stored as {@code dtype}. */
-    public long weightBytes(DType dtype) {
-        return parameterCount() * dtype.bytes();
-    }
-
-    /** Multiply-accumulate pairs x 2 of the dense layers for one token (attention scores excluded). */
-    public long denseFlopsPerToken() {
-        return 2L * (layers * (layerParameters() - 2L * hiddenSize) + (long) vocabSize * hiddenSize);
+    /** As above, with activations (the q/k/v rows and attention outputs a runtime moves) of {@code activations}. */
+    public ModelGeometry geometry(DType weights, DType kv, DType activations) {
+        return geometry(weights, kv).withActivationBytes(activations.bytes());
     }
 }

@@ -4,10 +4,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
+import org.apexbench.kernels.DType;
+import org.apexbench.profiler.model.ModelGeometry;
+
 /**
- * Named model geometries, with the exact shapes of the published checkpoints (their config.json), for
- * synthetic weights ({@link LlamaWeights#synthetic}) and for the simulator, which needs only geometry.
- * The tiny presets match the shapes of the test-data models tiny-llama2 and tiny-llama3 in testdata/models.
+ * The one table of named models, with the exact shapes of the published checkpoints (their config.json): for
+ * synthetic weights ({@link LlamaWeights#synthetic}) and, through {@link #geometry}, for the simulator, which needs
+ * only the shape. The tiny presets match the shapes of the test-data models tiny-llama2 and tiny-llama3 in
+ * testdata/models.
  */
 public final class ModelPresets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
@@ -35,7 +39,13 @@ public final class ModelPresets {
 
     private static void add(ModelConfig c) { PRESETS.put(c.name(), c); }
 
+    /** Preset names, in the table's order. */
     public static Set<String> names() { return PRESETS.keySet(); }
+
+    /** The preset's shape with fp16 weights and KV (what simulated runs use); an unknown name is an error listing the known ones. */
+    public static ModelGeometry geometry(String name) {
+        return config(name).geometry(DType.F16, DType.F16);
+    }
 
     /** The preset's geometry; an unknown name is an error listing the known ones. */
     public static ModelConfig config(String name) {

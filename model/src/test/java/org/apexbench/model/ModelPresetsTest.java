@@ -12,21 +12,36 @@ import org.junit.jupiter.api.Test;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.SamplingParams;
 
 class ModelPresetsTest {
 
     @Test
     void presetsHaveThePublishedParameterCounts() {
-        // Parameter counts of the Hugging Face checkpoints (sum of their tensor sizes).
-        assertEquals(6_738_415_616L, ModelPresets.config("llama-2-7b").parameterCount());
-        assertEquals(8_030_261_248L, ModelPresets.config("llama-3.1-8b").parameterCount());
-        assertEquals(1_235_814_400L, ModelPresets.config("llama-3.2-1b").parameterCount());
+        // Parameter counts of the Hugging Face checkpoints (sum of their tensor sizes), fp16
+        assertEquals(6_738_415_616L * 2, ModelPresets.geometry("llama-2-7b").totalWeightBytes());
+        assertEquals(8_030_261_248L * 2, ModelPresets.geometry("llama-3.1-8b").totalWeightBytes());
+        assertEquals(1_235_814_400L * 2, ModelPresets.geometry("llama-3.2-1b").totalWeightBytes(), "embeddings tied");
         ModelConfig l3 = ModelPresets.config("llama-3.1-8b");
         assertEquals(RopeConfig.llama3(500000, 8, 1, 4, 8192), l3.rope());
         assertEquals(8, l3.kvHeads());
-        assertEquals(128 * 1024, l3.kvBytesPerToken(DType.F16));
+        ModelGeometry g = ModelPresets.geometry("llama-3.1-8b");
+        assertEquals(128 * 1024, g.kvBytesPerToken());     // 2 x 32 layers x 1024 x 2 bytes (GQA 32/8)
+        assertEquals(4096L * (4096 + 2 * 1024), g.qkvParams());
         assertEquals(2, ModelPresets.config("llama-2-7b", 2).layers());
+    }
+
+    @Test
+    void geometryKeepsTheConfigsShapeAndTheStorageTypes() {
+        ModelConfig c = ModelPresets.config("tiny-llama3");
+        ModelGeometry g = c.geometry(DType.BF16, DType.F32, DType.F32);
+        assertEquals(List.of(c.name(), c.layers(), c.hiddenSize(), c.intermediateSize(), c.heads(), c.kvHeads(), c.headDim(),
+                c.vocabSize(), c.maxPositionEmbeddings()), List.of(g.name(), g.layers(), g.hidden(), g.intermediate(), g.heads(),
+                g.kvHeads(), g.headDim(), g.vocab(), g.maxContext()));
+        assertEquals(2L * 3 * 2 * 16 * 4, g.kvBytesPerToken(), "K and V of 2 heads of 16, fp32, over 3 layers");
+        assertEquals((8 * 16 + 2 * 2 * 16) * 4L, g.qkvBytesPerToken());
+        assertEquals(2, ModelPresets.geometry("tiny-llama3").activationBytesPerElement(), "simulated: fp16 throughout");
     }
 
     @Test

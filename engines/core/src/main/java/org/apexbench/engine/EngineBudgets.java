@@ -1,5 +1,7 @@
 package org.apexbench.engine;
 
+import org.apexbench.profiler.model.ModelGeometry;
+
 /**
  * The limits every engine shares (docs/engines.md#shared-budgets); {@link KvCapacity} does the block arithmetic.
  *
@@ -28,14 +30,14 @@ public record EngineBudgets(int maxRunning, int maxTokensPerIteration, int gpuKv
      *
      * @throws IllegalArgumentException when the weights and reserve do not fit the GPU memory, naming the numbers
      */
-    public static EngineBudgets fromMemory(EngineGeometry g, long gpuMemoryBytes, long activationReserveBytes,
+    public static EngineBudgets fromMemory(ModelGeometry g, long gpuMemoryBytes, long activationReserveBytes,
                                            long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
         long blockBytes = KvCapacity.blockBytes(g, DEFAULT_BLOCK_SIZE);
-        long free = gpuMemoryBytes - g.weightBytes() - activationReserveBytes;
+        long free = gpuMemoryBytes - g.totalWeightBytes() - activationReserveBytes;
         if (free < blockBytes) {
             throw new IllegalArgumentException(String.format(
                     "GPU memory %.2f GB cannot hold model %s: weights %.2f GB + activation reserve %.2f GB leave %.3f GB,"
-                            + " less than one KV block (%d bytes)", gpuMemoryBytes / 1e9, g.name(), g.weightBytes() / 1e9,
+                            + " less than one KV block (%d bytes)", gpuMemoryBytes / 1e9, g.name(), g.totalWeightBytes() / 1e9,
                     activationReserveBytes / 1e9, free / 1e9, blockBytes));
         }
         if (hostKvBytes < 0) {

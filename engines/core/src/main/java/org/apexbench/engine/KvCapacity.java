@@ -1,5 +1,7 @@
 package org.apexbench.engine;
 
+import org.apexbench.profiler.model.ModelGeometry;
+
 import org.apexbench.workloads.RequestSpec;
 
 /**
@@ -26,7 +28,7 @@ public final class KvCapacity {
      * @param gpu      the GPU pool's live occupancy
      * @param host     the host pool's
      */
-    public KvCapacity(EngineBudgets budgets, EngineGeometry geometry, Pool gpu, Pool host) {
+    public KvCapacity(EngineBudgets budgets, ModelGeometry geometry, Pool gpu, Pool host) {
         this.budgets = budgets;
         this.blockBytes = blockBytes(geometry, budgets.blockSize());
         this.gpu = gpu;
@@ -34,12 +36,12 @@ public final class KvCapacity {
     }
 
     /** The capacity of empty pools: what checking requests before a run needs. */
-    public static KvCapacity empty(EngineBudgets budgets, EngineGeometry geometry) {
+    public static KvCapacity empty(EngineBudgets budgets, ModelGeometry geometry) {
         return new KvCapacity(budgets, geometry, EMPTY, EMPTY);
     }
 
     /** Bytes of one block over all layers (K and V). */
-    public static long blockBytes(EngineGeometry g, int blockSize) { return g.kvBytesPerToken() * blockSize; }
+    public static long blockBytes(ModelGeometry g, int blockSize) { return g.kvBytesPerToken() * blockSize; }
 
     /** Blocks needed to hold {@code tokens} tokens in blocks of {@code blockSize}. */
     public static int blocksFor(long tokens, int blockSize) { return (int) ((tokens + blockSize - 1) / blockSize); }

@@ -1,5 +1,7 @@
 package org.apexbench.engine;
 
+import org.apexbench.profiler.model.ModelGeometry;
+
 import org.apexbench.engine.predict.Predictor;
 
 import java.util.List;
@@ -22,7 +24,7 @@ public interface SchedulerContext {
 
     EngineBudgets budgets();
 
-    EngineGeometry geometry();
+    ModelGeometry geometry();
 
     /** Per-layer time predictions from profile tables. */
     Predictor predictor();

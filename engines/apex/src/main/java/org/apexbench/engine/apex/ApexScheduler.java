@@ -12,9 +12,8 @@ import org.apexbench.engine.plan.PlanBusy;
 import org.apexbench.engine.plan.SubBatchLoad;
 import org.apexbench.engine.policy.Placement;
 import org.apexbench.engine.policy.PlacementRules;
-import org.apexbench.engine.predict.CalibratedPredictor;
 import org.apexbench.engine.predict.Predictor;
-import org.apexbench.engine.predict.Recalibration;
+import org.apexbench.engine.predict.RecalibratingPredictor;
 import org.apexbench.workloads.RequestSpec;
 
 import java.util.ArrayList;
@@ -40,29 +39,25 @@ public final class ApexScheduler implements Scheduler {
     private final Dispatch.Choice choice = new Dispatch.Choice();
     private long[] cpuCtx = new long[64];
     private long[] keys = new long[64];
-    /** With {@link ApexOptions#recalibrate()}: the factors, and the base prediction of the plan last returned. */
-    private final Recalibration recalibration;
-    private CalibratedPredictor calibrated;
+    /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
+    private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
 
-    public ApexScheduler(ApexOptions options) {
-        this.options = options;
-        this.recalibration = options.recalibrate() ? new Recalibration() : null;
-    }
+    public ApexScheduler(ApexOptions options) { this.options = options; }
 
     @Override
     public void observe(IterationPlan plan, IterationOutcome outcome) {
-        if (recalibration == null || lastPredicted == null) return;
-        recalibration.observe(lastPredicted.gpuSec(), outcome.gpuBusySec(), lastPredicted.cpuSec(), outcome.cpuBusySec());
+        if (recalibrating == null || lastPredicted == null) return;
+        recalibrating.observe(lastPredicted.gpuSec(), outcome.gpuBusySec(), lastPredicted.cpuSec(), outcome.cpuBusySec());
         lastPredicted = null;
     }
 
-    /** The context's predictor, scaled by the recalibration factors when that option is on. */
+    /** The context's predictor, recalibrated when that option is on. */
     private Predictor predictor(SchedulerContext ctx) {
-        if (recalibration == null) return ctx.predictor();
+        if (!options.recalibrate()) return ctx.predictor();
         // once per run: the context's predictor is the run's, and the factors change in place
-        if (calibrated == null) calibrated = new CalibratedPredictor(ctx.predictor(), recalibration);
-        return calibrated;
+        if (recalibrating == null) recalibrating = new RecalibratingPredictor(ctx.predictor());
+        return recalibrating;
     }
 
     @Override
@@ -79,7 +74,7 @@ public final class ApexScheduler implements Scheduler {
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
         IterationPlan plan = build(ctx);
-        if (recalibration != null) lastPredicted = PlanBusy.predict(plan, ctx.predictor(), ctx.geometry().layers());
+        if (recalibrating != null) lastPredicted = PlanBusy.predict(plan, recalibrating.base(), ctx.geometry().layers());
         return plan;
     }
 

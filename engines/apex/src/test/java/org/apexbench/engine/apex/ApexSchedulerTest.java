@@ -1,7 +1,7 @@
 package org.apexbench.engine.apex;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.predict.Predictor;
@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the APEX scheduler decides in constructed states, on constructed tables. */
 class ApexSchedulerTest {
-    static final EngineGeometry GEO = new EngineGeometry("m", 32, 16384, 24576, 8192, 1, 8192);
+    // 16 KiB of KV per token and layer, 24 KiB of q/k/v and 8 KiB of attention output per row (fp16, 32 x 128 heads)
+    static final ModelGeometry GEO = new ModelGeometry("m", 32, 4096, 11008, 32, 32, 128, 32000, 8192, false, 2, 2);
     static final EngineBudgets B = new EngineBudgets(512, 2048, 200, 20000, 16);
 
     static RequestSpec spec(String id, int prompt, int out) { return new RequestSpec(id, 0, new int[prompt], out, SamplingParams.GREEDY); }

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ApexSimTest {
     static final HardwareSpec T4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
-    static final ModelGeometry MODEL = ModelGeometry.LLAMA_2_7B;
+    static final ModelGeometry MODEL = org.apexbench.model.ModelPresets.geometry("llama-2-7b");
     static final EngineBudgets TIGHT = new EngineBudgets(128, 1024, 80, 4000, 16);
 
     static List<RequestSpec> requests(int n, long seed) {

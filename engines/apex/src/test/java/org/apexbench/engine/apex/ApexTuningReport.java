@@ -53,7 +53,7 @@ class ApexTuningReport {
         String only = System.getProperty("apex.tuning.engines", "");
         String settings = System.getProperty("apex.tuning.settings", "t4,a10g,neo");
         HardwareSpec t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge"), a10 = HardwareSpecs.builtIn("a10g-g5.8xlarge");
-        ModelGeometry l2 = ModelGeometry.LLAMA_2_7B, l3 = ModelGeometry.LLAMA_3_1_8B;
+        ModelGeometry l2 = org.apexbench.model.ModelPresets.geometry("llama-2-7b"), l3 = org.apexbench.model.ModelPresets.geometry("llama-3.1-8b");
         EngineBudgets t4b = SimSetup.budgets(l2, t4, 0, SimSetup.DEFAULT_RESERVE_FRACTION, -1, 256, 2048);
         EngineBudgets neoB = new EngineBudgets(256, 2048, 54, t4b.hostKvBlocks(), t4b.blockSize());
         List<Setting> all = List.of(

@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.function.DoubleSupplier;
 
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.plan.LayerLayout;
 import org.apexbench.engine.plan.SubBatches;
 import org.apexbench.model.LlamaModel;
@@ -29,7 +29,7 @@ final class HostAttention implements AutoCloseable {
     private final Backend host;
     private final KvPool hostPool;
     private final HostBridge bridge;
-    private final EngineGeometry geometry;
+    private final ModelGeometry geometry;
     private final double launchSecPerStage;
     private final DoubleSupplier clock;
     private final HostAttentionThread hostThread = new HostAttentionThread("host-attention");
@@ -45,7 +45,7 @@ final class HostAttention implements AutoCloseable {
     /** Single-thread runtime: per sub-batch, q/k/v published for a job queued up front. */
     private final Semaphore[] dataReady = {new Semaphore(0), new Semaphore(0)};
 
-    HostAttention(LlamaModel model, Backend host, KvPool hostPool, HostBridge bridge, EngineGeometry geometry, double launchSecPerStage,
+    HostAttention(LlamaModel model, Backend host, KvPool hostPool, HostBridge bridge, ModelGeometry geometry, double launchSecPerStage,
                   DoubleSupplier clock, RowExchange stage0, RowExchange stage1) {
         this.model = model;
         this.host = host;

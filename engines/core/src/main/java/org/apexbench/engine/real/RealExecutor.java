@@ -9,7 +9,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.runtime.Executor;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
@@ -56,7 +56,7 @@ public final class RealExecutor implements Executor {
     private final LlamaModel model;
     private final Backend device;
     private final Backend host;
-    private final EngineGeometry geometry;
+    private final ModelGeometry geometry;
     private final HostBridge bridge;
     private final KvPool gpuPool;
     private final KvPool hostPool;
@@ -103,7 +103,7 @@ public final class RealExecutor implements Executor {
         this.device = model.backend();
         this.host = host;
         ModelConfig c = model.config();
-        this.geometry = geometry(c, kvType, model.weights().bytes(), device.activationType());
+        this.geometry = c.geometry(model.weights().embedding().dtype(), kvType, device.activationType());
         this.bridge = bridgeOrNull != null ? bridgeOrNull : HostBridge.open(device, host);
         try {
             this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
@@ -123,19 +123,8 @@ public final class RealExecutor implements Executor {
         }
     }
 
-    /** The engine-runtime numbers of {@code c} with KV of {@code kvType} and {@code weightBytes} of weights. */
-    public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes) {
-        return geometry(c, kvType, weightBytes, DType.F32);
-    }
-
-    /** As above, with q/k/v and attention-output rows of {@code activations} (F16 on cuda: what crosses PCIe). */
-    public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes, DType activations) {
-        long act = activations.bytes();
-        return new EngineGeometry(c.name(), c.layers(), 2L * c.kvWidth() * kvType.bytes(), act * (c.qWidth() + 2L * c.kvWidth()),
-                act * c.qWidth(), weightBytes, c.maxPositionEmbeddings());
-    }
-
-    public EngineGeometry geometry() { return geometry; }
+    /** The model's shape as this executor runs it: its KV type, and the device backend's activations (what crosses PCIe). */
+    public ModelGeometry geometry() { return geometry; }
 
     /** Token ids generated so far by every request this executor has seen, by request id, in first-seen order. */
     public Map<String, int[]> tokens() {

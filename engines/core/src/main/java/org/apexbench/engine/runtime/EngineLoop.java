@@ -2,7 +2,7 @@ package org.apexbench.engine.runtime;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.InfeasibleRequestException;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
@@ -36,7 +36,7 @@ public final class EngineLoop {
     private final Executor executor;
     private final String executorName;
     private final EngineBudgets budgets;
-    private final EngineGeometry geometry;
+    private final ModelGeometry geometry;
     private final Predictor predictor;
     private final RecordOptions recordOptions;
     private final boolean keepTokenIds;
@@ -51,7 +51,7 @@ public final class EngineLoop {
         void update(int done, int total);
     }
 
-    public EngineLoop(Engine engine, Executor executor, String executorName, EngineGeometry geometry, EngineBudgets budgets,
+    public EngineLoop(Engine engine, Executor executor, String executorName, ModelGeometry geometry, EngineBudgets budgets,
                       Predictor predictor, RecordOptions recordOptions, boolean keepTokenIds) {
         this.engine = engine;
         this.scheduler = engine.schedulers().get();

@@ -1,7 +1,7 @@
 package org.apexbench.engine.runtime;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.SchedulerContext;
@@ -16,13 +16,13 @@ final class LoopContext implements SchedulerContext {
     private final List<RequestState> gpuRunning;
     private final List<RequestState> hostRunning;
     private final KvCapacity kv;
-    private final EngineGeometry geometry;
+    private final ModelGeometry geometry;
     private final Predictor predictor;
     private double nowSec;
     private long iteration;
 
     LoopContext(List<TrackedRequest> waiting, List<TrackedRequest> gpuRunning, List<TrackedRequest> hostRunning,
-                KvCapacity kv, EngineGeometry geometry, Predictor predictor) {
+                KvCapacity kv, ModelGeometry geometry, Predictor predictor) {
         this.waiting = Collections.unmodifiableList(waiting);
         this.gpuRunning = Collections.unmodifiableList(gpuRunning);
         this.hostRunning = Collections.unmodifiableList(hostRunning);
@@ -46,7 +46,7 @@ final class LoopContext implements SchedulerContext {
 
     @Override public EngineBudgets budgets() { return kv.budgets(); }
 
-    @Override public EngineGeometry geometry() { return geometry; }
+    @Override public ModelGeometry geometry() { return geometry; }
 
     @Override public Predictor predictor() { return predictor; }
 

@@ -1,7 +1,7 @@
 package org.apexbench.engine.runtime;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.RequestState;
@@ -27,7 +27,7 @@ public final class SchedulerSnapshot {
     private final LoopContext context;
     private int count;
 
-    public SchedulerSnapshot(EngineGeometry geometry, EngineBudgets budgets, Predictor predictor) {
+    public SchedulerSnapshot(ModelGeometry geometry, EngineBudgets budgets, Predictor predictor) {
         gpuPool = new BlockPool(Location.GPU, budgets.gpuKvBlocks());
         hostPool = new BlockPool(Location.HOST, budgets.hostKvBlocks());
         kv = new KvCapacity(budgets, geometry, gpuPool, hostPool);

@@ -2,7 +2,7 @@ package org.apexbench.engine.sim;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.predict.ProfilePredictor;
 import org.apexbench.engine.runtime.EngineLoop;
@@ -11,7 +11,6 @@ import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.hardware.HardwareSpec;
-import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.workloads.RequestSpec;
 
@@ -63,9 +62,9 @@ public final class SimRun {
         SubtaskTimer hardware = SimSetup.cost(hw, model);
         SubtaskTimer clock = cpuSlowdown == 1 ? hardware : (op, f) ->
                 (op == Op.CPU_DECODE_ATTN ? cpuSlowdown : 1) * hardware.seconds(op, f);
-        try (SimulatedExecutor executor = new SimulatedExecutor(EngineGeometry.of(model), budgets, clock,
+        try (SimulatedExecutor executor = new SimulatedExecutor(model, budgets, clock,
                 jitterSigma, seed, engine.launchSecPerStage())) {
-            return new EngineLoop(engine, executor, "sim", EngineGeometry.of(model), budgets, predictor, records, false)
+            return new EngineLoop(engine, executor, "sim", model, budgets, predictor, records, false)
                     .onProgress(progress).run(requests, closedLoopConcurrency);
         }
     }
@@ -85,7 +84,7 @@ public final class SimRun {
      *                   simulated hardware (never read from {@code hardware} directly in a real run)
      * @param jitterSigma log-normal run-to-run noise on every subtask (0 = none)
      */
-    public static RunResult simulate(Engine engine, EngineGeometry geometry, SubtaskTimer hardware, Predictor predictor,
+    public static RunResult simulate(Engine engine, ModelGeometry geometry, SubtaskTimer hardware, Predictor predictor,
                                      EngineBudgets budgets, List<RequestSpec> requests, long seed, double jitterSigma,
                                      RecordOptions records) {
         try (SimulatedExecutor executor = new SimulatedExecutor(geometry, budgets, hardware, jitterSigma, seed,

@@ -1,11 +1,10 @@
 package org.apexbench.engine.sim;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.cost.RooflineCostModel;
 import org.apexbench.profiler.hardware.HardwareSpec;
-import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileFingerprint;
 import org.apexbench.profiler.table.ProfileSweep;
@@ -63,7 +62,7 @@ public final class SimSetup {
                                         long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
         long gpuMem = gpuMemoryCapBytes > 0 ? Math.min(gpuMemoryCapBytes, hw.gpu().memoryBytes()) : hw.gpu().memoryBytes();
         long host = hostKvBytes >= 0 ? hostKvBytes : (long) (hw.host().memoryBytes() * DEFAULT_HOST_KV_FRACTION);
-        return EngineBudgets.fromMemory(EngineGeometry.of(model), gpuMem, (long) (gpuMem * reserveFraction), host, maxRunning,
+        return EngineBudgets.fromMemory(model, gpuMem, (long) (gpuMem * reserveFraction), host, maxRunning,
                 maxTokensPerIteration);
     }
 }

@@ -1,7 +1,7 @@
 package org.apexbench.engine.sim;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.KvCapacity;
@@ -36,7 +36,7 @@ public final class SimulatedExecutor implements Executor {
     private static final int LAUNCH = Resource.HOST_LAUNCH.ordinal();
     private static final int RESOURCES = Resource.values().length;
 
-    private final EngineGeometry geometry;
+    private final ModelGeometry geometry;
     private final EngineBudgets budgets;
     private final SubtaskTimer cost;
     private final double jitterSigma;
@@ -54,7 +54,7 @@ public final class SimulatedExecutor implements Executor {
      * @param launchSecPerStage &gt; 0 models NEO's single host thread: every pipeline stage first spends
      *                          this long launching kernels on the thread that also runs CPU attention
      */
-    public SimulatedExecutor(EngineGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
+    public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
                              long seed, double launchSecPerStage) {
         if (!(jitterSigma >= 0) || Double.isInfinite(jitterSigma)) {
             throw new IllegalArgumentException("jitter sigma must be finite and >= 0, got " + jitterSigma);

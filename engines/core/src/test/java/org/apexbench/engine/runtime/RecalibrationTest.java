@@ -2,7 +2,7 @@ package org.apexbench.engine.runtime;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
@@ -12,9 +12,8 @@ import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
 import org.apexbench.engine.Strategy;
 import org.apexbench.engine.plan.PlanBusy;
-import org.apexbench.engine.predict.CalibratedPredictor;
 import org.apexbench.engine.predict.Predictor;
-import org.apexbench.engine.predict.Recalibration;
+import org.apexbench.engine.predict.RecalibratingPredictor;
 import org.apexbench.engine.sim.SimRun;
 
 import org.apexbench.workloads.RequestSpec;
@@ -27,12 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Online recalibration: the factors, and that a plan's predicted busy time is what the executor measures. */
+/** Online recalibration: the factors, the scaled predictions, and that a plan's predicted busy time is what the executor measures. */
 class RecalibrationTest {
 
     @Test
     void factorsConvergeToTheMeasuredOverPredictedRatioPerSide() {
-        Recalibration r = new Recalibration();
+        RecalibratingPredictor r = new RecalibratingPredictor(Predictor.of(ScriptedSchedulerTest.COST));
         assertEquals(1, r.gpuFactor());
         assertEquals(1, r.cpuFactor());
         for (int i = 0; i < 200; i++) r.observe(0.05 + 0.001 * (i % 7), 1.1 * (0.05 + 0.001 * (i % 7)), 0.02, 0.06);
@@ -43,7 +42,7 @@ class RecalibrationTest {
 
     @Test
     void recentIterationsOutweighOldOnesSoAChangedHostIsLearnt() {
-        Recalibration r = new Recalibration(0.9);
+        RecalibratingPredictor r = new RecalibratingPredictor(Predictor.of(ScriptedSchedulerTest.COST), 0.9);
         for (int i = 0; i < 100; i++) r.observe(1, 1, 1, 1);
         for (int i = 0; i < 60; i++) r.observe(1, 1, 1, 2);   // the host became twice as slow
         assertEquals(2, r.cpuFactor(), 0.01);
@@ -52,14 +51,14 @@ class RecalibrationTest {
 
     @Test
     void aSidePredictedIdleSaysNothingAndFactorsAreClamped() {
-        Recalibration r = new Recalibration();
+        RecalibratingPredictor r = new RecalibratingPredictor(Predictor.of(ScriptedSchedulerTest.COST));
         r.observe(0, 5, 0, 5);
         assertEquals(1, r.gpuFactor());
         assertEquals(1, r.cpuFactor());
         assertEquals(0, r.cpuObservations());
         r.observe(1, 100, 1, 0.001);
-        assertEquals(Recalibration.MAX_FACTOR, r.gpuFactor());
-        assertEquals(Recalibration.MIN_FACTOR, r.cpuFactor());
+        assertEquals(RecalibratingPredictor.MAX_FACTOR, r.gpuFactor());
+        assertEquals(RecalibratingPredictor.MIN_FACTOR, r.cpuFactor());
         r.observe(1, Double.NaN, Double.POSITIVE_INFINITY, 1);
         assertEquals(1, r.gpuObservations());
         assertEquals(1, r.cpuObservations());
@@ -68,7 +67,7 @@ class RecalibrationTest {
     @Test
     void aDecayOutsideTheOpenUnitIntervalIsRefused() {
         for (double d : new double[] {0, 1, -0.5, Double.NaN}) {
-            var e = assertThrows(IllegalArgumentException.class, () -> new Recalibration(d));
+            var e = assertThrows(IllegalArgumentException.class, () -> new RecalibratingPredictor(Predictor.of(ScriptedSchedulerTest.COST), d));
             assertTrue(e.getMessage().contains("decay"), e.getMessage());
         }
     }
@@ -76,9 +75,9 @@ class RecalibrationTest {
     @Test
     void calibratedPredictionsScaleEachSideByItsFactor() {
         Predictor base = Predictor.of(ScriptedSchedulerTest.COST);
-        Recalibration r = new Recalibration();
-        for (int i = 0; i < 100; i++) r.observe(1, 2, 1, 0.5);
-        CalibratedPredictor c = new CalibratedPredictor(base, r);
+        RecalibratingPredictor c = new RecalibratingPredictor(base);
+        for (int i = 0; i < 100; i++) c.observe(1, 2, 1, 0.5);
+        assertEquals(base, c.base());
         assertEquals(2 * base.linear(64), c.linear(64), 1e-15);
         assertEquals(2 * base.gpuDecodeAttention(8, 4000), c.gpuDecodeAttention(8, 4000), 1e-15);
         assertEquals(2 * base.prefillAttention(100, 2, 5000), c.prefillAttention(100, 2, 5000), 1e-15);

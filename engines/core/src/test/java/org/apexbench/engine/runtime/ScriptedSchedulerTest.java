@@ -2,7 +2,7 @@ package org.apexbench.engine.runtime;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
@@ -12,10 +12,10 @@ import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
 import org.apexbench.engine.Strategy;
 import org.apexbench.engine.plan.PlanBusy;
-import org.apexbench.engine.predict.CalibratedPredictor;
 import org.apexbench.engine.predict.Predictor;
-import org.apexbench.engine.predict.Recalibration;
 import org.apexbench.engine.sim.SimRun;
+import org.apexbench.kernels.DType;
+import org.apexbench.model.ModelPresets;
 
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.Resource;
@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The engine loop and the simulated executor driven by small scripted schedulers, one strategy at a time. */
 class ScriptedSchedulerTest {
-    static final EngineGeometry GEO = new EngineGeometry("m", 4, 16384, 24576, 8192, 1, 4096);
+    /** Llama-2-7B with 4 layers: 16 KiB of KV per token and layer, 24 KiB of q/k/v, 8 KiB of attention output. */
+    static final ModelGeometry GEO = ModelPresets.config("llama-2-7b", 4).geometry(DType.F16, DType.F16);
     static final AnalyticCost COST = new AnalyticCost(405e6, 405e6, 16384, 16384, 262e6, 250e9, 45e12, 60e9, 12e9, 10e-6,
             8e-6, 50e-6);
     static final EngineBudgets B = new EngineBudgets(64, 512, 100, 1000, 16);
@@ -123,9 +124,10 @@ class ScriptedSchedulerTest {
 
     @Test
     void memoryBudgetsAndTheirErrors() {
-        EngineGeometry g = new EngineGeometry("llama-2-7b", 32, 16384, 24576, 8192, 13_476_839_424L, 4096);
+        ModelGeometry g = ModelPresets.geometry("llama-2-7b");
+        assertEquals(13_476_831_232L, g.totalWeightBytes());
         EngineBudgets b = EngineBudgets.fromMemory(g, 17_179_869_184L, 1_717_986_918L, 20_000_000_000L, 256, 2048);
-        assertEquals((17_179_869_184L - 13_476_839_424L - 1_717_986_918L) / (512L * 1024 * 16), b.gpuKvBlocks());
+        assertEquals((17_179_869_184L - 13_476_831_232L - 1_717_986_918L) / (512L * 1024 * 16), b.gpuKvBlocks());
         assertEquals(20_000_000_000L / (512L * 1024 * 16), b.hostKvBlocks());
         var e = assertThrows(IllegalArgumentException.class, () -> EngineBudgets.fromMemory(g, 14_000_000_000L, 1_000_000_000L, 0, 1, 1));
         assertTrue(e.getMessage().contains("llama-2-7b") && e.getMessage().contains("weights 13.48 GB"), e.getMessage());

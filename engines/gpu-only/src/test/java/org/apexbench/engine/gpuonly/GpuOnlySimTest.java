@@ -49,7 +49,7 @@ class GpuOnlySimTest {
     void closedLoopKeepsConcurrencyAndArrivesOnCompletion() {
         List<RequestSpec> reqs = SimFixture.requests(20, 100, 30, 0, 5);
         Engine e = EngineRegistry.create("gpu-only", EngineOptions.NONE);
-        RunResult r = SimRun.simulate(e, org.apexbench.profiler.model.ModelGeometry.LLAMA_2_7B,
+        RunResult r = SimRun.simulate(e, org.apexbench.model.ModelPresets.geometry("llama-2-7b"),
                 org.apexbench.profiler.hardware.HardwareSpecs.builtIn("t4-g4dn.4xlarge"), new EngineBudgets(64, 512, 400, 0, 16),
                 reqs, 3, 1, 0, RecordOptions.DEFAULT, null);
         assertEquals(List.of(), RunChecks.requests(reqs, r));

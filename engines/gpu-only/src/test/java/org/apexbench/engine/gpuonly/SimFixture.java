@@ -1,10 +1,9 @@
 package org.apexbench.engine.gpuonly;
 
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.hardware.HardwareSpecs;
-import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
@@ -14,8 +13,8 @@ import java.util.SplittableRandom;
 
 /** Llama-2-7B on the simulated T4 (its roofline cost model), and small request lists. */
 final class SimFixture {
-    static final EngineGeometry LLAMA2_7B = EngineGeometry.of(ModelGeometry.LLAMA_2_7B);
-    static final SubtaskTimer T4 = SimSetup.cost(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), ModelGeometry.LLAMA_2_7B);
+    static final ModelGeometry LLAMA2_7B = org.apexbench.model.ModelPresets.geometry("llama-2-7b");
+    static final SubtaskTimer T4 = SimSetup.cost(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), org.apexbench.model.ModelPresets.geometry("llama-2-7b"));
 
     static List<RequestSpec> requests(int n, int prompt, int output, double rate, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);

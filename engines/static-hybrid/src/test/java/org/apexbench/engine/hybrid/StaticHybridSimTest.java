@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StaticHybridSimTest {
     static final HardwareSpec T4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
-    static final ModelGeometry MODEL = ModelGeometry.LLAMA_2_7B;
+    static final ModelGeometry MODEL = org.apexbench.model.ModelPresets.geometry("llama-2-7b");
     /** 60 GPU blocks (960 tokens): a handful of requests fit, the rest must go to the host. */
     static final EngineBudgets TIGHT = new EngineBudgets(128, 1024, 60, 3000, 16);
 
