@@ -153,4 +153,17 @@ class ModelConfigTest {
         String type = error("{" + BASE + ", \"model_type\": \"gpt2\"}");
         assertTrue(type.contains("'model_type' is 'gpt2'"), type);
     }
+
+    /** Issue 11: hidden_act gelu was accepted and run as SiLU; fields that change the arithmetic are refused. */
+    @Test
+    void configsThisImplementationWouldRunWronglyAreRefused() throws IOException {
+        assertTrue(error("{" + BASE + ", \"hidden_act\": \"gelu\"}").contains("field 'hidden_act' is 'gelu', only 'silu'"));
+        assertTrue(error("{" + BASE + ", \"hidden_activation\": \"gelu_pytorch_tanh\"}").contains("'hidden_activation'"));
+        assertTrue(error("{" + BASE + ", \"attention_bias\": true}").contains("field 'attention_bias' is true"));
+        assertTrue(error("{" + BASE + ", \"mlp_bias\": true}").contains("field 'mlp_bias' is true"));
+        assertTrue(error("{" + BASE + ", \"architectures\": [\"Qwen2ForCausalLM\"]}").contains("only LlamaForCausalLM"));
+        assertTrue(error("{" + BASE + ", \"rope_theta\": 1e400}").contains("field 'rope_theta' must be a finite number"));
+        assertTrue(error("{" + BASE + ", \"vocab_size\": 7}").contains("Duplicate field 'vocab_size'"));
+        ModelConfig.parse("{" + BASE + ", \"hidden_act\": \"silu\", \"attention_bias\": false, \"architectures\": [\"LlamaForCausalLM\"]}", "ok");
+    }
 }

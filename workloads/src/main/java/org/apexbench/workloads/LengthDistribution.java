@@ -36,7 +36,7 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
                     return new LengthPair(p.input(), Math.min(p.output(), ctx.maxContext() - p.input()));
                 }
             }
-            throw new IllegalArgumentException("workload " + name + ": 1000 draws in a row had prompts longer than the model "
+            throw new WorkloadException("workload " + name + ": 1000 draws in a row had prompts longer than the model "
                     + "context (" + ctx.maxContext() + " tokens); this length mix does not suit this model");
         };
     }
@@ -98,7 +98,7 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
 
         public Cot {
             if (outputCap < 1) {
-                throw new IllegalArgumentException("cot: output cap must be >= 1, got " + outputCap);
+                throw new WorkloadException("cot: output cap must be >= 1, got " + outputCap);
             }
         }
 
@@ -151,8 +151,8 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
 
         @Override
         public Sampler bind(WorkloadContext ctx) {
-            if (input + output > ctx.maxContext()) {
-                throw new IllegalArgumentException("workload synthetic: input " + input + " + output " + output
+            if ((long) input + output > ctx.maxContext()) {
+                throw new WorkloadException("workload synthetic: input " + input + " + output " + output
                         + " exceeds the model context (" + ctx.maxContext() + ")");
             }
             LengthPair p = new LengthPair(input, output);
@@ -166,14 +166,17 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
         public record Component(LengthDistribution distribution, double weight) {
             public Component {
                 if (!(weight > 0) || Double.isInfinite(weight)) {
-                    throw new IllegalArgumentException("mixed: weight of " + distribution.name() + " must be > 0, got " + weight);
+                    throw new WorkloadException("mixed: weight of " + distribution.name() + " must be > 0, got " + weight);
                 }
             }
         }
 
         public Mixed {
             if (components.isEmpty()) {
-                throw new IllegalArgumentException("mixed: needs at least one component");
+                throw new WorkloadException("mixed: needs at least one component");
+            }
+            if (!Double.isFinite(components.stream().mapToDouble(Component::weight).sum())) {
+                throw new WorkloadException("mixed: the weights must have a finite sum");
             }
             components = List.copyOf(components);
         }

@@ -66,6 +66,8 @@ public final class RealExecutor implements Executor {
     private final HostAttention hostAttention;
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
+    /** Whether each pass checks its activations for NaN and infinity (cpu device, synchronous bridge; see LlamaModel). */
+    private final boolean checkFinite;
     private long originNanos;
     private boolean started;
 
@@ -105,6 +107,7 @@ public final class RealExecutor implements Executor {
         ModelConfig c = model.config();
         this.geometry = c.geometry(model.weights().embedding().dtype(), kvType, device.activationType());
         this.bridge = bridgeOrNull != null ? bridgeOrNull : HostBridge.open(device, host);
+        this.checkFinite = model.checksFinite() && !bridge.enqueues();
         try {
             this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
             KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
@@ -132,6 +135,9 @@ public final class RealExecutor implements Executor {
         seen.forEach((id, r) -> out.put(id, r.outputIds()));
         return out;
     }
+
+    /** Drops what this executor keeps of a request that left the loop (a server's loop sees requests without end). */
+    public void forget(String requestId) { seen.remove(requestId); }
 
     /** Seconds since the run's start on the wall clock. */
     private double now() { return (System.nanoTime() - originNanos) / 1e9; }
@@ -247,6 +253,7 @@ public final class RealExecutor implements Executor {
     private void embed(IterationLog it, SubBatch b, int stage) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.embed(b.batch);
+        if (checkFinite) model.requireFinite(b.batch, -1);   // device work: inside the span, no gap in the device's timeline
         it.gpu(-1, stage, Op.EMBED, b.batch.rows(), 0, t);
     }
 
@@ -280,6 +287,7 @@ public final class RealExecutor implements Executor {
     private void post(IterationLog it, SubBatch b, int stage, int layer) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.post(layer, b.batch);
+        if (checkFinite) model.requireFinite(b.batch, layer);
         it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
     }
 
@@ -293,6 +301,7 @@ public final class RealExecutor implements Executor {
             int n = b.batch.sequences();
             int[] ids = new int[n];
             model.logits(b.batch);
+            if (checkFinite) model.requireFiniteLogits(b.batch);
             model.sample(b.batch, b.params(), b.steps(), ids);
             for (int s = 0; s < n; s++) {
                 if (b.samples.get(s)) out.add(ids[s]);

@@ -18,15 +18,17 @@ import org.apexbench.profiler.SubtaskRecord;
 import org.apexbench.workloads.RequestSpec;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The engine loop (docs/architecture.md#data-flow-of-a-run): admit arrivals by the executor's clock, ask the scheduler for a
  * plan, apply its preemptions, swaps and allocations to the pools, execute, commit tokens, finish
  * requests, record. Every request is checked upfront: one that could never fit alone fails the run
  * before it starts ({@link InfeasibleRequestException}); otherwise every request finishes with exactly
- * its target output length, or the loop fails loudly (a scheduler that stalls is a bug).
+ * its target output length, or the loop fails loudly (a scheduler that stalls is a bug). Requests come from a
+ * {@link RequestSource}: a run's workload ({@link #run}) or, in a server, requests arriving from other threads
+ * while the loop runs, which may also be cancelled ({@link #serve}, docs/serving.md#the-engine-loop-online).
  */
 public final class EngineLoop {
     private static final int MAX_IDLE_PLANS = 4;
@@ -41,11 +43,11 @@ public final class EngineLoop {
     private final RecordOptions recordOptions;
     private final boolean keepTokenIds;
     private Progress progress;
-    /** The run's requests by index, and the KV capacity of its pools (set by {@link #run}). */
-    private List<TrackedRequest> requests = List.of();
+    /** Where the requests of the loop now running come from, and the KV capacity of its pools (set by {@code drive}). */
+    private RequestSource source;
     private KvCapacity kv;
 
-    /** Told how many requests have finished, after each iteration that finished one; must not touch the run. */
+    /** Told how many requests have finished, as each one finishes; must not touch the run. */
     @FunctionalInterface
     public interface Progress {
         void update(int done, int total);
@@ -103,15 +105,38 @@ public final class EngineLoop {
      */
     public RunResult run(List<RequestSpec> specs, int closedLoopConcurrency) {
         if (closedLoopConcurrency < 0) throw new IllegalArgumentException("closed-loop concurrency must be >= 0");
-        boolean closed = closedLoopConcurrency > 0;
         checkFeasible(specs);
         List<TrackedRequest> all = new ArrayList<>(specs.size());
         for (int i = 0; i < specs.size(); i++) all.add(new TrackedRequest(specs.get(i), i, keepTokenIds));
-        List<TrackedRequest> byArrival = new ArrayList<>(all);
-        if (!closed) {
-            byArrival.sort(Comparator.comparingDouble((TrackedRequest r) -> r.spec().arrivalSec()).thenComparingInt(TrackedRequest::index));
+        List<IterationRecord> iterations = new ArrayList<>();
+        List<SubtaskRecord> subtasks = new ArrayList<>();
+        WorkloadRequests source = new WorkloadRequests(all, closedLoopConcurrency, progress);
+        Totals t = drive(source, recordOptions.iterations() ? iterations::add : null, recordOptions, subtasks);
+        List<RequestRecord> records = new ArrayList<>(all.size());
+        for (TrackedRequest r : all) {
+            if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
+            records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
+                    r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));
         }
+        return new RunResult(engine.id(), engine.description(), executorName, budgets, records, iterations, subtasks, t.tokens(),
+                all.isEmpty() ? 0 : t.lastCompletion() - t.firstArrival());
+    }
 
+    /**
+     * Serves the requests of {@code source} as they arrive from other threads, telling each one's listener its
+     * tokens, until the source is closed and everything it admitted has finished or been cancelled
+     * (docs/serving.md#the-engine-loop-online). Runs on the calling thread; keeps no records: {@code iterations}
+     * (null: nobody) is told every iteration's record instead.
+     */
+    public void serve(OnlineRequests source, Consumer<IterationRecord> iterations) {
+        drive(source, iterations, RecordOptions.NONE, null);
+    }
+
+    private record Totals(double firstArrival, double lastCompletion, long tokens) {}
+
+    /** The loop: admit, drop cancelled requests, plan, apply, execute, commit tokens, finish, record. */
+    private Totals drive(RequestSource source, Consumer<IterationRecord> iterationSink, RecordOptions records,
+                         List<SubtaskRecord> subtasks) {
         List<TrackedRequest> waiting = new ArrayList<>();
         List<TrackedRequest> gpuRunning = new ArrayList<>();
         List<TrackedRequest> hostRunning = new ArrayList<>();
@@ -119,41 +144,34 @@ public final class EngineLoop {
         BlockPool hostPool = new BlockPool(Location.HOST, budgets.hostKvBlocks());
         kv = new KvCapacity(budgets, geometry, gpuPool, hostPool);
         LoopContext ctx = new LoopContext(waiting, gpuRunning, hostRunning, kv, geometry, predictor);
-        this.requests = all;
-        List<IterationRecord> iterations = new ArrayList<>();
-        List<SubtaskRecord> subtasks = new ArrayList<>();
+        this.source = source;
 
-        double now = byArrival.isEmpty() || closed ? 0 : byArrival.get(0).spec().arrivalSec();
+        double now = source.origin();
         double firstArrival = now;
         double lastCompletion = now;
-        int next = 0;
-        int finished = 0;
         long iteration = 0;
         long tokens = 0;
         int idlePlans = 0;
-        while (finished < all.size()) {
-            if (closed) {
-                while (next < byArrival.size() && next - finished < closedLoopConcurrency) {
-                    TrackedRequest r = byArrival.get(next++);
-                    r.arriveAt(now);
-                    waiting.add(r);
-                }
-            } else {
-                while (next < byArrival.size() && byArrival.get(next).spec().arrivalSec() <= now) {
-                    waiting.add(byArrival.get(next++));
-                }
-            }
+        while (true) {
+            source.admit(now, waiting);
+            for (TrackedRequest r : source.cancellations()) drop(r, waiting, gpuRunning, hostRunning, gpuPool, hostPool);
+            source.observe(waiting.size(), gpuRunning.size() + hostRunning.size(), gpuPool, hostPool);
             if (waiting.isEmpty() && gpuRunning.isEmpty() && hostRunning.isEmpty()) {
-                now = byArrival.get(next).spec().arrivalSec();
+                double next = source.nextArrival(now);
+                if (Double.isNaN(next)) break;
+                now = Math.max(now, next);
                 continue;
             }
             ctx.advance(now, iteration);
             IterationPlan plan = scheduler.plan(ctx);
             boolean moves = !plan.swapIn().isEmpty() || !plan.swapOut().isEmpty() || !plan.recompute().isEmpty();
             if (plan.advancesNothing() && !moves) {
-                if (!closed && gpuRunning.isEmpty() && hostRunning.isEmpty() && next < byArrival.size()) {
-                    now = Math.max(now, byArrival.get(next).spec().arrivalSec());
-                    continue;
+                if (gpuRunning.isEmpty() && hostRunning.isEmpty()) {
+                    double next = source.nextArrival(now);
+                    if (!Double.isNaN(next)) {
+                        now = Math.max(now, next);
+                        continue;
+                    }
                 }
                 throw new IllegalStateException("engine " + engine.id() + " stalled at t=" + now + "s (iteration " + iteration
                         + "): empty plan with " + waiting.size() + " waiting, " + gpuRunning.size() + " on GPU, "
@@ -167,7 +185,7 @@ public final class EngineLoop {
             }
             checkDistinct(plan, iteration);
             List<Executor.SwapMove> swaps = apply(plan, waiting, gpuRunning, hostRunning, gpuPool, hostPool);
-            java.util.function.Consumer<SubtaskRecord> sink = recordOptions.subtasks(iteration) ? subtasks::add : null;
+            Consumer<SubtaskRecord> sink = records.subtasks(iteration) ? subtasks::add : null;
             IterationOutcome out = executor.execute(plan, swaps, iteration, now, sink);
             scheduler.observe(plan, out);
             double end = out.endSec();
@@ -179,7 +197,7 @@ public final class EngineLoop {
                 r.advanceKv(c.length());
                 r.markProgress(iteration);
                 if (completes) {
-                    r.recordToken(end, sampled == null ? 0 : sampled[row], iteration);
+                    commit(source, r, end, sampled == null ? 0 : sampled[row], iteration);
                     row++;
                     tokens++;
                 }
@@ -187,21 +205,19 @@ public final class EngineLoop {
             for (RequestState p : plan.gpuDecodes()) {
                 TrackedRequest r = own(p);
                 r.advanceKv(1);
-                r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
+                commit(source, r, end, sampled == null ? 0 : sampled[row++], iteration);
                 tokens++;
             }
             for (RequestState p : plan.cpuDecodes()) {
                 TrackedRequest r = own(p);
                 r.advanceKv(1);
                 r.countCpuDecode();
-                r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
+                commit(source, r, end, sampled == null ? 0 : sampled[row++], iteration);
                 tokens++;
             }
-            int justFinished = finish(plan, gpuRunning, hostRunning, gpuPool, hostPool);
-            finished += justFinished;
-            if (justFinished > 0 && progress != null) progress.update(finished, all.size());
-            if (recordOptions.iterations()) {
-                iterations.add(new IterationRecord(iteration, now, end, plan.strategy().name(), plan.prefillTokens(),
+            finish(plan, gpuRunning, hostRunning, gpuPool, hostPool, source, end);
+            if (iterationSink != null) {
+                iterationSink.accept(new IterationRecord(iteration, now, end, plan.strategy().name(), plan.prefillTokens(),
                         plan.gpuDecodes().size(), plan.cpuDecodes().size(), plan.predictedSec(), out.gpuBusySec(),
                         out.cpuBusySec(), out.gpuStallSec(), out.h2dBytes(), out.d2hBytes(), out.swapInBytes(),
                         out.swapOutBytes(), gpuPool.used(), hostPool.used(), gpuRunning.size() + hostRunning.size(),
@@ -211,23 +227,37 @@ public final class EngineLoop {
             lastCompletion = end;
             iteration++;
         }
-        List<RequestRecord> records = new ArrayList<>(all.size());
-        for (TrackedRequest r : all) {
-            if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
-            records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
-                    r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));
+        return new Totals(firstArrival, lastCompletion, tokens);
+    }
+
+    private static void commit(RequestSource source, TrackedRequest r, double time, int tokenId, long iteration) {
+        r.recordToken(time, tokenId, iteration);
+        source.token(r, tokenId, time);
+    }
+
+    /** Takes a cancelled request out of the loop: out of its queue, its KV blocks freed. */
+    private static void drop(TrackedRequest r, List<TrackedRequest> waiting, List<TrackedRequest> gpuRunning,
+                             List<TrackedRequest> hostRunning, BlockPool gpuPool, BlockPool hostPool) {
+        waiting.remove(r);
+        switch (r.location()) {
+            case GPU -> {
+                gpuPool.release(r);
+                gpuRunning.remove(r);
+            }
+            case HOST -> {
+                hostPool.release(r);
+                hostRunning.remove(r);
+            }
+            case NONE -> { }
         }
-        return new RunResult(engine.id(), engine.description(), executorName, budgets, records, iterations, subtasks, tokens,
-                all.isEmpty() ? 0 : lastCompletion - firstArrival);
+        r.place(Location.NONE);
     }
 
     /** This run's state of a request a plan names (a plan may only name requests of the scheduler's context). */
     private TrackedRequest own(RequestState r) {
-        int i = r.index();
-        if (i < 0 || i >= requests.size() || requests.get(i) != r) {
-            throw new IllegalStateException("plan names request " + r.id() + ", which is not one of this run's requests");
-        }
-        return requests.get(i);
+        TrackedRequest t = source.tracked(r);
+        if (t == null) throw new IllegalStateException("plan names request " + r.id() + ", which is not one of this run's requests");
+        return t;
     }
 
     /** Applies the plan's preemptions, swaps and allocations to the queues and pools; returns the swaps as executed. */
@@ -319,18 +349,16 @@ public final class EngineLoop {
         waiting.add(i, r);
     }
 
-    private int finish(IterationPlan plan, List<TrackedRequest> gpuRunning, List<TrackedRequest> hostRunning,
-                       BlockPool gpuPool, BlockPool hostPool) {
-        int n = 0;
-        for (PrefillChunk c : plan.prefills()) n += finishOne(own(c.request()), gpuRunning, hostRunning, gpuPool, hostPool);
-        for (RequestState r : plan.gpuDecodes()) n += finishOne(own(r), gpuRunning, hostRunning, gpuPool, hostPool);
-        for (RequestState r : plan.cpuDecodes()) n += finishOne(own(r), gpuRunning, hostRunning, gpuPool, hostPool);
-        return n;
+    private void finish(IterationPlan plan, List<TrackedRequest> gpuRunning, List<TrackedRequest> hostRunning,
+                        BlockPool gpuPool, BlockPool hostPool, RequestSource source, double end) {
+        for (PrefillChunk c : plan.prefills()) finishOne(own(c.request()), gpuRunning, hostRunning, gpuPool, hostPool, source, end);
+        for (RequestState r : plan.gpuDecodes()) finishOne(own(r), gpuRunning, hostRunning, gpuPool, hostPool, source, end);
+        for (RequestState r : plan.cpuDecodes()) finishOne(own(r), gpuRunning, hostRunning, gpuPool, hostPool, source, end);
     }
 
-    private static int finishOne(TrackedRequest r, List<TrackedRequest> gpuRunning, List<TrackedRequest> hostRunning,
-                                 BlockPool gpuPool, BlockPool hostPool) {
-        if (!r.finished() || r.location() == Location.NONE) return 0;
+    private static void finishOne(TrackedRequest r, List<TrackedRequest> gpuRunning, List<TrackedRequest> hostRunning,
+                                  BlockPool gpuPool, BlockPool hostPool, RequestSource source, double end) {
+        if (!r.finished() || r.location() == Location.NONE) return;
         if (r.location() == Location.GPU) {
             gpuPool.release(r);
             gpuRunning.remove(r);
@@ -339,6 +367,6 @@ public final class EngineLoop {
             hostRunning.remove(r);
         }
         r.place(Location.NONE);
-        return 1;
+        source.finished(r, end);
     }
 }
