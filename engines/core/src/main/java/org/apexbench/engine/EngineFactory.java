@@ -1,7 +1,6 @@
 package org.apexbench.engine;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * Service-provider interface (java.util.ServiceLoader, META-INF/services) through which engine
@@ -12,10 +11,10 @@ public interface EngineFactory {
     List<String> ids();
 
     /**
-     * The option keys engine {@code id} accepts (those {@link #create} does not refuse), so tools can list them and the
-     * CI gate can check that every one of them changes a result.
+     * The options engine {@code id} accepts (those {@link #create} does not refuse), with their defaults, bounds and
+     * help, so {@code apex engines} can list them and the CI gate can check that every one of them changes a result.
      */
-    Set<String> options(String id);
+    List<EngineOption> options(String id);
 
     /** Creates {@code id} with {@code options}; unknown option keys are an error. */
     Engine create(String id, EngineOptions options);

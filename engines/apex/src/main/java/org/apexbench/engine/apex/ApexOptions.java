@@ -1,5 +1,10 @@
 package org.apexbench.engine.apex;
 
+import org.apexbench.engine.EngineOption;
+import org.apexbench.engine.EngineOptions;
+
+import java.util.List;
+
 /**
  * APEX knobs.
  *
@@ -26,6 +31,37 @@ public record ApexOptions(double tpotSloSec, int starvationIterations, boolean h
                           double swapInHysteresis, double margin, boolean neoPacking,
                           boolean amortizedAdmission, boolean recalibrate) {
     public static final ApexOptions DEFAULT = new ApexOptions(Double.NaN, 50, true, true, 0.95, Dispatch.MARGIN, true, false, true);
+
+    static final EngineOption TPOT_SLO_MS = EngineOption.number("tpotSloMs", Double.NaN, 0, false, Double.POSITIVE_INFINITY, true,
+            "iterations predicted slower than this TPOT (ms) lose to any that meet it");
+    static final EngineOption STARVATION_ITERATIONS = EngineOption.integer("starvationIterations", DEFAULT.starvationIterations(),
+            1, Integer.MAX_VALUE, "a host request not advanced for this many iterations forbids GPU-only");
+    static final EngineOption HOST_ADMISSION = EngineOption.flag("hostAdmission", DEFAULT.hostAdmission(),
+            "admit requests to the host pool when predicted to pay (false: host pool for swap-out victims only)");
+    static final EngineOption PIPELINE = EngineOption.flag("pipeline", DEFAULT.pipeline(),
+            "consider asymmetric pipelining (false: GPU-only and async overlap only)");
+    static final EngineOption SWAP_IN_HYSTERESIS = EngineOption.number("swapInHysteresis", DEFAULT.swapInHysteresis(), 0, false, 1, true,
+            "swap host requests in while the GPU pool stays under this share");
+    static final EngineOption MARGIN_PCT = EngineOption.number("marginPct", 100 * DEFAULT.margin(), 0, true, 100, false,
+            "how much more rows/s (%) a longer iteration or one more host request must promise to be chosen");
+    static final EngineOption NEO_PACKING = EngineOption.flag("neoPacking", DEFAULT.neoPacking(),
+            "also consider NEO's zero-slack greedy packing of the CPU candidates (false: the prefix split only)");
+    static final EngineOption AMORTIZED_ADMISSION = EngineOption.flag("amortizedAdmission", DEFAULT.amortizedAdmission(),
+            "admit to the host when the newcomer's amortized cost per token is no more than the current cost per row");
+    static final EngineOption RECALIBRATE = EngineOption.flag("recalibrate", DEFAULT.recalibrate(),
+            "scale the profile's predictions by measured/predicted busy time of recent iterations (false: trust the profile)");
+    /** What {@code apex} accepts, in the order {@code apex engines} lists them. */
+    static final List<EngineOption> OPTIONS = List.of(TPOT_SLO_MS, STARVATION_ITERATIONS, HOST_ADMISSION, PIPELINE,
+            SWAP_IN_HYSTERESIS, MARGIN_PCT, NEO_PACKING, AMORTIZED_ADMISSION, RECALIBRATE);
+
+    /** The options {@code o} gives (each absent one at its default); unknown keys and values out of bounds are errors. */
+    static ApexOptions from(EngineOptions o) {
+        o.requireKnown(ApexEngines.ID, OPTIONS);
+        double slo = o.number(TPOT_SLO_MS);
+        return new ApexOptions(Double.isNaN(slo) ? Double.NaN : slo / 1000, o.integer(STARVATION_ITERATIONS),
+                o.flag(HOST_ADMISSION), o.flag(PIPELINE), o.number(SWAP_IN_HYSTERESIS), o.number(MARGIN_PCT) / 100,
+                o.flag(NEO_PACKING), o.flag(AMORTIZED_ADMISSION), o.flag(RECALIBRATE));
+    }
 
     public ApexOptions {
         if (starvationIterations < 1) throw new IllegalArgumentException("starvationIterations must be >= 1, got " + starvationIterations);

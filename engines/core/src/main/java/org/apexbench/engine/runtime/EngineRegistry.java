@@ -2,6 +2,7 @@ package org.apexbench.engine.runtime;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineFactory;
+import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
 
 import java.util.ArrayList;
@@ -37,8 +38,13 @@ public final class EngineRegistry {
 
     /** The option keys engine {@code id} accepts, sorted; an unknown id is an error listing the known ones. */
     public static java.util.SortedSet<String> options(String id) {
-        return new java.util.TreeSet<>(factory(id).options(id));
+        java.util.SortedSet<String> keys = new java.util.TreeSet<>();
+        for (EngineOption o : factory(id).options(id)) keys.add(o.key());
+        return keys;
     }
+
+    /** The options engine {@code id} accepts, as its factory declares them (defaults, bounds, help). */
+    public static List<EngineOption> declaredOptions(String id) { return factory(id).options(id); }
 
     private static EngineFactory factory(String id) {
         TreeMap<String, EngineFactory> f = factories();

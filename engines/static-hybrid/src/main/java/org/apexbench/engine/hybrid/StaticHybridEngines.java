@@ -2,15 +2,14 @@ package org.apexbench.engine.hybrid;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineFactory;
+import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
 
 import java.util.List;
-import java.util.Set;
 
 /**
- * Offers {@code static-hybrid:neo} (options: {@code runtime=single-thread|two-thread}, default
- * single-thread = NEO's faithful runtime; {@code launchMs}, default 0.8, NEO's per-stage launch
- * charge), {@code static-hybrid:fastdecode} and {@code static-hybrid:offload}.
+ * Offers {@code static-hybrid:neo} (its options: {@link NeoOptions}), {@code static-hybrid:fastdecode} and
+ * {@code static-hybrid:offload} (no options).
  */
 public final class StaticHybridEngines implements EngineFactory {
     public static final String NEO = "static-hybrid:neo";
@@ -23,10 +22,10 @@ public final class StaticHybridEngines implements EngineFactory {
     public List<String> ids() { return List.of(NEO, FASTDECODE, OFFLOAD); }
 
     @Override
-    public Set<String> options(String id) {
+    public List<EngineOption> options(String id) {
         return switch (id) {
-            case NEO -> Set.of("runtime", "launchMs");
-            case FASTDECODE, OFFLOAD -> Set.of();
+            case NEO -> NeoOptions.OPTIONS;
+            case FASTDECODE, OFFLOAD -> List.of();
             default -> throw new IllegalArgumentException("StaticHybridEngines does not offer engine " + id);
         };
     }
@@ -36,10 +35,9 @@ public final class StaticHybridEngines implements EngineFactory {
         options.requireKnown(id, options(id));
         return switch (id) {
             case NEO -> {
-                boolean single = options.choice("runtime", "single-thread", Set.of("single-thread", "two-thread"))
-                        .equals("single-thread");
-                double launchMs = options.number("launchMs", NEO_LAUNCH_MS);
-                if (!(launchMs >= 0)) throw new IllegalArgumentException("option launchMs must be >= 0, got " + launchMs);
+                NeoOptions neo = NeoOptions.from(options);
+                boolean single = neo.singleThread();
+                double launchMs = neo.launchMs();
                 double lnch = single ? launchMs / 1000 : 0;
                 yield new Engine(NEO, "static-hybrid:neo (NEO load-aware asymmetric pipelining, "
                         + (single ? "single-thread host runtime, launch " + launchMs + " ms/stage" : "two-thread runtime") + ")",
