@@ -53,11 +53,12 @@ final class ProfileCommand implements Callable<Integer> {
             description = "cpu: host KV pool blocks (sets the CPU-attention context range swept; default ${DEFAULT-VALUE}).")
     int hostKvBlocks;
 
-    @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
-            description = "cpu: worker threads of each backend (0 = all processors; default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = RunOptions.DEFAULT_THREADS, paramLabel = "N",
+            description = "cpu: worker threads of each backend (0 = all processors; default ${DEFAULT-VALUE}, as `apex run`).")
     int threads;
 
-    @Option(names = "--kv-dtype", defaultValue = "f16", paramLabel = "f32|f16|bf16", description = "cpu: KV element type (default ${DEFAULT-VALUE}).")
+    @Option(names = "--kv-dtype", paramLabel = "f32|f16|bf16",
+            description = "Real backends: KV element type (default: f32 on cpu, f16 on cuda, as `apex run`).")
     String kvDtype;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "cpu: seed of a preset's synthetic weights.")
@@ -92,7 +93,7 @@ final class ProfileCommand implements Callable<Integer> {
         boolean checkpoint = java.nio.file.Files.isDirectory(dir);
         org.apexbench.kernels.DType weightType = checkpoint ? EngineRunner.checkpointWeightType(dir)
                 : org.apexbench.kernels.DType.F16;
-        org.apexbench.kernels.DType kvType = EngineRunner.kvType(kvDtype);
+        org.apexbench.kernels.DType kvType = EngineRunner.kvType(RunOptions.kvDtypeOrDefault(kvDtype, backend));
         org.apexbench.engine.real.RealRun.checkSupported(backend, kvType);
         EngineBudgets b = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
         var weights = checkpoint ? org.apexbench.engine.real.RealRun.checkpoint(dir)

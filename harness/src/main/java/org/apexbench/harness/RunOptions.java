@@ -75,7 +75,7 @@ final class RunOptions {
     Path profile;
 
     @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "Engine option, repeatable "
-            + "(e.g. preemption=swap for gpu-only).")
+            + "(e.g. preemption=swap for gpu-only; `apex engines` lists every engine's options).")
     Map<String, String> engineOptions = new LinkedHashMap<>();
 
     @Option(names = "--traces", paramLabel = "DIR", description = "Folder of the request traces (for trace:... workloads).")
@@ -111,16 +111,30 @@ final class RunOptions {
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+    @Option(names = "--threads", defaultValue = DEFAULT_THREADS, paramLabel = "N",
             description = "cpu backend: worker threads of each of its two backends (0 = all processors).")
     int threads;
+
+    /**
+     * --threads' default in every command that runs or profiles the real model (run, compare, sweep, profile, serve):
+     * the thread count enters the profile fingerprint, so a profile written with the defaults drives a run with them.
+     */
+    static final String DEFAULT_THREADS = "0";
 
     @Option(names = "--kv-dtype", paramLabel = "f32|f16|bf16",
             description = "Real runs: KV element type (default: f32 on cpu, f16 on cuda, whose kernels keep KV in fp16).")
     String kvDtype;
 
     /** The KV element type a real run on {@link #backend} uses: --kv-dtype, else the backend's own default. */
-    String kvDtypeOrDefault() { return kvDtype != null ? kvDtype : backend.equals("cuda") ? "f16" : "f32"; }
+    String kvDtypeOrDefault() { return kvDtypeOrDefault(kvDtype, backend); }
+
+    /**
+     * {@code kvDtype} if given, else {@code backend}'s default (f16 on cuda, whose kernels keep KV in fp16, f32 on cpu):
+     * the one rule for every command, since the KV type enters the profile fingerprint.
+     */
+    static String kvDtypeOrDefault(String kvDtype, String backend) {
+        return kvDtype != null ? kvDtype : backend.equals("cuda") ? "f16" : "f32";
+    }
 
     @Option(names = "--save-tokens", description = "cpu backend: also write tokens.jsonl (generated ids per request).")
     boolean saveTokens;

@@ -69,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "2048", paramLabel = "N", description = "Most tokens per iteration.")
     int maxTokens;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+    @Option(names = "--threads", defaultValue = RunOptions.DEFAULT_THREADS, paramLabel = "N",
             description = "Worker threads of each of the two cpu backends (0 = all processors).")
     int threads;
 
@@ -103,7 +103,7 @@ final class ServeCommand implements Callable<Integer> {
         boolean folder = Files.isDirectory(dir);
         ModelConfig config = folder ? ModelConfig.load(dir) : ModelPresets.config(model);
         DType weightType = folder ? EngineRunner.checkpointWeightType(dir) : DType.F16;
-        DType kv = EngineRunner.kvType(kvDtype != null ? kvDtype : backend.equals("cuda") ? "f16" : "f32");
+        DType kv = EngineRunner.kvType(RunOptions.kvDtypeOrDefault(kvDtype, backend));
         EngineChoice choice = EngineChoice.parse(engine, engineOptions);
         if (choice.engineId().equals("openai")) throw new IllegalArgumentException("--engine openai is a client, not an engine to serve");
         Engine e = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(),
