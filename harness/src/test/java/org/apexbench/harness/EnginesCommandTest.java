@@ -57,7 +57,7 @@ class EnginesCommandTest {
         "static-hybrid:neo# launchMs# -1# option launchMs: expected a number >= 0, got '-1'",
         "static-hybrid:neo# runtime# three-thread# option runtime: expected one of [single-thread, two-thread], got 'three-thread'",
         "gpu-only# preemption# later# option preemption: expected one of [recompute, swap], got 'later'",
-        "static-hybrid:offload# launchMs# 1# engine static-hybrid:offload: unknown option(s) [launchMs]# known: []"})
+        "static-hybrid:offload# launchMs# 1# engine static-hybrid:offload: unknown option(s) [launchMs]; known: []"})
     void badValuesAreRefusedNamingTheOptionAndWhatItAccepts(String id, String key, String value, String message) {
         var e = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create(id, EngineOptions.of(key, value)));
         assertEquals(message, e.getMessage());
