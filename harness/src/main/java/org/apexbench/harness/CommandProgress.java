@@ -7,7 +7,7 @@ import org.apexbench.reports.ProgressReporter;
 
 /**
  * One progress line and one ETA for a whole command. Its work is counted in request-passes (a simulated pass over
- * N requests is N units; a compare of 3 engines with 2 passes each over 80 requests is 480), so the rate and the
+ * N requests is N units; a compare of 3 engines over 80 requests is 240), so the rate and the
  * ETA cover every pass of every engine still to come, not the pass at hand, and the wall time is end to end.
  */
 final class CommandProgress {

@@ -69,7 +69,7 @@ final class CompareCommand implements Callable<Integer> {
             options.checkSaveTokens();
             EngineRunner.Setup setup = EngineRunner.prepare(options, DEFAULT_WORKLOAD);
             if (progress != null) {
-                progress.replan(CommandProgress.units(engines.size(), setup.workload().requests().size(), EngineRunner.passes(setup, true)));
+                progress.replan(CommandProgress.units(engines.size(), setup.workload().requests().size(), 1));
             }
             java.util.Map<String, java.util.Map<String, int[]>> tokens = new java.util.LinkedHashMap<>();
             String device = null;

@@ -1,19 +1,26 @@
 package org.apexbench.harness;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.runtime.EngineRegistry;
-import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.real.RealRunResult;
+import org.apexbench.engine.runs.EngineRuns;
+import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunResult;
-import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.engine.runtime.SubtaskWindow;
+import org.apexbench.kernels.DType;
+import org.apexbench.model.ModelPresets;
+import org.apexbench.model.ModelSource;
+import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.profiler.metrics.DurationClock;
@@ -22,9 +29,12 @@ import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
+import org.apexbench.reports.JsonFiles;
 import org.apexbench.reports.ReportedRun;
 import org.apexbench.reports.RunRecords;
+import org.apexbench.reports.TimelineWindow;
 import org.apexbench.reports.VllmSetup;
+import org.apexbench.serving.client.OpenAiEngine;
 import org.apexbench.workloads.ArrivalProcess;
 import org.apexbench.workloads.Workload;
 import org.apexbench.workloads.WorkloadContext;
@@ -39,17 +49,19 @@ final class EngineRunner {
     private EngineRunner() {}
 
     /**
-     * @param weights for real runs (cpu backend): loads the model's weights onto a backend; null in sim
-     * @param threads for real runs: workers of each of the two backends
-     * @param kvType  for real runs: KV element type
+     * @param real for real runs (cpu and cuda backends): the model, backends, KV type and budgets; null in sim
      */
     record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
-                 Map<String, String> engineOptions, Double gpuMemoryGb,
-                 java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights,
-                 int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType, double cpuSlowdown,
+                 Map<String, String> engineOptions, Double gpuMemoryGb, EngineRuns.Real real, double cpuSlowdown,
                  DurationClock durationClock, WorkloadSpec workloadSpec) {
-        boolean real() { return weights != null; }
+        boolean isReal() { return real != null; }
+
+        /** What a simulated run of this setup is given. */
+        EngineRuns.Sim sim() {
+            return new EngineRuns.Sim(model, hardware, budgets, workload.requests(), workload.closedLoopConcurrency(), seed,
+                    jitter, profile, cpuSlowdown);
+        }
     }
 
     static Setup prepare(RunOptions o, String defaultWorkload) {
@@ -58,24 +70,16 @@ final class EngineRunner {
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
-        java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights = null;
-        org.apexbench.kernels.DType weightType = null;
-        org.apexbench.model.ModelConfig config = null;
+        ModelSource source = null;
         if (real) {
-            weightType = Files.isDirectory(Path.of(o.model)) ? checkpointWeightType(Path.of(o.model))
-                    : org.apexbench.kernels.DType.F16;
-            Path dir = Path.of(o.model);
-            config = Files.isDirectory(dir)
-                    ? org.apexbench.model.ModelConfig.load(dir) : presetConfig(o.model);
-            model = geometry(config);
-            weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
-                    : org.apexbench.engine.real.RealRun.preset(o.model, org.apexbench.kernels.DType.F16, o.seed);
+            source = ModelSource.of(o.model, o.seed);
+            model = source.geometry();
         } else {
             if (Files.isDirectory(Path.of(o.model))) {
                 throw new IllegalArgumentException("--model " + o.model + ": the sim backend needs a model preset (its "
-                        + "geometry), one of " + org.apexbench.model.ModelPresets.names());
+                        + "geometry), one of " + ModelPresets.names());
             }
-            model = org.apexbench.model.ModelPresets.geometry(o.model);
+            model = ModelPresets.geometry(o.model);
         }
         HardwareSpec hw = hardware(o.hardware);
         EngineBudgets budgets;
@@ -86,7 +90,7 @@ final class EngineRunner {
                         : "real runs take their KV pools from explicit block budgets, not from a hardware spec)"));
             }
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
-            Limits.checkRealMemory(o.backend, config, kvType(o.kvDtypeOrDefault()), budgets);
+            Limits.checkRealMemory(o.backend, source.config(), kvType(o.kvDtypeOrDefault()), budgets);
         } else {
             budgets = budgets(o, model, hw);
         }
@@ -96,33 +100,17 @@ final class EngineRunner {
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces, Limits.workloadMemoryBytes()));
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
-        org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
-        if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
+        EngineRuns.Real realSetup = real ? new EngineRuns.Real(o.backend, o.threads, source, kvType(o.kvDtypeOrDefault()), budgets,
+                profile) : null;
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType, o.simCpuSlowdown, clock, spec);
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, realSetup, o.simCpuSlowdown, clock, spec);
     }
 
-    /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
-    static org.apexbench.kernels.DType checkpointWeightType(Path dir) {
-        try (org.apexbench.model.Safetensors st = org.apexbench.model.Safetensors.open(dir)) {
-            return st.info("model.embed_tokens.weight").dtype();
-        }
-    }
-
-    private static org.apexbench.model.ModelConfig presetConfig(String name) {
-        return org.apexbench.model.ModelPresets.config(name);
-    }
-
-    /** The cost-relevant shape of a model config (fp16 weights and KV). */
-    static ModelGeometry geometry(org.apexbench.model.ModelConfig c) {
-        return c.geometry(org.apexbench.kernels.DType.F16, org.apexbench.kernels.DType.F16);
-    }
-
-    static org.apexbench.kernels.DType kvType(String s) {
+    static DType kvType(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
-            case "f32" -> org.apexbench.kernels.DType.F32;
-            case "f16" -> org.apexbench.kernels.DType.F16;
-            case "bf16" -> org.apexbench.kernels.DType.BF16;
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            case "bf16" -> DType.BF16;
             default -> throw new IllegalArgumentException("--kv-dtype: expected f32, f16 or bf16, got '" + s + "'");
         };
     }
@@ -140,7 +128,7 @@ final class EngineRunner {
         long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
         EngineBudgets fromMemory = null;
         if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
-            fromMemory = SimSetup.budgets(model, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, o.maxRunning, o.maxTokens);
+            fromMemory = EngineRuns.simBudgets(model, hw, cap, o.maxRunning, o.maxTokens);
         }
         int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : fromMemory.gpuKvBlocks();
         int host = o.hostKvBlocks != null ? o.hostKvBlocks : fromMemory.hostKvBlocks();
@@ -156,63 +144,51 @@ final class EngineRunner {
     record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens, String device) {}
 
     /**
-     * Simulated passes of one engine run: two when the report's timeline window must be found first (see {@link #run}),
-     * else one (real runs, --all-subtasks, and sweeps, which keep no subtasks).
-     */
-    static int passes(Setup s, boolean timeline) { return s.real() || s.allSubtasks() || !timeline ? 1 : 2; }
-
-    /**
-     * Runs one engine on the setup.
+     * Runs one engine on the setup. A simulated run runs once: unless every subtask is asked for, it keeps only the
+     * subtasks of the report's timeline window, which {@link TimelineWindow} picks as the run goes.
      *
      * @param progress the command's progress (null when quiet)
      * @param timeline whether the report's timeline window of subtasks is kept (a sweep point writes only its summary)
      */
     static Outcome run(Setup s, String engineLabel, CommandProgress progress, boolean timeline) {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
-        if (choice.engineId().equals(org.apexbench.serving.client.OpenAiEngine.ID)) {
-            return OpenAiRun.run(s, engineLabel, progress, passes(s, timeline));
-        }
+        if (choice.engineId().equals(OpenAiEngine.ID)) return OpenAiRun.run(s, engineLabel, progress);
         EngineOptions options = new EngineOptions(choice.options());
-        // "static-hybrid" alone means its default policy, NEO (docs/engines.md#neo).
-        Engine engine = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(), options);
-        if (s.real()) return runReal(s, engineLabel, engine, options.values(), progress);
+        Engine engine = EngineRuns.create(choice.engineId(), options);
+        if (s.isReal()) return runReal(s, engineLabel, engine, options.values(), progress);
         int n = s.workload().requests().size();
         if (progress != null) {
             progress.println(String.format(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...", engineLabel, n,
                     s.workloadText(), s.hardware().id(), s.model().name()));
         }
-        // Subtask records are large; unless all are asked for, keep only the report's timeline window. The
-        // window (middle of the run, where CPU attention runs) is known only after a run, so a first pass
-        // records iterations only and the second, identical (deterministic) pass records the window.
-        int passes = passes(s, timeline);
-        long[] window = {0, 0};
-        RunResult first = null;
+        // Subtask records are large; unless all are asked for, keep only the report's timeline window.
+        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL
+                : timeline ? RecordOptions.window(timelineWindow()) : RecordOptions.DEFAULT;
         long t0 = System.nanoTime();
-        if (passes == 2) {
-            first = SimRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
-                    s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile(),
-                    progress == null ? null : progress.pass(engineLabel + " pass 1 of 2: timeline window", n), s.cpuSlowdown());
-            window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
-        }
-        RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
-        RunResult result = SimRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
-                s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile(),
-                progress == null ? null : progress.pass(passes == 2 ? engineLabel + " pass 2 of 2" : engineLabel, n), s.cpuSlowdown());
-        double wall = (System.nanoTime() - t0) / 1e9;   // every pass of this engine
-        if (first != null && !first.iterations().equals(result.iterations())) {
-            throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "
-                    + "gave different iterations; the simulation is not deterministic");
-        }
+        RunResult result = EngineRuns.simulate(engine, s.sim(), records, progress == null ? null : progress.pass(engineLabel, n));
+        double wall = (System.nanoTime() - t0) / 1e9;
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo(), s.durationClock());
         if (progress != null) {
             progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s (simulated) "
-                    + "in %.1f s wall (%s)", engineLabel, summary.completed(), result.requests().size(), result.iterations().size(),
-                    summary.outputThroughput(), wall, passes == 2 ? "both passes" : "one pass"));
+                    + "in %.1f s wall", engineLabel, summary.completed(), result.requests().size(), result.iterations().size(),
+                    summary.outputThroughput(), wall));
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result, options.values()),
                 vllmSetup(s, engine));
         return new Outcome(report, result, wall, null, null);
+    }
+
+    /** The report's timeline window as the engine loop asks for it. */
+    static SubtaskWindow timelineWindow() {
+        TimelineWindow w = new TimelineWindow();
+        return new SubtaskWindow() {
+            @Override
+            public long observe(IterationRecord iteration) { return w.observe(iteration); }
+
+            @Override
+            public long[] window() { return w.window(); }
+        };
     }
 
     /**
@@ -229,9 +205,8 @@ final class EngineRunner {
                     n, s.workloadText(), s.backend(), s.model().name()));
         }
         long t0 = System.nanoTime();
-        org.apexbench.engine.real.RealRunResult r = org.apexbench.engine.real.RealRun.run(engine, s.backend(), s.threads(),
-                s.weights(), s.weightType(), s.budgets(), s.profile(), s.workload().requests(),
-                s.workload().closedLoopConcurrency(), RecordOptions.ALL, s.kvType());
+        RealRunResult r = EngineRuns.runReal(engine, s.real(), s.workload().requests(), s.workload().closedLoopConcurrency(),
+                RecordOptions.ALL);
         double wall = (System.nanoTime() - t0) / 1e9;
         RunResult result = r.result();
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo(), s.durationClock());
@@ -241,8 +216,8 @@ final class EngineRunner {
                     engineLabel, summary.completed(), result.requests().size(), result.iterations().size(), summary.outputThroughput(), wall));
         }
         Map<String, Object> spec = runSpec(s, engine, result, engineOptions);
-        spec.put("threads", s.threads());
-        spec.put("kv_dtype", s.kvType().name());
+        spec.put("threads", s.real().threads());
+        spec.put("kv_dtype", s.real().kvType().name());
         spec.put("profile", s.profile() != null ? "supplied" : s.backend().equals("cpu")
                 ? "swept on the cpu backend before the run (CpuSubtaskTimer)"
                 : "swept on the " + s.backend() + " backend before the run (DeviceSubtaskTimer, GPU-event times)");
@@ -258,12 +233,12 @@ final class EngineRunner {
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("id", id);
             line.put("tokens", ids);
-            b.append(org.apexbench.reports.JsonFiles.toCompactJson(line)).append('\n');
+            b.append(JsonFiles.toCompactJson(line)).append('\n');
         });
         try {
             Files.writeString(file, b.toString());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write " + file, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
@@ -315,7 +290,7 @@ final class EngineRunner {
         m.put("jitter_sigma", s.jitter());
         if (s.cpuSlowdown() != 1) m.put("sim_cpu_slowdown", s.cpuSlowdown());   // absent when 1: older summaries stay identical
         m.put("profile", s.profile() == null ? "swept over the simulated hardware" : "supplied");
-        m.put("engine_options", new java.util.TreeMap<>(engineOptions));   // --engine-option plus the engine's own [..]
+        m.put("engine_options", new TreeMap<>(engineOptions));   // --engine-option plus the engine's own [..]
         return m;
     }
 }

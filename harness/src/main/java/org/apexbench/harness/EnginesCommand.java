@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runs.EngineRuns;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,9 +20,9 @@ final class EnginesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        for (String id : EngineRegistry.ids()) {
-            out.println(id + ": " + EngineRegistry.create(id, EngineOptions.NONE).description());
-            List<EngineOption> options = EngineRegistry.declaredOptions(id);
+        for (String id : EngineRuns.ids()) {
+            out.println(id + ": " + EngineRuns.create(id, EngineOptions.NONE).description());
+            List<EngineOption> options = EngineRuns.options(id);
             if (options.isEmpty()) out.println("  (no options)");
             for (EngineOption o : options) out.println("  " + o.describe());
         }

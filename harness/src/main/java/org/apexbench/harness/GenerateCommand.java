@@ -11,6 +11,7 @@ import org.apexbench.model.Generator;
 import org.apexbench.model.LlamaModel;
 import org.apexbench.model.LlamaWeights;
 import org.apexbench.model.ModelPresets;
+import org.apexbench.model.ModelSource;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
@@ -92,12 +93,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** Checkpoint folder when {@code model} is a directory, else preset synthetic weights. */
     static LlamaWeights loadWeights(String model, Backend backend, long weightsSeed) {
-        Path dir = Path.of(model);
-        if (Files.isDirectory(dir)) return LlamaWeights.load(dir, backend);
-        if (!ModelPresets.names().contains(model)) {
+        if (!Files.isDirectory(Path.of(model)) && !ModelPresets.names().contains(model)) {
             throw new IllegalArgumentException("--model '" + model + "' is neither a checkpoint folder nor a preset; presets: "
                     + ModelPresets.names().stream().sorted().toList());
         }
-        return LlamaWeights.synthetic(ModelPresets.config(model), DType.F16, weightsSeed, backend);
+        return ModelSource.of(model, weightsSeed).load(backend);
     }
 }

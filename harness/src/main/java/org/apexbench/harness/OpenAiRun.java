@@ -23,13 +23,11 @@ import org.apexbench.serving.client.OpenAiEngine;
 final class OpenAiRun {
     private OpenAiRun() {}
 
-    /** @param plannedPasses the passes the command's progress planned for this engine (the openai engine makes one) */
-    static EngineRunner.Outcome run(EngineRunner.Setup s, String engineLabel, CommandProgress progress, int plannedPasses) {
+    static EngineRunner.Outcome run(EngineRunner.Setup s, String engineLabel, CommandProgress progress) {
         Map<String, String> own = EngineChoice.parse(engineLabel, Map.of()).options();
         OpenAiEngine.Options o = OpenAiEngine.Options.parse(own);
         int n = s.workload().requests().size();
         if (progress != null) {
-            progress.replan(-(long) (plannedPasses - 1) * n);
             progress.println(String.format(Locale.ROOT, "%s: sending %d requests (%s) to %s ...", engineLabel, n, s.workloadText(),
                     o.url()));
         }

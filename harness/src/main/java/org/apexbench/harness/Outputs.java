@@ -65,7 +65,7 @@ final class Outputs {
                 : "none (cpu backend: a CPU worker plays the device)");
         extra.put("driver", cuda ? "see gpu" : "none");
         if (!sim) extra.put("device_backend", device);
-        if (!sim) extra.put("threads_per_backend", s.threads());
+        if (!sim) extra.put("threads_per_backend", s.real().threads());
         extra.put("command_line", System.getProperty("sun.java.command", ""));
         JsonFiles.write(dir.resolve(JsonFiles.ENVIRONMENT), EnvironmentInfo.capture(ApexCli.root(), extra));
     }

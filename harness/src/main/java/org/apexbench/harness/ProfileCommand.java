@@ -3,7 +3,10 @@ package org.apexbench.harness;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.engine.runs.EngineRuns;
+import org.apexbench.kernels.DType;
+import org.apexbench.model.ModelPresets;
+import org.apexbench.model.ModelSource;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
@@ -73,11 +76,11 @@ final class ProfileCommand implements Callable<Integer> {
         if (gpuMemoryGb != null) RunOptions.checkRange("--gpu-memory", gpuMemoryGb, 1e-3, 1e6, "a GPU memory cap in GB, > 0 and finite");
         if (backend.equals("cpu") || backend.equals("cuda")) return profileReal();
         if (!backend.equals("sim")) throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + backend + "'");
-        ModelGeometry m = org.apexbench.model.ModelPresets.geometry(model);
+        ModelGeometry m = ModelPresets.geometry(model);
         HardwareSpec hw = EngineRunner.hardware(hardware);
         long cap = gpuMemoryGb == null ? 0 : (long) (gpuMemoryGb * 1e9);
-        EngineBudgets b = SimSetup.budgets(m, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, maxRunning, maxTokens);
-        Profile p = SimSetup.profile(hw, m, b);
+        EngineBudgets b = EngineRuns.simBudgets(m, hw, cap, maxRunning, maxTokens);
+        Profile p = EngineRuns.simProfile(hw, m, b);
         Outputs.saveProfile(p, out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");
@@ -89,21 +92,10 @@ final class ProfileCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--gpu-kv-blocks and --host-kv-blocks must be >= 1, got " + gpuKvBlocks + ", " + hostKvBlocks);
         }
         RunOptions.checkThreads("--threads", threads);
-        Path dir = Path.of(model);
-        boolean checkpoint = java.nio.file.Files.isDirectory(dir);
-        org.apexbench.kernels.DType weightType = checkpoint ? EngineRunner.checkpointWeightType(dir)
-                : org.apexbench.kernels.DType.F16;
-        org.apexbench.kernels.DType kvType = EngineRunner.kvType(RunOptions.kvDtypeOrDefault(kvDtype, backend));
-        org.apexbench.engine.real.RealRun.checkSupported(backend, kvType);
+        DType kvType = EngineRunner.kvType(RunOptions.kvDtypeOrDefault(kvDtype, backend));
+        EngineRuns.checkReal(backend, kvType);
         EngineBudgets b = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
-        var weights = checkpoint ? org.apexbench.engine.real.RealRun.checkpoint(dir)
-                : org.apexbench.engine.real.RealRun.preset(model, org.apexbench.kernels.DType.F16, seed);
-        Profile p;
-        try (org.apexbench.kernels.Backend device = org.apexbench.kernels.Backends.open(backend, threads);
-             org.apexbench.kernels.Backend host = org.apexbench.kernels.Backends.open("cpu", threads);
-             org.apexbench.model.LlamaModel lm = new org.apexbench.model.LlamaModel(weights.apply(device), device)) {
-            p = org.apexbench.engine.real.RealRun.sweep(lm, host, b, weightType, kvType, threads);
-        }
+        Profile p = EngineRuns.profileReal(new EngineRuns.Real(backend, threads, ModelSource.of(model, seed), kvType, b, null));
         Outputs.saveProfile(p, out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");

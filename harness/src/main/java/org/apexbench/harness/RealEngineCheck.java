@@ -9,15 +9,14 @@ import java.util.SplittableRandom;
 
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runs.EngineRuns;
 import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.model.Generator;
 import org.apexbench.model.LlamaModel;
-import org.apexbench.model.LlamaWeights;
 import org.apexbench.model.cuda.FixtureParity;
 import org.apexbench.model.cuda.GpuCheckArgs;
-import org.apexbench.engine.real.RealRun;
+import org.apexbench.model.ModelSource;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.BackendUnavailableException;
@@ -75,7 +74,7 @@ public final class RealEngineCheck implements AutoCloseable {
     }
 
     private final String backend;
-    private final Path fixture;
+    private final ModelSource fixtureModel;
     private final DType kvType;
     private final List<RequestSpec> requests;
     private final Map<String, int[]> reference;
@@ -90,7 +89,7 @@ public final class RealEngineCheck implements AutoCloseable {
     /** As {@link #RealEngineCheck(String, Path)}, for other requests (the cpu test also samples). */
     RealEngineCheck(String backend, Path fixture, List<RequestSpec> requests) {
         this.backend = backend;
-        this.fixture = fixture;
+        this.fixtureModel = ModelSource.of(fixture.toString(), 0);
         this.kvType = backend.equals("cuda") ? DType.F16 : DType.F32;
         this.requests = List.copyOf(requests);
         RealRunResult ref = run("gpu-only", EngineOptions.NONE, ROOMY);
@@ -99,7 +98,7 @@ public final class RealEngineCheck implements AutoCloseable {
         }
         reference = ref.tokens();
         teacherBackend = Backends.open(backend, 1);
-        teacher = new LlamaModel(LlamaWeights.load(fixture, teacherBackend), teacherBackend);
+        teacher = new LlamaModel(fixtureModel.load(teacherBackend), teacherBackend);
     }
 
     /**
@@ -124,8 +123,8 @@ public final class RealEngineCheck implements AutoCloseable {
     Map<String, int[]> reference() { return reference; }
 
     RealRunResult run(String engine, EngineOptions options, EngineBudgets budgets) {
-        return RealRun.run(EngineRegistry.create(engine, options), backend, 1, RealRun.checkpoint(fixture), budgets, PREDICTOR,
-                requests, RecordOptions.ALL, kvType);
+        return EngineRuns.runReal(EngineRuns.create(engine, options), backend, 1, fixtureModel, budgets, PREDICTOR, requests,
+                RecordOptions.ALL, kvType);
     }
 
     /** Runs {@code engine} under {@link #TIGHT} and compares every request with the reference. */
@@ -188,7 +187,7 @@ public final class RealEngineCheck implements AutoCloseable {
         int failures = 0;
         try (RealEngineCheck check = new RealEngineCheck(backend, dir)) {
             for (var e : ENGINES) {
-                if (!EngineRegistry.ids().contains(e.getKey())) continue;
+                if (!EngineRuns.ids().contains(e.getKey())) continue;
                 Outcome o = check.check(e.getKey(), e.getValue());
                 System.out.println(o);
                 if (o.failure() != null) failures++;

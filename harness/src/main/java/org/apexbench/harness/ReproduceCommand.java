@@ -88,7 +88,7 @@ final class ReproduceCommand implements Callable<Integer> {
         List<PaperReport.Cell> cells = new ArrayList<>();
         int failures = 0, total = SETUPS.size() * WORKLOADS.size() * engines.size();
         // One line per engine run is printed by EngineRunner; one progress line and ETA for the whole grid.
-        CommandProgress progress = quiet ? null : new CommandProgress(err, "reproduce paper", CommandProgress.units(total, count, 2));
+        CommandProgress progress = quiet ? null : new CommandProgress(err, "reproduce paper", CommandProgress.units(total, count, 1));
         for (Setup s : SETUPS) {
             for (String w : WORKLOADS.keySet()) {
                 RunOptions o = new RunOptions();
@@ -114,7 +114,7 @@ final class ReproduceCommand implements Callable<Integer> {
                         cells.add(new PaperReport.Cell(where, s.gpu(), w, e, null, ex.getMessage()));
                         if (progress != null) {
                             progress.println(e + ": FAILED on " + where + " / " + w + ": " + ex.getMessage());
-                            progress.replan(-CommandProgress.units(1, count, 2));   // its passes will not run (reserved ones stay)
+                            progress.replan(-CommandProgress.units(1, count, 1));   // its pass will not run (reserved ones stay)
                         }
                     }
                 }

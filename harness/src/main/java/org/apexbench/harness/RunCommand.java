@@ -52,7 +52,7 @@ final class RunCommand implements Callable<Integer> {
             }
             EngineRunner.Setup setup = EngineRunner.prepare(options, null);
             if (progress != null) {
-                progress.replan(CommandProgress.units(1, setup.workload().requests().size(), EngineRunner.passes(setup, true)));
+                progress.replan(CommandProgress.units(1, setup.workload().requests().size(), 1));
             }
             EngineRunner.Outcome o = EngineRunner.run(setup, engine, progress, true);
             Path dir = folder.staging();

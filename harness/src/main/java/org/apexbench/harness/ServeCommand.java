@@ -1,6 +1,5 @@
 package org.apexbench.harness;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -9,10 +8,9 @@ import java.util.concurrent.CountDownLatch;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runs.EngineRuns;
 import org.apexbench.model.ModelConfig;
-import org.apexbench.model.ModelPresets;
-import org.apexbench.engine.real.RealRun;
+import org.apexbench.model.ModelSource;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.serving.server.ApexServer;
@@ -99,19 +97,18 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--shutdown-grace must be a number of seconds >= 0, got " + shutdownGrace);
         }
         RunOptions.checkThreads("--threads", threads);
-        Path dir = Path.of(model);
-        boolean folder = Files.isDirectory(dir);
-        ModelConfig config = folder ? ModelConfig.load(dir) : ModelPresets.config(model);
-        DType weightType = folder ? EngineRunner.checkpointWeightType(dir) : DType.F16;
+        ModelSource source = ModelSource.of(model, 0);
+        ModelConfig config = source.config();
+        Path dir = source.checkpoint();
+        boolean folder = dir != null;
         DType kv = EngineRunner.kvType(RunOptions.kvDtypeOrDefault(kvDtype, backend));
         EngineChoice choice = EngineChoice.parse(engine, engineOptions);
         if (choice.engineId().equals("openai")) throw new IllegalArgumentException("--engine openai is a client, not an engine to serve");
-        Engine e = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(),
-                new EngineOptions(choice.options()));
+        Engine e = EngineRuns.create(choice.engineId(), new EngineOptions(choice.options()));
         EngineBudgets budgets = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
         Limits.checkRealMemory(backend, config, kv, budgets);
         ServingEngine.Setup setup = new ServingEngine.Setup(e, backend, threads,
-                folder ? RealRun.checkpoint(dir) : RealRun.preset(model, DType.F16, 0), weightType, budgets,
+                source.weights(), source.weightType(), budgets,
                 profile == null ? null : Profile.load(profile), kv);
         String name = servedModelName != null ? servedModelName : model;
         var err = spec.commandLine().getErr();

@@ -108,12 +108,13 @@ public final class HtmlReport {
     }
 
     /**
-     * The iterations the timeline of a run with these iteration records draws, as [first, last + 1): record
-     * subtasks for exactly these (a deterministic sim run can be repeated with that window).
+     * The iterations the timeline of a run with these iteration records draws, as [first, last + 1): a run records
+     * subtasks for exactly these ({@link TimelineWindow} picks them while the run goes).
      */
     public static long[] timelineWindow(List<IterationRecord> iterations) {
-        List<Long> w = TimelineChart.pickWindow(iterations, TIMELINE_ITERATIONS);
-        return w.isEmpty() ? new long[] {0, 0} : new long[] {w.get(0), w.get(w.size() - 1) + 1};
+        TimelineWindow w = new TimelineWindow();
+        for (IterationRecord it : iterations) w.observe(it);
+        return w.window();
     }
 
     /** "APEX Bench: a vs b on HARDWARE + MODEL (BACKEND)", from the engines' labels and the first run spec. */

@@ -111,7 +111,11 @@ public final class EngineLoop {
         List<IterationRecord> iterations = new ArrayList<>();
         List<SubtaskRecord> subtasks = new ArrayList<>();
         WorkloadRequests source = new WorkloadRequests(all, closedLoopConcurrency, progress);
-        Totals t = drive(source, recordOptions.iterations() ? iterations::add : null, recordOptions, subtasks);
+        SubtaskWindow window = recordOptions.window();
+        Consumer<IterationRecord> sink = !recordOptions.iterations() ? null : window == null ? iterations::add
+                : WindowedSubtasks.recorder(window, iterations, subtasks);
+        Totals t = drive(source, sink, recordOptions, subtasks);
+        if (window != null) WindowedSubtasks.cut(window, subtasks);
         List<RequestRecord> records = new ArrayList<>(all.size());
         for (TrackedRequest r : all) {
             if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
