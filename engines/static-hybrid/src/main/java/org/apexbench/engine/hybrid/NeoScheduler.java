@@ -7,6 +7,7 @@ import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.plan.GreedyPacking;
 import org.apexbench.engine.plan.LaneCosts;
 import org.apexbench.engine.plan.LayerLayout;
 import org.apexbench.engine.plan.SubBatchLoad;
@@ -100,24 +101,21 @@ public final class NeoScheduler implements Scheduler {
         SubBatchLoad b1 = new SubBatchLoad();
         List<RequestState> c0 = new ArrayList<>();
         List<RequestState> c1 = new ArrayList<>();
-        int tokens = pl.tokensLeft;
-        long minFail = Long.MAX_VALUE;
-        boolean toB1 = true;
-        for (RequestState r : pl.cpuQueue) {
-            if (tokens < 1) break;
-            if (r.contextLength() >= minFail) continue;
-            SubBatchLoad t = toB1 ? b1 : b0;
-            t.addCpuDecode(r, 1);
-            double a = slack(0, b0, b1, p), b = slack(1, b0, b1, p);
-            if (Math.min(a, b) < 0) {
-                t.addCpuDecode(r, -1);
-                minFail = r.contextLength();
-                continue;
-            }
-            (toB1 ? c1 : c0).add(r);
-            tokens--;
-            toB1 = a > b;
-        }
+        List<RequestState> queue = pl.cpuQueue;
+        int tokens = pl.tokensLeft - GreedyPacking.pack(queue.size(), i -> queue.get(i).contextLength(), pl.tokensLeft,
+                new GreedyPacking.Lanes() {
+                    @Override
+                    public void tryAdd(int i, boolean toB1) { (toB1 ? b1 : b0).addCpuDecode(queue.get(i), 1); }
+
+                    @Override
+                    public double slack(int w) { return NeoScheduler.this.slack(w, b0, b1, p); }
+
+                    @Override
+                    public void settle(int i, boolean toB1, boolean keep) {
+                        if (keep) (toB1 ? c1 : c0).add(queue.get(i));
+                        else (toB1 ? b1 : b0).addCpuDecode(queue.get(i), -1);
+                    }
+                });
         if (c1.isEmpty() && !c0.isEmpty()) {
             // NEO returns S alone when B1 is empty; its B0 CPU rows then wait. Keep NEO's behaviour.
             c0.clear();
