@@ -176,11 +176,11 @@ public final class SimulatedExecutor implements Executor {
     /** Row group of one batch or sub-batch. */
     private static final class Group {
         int prefillTokens, prefillSeqs, cprfTokens, gpuReq, cpuReq;
-        long prefillPairs, gpuCtx, cpuCtx;
+        long prefillPairs, prefillCached, gpuCtx, cpuCtx;
 
         void clear() {
             prefillTokens = prefillSeqs = cprfTokens = gpuReq = cpuReq = 0;
-            prefillPairs = gpuCtx = cpuCtx = 0;
+            prefillPairs = prefillCached = gpuCtx = cpuCtx = 0;
         }
 
         int width() { return prefillTokens + gpuReq + cpuReq; }
@@ -196,6 +196,7 @@ public final class SimulatedExecutor implements Executor {
             b0.prefillTokens += c.length();
             b0.prefillSeqs++;
             b0.prefillPairs += c.attendedPairs();
+            b0.prefillCached += c.start();
             if (c.pool() == Location.HOST) b0.cprfTokens += c.length();
         }
         for (RequestState r : plan.gpuDecodes()) {
@@ -223,7 +224,7 @@ public final class SimulatedExecutor implements Executor {
         int d2h = t.add(cpu, Op.QKV_D2H, 0, 0, 0, 1, 0, 0, g.cpuReq * geometry.qkvBytesPerToken());
         int cpuAttn = t.add(cpu, Op.CPU_DECODE_ATTN, 0, 0, 0, g.cpuReq, g.cpuCtx, 0, 0);
         int h2d = t.add(cpu, Op.ATTN_OUT_H2D, 0, 0, 0, 1, 0, 0, g.cpuReq * geometry.attnOutBytesPerToken());
-        int pAttn = t.add(g.prefillSeqs > 0, Op.PREFILL_ATTN, 0, 0, g.prefillTokens, g.prefillSeqs, 0, g.prefillPairs, 0);
+        int pAttn = t.add(g.prefillSeqs > 0, Op.PREFILL_ATTN, 0, 0, g.prefillTokens, g.prefillSeqs, g.prefillCached, g.prefillPairs, 0);
         int gAttn = t.add(g.gpuReq > 0, Op.GPU_DECODE_ATTN, 0, 0, 0, g.gpuReq, g.gpuCtx, 0, 0);
         int kvOut = t.add(g.cprfTokens > 0, Op.SWAP_OUT, 0, 0, 0, 1, 0, 0, g.cprfTokens * kvLayer);
         int post = t.add(true, Op.POST, 0, 0, g.width(), 0, 0, 0, 0);
@@ -271,7 +272,7 @@ public final class SimulatedExecutor implements Executor {
         int launchB = t.add(faithful, Op.LAUNCH, 1, 0, 1, 0, 0, 0, 0);
         int post1 = t.add(b1.width() > 0, Op.POST, 1, -1, b1.width(), 0, 0, 0, 0);
         int pre1 = t.add(b1.width() > 0, Op.PRE, 1, 0, b1.width(), 0, 0, 0, 0);
-        int pAttn = t.add(b0.prefillSeqs > 0, Op.PREFILL_ATTN, 0, 0, b0.prefillTokens, b0.prefillSeqs, 0, b0.prefillPairs, 0);
+        int pAttn = t.add(b0.prefillSeqs > 0, Op.PREFILL_ATTN, 0, 0, b0.prefillTokens, b0.prefillSeqs, b0.prefillCached, b0.prefillPairs, 0);
         int gAttn = t.add(b0.gpuReq > 0, Op.GPU_DECODE_ATTN, 0, 0, 0, b0.gpuReq, b0.gpuCtx, 0, 0);
         int cpuAttn0 = t.add(cpu0, Op.CPU_DECODE_ATTN, 0, 0, 0, b0.cpuReq, b0.cpuCtx, 0, 0);
         int h2d0 = t.add(cpu0, Op.ATTN_OUT_H2D, 0, 0, 0, 1, 0, 0, b0.cpuReq * out);
