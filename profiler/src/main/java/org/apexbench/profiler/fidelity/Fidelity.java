@@ -33,9 +33,10 @@ public final class Fidelity {
 
     static final String LLAMA2 = "Llama-2-7b-hf";
     static final String LLAMA3 = "Meta-Llama-3-8B";
-    /** Meta-Llama-3-8B's shapes (Llama-3.1-8B's but for its 8K positions). */
+    /** The shapes of the profiled models (Hugging Face config.json of meta-llama/Llama-2-7b-hf and Meta-Llama-3-8B), fp16. */
+    static final ModelGeometry LLAMA_2_7B = new ModelGeometry("llama-2-7b", 32, 4096, 11008, 32, 32, 128, 32000, 4096, false, 2, 2);
     static final ModelGeometry LLAMA_3_8B = new ModelGeometry("llama-3-8b", 32, 4096, 14336, 32, 8, 128, 128256, 8192, false, 2, 2);
-    private static final Map<String, ModelGeometry> MODELS = Map.of(LLAMA2, ModelGeometry.LLAMA_2_7B, LLAMA3, LLAMA_3_8B);
+    private static final Map<String, ModelGeometry> MODELS = Map.of(LLAMA2, LLAMA_2_7B, LLAMA3, LLAMA_3_8B);
     /** Vidur's device names and the built-in spec of each. */
     static final Map<String, String> SPECS = Map.of("a100", "a100-80gb-sxm", "h100", "h100-sxm", "a40", "a40");
 

@@ -58,7 +58,10 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
      * {@code kernelLaunchUs}, charged only where a runtime model launches from a host thread (Op.LAUNCH).
      *
      * @param name                marketing name
-     * @param memoryBytes         device memory (datasheet; engines subtract reservations)
+     * @param memoryBytes         device memory as the driver reports it (cudaMemGetInfo's total, below the datasheet's
+     *                            and nvidia-smi's figures): what vLLM's KV-pool rule starts from ({@link GpuMemory})
+     * @param defaultMemoryUtilization the gpu_memory_utilization a run uses unless told otherwise (vLLM's 0.9; 0.99
+     *                            where 0.9 leaves no room for the models the GPU is used with)
      * @param memoryBandwidthGBps peak memory bandwidth, GB/s (1e9 bytes)
      * @param fp16TensorTflops    dense fp16 tensor peak, TFLOP/s
      * @param gemm                GEMM kernels (the linear layers and the LM head)
@@ -67,12 +70,13 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
      * @param prefillAttention    prefill attention (whole prompts and chunks after a cached prefix)
      * @param kernelLaunchUs      host-side cost of one kernel launch, microseconds (Op.LAUNCH only, never GPU time)
      */
-    public record Gpu(String name, long memoryBytes, double memoryBandwidthGBps, double fp16TensorTflops,
+    public record Gpu(String name, long memoryBytes, double defaultMemoryUtilization, double memoryBandwidthGBps, double fp16TensorTflops,
                       Gemm gemm, Elementwise elementwise, DecodeAttention decodeAttention, PrefillAttention prefillAttention,
                       double kernelLaunchUs) {
         public Gpu {
             require(name != null && !name.isBlank(), "gpu.name", "a non-empty string");
             positive("gpu.memoryBytes", memoryBytes);
+            fraction("gpu.defaultMemoryUtilization", defaultMemoryUtilization);
             positive("gpu.memoryBandwidthGBps", memoryBandwidthGBps);
             positive("gpu.fp16TensorTflops", fp16TensorTflops);
             require(gemm != null, "gpu.gemm", "an object");
@@ -90,13 +94,14 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
 
         /** The same GPU with {@code bytes} of memory. */
         public Gpu withMemoryBytes(long bytes) {
-            return new Gpu(name, bytes, memoryBandwidthGBps, fp16TensorTflops, gemm, elementwise, decodeAttention, prefillAttention,
-                    kernelLaunchUs);
+            return new Gpu(name, bytes, defaultMemoryUtilization, memoryBandwidthGBps, fp16TensorTflops, gemm, elementwise, decodeAttention,
+                    prefillAttention, kernelLaunchUs);
         }
 
         /** The same GPU with other attention kernels (e.g. another backend's fitted parameters). */
         public Gpu withAttention(DecodeAttention decode, PrefillAttention prefill) {
-            return new Gpu(name, memoryBytes, memoryBandwidthGBps, fp16TensorTflops, gemm, elementwise, decode, prefill, kernelLaunchUs);
+            return new Gpu(name, memoryBytes, defaultMemoryUtilization, memoryBandwidthGBps, fp16TensorTflops, gemm, elementwise, decode,
+                    prefill, kernelLaunchUs);
         }
     }
 
