@@ -46,6 +46,14 @@ class GpuMemoryTest {
     }
 
     @Test
+    void a100WithLlama2MatchesVllmsLoggedPool() {
+        // vLLM PR #2031 (0.2.x, A100 80GB, Llama-2-7B, utilization 0.9): "# GPU blocks 7449 -> 7351" (the profiling fix);
+        // 0.2.x's defaults: 2,560 batched tokens, 256 sequences
+        int blocks = GpuMemory.kvPool(HardwareSpecs.builtIn("a100-80gb-sxm").gpu(), LLAMA2, 0, 0.9, 2560, 256, 16).blocks();
+        assertEquals(7351, blocks, 0.01 * 7351);
+    }
+
+    @Test
     void a10gWithLlama31AtVllmsDefaultBatch() {
         GpuMemory.KvPool p = GpuMemory.kvPool(a10g, LLAMA31, 0, 0.9, 2048, 256, 16);
         assertEquals(1983, p.blocks());   // scripts/fidelity: 21.98 GiB x 0.9 - 14.96 - 0.60 - 0.35 = 3.87 GiB
