@@ -163,7 +163,7 @@ class ScriptedSchedulerTest {
         assertEquals((long) Math.floor((t4.memoryBytes() * 0.99 - 13_476_831_232L - org.apexbench.profiler.hardware.GpuMemory.CONTEXT_BYTES
                 - org.apexbench.profiler.hardware.GpuMemory.activationPeakBytes(g, 2048, 256)) / (512L * 1024 * 16)), b.gpuKvBlocks());
         assertEquals(20_000_000_000L / (512L * 1024 * 16), b.hostKvBlocks());
-        var e = assertThrows(IllegalArgumentException.class, () -> EngineBudgets.fromMemory(KvCapacity.gpuPool(g, t4, 0, 0.9, 1, 1),
+        var e = assertThrows(IllegalArgumentException.class, () -> EngineBudgets.fromMemory(KvCapacity.gpuPool(g, t4, 0, 0.9, 512, 2048),
                 "t4 + llama-2-7b", 0, 1, 1));
         assertTrue(e.getMessage().contains("t4 + llama-2-7b") && e.getMessage().contains("weights 12.55 GiB"), e.getMessage());
     }
