@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.engine.runs.EngineRuns;
 import org.apexbench.engine.runtime.EngineLoop;
@@ -21,6 +22,7 @@ import org.apexbench.kernels.DType;
 import org.apexbench.model.ModelPresets;
 import org.apexbench.model.ModelSource;
 import org.apexbench.profiler.IterationRecord;
+import org.apexbench.profiler.hardware.GpuMemory;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.profiler.metrics.DurationClock;
@@ -49,11 +51,14 @@ final class EngineRunner {
     private EngineRunner() {}
 
     /**
+     * @param gpuPool how the GPU KV pool followed from memory (sim without --gpu-kv-blocks); null otherwise
      * @param real for real runs (cpu and cuda backends): the model, backends, KV type and budgets; null in sim
      */
-    record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
+    record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, GpuMemory.KvPool gpuPool,
+                 String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
-                 Map<String, String> engineOptions, Double gpuMemoryGb, EngineRuns.Real real, double cpuSlowdown,
+                 Map<String, String> engineOptions, Double gpuMemoryGb, Double gpuMemoryUtilization, EngineRuns.Real real,
+                 double cpuSlowdown,
                  DurationClock durationClock, WorkloadSpec workloadSpec) {
         boolean isReal() { return real != null; }
 
@@ -83,6 +88,7 @@ final class EngineRunner {
         }
         HardwareSpec hw = hardware(o.hardware);
         EngineBudgets budgets;
+        GpuMemory.KvPool gpuPool = null;
         if (real) {
             if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
                 throw new IllegalArgumentException("--backend " + o.backend + " needs --gpu-kv-blocks and --host-kv-blocks ("
@@ -92,7 +98,8 @@ final class EngineRunner {
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
             Limits.checkRealMemory(o.backend, source.config(), kvType(o.kvDtypeOrDefault()), budgets);
         } else {
-            budgets = budgets(o, model, hw);
+            gpuPool = o.gpuKvBlocks == null ? gpuPool(o, model, hw) : null;
+            budgets = budgets(o, model, hw, gpuPool);
         }
         String text = o.workloadText(defaultWorkload);
         WorkloadSpec spec = WorkloadSpec.parse(text);
@@ -102,8 +109,8 @@ final class EngineRunner {
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         EngineRuns.Real realSetup = real ? new EngineRuns.Real(o.backend, o.threads, source, kvType(o.kvDtypeOrDefault()), budgets,
                 profile) : null;
-        return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, realSetup, o.simCpuSlowdown, clock, spec);
+        return new Setup(o.backend, model, hw, budgets, gpuPool, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, o.gpuMemoryUtilization, realSetup, o.simCpuSlowdown, clock, spec);
     }
 
     static DType kvType(String s) {
@@ -124,14 +131,21 @@ final class EngineRunner {
         }
     }
 
-    static EngineBudgets budgets(RunOptions o, ModelGeometry model, HardwareSpec hw) {
+    /** The GPU KV pool vLLM's rule gives (docs/fidelity.md#gpu-memory); refused, naming every term, without a block. */
+    static GpuMemory.KvPool gpuPool(RunOptions o, ModelGeometry model, HardwareSpec hw) {
         long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
-        EngineBudgets fromMemory = null;
-        if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
-            fromMemory = EngineRuns.simBudgets(model, hw, cap, o.maxRunning, o.maxTokens);
-        }
-        int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : fromMemory.gpuKvBlocks();
-        int host = o.hostKvBlocks != null ? o.hostKvBlocks : fromMemory.hostKvBlocks();
+        double utilization = o.gpuMemoryUtilization == null ? Double.NaN : o.gpuMemoryUtilization;
+        return GpuMemory.requireBlocks(EngineRuns.simGpuPool(model, hw, cap, utilization, o.maxRunning, o.maxTokens),
+                hw.id() + " + " + model.name());
+    }
+
+    /** Sim budgets: the GPU pool from {@code gpuPool} unless --gpu-kv-blocks gives it, the host pool likewise. */
+    static EngineBudgets budgets(RunOptions o, ModelGeometry model, HardwareSpec hw, GpuMemory.KvPool gpuPool) {
+        long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
+        int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : gpuPool.blocks();
+        long blockBytes = KvCapacity.blockBytes(model, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        int host = o.hostKvBlocks != null ? o.hostKvBlocks
+                : EngineRuns.simHostBlocks(hw, blockBytes);
         EngineBudgets b = new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
         Limits.checkSimMemory(model, hw, cap, b);
         return b;
@@ -279,6 +293,14 @@ final class EngineRunner {
         m.put("hardware", s.hardware().id());
         m.put("gpu_memory_cap_gb", s.gpuMemoryGb());
         m.put("gpu_kv_blocks", s.budgets().gpuKvBlocks());
+        if (s.gpuPool() != null) {
+            Map<String, Object> pool = new LinkedHashMap<>(s.gpuPool().toMap());
+            pool.put("utilization_from", s.gpuMemoryUtilization() != null ? "--gpu-memory-utilization"
+                    : s.hardware().id() + "'s default (gpu.defaultMemoryUtilization)");
+            m.put("gpu_kv_pool", pool);
+        } else if (!s.isReal()) {
+            m.put("gpu_kv_pool", Map.of("derivation", "--gpu-kv-blocks"));
+        }
         m.put("host_kv_blocks", s.budgets().hostKvBlocks());
         m.put("block_size", s.budgets().blockSize());
         m.put("max_running", s.budgets().maxRunning());

@@ -16,9 +16,9 @@ import java.util.List;
 public final class SubBatches {
     /** The sums of one sub-batch. */
     public static final class Shape {
-        /** New tokens of the prefill chunks, the chunks, their attended (query, key) pairs. */
+        /** New tokens of the prefill chunks, the chunks, their attended (query, key) pairs, their cached tokens before them. */
         public int prefillTokens, prefillSeqs;
-        public long prefillPairs;
+        public long prefillPairs, prefillCached;
         /** Prefill tokens whose KV goes to the host pool (NEO's CPU prefill: streamed per layer). */
         public int hostPrefillTokens;
         /** GPU decodes and their summed context. */
@@ -30,7 +30,7 @@ public final class SubBatches {
 
         void clear() {
             prefillTokens = prefillSeqs = hostPrefillTokens = gpuDecodes = cpuDecodes = 0;
-            prefillPairs = gpuContext = cpuContext = 0;
+            prefillPairs = prefillCached = gpuContext = cpuContext = 0;
         }
 
         /** Tokens through pre/post: prefill tokens plus one per decode. */
@@ -57,6 +57,7 @@ public final class SubBatches {
             b0.prefillTokens += c.length();
             b0.prefillSeqs++;
             b0.prefillPairs += c.attendedPairs();
+            b0.prefillCached += c.start();
             if (c.pool() == Location.HOST) b0.hostPrefillTokens += c.length();
             if (c.completes()) sampled++;
         }

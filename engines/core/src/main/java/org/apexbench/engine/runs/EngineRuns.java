@@ -19,6 +19,7 @@ import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
 import org.apexbench.model.LlamaModel;
 import org.apexbench.model.ModelSource;
+import org.apexbench.profiler.hardware.GpuMemory;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
@@ -60,13 +61,23 @@ public final class EngineRuns {
     }
 
     /**
-     * KV budgets of a simulated run from memory: the GPU's (capped at {@code gpuMemoryCapBytes} when &gt; 0) less the
-     * weights and the default reserve, and the default share of host memory.
+     * KV budgets of a simulated run from memory: the GPU pool vLLM's rule gives at the GPU's default utilization
+     * (capped at {@code gpuMemoryCapBytes} when &gt; 0) and the default share of host memory.
      */
     public static EngineBudgets simBudgets(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, int maxRunning,
                                            int maxTokensPerIteration) {
-        return SimSetup.budgets(model, hw, gpuMemoryCapBytes, SimSetup.DEFAULT_RESERVE_FRACTION, -1, maxRunning,
-                maxTokensPerIteration);
+        return SimSetup.budgets(model, hw, gpuMemoryCapBytes, Double.NaN, -1, maxRunning, maxTokensPerIteration);
+    }
+
+    /** The GPU KV pool of {@code model} on {@code hw} at {@code utilization} (NaN: the GPU's default), with its derivation. */
+    public static GpuMemory.KvPool simGpuPool(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, double utilization,
+                                              int maxRunning, int maxTokensPerIteration) {
+        return SimSetup.gpuPool(model, hw, gpuMemoryCapBytes, utilization, maxRunning, maxTokensPerIteration);
+    }
+
+    /** The host KV pool of a simulated run in blocks of {@code blockBytes}: the default share of the host's memory. */
+    public static int simHostBlocks(HardwareSpec hw, long blockBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, (long) (hw.host().memoryBytes() * SimSetup.DEFAULT_HOST_KV_FRACTION) / blockBytes);
     }
 
     /** The profile a simulated run's schedulers predict from unless given one: swept over the simulated hardware. */
