@@ -6,9 +6,11 @@ package org.apexbench.profiler;
  * <ul>
  * <li>{@code PRE}, {@code POST}, {@code EMBED}, {@code LM_HEAD}: {@code rows} = tokens through the
  *     linear layers (for LM_HEAD: rows that need logits, usually one per sequence).</li>
- * <li>{@code PREFILL_ATTN}: {@code rows} = new (query) tokens, {@code requests} = sequences,
+ * <li>{@code PREFILL_ATTN}: {@code rows} = new (query) tokens, {@code requests} = sequences (chunks),
  *     {@code prefillPairs} = attended (query, key) pairs summed over sequences: a chunk of c new
- *     tokens after p cached ones attends c*p + c*(c+1)/2 pairs (see {@link #prefillPairs(int, int)}).</li>
+ *     tokens after p cached ones attends c*p + c*(c+1)/2 pairs (see {@link #prefillPairs(long, long)});
+ *     {@code contextTokens} = the cached tokens before the chunks, summed (0 when every chunk starts its
+ *     prompt; the cost model needs it only when several chunks with cached prefixes share a call).</li>
  * <li>{@code GPU_DECODE_ATTN}, {@code CPU_DECODE_ATTN}: {@code requests} = decode rows,
  *     {@code contextTokens} = their attended context summed (each request's length including the new token).</li>
  * <li>Copies ({@code QKV_D2H}, {@code ATTN_OUT_H2D}, {@code SWAP_IN}, {@code SWAP_OUT}): {@code bytes}
@@ -38,6 +40,11 @@ public record SubtaskFeatures(int rows, int requests, long contextTokens, long p
     /** Prefill attention of one whole prompt of {@code length} tokens. */
     public static SubtaskFeatures prefill(int length) {
         return new SubtaskFeatures(length, 1, 0, prefillPairs(0, length), 0);
+    }
+
+    /** Prefill attention of one chunk of {@code chunk} new tokens after {@code cached} cached ones. */
+    public static SubtaskFeatures prefillChunk(int chunk, long cached) {
+        return new SubtaskFeatures(chunk, 1, cached, prefillPairs(cached, chunk), 0);
     }
 
     /** Prefill attention of several sequences: new tokens, sequences and summed attended pairs. */

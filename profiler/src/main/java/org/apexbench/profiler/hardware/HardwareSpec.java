@@ -53,34 +53,36 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
     }
 
     /**
-     * The GPU. Efficiency factors scale the datasheet peaks to what kernels reach: GEMM compute
-     * (large prefill GEMMs reach ~70-77% of tensor peak), GEMM bandwidth (decode GEMMs ~75-85% of
-     * memory bandwidth), attention bandwidth (paged decode attention) and attention compute
-     * (flash-style prefill attention).
+     * The GPU: datasheet peaks and the fitted parameters of the kernel-level cost model (docs/fidelity.md). Times a
+     * GPU op takes are GPU time (what CUDA events measure); the host's cost of launching kernels is
+     * {@code kernelLaunchUs}, charged only where a runtime model launches from a host thread (Op.LAUNCH).
      *
-     * @param name                          marketing name
-     * @param memoryBytes                   device memory (datasheet; engines subtract reservations)
-     * @param memoryBandwidthGBps           peak memory bandwidth, GB/s (1e9 bytes)
-     * @param fp16TensorTflops              dense fp16 tensor peak, TFLOP/s
-     * @param gemmComputeEfficiency         fraction of tensor peak GEMMs reach
-     * @param gemmBandwidthEfficiency       fraction of bandwidth memory-bound GEMMs reach
-     * @param attentionBandwidthEfficiency  fraction of bandwidth decode attention reaches
-     * @param attentionComputeEfficiency    fraction of tensor peak prefill attention reaches
-     * @param kernelLaunchUs                cost of one kernel launch, microseconds (charged on the GPU
-     *                                      timeline per kernel and on the host launch thread per launch)
+     * @param name                marketing name
+     * @param memoryBytes         device memory as the driver reports it (cudaMemGetInfo's total, below the datasheet's
+     *                            and nvidia-smi's figures): what vLLM's KV-pool rule starts from ({@link GpuMemory})
+     * @param defaultMemoryUtilization the gpu_memory_utilization a run uses unless told otherwise (vLLM's 0.9; 0.99
+     *                            where 0.9 leaves no room for the models the GPU is used with)
+     * @param memoryBandwidthGBps peak memory bandwidth, GB/s (1e9 bytes)
+     * @param fp16TensorTflops    dense fp16 tensor peak, TFLOP/s
+     * @param gemm                GEMM kernels (the linear layers and the LM head)
+     * @param elementwise         elementwise kernels (norms, rotary embedding, activation, residual adds, gathers)
+     * @param decodeAttention     paged decode attention
+     * @param prefillAttention    prefill attention (whole prompts and chunks after a cached prefix)
+     * @param kernelLaunchUs      host-side cost of one kernel launch, microseconds (Op.LAUNCH only, never GPU time)
      */
-    public record Gpu(String name, long memoryBytes, double memoryBandwidthGBps, double fp16TensorTflops,
-                      double gemmComputeEfficiency, double gemmBandwidthEfficiency,
-                      double attentionBandwidthEfficiency, double attentionComputeEfficiency, double kernelLaunchUs) {
+    public record Gpu(String name, long memoryBytes, double defaultMemoryUtilization, double memoryBandwidthGBps, double fp16TensorTflops,
+                      Gemm gemm, Elementwise elementwise, DecodeAttention decodeAttention, PrefillAttention prefillAttention,
+                      double kernelLaunchUs) {
         public Gpu {
             require(name != null && !name.isBlank(), "gpu.name", "a non-empty string");
             positive("gpu.memoryBytes", memoryBytes);
+            fraction("gpu.defaultMemoryUtilization", defaultMemoryUtilization);
             positive("gpu.memoryBandwidthGBps", memoryBandwidthGBps);
             positive("gpu.fp16TensorTflops", fp16TensorTflops);
-            fraction("gpu.gemmComputeEfficiency", gemmComputeEfficiency);
-            fraction("gpu.gemmBandwidthEfficiency", gemmBandwidthEfficiency);
-            fraction("gpu.attentionBandwidthEfficiency", attentionBandwidthEfficiency);
-            fraction("gpu.attentionComputeEfficiency", attentionComputeEfficiency);
+            require(gemm != null, "gpu.gemm", "an object");
+            require(elementwise != null, "gpu.elementwise", "an object");
+            require(decodeAttention != null, "gpu.decodeAttention", "an object");
+            require(prefillAttention != null, "gpu.prefillAttention", "an object");
             nonNegative("gpu.kernelLaunchUs", kernelLaunchUs);
         }
 
@@ -89,6 +91,92 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
         public double fp16TensorFlopsPerSec() { return fp16TensorTflops * 1e12; }
 
         public double kernelLaunchSec() { return kernelLaunchUs * 1e-6; }
+
+        /** The same GPU with {@code bytes} of memory. */
+        public Gpu withMemoryBytes(long bytes) {
+            return new Gpu(name, bytes, defaultMemoryUtilization, memoryBandwidthGBps, fp16TensorTflops, gemm, elementwise, decodeAttention,
+                    prefillAttention, kernelLaunchUs);
+        }
+
+        /** The same GPU with other attention kernels (e.g. another backend's fitted parameters). */
+        public Gpu withAttention(DecodeAttention decode, PrefillAttention prefill) {
+            return new Gpu(name, memoryBytes, defaultMemoryUtilization, memoryBandwidthGBps, fp16TensorTflops, gemm, elementwise, decode,
+                    prefill, kernelLaunchUs);
+        }
+    }
+
+    /**
+     * One GEMM of {@code n} rows through a K x N weight takes
+     * {@code floor + ((2nKN / (peak * computeEff))^p + (2(KN + nK + nN) / (BW * bandwidthEff))^p)^(1/p)}:
+     * a soft maximum of the compute and memory bounds, because between the two regimes (~64-512 rows) real GEMMs
+     * are slower than either bound; the floor is the shortest GPU time of one GEMM kernel.
+     *
+     * @param computeEfficiency   fraction of the tensor peak large GEMMs reach
+     * @param bandwidthEfficiency fraction of the memory bandwidth weight-streaming GEMMs reach
+     * @param softmaxPower        p of the soft maximum (larger: closer to a hard max)
+     * @param floorUs             GPU time of the smallest GEMM, microseconds
+     */
+    public record Gemm(double computeEfficiency, double bandwidthEfficiency, double softmaxPower, double floorUs) {
+        public Gemm {
+            fraction("gpu.gemm.computeEfficiency", computeEfficiency);
+            fraction("gpu.gemm.bandwidthEfficiency", bandwidthEfficiency);
+            require(softmaxPower >= 1 && !Double.isInfinite(softmaxPower), "gpu.gemm.softmaxPower", "a finite number >= 1, got " + softmaxPower);
+            nonNegative("gpu.gemm.floorUs", floorUs);
+        }
+    }
+
+    /**
+     * One elementwise kernel moving {@code b} bytes takes {@code floor + b / (BW * bandwidthEff)}.
+     *
+     * @param bandwidthEfficiency fraction of the memory bandwidth these kernels reach
+     * @param floorUs             GPU time of the smallest such kernel, microseconds
+     */
+    public record Elementwise(double bandwidthEfficiency, double floorUs) {
+        public Elementwise {
+            fraction("gpu.elementwise.bandwidthEfficiency", bandwidthEfficiency);
+            nonNegative("gpu.elementwise.floorUs", floorUs);
+        }
+    }
+
+    /**
+     * Paged decode attention of r requests over C context tokens in all takes
+     * {@code fixed + perRequest * r + C * kvBytesPerTokenPerLayer / (BW * bandwidthEff)}: the per-request term is
+     * what a bandwidth efficiency falling for short contexts amounts to (docs/fidelity.md).
+     *
+     * @param fixedUs             cost of one call, microseconds
+     * @param perRequestUs        cost per request, microseconds
+     * @param bandwidthEfficiency fraction of the memory bandwidth streaming long contexts reaches
+     */
+    public record DecodeAttention(double fixedUs, double perRequestUs, double bandwidthEfficiency) {
+        public DecodeAttention {
+            nonNegative("gpu.decodeAttention.fixedUs", fixedUs);
+            nonNegative("gpu.decodeAttention.perRequestUs", perRequestUs);
+            fraction("gpu.decodeAttention.bandwidthEfficiency", bandwidthEfficiency);
+        }
+    }
+
+    /**
+     * Prefill attention of a chunk of c new tokens after k cached ones takes
+     * {@code F/peak * (c*k / eP(c) + c(c+1)/2 / eC(c))}, with F the flops of one (query, key) pair,
+     * {@code eP(c) = prefixEff * c / (c + prefixHalfTokens)} for the prefix rectangle and
+     * {@code eC(c) = causalEff * c / (c + causalHalfTokens)} for the causal triangle; summed over a batch's chunks,
+     * plus {@code fixed} once per call.
+     *
+     * @param fixedUs          cost of one call, microseconds
+     * @param prefixEfficiency fraction of the tensor peak the prefix part reaches for long chunks
+     * @param prefixHalfTokens chunk length at which the prefix part reaches half of that
+     * @param causalEfficiency fraction of the tensor peak the causal part reaches for long chunks
+     * @param causalHalfTokens chunk length at which the causal part reaches half of that
+     */
+    public record PrefillAttention(double fixedUs, double prefixEfficiency, double prefixHalfTokens, double causalEfficiency,
+                                   double causalHalfTokens) {
+        public PrefillAttention {
+            nonNegative("gpu.prefillAttention.fixedUs", fixedUs);
+            fraction("gpu.prefillAttention.prefixEfficiency", prefixEfficiency);
+            nonNegative("gpu.prefillAttention.prefixHalfTokens", prefixHalfTokens);
+            fraction("gpu.prefillAttention.causalEfficiency", causalEfficiency);
+            nonNegative("gpu.prefillAttention.causalHalfTokens", causalHalfTokens);
+        }
     }
 
     /**
@@ -176,10 +264,8 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
         if (bytes <= 0 || bytes > gpu.memoryBytes()) {
             throw new IllegalArgumentException("GPU memory cap must be in (0, " + gpu.memoryBytes() + "] bytes, got " + bytes);
         }
-        Gpu g = new Gpu(gpu.name(), bytes, gpu.memoryBandwidthGBps(), gpu.fp16TensorTflops(), gpu.gemmComputeEfficiency(),
-                gpu.gemmBandwidthEfficiency(), gpu.attentionBandwidthEfficiency(), gpu.attentionComputeEfficiency(),
-                gpu.kernelLaunchUs());
-        return new HardwareSpec(id, description + " (GPU memory capped at " + bytes + " bytes)", g, link, host, sources);
+        return new HardwareSpec(id, description + " (GPU memory capped at " + bytes + " bytes)", gpu.withMemoryBytes(bytes), link,
+                host, sources);
     }
 
     /** The source cited for a JSON path, or null. */

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 /** Built-in hardware specs (JSON resources beside this class) and loading of user spec files. */
 public final class HardwareSpecs {
     private static final List<String> BUILT_IN = List.of("t4-g4dn.4xlarge", "a10g-g5.2xlarge", "a10g-g5.4xlarge",
-            "a10g-g5.8xlarge", "a10g-g5.16xlarge", "l4-g6.4xlarge", "a100-80gb-sxm", "h100-sxm");
+            "a10g-g5.8xlarge", "a10g-g5.16xlarge", "l4-g6.4xlarge", "a100-80gb-sxm", "h100-sxm", "a40");
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)

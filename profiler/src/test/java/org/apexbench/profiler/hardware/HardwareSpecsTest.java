@@ -21,7 +21,7 @@ class HardwareSpecsTest {
     @Test
     void everyBuiltInLoadsAndCitesASourceForEveryNumber() throws Exception {
         assertTrue(HardwareSpecs.ids().containsAll(List.of("t4-g4dn.4xlarge", "a10g-g5.2xlarge", "a10g-g5.4xlarge",
-                "a10g-g5.8xlarge", "a10g-g5.16xlarge", "l4-g6.4xlarge", "a100-80gb-sxm", "h100-sxm")));
+                "a10g-g5.8xlarge", "a10g-g5.16xlarge", "l4-g6.4xlarge", "a100-80gb-sxm", "h100-sxm", "a40")));
         ObjectMapper m = new ObjectMapper();
         for (String id : HardwareSpecs.ids()) {
             HardwareSpec spec = HardwareSpecs.builtIn(id);
@@ -31,8 +31,17 @@ class HardwareSpecsTest {
                 List<String> missing = new ArrayList<>();
                 for (String section : List.of("gpu", "link", "host")) {
                     for (Map.Entry<String, JsonNode> e : root.get(section).properties()) {
-                        if (spec.source(section + "." + e.getKey()) == null) {
-                            missing.add(section + "." + e.getKey());
+                        String path = section + "." + e.getKey();
+                        if (spec.source(path) != null) {
+                            continue;   // a source for an object (a fitted parameter set) covers its fields
+                        }
+                        if (!e.getValue().isObject()) {
+                            missing.add(path);
+                        }
+                        for (Map.Entry<String, JsonNode> leaf : e.getValue().properties()) {
+                            if (spec.source(path + "." + leaf.getKey()) == null) {
+                                missing.add(path + "." + leaf.getKey());
+                            }
                         }
                     }
                 }

@@ -19,6 +19,8 @@ public final class SubBatches {
         /** New tokens of the prefill chunks, the chunks, their attended (query, key) pairs. */
         public int prefillTokens, prefillSeqs;
         public long prefillPairs;
+        /** Cached tokens before the prefill chunks, summed (the cost of chunks that continue a prompt). */
+        public long prefillCached;
         /** Prefill tokens whose KV goes to the host pool (NEO's CPU prefill: streamed per layer). */
         public int hostPrefillTokens;
         /** GPU decodes and their summed context. */
@@ -30,7 +32,7 @@ public final class SubBatches {
 
         void clear() {
             prefillTokens = prefillSeqs = hostPrefillTokens = gpuDecodes = cpuDecodes = 0;
-            prefillPairs = gpuContext = cpuContext = 0;
+            prefillPairs = prefillCached = gpuContext = cpuContext = 0;
         }
 
         /** Tokens through pre/post: prefill tokens plus one per decode. */
@@ -57,6 +59,7 @@ public final class SubBatches {
             b0.prefillTokens += c.length();
             b0.prefillSeqs++;
             b0.prefillPairs += c.attendedPairs();
+            b0.prefillCached += c.start();
             if (c.pool() == Location.HOST) b0.hostPrefillTokens += c.length();
             if (c.completes()) sampled++;
         }
