@@ -70,9 +70,11 @@ final class CiGate {
     static final List<Mutation> MUTATIONS = List.of(
             new Mutation("a10g-small-host", "gpu-only", "preemption", "swap"),
             new Mutation("a10g-small-host", "gpu-only[preemption=swap]", "preemption", "recompute"),
+            new Mutation("a10g-small-host", "gpu-only", "frameworkOverhead", "false"),
             new Mutation("a10g-small-host", "static-hybrid:neo", "runtime", "two-thread"),
             new Mutation("a10g-small-host", "static-hybrid:neo[runtime=two-thread]", "runtime", "single-thread"),
             new Mutation("a10g-small-host", "static-hybrid:neo", "launchMs", "0.4"),
+            new Mutation("a10g-small-host", "static-hybrid:neo", "runtimeLaunchMs", "0.8"),
             new Mutation("t4-slow-host", "apex", "recalibrate", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "hostAdmission", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "starvationIterations", "1000000"),

@@ -63,7 +63,7 @@ class RooflineCostModelTest {
         double cpu = model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(4, 4000));
         double cpuBw = t4.host().attentionBandwidthBytesPerSec();
         assertTrue(cpu > kv / cpuBw && cpu < kv / cpuBw * 1.1 + 1e-4, "cpu attention " + cpu);
-        // NEO's rule of thumb: 100K CPU tokens of Llama-2-7B at 100 GB/s ~ 16 ms per layer; at our 35 GB/s ~ 47 ms
+        // NEO's rule of thumb: 100K CPU tokens of Llama-2-7B at 100 GB/s ~ 16 ms per layer; at the T4 host's 96 GB/s ~ 17 ms
         double big = model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(100, 100_000));
         assertEquals(100_000.0 * 16384 / cpuBw, big, 0.05 * big);
         assertEquals(0, model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(0, 0)));
@@ -77,7 +77,8 @@ class RooflineCostModelTest {
                 .seconds(Op.CPU_DECODE_ATTN, f);
         double large = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.16xlarge"), org.apexbench.profiler.TestModels.LLAMA_3_1_8B)
                 .seconds(Op.CPU_DECODE_ATTN, f);
-        assertTrue(small > 6 * large, small + " vs " + large);
+        // one CCD link (47 GB/s) and 4 cores against the socket's 153.6 GB/s: more than the 3.3x in bandwidth
+        assertTrue(small > 3.3 * large, small + " vs " + large);
     }
 
     @Test

@@ -8,9 +8,19 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** Offers {@code gpu-only}; option {@code preemption=recompute|swap} (default recompute, as vLLM). */
+/**
+ * Offers {@code gpu-only}; options {@code preemption=recompute|swap} (default recompute, as vLLM) and
+ * {@code frameworkOverhead=true|false} (default true: vLLM's per-iteration host overhead, {@link #FRAMEWORK_MS};
+ * false: an idealised engine whose GPU never waits for its serving loop).
+ */
 public final class GpuOnlyEngines implements EngineFactory {
     public static final String ID = "gpu-only";
+    /**
+     * vLLM V0's per-iteration framework overhead c0, ms: the GPU bubble between decode steps (output processing,
+     * scheduling and input preparation on the synchronous engine loop) in the profiler trace of vLLM RFC #6854
+     * (v0.5.x, July 2024), about 4 ms per step (the RFC states 5-13 ms); docs/engines.md#gpu-only.
+     */
+    public static final double FRAMEWORK_MS = 4.0;
 
     @Override
     public List<String> ids() { return List.of(ID); }
@@ -18,7 +28,7 @@ public final class GpuOnlyEngines implements EngineFactory {
     @Override
     public Set<String> options(String id) {
         if (!ID.equals(id)) throw new IllegalArgumentException("GpuOnlyEngines does not offer engine " + id);
-        return Set.of("preemption");
+        return Set.of("preemption", "frameworkOverhead");
     }
 
     @Override
@@ -26,7 +36,9 @@ public final class GpuOnlyEngines implements EngineFactory {
         options.requireKnown(id, options(id));
         GpuOnlyScheduler.Preemption p = GpuOnlyScheduler.Preemption.valueOf(
                 options.choice("preemption", "recompute", Set.of("recompute", "swap")).toUpperCase(Locale.ROOT));
-        return new Engine(ID, "gpu-only (vLLM-like, chunked prefill, FCFS, preemption=" + p.name().toLowerCase(Locale.ROOT) + ")",
-                () -> new GpuOnlyScheduler(p), 0);
+        boolean overhead = options.flag("frameworkOverhead", true);
+        return new Engine(ID, "gpu-only (vLLM-like, chunked prefill, FCFS, preemption=" + p.name().toLowerCase(Locale.ROOT)
+                + (overhead ? ", framework overhead " + FRAMEWORK_MS + " ms/iteration" : ", no framework overhead") + ")",
+                () -> new GpuOnlyScheduler(p), 0, overhead ? FRAMEWORK_MS / 1000 : 0);
     }
 }
