@@ -54,7 +54,7 @@ class HardwareSpecsTest {
     void t4MatchesItsDatasheetAndMeasuredPcie() {
         HardwareSpec t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
         assertEquals(320e9, t4.gpu().memoryBandwidthBytesPerSec(), 1);
-        assertEquals(65e12, t4.gpu().fp16TensorFlopsPerSec(), 1);
+        assertEquals(31.5e12, t4.gpu().fp16TensorFlopsPerSec(), 1);   // sustained under the 70 W cap, not the datasheet 65
         assertEquals(12e9, t4.link().h2dBytesPerSec(), 1);
         assertEquals(8, t4.host().cores());
     }
