@@ -52,12 +52,12 @@ class NeoReproductionTest {
                 List.of("g5.2xlarge", "g5.16xlarge"), List.of(200), 0);
         List<NeoReport.Point> points = new NeoReproduction(scope, null).run();
         Map<String, Double> expected = Map.of(
-                "t4-load-latency neo 0.5", Double.NaN,
-                "t4-load-latency neo 3.1", Double.NaN,
-                "t4-load-latency vllm 0.2", Double.NaN,
-                "t4-load-latency vllm 0.4", Double.NaN,
-                "a10g-cpu-sensitivity g5.2xlarge 200", Double.NaN,
-                "a10g-cpu-sensitivity g5.16xlarge 200", Double.NaN);
+                "t4-load-latency neo 0.5", 0.100464,
+                "t4-load-latency neo 3.1", 0.390256,
+                "t4-load-latency vllm 0.2", 0.075995,
+                "t4-load-latency vllm 0.4", 0.152369,
+                "a10g-cpu-sensitivity g5.2xlarge 200", 1.606387,
+                "a10g-cpu-sensitivity g5.16xlarge 200", 5.003148);
         assertEquals(expected.size(), points.size(), points.toString());
         StringBuilder actual = new StringBuilder();
         for (NeoReport.Point p : points) {
