@@ -28,7 +28,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "engines " + CompareCommand.DEFAULT_ENGINES + ", written to runs/default/."})
 final class CompareCommand implements Callable<Integer> {
     static final String DEFAULT_ENGINES = "gpu-only,static-hybrid:neo,apex";
-    static final String DEFAULT_WORKLOAD = "mixed:sharegpt=0.5,long-output=0.5;count=80,rate=0.05";
+    static final String DEFAULT_WORKLOAD = "synthetic:count=80,input=256,output=1024,rate=0.05";
 
     @Spec CommandSpec spec;
 

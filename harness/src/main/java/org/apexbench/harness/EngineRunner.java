@@ -14,6 +14,8 @@ import org.apexbench.engine.sim.SimRun;
 import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.engine.KvCapacity;
+import org.apexbench.profiler.hardware.GpuMemory;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.profiler.metrics.DurationClock;
@@ -42,10 +44,12 @@ final class EngineRunner {
      * @param weights for real runs (cpu backend): loads the model's weights onto a backend; null in sim
      * @param threads for real runs: workers of each of the two backends
      * @param kvType  for real runs: KV element type
+     * @param gpuPool how the GPU KV pool followed from memory (sim without --gpu-kv-blocks); null otherwise
      */
-    record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
+    record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, GpuMemory.KvPool gpuPool,
+                 String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
-                 Map<String, String> engineOptions, Double gpuMemoryGb,
+                 Map<String, String> engineOptions, Double gpuMemoryGb, Double gpuMemoryUtilization,
                  java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights,
                  int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType, double cpuSlowdown,
                  DurationClock durationClock, WorkloadSpec workloadSpec) {
@@ -79,6 +83,7 @@ final class EngineRunner {
         }
         HardwareSpec hw = hardware(o.hardware);
         EngineBudgets budgets;
+        GpuMemory.KvPool gpuPool = null;
         if (real) {
             if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
                 throw new IllegalArgumentException("--backend " + o.backend + " needs --gpu-kv-blocks and --host-kv-blocks ("
@@ -88,7 +93,8 @@ final class EngineRunner {
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
             Limits.checkRealMemory(o.backend, config, kvType(o.kvDtypeOrDefault()), budgets);
         } else {
-            budgets = budgets(o, model, hw);
+            gpuPool = o.gpuKvBlocks == null ? gpuPool(o, model, hw) : null;
+            budgets = budgets(o, model, hw, gpuPool);
         }
         String text = o.workloadText(defaultWorkload);
         WorkloadSpec spec = WorkloadSpec.parse(text);
@@ -98,8 +104,8 @@ final class EngineRunner {
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
         org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
         if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
-        return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType, o.simCpuSlowdown, clock, spec);
+        return new Setup(o.backend, model, hw, budgets, gpuPool, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, o.gpuMemoryUtilization, weights, o.threads, kv, weightType, o.simCpuSlowdown, clock, spec);
     }
 
     /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
@@ -136,14 +142,21 @@ final class EngineRunner {
         }
     }
 
-    static EngineBudgets budgets(RunOptions o, ModelGeometry model, HardwareSpec hw) {
+    /** The GPU KV pool vLLM's rule gives (docs/fidelity.md#gpu-memory); refused, naming every term, without a block. */
+    static GpuMemory.KvPool gpuPool(RunOptions o, ModelGeometry model, HardwareSpec hw) {
         long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
-        EngineBudgets fromMemory = null;
-        if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
-            fromMemory = SimSetup.budgets(model, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, o.maxRunning, o.maxTokens);
-        }
-        int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : fromMemory.gpuKvBlocks();
-        int host = o.hostKvBlocks != null ? o.hostKvBlocks : fromMemory.hostKvBlocks();
+        double utilization = o.gpuMemoryUtilization == null ? Double.NaN : o.gpuMemoryUtilization;
+        return GpuMemory.requireBlocks(SimSetup.gpuPool(model, hw, cap, utilization, o.maxRunning, o.maxTokens),
+                hw.id() + " + " + model.name());
+    }
+
+    /** Sim budgets: the GPU pool from {@code gpuPool} unless --gpu-kv-blocks gives it, the host pool likewise. */
+    static EngineBudgets budgets(RunOptions o, ModelGeometry model, HardwareSpec hw, GpuMemory.KvPool gpuPool) {
+        long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
+        int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : gpuPool.blocks();
+        long blockBytes = KvCapacity.blockBytes(model, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        int host = o.hostKvBlocks != null ? o.hostKvBlocks
+                : (int) Math.min(Integer.MAX_VALUE, (long) (hw.host().memoryBytes() * SimSetup.DEFAULT_HOST_KV_FRACTION) / blockBytes);
         EngineBudgets b = new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
         Limits.checkSimMemory(model, hw, cap, b);
         return b;
@@ -304,6 +317,14 @@ final class EngineRunner {
         m.put("hardware", s.hardware().id());
         m.put("gpu_memory_cap_gb", s.gpuMemoryGb());
         m.put("gpu_kv_blocks", s.budgets().gpuKvBlocks());
+        if (s.gpuPool() != null) {
+            Map<String, Object> pool = new LinkedHashMap<>(s.gpuPool().toMap());
+            pool.put("utilization_from", s.gpuMemoryUtilization() != null ? "--gpu-memory-utilization"
+                    : s.hardware().id() + "'s default (gpu.defaultMemoryUtilization)");
+            m.put("gpu_kv_pool", pool);
+        } else if (!s.real()) {
+            m.put("gpu_kv_pool", Map.of("derivation", "--gpu-kv-blocks"));
+        }
         m.put("host_kv_blocks", s.budgets().hostKvBlocks());
         m.put("block_size", s.budgets().blockSize());
         m.put("max_running", s.budgets().maxRunning());

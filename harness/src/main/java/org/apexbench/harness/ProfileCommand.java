@@ -75,7 +75,7 @@ final class ProfileCommand implements Callable<Integer> {
         ModelGeometry m = org.apexbench.model.ModelPresets.geometry(model);
         HardwareSpec hw = EngineRunner.hardware(hardware);
         long cap = gpuMemoryGb == null ? 0 : (long) (gpuMemoryGb * 1e9);
-        EngineBudgets b = SimSetup.budgets(m, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, maxRunning, maxTokens);
+        EngineBudgets b = SimSetup.budgets(m, hw, cap, Double.NaN, -1, maxRunning, maxTokens);
         Profile p = SimSetup.profile(hw, m, b);
         Outputs.saveProfile(p, out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "

@@ -166,8 +166,8 @@ final class ReproduceCommand implements Callable<Integer> {
             }
         }
         PaperReport.write(out, cells, String.format(Locale.ROOT, "Simulated (`apex reproduce paper --count %d --seed %d`): "
-                + "%d requests per cell, all arriving at t=0 (offline throughput), default budgets from each GPU's memory "
-                + "(10%% reserve) and half the host memory for the host KV pool. The paper's A10 host size is not stated; "
+                + "%d requests per cell, all arriving at t=0 (offline throughput), default budgets: the GPU KV pool by vLLM's "
+                + "rule on each GPU's reported memory (docs/fidelity.md) and half the host memory for the host KV pool. The paper's A10 host size is not stated; "
                 + "we use g5.8xlarge. Chat = ShareGPT-like lengths (the Azure conversation trace has prompts longer than a T4's "
                 + "GPU KV pool); CoT outputs capped at 2048 tokens (Llama-2-7B's context is 4096).", count, seed, count));
         if (progress != null) progress.finish(total + " engine runs" + (failures > 0 ? ", " + failures + " FAILED (see paper.md)" : ""));

@@ -33,8 +33,15 @@ final class RunOptions {
     String hardware;
 
     @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool size in 16-token blocks "
-            + "(default: from GPU memory minus weights and a 10%% reserve).")
+            + "(default: vLLM's rule: the GPU memory the driver reports x --gpu-memory-utilization, less the weights, the "
+            + "CUDA context and the activation peak of --max-tokens over --max-running sequences; the run spec shows the "
+            + "derivation, docs/fidelity.md#gpu-memory).")
     Integer gpuKvBlocks;
+
+    @Option(names = "--gpu-memory-utilization", paramLabel = "F", description = "Fraction of the GPU memory the engines "
+            + "may use, as vLLM's gpu_memory_utilization (default: the GPU's, 0.9 as vLLM's, 0.99 on the T4, where 0.9 "
+            + "leaves Llama-2-7B no KV block).")
+    Double gpuMemoryUtilization;
 
     @Option(names = "--host-kv-blocks", paramLabel = "N", description = "Host KV pool size in blocks "
             + "(default: half the host memory).")
@@ -162,6 +169,7 @@ final class RunOptions {
             throw new IllegalArgumentException("--sim-cpu-slowdown applies to --backend sim only (a real host is as slow as it is)");
         }
         if (gpuMemoryGb != null) checkRange("--gpu-memory", gpuMemoryGb, 1e-3, 1e6, "a GPU memory cap in GB, > 0 and finite");
+        if (gpuMemoryUtilization != null) checkRange("--gpu-memory-utilization", gpuMemoryUtilization, 1e-3, 1, "a fraction in (0, 1]");
         if (gpuKvBlocks != null && gpuKvBlocks < 0) throw new IllegalArgumentException("--gpu-kv-blocks must be >= 0, got " + gpuKvBlocks);
         if (hostKvBlocks != null && hostKvBlocks < 0) throw new IllegalArgumentException("--host-kv-blocks must be >= 0, got " + hostKvBlocks);
         if (maxRunning < 1) throw new IllegalArgumentException("--max-running must be >= 1, got " + maxRunning);

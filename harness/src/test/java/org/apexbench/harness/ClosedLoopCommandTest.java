@@ -18,7 +18,7 @@ class ClosedLoopCommandTest {
 
     @Test
     void simRunKeepsAtMostConcurrencyRequestsInTheSystem() throws Exception {
-        Cli r = Cli.run("run", "--engine", "gpu-only", "--requests", "sharegpt:count=40,concurrency=4", "--out",
+        Cli r = Cli.run("run", "--engine", "gpu-only", "--requests", "sharegpt:count=40,concurrency=4", "--gpu-kv-blocks", "236", "--out",
                 tmp.toString(), "--quiet");
         assertEquals(0, r.code(), r.err());
         List<double[]> spans = spans(tmp.resolve("requests.csv"));

@@ -41,7 +41,7 @@ class CommandProgressTest {
     /** The command's wall time holds every engine's, and each engine's covers both its passes. */
     @Test
     void wallTimesAreEndToEnd(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
-        Cli r = Cli.run("compare", "--engines", "gpu-only,apex", "--requests", "long-output:count=40,rate=1", "--out",
+        Cli r = Cli.run("compare", "--engines", "gpu-only,apex", "--requests", "long-output:count=40,rate=1", "--gpu-kv-blocks", "236", "--out",
                 tmp.resolve("cmp").toString());
         assertEquals(0, r.code(), r.err());
         List<Double> engines = numbers(r.err(), "\\(simulated\\) in ([0-9.]+) s wall \\(both passes\\)");

@@ -2,6 +2,7 @@ package org.apexbench.harness;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -121,11 +122,50 @@ class RunCommandTest {
         assertTrue(r.err().contains("--sim-cpu-slowdown applies to --backend sim only"), r.err());
     }
 
+    /** The default GPU pools are vLLM's rule on the reported memory, with the derivation in the run spec. */
+    @Test
+    void defaultGpuPoolsFollowVllmsRuleAndTheRunSpecShowsIt() throws Exception {
+        String[][] cases = {{"t4-g4dn.4xlarge", "llama-2-7b", "143", "0.99", "t4-g4dn.4xlarge's default"},
+                {"a10g-g5.8xlarge", "llama-3.1-8b", "1795", "0.9", "a10g-g5.8xlarge's default"}};
+        for (String[] c : cases) {
+            Path out = tmp.resolve(c[0]);
+            Cli r = Cli.run("run", "--engine", "gpu-only", "--hardware", c[0], "--model", c[1], "--requests", SMALL, "--out",
+                    out.toString(), "--quiet");
+            assertEquals(0, r.code(), r.err());
+            var spec = (java.util.Map<?, ?>) JsonFiles.read(out.resolve("summary.json")).get("run_spec");
+            assertEquals(Integer.parseInt(c[2]), ((Number) spec.get("gpu_kv_blocks")).intValue());
+            var pool = (java.util.Map<?, ?>) spec.get("gpu_kv_pool");
+            assertEquals(Double.parseDouble(c[3]), ((Number) pool.get("gpu_memory_utilization")).doubleValue());
+            assertTrue(((String) pool.get("utilization_from")).startsWith(c[4]), pool.toString());
+            assertTrue(((String) pool.get("derivation")).endsWith("= " + c[2] + " blocks of 16 tokens (" + (c[1].equals("llama-2-7b")
+                    ? "8.00" : "2.00") + " MiB each)"), pool.toString());
+        }
+        Path out = tmp.resolve("override");
+        Cli r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-kv-blocks", "54", "--gpu-memory-utilization", "0.9",
+                "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());   // an explicit pool overrides the rule, as vLLM's --num-gpu-blocks-override
+        var spec = (java.util.Map<?, ?>) JsonFiles.read(out.resolve("summary.json")).get("run_spec");
+        assertEquals(54, ((Number) spec.get("gpu_kv_blocks")).intValue());
+        assertEquals("--gpu-kv-blocks", ((java.util.Map<?, ?>) spec.get("gpu_kv_pool")).get("derivation"));
+    }
+
     @Test
     void impossibleMemoryBudgetIsAClearError() {
         Cli r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-memory", "8", "--out", tmp.toString());
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("cannot hold model"), r.err());
+        for (String term : new String[] {"t4-g4dn.4xlarge + llama-2-7b: no KV block fits in GPU memory", "reported GPU memory 7.45 GiB",
+                "utilization 0.99", "weights 12.55 GiB", "CUDA context and workspaces 0.35 GiB", "activation peak 0.40 GiB",
+                "--gpu-kv-blocks"}) {
+            assertTrue(r.err().contains(term), term + " missing: " + r.err());
+        }
+        assertFalse(r.err().contains("Exception"), r.err());
+        // vLLM's default utilization leaves Llama-2-7B no block on a T4: an explicit 0.9 is refused the same way
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-memory-utilization", "0.9", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("utilization 0.90") && r.err().contains("= -0.191 GiB = 0 blocks"), r.err());
+        r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-memory-utilization", "1.5", "--out", tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--gpu-memory-utilization") && r.err().contains("(0, 1]"), r.err());
         r = Cli.run("run", "--engine", "gpu-only", "--requests", "synthetic:count=2,input=2000,output=1500",
                 "--gpu-kv-blocks", "100", "--out", tmp.toString(), "--quiet");
         assertEquals(1, r.code());

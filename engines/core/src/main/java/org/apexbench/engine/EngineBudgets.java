@@ -1,6 +1,6 @@
 package org.apexbench.engine;
 
-import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.hardware.GpuMemory;
 
 /**
  * The limits every engine shares (docs/engines.md#shared-budgets); {@link KvCapacity} does the block arithmetic.
@@ -25,25 +25,18 @@ public record EngineBudgets(int maxRunning, int maxTokensPerIteration, int gpuKv
     }
 
     /**
-     * Budgets from memory sizes: GPU blocks = (gpu memory - weights - activation reserve) / block bytes,
-     * host blocks = host KV memory / block bytes.
+     * Budgets from memory: the GPU pool as vLLM sizes it ({@link KvCapacity#gpuPool}), host blocks = host KV memory /
+     * block bytes.
      *
-     * @throws IllegalArgumentException when the weights and reserve do not fit the GPU memory, naming the numbers
+     * @throws IllegalArgumentException when the GPU pool holds no block (naming every term of its derivation)
      */
-    public static EngineBudgets fromMemory(ModelGeometry g, long gpuMemoryBytes, long activationReserveBytes,
-                                           long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
-        long blockBytes = KvCapacity.blockBytes(g, DEFAULT_BLOCK_SIZE);
-        long free = gpuMemoryBytes - g.totalWeightBytes() - activationReserveBytes;
-        if (free < blockBytes) {
-            throw new IllegalArgumentException(String.format(
-                    "GPU memory %.2f GB cannot hold model %s: weights %.2f GB + activation reserve %.2f GB leave %.3f GB,"
-                            + " less than one KV block (%d bytes)", gpuMemoryBytes / 1e9, g.name(), g.totalWeightBytes() / 1e9,
-                    activationReserveBytes / 1e9, free / 1e9, blockBytes));
-        }
+    public static EngineBudgets fromMemory(GpuMemory.KvPool gpu, String setup, long hostKvBytes, int maxRunning,
+                                           int maxTokensPerIteration) {
+        GpuMemory.requireBlocks(gpu, setup);
         if (hostKvBytes < 0) {
             throw new IllegalArgumentException("host KV memory must be >= 0, got " + hostKvBytes);
         }
-        return new EngineBudgets(maxRunning, maxTokensPerIteration, (int) Math.min(Integer.MAX_VALUE, free / blockBytes),
-                (int) Math.min(Integer.MAX_VALUE, hostKvBytes / blockBytes), DEFAULT_BLOCK_SIZE);
+        return new EngineBudgets(maxRunning, maxTokensPerIteration, gpu.blocks(),
+                (int) Math.min(Integer.MAX_VALUE, hostKvBytes / gpu.blockBytes()), gpu.blockSize());
     }
 }

@@ -1,5 +1,7 @@
 package org.apexbench.engine;
 
+import org.apexbench.profiler.hardware.GpuMemory;
+import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
 
 import org.apexbench.workloads.RequestSpec;
@@ -42,6 +44,18 @@ public final class KvCapacity {
 
     /** Bytes of one block over all layers (K and V). */
     public static long blockBytes(ModelGeometry g, int blockSize) { return g.kvBytesPerToken() * blockSize; }
+
+    /**
+     * The GPU KV pool vLLM's rule gives {@code model} on {@code gpu} (docs/fidelity.md#gpu-memory): the memory the
+     * driver reports (capped by {@code capBytes} if > 0) times {@code utilization}, less the weights, the CUDA context
+     * and the activation peak of an iteration of {@code maxTokens} tokens over {@code min(maxRunning, maxTokens)}
+     * sequences, in blocks of {@link EngineBudgets#DEFAULT_BLOCK_SIZE} tokens. May hold no block; see
+     * {@link GpuMemory#requireBlocks}.
+     */
+    public static GpuMemory.KvPool gpuPool(ModelGeometry model, HardwareSpec.Gpu gpu, long capBytes, double utilization,
+                                           int maxRunning, int maxTokens) {
+        return GpuMemory.kvPool(gpu, model, capBytes, utilization, maxTokens, maxRunning, EngineBudgets.DEFAULT_BLOCK_SIZE);
+    }
 
     /** Blocks needed to hold {@code tokens} tokens in blocks of {@code blockSize}. */
     public static int blocksFor(long tokens, int blockSize) { return (int) ((tokens + blockSize - 1) / blockSize); }

@@ -164,6 +164,6 @@ public final class RooflineCostModel implements CostModel {
         return Math.max(1, f.requests()) * hw.link().copyLatencySec() + f.bytes() / bytesPerSec;
     }
 
-    /** Activations are in the model's activation dtype (fp16/bf16). */
+    /** Bytes of one activation element (the KV width in simulation). */
     private int activationBytes() { return model.activationBytesPerElement(); }
 }

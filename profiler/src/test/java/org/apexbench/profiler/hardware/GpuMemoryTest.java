@@ -1,5 +1,6 @@
 package org.apexbench.profiler.hardware;
 
+import org.apexbench.profiler.TestModels;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.junit.jupiter.api.Test;
 
@@ -10,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** vLLM's KV-pool rule worked by hand (the numbers of docs/fidelity.md#gpu-memory). */
 class GpuMemoryTest {
     private static final double GIB = 1024.0 * 1024 * 1024;
-    private static final ModelGeometry LLAMA2 = org.apexbench.profiler.TestModels.LLAMA_2_7B;
-    private static final ModelGeometry LLAMA31 = org.apexbench.profiler.TestModels.LLAMA_3_1_8B;
+    private static final ModelGeometry LLAMA2 = TestModels.LLAMA_2_7B;
+    private static final ModelGeometry LLAMA31 = TestModels.LLAMA_3_1_8B;
     private final HardwareSpec.Gpu t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge").gpu();
     private final HardwareSpec.Gpu a10g = HardwareSpecs.builtIn("a10g-g5.8xlarge").gpu();
 

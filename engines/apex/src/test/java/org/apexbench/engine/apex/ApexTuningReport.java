@@ -54,11 +54,11 @@ class ApexTuningReport {
         String settings = System.getProperty("apex.tuning.settings", "t4,a10g,neo");
         HardwareSpec t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge"), a10 = HardwareSpecs.builtIn("a10g-g5.8xlarge");
         ModelGeometry l2 = org.apexbench.model.ModelPresets.geometry("llama-2-7b"), l3 = org.apexbench.model.ModelPresets.geometry("llama-3.1-8b");
-        EngineBudgets t4b = SimSetup.budgets(l2, t4, 0, SimSetup.DEFAULT_RESERVE_FRACTION, -1, 256, 2048);
+        EngineBudgets t4b = SimSetup.budgets(l2, t4, 0, Double.NaN, -1, 256, 2048);
         EngineBudgets neoB = new EngineBudgets(256, 2048, 54, t4b.hostKvBlocks(), t4b.blockSize());
         List<Setting> all = List.of(
                 new Setting("t4", t4, l2, t4b, "long-output:count=" + count + ",seed=1"),
-                new Setting("a10g", a10, l3, SimSetup.budgets(l3, a10, 0, SimSetup.DEFAULT_RESERVE_FRACTION, -1, 256, 2048),
+                new Setting("a10g", a10, l3, SimSetup.budgets(l3, a10, 0, Double.NaN, -1, 256, 2048),
                         "long-output:count=" + count + ",seed=1"),
                 new Setting("neo", t4, l2, neoB, "synthetic:count=1000,input=373,output=45,seed=1"));
         for (Setting s : all) {

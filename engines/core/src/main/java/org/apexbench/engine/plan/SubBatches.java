@@ -16,11 +16,9 @@ import java.util.List;
 public final class SubBatches {
     /** The sums of one sub-batch. */
     public static final class Shape {
-        /** New tokens of the prefill chunks, the chunks, their attended (query, key) pairs. */
+        /** New tokens of the prefill chunks, the chunks, their attended (query, key) pairs, their cached tokens before them. */
         public int prefillTokens, prefillSeqs;
-        public long prefillPairs;
-        /** Cached tokens before the prefill chunks, summed (the cost of chunks that continue a prompt). */
-        public long prefillCached;
+        public long prefillPairs, prefillCached;
         /** Prefill tokens whose KV goes to the host pool (NEO's CPU prefill: streamed per layer). */
         public int hostPrefillTokens;
         /** GPU decodes and their summed context. */

@@ -1,9 +1,11 @@
 package org.apexbench.engine.sim;
 
 import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.cost.RooflineCostModel;
+import org.apexbench.profiler.hardware.GpuMemory;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileFingerprint;
@@ -19,8 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * (as `apex profile` would on a real machine) or supplied and checked against the run's fingerprint.
  */
 public final class SimSetup {
-    /** Default share of GPU memory kept for the CUDA context, activations and fragmentation. */
-    public static final double DEFAULT_RESERVE_FRACTION = 0.10;
     /** Default share of host memory given to the host KV pool. */
     public static final double DEFAULT_HOST_KV_FRACTION = 0.5;
 
@@ -55,14 +55,22 @@ public final class SimSetup {
     }
 
     /**
-     * Budgets from memory: GPU KV blocks = (GPU memory [capped] - weights - reserve) / block bytes;
-     * host KV blocks from {@code hostKvBytes} (negative: the default share of host memory).
+     * Budgets from memory: the GPU KV pool by vLLM's rule ({@link KvCapacity#gpuPool}) at {@code utilization} (NaN: the
+     * GPU's default); host KV blocks from {@code hostKvBytes} (negative: the default share of host memory).
+     *
+     * @throws IllegalArgumentException when the GPU pool holds no block, naming every term
      */
-    public static EngineBudgets budgets(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, double reserveFraction,
+    public static EngineBudgets budgets(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, double utilization,
                                         long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
-        long gpuMem = gpuMemoryCapBytes > 0 ? Math.min(gpuMemoryCapBytes, hw.gpu().memoryBytes()) : hw.gpu().memoryBytes();
+        GpuMemory.KvPool gpu = gpuPool(model, hw, gpuMemoryCapBytes, utilization, maxRunning, maxTokensPerIteration);
         long host = hostKvBytes >= 0 ? hostKvBytes : (long) (hw.host().memoryBytes() * DEFAULT_HOST_KV_FRACTION);
-        return EngineBudgets.fromMemory(model, gpuMem, (long) (gpuMem * reserveFraction), host, maxRunning,
-                maxTokensPerIteration);
+        return EngineBudgets.fromMemory(gpu, hw.id() + " + " + model.name(), host, maxRunning, maxTokensPerIteration);
+    }
+
+    /** The GPU KV pool of {@code model} on {@code hw} at {@code utilization} (NaN: the GPU's default utilization). */
+    public static GpuMemory.KvPool gpuPool(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, double utilization,
+                                           int maxRunning, int maxTokensPerIteration) {
+        double u = Double.isNaN(utilization) ? hw.gpu().defaultMemoryUtilization() : utilization;
+        return KvCapacity.gpuPool(model, hw.gpu(), gpuMemoryCapBytes, u, maxRunning, maxTokensPerIteration);
     }
 }

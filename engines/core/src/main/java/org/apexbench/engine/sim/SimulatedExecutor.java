@@ -207,8 +207,8 @@ public final class SimulatedExecutor implements Executor {
                 case CPU_DECODE_ATTN -> t.add(present, n.op(), n.subBatch(), n.offset(), 0, g.cpuDecodes, g.cpuContext, 0, 0);
                 case ATTN_OUT_H2D -> t.add(present, n.op(), n.subBatch(), n.offset(), 0, 1, 0, 0,
                         g.cpuDecodes * geometry.attnOutBytesPerToken());
-                case PREFILL_ATTN -> t.add(present, n.op(), n.subBatch(), n.offset(), g.prefillTokens, g.prefillSeqs, g.prefillCached,
-                        g.prefillPairs, 0);
+                case PREFILL_ATTN -> t.add(present, n.op(), n.subBatch(), n.offset(), g.prefillTokens, g.prefillSeqs,
+                        g.prefillCached, g.prefillPairs, 0);
                 case GPU_DECODE_ATTN -> t.add(present, n.op(), n.subBatch(), n.offset(), 0, g.gpuDecodes, g.gpuContext, 0, 0);
                 case SWAP_OUT -> t.add(present, n.op(), n.subBatch(), n.offset(), 0, 1, 0, 0,
                         g.hostPrefillTokens * geometry.kvBytesPerTokenPerLayer());

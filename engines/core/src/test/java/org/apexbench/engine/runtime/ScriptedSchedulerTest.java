@@ -2,6 +2,7 @@ package org.apexbench.engine.runtime;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
@@ -155,11 +156,16 @@ class ScriptedSchedulerTest {
     void memoryBudgetsAndTheirErrors() {
         ModelGeometry g = ModelPresets.geometry("llama-2-7b");
         assertEquals(13_476_831_232L, g.totalWeightBytes());
-        EngineBudgets b = EngineBudgets.fromMemory(g, 17_179_869_184L, 1_717_986_918L, 20_000_000_000L, 256, 2048);
-        assertEquals((17_179_869_184L - 13_476_831_232L - 1_717_986_918L) / (512L * 1024 * 16), b.gpuKvBlocks());
+        var t4 = org.apexbench.profiler.hardware.HardwareSpecs.builtIn("t4-g4dn.4xlarge").gpu();
+        var pool = KvCapacity.gpuPool(g, t4, 0, 0.99, 256, 2048);
+        EngineBudgets b = EngineBudgets.fromMemory(pool, "t4 + llama-2-7b", 20_000_000_000L, 256, 2048);
+        assertEquals(pool.blocks(), b.gpuKvBlocks());
+        assertEquals((long) Math.floor((t4.memoryBytes() * 0.99 - 13_476_831_232L - org.apexbench.profiler.hardware.GpuMemory.CONTEXT_BYTES
+                - org.apexbench.profiler.hardware.GpuMemory.activationPeakBytes(g, 2048, 256)) / (512L * 1024 * 16)), b.gpuKvBlocks());
         assertEquals(20_000_000_000L / (512L * 1024 * 16), b.hostKvBlocks());
-        var e = assertThrows(IllegalArgumentException.class, () -> EngineBudgets.fromMemory(g, 14_000_000_000L, 1_000_000_000L, 0, 1, 1));
-        assertTrue(e.getMessage().contains("llama-2-7b") && e.getMessage().contains("weights 13.48 GB"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> EngineBudgets.fromMemory(KvCapacity.gpuPool(g, t4, 0, 0.9, 512, 2048),
+                "t4 + llama-2-7b", 0, 1, 1));
+        assertTrue(e.getMessage().contains("t4 + llama-2-7b") && e.getMessage().contains("weights 12.55 GiB"), e.getMessage());
     }
 
     @Test
