@@ -25,9 +25,11 @@ class RooflineCostModelTest {
         // Back of the envelope: reading Llama-2-7B once on a T4 takes ~50 ms at ~270 GB/s
         double all = llama2.layers() * layer;
         assertTrue(all > 0.045 && all < 0.065, "decode step linear time " + all);
-        // and 8 rows cost barely more than 1 (memory-bound)
+        // and 8 rows cost barely more than 1 (memory-bound; the soft maximum with the T4's sustained 31.5 TFLOPS compute
+        // bound adds ~2%)
         double eight = model.seconds(Op.POST, SubtaskFeatures.linear(8));
-        assertTrue(eight < 1.02 * model.seconds(Op.POST, SubtaskFeatures.linear(1)));
+        double one = model.seconds(Op.POST, SubtaskFeatures.linear(1));
+        assertTrue(eight < 1.03 * one, eight + " vs " + one);
     }
 
     @Test
