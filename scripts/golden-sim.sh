@@ -29,7 +29,8 @@ apex() { "$root/apex" "$@" --quiet >/dev/null; }
 all_engines='gpu-only,gpu-only[preemption=swap],static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,static-hybrid:offload,apex,apex[recalibrate=false],apex[amortizedAdmission=true],apex[tpotSloMs=150],apex[pipeline=false],apex[neoPacking=false]'
 
 # 1. T4 + llama-2-7b, decode-heavy mix, every engine, the report's timeline window only.
-apex compare --hardware t4-g4dn.4xlarge --model llama-2-7b --engines "$all_engines" \
+#    236 GPU blocks: the T4's former default pool (vLLM's rule on the driver-reported memory leaves too few for long-output).
+apex compare --hardware t4-g4dn.4xlarge --model llama-2-7b --engines "$all_engines" --gpu-kv-blocks 236 \
   --requests 'mixed:sharegpt=0.5,long-output=0.5;count=24,rate=0.2' --seed 3 --out "$out/t4-mix"
 # 1b. The same engines with every subtask recorded (a shorter workload).
 apex compare --hardware t4-g4dn.4xlarge --model llama-2-7b --engines "$all_engines" --all-subtasks --gpu-kv-blocks 60 \

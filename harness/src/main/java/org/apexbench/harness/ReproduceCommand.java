@@ -14,18 +14,25 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "reproduce", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Reproduce a published experiment grid in sim (paper: the APEX paper's grid).",
+        description = {"Reproduce a published experiment grid in sim (paper: the APEX paper's grid; neo: NEO's T4",
+                "load-latency and A10G CPU-sensitivity experiments against their published points).",
                 "paper = APEX, arXiv 2506.03296:",
                 "{t4-g4dn.4xlarge + llama-2-7b, a10g-g5.8xlarge + llama-3.1-8b} x {chat (sharegpt), long-output,",
                 "cot (output cap 2048)} x",
                 "{gpu-only, static-hybrid:neo, static-hybrid:fastdecode, apex}; all requests arrive at once (offline",
                 "throughput). Writes DIR/paper.md and DIR/paper.csv (throughput, latency, APEX's gains beside the",
                 "paper's) and one comparison folder per setup and workload. An engine that fails a cell is reported",
-                "there (and the exit status is 1); the other cells still run."})
+                "there (and the exit status is 1); the other cells still run.",
+                "neo = NEO (MLSys'25) Fig. 6c (T4 + llama-2-7b, NEO's OSC workload, Poisson load vs per-token latency,",
+                "NEO and vLLM) and Fig. 10a (A10G + llama-3.1-8b on g5.2/4/8/16xlarge, NEO's throughput relative to",
+                "GPU-only vs output length), with NEO's settings and metric definitions. Writes DIR/neo.csv (every",
+                "published point, the simulated value and the error) and DIR/neo.html (tables and published-vs-",
+                "simulated charts). Exit status 1 when a point misses its target (latency 20%, relative throughput",
+                "10%); docs/fidelity.md explains the data and the settings."})
 final class ReproduceCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "EXPERIMENT", description = "paper")
+    @Parameters(index = "0", paramLabel = "EXPERIMENT", description = "paper or neo")
     String experiment;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder, written whole or not at "
@@ -35,9 +42,10 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a --out that holds earlier results, whole (never merged).")
     boolean force;
 
-    @Option(names = "--count", defaultValue = "128", paramLabel = "N",
-            description = "Requests per workload cell (default ${DEFAULT-VALUE}: a few minutes on 2 cores).")
-    int count;
+    @Option(names = "--count", paramLabel = "N",
+            description = "Requests per workload cell (paper: default 128, a few minutes on 2 cores; neo: default 2000, "
+                    + "NEO's count, a few minutes on 2 cores).")
+    Integer count;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Workload seed.")
     long seed;
@@ -68,12 +76,14 @@ final class ReproduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!experiment.equals("paper")) {
-            throw new IllegalArgumentException("unknown experiment '" + experiment + "'; known: paper");
+        if (!experiment.equals("paper") && !experiment.equals("neo")) {
+            throw new IllegalArgumentException("unknown experiment '" + experiment + "'; known: paper, neo");
         }
-        if (count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
+        if (count != null && count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
+        if (experiment.equals("neo")) return neo();
+        int count = this.count == null ? 128 : this.count;
         try (org.apexbench.reports.ResultFolder folder = Outputs.open(out, force)) {
-            int status = grid(folder.staging());
+            int status = grid(folder.staging(), count);
             folder.commit("paper", Outputs.arguments(spec), engines.stream().map(e -> new org.apexbench.reports.Manifest.Engine(e,
                     ".", java.util.Map.of())).toList());
             spec.commandLine().getOut().println("wrote " + out.resolve("paper.md") + " and " + out.resolve("paper.csv")
@@ -82,8 +92,37 @@ final class ReproduceCommand implements Callable<Integer> {
         }
     }
 
+    /** NEO's two experiments; 1 when a point misses its target. */
+    private int neo() {
+        int n = count == null ? 2000 : count;
+        NeoReproduction.Scope scope = new NeoReproduction.Scope(n, n, null, null, null, seed);
+        try (org.apexbench.reports.ResultFolder folder = Outputs.open(out, force)) {
+            CommandProgress progress = quiet ? null : new CommandProgress(spec.commandLine().getErr(), "reproduce neo",
+                    CommandProgress.units(new NeoReproduction(scope, null).runs(), n, 1));
+            List<org.apexbench.reports.NeoReport.Point> points = new NeoReproduction(scope, progress).run();
+            org.apexbench.reports.NeoReport.write(folder.staging(), List.of(NeoReproduction.T4_EXPERIMENT,
+                    NeoReproduction.A10G_EXPERIMENT), points, String.format(Locale.ROOT, "Simulated (`apex reproduce neo "
+                    + "--count %d --seed %d`) against NEO's published points (NEO-MLSys25/NEO, Apache-2.0, digitised from its "
+                    + "README figures); our Poisson arrivals and length draws are seeded, NEO's are single draws of its own "
+                    + "generators. See docs/fidelity.md.", n, seed));
+            folder.commit("neo", Outputs.arguments(spec), List.of());
+            if (progress != null) progress.finish(points.size() + " points");
+            var o = spec.commandLine().getOut();
+            long missed = 0;
+            for (org.apexbench.reports.NeoReport.Point p : points) {
+                o.println(String.format(Locale.ROOT, "%-22s %-12s x=%-6s published %s%.3f simulated %.3f error %+.1f%%%s",
+                        p.experiment(), p.series(), java.math.BigDecimal.valueOf(p.x()).stripTrailingZeros().toPlainString(),
+                        p.lowerBound() ? ">" : "", p.published(), p.simulated(), p.errorPct(), p.meetsTarget() ? "" : " (MISSED)"));
+                if (!p.meetsTarget()) missed++;
+            }
+            o.println("wrote " + out.resolve(org.apexbench.reports.NeoReport.HTML) + (missed > 0
+                    ? " (" + missed + " of " + points.size() + " points MISS their target)" : ""));
+            return missed > 0 ? 1 : 0;
+        }
+    }
+
     /** Every cell of the grid into {@code out}; 1 when an engine failed a cell. */
-    private int grid(Path out) {
+    private int grid(Path out, int count) {
         var err = quiet ? null : spec.commandLine().getErr();
         List<PaperReport.Cell> cells = new ArrayList<>();
         int failures = 0, total = SETUPS.size() * WORKLOADS.size() * engines.size();

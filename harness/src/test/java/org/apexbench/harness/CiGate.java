@@ -42,9 +42,10 @@ final class CiGate {
     }
 
     static final Setting A10G_SMALL_HOST = new Setting("a10g-small-host",
-            "A10G with the 8-vCPU host of a g5.2xlarge (CPU attention ~4x slower than on a g5.8xlarge), 400 GPU KV blocks: "
+            "A10G with the 8-vCPU host of a g5.2xlarge (CPU attention ~2-3x slower than on a g5.8xlarge), 400 GPU KV blocks: "
                     + "short chats and long outputs contend for a tight GPU pool, so every engine preempts or swaps, host "
-                    + "requests queue behind the slow CPU (APEX's starvation guard fires) and all three APEX strategies run",
+                    + "requests queue behind the slow CPU (APEX's starvation guard matters once its threshold is short) and all three "
+                    + "APEX strategies run",
             List.of("--hardware", "a10g-g5.2xlarge", "--model", "llama-3.1-8b", "--gpu-kv-blocks", "400",
                     "--requests", "mixed:sharegpt=0.8,long-output=0.2;count=120,rate=3,seed=1"),
             List.of("gpu-only", "gpu-only[preemption=swap]", "static-hybrid:neo", "static-hybrid:neo[runtime=two-thread]",
@@ -70,12 +71,14 @@ final class CiGate {
     static final List<Mutation> MUTATIONS = List.of(
             new Mutation("a10g-small-host", "gpu-only", "preemption", "swap"),
             new Mutation("a10g-small-host", "gpu-only[preemption=swap]", "preemption", "recompute"),
+            new Mutation("a10g-small-host", "gpu-only", "frameworkOverhead", "false"),
             new Mutation("a10g-small-host", "static-hybrid:neo", "runtime", "two-thread"),
             new Mutation("a10g-small-host", "static-hybrid:neo[runtime=two-thread]", "runtime", "single-thread"),
             new Mutation("a10g-small-host", "static-hybrid:neo", "launchMs", "0.4"),
+            new Mutation("a10g-small-host", "static-hybrid:neo", "runtimeLaunchMs", "0.8"),
             new Mutation("t4-slow-host", "apex", "recalibrate", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "hostAdmission", "false"),
-            new Mutation("a10g-small-host", "apex[recalibrate=false]", "starvationIterations", "1000000"),
+            new Mutation("a10g-small-host", "apex[recalibrate=false]", "starvationIterations", "5"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "pipeline", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "neoPacking", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "marginPct", "0"),

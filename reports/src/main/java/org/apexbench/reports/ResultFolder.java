@@ -47,7 +47,8 @@ public final class ResultFolder implements AutoCloseable {
     static final Set<String> RESULT_FILES = Set.of(Manifest.FILE, RunDirectory.REQUESTS, RunDirectory.ITERATIONS,
             RunDirectory.SUBTASKS, RunDirectory.COMPARISON, JsonFiles.SUMMARY, JsonFiles.ENVIRONMENT, HtmlReport.FILE, VllmResultFile.FILE,
             "tokens.jsonl", "sweep.csv", "sweep.html", "max_rate.csv", "paper.md", "paper.csv", FidelityReport.SUMMARY_CSV,
-            FidelityReport.POINTS_CSV, FidelityReport.HTML);
+            FidelityReport.POINTS_CSV, FidelityReport.HTML,
+            NeoReport.CSV, NeoReport.HTML);
 
     private final Path target;
     private final String option;

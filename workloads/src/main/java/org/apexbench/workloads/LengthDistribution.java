@@ -138,25 +138,44 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
     }
 
     /** Every request the same lengths (synthetic grids). */
-    record Fixed(int input, int output) implements LengthDistribution {
+    /**
+     * Fixed lengths, or with {@code spread} s > 0 each drawn uniformly from [round(x (1 - s)), round(x (1 + s))]
+     * (NEO's synthetic grid: "input 1000 +/- 10%").
+     */
+    record Fixed(int input, int output, double spread) implements LengthDistribution {
         public Fixed {
-            new LengthPair(input, output);
+            if (!(spread >= 0 && spread < 1)) throw new WorkloadException("workload synthetic: spread must be in [0, 1), got " + spread);
+            new LengthPair(low(input, spread), low(output, spread));
         }
+
+        public Fixed(int input, int output) { this(input, output, 0); }
+
+        private static int low(int x, double s) { return (int) Math.max(1, Math.round(x * (1 - s))); }
+
+        private static int high(int x, double s) { return (int) Math.round(x * (1 + s)); }
 
         @Override
         public String name() { return "synthetic"; }
 
         @Override
-        public String describe() { return "synthetic: prompt " + input + ", output " + output; }
+        public String describe() {
+            if (spread == 0) return "synthetic: prompt " + input + ", output " + output;
+            String pct = java.math.BigDecimal.valueOf(spread * 100).stripTrailingZeros().toPlainString();
+            return "synthetic: prompt " + input + " +/- " + pct + "%, output " + output + " +/- " + pct + "% (uniform)";
+        }
 
         @Override
         public Sampler bind(WorkloadContext ctx) {
-            if ((long) input + output > ctx.maxContext()) {
-                throw new WorkloadException("workload synthetic: input " + input + " + output " + output
+            if ((long) high(input, spread) + high(output, spread) > ctx.maxContext()) {
+                throw new WorkloadException("workload synthetic: input " + high(input, spread) + " + output " + high(output, spread)
                         + " exceeds the model context (" + ctx.maxContext() + ")");
             }
-            LengthPair p = new LengthPair(input, output);
-            return rng -> p;
+            if (spread == 0) {
+                LengthPair p = new LengthPair(input, output);
+                return rng -> p;
+            }
+            int inLo = low(input, spread), inHi = high(input, spread), outLo = low(output, spread), outHi = high(output, spread);
+            return rng -> new LengthPair(rng.nextInt(inLo, inHi + 1), rng.nextInt(outLo, outHi + 1));
         }
     }
 

@@ -20,8 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A request-length trace CSV: columns {@code num_prefill_tokens}, {@code num_decode_tokens} and
  * optionally {@code arrived_at} (seconds). Built-in names: {@code splitwise_conv} (Azure 2023
- * conversation), {@code splitwise_code} (Azure 2023 code) and {@code arxiv} (arXiv summarisation
- * lengths, no timestamps); they ship inside this module ({@code traces/README.md} beside them gives
+ * conversation), {@code splitwise_code} (Azure 2023 code), {@code arxiv} (arXiv summarisation
+ * lengths, no timestamps) and {@code neo_osc} (NEO's OSC lengths, no timestamps); they ship inside this module ({@code traces/README.md} beside them gives
  * their source and licence) unless the context names a traces folder. Anything else is a file path.
  *
  * @param name  the trace's name
@@ -35,7 +35,8 @@ public record Trace(String name, List<Row> rows, boolean timed) {
     private static final Map<String, String> BUILT_IN = Map.of(
             "splitwise_conv", "splitwise_conv.csv",
             "splitwise_code", "splitwise_code.csv",
-            "arxiv", "arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv");
+            "arxiv", "arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv",
+            "neo_osc", "neo_osc_llama2.csv");
     /** Where the built-in traces are packaged (resources of this module). */
     static final String RESOURCE_DIR = "traces/";
     private static final Map<String, Trace> CACHE = new ConcurrentHashMap<>();

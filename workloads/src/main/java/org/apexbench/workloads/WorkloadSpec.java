@@ -20,7 +20,7 @@ import java.util.TreeSet;
  * </pre>
  * For {@code mixed} the args after ':' are component weights ({@code chat=0.5,cot=0.3,long-output=0.2};
  * components: chat, sharegpt, long-output, cot) and the options go after ';'. For {@code trace} the
- * first bare word is the trace (splitwise_conv, splitwise_code, arxiv, or a CSV path); for {@code file}
+ * first bare word is the trace (splitwise_conv, splitwise_code, arxiv, neo_osc, or a CSV path); for {@code file}
  * it is a workload file ({@link WorkloadFiles}: .jsonl or .csv, its own arrivals; only {@code seed}
  * applies, for rows that give prompt_len instead of ids). For the other
  * kinds, options may follow ':' or ';' alike. Whitespace around tokens is ignored.
@@ -130,7 +130,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
         }
         Set<String> allowed = new TreeSet<>(COMMON);
         switch (kind) {
-            case "synthetic" -> allowed.addAll(List.of("input", "output"));
+            case "synthetic" -> allowed.addAll(List.of("input", "output", "spread"));
             case "cot" -> allowed.add("cap");
             case "trace" -> allowed.addAll(TRACE_KEYS);
             case "file" -> allowed.retainAll(Set.of("seed"));
@@ -152,12 +152,13 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             case "synthetic" -> {
                 require(text, opts, "input");
                 require(text, opts, "output");
-                lengths = new LengthDistribution.Fixed(intOpt(text, opts, "input", 0), intOpt(text, opts, "output", 0));
+                lengths = new LengthDistribution.Fixed(intOpt(text, opts, "input", 0), intOpt(text, opts, "output", 0),
+                        num(text, opts, "spread", 0));
             }
             case "trace" -> {
                 if (words.size() != 1) {
                     throw new WorkloadException("workload '" + text + "': trace needs exactly one trace name "
-                            + "(splitwise_conv, splitwise_code, arxiv or a path), got " + words);
+                            + "(splitwise_conv, splitwise_code, arxiv, neo_osc or a path), got " + words);
                 }
                 if (opts.containsKey("limit") && opts.containsKey("count")) {
                     throw new WorkloadException("workload '" + text + "': give limit or count, not both");

@@ -11,10 +11,22 @@ import java.util.function.Supplier;
  * @param launchSecPerStage  &gt; 0: NEO's faithful single-thread host runtime (each pipeline stage first
  *                           spends this long launching kernels on the thread that runs CPU attention);
  *                           0: the two-thread runtime (device thread + host-attention thread)
+ * @param frameworkSecPerIteration host time the engine's framework spends between two iterations with the GPU idle
+ *                           (a synchronous serving loop's output processing, scheduling and input preparation; vLLM V0:
+ *                           docs/engines.md#gpu-only); charged by the simulated executor before each iteration, 0 = none
  */
-public record Engine(String id, String description, Supplier<Scheduler> schedulers, double launchSecPerStage) {
+public record Engine(String id, String description, Supplier<Scheduler> schedulers, double launchSecPerStage,
+                     double frameworkSecPerIteration) {
     public Engine {
         if (!(launchSecPerStage >= 0)) throw new IllegalArgumentException("launchSecPerStage must be >= 0");
+        if (!(frameworkSecPerIteration >= 0) || Double.isInfinite(frameworkSecPerIteration)) {
+            throw new IllegalArgumentException("frameworkSecPerIteration must be finite and >= 0");
+        }
+    }
+
+    /** An engine without per-iteration framework overhead. */
+    public Engine(String id, String description, Supplier<Scheduler> schedulers, double launchSecPerStage) {
+        this(id, description, schedulers, launchSecPerStage, 0);
     }
 
     /** Which host runtime this engine uses, for reports. */

@@ -213,14 +213,17 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
      * @param socketDramGBps           theoretical DRAM bandwidth of the socket (channels x transfer rate x 8 bytes)
      * @param dramEfficiency           fraction of theoretical a streaming read reaches (STREAM-like)
      * @param perCoreStreamGBps        what one core can stream on its own (outstanding-miss limit)
+     * @param memoryDomainCores        cores that reach memory through one shared link (AMD's CCD: 8 cores behind one
+     *                                 GMI link to the I/O die); 0 = no such link (Intel's mesh)
+     * @param memoryDomainGBps         read bandwidth of one such link, GB/s (ignored when memoryDomainCores is 0)
      * @param perCoreGflops            fp32 flop/s one core sustains in the attention kernel, GFLOP/s
      * @param attentionCallOverheadUs  fixed cost of one CPU attention call (thread fork/join), microseconds
      * @param perRequestOverheadUs     extra cost per request in a call (block-table walk, combine), microseconds
      * @param memoryBytes              host memory of the VM
      */
     public record Host(String cpuModel, int cores, int vcpus, int socketVcpus, double socketDramGBps,
-                       double dramEfficiency, double perCoreStreamGBps, double perCoreGflops,
-                       double attentionCallOverheadUs, double perRequestOverheadUs, long memoryBytes) {
+                       double dramEfficiency, double perCoreStreamGBps, int memoryDomainCores, double memoryDomainGBps,
+                       double perCoreGflops, double attentionCallOverheadUs, double perRequestOverheadUs, long memoryBytes) {
         public Host {
             require(cpuModel != null && !cpuModel.isBlank(), "host.cpuModel", "a non-empty string");
             positive("host.cores", cores);
@@ -230,6 +233,8 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
             positive("host.socketDramGBps", socketDramGBps);
             fraction("host.dramEfficiency", dramEfficiency);
             positive("host.perCoreStreamGBps", perCoreStreamGBps);
+            nonNegative("host.memoryDomainCores", memoryDomainCores);
+            if (memoryDomainCores > 0) positive("host.memoryDomainGBps", memoryDomainGBps);
             positive("host.perCoreGflops", perCoreGflops);
             nonNegative("host.attentionCallOverheadUs", attentionCallOverheadUs);
             nonNegative("host.perRequestOverheadUs", perRequestOverheadUs);
@@ -237,16 +242,15 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
         }
 
         /**
-         * Bandwidth CPU attention gets, bytes/s: the smaller of what the VM's cores can stream
-         * ({@code cores * perCoreStreamGBps}) and the VM's share of the socket's sustainable
-         * bandwidth ({@code socketDramGBps * dramEfficiency * vcpus / socketVcpus}). The share is
-         * proportional to the slice: on a shared host the neighbours' slices use theirs, which is
-         * what NEO's gains growing with g5 instance size (12/13/30/79% on 2x/4x/8x/16xlarge) suggest.
+         * Bandwidth CPU attention gets, bytes/s, from the topology (docs/fidelity.md#host-bandwidth): the smallest of what
+         * the VM's cores can stream ({@code cores * perCoreStreamGBps}), what the memory links its cores sit behind carry
+         * ({@code ceil(cores / memoryDomainCores) * memoryDomainGBps}, VMs packed densely onto whole domains) and what the
+         * socket's DRAM sustains ({@code socketDramGBps * dramEfficiency}).
          */
         public double attentionBandwidthBytesPerSec() {
-            double coreLimit = cores * perCoreStreamGBps;
-            double share = socketDramGBps * dramEfficiency * vcpus / socketVcpus;
-            return Math.min(coreLimit, share) * 1e9;
+            double limit = Math.min(cores * perCoreStreamGBps, socketDramGBps * dramEfficiency);
+            if (memoryDomainCores > 0) limit = Math.min(limit, Math.ceilDiv(cores, memoryDomainCores) * memoryDomainGBps);
+            return limit * 1e9;
         }
 
         public double flopsPerSec() { return cores * perCoreGflops * 1e9; }

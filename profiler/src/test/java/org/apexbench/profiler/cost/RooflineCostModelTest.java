@@ -25,9 +25,11 @@ class RooflineCostModelTest {
         // Back of the envelope: reading Llama-2-7B once on a T4 takes ~50 ms at ~270 GB/s
         double all = llama2.layers() * layer;
         assertTrue(all > 0.045 && all < 0.065, "decode step linear time " + all);
-        // and 8 rows cost barely more than 1 (memory-bound)
+        // and 8 rows cost barely more than 1 (memory-bound; the soft maximum with the T4's sustained 31.5 TFLOPS compute
+        // bound adds ~2%)
         double eight = model.seconds(Op.POST, SubtaskFeatures.linear(8));
-        assertTrue(eight < 1.02 * model.seconds(Op.POST, SubtaskFeatures.linear(1)));
+        double one = model.seconds(Op.POST, SubtaskFeatures.linear(1));
+        assertTrue(eight < 1.03 * one, eight + " vs " + one);
     }
 
     @Test
@@ -63,7 +65,7 @@ class RooflineCostModelTest {
         double cpu = model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(4, 4000));
         double cpuBw = t4.host().attentionBandwidthBytesPerSec();
         assertTrue(cpu > kv / cpuBw && cpu < kv / cpuBw * 1.1 + 1e-4, "cpu attention " + cpu);
-        // NEO's rule of thumb: 100K CPU tokens of Llama-2-7B at 100 GB/s ~ 16 ms per layer; at our 35 GB/s ~ 47 ms
+        // NEO's rule of thumb: 100K CPU tokens of Llama-2-7B at 100 GB/s ~ 16 ms per layer; at the T4 host's 96 GB/s ~ 17 ms
         double big = model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(100, 100_000));
         assertEquals(100_000.0 * 16384 / cpuBw, big, 0.05 * big);
         assertEquals(0, model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(0, 0)));
@@ -77,7 +79,8 @@ class RooflineCostModelTest {
                 .seconds(Op.CPU_DECODE_ATTN, f);
         double large = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.16xlarge"), org.apexbench.profiler.TestModels.LLAMA_3_1_8B)
                 .seconds(Op.CPU_DECODE_ATTN, f);
-        assertTrue(small > 6 * large, small + " vs " + large);
+        // one CCD link (47 GB/s) and 4 cores against the socket's 153.6 GB/s: more than the 3.3x in bandwidth
+        assertTrue(small > 3.3 * large, small + " vs " + large);
     }
 
     @Test

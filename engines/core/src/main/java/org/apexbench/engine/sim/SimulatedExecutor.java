@@ -42,6 +42,7 @@ public final class SimulatedExecutor implements Executor {
     private final double jitterSigma;
     private final SplittableRandom rng;
     private final double launchSecPerStage;
+    private final double frameworkSecPerIteration;
     private final LayerTemplate t = new LayerTemplate();
     private final double[] endPrev = new double[LayerTemplate.MAX_NODES];
     private final double[] endCur = new double[LayerTemplate.MAX_NODES];
@@ -53,9 +54,11 @@ public final class SimulatedExecutor implements Executor {
     /**
      * @param launchSecPerStage &gt; 0 models NEO's single host thread: every pipeline stage first spends
      *                          this long launching kernels on the thread that also runs CPU attention
+     * @param frameworkSecPerIteration host time before each iteration in which every resource waits (the serving
+     *                          framework's scheduling, input preparation and output processing; {@link org.apexbench.engine.Engine})
      */
     public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
-                             long seed, double launchSecPerStage) {
+                             long seed, double launchSecPerStage, double frameworkSecPerIteration) {
         if (!(jitterSigma >= 0) || Double.isInfinite(jitterSigma)) {
             throw new IllegalArgumentException("jitter sigma must be finite and >= 0, got " + jitterSigma);
         }
@@ -65,6 +68,16 @@ public final class SimulatedExecutor implements Executor {
         this.jitterSigma = jitterSigma;
         this.rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
         this.launchSecPerStage = launchSecPerStage;
+        if (!(frameworkSecPerIteration >= 0) || Double.isInfinite(frameworkSecPerIteration)) {
+            throw new IllegalArgumentException("framework time per iteration must be finite and >= 0, got " + frameworkSecPerIteration);
+        }
+        this.frameworkSecPerIteration = frameworkSecPerIteration;
+    }
+
+    /** An executor for an engine without per-iteration framework overhead. */
+    public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
+                             long seed, double launchSecPerStage) {
+        this(geometry, budgets, cost, jitterSigma, seed, launchSecPerStage, 0);
     }
 
     private double jitter(double d) {
@@ -75,7 +88,8 @@ public final class SimulatedExecutor implements Executor {
     @Override
     public IterationOutcome execute(IterationPlan plan, List<SwapMove> swaps, long iteration, double startSec,
                                     Consumer<SubtaskRecord> sink) {
-        java.util.Arrays.fill(free, startSec);
+        // the framework's host work between iterations (not jittered: it is the serving loop, not a kernel)
+        java.util.Arrays.fill(free, startSec + frameworkSecPerIteration);
         java.util.Arrays.fill(busy, 0);
         long h2dBytes = 0, d2hBytes = 0, swapIn = 0, swapOut = 0;
         long blockBytes = KvCapacity.blockBytes(geometry, budgets.blockSize());

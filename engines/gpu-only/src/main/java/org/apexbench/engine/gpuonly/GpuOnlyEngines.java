@@ -8,28 +8,42 @@ import org.apexbench.engine.EngineOptions;
 import java.util.List;
 import java.util.Locale;
 
-/** Offers {@code gpu-only}; option {@code preemption=recompute|swap} (default recompute, as vLLM). */
+/**
+ * Offers {@code gpu-only}; options {@code preemption=recompute|swap} (default recompute, as vLLM) and
+ * {@code frameworkOverhead=true|false} (default true: vLLM's per-iteration host overhead, {@link #FRAMEWORK_MS};
+ * false: an idealised engine whose GPU never waits for its serving loop).
+ */
 public final class GpuOnlyEngines implements EngineFactory {
     public static final String ID = "gpu-only";
+    /**
+     * vLLM V0's per-iteration framework overhead c0, ms: the GPU bubble between decode steps (output processing,
+     * scheduling and input preparation on the synchronous engine loop) in the profiler trace of vLLM RFC #6854
+     * (v0.5.x, July 2024), about 4 ms per step (the RFC states 5-13 ms); docs/engines.md#gpu-only.
+     */
+    public static final double FRAMEWORK_MS = 4.0;
 
     @Override
     public List<String> ids() { return List.of(ID); }
 
-    /** gpu-only's one option. */
+    /** gpu-only's options. */
     static final EngineOption PREEMPTION = EngineOption.choice("preemption", "recompute", List.of("recompute", "swap"),
             "what a preempted request's KV becomes: recomputed when it resumes (vLLM's default) or swapped to the host pool");
+    static final EngineOption FRAMEWORK_OVERHEAD = EngineOption.flag("frameworkOverhead", true,
+            "vLLM V0's per-iteration serving-loop overhead (" + FRAMEWORK_MS + " ms, vLLM RFC #6854); false: an idealised engine");
 
     @Override
     public List<EngineOption> options(String id) {
         if (!ID.equals(id)) throw new IllegalArgumentException("GpuOnlyEngines does not offer engine " + id);
-        return List.of(PREEMPTION);
+        return List.of(PREEMPTION, FRAMEWORK_OVERHEAD);
     }
 
     @Override
     public Engine create(String id, EngineOptions options) {
         options.requireKnown(id, options(id));
         GpuOnlyScheduler.Preemption p = GpuOnlyScheduler.Preemption.valueOf(options.choice(PREEMPTION).toUpperCase(Locale.ROOT));
-        return new Engine(ID, "gpu-only (vLLM-like, chunked prefill, FCFS, preemption=" + p.name().toLowerCase(Locale.ROOT) + ")",
-                () -> new GpuOnlyScheduler(p), 0);
+        boolean overhead = options.flag(FRAMEWORK_OVERHEAD);
+        return new Engine(ID, "gpu-only (vLLM-like, chunked prefill, FCFS, preemption=" + p.name().toLowerCase(Locale.ROOT)
+                + (overhead ? ", framework overhead " + FRAMEWORK_MS + " ms/iteration" : ", no framework overhead") + ")",
+                () -> new GpuOnlyScheduler(p), 0, overhead ? FRAMEWORK_MS / 1000 : 0);
     }
 }

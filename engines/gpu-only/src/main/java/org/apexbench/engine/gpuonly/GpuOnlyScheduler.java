@@ -16,7 +16,9 @@ import java.util.List;
  * then chunked prefills under the token budget. When the GPU pool cannot give every running request
  * its next token, the newest request is preempted, by recompute (vLLM's default) or by swapping its
  * KV to host memory (swapped requests come back oldest first before new admissions). New admissions
- * keep a 1% watermark of free blocks, as vLLM does, to limit immediate preemption.
+ * keep a 1% watermark of free blocks, as vLLM does, to limit immediate preemption. As vLLM V0's block manager does,
+ * a request is admitted only when the blocks of its whole prompt fit, and they stay reserved for it while it is
+ * prefilled chunk by chunk: decodes never take a half-prefilled prompt's blocks.
  */
 public final class GpuOnlyScheduler implements Scheduler {
     /** How KV exhaustion is resolved. */
@@ -27,8 +29,14 @@ public final class GpuOnlyScheduler implements Scheduler {
 
     public GpuOnlyScheduler(Preemption preemption) { this.preemption = preemption; }
 
+    /** Blocks a decoding request needs for its next token; a prefilling one's are in its reservation. */
     private static int minNeed(SchedulerContext ctx, RequestState r) {
-        return Math.max(0, ctx.kv().blocksFor(r.kvTokens() + 1) - r.blocks());
+        return r.decoding() ? Math.max(0, ctx.kv().blocksFor(r.kvTokens() + 1) - r.blocks()) : 0;
+    }
+
+    /** Blocks reserved for the rest of a prefilling request's prompt (allocated whole at admission, as in vLLM V0). */
+    private static int reserved(SchedulerContext ctx, RequestState r) {
+        return r.decoding() ? 0 : Math.max(0, ctx.kv().blocksFor(r.contextLength()) - r.blocks());
     }
 
     @Override
@@ -37,13 +45,16 @@ public final class GpuOnlyScheduler implements Scheduler {
         int free = ctx.kv().gpuFree();
         int hostFree = ctx.kv().hostFree();
         int totalMin = 0;
-        for (RequestState r : run) totalMin += minNeed(ctx, r);
+        for (RequestState r : run) {
+            totalMin += minNeed(ctx, r);
+            free -= reserved(ctx, r);
+        }
         List<RequestState> recompute = new ArrayList<>();
         List<RequestState> swapOut = new ArrayList<>();
         while (totalMin > free && run.size() > 1) {
             RequestState victim = run.removeLast();
             totalMin -= minNeed(ctx, victim);
-            free += victim.blocks();
+            free += victim.blocks() + reserved(ctx, victim);
             if (preemption == Preemption.SWAP && victim.decoding() && victim.blocks() <= hostFree) {
                 hostFree -= victim.blocks();
                 swapOut.add(victim);
@@ -66,12 +77,10 @@ public final class GpuOnlyScheduler implements Scheduler {
         }
         for (RequestState r : run) {
             if (!r.decoding() && tokens > 0) {
-                int chunk = fitChunk(ctx, r, Math.min(r.remainingTokens(), tokens), free);
-                if (chunk > 0) {
-                    prefills.add(PrefillChunk.of(r, chunk, Location.GPU));
-                    free -= ctx.kv().blocksFor(r.kvTokens() + chunk) - r.blocks();
-                    tokens -= chunk;
-                }
+                // its blocks are reserved: the chunk only has to fit the token budget
+                int chunk = Math.min(r.remainingTokens(), tokens);
+                prefills.add(PrefillChunk.of(r, chunk, Location.GPU));
+                tokens -= chunk;
             }
         }
         List<RequestState> swapIn = new ArrayList<>();
@@ -93,10 +102,12 @@ public final class GpuOnlyScheduler implements Scheduler {
         if (recompute.isEmpty() && swapOut.isEmpty() && !waitingForSwapIn) {
             for (RequestState r : ctx.waiting()) {
                 if (tokens < 1 || running >= ctx.budgets().maxRunning()) break;
-                int chunk = fitChunk(ctx, r, Math.min(r.remainingTokens(), tokens), free - watermark);
-                if (chunk < Math.min(r.remainingTokens(), tokens)) break;
+                int whole = ctx.kv().blocksFor(r.contextLength()) - r.blocks();
+                // the watermark keeps room for running requests; alone, a request may use the whole pool
+                if (whole + (running > 0 ? watermark : 0) > free) break;
+                int chunk = Math.min(r.remainingTokens(), tokens);
                 prefills.add(PrefillChunk.of(r, chunk, Location.GPU));
-                free -= ctx.kv().blocksFor(chunk);
+                free -= whole;
                 tokens -= chunk;
                 running++;
             }
@@ -105,13 +116,5 @@ public final class GpuOnlyScheduler implements Scheduler {
         swapInDecodes.addAll(swapIn);
         return new IterationPlan(prefills, swapInDecodes, List.of(), 0, swapOut, swapIn, recompute, Strategy.GPU_ONLY,
                 Double.NaN);
-    }
-
-    /** Largest chunk up to {@code want} tokens whose new blocks fit in {@code free}. */
-    private static int fitChunk(SchedulerContext ctx, RequestState r, int want, int free) {
-        if (free < 0) return 0;
-        int bs = ctx.budgets().blockSize();
-        int capacityTokens = (r.blocks() + free) * bs - r.kvTokens();
-        return Math.max(0, Math.min(want, capacityTokens));
     }
 }

@@ -94,10 +94,49 @@ class GpuOnlySimTest {
                 () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemption", "later")));
         assertTrue(e2.getMessage().contains("recompute"), e2.getMessage());
         // the registry lists what create accepts; an option it does not list is refused, naming the listed ones
-        assertEquals(java.util.Set.of("preemption"), EngineRegistry.options("gpu-only"));
+        assertEquals(java.util.Set.of("preemption", "frameworkOverhead"), EngineRegistry.options("gpu-only"));
         var e3 = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemptoin", "swap")));
-        assertTrue(e3.getMessage().contains("preemptoin") && e3.getMessage().contains("[preemption]"), e3.getMessage());
+        assertTrue(e3.getMessage().contains("preemptoin") && e3.getMessage().contains("preemption")
+                && e3.getMessage().contains("frameworkOverhead"), e3.getMessage());
+        var e5 = assertThrows(IllegalArgumentException.class,
+                () -> EngineRegistry.create("gpu-only", EngineOptions.of("frameworkOverhead", "sometimes")));
+        assertTrue(e5.getMessage().contains("frameworkOverhead") && e5.getMessage().contains("true/false"), e5.getMessage());
         var e4 = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.options("gpu-onyl"));
         assertTrue(e4.getMessage().contains("unknown engine 'gpu-onyl'"), e4.getMessage());
+    }
+
+    /** vLLM's framework overhead: every iteration starts c0 later with every resource idle; the plans do not change. */
+    @Test
+    void frameworkOverheadDelaysEveryIterationByC0() {
+        List<RequestSpec> reqs = SimFixture.requests(24, 200, 60, 0, 3);   // all at t = 0: decisions do not depend on time
+        RunResult with = SimRun.simulate(EngineRegistry.create("gpu-only", EngineOptions.NONE), SimFixture.LLAMA2_7B, SimFixture.T4,
+                Predictor.of(SimFixture.T4), new EngineBudgets(64, 512, 200, 2000, 16), reqs, 1, 0, RecordOptions.DEFAULT);
+        RunResult without = SimRun.simulate(EngineRegistry.create("gpu-only", EngineOptions.of("frameworkOverhead", "false")),
+                SimFixture.LLAMA2_7B, SimFixture.T4, Predictor.of(SimFixture.T4), new EngineBudgets(64, 512, 200, 2000, 16), reqs, 1, 0,
+                RecordOptions.DEFAULT);
+        assertEquals(without.iterations().size(), with.iterations().size());
+        double c0 = GpuOnlyEngines.FRAMEWORK_MS / 1000;
+        for (int i = 0; i < with.iterations().size(); i++) {
+            IterationRecord a = with.iterations().get(i), b = without.iterations().get(i);
+            assertEquals(b.durationSec() + c0, a.durationSec(), 1e-9, "iteration " + i);
+            assertEquals(b.gpuBusySec(), a.gpuBusySec(), 1e-12, "the overhead is not GPU work");
+        }
+        assertTrue(with.description().contains("framework overhead 4.0 ms") && without.description().contains("no framework overhead"),
+                with.description() + " / " + without.description());
+    }
+
+    /** vLLM V0 allocates a whole prompt's blocks at admission: a second prompt waits until the first's blocks are free. */
+    @Test
+    void admissionReservesTheWholePrompt() {
+        // 2 x 300-token prompts, 24 blocks (384 tokens), a 128-token budget: the first is prefilled in three chunks and
+        // holds 19 blocks from the start; the second (19 blocks) cannot be admitted until the first finishes
+        List<RequestSpec> reqs = List.of(new RequestSpec("a", 0, new int[300], 20, SamplingParams.GREEDY),
+                new RequestSpec("b", 0, new int[300], 20, SamplingParams.GREEDY));
+        RunResult r = SimRun.simulate(EngineRegistry.create("gpu-only", EngineOptions.NONE), SimFixture.LLAMA2_7B, SimFixture.T4,
+                Predictor.of(SimFixture.T4), new EngineBudgets(8, 128, 24, 2000, 16), reqs, 1, 0, RecordOptions.DEFAULT);
+        assertEquals(List.of(), RunChecks.requests(reqs, r));
+        RequestRecord a = r.requests().get(0), b = r.requests().get(1);
+        assertEquals(0, a.preemptions() + b.preemptions(), "no half-prefilled prompt is preempted");
+        assertTrue(b.tokenTimesSec()[0] > a.tokenTimesSec()[a.tokenTimesSec().length - 1], "b starts after a finishes");
     }
 }
