@@ -170,6 +170,34 @@ class ApexPlanTest {
         assertEquals(6, cheap.cpuDecodes().size());
     }
 
+    static ApexOptions amortized() {
+        return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(), true, false);
+    }
+
+    /** {@link #busy} with a waiting request that will generate {@code out} tokens. */
+    static SchedulerSnapshot busyWith(Predictor p, int out) {
+        SchedulerSnapshot s = snapshot(40, 400, 512, p);
+        for (int i = 0; i < 5; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 0);
+        for (int i = 0; i < 6; i++) s.addDecoding(spec("h" + i, 59, 8), Location.HOST, 1, 100 - i);
+        s.addWaiting(spec("w", 80, out));
+        return s;
+    }
+
+    @Test
+    void amortizedAdmissionWeighsTheNewcomersPrefillAgainstItsFutureTokens() {
+        assertEquals(List.of(), chunks(plan(amortized(), busyWith(predictor(1, 1e-10), 2), 101)),
+                "two tokens do not pay for an 80-token prefill in this iteration");
+        assertEquals(List.of("w:80@host"), chunks(plan(amortized(), busyWith(predictor(1, 1e-10), 40), 101)),
+                "forty nearly free CPU decode steps do");
+        assertEquals(List.of("w:80@host"), chunks(plan(PLAIN, busyWith(predictor(1, 1e-10), 2), 101)),
+                "the one-iteration rule looks only at this iteration's rows per second");
+        assertEquals(List.of(), chunks(plan(amortized(), busyWith(predictor(40, 1e-10), 400), 101)), "no CPU row pays at all");
+        IterationPlan pipelined = plan(amortized(), busyWith(predictor(4, 1e-10), 400), 101);
+        assertEquals(Strategy.ASYMMETRIC_PIPELINE, pipelined.strategy());
+        assertEquals(List.of("w:80@host"), chunks(pipelined));
+        assertEquals(6, pipelined.cpuDecodes().size());
+    }
+
     @Test
     void expensiveCpuRowsWaitUntilTheStarvationGuardForcesOne() {
         IterationPlan early = plan(PLAIN, busy(predictor(40, 1e-10), 512), 101);
