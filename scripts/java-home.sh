@@ -11,3 +11,9 @@ if [ -z "${candidate:-}" ]; then
   exit 2
 fi
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven's own libraries (Guava, Jansi) call sun.misc.Unsafe and restricted methods, which Java 24+ reports
+# on every build; those warnings are about Maven, not about APEX Bench, so our scripts keep them quiet.
+case " ${MAVEN_OPTS:-} " in
+  *" --sun-misc-unsafe-memory-access="*) ;;
+  *) export MAVEN_OPTS="--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED ${MAVEN_OPTS:-}" ;;
+esac

@@ -55,6 +55,20 @@ if [[ -f "${NATIVES[0]}" ]]; then
   rm -rf "$unpacked"
 fi
 
+# DJL's tokenizers jar (apex serve's text prompts) carries the Rust library for five platforms (18 MiB); the
+# runtime above runs on this platform only, so only this platform's library stays. Same file name.
+TOKENIZERS=("$DIST"/lib/tokenizers-*.jar)
+if [[ -f "${TOKENIZERS[0]}" ]]; then
+  case "$(uname -m)" in x86_64|amd64) platform=linux-x86_64 ;; aarch64|arm64) platform=linux-aarch64 ;; *) platform=none ;; esac
+  unpacked="$(mktemp -d)"
+  (cd "$unpacked" && "$JDK_BIN/jar" --extract --file "${TOKENIZERS[0]}")
+  find "$unpacked/native/lib" -mindepth 1 -maxdepth 1 -type d ! -name "$platform" -exec rm -rf {} +
+  mv "$unpacked/META-INF/MANIFEST.MF" "$unpacked.mf"
+  rm "${TOKENIZERS[0]}"
+  "$JDK_BIN/jar" --create --file "${TOKENIZERS[0]}" --manifest "$unpacked.mf" -C "$unpacked" .
+  rm -rf "$unpacked" "$unpacked.mf"
+fi
+
 cp "$JAR" "$DIST/"   # next to lib/, so its manifest Class-Path (lib/...) also works for java -jar
 mkdir -p "$DIST/bin"
 sed "s|@JAR@|$(basename "$JAR")|" "$SRC/bin/apex-java" > "$DIST/bin/apex-java"

@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Cost of one APEX scheduling decision (DESIGN.md 6.3: "well under 1% of an iteration"): a T4 +
+ * Cost of one APEX scheduling decision (docs/engines.md#apex: it must stay well under 1% of an iteration): a T4 +
  * Llama-2-7B engine state with a full GPU pool, {@code hostRequests} host-resident decodes of 1-3K
  * tokens and 16 waiting requests, tables from a profile swept over the simulated T4. Compare the
  * score with the plan's predicted iteration time (tens to hundreds of ms).

@@ -1,6 +1,5 @@
 package org.apexbench.harness;
 
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,7 +22,6 @@ import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
-import org.apexbench.reports.ProgressReporter;
 import org.apexbench.reports.ReportedRun;
 import org.apexbench.reports.RunRecords;
 import org.apexbench.reports.VllmSetup;
@@ -55,27 +53,19 @@ final class EngineRunner {
     }
 
     static Setup prepare(RunOptions o, String defaultWorkload) {
-        if (!o.backend.equals("sim") && !o.backend.equals("cpu") && !o.backend.equals("cuda")) {
-            throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + o.backend + "'");
-        }
-        if (o.jitter < 0) throw new IllegalArgumentException("--jitter must be >= 0, got " + o.jitter);
+        o.validate();
         DurationClock clock = o.durationClock();
-        if (!(o.simCpuSlowdown > 0) || Double.isInfinite(o.simCpuSlowdown)) {
-            throw new IllegalArgumentException("--sim-cpu-slowdown must be a positive factor, got " + o.simCpuSlowdown);
-        }
-        if (o.simCpuSlowdown != 1 && !o.backend.equals("sim")) {
-            throw new IllegalArgumentException("--sim-cpu-slowdown applies to --backend sim only (a real host is as slow as it is)");
-        }
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
         java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights = null;
         org.apexbench.kernels.DType weightType = null;
+        org.apexbench.engine.model.ModelConfig config = null;
         if (real) {
             weightType = Files.isDirectory(Path.of(o.model)) ? checkpointWeightType(Path.of(o.model))
                     : org.apexbench.kernels.DType.F16;
             Path dir = Path.of(o.model);
-            org.apexbench.engine.model.ModelConfig config = Files.isDirectory(dir)
+            config = Files.isDirectory(dir)
                     ? org.apexbench.engine.model.ModelConfig.load(dir) : presetConfig(o.model);
             model = geometry(config);
             weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
@@ -95,8 +85,8 @@ final class EngineRunner {
                         + (o.backend.equals("cpu") ? "the \"GPU\" is a CPU worker: there is no device memory to derive the pools from)"
                         : "real runs take their KV pools from explicit block budgets, not from a hardware spec)"));
             }
-            if (o.gpuKvBlocks < 0 || o.hostKvBlocks < 0) throw new IllegalArgumentException("KV block counts must be >= 0");
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
+            Limits.checkRealMemory(o.backend, config, kvType(o.kvDtypeOrDefault()), budgets);
         } else {
             budgets = budgets(o, model, hw);
         }
@@ -104,9 +94,8 @@ final class EngineRunner {
         WorkloadSpec spec = WorkloadSpec.parse(text);
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
-        Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces));
+        Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces, Limits.workloadMemoryBytes()));
         Profile profile = o.profile == null ? null : Profile.load(o.profile);
-        if (o.threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + o.threads);
         org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
         if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
@@ -148,19 +137,16 @@ final class EngineRunner {
     }
 
     static EngineBudgets budgets(RunOptions o, ModelGeometry model, HardwareSpec hw) {
-        if (o.gpuMemoryGb != null && !(o.gpuMemoryGb > 0)) {
-            throw new IllegalArgumentException("--gpu-memory must be > 0 GB, got " + o.gpuMemoryGb);
-        }
-        if (o.gpuKvBlocks != null && o.gpuKvBlocks < 0) throw new IllegalArgumentException("--gpu-kv-blocks must be >= 0");
-        if (o.hostKvBlocks != null && o.hostKvBlocks < 0) throw new IllegalArgumentException("--host-kv-blocks must be >= 0");
+        long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
         EngineBudgets fromMemory = null;
         if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
-            long cap = o.gpuMemoryGb == null ? 0 : (long) (o.gpuMemoryGb * 1e9);
             fromMemory = SimSetup.budgets(model, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, o.maxRunning, o.maxTokens);
         }
         int gpu = o.gpuKvBlocks != null ? o.gpuKvBlocks : fromMemory.gpuKvBlocks();
         int host = o.hostKvBlocks != null ? o.hostKvBlocks : fromMemory.hostKvBlocks();
-        return new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        EngineBudgets b = new EngineBudgets(o.maxRunning, o.maxTokens, gpu, host, EngineBudgets.DEFAULT_BLOCK_SIZE);
+        Limits.checkSimMemory(model, hw, cap, b);
+        return b;
     }
 
     /**
@@ -169,44 +155,59 @@ final class EngineRunner {
      */
     record Outcome(ReportedRun report, RunResult result, double wallSec, Map<String, int[]> tokens, String device) {}
 
-    static Outcome run(Setup s, String engineLabel, PrintWriter progress) {
+    /**
+     * Simulated passes of one engine run: two when the report's timeline window must be found first (see {@link #run}),
+     * else one (real runs, --all-subtasks, and sweeps, which keep no subtasks).
+     */
+    static int passes(Setup s, boolean timeline) { return s.real() || s.allSubtasks() || !timeline ? 1 : 2; }
+
+    /**
+     * Runs one engine on the setup.
+     *
+     * @param progress the command's progress (null when quiet)
+     * @param timeline whether the report's timeline window of subtasks is kept (a sweep point writes only its summary)
+     */
+    static Outcome run(Setup s, String engineLabel, CommandProgress progress, boolean timeline) {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
+        if (choice.engineId().equals(org.apexbench.serving.client.OpenAiEngine.ID)) {
+            return OpenAiRun.run(s, engineLabel, progress, passes(s, timeline));
+        }
         EngineOptions options = new EngineOptions(choice.options());
-        // "static-hybrid" alone means its default policy, NEO (DESIGN.md 6.2).
+        // "static-hybrid" alone means its default policy, NEO (docs/engines.md#neo).
         Engine engine = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(), options);
+        if (s.real()) return runReal(s, engineLabel, engine, options.values(), progress);
+        int n = s.workload().requests().size();
+        if (progress != null) {
+            progress.println(String.format(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...", engineLabel, n,
+                    s.workloadText(), s.hardware().id(), s.model().name()));
+        }
         // Subtask records are large; unless all are asked for, keep only the report's timeline window. The
         // window (middle of the run, where CPU attention runs) is known only after a run, so a first pass
         // records iterations only and the second, identical (deterministic) pass records the window.
+        int passes = passes(s, timeline);
         long[] window = {0, 0};
         RunResult first = null;
-        if (s.real()) return runReal(s, engineLabel, engine, options.values(), progress);
-        if (progress != null) {
-            progress.printf(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...%n", engineLabel,
-                    s.workload().requests().size(), s.workloadText(), s.hardware().id(), s.model().name());
-            progress.flush();
-        }
-        if (!s.allSubtasks()) {
+        long t0 = System.nanoTime();
+        if (passes == 2) {
             first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                     s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile(),
-                    requestsDone(progress, engineLabel + " (pass 1 of 2: timeline window)"), s.cpuSlowdown());
+                    progress == null ? null : progress.pass(engineLabel + " pass 1 of 2: timeline window", n), s.cpuSlowdown());
             window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
         }
         RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
-        long t0 = System.nanoTime();
         RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                 s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile(),
-                requestsDone(progress, s.allSubtasks() ? engineLabel : engineLabel + " (pass 2 of 2)"), s.cpuSlowdown());
-        double wall = (System.nanoTime() - t0) / 1e9;
+                progress == null ? null : progress.pass(passes == 2 ? engineLabel + " pass 2 of 2" : engineLabel, n), s.cpuSlowdown());
+        double wall = (System.nanoTime() - t0) / 1e9;   // every pass of this engine
         if (first != null && !first.iterations().equals(result.iterations())) {
             throw new IllegalStateException("engine " + engineLabel + ": two simulated runs of the same setup and seed "
                     + "gave different iterations; the simulation is not deterministic");
         }
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo(), s.durationClock());
         if (progress != null) {
-            progress.printf(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s (simulated) in %.1f s wall%n",
-                    engineLabel, summary.completed(), result.requests().size(), result.iterations().size(),
-                    summary.outputThroughput(), wall);
-            progress.flush();
+            progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s (simulated) "
+                    + "in %.1f s wall (%s)", engineLabel, summary.completed(), result.requests().size(), result.iterations().size(),
+                    summary.outputThroughput(), wall, passes == 2 ? "both passes" : "one pass"));
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result, options.values()),
@@ -214,23 +215,18 @@ final class EngineRunner {
         return new Outcome(report, result, wall, null, null);
     }
 
-    /** Requests done, rate and ETA on {@code out} every second of a long run (null when quiet); short runs stay silent. */
-    private static EngineLoop.Progress requestsDone(PrintWriter out, String label) {
-        if (out == null) return null;
-        ProgressReporter reporter = new ProgressReporter(out, label, "requests", 1.0);
-        return reporter::update;
-    }
-
     /**
      * A real run on the cpu backend (the two-thread runtime over the real model). The schedulers predict from
      * {@code --profile} if given (refused unless its fingerprint is this model, machine and thread count), else
      * from a profile of the cpu backend's own subtasks swept right before the run (CpuSubtaskTimer).
      */
-    private static Outcome runReal(Setup s, String engineLabel, Engine engine, Map<String, String> engineOptions, PrintWriter progress) {
+    private static Outcome runReal(Setup s, String engineLabel, Engine engine, Map<String, String> engineOptions,
+                                   CommandProgress progress) {
+        int n = s.workload().requests().size();
+        EngineLoop.Progress pass = progress == null ? null : progress.pass(engineLabel, n);
         if (progress != null) {
-            progress.printf(Locale.ROOT, "%s: running %d requests (%s) on the %s backend, model %s ...%n", engineLabel,
-                    s.workload().requests().size(), s.workloadText(), s.backend(), s.model().name());
-            progress.flush();
+            progress.println(String.format(Locale.ROOT, "%s: running %d requests (%s) on the %s backend, model %s ...", engineLabel,
+                    n, s.workloadText(), s.backend(), s.model().name()));
         }
         long t0 = System.nanoTime();
         org.apexbench.engine.real.RealRunResult r = org.apexbench.engine.real.RealRun.run(engine, s.backend(), s.threads(),
@@ -240,9 +236,9 @@ final class EngineRunner {
         RunResult result = r.result();
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo(), s.durationClock());
         if (progress != null) {
-            progress.printf(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s in %.1f s%n", engineLabel,
-                    summary.completed(), result.requests().size(), result.iterations().size(), summary.outputThroughput(), wall);
-            progress.flush();
+            pass.update(n, n);
+            progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s in %.1f s wall",
+                    engineLabel, summary.completed(), result.requests().size(), result.iterations().size(), summary.outputThroughput(), wall));
         }
         Map<String, Object> spec = runSpec(s, engine, result, engineOptions);
         spec.put("threads", s.threads());
@@ -276,7 +272,10 @@ final class EngineRunner {
      * process (span normalisation keeps its process's values), the closed loop's concurrency as vLLM's
      * {@code max_concurrency}; see {@link VllmSetup}.
      */
-    static VllmSetup vllmSetup(Setup s, Engine engine) {
+    static VllmSetup vllmSetup(Setup s, Engine engine) { return vllmSetup(s, engine.id(), s.model().name()); }
+
+    /** As above, for the serving system {@code backend} running model {@code modelId}. */
+    static VllmSetup vllmSetup(Setup s, String backend, String modelId) {
         ArrivalProcess a = s.workloadSpec().arrivals();
         if (a instanceof ArrivalProcess.SpanNormalized n) a = n.process();
         double inf = Double.POSITIVE_INFINITY;
@@ -289,7 +288,7 @@ final class EngineRunner {
             case ArrivalProcess.SpanNormalized n -> throw new IllegalStateException("nested span normalisation: " + n.describe());
         };
         int concurrency = s.workload().closedLoopConcurrency();
-        return new VllmSetup(engine.id(), s.model().name(), s.workload().requests().size(), rateAndBurstiness[0],
+        return new VllmSetup(backend, modelId, s.workload().requests().size(), rateAndBurstiness[0],
                 rateAndBurstiness[1], concurrency > 0 ? concurrency : null);
     }
 

@@ -68,6 +68,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         if (maxNewTokens < 0) throw new IllegalArgumentException("--max-new-tokens must be >= 0, got " + maxNewTokens);
         if (promptIds.length == 0) throw new IllegalArgumentException("--prompt-ids needs at least one id");
+        RunOptions.checkThreads("--threads", threads);
         SamplingParams params = new SamplingParams(temperature, topP, seed);
         DType kv = switch (kvDtype.toLowerCase(Locale.ROOT)) {
             case "f32" -> DType.F32;

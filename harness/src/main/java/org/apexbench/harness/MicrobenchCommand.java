@@ -24,7 +24,7 @@ final class MicrobenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
+        RunOptions.checkThreads("--threads", threads);
         String line = switch (kernel) {
             case "cpu-attention" -> CpuMicrobench.attention(threads);
             case "cpu-gemv" -> CpuMicrobench.gemv(threads);

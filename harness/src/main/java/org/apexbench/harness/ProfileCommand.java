@@ -68,6 +68,8 @@ final class ProfileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Outputs.checkFileOut(out, "--out");
+        if (gpuMemoryGb != null) RunOptions.checkRange("--gpu-memory", gpuMemoryGb, 1e-3, 1e6, "a GPU memory cap in GB, > 0 and finite");
         if (backend.equals("cpu") || backend.equals("cuda")) return profileReal();
         if (!backend.equals("sim")) throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + backend + "'");
         ModelGeometry m = ModelGeometry.preset(model);
@@ -75,17 +77,17 @@ final class ProfileCommand implements Callable<Integer> {
         long cap = gpuMemoryGb == null ? 0 : (long) (gpuMemoryGb * 1e9);
         EngineBudgets b = SimSetup.budgets(m, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, maxRunning, maxTokens);
         Profile p = SimSetup.profile(hw, m, b);
-        p.save(out);
+        Outputs.saveProfile(p, out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");
         return 0;
     }
 
     private Integer profileReal() {
-        if (gpuKvBlocks < 1 || hostKvBlocks < 1 || threads < 0) {
-            throw new IllegalArgumentException("--gpu-kv-blocks and --host-kv-blocks must be >= 1 and --threads >= 0, got "
-                    + gpuKvBlocks + ", " + hostKvBlocks + ", " + threads);
+        if (gpuKvBlocks < 1 || hostKvBlocks < 1) {
+            throw new IllegalArgumentException("--gpu-kv-blocks and --host-kv-blocks must be >= 1, got " + gpuKvBlocks + ", " + hostKvBlocks);
         }
+        RunOptions.checkThreads("--threads", threads);
         Path dir = Path.of(model);
         boolean checkpoint = java.nio.file.Files.isDirectory(dir);
         org.apexbench.kernels.DType weightType = checkpoint ? EngineRunner.checkpointWeightType(dir)
@@ -101,7 +103,7 @@ final class ProfileCommand implements Callable<Integer> {
              org.apexbench.engine.model.LlamaModel lm = new org.apexbench.engine.model.LlamaModel(weights.apply(device), device)) {
             p = org.apexbench.engine.real.RealRun.sweep(lm, host, b, weightType, kvType, threads);
         }
-        p.save(out);
+        Outputs.saveProfile(p, out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");
         return 0;

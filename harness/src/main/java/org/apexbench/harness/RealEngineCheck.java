@@ -276,7 +276,7 @@ public final class RealEngineCheck implements AutoCloseable {
 
     /** {@code RealEngineCheck <fixture-dir> [cuda|cpu]}: exit 0 all pass, 1 a failure, 2 backend unavailable or no fixture. */
     public static void main(String[] args) {
-        GpuCheckArgs parsed = GpuCheckArgs.parse(args, "RealEngineCheck <fixture-dir (e.g. shared/fixtures/tiny-llama3)>");
+        GpuCheckArgs parsed = GpuCheckArgs.parse(args, "RealEngineCheck <fixture-dir (e.g. testdata/models/tiny-llama3)>");
         Path dir = parsed.fixture();
         String backend = parsed.backend();
         if (!Files.isDirectory(dir)) {

@@ -28,8 +28,12 @@ final class ReproduceCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "EXPERIMENT", description = "paper")
     String experiment;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder, written whole or not at "
+            + "all (with DIR/manifest.json); an existing non-empty one is refused (see --force).")
     Path out;
+
+    @Option(names = "--force", description = "Replace a --out that holds earlier results, whole (never merged).")
+    boolean force;
 
     @Option(names = "--count", defaultValue = "128", paramLabel = "N",
             description = "Requests per workload cell (default ${DEFAULT-VALUE}: a few minutes on 2 cores).")
@@ -68,11 +72,23 @@ final class ReproduceCommand implements Callable<Integer> {
             throw new IllegalArgumentException("unknown experiment '" + experiment + "'; known: paper");
         }
         if (count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
+        try (org.apexbench.reports.ResultFolder folder = Outputs.open(out, force)) {
+            int status = grid(folder.staging());
+            folder.commit("paper", Outputs.arguments(spec), engines.stream().map(e -> new org.apexbench.reports.Manifest.Engine(e,
+                    ".", java.util.Map.of())).toList());
+            spec.commandLine().getOut().println("wrote " + out.resolve("paper.md") + " and " + out.resolve("paper.csv")
+                    + (status != 0 ? " (some engine runs FAILED; see paper.md)" : ""));
+            return status;
+        }
+    }
+
+    /** Every cell of the grid into {@code out}; 1 when an engine failed a cell. */
+    private int grid(Path out) {
         var err = quiet ? null : spec.commandLine().getErr();
         List<PaperReport.Cell> cells = new ArrayList<>();
-        int failures = 0, done = 0, total = SETUPS.size() * WORKLOADS.size() * engines.size();
-        // One line per engine run is printed by EngineRunner; overall progress with an ETA every 10 s.
-        var progress = quiet ? null : new org.apexbench.reports.ProgressReporter(err, "reproduce paper", "runs", 10);
+        int failures = 0, total = SETUPS.size() * WORKLOADS.size() * engines.size();
+        // One line per engine run is printed by EngineRunner; one progress line and ETA for the whole grid.
+        CommandProgress progress = quiet ? null : new CommandProgress(err, "reproduce paper", CommandProgress.units(total, count, 2));
         for (Setup s : SETUPS) {
             for (String w : WORKLOADS.keySet()) {
                 RunOptions o = new RunOptions();
@@ -89,20 +105,25 @@ final class ReproduceCommand implements Callable<Integer> {
                 for (String e : engines) {
                     String where = s.hardware() + " + " + s.model();
                     try {
-                        var r = EngineRunner.run(setup, e, err).report();
+                        var r = EngineRunner.run(setup, e, progress, true).report();
                         runs.add(r);
                         cells.add(new PaperReport.Cell(where, s.gpu(), w, e, r.summary()));
                     } catch (IllegalArgumentException | IllegalStateException ex) {
                         // One engine failing a cell is a result to show, not a reason to lose the grid.
                         failures++;
                         cells.add(new PaperReport.Cell(where, s.gpu(), w, e, null, ex.getMessage()));
-                        if (err != null) err.println(e + ": FAILED on " + where + " / " + w + ": " + ex.getMessage());
+                        if (progress != null) {
+                            progress.println(e + ": FAILED on " + where + " / " + w + ": " + ex.getMessage());
+                            progress.replan(-CommandProgress.units(1, count, 2));   // its passes will not run (reserved ones stay)
+                        }
                     }
-                    if (progress != null) progress.update(++done, total);
                 }
                 if (runs.isEmpty()) continue;
                 Path dir = out.resolve(s.hardware() + "_" + s.model() + "_" + w);
                 RunDirectory.writeComparison(dir, org.apexbench.reports.HtmlReport.title(runs) + ", " + w, runs, false);
+                // each cell is a comparison folder of its own, readable by `apex report --in`
+                org.apexbench.reports.Manifest.describe(dir, "comparison", Outputs.arguments(spec), runs.stream()
+                        .map(r -> new org.apexbench.reports.Manifest.Engine(r.label(), r.slug(), r.runSpec())).toList()).write(dir);
             }
         }
         PaperReport.write(out, cells, String.format(Locale.ROOT, "Simulated (`apex reproduce paper --count %d --seed %d`): "
@@ -110,8 +131,7 @@ final class ReproduceCommand implements Callable<Integer> {
                 + "(10%% reserve) and half the host memory for the host KV pool. The paper's A10 host size is not stated; "
                 + "we use g5.8xlarge. Chat = ShareGPT-like lengths (the Azure conversation trace has prompts longer than a T4's "
                 + "GPU KV pool); CoT outputs capped at 2048 tokens (Llama-2-7B's context is 4096).", count, seed, count));
-        spec.commandLine().getOut().println("wrote " + out.resolve("paper.md") + " and " + out.resolve("paper.csv")
-                + (failures > 0 ? " (" + failures + " engine runs FAILED; see paper.md)" : ""));
+        if (progress != null) progress.finish(total + " engine runs" + (failures > 0 ? ", " + failures + " FAILED (see paper.md)" : ""));
         return failures > 0 ? 1 : 0;
     }
 }

@@ -9,7 +9,7 @@ import org.apexbench.profiler.metrics.DurationClock;
 import org.apexbench.profiler.metrics.Slo;
 import picocli.CommandLine.Option;
 
-/** Options every engine-running command shares (run, compare, sweep). Defaults are the README's default setup. */
+/** Options every engine-running command shares (run, compare, sweep). Defaults are the default comparison of `./apex compare` (README.md). */
 final class RunOptions {
     static final String DEFAULT_MODEL = "llama-2-7b";
     static final String DEFAULT_HARDWARE = "t4-g4dn.4xlarge";
@@ -130,6 +130,48 @@ final class RunOptions {
         public java.util.Iterator<String> iterator() { return HardwareSpecs.ids().iterator(); }
     }
 
+    /** Upper bound of --threads: more workers than 4 per processor only measure the OS scheduler. */
+    static int maxThreads() { return 4 * Runtime.getRuntime().availableProcessors(); }
+
+    /** --threads (or another command's thread option) in [0, {@link #maxThreads()}]. */
+    static void checkThreads(String option, int threads) {
+        if (threads < 0 || threads > maxThreads()) {
+            throw new IllegalArgumentException(option + " must be between 0 (all processors) and " + maxThreads()
+                    + " (4 per processor of this machine's " + Runtime.getRuntime().availableProcessors() + "), got " + threads);
+        }
+    }
+
+    /** {@code value} finite and in [lo, hi] (hi may be infinite: no upper bound), else an error naming the option. */
+    static void checkRange(String option, double value, double lo, double hi, String what) {
+        if (!Double.isFinite(value) || value < lo || value > hi) {
+            throw new IllegalArgumentException(option + " must be " + what + ", got " + value);
+        }
+    }
+
+    /**
+     * Every option's own range, checked before any work (each message names the option and the limit); what depends
+     * on the model and hardware (KV blocks against memory) is checked once they are known (EngineRunner.prepare).
+     */
+    void validate() {
+        if (!backend.equals("sim") && !backend.equals("cpu") && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + backend + "'");
+        }
+        checkRange("--jitter", jitter, 0, 3, "a log-normal sigma in [0, 3] (3 already spreads subtask times 20x either way)");
+        checkRange("--sim-cpu-slowdown", simCpuSlowdown, 1e-3, 1e3, "a positive factor in [0.001, 1000]");
+        if (simCpuSlowdown != 1 && !backend.equals("sim")) {
+            throw new IllegalArgumentException("--sim-cpu-slowdown applies to --backend sim only (a real host is as slow as it is)");
+        }
+        if (gpuMemoryGb != null) checkRange("--gpu-memory", gpuMemoryGb, 1e-3, 1e6, "a GPU memory cap in GB, > 0 and finite");
+        if (gpuKvBlocks != null && gpuKvBlocks < 0) throw new IllegalArgumentException("--gpu-kv-blocks must be >= 0, got " + gpuKvBlocks);
+        if (hostKvBlocks != null && hostKvBlocks < 0) throw new IllegalArgumentException("--host-kv-blocks must be >= 0, got " + hostKvBlocks);
+        if (maxRunning < 1) throw new IllegalArgumentException("--max-running must be >= 1, got " + maxRunning);
+        if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        for (var slo : new Object[][] {{"--slo-ttft-ms", sloTtftMs}, {"--slo-tpot-ms", sloTpotMs}, {"--slo-e2el-ms", sloE2elMs}}) {
+            if (slo[1] != null) checkRange((String) slo[0], (Double) slo[1], Double.MIN_VALUE, Double.MAX_VALUE, "a latency in ms, > 0 and finite");
+        }
+        checkThreads("--threads", threads);
+    }
+
     void checkSaveTokens() {
         if (saveTokens && !backend.equals("cpu")) {
             throw new IllegalArgumentException("--save-tokens needs a real backend (--backend cpu): " + backend
@@ -137,6 +179,7 @@ final class RunOptions {
         }
     }
 
+    /** The SLOs for goodput; an absent one is NaN (not checked), never a NaN the user gave (validate refuses that). */
     Slo slo() {
         return new Slo(sloTtftMs == null ? Double.NaN : sloTtftMs, sloTpotMs == null ? Double.NaN : sloTpotMs,
                 sloE2elMs == null ? Double.NaN : sloE2elMs);

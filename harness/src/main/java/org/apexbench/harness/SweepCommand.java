@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.reports.JsonFiles;
+import org.apexbench.reports.Manifest;
+import org.apexbench.reports.ResultFolder;
 import org.apexbench.reports.SweepReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,16 +54,40 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--search-steps", defaultValue = "7", paramLabel = "N", description = "Bisection steps (geometric).")
     int steps;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder, written whole or not at "
+            + "all (with DIR/manifest.json); an existing non-empty one is refused (see --force).")
     Path out;
+
+    @Option(names = "--force", description = "Replace a --out that holds earlier results, whole (never merged).")
+    boolean force;
+
+    /** Where this sweep writes: the result folder's staging sibling until it is complete. */
+    private Path dir;
+    /** The whole sweep's progress (null when quiet). */
+    private CommandProgress progress;
 
     @Mixin RunOptions options;
 
     @Override
     public Integer call() throws Exception {
+        progress = options.quiet ? null : new CommandProgress(spec.commandLine().getErr(), "sweep", 0);
+        try (ResultFolder folder = Outputs.open(out, force)) {
+            dir = folder.staging();
+            int status = sweep();
+            if (progress != null) progress.finish("results written");
+            folder.commit("sweep", Outputs.arguments(spec), engines.stream()
+                    .map(e -> new Manifest.Engine(e, org.apexbench.reports.ReportedRun.slug(e), java.util.Map.of())).toList());
+            return status;
+        }
+    }
+
+    private int sweep() throws java.io.IOException {
         int modes = (rates != null ? 1 : 0) + (findMaxRate ? 1 : 0) + (over != null ? 1 : 0);
         if (modes != 1) {
             throw new IllegalArgumentException("give exactly one of --rates R1,R2,..., --find-max-rate or --over NAME --values V1,V2,...");
+        }
+        if (values != null) {
+            for (double v : values) RunOptions.checkRange("--values", v, -Double.MAX_VALUE, Double.MAX_VALUE, "finite numbers");
         }
         if (over != null) return sweepParameter();
         if (values != null) throw new IllegalArgumentException("--values goes with --over NAME");
@@ -74,49 +100,32 @@ final class SweepCommand implements Callable<Integer> {
             if (options.sloTtftMs == null && options.sloTpotMs == null) {
                 throw new IllegalArgumentException("--find-max-rate needs --slo-ttft-ms and/or --slo-tpot-ms");
             }
-            if (!(minRate > 0 && maxRate > minRate)) {
+            if (!(minRate > 0 && maxRate > minRate) || !Double.isFinite(maxRate)) {
                 throw new IllegalArgumentException("--min-rate and --max-rate must satisfy 0 < min < max, got " + minRate + ", " + maxRate);
             }
-            if (steps < 1) throw new IllegalArgumentException("--search-steps must be >= 1");
+            if (steps < 1 || steps > 60) throw new IllegalArgumentException("--search-steps must be in [1, 60] (60 halvings reach a "
+                    + "double's precision), got " + steps);
         }
-        Files.createDirectories(out);
         List<SweepReport.Point> points = new ArrayList<>();
         List<SweepReport.MaxRate> maxRows = new ArrayList<>();
-        var err = options.quiet ? null : spec.commandLine().getErr();
+        int perEngine = findMaxRate ? steps + 2 : rates.size();
+        plan(engines.size() * perEngine);
         for (String engine : engines) {
             if (findMaxRate) {
-                double lo = minRate, hi = maxRate;
-                Summary best = null;
-                Summary atLo = point(engine, lo, points, err);
-                if (meets(atLo)) {
-                    best = atLo;
-                    Summary atHi = point(engine, hi, points, err);
-                    if (meets(atHi)) {
-                        lo = hi;
-                        best = atHi;
-                    } else {
-                        for (int i = 0; i < steps; i++) {
-                            double mid = Math.sqrt(lo * hi);
-                            Summary s = point(engine, mid, points, err);
-                            if (meets(s)) {
-                                lo = mid;
-                                best = s;
-                            } else {
-                                hi = mid;
-                            }
-                        }
-                    }
-                }
-                maxRows.add(best == null ? new SweepReport.MaxRate(engine, null, null, null)
-                        : new SweepReport.MaxRate(engine, lo, best.ttft().p99Ms(), best.tpot().p99Ms()));
+                int before = points.size();
+                MaxRateSearch.Result<Summary> r = MaxRateSearch.search(minRate, maxRate, steps, rate -> point(engine, rate, points),
+                        this::meets);
+                plan(points.size() - before - perEngine);   // the search may stop before its last step
+                maxRows.add(r.rate() == null ? new SweepReport.MaxRate(engine, null, null, null)
+                        : new SweepReport.MaxRate(engine, r.rate(), r.best().ttft().p99Ms(), r.best().tpot().p99Ms()));
             } else {
-                for (double r : rates) point(engine, r, points, err);
+                for (double r : rates) point(engine, r, points);
             }
         }
         writeCurves("rate", "APEX Bench load sweep", "request rate (req/s)", " with rate= replaced", points);
         var o = spec.commandLine().getOut();
         if (findMaxRate) {
-            SweepReport.writeMaxRateCsv(out.resolve("max_rate.csv"), maxRows);
+            SweepReport.writeMaxRateCsv(dir.resolve("max_rate.csv"), maxRows);
             for (SweepReport.MaxRate m : maxRows) {
                 o.println(m.rate() == null ? m.engine() + ": no rate in [" + minRate + ", " + maxRate + "] meets the SLOs"
                         : String.format(Locale.ROOT, "%-28s max rate %.4f req/s (p99 TTFT %.1f ms, p99 TPOT %.1f ms)", m.engine(),
@@ -131,12 +140,11 @@ final class SweepCommand implements Callable<Integer> {
     private int sweepParameter() throws java.io.IOException {
         if (values == null || values.isEmpty()) throw new IllegalArgumentException("--over " + over + " needs --values V1,V2,...");
         SweepParameter p = SweepParameter.of(over, spec, options);
-        Files.createDirectories(out);
         List<SweepReport.Point> points = new ArrayList<>();
-        var err = options.quiet ? null : spec.commandLine().getErr();
+        plan(engines.size() * values.size());
         for (String engine : engines) {
             for (double v : values) {
-                p.with(v, () -> runPoint(engine, v, org.apexbench.reports.ReportedRun.slug(p.name() + "-" + SweepParameter.text(v)), points, err));
+                p.with(v, () -> runPoint(engine, v, org.apexbench.reports.ReportedRun.slug(p.name() + "-" + SweepParameter.text(v)), points));
             }
         }
         writeCurves(p.name(), "APEX Bench sweep of " + p.name(), p.name(), "", points);
@@ -146,8 +154,8 @@ final class SweepCommand implements Callable<Integer> {
 
     /** sweep.csv (one row per engine and value, the value in column {@code column}) and sweep.html. */
     private void writeCurves(String column, String title, String axis, String workloadNote, List<SweepReport.Point> points) {
-        SweepReport.writeCsv(out.resolve("sweep.csv"), column, points);
-        SweepReport.writeHtml(out.resolve("sweep.html"), title, axis, points, "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD)
+        SweepReport.writeCsv(dir.resolve("sweep.csv"), column, points);
+        SweepReport.writeHtml(dir.resolve("sweep.html"), title, axis, points, "Workload " + options.workloadText(CompareCommand.DEFAULT_WORKLOAD)
                 + workloadNote + "; " + options.hardware + " + " + options.model + " (" + options.backend + ").");
     }
 
@@ -158,24 +166,32 @@ final class SweepCommand implements Callable<Integer> {
         return ttft && tpot;
     }
 
-    private Summary point(String engine, double rate, List<SweepReport.Point> points, java.io.PrintWriter err) {
+    /** Adds {@code points} sweep points (one pass over the workload each) to the progress plan. */
+    private void plan(long points) {
+        if (progress != null) {
+            progress.replan(points * EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD).workload().requests().size());
+        }
+    }
+
+    private Summary point(String engine, double rate, List<SweepReport.Point> points) {
         String saved = options.requests;
         options.requests = withRate(options.workloadText(CompareCommand.DEFAULT_WORKLOAD), rate);
         try {
-            return runPoint(engine, rate, String.format(Locale.ROOT, "rate-%.4g", rate), points, err);
+            return runPoint(engine, rate, String.format(Locale.ROOT, "rate-%.4g", rate), points);
         } finally {
             options.requests = saved;
         }
     }
 
     /** One engine at one point of the sweep, with the options as they stand: its point and DIR/<engine>/<dirName>/summary.json. */
-    private Summary runPoint(String engine, double value, String dirName, List<SweepReport.Point> points, java.io.PrintWriter err) {
-        EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, err);
+    private Summary runPoint(String engine, double value, String dirName, List<SweepReport.Point> points) {
+        // a point writes only its summary: one pass, no timeline window
+        EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, progress, false);
         points.add(new SweepReport.Point(engine, value, o.report().summary()));
         try {
-            Path dir = out.resolve(o.report().slug()).resolve(dirName);
-            Files.createDirectories(dir);
-            JsonFiles.writeSummary(dir.resolve(JsonFiles.SUMMARY), o.report());
+            Path pointDir = dir.resolve(o.report().slug()).resolve(dirName);
+            Files.createDirectories(pointDir);
+            JsonFiles.writeSummary(pointDir.resolve(JsonFiles.SUMMARY), o.report());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -164,9 +164,15 @@ final class EnqueueingCpuBridge implements HostBridge {
         @Override public OutputWait awaitOutputOnDevice(RowTransfer t, DeviceBuffer dst) {
             Mark stallStart = mark(Lane.COMPUTE);
             synchronized (lock) {
+                // a GPU stream would wait forever for a flag nobody raises; the emulation gives up after 60 s in all
+                long deadline = System.nanoTime() + 60_000_000_000L;
                 while (signalled < t.sequence()) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new IllegalStateException("host output " + t.sequence() + " was never signalled (waited 60 s)");
+                    }
                     try {
-                        lock.wait(60_000);
+                        lock.wait(Math.max(1, left / 1_000_000));
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IllegalStateException(e);

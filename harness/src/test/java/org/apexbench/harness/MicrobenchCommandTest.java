@@ -20,6 +20,6 @@ class MicrobenchCommandTest {
         assertTrue(r.err().contains("unknown kernel 'gpu-magic'; known: cpu-attention, cpu-gemv"), r.err());
         r = Cli.run("microbench", "cpu-gemv", "--threads", "-2");
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("--threads must be >= 0"), r.err());
+        assertTrue(r.err().contains("--threads must be between 0 (all processors) and "), r.err());
     }
 }

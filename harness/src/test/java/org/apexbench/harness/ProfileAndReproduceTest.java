@@ -72,6 +72,13 @@ class ProfileAndReproduceTest {
         assertTrue(md.contains("| a10g-g5.8xlarge + llama-3.1-8b | long-output | static-hybrid:fastdecode |"), md);
         assertEquals(1 + 2 * 3 * 2, Files.readAllLines(tmp.resolve("paper.csv")).size());
         assertTrue(Files.isRegularFile(tmp.resolve("t4-g4dn.4xlarge_llama-2-7b_chat/report.html")));
+        // each cell is a comparison folder of its own; rebuilding its report keeps the cell and the grid complete
+        Path cell = tmp.resolve("t4-g4dn.4xlarge_llama-2-7b_chat");
+        org.apexbench.reports.Manifest.verify(cell);
+        Cli report = Cli.run("report", "--in", cell.toString());
+        assertEquals(0, report.code(), report.err());
+        org.apexbench.reports.Manifest.verify(cell);
+        org.apexbench.reports.Manifest.verify(tmp);
         Cli bad = Cli.run("reproduce", "figure-9", "--out", tmp.toString());
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("unknown experiment 'figure-9'; known: paper"), bad.err());

@@ -55,9 +55,13 @@ final class RealEngineRuns {
         return id.startsWith("static-hybrid") || id.equals("apex");
     }
 
-    /** Runtimes built to overlap CPU attention with GPU work: NEO's two-thread runtime and APEX. */
+    /**
+     * Runtimes built to overlap CPU attention with GPU work: NEO's two-thread runtime, FastDecode (its symmetric halves
+     * ping-pong: one half's GPU work runs while the host attends the other's) and APEX.
+     */
     static boolean mustOverlap(String id, EngineOptions options) {
-        return (id.equals("static-hybrid:neo") && !options.values().containsValue("single-thread")) || id.equals("apex");
+        return (id.equals("static-hybrid:neo") && !options.values().containsValue("single-thread"))
+                || id.equals("static-hybrid:fastdecode") || id.equals("apex");
     }
 
     /** {@link RealEngineCheck#ENGINES} as (id, options) arguments of a parameterized test ({@link ForEveryRealEngine}). */
@@ -99,6 +103,30 @@ final class RealEngineRuns {
     }
 
     private static String layerKey(SubtaskRecord s) { return s.iteration() + "/" + s.layer() + "/" + s.stage(); }
+
+    /**
+     * Whether the device kept working while a CPU-attention job was outstanding: some GPU subtask of the iteration
+     * starts once the PRE that published a layer's CPU rows has ended and before that layer's CPU attention ends. This
+     * is the runtime's structure (the device does not wait right after publishing), whenever the OS happens to run the
+     * host thread; a runtime that serialises (offload) never does it. How much real overlap follows is measured with
+     * injected durations in RealExecutorAccountingTest.
+     */
+    static boolean deviceWorksWhileCpuJobsAreOutstanding(List<SubtaskRecord> subtasks) {
+        Map<String, SubtaskRecord> pre = new HashMap<>();
+        Map<Long, List<SubtaskRecord>> gpu = new HashMap<>();
+        for (SubtaskRecord s : subtasks) {
+            if (s.op() == Op.PRE) pre.put(layerKey(s), s);
+            if (s.resource() == Resource.GPU) gpu.computeIfAbsent(s.iteration(), k -> new java.util.ArrayList<>()).add(s);
+        }
+        for (SubtaskRecord c : subtasks) {
+            if (c.op() != Op.CPU_DECODE_ATTN) continue;
+            double published = pre.get(layerKey(c)).endSec();
+            for (SubtaskRecord g : gpu.getOrDefault(c.iteration(), List.of())) {
+                if (g.startSec() >= published && g.startSec() < c.endSec()) return true;
+            }
+        }
+        return false;
+    }
 
     /** Whether some CPU_DECODE_ATTN interval strictly intersects some GPU subtask interval of its iteration. */
     static boolean cpuAttentionOverlapsGpuWork(List<SubtaskRecord> subtasks) {

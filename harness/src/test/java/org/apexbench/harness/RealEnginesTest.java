@@ -27,8 +27,8 @@ import org.apexbench.workloads.RequestSpec;
 /**
  * Every engine on the real model (cpu backend, tiny-llama3 fixture) under a GPU KV budget just above one
  * request's need: host offload, swaps and preemption happen, and every request must still get exactly the
- * tokens (greedy, or seeded sampling for every third request) of an unconstrained gpu-only run. Hybrid engines must show real CPU/GPU overlap in their
- * records (offload must show none).
+ * tokens (greedy, or seeded sampling for every third request) of an unconstrained gpu-only run. Hybrid runtimes built
+ * to overlap must keep the device working while CPU attention is outstanding (offload must not, nor overlap at all).
  */
 class RealEnginesTest {
     /** The unconstrained gpu-only reference on cpu; every third of its requests samples. */
@@ -51,25 +51,24 @@ class RealEnginesTest {
         RealEngineRuns.assumeOnClassPath(id);
         boolean singleThread = options.values().containsValue("single-thread");
         boolean mustOverlap = RealEngineRuns.mustOverlap(id, options);
-        // Overlap is real concurrency of two threads, shown with a slow host (RealEngineRuns.withSlowHostAttention):
-        // a runtime that overlaps must then show GPU work inside CPU attention's window, and one that serialises
-        // (offload) still must not. Every run must give exactly the reference tokens.
-        boolean overlap = RealEngineRuns.withSlowHostAttention(() -> {
-            boolean seen = false;
-            // up to 5 runs: on a loaded 2-core host the OS can deschedule the host thread for a whole run's worth of
-            // layers (seen 1 in ~4 runs of three attempts under parallel builds); overlap must show in one of them
-            for (int attempt = 0; attempt < (mustOverlap ? 5 : 1) && !seen; attempt++) {
-                RealRunResult r = check.run(id, options, RealEngineCheck.TIGHT);
-                checkRun(id, options, r);
-                seen = RealEngineRuns.cpuAttentionOverlapsGpuWork(r.result().subtasks());
-                if (singleThread) checkOneHostThread(r.result().subtasks());
-                if (id.equals("static-hybrid:offload")) {
-                    assertFalse(seen, "offload must not overlap CPU attention with GPU work");
-                }
+        // With a slow host (RealEngineRuns.withSlowHostAttention, every CPU job lasts >= 2 ms) a runtime built to overlap
+        // must keep the device working while a CPU job is outstanding, and one that serialises (offload) must not; that
+        // is its structure, whatever the OS scheduler does with the host thread on a loaded machine (real intersections
+        // of the two threads' intervals depend on it; their amount is checked with injected durations in
+        // RealExecutorAccountingTest). Every run must give exactly the reference tokens.
+        RealEngineRuns.withSlowHostAttention(() -> {
+            RealRunResult r = check.run(id, options, RealEngineCheck.TIGHT);
+            checkRun(id, options, r);
+            List<SubtaskRecord> subtasks = r.result().subtasks();
+            if (singleThread) checkOneHostThread(subtasks);
+            boolean works = RealEngineRuns.deviceWorksWhileCpuJobsAreOutstanding(subtasks);
+            if (mustOverlap) assertTrue(works, id + ": the device works while CPU attention is outstanding");
+            if (id.equals("static-hybrid:offload")) {
+                assertFalse(works, "offload must wait for each CPU output before any further GPU work");
+                assertFalse(RealEngineRuns.cpuAttentionOverlapsGpuWork(subtasks), "offload must not overlap CPU attention with GPU work");
             }
-            return seen;
+            return null;
         });
-        if (mustOverlap) assertTrue(overlap, id + ": some CPU attention interval intersects a GPU subtask interval");
     }
 
     private static void checkRun(String id, EngineOptions options, RealRunResult r) {

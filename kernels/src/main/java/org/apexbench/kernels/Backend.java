@@ -3,7 +3,7 @@ package org.apexbench.kernels;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The kernel layer every engine shares (DESIGN.md section 4). A backend owns its memory and runs the
+ * The kernel layer every engine shares (docs/architecture.md#kernels). A backend owns its memory and runs the
  * ops of a Llama forward pass. Activations are row-major {@code [rows][width]} matrices of
  * {@link #activationType()} (F32 on cpu, F16 on cuda); all ops accumulate in fp32.
  *

@@ -1,7 +1,7 @@
 package org.apexbench.kernels;
 
 /**
- * What the two-thread hybrid runtime (DESIGN.md 5) needs between its device backend and its host-attention
+ * What the two-thread hybrid runtime (docs/architecture.md#real-executor) needs between its device backend and its host-attention
  * backend (always cpu, fp32 activations): a host KV pool the device can copy to and from, per-layer row
  * exchanges for host attention, whole-request KV swaps ordered before the compute that needs them, and
  * device-side timing of spans of work. Engines program against this; only the cuda implementation

@@ -1,7 +1,7 @@
 package org.apexbench.kernels;
 
 /**
- * The device's queues of work in the hybrid runtime (DESIGN.md 5): compute, and one copy engine each way.
+ * The device's queues of work in the hybrid runtime (docs/architecture.md#real-executor): compute, and one copy engine each way.
  * On cuda each lane is a stream ({@code StreamRole}); on cpu everything runs on the calling thread.
  */
 public enum Lane {

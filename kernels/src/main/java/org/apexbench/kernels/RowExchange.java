@@ -1,7 +1,7 @@
 package org.apexbench.kernels;
 
 /**
- * One sub-batch's rows exchanged with host attention every layer (DESIGN.md 5). Host-side buffers are
+ * One sub-batch's rows exchanged with host attention every layer (docs/architecture.md#real-executor). Host-side buffers are
  * host-backend activations (fp32), {@code [maxRows][width]}, row r = batch row r, so host kernels slice
  * them as they slice the batch. The device thread calls {@link #sendInputs} and (when the bridge
  * {@link HostBridge#enqueues() enqueues}) {@link #awaitOutputOnDevice}; the host thread calls

@@ -1,6 +1,6 @@
 package org.apexbench.profiler;
 
-/** The resources an iteration's subtasks run on (DESIGN.md section 5). Each runs one subtask at a time. */
+/** The resources an iteration's subtasks run on (docs/architecture.md#the-iteration-plan). Each runs one subtask at a time. */
 public enum Resource {
     /** The GPU compute stream (the "device" worker on the cpu backend). */
     GPU,

@@ -88,6 +88,15 @@ public final class HtmlReport {
         section(h, "chart-itl-cdf", "ITL CDF", png(Charts.itlCdf(runs)), "no completed request with more than one output token");
         for (ReportedRun run : runs) {
             h.append("<h2>Engine ").append(esc(run.label())).append("</h2>\n");
+            if (run.summary().hybrid() == null) {
+                // a server measured from outside: its iterations, pools and strategies are not visible to us
+                String note = "measured from outside through the OpenAI API: the server's iterations are not visible";
+                section(h, "timeline-" + run.slug(), "GPU and CPU activity", null, note);
+                section(h, "kv-" + run.slug(), "KV occupancy of both pools", null, note);
+                section(h, "strategy-" + run.slug(), "Dispatch strategy over time", null, note);
+                section(h, "predictor-" + run.slug(), "Predicted vs measured iteration time", null, note);
+                continue;
+            }
             timeline(h, run);
             section(h, "kv-" + run.slug(), "KV occupancy of both pools", png(Charts.kvOccupancy(run)), "no iterations");
             section(h, "strategy-" + run.slug(), "Dispatch strategy over time", png(Charts.strategy(run)), "no iterations");
@@ -119,17 +128,6 @@ public final class HtmlReport {
         return t.toString();
     }
 
-    /** Ids of the sections a report for these engine labels must contain. */
-    public static List<String> requiredSectionIds(List<String> labels) {
-        List<String> ids = new ArrayList<>(List.of("summary", "chart-throughput", "chart-ttft-cdf", "chart-tpot-cdf",
-                "chart-itl-cdf"));
-        for (String l : labels) {
-            String s = ReportedRun.slug(l);
-            ids.addAll(List.of("timeline-" + s, "kv-" + s, "strategy-" + s, "predictor-" + s));
-        }
-        return ids;
-    }
-
     private static void summaryTable(StringBuilder h, List<ReportedRun> runs) {
         h.append("<h2>Summary</h2>\n<table id=\"summary\"><tr><th>metric</th>");
         List<Map<String, Object>> maps = new ArrayList<>();
@@ -148,11 +146,13 @@ public final class HtmlReport {
             h.append("</tr>\n");
         }
         java.util.TreeSet<String> strategies = new java.util.TreeSet<>();
-        for (ReportedRun r : runs) strategies.addAll(r.summary().hybrid().strategyMix().keySet());
+        for (ReportedRun r : runs) {
+            if (r.summary().hybrid() != null) strategies.addAll(r.summary().hybrid().strategyMix().keySet());
+        }
         for (String s : strategies) {
             h.append("<tr><td>iterations using ").append(esc(s)).append(" (%)</td>");
             for (ReportedRun r : runs) {
-                Double f = r.summary().hybrid().strategyMix().get(s);
+                Double f = r.summary().hybrid() == null ? null : r.summary().hybrid().strategyMix().get(s);
                 h.append("<td>").append(f == null ? "-" : String.format(Locale.ROOT, "%.1f", 100 * f)).append("</td>");
             }
             h.append("</tr>\n");

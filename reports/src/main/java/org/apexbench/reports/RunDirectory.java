@@ -26,7 +26,8 @@ import org.apexbench.profiler.metrics.Summary;
  * <p>Run folder: requests.csv, iterations.csv, subtasks.csv (the report's timeline window unless all
  * subtasks were asked for), summary.json, vllm-result.json ({@link VllmResultFile}), report.html. Comparison
  * folder: one run folder per engine (named by {@link ReportedRun#slug()}), comparison.csv (one row per engine, in
- * the order run) and one report.html with the engines side by side.
+ * the order run) and one report.html with the engines side by side. Commands write them through a
+ * {@link ResultFolder} (complete, with a {@link Manifest}, or absent); {@link #readAny} reads only such folders.
  */
 public final class RunDirectory {
     private RunDirectory() {}
@@ -105,11 +106,6 @@ public final class RunDirectory {
         return String.valueOf(v);
     }
 
-    /** Whether {@code dir} is a single run folder (has summary.json and requests.csv). */
-    public static boolean isRun(Path dir) {
-        return Files.isRegularFile(dir.resolve(JsonFiles.SUMMARY)) && Files.isRegularFile(dir.resolve(REQUESTS));
-    }
-
     /**
      * Reads a run folder back, recomputing the metrics from the CSV files with the SLO and duration clock
      * summary.json recorded.
@@ -126,7 +122,8 @@ public final class RunDirectory {
                 Files.isRegularFile(dir.resolve(SUBTASKS)) ? CsvFiles.readSubtasks(dir.resolve(SUBTASKS)) : List.of());
         Slo slo = new Slo(number(summary, "slo_ttft_ms"), number(summary, "slo_tpot_ms"), number(summary, "slo_e2el_ms"));
         DurationClock clock = durationClock(dir.resolve(JsonFiles.SUMMARY), summary.get("duration_clock"));
-        Summary s = Metrics.summarize(records.requests(), records.iterations(), slo, clock);
+        // a run measured from outside (the openai engine) has no iteration metrics: absent in summary.json, absent again
+        Summary s = Metrics.summarize(records.requests(), summary.containsKey("iterations") ? records.iterations() : null, slo, clock);
         Object label = summary.getOrDefault("label", dir.getFileName().toString());
         @SuppressWarnings("unchecked")
         Map<String, Object> spec = summary.get("run_spec") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
@@ -134,33 +131,18 @@ public final class RunDirectory {
                 VllmSetup.fromSummary(summary, records.requests().size()));
     }
 
-    /** Reads a run folder, or every engine folder of a comparison (in comparison.csv order). */
+    /**
+     * Reads a complete run or comparison folder: its manifest is checked against the files first
+     * ({@link Manifest#verify}), then every engine it lists is read, in run order.
+     */
     public static List<ReportedRun> readAny(Path dir) {
-        if (isRun(dir)) return List.of(readRun(dir));
+        Manifest m = Manifest.verify(dir);
+        if (!m.kind().equals("run") && !m.kind().equals("comparison")) {
+            throw new ResultFolderException(dir + " holds the results of a " + m.kind() + ", not a run or a comparison");
+        }
+        if (m.engines().isEmpty()) throw new ResultFolderException(dir + "/" + Manifest.FILE + " lists no engine");
         List<ReportedRun> runs = new ArrayList<>();
-        try (var children = Files.list(dir)) {
-            for (Path child : children.sorted().toList()) {
-                if (Files.isDirectory(child) && isRun(child)) runs.add(readRun(child));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir, e);
-        }
-        if (runs.isEmpty()) {
-            throw new IllegalArgumentException(dir + " holds neither a run (summary.json + requests.csv) nor engine "
-                    + "folders of a comparison");
-        }
-        Path csv = dir.resolve(COMPARISON);
-        if (Files.isRegularFile(csv)) {
-            try {
-                List<String> order = Files.readAllLines(csv).stream().skip(1).map(l -> l.split(",", 2)[0]).toList();
-                runs.sort(java.util.Comparator.comparingInt(r -> {
-                    int i = order.indexOf(r.label());
-                    return i < 0 ? Integer.MAX_VALUE : i;
-                }));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + csv, e);
-            }
-        }
+        for (Manifest.Engine e : m.engines()) runs.add(readRun(dir.resolve(e.folder()).normalize()));
         return runs;
     }
 

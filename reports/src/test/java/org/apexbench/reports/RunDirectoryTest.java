@@ -94,8 +94,12 @@ class RunDirectoryTest {
         List<String> csv = Files.readAllLines(tmp.resolve("comparison.csv"));
         assertEquals(3, csv.size());
         assertTrue(csv.get(1).startsWith("gpu-only,"));
+        var e = assertThrows(ResultFolderException.class, () -> RunDirectory.readAny(tmp));
+        assertTrue(e.getMessage().contains("manifest.json is missing"), "written but never committed: " + e.getMessage());
+        Manifest.describe(tmp, "comparison", List.of(), runs.stream().map(r -> new Manifest.Engine(r.label(), r.slug(), r.runSpec()))
+                .toList()).write(tmp);
         List<ReportedRun> back = RunDirectory.readAny(tmp);
-        assertEquals(List.of("gpu-only", "apex"), back.stream().map(ReportedRun::label).toList());
+        assertEquals(List.of("gpu-only", "apex"), back.stream().map(ReportedRun::label).toList(), "in the manifest's run order");
     }
 
     @Test
@@ -114,8 +118,8 @@ class RunDirectoryTest {
         assertTrue(e.getMessage().contains("header"), e.getMessage());
         Path empty = tmp.resolve("nothing");
         Files.createDirectories(empty);
-        e = assertThrows(IllegalArgumentException.class, () -> RunDirectory.readAny(empty));
-        assertTrue(e.getMessage().contains("neither a run"), e.getMessage());
+        e = assertThrows(ResultFolderException.class, () -> RunDirectory.readAny(empty));
+        assertTrue(e.getMessage().contains("not a complete result folder"), e.getMessage());
     }
 
     @Test

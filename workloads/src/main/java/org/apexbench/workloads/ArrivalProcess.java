@@ -55,7 +55,7 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
         public Gamma {
             positiveRate(rate);
             if (!(cv > 0) || Double.isInfinite(cv)) {
-                throw new IllegalArgumentException("gamma arrivals: cv must be > 0, got " + cv);
+                throw new WorkloadException("gamma arrivals: cv must be > 0, got " + cv);
             }
         }
 
@@ -103,7 +103,7 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
     record ClosedLoop(int concurrency) implements ArrivalProcess {
         public ClosedLoop {
             if (concurrency < 1) {
-                throw new IllegalArgumentException("closed loop: concurrency must be >= 1, got " + concurrency);
+                throw new WorkloadException("closed loop: concurrency must be >= 1, got " + concurrency);
             }
         }
 
@@ -122,7 +122,7 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
     record SpanNormalized(ArrivalProcess process) implements ArrivalProcess {
         public SpanNormalized {
             if (!(process instanceof Poisson || process instanceof Gamma)) {
-                throw new IllegalArgumentException("span normalisation applies to Poisson or Gamma arrivals, not " + process.describe());
+                throw new WorkloadException("span normalisation applies to Poisson or Gamma arrivals, not " + process.describe());
             }
         }
 
@@ -148,7 +148,7 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
 
     private static void positiveRate(double rate) {
         if (!(rate > 0) || Double.isInfinite(rate)) {
-            throw new IllegalArgumentException("arrival rate must be a finite number > 0 req/s, got " + rate);
+            throw new WorkloadException("arrival rate must be a finite number > 0 req/s, got " + rate);
         }
     }
 }

@@ -36,7 +36,7 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
                     return new LengthPair(p.input(), Math.min(p.output(), ctx.maxContext() - p.input()));
                 }
             }
-            throw new IllegalArgumentException("workload " + name + ": 1000 draws in a row had prompts longer than the model "
+            throw new WorkloadException("workload " + name + ": 1000 draws in a row had prompts longer than the model "
                     + "context (" + ctx.maxContext() + " tokens); this length mix does not suit this model");
         };
     }
@@ -48,8 +48,8 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
 
     /**
      * ShareGPT-like parametric chat: log-normal prompts with mean 161 and outputs with mean 338
-     * tokens (the ShareGPT means in the vLLM paper, SOSP'23 Fig. 11; reference/benchmarks.md 5,
-     * unverified there), log-space sigma 1.0 for both (heavy-tailed, as the dataset is; our choice).
+     * tokens (the ShareGPT means in the vLLM paper, SOSP'23 Fig. 11, as quoted by third parties;
+     * not checked against the paper), log-space sigma 1.0 for both (heavy-tailed, as the dataset is; our choice).
      */
     record ShareGpt() implements LengthDistribution {
         static final double SIGMA = 1.0;
@@ -91,14 +91,14 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
      * Chain-of-thought / reasoning: short log-normal prompts (median 150, sigma 0.5) and long
      * log-normal outputs (median 1500, sigma 0.6) capped at {@code outputCap} (default 4096) and at
      * the context: reasoning models' ~4K-token mean outputs (MLPerf deepseek-r1: 4,043) scaled to
-     * 7B-class context limits (DESIGN.md section 8), heavy-tailed with a hard cap as such outputs are.
+     * 7B-class context limits (4,096 tokens for Llama-2-7B), heavy-tailed with a hard cap as such outputs are.
      */
     record Cot(int outputCap) implements LengthDistribution {
         public static final int DEFAULT_CAP = 4096;
 
         public Cot {
             if (outputCap < 1) {
-                throw new IllegalArgumentException("cot: output cap must be >= 1, got " + outputCap);
+                throw new WorkloadException("cot: output cap must be >= 1, got " + outputCap);
             }
         }
 
@@ -151,8 +151,8 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
 
         @Override
         public Sampler bind(WorkloadContext ctx) {
-            if (input + output > ctx.maxContext()) {
-                throw new IllegalArgumentException("workload synthetic: input " + input + " + output " + output
+            if ((long) input + output > ctx.maxContext()) {
+                throw new WorkloadException("workload synthetic: input " + input + " + output " + output
                         + " exceeds the model context (" + ctx.maxContext() + ")");
             }
             LengthPair p = new LengthPair(input, output);
@@ -166,14 +166,17 @@ public sealed interface LengthDistribution permits LengthDistribution.ShareGpt, 
         public record Component(LengthDistribution distribution, double weight) {
             public Component {
                 if (!(weight > 0) || Double.isInfinite(weight)) {
-                    throw new IllegalArgumentException("mixed: weight of " + distribution.name() + " must be > 0, got " + weight);
+                    throw new WorkloadException("mixed: weight of " + distribution.name() + " must be > 0, got " + weight);
                 }
             }
         }
 
         public Mixed {
             if (components.isEmpty()) {
-                throw new IllegalArgumentException("mixed: needs at least one component");
+                throw new WorkloadException("mixed: needs at least one component");
+            }
+            if (!Double.isFinite(components.stream().mapToDouble(Component::weight).sum())) {
+                throw new WorkloadException("mixed: the weights must have a finite sum");
             }
             components = List.copyOf(components);
         }

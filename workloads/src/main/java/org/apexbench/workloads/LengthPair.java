@@ -4,7 +4,7 @@ package org.apexbench.workloads;
 public record LengthPair(int input, int output) {
     public LengthPair {
         if (input < 1 || output < 1) {
-            throw new IllegalArgumentException("lengths must be >= 1, got input=" + input + " output=" + output);
+            throw new WorkloadException("lengths must be >= 1, got input=" + input + " output=" + output);
         }
     }
 }

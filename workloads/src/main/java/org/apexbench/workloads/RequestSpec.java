@@ -19,13 +19,13 @@ public record RequestSpec(String id, double arrivalSec, int[] promptTokens, int 
         Objects.requireNonNull(promptTokens, "promptTokens");
         Objects.requireNonNull(sampling, "sampling");
         if (!(arrivalSec >= 0) || Double.isInfinite(arrivalSec)) {
-            throw new IllegalArgumentException("request " + id + ": arrival time must be a finite value >= 0, got " + arrivalSec);
+            throw new WorkloadException("request " + id + ": arrival time must be a finite value >= 0, got " + arrivalSec);
         }
         if (promptTokens.length == 0) {
-            throw new IllegalArgumentException("request " + id + ": prompt must have at least one token");
+            throw new WorkloadException("request " + id + ": prompt must have at least one token");
         }
         if (outputTokens < 1) {
-            throw new IllegalArgumentException("request " + id + ": output length must be >= 1, got " + outputTokens);
+            throw new WorkloadException("request " + id + ": output length must be >= 1, got " + outputTokens);
         }
         promptTokens = promptTokens.clone();
     }

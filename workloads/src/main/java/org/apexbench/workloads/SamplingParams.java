@@ -8,8 +8,8 @@ public record SamplingParams(float temperature, float topP, long seed) {
     public static final SamplingParams GREEDY = new SamplingParams(0f, 1f, 0L);
 
     public SamplingParams {
-        if (!(temperature >= 0f) || !(topP > 0f && topP <= 1f)) {
-            throw new IllegalArgumentException("sampling: temperature must be >= 0 and top_p in (0, 1], got temperature="
+        if (!(temperature >= 0f) || Float.isInfinite(temperature) || !(topP > 0f && topP <= 1f)) {
+            throw new WorkloadException("sampling: temperature must be finite and >= 0 and top_p in (0, 1], got temperature="
                     + temperature + " top_p=" + topP);
         }
     }

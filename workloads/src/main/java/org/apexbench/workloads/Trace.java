@@ -55,7 +55,7 @@ public record Trace(String name, List<Row> rows, boolean timed) {
         }
         Path p = file != null ? ctx.requireTracesDir("trace " + nameOrPath).resolve(file) : Path.of(nameOrPath);
         if (file == null && !Files.isRegularFile(p)) {
-            throw new IllegalArgumentException("unknown trace '" + nameOrPath + "': not a built-in name ("
+            throw new WorkloadException("unknown trace '" + nameOrPath + "': not a built-in name ("
                     + String.join(", ", BUILT_IN.keySet().stream().sorted().toList()) + ") and not a file");
         }
         return CACHE.computeIfAbsent(p.toAbsolutePath().normalize().toString(),
@@ -75,40 +75,63 @@ public record Trace(String name, List<Row> rows, boolean timed) {
         }
     }
 
-    /** Reads a trace CSV; errors name the file, line and column. */
+    /** Reads a trace CSV (UTF-8, with or without a byte-order mark); errors name the file, line and column. */
     public static Trace load(Path file, String name) {
-        try (Reader r = Files.newBufferedReader(file)) {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             return parse(r, file.toString(), name);
         } catch (IOException e) {
-            throw new UncheckedIOException("trace " + file + ": cannot read: " + e.getMessage(), e);
+            throw new WorkloadException("trace " + file + ": cannot read: " + e.getMessage(), e);
         }
     }
 
-    private static Trace parse(Reader r, String file, String name) throws IOException {
-        try (CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
+    /** Parses trace CSV text; {@code file} names it in errors. */
+    static Trace parse(Reader r, String file, String name) throws IOException {
+        CSVParser csv;
+        try {
+            csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true)
+                    .setDuplicateHeaderMode(org.apache.commons.csv.DuplicateHeaderMode.DISALLOW).get().parse(WorkloadFiles.withoutBom(r));
+        } catch (IOException | IllegalArgumentException | UncheckedIOException e) {
+            throw WorkloadFiles.csvError("trace " + file, 1, e);
+        }
+        try (csv) {
             List<String> header = csv.getHeaderNames();
             for (String need : List.of("num_prefill_tokens", "num_decode_tokens")) {
                 if (!header.contains(need)) {
-                    throw new IllegalArgumentException("trace " + file + ": missing column '" + need + "' (header: " + header + ")");
+                    throw new WorkloadException("trace " + file + ":1: missing column '" + need + "' (header: " + header + ")");
                 }
             }
             boolean timed = header.contains("arrived_at");
             List<Row> rows = new ArrayList<>();
-            for (CSVRecord rec : csv) {
+            double last = 0;
+            long lastLine = 0;
+            for (CSVRecord rec : WorkloadFiles.records(csv, "trace " + file)) {
                 long line = rec.getRecordNumber() + 1;
-                double t = timed ? number(file, line, rec, "arrived_at") : Double.NaN;
-                rows.add(new Row(t, (int) number(file, line, rec, "num_prefill_tokens"),
-                        (int) number(file, line, rec, "num_decode_tokens")));
+                if (rec.size() != header.size()) {
+                    throw new WorkloadException("trace " + file + ":" + line + ": has " + rec.size() + " field" + (rec.size() == 1 ? "" : "s")
+                            + ", the header has " + header.size() + " (" + String.join(",", header) + ")");
+                }
+                double t = Double.NaN;
+                if (timed) {
+                    t = number(file, line, rec, "arrived_at");
+                    // Refused, not sorted: workload files refuse unsorted arrivals too, and a sort would hide a broken file.
+                    if (!rows.isEmpty() && t < last) {
+                        throw new WorkloadException("trace " + file + ":" + line + ": arrived_at " + rec.get("arrived_at")
+                                + " is earlier than line " + lastLine + "'s " + last + "; a trace must be sorted by arrival time");
+                    }
+                    last = t;
+                    lastLine = line;
+                }
+                rows.add(new Row(t, tokens(file, line, rec, "num_prefill_tokens"), tokens(file, line, rec, "num_decode_tokens")));
             }
             if (rows.isEmpty()) {
-                throw new IllegalArgumentException("trace " + file + ": no rows");
+                throw new WorkloadException("trace " + file + ": no rows");
             }
             return new Trace(name, rows, timed);
         }
     }
 
     private static double number(String file, long line, CSVRecord rec, String column) {
-        String v = rec.get(column);
+        String v = rec.get(column).strip();
         try {
             double d = Double.parseDouble(v);
             if (!(d >= 0) || Double.isInfinite(d)) {
@@ -116,8 +139,20 @@ public record Trace(String name, List<Row> rows, boolean timed) {
             }
             return d;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("trace " + file + ":" + line + ": column '" + column
-                    + "' must be a number >= 0, got '" + v + "'");
+            throw new WorkloadException("trace " + file + ":" + line + ": column '" + column
+                    + "' must be a finite number >= 0, got '" + v + "'");
+        }
+    }
+
+    private static int tokens(String file, long line, CSVRecord rec, String column) {
+        String v = rec.get(column).strip();
+        try {
+            int n = Integer.parseInt(v.endsWith(".0") ? v.substring(0, v.length() - 2) : v);
+            if (n < 0) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new WorkloadException("trace " + file + ":" + line + ": column '" + column
+                    + "' must be a whole number of tokens in [0, " + Integer.MAX_VALUE + "], got '" + v + "'");
         }
     }
 }

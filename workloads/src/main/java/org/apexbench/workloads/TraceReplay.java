@@ -24,13 +24,13 @@ public record TraceReplay(String trace, double scale, double startSec, double en
                           int minOutput, int maxOutput, int limit) {
     public TraceReplay {
         if (!(scale > 0) || Double.isInfinite(scale)) {
-            throw new IllegalArgumentException("trace " + trace + ": scale must be a finite number > 0, got " + scale);
+            throw new WorkloadException("trace " + trace + ": scale must be a finite number > 0, got " + scale);
         }
         if (!(startSec >= 0) || !(endSec > startSec)) {
-            throw new IllegalArgumentException("trace " + trace + ": need 0 <= start < end, got start=" + startSec + " end=" + endSec);
+            throw new WorkloadException("trace " + trace + ": need 0 <= start < end, got start=" + startSec + " end=" + endSec);
         }
         if (minInput > maxInput || minOutput > maxOutput || limit < 0) {
-            throw new IllegalArgumentException("trace " + trace + ": empty length bounds or negative limit");
+            throw new WorkloadException("trace " + trace + ": empty length bounds or negative limit");
         }
     }
 
@@ -44,7 +44,7 @@ public record TraceReplay(String trace, double scale, double startSec, double en
     public Selection select(WorkloadContext ctx) {
         Trace t = Trace.named(trace, ctx);
         if (!t.timed() && (startSec > 0 || endSec < Double.POSITIVE_INFINITY)) {
-            throw new IllegalArgumentException("trace " + trace + " has no timestamps: a time window (start/end) does not apply");
+            throw new WorkloadException("trace " + trace + " has no timestamps: a time window (start/end) does not apply");
         }
         List<Trace.Row> kept = new ArrayList<>();
         int filtered = 0;
@@ -70,7 +70,7 @@ public record TraceReplay(String trace, double scale, double startSec, double en
             kept.add(new Trace.Row(r.arrivalSec(), r.input(), out));
         }
         if (kept.isEmpty()) {
-            throw new IllegalArgumentException("trace " + trace + ": no rows left after filtering (" + describe() + ")");
+            throw new WorkloadException("trace " + trace + ": no rows left after filtering (" + describe() + ")");
         }
         return new Selection(kept, filtered, tooLong, capped, t.timed());
     }

@@ -13,7 +13,10 @@ import org.apache.commons.csv.CSVRecord;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.PushbackReader;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -104,9 +107,9 @@ public final class WorkloadFiles {
 
     public static List<RequestSpec> readJsonl(Path file, WorkloadContext ctx, long promptSeed) {
         Checker c = new Checker(file, ctx, promptSeed);
-        try (BufferedReader r = Files.newBufferedReader(file)) {
+        long line = 0;
+        try (BufferedReader r = new BufferedReader(withoutBom(Files.newBufferedReader(file, StandardCharsets.UTF_8)))) {
             String text;
-            long line = 0;
             while ((text = r.readLine()) != null) {
                 line++;
                 if (text.isBlank()) {
@@ -124,15 +127,22 @@ public final class WorkloadFiles {
                 c.add(line, new JsonFields(c, line, o));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("workload " + file + ": cannot read: " + e.getMessage(), e);
+            throw csvError("workload file " + file, line + 1, e);
         }
         return c.done();
     }
 
     public static List<RequestSpec> readCsv(Path file, WorkloadContext ctx, long promptSeed) {
         Checker c = new Checker(file, ctx, promptSeed);
-        try (BufferedReader r = Files.newBufferedReader(file);
-             CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).setTrim(true).get().parse(r)) {
+        CSVParser csv;
+        try {
+            csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).setTrim(true)
+                    .setDuplicateHeaderMode(org.apache.commons.csv.DuplicateHeaderMode.DISALLOW).get()
+                    .parse(withoutBom(Files.newBufferedReader(file, StandardCharsets.UTF_8)));
+        } catch (IOException | IllegalArgumentException | UncheckedIOException e) {
+            throw csvError("workload file " + file, 1, e);
+        }
+        try (csv) {
             List<String> header = csv.getHeaderNames();
             List<String> missing = new ArrayList<>();
             for (String need : List.of("id", "arrival_s", "output_len")) {
@@ -146,7 +156,7 @@ public final class WorkloadFiles {
             if (!missing.isEmpty()) {
                 throw c.error(1, "missing column(s) " + missing + "; header is " + header + ", expected " + COLUMNS);
             }
-            for (CSVRecord rec : csv) {
+            for (CSVRecord rec : records(csv, "workload file " + file)) {
                 long line = rec.getRecordNumber() + 1;
                 if (!rec.isConsistent()) {
                     throw c.error(line, "has " + rec.size() + " fields, the header has " + header.size());
@@ -154,11 +164,54 @@ public final class WorkloadFiles {
                 c.add(line, new CsvFields(c, line, rec));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("workload " + file + ": cannot read: " + e.getMessage(), e);
-        } catch (UncheckedIOException e) {
-            throw new IllegalArgumentException("workload " + file + ": malformed CSV: " + e.getMessage(), e);
+            throw csvError("workload file " + file, csv.getCurrentLineNumber() + 1, e);
         }
         return c.done();
+    }
+
+    /** The reader past a UTF-8 byte-order mark, if the text starts with one (spreadsheets write it). */
+    static Reader withoutBom(Reader r) throws IOException {
+        PushbackReader p = new PushbackReader(r, 1);
+        int first = p.read();
+        if (first != -1 && first != '\uFEFF') p.unread(first);
+        return p;
+    }
+
+    /** The records of {@code csv}, a read or syntax failure while iterating turned into {@link #csvError} naming {@code what}. */
+    static Iterable<CSVRecord> records(CSVParser csv, String what) {
+        var it = csv.iterator();
+        return () -> new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                try {
+                    return it.hasNext();
+                } catch (UncheckedIOException | IllegalStateException e) {
+                    throw csvError(what, csv.getCurrentLineNumber() + 1, e);
+                }
+            }
+
+            @Override
+            public CSVRecord next() {
+                try {
+                    return it.next();
+                } catch (UncheckedIOException | IllegalStateException e) {
+                    throw csvError(what, csv.getCurrentLineNumber() + 1, e);
+                }
+            }
+        };
+    }
+
+    /** A read or CSV syntax failure of {@code what} at {@code line}, as our own error, saying which. */
+    static WorkloadException csvError(String what, long line, Throwable e) {
+        Throwable cause = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof java.nio.charset.CharacterCodingException) {
+            // reading is buffered ahead, so the line at hand is not where the bad bytes are
+            return new WorkloadException(what + ": not UTF-8 text (save it as UTF-8)", e);
+        }
+        String why = cause instanceof java.nio.file.NoSuchFileException ? "no such file"
+                : cause instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                : "cannot parse: " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
+        return new WorkloadException(what + ":" + line + ": " + why, e);
     }
 
     /** Field access common to JSONL and CSV rows. */
@@ -334,6 +387,7 @@ public final class WorkloadFiles {
         private final List<RequestSpec> out = new ArrayList<>();
         private final Set<String> ids = new HashSet<>();
         private double lastArrival = 0;
+        private long bytes = 0;
 
         Checker(Path file, WorkloadContext ctx, long promptSeed) {
             this.file = file;
@@ -341,8 +395,8 @@ public final class WorkloadFiles {
             this.prompts = new RandomStreams(promptSeed).prompts();
         }
 
-        IllegalArgumentException error(long line, String why) {
-            return new IllegalArgumentException("workload file " + file + ":" + line + ": " + why);
+        WorkloadException error(long line, String why) {
+            return new WorkloadException("workload file " + file + ":" + line + ": " + why);
         }
 
         void add(long line, Fields f) {
@@ -353,6 +407,10 @@ public final class WorkloadFiles {
             double arrival = f.arrival();
             if (!(arrival >= 0) || Double.isInfinite(arrival)) {
                 throw error(line, "arrival_s must be a finite number >= 0, got " + arrival);
+            }
+            if (arrival > Workload.MAX_ARRIVAL_SEC) {
+                throw error(line, "arrival_s " + arrival + " is beyond the " + Workload.MAX_ARRIVAL_SEC + " s a run's clock can "
+                        + "resolve to the nanosecond (about 115 days)");
             }
             if (arrival < lastArrival) {
                 throw error(line, "arrival_s " + arrival + " is earlier than the previous line's " + lastArrival
@@ -366,27 +424,33 @@ public final class WorkloadFiles {
             if (promptIds != null && len != -1 && len != promptIds.length) {
                 throw error(line, "prompt_len " + len + " disagrees with the " + promptIds.length + " prompt_ids");
             }
-            if (promptIds == null) {
-                if (len < 1) {
-                    throw error(line, "prompt_len must be >= 1, got " + len);
-                }
-                promptIds = WorkloadGenerator.syntheticPrompt(prompts, len, ctx.vocab());
+            int promptLength = promptIds != null ? promptIds.length : len;
+            if (promptLength < 1) {
+                throw error(line, promptIds != null ? "prompt_ids is empty" : "prompt_len must be >= 1, got " + len);
             }
-            if (promptIds.length == 0) {
-                throw error(line, "prompt_ids is empty");
-            }
-            for (int i = 0; i < promptIds.length; i++) {
-                if (promptIds[i] < 0 || promptIds[i] >= ctx.vocab()) {
-                    throw error(line, "prompt_ids[" + i + "] = " + promptIds[i] + " is outside the vocabulary [0, " + ctx.vocab() + ")");
+            if (promptIds != null) {
+                for (int i = 0; i < promptIds.length; i++) {
+                    if (promptIds[i] < 0 || promptIds[i] >= ctx.vocab()) {
+                        throw error(line, "prompt_ids[" + i + "] = " + promptIds[i] + " is outside the vocabulary [0, " + ctx.vocab() + ")");
+                    }
                 }
             }
             int output = f.outputLen();
             if (output < 1) {
                 throw error(line, "output_len must be >= 1, got " + output);
             }
-            if ((long) promptIds.length + output > ctx.maxContext()) {
-                throw error(line, "prompt (" + promptIds.length + ") + output (" + output + ") = " + (promptIds.length + output)
+            if ((long) promptLength + output > ctx.maxContext()) {
+                throw error(line, "prompt (" + promptLength + ") + output (" + output + ") = " + ((long) promptLength + output)
                         + " tokens exceeds the model context of " + ctx.maxContext());
+            }
+            bytes += Workload.bytesNeeded(1, promptLength, output);
+            if (bytes > ctx.memoryBytes()) {
+                throw error(line, "the " + (out.size() + 1) + " requests up to here need about " + Workload.gb(bytes)
+                        + " of memory for their prompts and per-token records, more than the " + Workload.gb(ctx.memoryBytes())
+                        + " this run may use (" + Workload.MEMORY_MODEL + ")");
+            }
+            if (promptIds == null) {
+                promptIds = WorkloadGenerator.syntheticPrompt(prompts, len, ctx.vocab());
             }
             SamplingParams sampling;
             try {
@@ -400,7 +464,7 @@ public final class WorkloadFiles {
 
         List<RequestSpec> done() {
             if (out.isEmpty()) {
-                throw new IllegalArgumentException("workload file " + file + ": no requests");
+                throw new WorkloadException("workload file " + file + ": no requests");
             }
             return List.copyOf(out);
         }

@@ -65,13 +65,13 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
     public WorkloadSpec {
         int sources = (lengths != null ? 1 : 0) + (replay != null ? 1 : 0) + (file != null ? 1 : 0);
         if (sources != 1) {
-            throw new IllegalArgumentException("workload " + text + ": exactly one of lengths, trace replay and file must be given");
+            throw new WorkloadException("workload " + text + ": exactly one of lengths, trace replay and file must be given");
         }
         if (count < 0 || (lengths != null && count < 1)) {
-            throw new IllegalArgumentException("workload " + text + ": count must be >= 1, got " + count);
+            throw new WorkloadException("workload " + text + ": count must be >= 1, got " + count);
         }
         if (arrivals == null && lengths != null) {
-            throw new IllegalArgumentException("workload " + text + ": only trace replay and files carry their own timestamps");
+            throw new WorkloadException("workload " + text + ": only trace replay and files carry their own timestamps");
         }
         new SamplingParams(temperature, topP, 0);
     }
@@ -79,8 +79,27 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
     /** The concurrency of a closed-loop workload, 0 for open loop. */
     public int closedLoopConcurrency() { return arrivals instanceof ArrivalProcess.ClosedLoop c ? c.concurrency() : 0; }
 
-    /** Parses a spec string (grammar in the class javadoc); errors say which part is wrong. */
+    /** Parses a spec string (grammar in the class javadoc); errors ({@link WorkloadException}) quote it and say which part is wrong. */
     public static WorkloadSpec parse(String text) {
+        if (text == null) throw new WorkloadException("workload: no spec given");
+        try {
+            return parseUnnamed(text);
+        } catch (IllegalArgumentException e) {
+            throw named(text, e);
+        }
+    }
+
+    /** {@code e} as a {@link WorkloadException} whose message quotes the spec {@code text} (once). */
+    static WorkloadException named(String text, IllegalArgumentException e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String prefix = "workload '" + text + "'";
+        if (m.startsWith(prefix) || m.startsWith("workload file ") || m.startsWith("trace ") && e instanceof WorkloadException) {
+            return e instanceof WorkloadException w ? w : new WorkloadException(m, e);
+        }
+        return new WorkloadException(prefix + ": " + m, e);
+    }
+
+    private static WorkloadSpec parseUnnamed(String text) {
         String s = text.strip();
         int semi = s.indexOf(';');
         String head = semi < 0 ? s : s.substring(0, semi);
@@ -90,7 +109,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
         List<String[]> headArgs = args(text, colon < 0 ? "" : head.substring(colon + 1));
         List<String[]> tailArgs = args(text, tail);
         if (!KINDS.contains(kind)) {
-            throw new IllegalArgumentException("workload '" + text + "': unknown kind '" + kind + "'; known: " + String.join(", ", KINDS));
+            throw new WorkloadException("workload '" + text + "': unknown kind '" + kind + "'; known: " + String.join(", ", KINDS));
         }
         Map<String, String> opts = new LinkedHashMap<>();
         List<String> words = new ArrayList<>();
@@ -99,7 +118,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             List<LengthDistribution.Mixed.Component> comps = new ArrayList<>();
             for (String[] a : headArgs) {
                 if (a[1] == null) {
-                    throw new IllegalArgumentException("workload '" + text + "': mixed components are name=weight, got '" + a[0] + "'");
+                    throw new WorkloadException("workload '" + text + "': mixed components are name=weight, got '" + a[0] + "'");
                 }
                 comps.add(new LengthDistribution.Mixed.Component(component(text, a[0]), number(text, a[0], a[1])));
             }
@@ -119,12 +138,12 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
         }
         for (String k : opts.keySet()) {
             if (!allowed.contains(k)) {
-                throw new IllegalArgumentException("workload '" + text + "': option '" + k + "' does not apply to " + kind
+                throw new WorkloadException("workload '" + text + "': option '" + k + "' does not apply to " + kind
                         + "; allowed: " + String.join(", ", allowed));
             }
         }
         if (!kind.equals("trace") && !kind.equals("file") && !words.isEmpty()) {
-            throw new IllegalArgumentException("workload '" + text + "': expected key=value, got '" + words.getFirst() + "'");
+            throw new WorkloadException("workload '" + text + "': expected key=value, got '" + words.getFirst() + "'");
         }
         TraceReplay replay = null;
         switch (kind) {
@@ -137,11 +156,11 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             }
             case "trace" -> {
                 if (words.size() != 1) {
-                    throw new IllegalArgumentException("workload '" + text + "': trace needs exactly one trace name "
+                    throw new WorkloadException("workload '" + text + "': trace needs exactly one trace name "
                             + "(splitwise_conv, splitwise_code, arxiv or a path), got " + words);
                 }
                 if (opts.containsKey("limit") && opts.containsKey("count")) {
-                    throw new IllegalArgumentException("workload '" + text + "': give limit or count, not both");
+                    throw new WorkloadException("workload '" + text + "': give limit or count, not both");
                 }
                 replay = new TraceReplay(words.getFirst(), num(text, opts, "scale", 1), num(text, opts, "start", 0),
                         num(text, opts, "end", Double.POSITIVE_INFINITY), intOpt(text, opts, "min-input", 1),
@@ -154,21 +173,54 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
         String file = null;
         if (kind.equals("file")) {
             if (words.size() != 1) {
-                throw new IllegalArgumentException("workload '" + text + "': file needs exactly one path (.jsonl or .csv), got " + words);
+                throw new WorkloadException("workload '" + text + "': file needs exactly one path (.jsonl or .csv), got " + words);
             }
             file = words.getFirst();
-            return new WorkloadSpec(text, null, null, file, null, 0, (long) num(text, opts, "seed", 0), 0, 1);
+            return new WorkloadSpec(text, null, null, file, null, 0, seed(text, opts), 0, 1);
         }
         int count = replay != null ? replay.limit() : intOpt(text, opts, "count", DEFAULT_COUNT);
-        return new WorkloadSpec(text, lengths, replay, null, arrivals(text, opts, replay != null), count,
-                (long) num(text, opts, "seed", 0), (float) num(text, opts, "temperature", 0), (float) num(text, opts, "top_p", 1));
+        if (count > Workload.MAX_REQUESTS) {
+            throw new WorkloadException("workload '" + text + "': " + (replay != null ? "limit" : "count") + "=" + count
+                    + " is more than the " + Workload.MAX_REQUESTS + " requests a workload may have");
+        }
+        ArrivalProcess arrivals = arrivals(text, opts, replay != null);
+        double rate = rate(arrivals);
+        if (count > 0 && rate > 0 && count / rate > Workload.MAX_ARRIVAL_SEC) {
+            throw new WorkloadException("workload '" + text + "': rate=" + opts.get("rate") + " req/s spreads " + count
+                    + " arrivals over about " + String.format(java.util.Locale.ROOT, "%.3g", count / rate) + " s, beyond the "
+                    + Workload.MAX_ARRIVAL_SEC + " s (about 115 days) a run's clock resolves to the nanosecond; give rate >= "
+                    + String.format(java.util.Locale.ROOT, "%.3g", count / Workload.MAX_ARRIVAL_SEC));
+        }
+        return new WorkloadSpec(text, lengths, replay, null, arrivals, count,
+                seed(text, opts), (float) num(text, opts, "temperature", 0), (float) num(text, opts, "top_p", 1));
+    }
+
+    /** The mean rate of an open-loop process (0 for all-at-once and closed loop). */
+    private static double rate(ArrivalProcess p) {
+        return switch (p) {
+            case ArrivalProcess.Poisson q -> q.rate();
+            case ArrivalProcess.Gamma g -> g.rate();
+            case ArrivalProcess.Uniform u -> u.rate();
+            case ArrivalProcess.SpanNormalized s -> rate(s.process());
+            case null, default -> 0;
+        };
+    }
+
+    private static long seed(String text, Map<String, String> o) {
+        String v = o.get("seed");
+        if (v == null) return 0;
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new WorkloadException("workload '" + text + "': option 'seed' must be a whole number (64-bit), got '" + v + "'");
+        }
     }
 
     private static ArrivalProcess arrivals(String text, Map<String, String> o, boolean trace) {
         ArrivalProcess p = process(text, o, trace);
         String norm = o.getOrDefault("normalize", "false");
         if (!norm.equals("true") && !norm.equals("false")) {
-            throw new IllegalArgumentException("workload '" + text + "': normalize must be true or false, got '" + norm + "'");
+            throw new WorkloadException("workload '" + text + "': normalize must be true or false, got '" + norm + "'");
         }
         return norm.equals("true") ? new ArrivalProcess.SpanNormalized(p) : p;
     }
@@ -184,14 +236,17 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             case "poisson" -> new ArrivalProcess.Poisson(require(text, o, "rate"));
             case "gamma" -> new ArrivalProcess.Gamma(require(text, o, "rate"), require(text, o, "cv"));
             case "uniform" -> new ArrivalProcess.Uniform(require(text, o, "rate"));
-            case "closed" -> new ArrivalProcess.ClosedLoop((int) require(text, o, "concurrency"));
+            case "closed" -> {
+                require(text, o, "concurrency");
+                yield new ArrivalProcess.ClosedLoop(intOpt(text, o, "concurrency", 0));
+            }
             case "trace" -> {
                 if (!trace) {
-                    throw new IllegalArgumentException("workload '" + text + "': arrival=trace needs a trace workload");
+                    throw new WorkloadException("workload '" + text + "': arrival=trace needs a trace workload");
                 }
                 yield null;
             }
-            default -> throw new IllegalArgumentException("workload '" + text + "': arrival must be poisson, gamma, uniform, all, "
+            default -> throw new WorkloadException("workload '" + text + "': arrival must be poisson, gamma, uniform, all, "
                     + "closed or trace, got '" + mode + "'");
         };
     }
@@ -202,7 +257,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             case "sharegpt" -> new LengthDistribution.ShareGpt();
             case "long-output" -> new LengthDistribution.LongOutput();
             case "cot" -> new LengthDistribution.Cot(LengthDistribution.Cot.DEFAULT_CAP);
-            default -> throw new IllegalArgumentException("workload '" + text + "': unknown length mix '" + name
+            default -> throw new WorkloadException("workload '" + text + "': unknown length mix '" + name
                     + "'; known: chat, sharegpt, long-output, cot");
         };
     }
@@ -215,7 +270,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
         for (String a : part.split(",", -1)) {
             String t = a.strip();
             if (t.isEmpty()) {
-                throw new IllegalArgumentException("workload '" + text + "': empty argument (stray comma?)");
+                throw new WorkloadException("workload '" + text + "': empty argument (stray comma?)");
             }
             int eq = t.indexOf('=');
             out.add(eq < 0 ? new String[] {t, null} : new String[] {t.substring(0, eq).strip(), t.substring(eq + 1).strip()});
@@ -228,14 +283,14 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
             if (a[1] == null) {
                 words.add(a[0]);
             } else if (opts.put(a[0], a[1]) != null) {
-                throw new IllegalArgumentException("workload '" + text + "': option '" + a[0] + "' given twice");
+                throw new WorkloadException("workload '" + text + "': option '" + a[0] + "' given twice");
             }
         }
     }
 
     private static double require(String text, Map<String, String> o, String key) {
         if (!o.containsKey(key)) {
-            throw new IllegalArgumentException("workload '" + text + "': option '" + key + "' is required here");
+            throw new WorkloadException("workload '" + text + "': option '" + key + "' is required here");
         }
         return num(text, o, key, 0);
     }
@@ -246,11 +301,16 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
     }
 
     private static double number(String text, String key, String v) {
+        double d;
         try {
-            return Double.parseDouble(v);
+            d = Double.parseDouble(v);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("workload '" + text + "': option '" + key + "' must be a number, got '" + v + "'");
+            throw new WorkloadException("workload '" + text + "': option '" + key + "' must be a number, got '" + v + "'");
         }
+        if (!Double.isFinite(d) && !(key.equals("end") && d == Double.POSITIVE_INFINITY)) {
+            throw new WorkloadException("workload '" + text + "': option '" + key + "' must be a finite number, got '" + v + "'");
+        }
+        return d;
     }
 
     private static int intOpt(String text, Map<String, String> o, String key, int def) {
@@ -261,7 +321,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
         try {
             return Integer.parseInt(v);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("workload '" + text + "': option '" + key + "' must be an integer, got '" + v + "'");
+            throw new WorkloadException("workload '" + text + "': option '" + key + "' must be an integer, got '" + v + "'");
         }
     }
 

@@ -75,7 +75,7 @@ class LengthAndArrivalStatsTest {
     void chatResamplesTheConversationTrace() {
         WorkloadContext ctx = new WorkloadContext(32000, 131072, null);
         List<RequestSpec> l = gen("chat:count=" + N + ",seed=5", ctx);
-        // splitwise_conv.csv: prompt mean 1155, output mean 211 (shared/traces/README.md)
+        // splitwise_conv.csv: prompt mean 1155, output mean 211 (the traces README beside the packaged traces)
         assertEquals(1155, mean(inputs(l)), 1155 * 0.04);
         assertEquals(211, mean(outputs(l)), 211 * 0.04);
     }

@@ -1,7 +1,7 @@
 package org.apexbench.engine;
 
 /**
- * The limits every engine shares (DESIGN.md 6).
+ * The limits every engine shares (docs/engines.md#shared-budgets).
  *
  * @param maxRunning            requests holding KV at once (both pools)
  * @param maxTokensPerIteration tokens processed per iteration: a decode costs 1, a prefill chunk its length

@@ -6,15 +6,17 @@ import org.apexbench.profiler.SubtaskRecord;
 import org.apexbench.workloads.RequestSpec;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * The engine loop (DESIGN.md 5): admit arrivals by the executor's clock, ask the scheduler for a
+ * The engine loop (docs/architecture.md#data-flow-of-a-run): admit arrivals by the executor's clock, ask the scheduler for a
  * plan, apply its preemptions, swaps and allocations to the pools, execute, commit tokens, finish
  * requests, record. Every request is checked upfront: one that could never fit alone fails the run
  * before it starts ({@link InfeasibleRequestException}); otherwise every request finishes with exactly
- * its target output length, or the loop fails loudly (a scheduler that stalls is a bug).
+ * its target output length, or the loop fails loudly (a scheduler that stalls is a bug). Requests come from a
+ * {@link RequestSource}: a run's workload ({@link #run}) or, in a server, requests arriving from other threads
+ * while the loop runs, which may also be cancelled ({@link #serve}, docs/serving.md#the-engine-loop-online).
  */
 public final class EngineLoop {
     private static final int MAX_IDLE_PLANS = 4;
@@ -30,7 +32,7 @@ public final class EngineLoop {
     private final boolean keepTokenIds;
     private Progress progress;
 
-    /** Told how many requests have finished, after each iteration that finished one; must not touch the run. */
+    /** Told how many requests have finished, as each one finishes; must not touch the run. */
     @FunctionalInterface
     public interface Progress {
         void update(int done, int total);
@@ -88,55 +90,71 @@ public final class EngineLoop {
      */
     public RunResult run(List<RequestSpec> specs, int closedLoopConcurrency) {
         if (closedLoopConcurrency < 0) throw new IllegalArgumentException("closed-loop concurrency must be >= 0");
-        boolean closed = closedLoopConcurrency > 0;
         checkFeasible(specs);
         List<RequestState> all = new ArrayList<>(specs.size());
         for (int i = 0; i < specs.size(); i++) all.add(new RequestState(specs.get(i), i, keepTokenIds));
-        List<RequestState> byArrival = new ArrayList<>(all);
-        if (!closed) {
-            byArrival.sort(Comparator.comparingDouble((RequestState r) -> r.spec().arrivalSec()).thenComparingInt(RequestState::index));
+        List<IterationRecord> iterations = new ArrayList<>();
+        List<SubtaskRecord> subtasks = new ArrayList<>();
+        WorkloadRequests source = new WorkloadRequests(all, closedLoopConcurrency, progress);
+        Totals t = drive(source, recordOptions.iterations() ? iterations::add : null, recordOptions, subtasks);
+        List<RequestRecord> records = new ArrayList<>(all.size());
+        for (RequestState r : all) {
+            if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
+            records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
+                    r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));
         }
+        return new RunResult(engine.id(), engine.description(), executorName, budgets, records, iterations, subtasks, t.tokens(),
+                all.isEmpty() ? 0 : t.lastCompletion() - t.firstArrival());
+    }
 
+    /**
+     * Serves the requests of {@code source} as they arrive from other threads, telling each one's listener its
+     * tokens, until the source is closed and everything it admitted has finished or been cancelled
+     * (docs/serving.md#the-engine-loop-online). Runs on the calling thread; keeps no records: {@code iterations}
+     * (null: nobody) is told every iteration's record instead.
+     */
+    public void serve(OnlineRequests source, Consumer<IterationRecord> iterations) {
+        drive(source, iterations, RecordOptions.NONE, null);
+    }
+
+    private record Totals(double firstArrival, double lastCompletion, long tokens) {}
+
+    /** The loop: admit, drop cancelled requests, plan, apply, execute, commit tokens, finish, record. */
+    private Totals drive(RequestSource source, Consumer<IterationRecord> iterationSink, RecordOptions records,
+                         List<SubtaskRecord> subtasks) {
         List<RequestState> waiting = new ArrayList<>();
         List<RequestState> gpuRunning = new ArrayList<>();
         List<RequestState> hostRunning = new ArrayList<>();
         BlockPool gpuPool = new BlockPool(Location.GPU, budgets.gpuKvBlocks());
         BlockPool hostPool = new BlockPool(Location.HOST, budgets.hostKvBlocks());
         SchedulerContext ctx = new SchedulerContext(waiting, gpuRunning, hostRunning, gpuPool, hostPool, budgets, geometry, predictor);
-        List<IterationRecord> iterations = new ArrayList<>();
-        List<SubtaskRecord> subtasks = new ArrayList<>();
 
-        double now = byArrival.isEmpty() || closed ? 0 : byArrival.get(0).spec().arrivalSec();
+        double now = source.origin();
         double firstArrival = now;
         double lastCompletion = now;
-        int next = 0;
-        int finished = 0;
         long iteration = 0;
         long tokens = 0;
         int idlePlans = 0;
-        while (finished < all.size()) {
-            if (closed) {
-                while (next < byArrival.size() && next - finished < closedLoopConcurrency) {
-                    RequestState r = byArrival.get(next++);
-                    r.arriveAt(now);
-                    waiting.add(r);
-                }
-            } else {
-                while (next < byArrival.size() && byArrival.get(next).spec().arrivalSec() <= now) {
-                    waiting.add(byArrival.get(next++));
-                }
-            }
+        while (true) {
+            source.admit(now, waiting);
+            for (RequestState r : source.cancellations()) drop(r, waiting, gpuRunning, hostRunning, gpuPool, hostPool);
+            source.observe(waiting.size(), gpuRunning.size() + hostRunning.size(), gpuPool, hostPool);
             if (waiting.isEmpty() && gpuRunning.isEmpty() && hostRunning.isEmpty()) {
-                now = byArrival.get(next).spec().arrivalSec();
+                double next = source.nextArrival(now);
+                if (Double.isNaN(next)) break;
+                now = Math.max(now, next);
                 continue;
             }
             ctx.advance(now, iteration);
             IterationPlan plan = scheduler.plan(ctx);
             boolean moves = !plan.swapIn().isEmpty() || !plan.swapOut().isEmpty() || !plan.recompute().isEmpty();
             if (plan.advancesNothing() && !moves) {
-                if (!closed && gpuRunning.isEmpty() && hostRunning.isEmpty() && next < byArrival.size()) {
-                    now = Math.max(now, byArrival.get(next).spec().arrivalSec());
-                    continue;
+                if (gpuRunning.isEmpty() && hostRunning.isEmpty()) {
+                    double next = source.nextArrival(now);
+                    if (!Double.isNaN(next)) {
+                        now = Math.max(now, next);
+                        continue;
+                    }
                 }
                 throw new IllegalStateException("engine " + engine.id() + " stalled at t=" + now + "s (iteration " + iteration
                         + "): empty plan with " + waiting.size() + " waiting, " + gpuRunning.size() + " on GPU, "
@@ -150,7 +168,7 @@ public final class EngineLoop {
             }
             checkDistinct(plan, iteration);
             List<Executor.SwapMove> swaps = apply(plan, waiting, gpuRunning, hostRunning, gpuPool, hostPool);
-            java.util.function.Consumer<SubtaskRecord> sink = recordOptions.subtasks(iteration) ? subtasks::add : null;
+            Consumer<SubtaskRecord> sink = records.subtasks(iteration) ? subtasks::add : null;
             IterationOutcome out = executor.execute(plan, swaps, iteration, now, sink);
             scheduler.observe(plan, out);
             double end = out.endSec();
@@ -162,27 +180,25 @@ public final class EngineLoop {
                 r.advanceKv(c.length());
                 r.markProgress(iteration);
                 if (completes) {
-                    r.recordToken(end, sampled == null ? 0 : sampled[row], iteration);
+                    commit(source, r, end, sampled == null ? 0 : sampled[row], iteration);
                     row++;
                     tokens++;
                 }
             }
             for (RequestState r : plan.gpuDecodes()) {
                 r.advanceKv(1);
-                r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
+                commit(source, r, end, sampled == null ? 0 : sampled[row++], iteration);
                 tokens++;
             }
             for (RequestState r : plan.cpuDecodes()) {
                 r.advanceKv(1);
                 r.countCpuDecode();
-                r.recordToken(end, sampled == null ? 0 : sampled[row++], iteration);
+                commit(source, r, end, sampled == null ? 0 : sampled[row++], iteration);
                 tokens++;
             }
-            int justFinished = finish(plan, gpuRunning, hostRunning, gpuPool, hostPool);
-            finished += justFinished;
-            if (justFinished > 0 && progress != null) progress.update(finished, all.size());
-            if (recordOptions.iterations()) {
-                iterations.add(new IterationRecord(iteration, now, end, plan.strategy().name(), plan.prefillTokens(),
+            finish(plan, gpuRunning, hostRunning, gpuPool, hostPool, source, end);
+            if (iterationSink != null) {
+                iterationSink.accept(new IterationRecord(iteration, now, end, plan.strategy().name(), plan.prefillTokens(),
                         plan.gpuDecodes().size(), plan.cpuDecodes().size(), plan.predictedSec(), out.gpuBusySec(),
                         out.cpuBusySec(), out.gpuStallSec(), out.h2dBytes(), out.d2hBytes(), out.swapInBytes(),
                         out.swapOutBytes(), gpuPool.used(), hostPool.used(), gpuRunning.size() + hostRunning.size(),
@@ -192,14 +208,30 @@ public final class EngineLoop {
             lastCompletion = end;
             iteration++;
         }
-        List<RequestRecord> records = new ArrayList<>(all.size());
-        for (RequestState r : all) {
-            if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
-            records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
-                    r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));
+        return new Totals(firstArrival, lastCompletion, tokens);
+    }
+
+    private static void commit(RequestSource source, RequestState r, double time, int tokenId, long iteration) {
+        r.recordToken(time, tokenId, iteration);
+        source.token(r, tokenId, time);
+    }
+
+    /** Takes a cancelled request out of the loop: out of its queue, its KV blocks freed. */
+    private static void drop(RequestState r, List<RequestState> waiting, List<RequestState> gpuRunning,
+                             List<RequestState> hostRunning, BlockPool gpuPool, BlockPool hostPool) {
+        waiting.remove(r);
+        switch (r.location()) {
+            case GPU -> {
+                gpuPool.release(r);
+                gpuRunning.remove(r);
+            }
+            case HOST -> {
+                hostPool.release(r);
+                hostRunning.remove(r);
+            }
+            case NONE -> { }
         }
-        return new RunResult(engine.id(), engine.description(), executorName, budgets, records, iterations, subtasks, tokens,
-                all.isEmpty() ? 0 : lastCompletion - firstArrival);
+        r.place(Location.NONE);
     }
 
     /** Final requests of the run's request states, for executors that produce tokens. */
@@ -288,18 +320,16 @@ public final class EngineLoop {
         waiting.add(i, r);
     }
 
-    private static int finish(IterationPlan plan, List<RequestState> gpuRunning, List<RequestState> hostRunning,
-                              BlockPool gpuPool, BlockPool hostPool) {
-        int n = 0;
-        for (PrefillChunk c : plan.prefills()) n += finishOne(c.request(), gpuRunning, hostRunning, gpuPool, hostPool);
-        for (RequestState r : plan.gpuDecodes()) n += finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool);
-        for (RequestState r : plan.cpuDecodes()) n += finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool);
-        return n;
+    private static void finish(IterationPlan plan, List<RequestState> gpuRunning, List<RequestState> hostRunning,
+                               BlockPool gpuPool, BlockPool hostPool, RequestSource source, double end) {
+        for (PrefillChunk c : plan.prefills()) finishOne(c.request(), gpuRunning, hostRunning, gpuPool, hostPool, source, end);
+        for (RequestState r : plan.gpuDecodes()) finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool, source, end);
+        for (RequestState r : plan.cpuDecodes()) finishOne(r, gpuRunning, hostRunning, gpuPool, hostPool, source, end);
     }
 
-    private static int finishOne(RequestState r, List<RequestState> gpuRunning, List<RequestState> hostRunning,
-                                 BlockPool gpuPool, BlockPool hostPool) {
-        if (!r.finished() || r.location() == Location.NONE) return 0;
+    private static void finishOne(RequestState r, List<RequestState> gpuRunning, List<RequestState> hostRunning,
+                                  BlockPool gpuPool, BlockPool hostPool, RequestSource source, double end) {
+        if (!r.finished() || r.location() == Location.NONE) return;
         if (r.location() == Location.GPU) {
             gpuPool.release(r);
             gpuRunning.remove(r);
@@ -308,6 +338,6 @@ public final class EngineLoop {
             hostRunning.remove(r);
         }
         r.place(Location.NONE);
-        return 1;
+        source.finished(r, end);
     }
 }

@@ -28,12 +28,21 @@ public final class EngineRegistry {
 
     /** Creates engine {@code id}; an unknown id is an error listing the known ones. */
     public static Engine create(String id, EngineOptions options) {
+        return factory(id).create(id, options);
+    }
+
+    /** The option keys engine {@code id} accepts, sorted; an unknown id is an error listing the known ones. */
+    public static java.util.SortedSet<String> options(String id) {
+        return new java.util.TreeSet<>(factory(id).options(id));
+    }
+
+    private static EngineFactory factory(String id) {
         TreeMap<String, EngineFactory> f = factories();
         EngineFactory factory = f.get(id);
         if (factory == null) {
             throw new IllegalArgumentException("unknown engine '" + id + "'; known: " + f.keySet()
                     + (f.isEmpty() ? " (no engine module on the class path)" : ""));
         }
-        return factory.create(id, options);
+        return factory;
     }
 }

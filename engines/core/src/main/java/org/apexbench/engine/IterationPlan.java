@@ -3,7 +3,7 @@ package org.apexbench.engine;
 import java.util.List;
 
 /**
- * What one iteration does (DESIGN.md 5): which requests advance, where each one's attention runs,
+ * What one iteration does (docs/architecture.md#the-iteration-plan): which requests advance, where each one's attention runs,
  * which swaps and preemptions happen first, and the dispatch strategy.
  *
  * @param prefills                 prefill chunks (GPU attention; KV to the chunk's pool)

@@ -1,7 +1,7 @@
 package org.apexbench.engine;
 
 /**
- * Online recalibration of a scheduler's profile tables (DESIGN.md 6.3: NEO's tables go stale): after each
+ * Online recalibration of a scheduler's profile tables (docs/engines.md#online-recalibration: profiled tables go stale): after each
  * iteration the scheduler reports what its tables predicted for the plan it ran and what the executor
  * measured, per side (GPU busy time, CPU attention busy time); each side's correction factor is the ratio of
  * exponentially decayed sums,

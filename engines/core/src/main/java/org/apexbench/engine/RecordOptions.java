@@ -10,6 +10,8 @@ package org.apexbench.engine;
 public record RecordOptions(boolean iterations, long subtaskFrom, long subtaskTo) {
     public static final RecordOptions DEFAULT = new RecordOptions(true, 0, 0);
     public static final RecordOptions ALL = new RecordOptions(true, 0, Long.MAX_VALUE);
+    /** Neither iteration nor subtask records (a server's loop, which runs for as long as it serves). */
+    public static final RecordOptions NONE = new RecordOptions(false, 0, 0);
 
     public RecordOptions {
         if (subtaskFrom < 0 || subtaskTo < subtaskFrom) throw new IllegalArgumentException("subtask window must be 0 <= from <= to");

@@ -19,8 +19,8 @@ import java.util.Set;
  * Invariants every run must hold, as checks that return the violations found (empty = fine), for
  * tests and for the harness's self-check: every request exactly once with its target length and
  * non-decreasing token times; no resource runs two subtasks at once; per layer and sub-batch, the
- * data dependencies of DESIGN.md 6 hold (pre before attention before post; q/k/v copy before CPU
- * attention before the output copy before post; layers in order).
+ * data dependencies of docs/architecture.md#the-iteration-plan hold (pre before attention before post; q/k/v copy before CPU
+ * attention before the output copy before post; layers in order), a required predecessor being present.
  */
 public final class RunChecks {
     private static final double EPS = 1e-12;
@@ -70,26 +70,39 @@ public final class RunChecks {
         return v;
     }
 
-    /** Data dependencies per (iteration, layer, sub-batch). */
+    /**
+     * Data dependencies per (iteration, layer, sub-batch). A predecessor that must exist is required: attention and
+     * the q/k/v copy need their PRE, CPU attention its q/k/v copy, the output copy its CPU attention, POST its PRE
+     * and (when the sub-batch has CPU rows) the output copy, and PRE of layer l &gt; 0 the POST of layer l - 1. GPU
+     * attention precedes POST when it exists (a sub-batch without prefills or GPU decodes has none). A subtask
+     * recorded twice for one (iteration, layer, sub-batch) is a violation too.
+     */
     public static List<String> dependencies(List<SubtaskRecord> subtasks) {
         List<String> v = new ArrayList<>();
         Map<String, SubtaskRecord> at = new HashMap<>();
-        for (SubtaskRecord s : subtasks) at.put(key(s.iteration(), s.layer(), s.stage(), s.op()), s);
+        for (SubtaskRecord s : subtasks) {
+            if (s.layer() >= 0 && at.put(key(s.iteration(), s.layer(), s.stage(), s.op()), s) != null) {
+                v.add(s + " recorded twice");
+                if (v.size() > 5) return v;
+            }
+        }
         for (SubtaskRecord s : subtasks) {
             if (s.layer() < 0) continue;
             long it = s.iteration();
             int l = s.layer(), st = s.stage();
             switch (s.op()) {
-                case PREFILL_ATTN, GPU_DECODE_ATTN, QKV_D2H -> before(v, at.get(key(it, l, st, Op.PRE)), s);
-                case CPU_DECODE_ATTN -> before(v, at.get(key(it, l, st, Op.QKV_D2H)), s);
-                case ATTN_OUT_H2D -> before(v, at.get(key(it, l, st, Op.CPU_DECODE_ATTN)), s);
+                case PREFILL_ATTN, GPU_DECODE_ATTN, QKV_D2H -> required(v, at.get(key(it, l, st, Op.PRE)), Op.PRE, s);
+                case CPU_DECODE_ATTN -> required(v, at.get(key(it, l, st, Op.QKV_D2H)), Op.QKV_D2H, s);
+                case ATTN_OUT_H2D -> required(v, at.get(key(it, l, st, Op.CPU_DECODE_ATTN)), Op.CPU_DECODE_ATTN, s);
                 case POST -> {
-                    before(v, at.get(key(it, l, st, Op.PRE)), s);
-                    before(v, at.get(key(it, l, st, Op.ATTN_OUT_H2D)), s);
+                    required(v, at.get(key(it, l, st, Op.PRE)), Op.PRE, s);
+                    if (at.containsKey(key(it, l, st, Op.CPU_DECODE_ATTN))) {
+                        required(v, at.get(key(it, l, st, Op.ATTN_OUT_H2D)), Op.ATTN_OUT_H2D, s);
+                    }
                     before(v, at.get(key(it, l, st, Op.PREFILL_ATTN)), s);
                     before(v, at.get(key(it, l, st, Op.GPU_DECODE_ATTN)), s);
                 }
-                case PRE -> { if (l > 0) before(v, at.get(key(it, l - 1, st, Op.POST)), s); }
+                case PRE -> { if (l > 0) required(v, at.get(key(it, l - 1, st, Op.POST)), Op.POST, s); }
                 default -> { }
             }
             if (v.size() > 5) return v;
@@ -121,8 +134,15 @@ public final class RunChecks {
         return overlap;
     }
 
+    /** {@code first}, when recorded, ends before {@code then} starts. */
     private static void before(List<String> v, SubtaskRecord first, SubtaskRecord then) {
         if (first != null && then.startSec() < first.endSec() - EPS) v.add(then + " starts before " + first + " ends");
+    }
+
+    /** {@code first} (an {@code op}) is recorded and ends before {@code then} starts. */
+    private static void required(List<String> v, SubtaskRecord first, Op op, SubtaskRecord then) {
+        if (first == null) v.add(then + " has no " + op + " of its iteration, layer and sub-batch before it");
+        else before(v, first, then);
     }
 
     private static String key(long it, int layer, int stage, Op op) { return it + "/" + layer + "/" + stage + "/" + op; }

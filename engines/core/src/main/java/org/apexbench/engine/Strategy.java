@@ -1,6 +1,6 @@
 package org.apexbench.engine;
 
-/** How an iteration's plan is laid out on the GPU, PCIe and CPU (DESIGN.md 6.2, 6.3). */
+/** How an iteration's plan is laid out on the GPU, PCIe and CPU (docs/engines.md#neo, docs/engines.md#apex). */
 public enum Strategy {
     /** One batch, everything on the GPU in sequence; CPU-resident requests make no progress. */
     GPU_ONLY,

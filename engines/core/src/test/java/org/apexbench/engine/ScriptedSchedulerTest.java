@@ -64,12 +64,41 @@ class ScriptedSchedulerTest {
         }
     }
 
+    /**
+     * r0 is admitted to the GPU, r1 to the host; GPU-only plans run while r0 decodes, then async overlap serves r1.
+     * In every GPU-only iteration the GPU runs its subtasks back to back and nothing runs on the CPU (no attention, no
+     * q/k/v or output copies), and r1 gets no token beyond its prefill's until r0 is done.
+     */
     @Test
     void gpuOnlyPlansRunStrictlyInSequenceAndHostRequestsWait() {
-        List<RequestSpec> r = reqs(2).subList(0, 1);
-        RunResult res = run(scripted(Strategy.GPU_ONLY), r, 0);
-        List<SubtaskRecord> gpu = res.subtasks().stream().filter(t -> t.resource() == Resource.GPU).toList();
-        for (int i = 1; i < gpu.size(); i++) assertEquals(gpu.get(i - 1).endSec(), gpu.get(i).startSec(), 1e-12);
+        List<RequestSpec> r = reqs(2);
+        Scheduler gpuFirst = ctx -> {
+            List<PrefillChunk> pre = new ArrayList<>();
+            for (RequestState w : ctx.waiting()) pre.add(PrefillChunk.of(w, w.remainingTokens(), w.index() % 2 == 0 ? Location.GPU : Location.HOST));
+            boolean gpuBusy = !ctx.gpuRunning().isEmpty() || pre.stream().anyMatch(c -> c.pool() == Location.GPU);
+            List<RequestState> cpu = gpuBusy ? List.of() : new ArrayList<>(ctx.hostRunning());
+            return new IterationPlan(pre, new ArrayList<>(ctx.gpuRunning()), cpu, 0, List.of(), List.of(), List.of(),
+                    cpu.isEmpty() ? Strategy.GPU_ONLY : Strategy.ASYNC_OVERLAP, Double.NaN);
+        };
+        RunResult res = run(gpuFirst, r, 0);
+        assertEquals(List.of(), RunChecks.requests(r, res));
+        int gpuOnly = 0;
+        for (var it : res.iterations()) {
+            List<SubtaskRecord> sub = res.subtasks().stream().filter(t -> t.iteration() == it.iteration()).toList();
+            if (!it.strategy().equals("GPU_ONLY")) continue;
+            gpuOnly++;
+            assertEquals(0, it.cpuDecodes());
+            // no CPU attention and no q/k/v or output copies (r1's CPU prefill may stream its K/V out, off the GPU)
+            assertTrue(sub.stream().noneMatch(t -> t.resource() == Resource.CPU_ATTN || t.op() == Op.QKV_D2H || t.op() == Op.ATTN_OUT_H2D),
+                    "GPU-only: no CPU attention: " + sub);
+            List<SubtaskRecord> gpu = sub.stream().filter(t -> t.resource() == Resource.GPU).toList();
+            for (int i = 1; i < gpu.size(); i++) assertEquals(gpu.get(i - 1).endSec(), gpu.get(i).startSec(), 1e-12, "back to back");
+        }
+        assertEquals(5, gpuOnly, "r0's prefill and its four decodes (r1 prefilled beside the first)");
+        double[] r0 = res.requests().get(0).tokenTimesSec(), r1 = res.requests().get(1).tokenTimesSec();
+        assertEquals(r0[1], r1[0], "r1 prefilled in r0's first decode iteration");
+        assertTrue(r1[1] > r0[r0.length - 1], "r1 decodes only after r0's last token: " + r1[1] + " vs " + r0[r0.length - 1]);
+        assertTrue(res.iterations().stream().skip(5).allMatch(i -> i.strategy().equals("ASYNC_OVERLAP") && i.cpuDecodes() == 1));
     }
 
     @Test

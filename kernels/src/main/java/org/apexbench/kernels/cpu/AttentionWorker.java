@@ -158,10 +158,9 @@ final class AttentionWorker {
      * instruction): blocks are shuffled, so each block's 32 KB K and V runs start cold, and decoding them
      * head by head stalls on one short run of misses after another; one dense burst of loads a block ahead
      * keeps many more misses in flight. (It does not overlap the math: demand misses block retirement; see
-     * the README's "Why 0.7 is out of reach here".) Measured on the Zen 5
-     * VM, 1 thread, fp16, 4096-token contexts: +17% (6.6 -> 7.8 GB/s); touching only the first 4 or 16 lines
-     * of each run did nothing; with whole-block runs (64 KB K+V), touching two blocks ahead did nothing either.
-     * The sum goes to a field so C2 cannot drop the loads.
+     * docs/decisions.md, "CPU decode attention".) Measured on the Zen 5
+     * VM, 1 thread, fp16, 4096-token contexts: +17% (6.6 -> 7.8 GB/s); the variants that did not help are in
+     * docs/decisions.md. The sum goes to a field so C2 cannot drop the loads.
      */
     private void touchLines(MemorySegment keys, MemorySegment values, long off, long bytes) {
         int sum = 0;

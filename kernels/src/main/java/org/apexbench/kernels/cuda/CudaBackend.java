@@ -46,7 +46,7 @@ import org.apexbench.kernels.RopeTable;
 import org.apexbench.kernels.Weight;
 
 /**
- * The cuda backend: JCuda driver API over the kernels of kernels/src/main/cuda (DESIGN.md section 4).
+ * The cuda backend: JCuda driver API over the kernels of kernels/src/main/cuda (docs/architecture.md#kernels).
  * Activations are F16, accumulation fp32, KV pools F16. Ops and metadata uploads are enqueued on the
  * COMPUTE stream and return at once; {@link #read}, {@link #write}, {@link #argmax}, {@link #sample}
  * and {@link #synchronize} wait. Bulk copies may use the H2D / D2H streams ({@link StreamRole}).

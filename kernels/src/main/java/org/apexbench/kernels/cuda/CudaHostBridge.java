@@ -17,7 +17,7 @@ import org.apexbench.kernels.RowExchange;
 import org.apexbench.kernels.cpu.CpuBuffer;
 
 /**
- * The {@link HostBridge} of the cuda backend (DESIGN.md 5). The host KV pool and all staging are pinned,
+ * The {@link HostBridge} of the cuda backend (docs/architecture.md#real-executor). The host KV pool and all staging are pinned,
  * device-mapped host memory ({@link PinnedHostBuffer}) that the cpu backend uses in place; swaps are async
  * copies on the H2D / D2H streams; compute waits for them through events recorded after them (so a wait is
  * never on an event not yet recorded); marks are timing events, so record times are GPU times.

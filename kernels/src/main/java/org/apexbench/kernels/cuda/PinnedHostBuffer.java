@@ -12,8 +12,8 @@ import jcuda.driver.CUdeviceptr;
 /**
  * Page-locked host memory from cuMemHostAlloc (portable + device-mapped), seen from Java as an FFM
  * {@link MemorySegment}. Async copies only ever use memory like this, never Java arrays, whose JNI
- * pin ends when the call returns while the DMA may still run (STYLE.md 5.1 pitfall 1). Each buffer is
- * below 2 GiB because JCuda exposes it as one direct ByteBuffer (pitfall 2): allocate several for more.
+ * pin ends when the call returns while the DMA may still run. Each buffer is below 2 GiB because JCuda
+ * exposes it as one direct ByteBuffer: allocate several for more.
  *
  * <p>Not write-combined: the CPU reads these (D2H targets, host attention), which write-combined memory
  * makes very slow (pitfall 8).

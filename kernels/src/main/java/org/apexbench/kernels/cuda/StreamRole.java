@@ -1,6 +1,6 @@
 package org.apexbench.kernels.cuda;
 
-/** The streams of a {@link CudaBackend}, one per role, so copies overlap compute (DESIGN.md section 4). */
+/** The streams of a {@link CudaBackend}, one per role, so copies overlap compute (docs/architecture.md#kernels). */
 public enum StreamRole {
     /** Every op (kernel), device-to-device copy and metadata upload, in program order. */
     COMPUTE,

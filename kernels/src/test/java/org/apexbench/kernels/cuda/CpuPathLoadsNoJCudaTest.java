@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * A CPU-only JVM never loads a JCuda class (DESIGN.md section 2). Checked in a fresh child-first class
+ * A CPU-only JVM never loads a JCuda class (docs/architecture.md#modules). Checked in a fresh child-first class
  * loader over the kernels classes and the JCuda jar: after Backends.open("cpu"), the loader must not
  * have loaded any jcuda class; the control (Backends.open("cuda")) shows the probe does see them.
  */

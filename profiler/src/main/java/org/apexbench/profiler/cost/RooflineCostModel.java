@@ -17,7 +17,7 @@ import org.apexbench.profiler.model.ModelGeometry;
  * smooth lower envelope, which is what the efficiency factors calibrate against.
  */
 public final class RooflineCostModel implements CostModel {
-    /** Kernels per op on the GPU timeline (fused ops as in DESIGN.md section 3). */
+    /** Kernels per op on the GPU timeline (fused ops as in docs/architecture.md#the-model). */
     static final int PRE_KERNELS = 4;       // rmsnorm, qkv gemm, rope, kv append
     static final int POST_KERNELS = 6;      // o gemm(+residual), rmsnorm, gate/up gemm, silu*up, down gemm(+residual)
     static final int DECODE_ATTN_KERNELS = 2; // split-KV attention + combine

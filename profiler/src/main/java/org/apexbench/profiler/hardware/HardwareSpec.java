@@ -169,7 +169,7 @@ public record HardwareSpec(String id, String description, Gpu gpu, Link link, Ho
     }
 
     /**
-     * The same hardware with the GPU's memory capped (DESIGN.md section 6: all engines get the same
+     * The same hardware with the GPU's memory capped (docs/engines.md#shared-budgets: all engines get the same
      * budget, e.g. a large GPU capped to a T4's 16 GB); the cap is recorded in the description.
      */
     public HardwareSpec withGpuMemoryCap(long bytes) {

@@ -12,7 +12,8 @@ import org.apexbench.profiler.RequestRecord;
  *   <li>TTFT = first token - arrival; E2EL = last token - arrival; both over completed requests;</li>
  *   <li>TPOT per request = (E2EL - TTFT) / (n - 1), only for n &gt; 1 (one-token outputs are excluded from
  *       the TPOT distribution; for goodput they count as TPOT 0, as vLLM does);</li>
- *   <li>ITL = every gap between consecutive tokens of a completed request, pooled in request order;</li>
+ *   <li>ITL = every gap between consecutive token deliveries of a completed request (tokens that share a time came in
+ *       one message, as vLLM's client times them), pooled in request order;</li>
  *   <li>statistics: numpy's mean, population std, median and linear-interpolation percentiles
  *       ({@link LatencyStats});</li>
  *   <li>duration: see {@link DurationClock};</li>
@@ -29,6 +30,10 @@ public final class Metrics {
         return summarize(requests, iterations, slo, DurationClock.FIRST_ARRIVAL);
     }
 
+    /**
+     * @param iterations the engine's iteration records, or null for an engine measured from outside (a server behind
+     *                   the OpenAI API), whose iteration-level metrics are then absent ({@link Summary#hybrid()} null)
+     */
     public static Summary summarize(List<RequestRecord> requests, List<IterationRecord> iterations, Slo slo,
                                     DurationClock clock) {
         List<VllmRequest> outputs = requests.stream().map(VllmRequest::of).toList();
@@ -60,7 +65,7 @@ public final class Metrics {
                 LatencyStats.ofSeconds(ttft, completed), LatencyStats.ofSeconds(tpot, tpotCount),
                 LatencyStats.ofSeconds(itl, itlCount), LatencyStats.ofSeconds(e2el, completed), slo,
                 slo.any() ? good : -1, preemptions, maxOutputTokensPerSecond(outputs),
-                maxConcurrentRequests(outputs), hybrid(iterations));
+                maxConcurrentRequests(outputs), iterations == null ? null : hybrid(iterations));
     }
 
     /** From the clock's start to the last request's return; NaN without requests. */

@@ -25,7 +25,8 @@ import java.util.Map;
  *                          earliest completed request's arrival (vLLM's max_output_tokens_per_s)
  * @param maxConcurrentRequests most completed requests in the system at once, over [arrival, last token)
  *                          (vLLM's max_concurrent_requests)
- * @param hybrid            iteration-level metrics
+ * @param hybrid            iteration-level metrics; null for an engine measured from outside (a server behind the
+ *                          OpenAI API): its keys, and preemptions, are then absent from {@link #toMap()}, not zero
  */
 public record Summary(int completed, int failed, long totalInputTokens, long totalOutputTokens, double durationSec,
                       DurationClock durationClock, LatencyStats ttft, LatencyStats tpot, LatencyStats itl,
@@ -68,6 +69,7 @@ public record Summary(int completed, int failed, long totalInputTokens, long tot
         putLatency(m, "e2el", e2el);
         m.put("max_output_tokens_per_s", maxOutputTokensPerSec);
         m.put("max_concurrent_requests", maxConcurrentRequests);
+        if (hybrid == null) return m;
         m.put("preemptions", preemptions);
         m.put("iterations", hybrid.iterations());
         m.put("active_time", num(hybrid.activeSec()));

@@ -13,7 +13,9 @@ import org.apexbench.profiler.RequestRecord;
  *                   {@code actual_output_lens})
  * @param startTime  when the request was sent: our arrival time
  * @param ttft       first token - start; 0 when no token came
- * @param itl        gaps between consecutive tokens, in order (what the request produced, also when it failed)
+ * @param itl        gaps between consecutive deliveries of tokens, in order (what the request produced, also when it
+ *                   failed): tokens that share a time came in one message (a server's stream chunk), and vLLM's client
+ *                   times messages, not tokens; our engines deliver each token at its own time
  * @param latency    last token - start for a success; 0 for a failure (vLLM sets it only on success)
  * @param returnTime when the client got the request back: its last token, or its arrival if it produced none
  * @param error      our failure reason, "" for a success (vLLM's default)
@@ -29,14 +31,17 @@ public record VllmRequest(String id, boolean success, int promptLen, int outputL
             throw new IllegalArgumentException("request " + r.id() + ": first token at " + times[0]
                     + " s precedes its arrival at " + start + " s");
         }
-        double[] itl = new double[Math.max(0, times.length - 1)];
+        double[] gaps = new double[Math.max(0, times.length - 1)];
+        int deliveries = 0;
         for (int k = 1; k < times.length; k++) {
-            itl[k - 1] = times[k] - times[k - 1];
-            if (itl[k - 1] < 0) {
+            double gap = times[k] - times[k - 1];
+            if (gap < 0) {
                 throw new IllegalArgumentException("request " + r.id() + ": token " + k + " at " + times[k]
                         + " s precedes token " + (k - 1) + " at " + times[k - 1] + " s");
             }
+            if (gap > 0) gaps[deliveries++] = gap;
         }
+        double[] itl = deliveries == gaps.length ? gaps : java.util.Arrays.copyOf(gaps, deliveries);
         boolean success = r.succeeded() && times.length > 0;
         double last = times.length > 0 ? times[times.length - 1] : start;
         String error = r.failureReason() != null ? r.failureReason()

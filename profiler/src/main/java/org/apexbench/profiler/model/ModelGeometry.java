@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
  * and each token's KV take and how many flops its linear parts do. Geometry only: no weights.
  *
  * <p>Per layer, {@code pre} holds the input RMSNorm and the q/k/v projections; {@code post} holds
- * the o projection, the post-attention RMSNorm and the gate/up/down MLP (DESIGN.md section 3).
+ * the o projection, the post-attention RMSNorm and the gate/up/down MLP (docs/architecture.md#the-model).
  *
  * @param name                  preset or model name
  * @param layers                decoder layers
@@ -61,10 +61,10 @@ public record ModelGeometry(String name, int layers, int hidden, int intermediat
     /** Llama-3.2-1B (meta-llama/Llama-3.2-1B config.json; embeddings tied to the LM head). */
     public static final ModelGeometry LLAMA_3_2_1B =
             new ModelGeometry("llama-3.2-1b", 16, 2048, 8192, 32, 8, 64, 128256, 131072, true, 2, 2);
-    /** The tiny Llama-2-style fixture (shared/fixtures/tiny-llama2, fp16). */
+    /** The tiny Llama-2-style fixture (testdata/models/tiny-llama2, fp16). */
     public static final ModelGeometry TINY_LLAMA2 =
             new ModelGeometry("tiny-llama2", 4, 128, 352, 8, 8, 16, 512, 512, false, 2, 2);
-    /** The tiny Llama-3-style fixture (shared/fixtures/tiny-llama3, bf16, GQA 8/2). */
+    /** The tiny Llama-3-style fixture (testdata/models/tiny-llama3, bf16, GQA 8/2). */
     public static final ModelGeometry TINY_LLAMA3 =
             new ModelGeometry("tiny-llama3", 3, 128, 384, 8, 2, 16, 640, 1024, false, 2, 2);
 

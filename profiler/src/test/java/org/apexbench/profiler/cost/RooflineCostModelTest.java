@@ -21,7 +21,7 @@ class RooflineCostModelTest {
         double weightsOnly = llama2.layerWeightBytes() / (t4.gpu().memoryBandwidthBytesPerSec() * t4.gpu().gemmBandwidthEfficiency());
         double launches = 10 * t4.gpu().kernelLaunchSec();
         assertEquals(weightsOnly + launches, layer, 0.01 * layer);
-        // DESIGN.md worked example: reading Llama-2-7B once on a T4 takes ~54 ms at ~250 GB/s
+        // Back of the envelope: reading Llama-2-7B once on a T4 takes ~54 ms at ~250 GB/s
         double all = llama2.layers() * layer;
         assertTrue(all > 0.045 && all < 0.065, "decode step linear time " + all);
         // and 8 rows cost barely more than 1 (memory-bound)

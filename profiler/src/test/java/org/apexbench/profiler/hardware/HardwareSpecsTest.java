@@ -42,7 +42,7 @@ class HardwareSpecsTest {
     }
 
     @Test
-    void t4MatchesTheDatasheetAndDesignTable() {
+    void t4MatchesItsDatasheetAndMeasuredPcie() {
         HardwareSpec t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
         assertEquals(320e9, t4.gpu().memoryBandwidthBytesPerSec(), 1);
         assertEquals(65e12, t4.gpu().fp16TensorFlopsPerSec(), 1);

@@ -12,7 +12,7 @@ class ModelGeometryTest {
         ModelGeometry g = ModelGeometry.preset("llama-2-7b");
         // 6.738e9 parameters (Hugging Face model card), fp16
         assertEquals(6_738_415_616L * 2, g.totalWeightBytes());
-        assertEquals(512 * 1024, g.kvBytesPerToken());   // DESIGN.md: 512 KB/token
+        assertEquals(512 * 1024, g.kvBytesPerToken());   // 2 x 32 layers x 4096 x 2 bytes
         assertEquals(16 * 1024, g.kvBytesPerTokenPerLayer());
         assertEquals(2L * (4096L * 3 * 4096 + 4096L * 4096 + 3L * 4096 * 11008), g.linearFlopsPerTokenPerLayer());
     }
@@ -21,7 +21,7 @@ class ModelGeometryTest {
     void llama31_8bUsesGqa() {
         ModelGeometry g = ModelGeometry.preset("llama-3.1-8b");
         assertEquals(8_030_261_248L * 2, g.totalWeightBytes());
-        assertEquals(128 * 1024, g.kvBytesPerToken());     // DESIGN.md: 128 KB/token
+        assertEquals(128 * 1024, g.kvBytesPerToken());     // 2 x 32 layers x 1024 x 2 bytes (GQA 32/8)
         assertEquals(4096L * (4096 + 2 * 1024), g.qkvParams());
     }
 

@@ -20,10 +20,15 @@ public final class ApexEngines implements EngineFactory {
     public List<String> ids() { return List.of(ID); }
 
     @Override
-    public Engine create(String id, EngineOptions o) {
+    public Set<String> options(String id) {
         if (!ID.equals(id)) throw new IllegalArgumentException("ApexEngines does not offer engine " + id);
-        o.requireKnown(id, Set.of("tpotSloMs", "starvationIterations", "hostAdmission", "pipeline", "swapInHysteresis", "marginPct", "neoPacking", "amortizedAdmission",
-                "recalibrate"));
+        return Set.of("tpotSloMs", "starvationIterations", "hostAdmission", "pipeline", "swapInHysteresis", "marginPct", "neoPacking",
+                "amortizedAdmission", "recalibrate");
+    }
+
+    @Override
+    public Engine create(String id, EngineOptions o) {
+        o.requireKnown(id, options(id));
         ApexOptions d = ApexOptions.DEFAULT;
         double slo = o.number("tpotSloMs", Double.NaN);
         ApexOptions opts = new ApexOptions(Double.isNaN(slo) ? Double.NaN : slo / 1000,

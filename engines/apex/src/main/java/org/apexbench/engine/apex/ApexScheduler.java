@@ -20,7 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * APEX (arXiv 2506.03296; DESIGN.md 6.3): per iteration, manage placement, build the GPU-only,
+ * APEX (arXiv 2506.03296; docs/engines.md#apex): per iteration, manage placement, build the GPU-only,
  * Asynchronous-Overlap and Asymmetric-Pipelining candidates, predict each one's time in closed form
  * from the profile tables ({@link Dispatch}) and run the one with the most progress per second.
  *

@@ -4,7 +4,7 @@ import org.apexbench.engine.Predictor;
 import org.apexbench.engine.Strategy;
 
 /**
- * APEX's per-iteration dispatch decision in closed form (DESIGN.md 6.3): given the GPU rows
+ * APEX's per-iteration dispatch decision in closed form (docs/engines.md#apex): given the GPU rows
  * (prefill chunks and GPU decodes, as per-layer sums) and an ordered list of CPU decode candidates,
  * predict per layer the time of GPU-only, Asynchronous Overlap with the first k candidates, and
  * Asymmetric Pipelining with the first k candidates split greedily between the sub-batches, and pick
@@ -272,7 +272,7 @@ final class Dispatch {
     private double packT;
 
     /**
-     * NEO's greedy packing (DESIGN.md 6.2) on our two-thread runtime, with exact table lookups: visit the
+     * NEO's greedy packing (docs/engines.md#neo) on our two-thread runtime, with exact table lookups: visit the
      * candidates in order, put each in the sub-batch whose slack is larger (B1 first), keep it while both
      * slack windows stay >= 0 (slack A = linear(B0) - cpu(B1), slack B = linear(B1) + attn(B0) - cpu(B0)),
      * else skip it and every later one at least as long. Unlike the prefix split it may skip a long context

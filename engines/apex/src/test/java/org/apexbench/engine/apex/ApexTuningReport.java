@@ -25,8 +25,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Not a test: the tuning table of the README's APEX section (throughput and TPOT of every engine in the
- * long-output T4 and A10G settings and NEO's own T4 setting, sim, seed 1). Skipped unless
+ * Not a test: the tuning table behind docs/decisions.md's admission-rule comparison (throughput and TPOT
+ * of every engine in the long-output T4 and A10G settings and NEO's own T4 setting, sim, seed 1; the
+ * same settings through `./apex compare` are in docs/results.md). Skipped unless
  * {@code -Dapex.tuning=N} (N requests for the long-output settings) is given, e.g.
  * {@code mvn -o -q -pl engines/apex -am test -Dtest=ApexTuningReport -Dsurefire.failIfNoSpecifiedTests=false -Dapex.tuning=500}.
  * Optional {@code -Dapex.tuning.engines=apex,...} and {@code -Dapex.tuning.settings=t4,a10g,neo}.

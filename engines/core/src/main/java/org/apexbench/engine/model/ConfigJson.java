@@ -21,7 +21,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Every error names the file and the field and says what was expected.
  */
 final class ConfigJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate keys are refused: which of two values a reader takes is not defined. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private ConfigJson() {}
 
@@ -60,6 +62,7 @@ final class ConfigJson {
             throw new ModelFormatException(source + ": field 'model_type' is '" + modelType
                     + "', only 'llama' (Llama 2 / Llama 3.x) is supported");
         }
+        requireSupported(f, root, source);
         int hidden = f.requiredInt("hidden_size");
         int heads = f.requiredInt("num_attention_heads");
         int kvHeads = f.optionalInt("num_key_value_heads", heads);
@@ -79,6 +82,37 @@ final class ConfigJson {
                     f.optionalBoolean("tie_word_embeddings", false), rope);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Fields that change the arithmetic in ways this implementation does not do are refused, never ignored: another
+     * architecture, another activation than SiLU (gelu would run as SiLU and give other tokens), attention or MLP
+     * biases (their tensors would go unused).
+     */
+    private static void requireSupported(Fields f, JsonNode root, String source) {
+        JsonNode arch = root.get("architectures");
+        if (arch != null && !arch.isNull()) {
+            if (!arch.isArray()) throw new ModelFormatException(source + ": field 'architectures' must be a list of names, got " + arch);
+            for (JsonNode a : arch) {
+                if (!a.isTextual() || !a.textValue().equals("LlamaForCausalLM")) {
+                    throw new ModelFormatException(source + ": field 'architectures' lists " + a
+                            + "; only LlamaForCausalLM (Llama 2 / Llama 3.x) is supported");
+                }
+            }
+        }
+        for (String act : new String[] {"hidden_act", "hidden_activation"}) {
+            String v = f.optionalText(act, "silu");
+            if (!v.equals("silu")) {
+                throw new ModelFormatException(source + ": field '" + act + "' is '" + v
+                        + "', only 'silu' (Llama's SwiGLU MLP) is supported");
+            }
+        }
+        for (String bias : new String[] {"attention_bias", "mlp_bias"}) {
+            if (f.optionalBoolean(bias, false)) {
+                throw new ModelFormatException(source + ": field '" + bias + "' is true; Llama without biases is supported, "
+                        + "and bias tensors would go unused");
+            }
         }
     }
 
@@ -155,14 +189,17 @@ final class ConfigJson {
         double requiredDouble(String field) {
             JsonNode v = node.get(field);
             if (v == null || v.isNull()) throw missing(field, "a number");
-            if (!v.isNumber()) throw wrong(field, "a number", v);
-            return v.doubleValue();
+            return finite(field, v);
         }
 
         double optionalDouble(String field, double fallback) {
             JsonNode v = node.get(field);
             if (v == null || v.isNull()) return fallback;
-            if (!v.isNumber()) throw wrong(field, "a number", v);
+            return finite(field, v);
+        }
+
+        private double finite(String field, JsonNode v) {
+            if (!v.isNumber() || !Double.isFinite(v.doubleValue())) throw wrong(field, "a finite number", v);
             return v.doubleValue();
         }
 

@@ -68,6 +68,7 @@ public final class ForwardBatch implements AutoCloseable {
     final double[] uniform;
     private final Arena hostArena;
     final MemorySegment hostLogits; // one row of logits read back to the host
+    private MemorySegment hostRows;   // activations read back for the finiteness check, allocated on first use
 
     ForwardBatch(ModelConfig config, Backend backend, List<KvPool> pools, int maxTokens, int maxSequences) {
         if (maxTokens <= 0 || maxSequences <= 0 || maxSequences > maxTokens) {
@@ -348,6 +349,39 @@ public final class ForwardBatch implements AutoCloseable {
     }
 
     /** Frees the host scratch; device activations go with the backend. */
+    /**
+     * The first sequence with a NaN or infinite value among the rows of {@code buffer} ({@code width} values each: one
+     * row per token, or with {@code lastRowsOnly} one per sequence, as the logits), or -1. Reads them back to the host.
+     */
+    int firstNonFinite(DeviceBuffer buffer, int width, boolean lastRowsOnly) {
+        long a = backend.activationType().bytes();
+        int n = lastRowsOnly ? sequences : rows;
+        long bytes = a * n * width;
+        if (bytes == 0) return -1;
+        if (hostRows == null || hostRows.byteSize() < bytes) {
+            hostRows = hostArena.allocate(Math.max(bytes, a * (long) maxTokens * config.hiddenSize()), 64);
+        }
+        MemorySegment dst = hostRows.asSlice(0, bytes);
+        backend.read(buffer, 0, dst);
+        boolean f32 = backend.activationType() == org.apexbench.kernels.DType.F32;
+        for (int r = 0; r < n; r++) {
+            long base = (long) r * width;
+            for (int i = 0; i < width; i++) {
+                float v = f32 ? dst.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, base + i)
+                        : Float.float16ToFloat(dst.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, base + i));
+                if (!Float.isFinite(v)) return lastRowsOnly ? r : sequenceOfRow(r);
+            }
+        }
+        return -1;
+    }
+
+    private int sequenceOfRow(int row) {
+        for (int s = 0; s < sequences; s++) {
+            if (row >= rowStart[s] && row < rowStart[s] + rowCount[s]) return s;
+        }
+        return -1;
+    }
+
     @Override
     public void close() {
         hostArena.close();

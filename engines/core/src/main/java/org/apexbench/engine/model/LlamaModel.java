@@ -12,7 +12,7 @@ import org.apexbench.workloads.SamplingParams;
 
 /**
  * The Llama forward pass over a paged KV cache, as the per-layer units engines schedule
- * (DESIGN.md section 3):
+ * (docs/architecture.md#the-model):
  * <pre>
  *   embed(batch)                      hidden = embedding[tokens]
  *   for each layer i:
@@ -150,11 +150,13 @@ public final class LlamaModel implements AutoCloseable {
     public void forward(ForwardBatch b) {
         runLayers(b);
         logits(b);
+        if (checksFinite()) requireFiniteLogits(b);
     }
 
     /** Embed and every layer, leaving the final residual stream in the batch (no logits). */
     public void runLayers(ForwardBatch b) {
         embed(b);
+        if (checksFinite()) requireFinite(b, -1);
         for (int layer = 0; layer < config.layers(); layer++) {
             pre(layer, b);
             for (int p = 0; p < b.pools().size(); p++) {
@@ -162,7 +164,36 @@ public final class LlamaModel implements AutoCloseable {
                 if (s != null) attention(layer, s);
             }
             post(layer, b);
+            if (checksFinite()) requireFinite(b, layer);
         }
+    }
+
+    /**
+     * Whether passes on this model's backend check their activations for NaN and infinity ({@link #requireFinite}):
+     * on the cpu backend, where reading rows back costs a copy of rows x hidden floats per layer (well under 1% of the
+     * layer's matrix products). On cuda the copy and the synchronisation would cost more than the pass; not checked.
+     */
+    public boolean checksFinite() { return backend.name().equals("cpu"); }
+
+    /**
+     * Stops the pass if any row of the residual stream is NaN or infinite after layer {@code layer} (-1: after the
+     * embedding), naming the first such request and the layer, the first one whose output broke.
+     */
+    public void requireFinite(ForwardBatch b, int layer) {
+        int s = b.firstNonFinite(b.hidden, config.hiddenSize(), false);
+        if (s < 0) return;
+        throw new NonFiniteActivationException(b.label(s) + ": NaN or infinite activations "
+                + (layer < 0 ? "after the embedding (row of model.embed_tokens.weight)"
+                : "after layer " + layer + " of " + config.layers() + " (its attention and MLP; weights model.layers." + layer + ".*)")
+                + "; stopped rather than sample from them");
+    }
+
+    /** Stops if any sequence's logits are NaN or infinite after {@link #logits}, naming the request. */
+    public void requireFiniteLogits(ForwardBatch b) {
+        int s = b.firstNonFinite(b.logits, config.vocabSize(), true);
+        if (s < 0) return;
+        throw new NonFiniteActivationException(b.label(s) + ": NaN or infinite logits after the final norm and LM head "
+                + "(weights model.norm.weight, lm_head.weight) although every layer's output was finite; stopped rather than sample from them");
     }
 
     /** Final norm and LM head on the last row of every sequence: logits row s belongs to sequence s. */

@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * Named model geometries, with the exact shapes of the published checkpoints (their config.json), for
  * synthetic weights ({@link LlamaWeights#synthetic}) and for the simulator, which needs only geometry.
- * The tiny presets match the shapes of the test fixtures in {@code shared/fixtures}.
+ * The tiny presets match the shapes of the test-data models tiny-llama2 and tiny-llama3 in testdata/models.
  */
 public final class ModelPresets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
@@ -25,7 +25,7 @@ public final class ModelPresets {
         // meta-llama/Llama-3.2-3B: 28 layers, GQA 24/8, tied embeddings.
         add(new ModelConfig("llama-3.2-3b", 3072, 8192, 28, 24, 8, 128, 128256, 1e-5f, 131072, true,
                 RopeConfig.llama3(500000, 32, 1, 4, 8192)));
-        // The fixtures' shapes (shared/fixtures/README.md).
+        // The shapes of the test-data models (testdata/models/README.md).
         add(new ModelConfig("tiny-llama2", 128, 352, 4, 8, 8, 16, 512, 1e-5f, 512, false, RopeConfig.plain(10000)));
         add(new ModelConfig("tiny-llama3", 128, 384, 3, 8, 2, 16, 640, 1e-5f, 1024, false,
                 RopeConfig.llama3(500000, 8, 1, 4, 64)));

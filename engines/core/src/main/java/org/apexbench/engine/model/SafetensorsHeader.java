@@ -34,7 +34,9 @@ import org.apexbench.kernels.DType;
  * shape x dtype size, and overlapping tensors.
  */
 final class SafetensorsHeader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate keys are refused: which of two values a reader takes is not defined. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final ValueLayout.OfLong U64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private SafetensorsHeader() {}
@@ -112,10 +114,15 @@ final class SafetensorsHeader {
                     + dataSize + " data bytes in the file (truncated file?)");
         }
         long elements = 1;
-        for (long d : shape) {
-            elements = Math.multiplyExact(elements, d);
+        long need;
+        try {
+            for (long d : shape) {
+                elements = Math.multiplyExact(elements, d);
+            }
+            need = Math.multiplyExact(elements, dtype.bytes());
+        } catch (ArithmeticException overflow) {
+            throw new ModelFormatException(where + ": shape " + java.util.Arrays.toString(shape) + " has more than 2^63 bytes");
         }
-        long need = Math.multiplyExact(elements, dtype.bytes());
         if (end - begin != need) {
             throw new ModelFormatException(where + ": data_offsets [" + begin + ", " + end + "] span " + (end - begin)
                     + " bytes, but shape " + java.util.Arrays.toString(shape) + " of " + dtype + " needs " + need);

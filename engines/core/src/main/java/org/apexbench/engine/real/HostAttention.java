@@ -77,7 +77,7 @@ final class HostAttention implements AutoCloseable {
     }
 
     /**
-     * NEO's single host thread for one pipelined iteration, queued up front in its order (DESIGN.md 6.2,
+     * NEO's single host thread for one pipelined iteration, queued up front in its order (docs/engines.md#neo,
      * the simulator's LayerTemplate): per step k, launch stage A, CPU attention of B1's layer k-1, launch
      * stage B, CPU attention of B0's layer k. Each attention job waits on the host thread until the device
      * published its q/k/v, so the launches of later stages wait behind it, as on NEO's one thread.

@@ -3,9 +3,10 @@ package org.apexbench.engine.real;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The host-attention thread of the two-thread runtime (DESIGN.md 5): takes per-layer jobs in the order
+ * The host-attention thread of the two-thread runtime (docs/architecture.md#real-executor): takes per-layer jobs in the order
  * the device thread published them (a job is published once the layer's q/k/v of its CPU rows exist),
  * runs each one (copy q/k/v to the host, append K/V to the host pool, decode attention, copy the output
  * back) and signals its stage's completion. The device thread blocks only in {@link #await}, i.e. where a
@@ -19,6 +20,9 @@ final class HostAttentionThread implements AutoCloseable {
     private static final Runnable WAKE = () -> { };
     /** How long the device thread polls (yielding) for a CPU output before it parks. */
     private static final long YIELD_POLL_NANOS = 20_000_000;
+    /** How long the device thread waits for one CPU output before it calls the host thread stuck, rather than hang. */
+    static final long STUCK_SECONDS = 120;
+    private final long stuckSeconds;
     /** How long the host thread keeps polling after an iteration with CPU work before it parks. */
     private static final long LINGER_NANOS = 20_000_000;
 
@@ -35,7 +39,11 @@ final class HostAttentionThread implements AutoCloseable {
     /** When the last iteration with CPU work ended: the thread keeps polling a while, as iterations come back to back. */
     private volatile long lastActiveNanos;
 
-    HostAttentionThread(String name) {
+    HostAttentionThread(String name) { this(name, STUCK_SECONDS); }
+
+    /** @param stuckSeconds how long {@link #await} waits for one output before it fails */
+    HostAttentionThread(String name, long stuckSeconds) {
+        this.stuckSeconds = stuckSeconds;
         for (int s = 0; s < STAGES; s++) completed[s] = new Semaphore(0);
         thread = Thread.ofPlatform().name(name).daemon(true).start(this::loop);
     }
@@ -96,7 +104,11 @@ final class HostAttentionThread implements AutoCloseable {
             got = done.tryAcquire();
         }
         try {
-            if (!got) done.acquire();
+            if (!got && !done.tryAcquire(stuckSeconds, TimeUnit.SECONDS)) {
+                failIfBroken();
+                throw new IllegalStateException("no CPU-attention output of sub-batch " + stage + " in " + stuckSeconds
+                        + " s: the host-attention thread is stuck (a layer's CPU attention takes milliseconds to seconds)");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("device thread interrupted while waiting for CPU attention", e);

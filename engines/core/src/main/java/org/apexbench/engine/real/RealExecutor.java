@@ -29,7 +29,7 @@ import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskRecord;
 
 /**
- * Executes iteration plans with the real model (DESIGN.md 5, two-thread runtime). The calling thread is
+ * Executes iteration plans with the real model (docs/architecture.md#real-executor, the two-thread runtime). The calling thread is
  * the "device" thread: it runs embed, pre, GPU attention, post and the LM head on the device backend, and
  * the swaps, and blocks only where a CPU-attention output is consumed. {@link HostAttention} hands the CPU
  * rows to a {@link HostAttentionThread}, which with its own backend (own worker pool) runs their decode
@@ -64,6 +64,8 @@ public final class RealExecutor implements Executor {
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
     private TokenForcing forcing = TokenForcing.NONE;
+    /** Whether each pass checks its activations for NaN and infinity (cpu device, synchronous bridge; see LlamaModel). */
+    private final boolean checkFinite;
     private long originNanos;
     private boolean started;
 
@@ -103,6 +105,7 @@ public final class RealExecutor implements Executor {
         ModelConfig c = model.config();
         this.geometry = geometry(c, kvType, model.weights().bytes(), device.activationType());
         this.bridge = bridgeOrNull != null ? bridgeOrNull : HostBridge.open(device, host);
+        this.checkFinite = model.checksFinite() && !bridge.enqueues();
         try {
             this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
             KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
@@ -144,6 +147,9 @@ public final class RealExecutor implements Executor {
         seen.forEach((id, r) -> out.put(id, r.outputIds()));
         return out;
     }
+
+    /** Drops what this executor keeps of a request that left the loop (a server's loop sees requests without end). */
+    public void forget(String requestId) { seen.remove(requestId); }
 
     /** Seconds since the run's start on the wall clock. */
     private double now() { return (System.nanoTime() - originNanos) / 1e9; }
@@ -266,6 +272,7 @@ public final class RealExecutor implements Executor {
     private void embed(IterationLog it, SubBatch b, int stage) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.embed(b.batch);
+        if (checkFinite) model.requireFinite(b.batch, -1);   // device work: inside the span, no gap in the device's timeline
         it.gpu(-1, stage, Op.EMBED, b.batch.rows(), 0, t);
     }
 
@@ -299,6 +306,7 @@ public final class RealExecutor implements Executor {
     private void post(IterationLog it, SubBatch b, int stage, int layer) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.post(layer, b.batch);
+        if (checkFinite) model.requireFinite(b.batch, layer);
         it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
     }
 
@@ -312,6 +320,7 @@ public final class RealExecutor implements Executor {
             int n = b.batch.sequences();
             int[] ids = new int[n];
             model.logits(b.batch);
+            if (checkFinite) model.requireFiniteLogits(b.batch);
             int[] steps = b.steps();
             model.sample(b.batch, b.params(), steps, ids);
             for (int s = 0; s < n; s++) {

@@ -141,12 +141,21 @@ public final class RealRun {
         try (Backend device = Backends.open(backend, threads);
              Backend host = Backends.open("cpu", threads);
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
-            ProfileFingerprint expected = fingerprint(model, host, weightType, kvType, threads, budgets.blockSize());
-            Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
-            Predictor predictor = SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
+            Predictor predictor = predictor(model, host, budgets, profile, weightType, kvType, threads);
             return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType,
                     TokenForcing.NONE);
         }
+    }
+
+    /**
+     * What the schedulers of a real run of {@code model} know about time: {@code profile} (refused unless its
+     * fingerprint is this model, machine and thread count), or, when null, a profile swept right now.
+     */
+    public static Predictor predictor(LlamaModel model, Backend host, EngineBudgets budgets, Profile profile, DType weightType,
+                                      DType kvType, int threads) {
+        ProfileFingerprint expected = fingerprint(model, host, weightType, kvType, threads, budgets.blockSize());
+        Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
+        return SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
     }
 
     /**

@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * Runs plans on a virtual clock by list scheduling (DESIGN.md 5): each resource executes its
+ * Runs plans on a virtual clock by list scheduling (docs/architecture.md#simulated-executor): each resource executes its
  * subtasks in plan order; a subtask starts when its resource is free and its dependencies are done,
  * and lasts what the cost model says (times an optional seeded log-normal jitter with mean 1).
  * The layer stack is a {@link LayerTemplate} repeated per layer, so one iteration costs a few
@@ -245,7 +245,7 @@ public final class SimulatedExecutor implements Executor {
     }
 
     /**
-     * ASYMMETRIC_PIPELINE and SYMMETRIC_PIPELINE: NEO's schedule (reference/neo.md 5.2). Step k holds
+     * ASYMMETRIC_PIPELINE and SYMMETRIC_PIPELINE: NEO's per-layer schedule (docs/engines.md#neo). Step k holds
      * window A (post(k-1)+pre(k) of B0 on the GPU while the CPU attends B1's layer k-1) and window B
      * (post(k-1)+pre(k) of B1 and B0's GPU attention of layer k while the CPU attends B0's layer k).
      * L+1 steps: the first is the prologue, the last the epilogue.

@@ -20,11 +20,11 @@ import org.apexbench.workloads.SamplingParams;
 /**
  * A 16-bit KV cache (fp32 compute, K and V rounded when appended). Tolerances on the prefill logits:
  * fp16 KV 5e-3 (11-bit significand, relative rounding 2^-11 = 4.9e-4 per K/V element; measured at most
- * 3.3e-3 on the fixtures), bf16 KV 4e-2 (8-bit significand, 2^-8 = 3.9e-3; measured at most 2.8e-2).
+ * 2.9e-3 on the fixtures), bf16 KV 4e-2 (8-bit significand, 2^-8 = 3.9e-3; measured at most 3.5e-2).
  * Greedy tokens: a token is guaranteed only where the reference's top-2 margin exceeds twice the logit
- * tolerance. For fp16 every continuation is also asserted whole: the fixtures' margins (>= 3.6e-3) held
- * for all 8 cases; with bf16 KV one tiny-llama2 continuation does diverge (at token 16), so bf16 is held
- * only to the guaranteed first tokens.
+ * tolerance. testdata/generate.py keeps every continuation's margin at least 1e-2 = 2 x the fp16
+ * tolerance, so with fp16 KV every continuation is asserted whole; bf16's tolerance is larger than the
+ * margins, so bf16 is held only to the first tokens whose margin allows it.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KvPrecisionTest {
@@ -45,7 +45,8 @@ class KvPrecisionTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"tiny-llama2, F16", "tiny-llama2, BF16", "tiny-llama3, F16", "tiny-llama3, BF16"})
+    @CsvSource({"tiny-llama2, F16", "tiny-llama2, BF16", "tiny-llama3, F16", "tiny-llama3, BF16", "tiny-llama32, F16",
+            "tiny-llama32, BF16"})
     void sixteenBitKvStaysWithinItsTolerance(String name, DType kv) {
         Fixture f = Fixture.load(name);
         float tol = tolerance(kv);

@@ -101,6 +101,15 @@ class LlamaWeightsTest {
     }
 
     @Test
+    void tiedCheckpointWithoutLmHeadUsesTheEmbeddingAsHead() {
+        // tiny-llama32's model.safetensors has no lm_head.weight (transformers drops tied copies).
+        try (LlamaWeights w = LlamaWeights.load(Fixture.root().resolve("tiny-llama32"), backend)) {
+            assertSame(w.embedding(), w.lmHead());
+            assertEquals(w.config().parameterCount() * 2, w.bytes(), "bf16 weights, the tied head counted once");
+        }
+    }
+
+    @Test
     void tiedEmbeddingsShareTheEmbeddingMatrix() {
         ModelConfig tied = new ModelConfig("tied", 32, 48, 1, 4, 2, 8, 50, 1e-5f, 64, true, RopeConfig.plain(10000));
         try (LlamaWeights w = LlamaWeights.synthetic(tied, DType.BF16, 1, backend)) {

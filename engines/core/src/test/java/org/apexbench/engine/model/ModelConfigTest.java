@@ -46,6 +46,24 @@ class ModelConfigTest {
     }
 
     @Test
+    void readsTinyLlama32FixtureWrittenInTheRopeParametersForm() {
+        // transformers 5 wrote this config.json: rope_theta and the llama3 scaling inside rope_parameters.
+        ModelConfig c = ModelConfig.load(SafetensorsTest.fixtures().resolve("tiny-llama32"));
+        assertEquals("tiny-llama32", c.name());
+        assertEquals(96, c.hiddenSize());
+        assertEquals(256, c.intermediateSize());
+        assertEquals(2, c.layers());
+        assertEquals(4, c.heads());
+        assertEquals(2, c.kvHeads());
+        assertEquals(32, c.headDim());
+        assertEquals(128, c.qWidth(), "head_dim is explicit, not hidden_size / heads");
+        assertEquals(384, c.vocabSize());
+        assertEquals(512, c.maxPositionEmbeddings());
+        assertTrue(c.tieWordEmbeddings());
+        assertEquals(RopeConfig.llama3(500000, 32, 1, 4, 32), c.rope());
+    }
+
+    @Test
     void llama3InverseFrequenciesFollowHuggingFace() {
         // Independently computed with the formula of transformers' _compute_llama3_parameters (theta 5e5,
         // head_dim 16, factor 8, low 1, high 4, original 64): index 0 kept, 1 smoothed, 2.. divided by 8.
@@ -134,5 +152,18 @@ class ModelConfigTest {
         assertTrue(gqa.contains("config.json") && gqa.contains("multiple of num_key_value_heads"), gqa);
         String type = error("{" + BASE + ", \"model_type\": \"gpt2\"}");
         assertTrue(type.contains("'model_type' is 'gpt2'"), type);
+    }
+
+    /** Issue 11: hidden_act gelu was accepted and run as SiLU; fields that change the arithmetic are refused. */
+    @Test
+    void configsThisImplementationWouldRunWronglyAreRefused() throws IOException {
+        assertTrue(error("{" + BASE + ", \"hidden_act\": \"gelu\"}").contains("field 'hidden_act' is 'gelu', only 'silu'"));
+        assertTrue(error("{" + BASE + ", \"hidden_activation\": \"gelu_pytorch_tanh\"}").contains("'hidden_activation'"));
+        assertTrue(error("{" + BASE + ", \"attention_bias\": true}").contains("field 'attention_bias' is true"));
+        assertTrue(error("{" + BASE + ", \"mlp_bias\": true}").contains("field 'mlp_bias' is true"));
+        assertTrue(error("{" + BASE + ", \"architectures\": [\"Qwen2ForCausalLM\"]}").contains("only LlamaForCausalLM"));
+        assertTrue(error("{" + BASE + ", \"rope_theta\": 1e400}").contains("field 'rope_theta' must be a finite number"));
+        assertTrue(error("{" + BASE + ", \"vocab_size\": 7}").contains("Duplicate field 'vocab_size'"));
+        ModelConfig.parse("{" + BASE + ", \"hidden_act\": \"silu\", \"attention_bias\": false, \"architectures\": [\"LlamaForCausalLM\"]}", "ok");
     }
 }

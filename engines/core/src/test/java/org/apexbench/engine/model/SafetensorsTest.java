@@ -116,6 +116,16 @@ class SafetensorsTest {
         assertTrue(msg.contains("tensor 'w'") && msg.contains("span 16 bytes") && msg.contains("needs 12"), msg);
     }
 
+    /** A shape whose byte size overflows a long used to escape as an ArithmeticException. */
+    @Test
+    void rejectsShapesBeyondALongAndDuplicateNames() throws IOException {
+        String msg = error(raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", 4));
+        assertTrue(msg.contains("tensor 'w'") && msg.contains("more than 2^63 bytes"), msg);
+        msg = error(raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4));
+        assertTrue(msg.contains("Duplicate field 'w'"), msg);
+    }
+
     @Test
     void rejectsOverlappingTensors() throws IOException {
         String msg = error(raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"

@@ -41,6 +41,27 @@ class RealExecutorErrorsTest {
         }
     }
 
+    /** A host job that never finishes fails the device thread's wait after the limit instead of hanging the run. */
+    @Test
+    void aStuckHostThreadFailsTheWaitInsteadOfHanging() {
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        try (HostAttentionThread host = new HostAttentionThread("test-host", 1)) {
+            host.submit(0, () -> {
+                try {
+                    never.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            long t0 = System.nanoTime();
+            var e = assertThrows(IllegalStateException.class, () -> host.await(0));
+            assertTrue(e.getMessage().contains("no CPU-attention output of sub-batch 0 in 1 s") && e.getMessage().contains("stuck"),
+                    e.getMessage());
+            assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "failed within the limit, not at the end of time");
+            never.countDown();   // let the host thread stop before close() joins it
+        }
+    }
+
     @Test
     void aProfileOfAnotherSetupIsRefused() {
         Path dir = TinyLlamaOnCpu.fixture();

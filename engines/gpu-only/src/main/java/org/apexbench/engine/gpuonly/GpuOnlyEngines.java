@@ -16,9 +16,14 @@ public final class GpuOnlyEngines implements EngineFactory {
     public List<String> ids() { return List.of(ID); }
 
     @Override
-    public Engine create(String id, EngineOptions options) {
+    public Set<String> options(String id) {
         if (!ID.equals(id)) throw new IllegalArgumentException("GpuOnlyEngines does not offer engine " + id);
-        options.requireKnown(id, Set.of("preemption"));
+        return Set.of("preemption");
+    }
+
+    @Override
+    public Engine create(String id, EngineOptions options) {
+        options.requireKnown(id, options(id));
         GpuOnlyScheduler.Preemption p = GpuOnlyScheduler.Preemption.valueOf(
                 options.choice("preemption", "recompute", Set.of("recompute", "swap")).toUpperCase(Locale.ROOT));
         return new Engine(ID, "gpu-only (vLLM-like, chunked prefill, FCFS, preemption=" + p.name().toLowerCase(Locale.ROOT) + ")",

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * vLLM-like continuous batching (DESIGN.md 6.1): paged KV on the GPU only, FCFS, decodes first,
+ * vLLM-like continuous batching (docs/engines.md#gpu-only): paged KV on the GPU only, FCFS, decodes first,
  * then chunked prefills under the token budget. When the GPU pool cannot give every running request
  * its next token, the newest request is preempted, by recompute (vLLM's default) or by swapping its
  * KV to host memory (swapped requests come back oldest first before new admissions). New admissions

@@ -93,5 +93,11 @@ class GpuOnlySimTest {
         var e2 = assertThrows(IllegalArgumentException.class,
                 () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemption", "later")));
         assertTrue(e2.getMessage().contains("recompute"), e2.getMessage());
+        // the registry lists what create accepts; an option it does not list is refused, naming the listed ones
+        assertEquals(java.util.Set.of("preemption"), EngineRegistry.options("gpu-only"));
+        var e3 = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemptoin", "swap")));
+        assertTrue(e3.getMessage().contains("preemptoin") && e3.getMessage().contains("[preemption]"), e3.getMessage());
+        var e4 = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.options("gpu-onyl"));
+        assertTrue(e4.getMessage().contains("unknown engine 'gpu-onyl'"), e4.getMessage());
     }
 }

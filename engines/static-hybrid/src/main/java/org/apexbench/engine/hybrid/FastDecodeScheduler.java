@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * FastDecode-style symmetric pipelining (DESIGN.md 6.2; reference/neo.md 10): every decode's KV and
+ * FastDecode-style symmetric pipelining (docs/engines.md#fastdecode): every decode's KV and
  * attention on the host, prefills on the GPU with their KV streamed to the host, and the decode batch
  * split into two halves of equal total context that ping-pong every layer (the GPU runs one half's
  * linear layers while the CPU attends the other). No fallback to GPU-only. Our choice where the

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * NEO's load-aware scheduler (MLSys 2025; reference/neo.md 6.2-6.3, DESIGN.md 6.2): NEO's placement
+ * NEO's load-aware scheduler (MLSys 2025; docs/engines.md#neo): NEO's placement
  * ({@link Placement}), then the mode decision: trim CPU prefills from the sequential batch down to a
  * 128-token width, split CPU decodes greedily between sub-batches B1 and B0 while both slack windows
  * stay >= 0 (slack B = linr(B1) + pref(B0) + gdec(B0) - cdec(B0) - lnch, slack A = linr(B0) -

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Naive offloading, the floor (DESIGN.md 6.2): NEO's placement (GPU when the KV fits, else the host;
+ * Naive offloading, the floor (docs/engines.md#offload): NEO's placement (GPU when the KV fits, else the host;
  * swaps with hysteresis), and every host request decodes every iteration with its attention on the
  * CPU while the GPU waits (OFFLOAD_SERIAL: no overlap, no batch splitting, no load balancing).
  */

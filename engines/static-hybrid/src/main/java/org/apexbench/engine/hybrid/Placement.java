@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * NEO's queue and placement steps (reference/neo.md 6.2 steps 1-4), shared by the static-hybrid
+ * NEO's queue and placement steps (docs/engines.md#neo, steps 1-4), shared by the static-hybrid
  * policies: account GPU decodes, swap out the newest GPU requests while over the GPU pool or the
  * budget, else swap in the oldest host requests under 0.95 x GPU blocks, then admit whole prompts
  * FCFS (GPU if it fits, else the host; once one goes to the host every later one does; keep a host

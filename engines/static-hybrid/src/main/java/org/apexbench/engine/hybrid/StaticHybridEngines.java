@@ -23,10 +23,19 @@ public final class StaticHybridEngines implements EngineFactory {
     public List<String> ids() { return List.of(NEO, FASTDECODE, OFFLOAD); }
 
     @Override
+    public Set<String> options(String id) {
+        return switch (id) {
+            case NEO -> Set.of("runtime", "launchMs");
+            case FASTDECODE, OFFLOAD -> Set.of();
+            default -> throw new IllegalArgumentException("StaticHybridEngines does not offer engine " + id);
+        };
+    }
+
+    @Override
     public Engine create(String id, EngineOptions options) {
+        options.requireKnown(id, options(id));
         return switch (id) {
             case NEO -> {
-                options.requireKnown(id, Set.of("runtime", "launchMs"));
                 boolean single = options.choice("runtime", "single-thread", Set.of("single-thread", "two-thread"))
                         .equals("single-thread");
                 double launchMs = options.number("launchMs", NEO_LAUNCH_MS);
@@ -36,16 +45,10 @@ public final class StaticHybridEngines implements EngineFactory {
                         + (single ? "single-thread host runtime, launch " + launchMs + " ms/stage" : "two-thread runtime") + ")",
                         () -> new NeoScheduler(lnch), lnch);
             }
-            case FASTDECODE -> {
-                options.requireKnown(id, Set.of());
-                yield new Engine(FASTDECODE, "static-hybrid:fastdecode (all decode attention on the CPU, symmetric halves)",
-                        FastDecodeScheduler::new, 0);
-            }
-            case OFFLOAD -> {
-                options.requireKnown(id, Set.of());
-                yield new Engine(OFFLOAD, "static-hybrid:offload (host KV attention on the CPU, GPU waits, no overlap)",
-                        OffloadScheduler::new, 0);
-            }
+            case FASTDECODE -> new Engine(FASTDECODE, "static-hybrid:fastdecode (all decode attention on the CPU, symmetric halves)",
+                    FastDecodeScheduler::new, 0);
+            case OFFLOAD -> new Engine(OFFLOAD, "static-hybrid:offload (host KV attention on the CPU, GPU waits, no overlap)",
+                    OffloadScheduler::new, 0);
             default -> throw new IllegalArgumentException("StaticHybridEngines does not offer engine " + id);
         };
     }

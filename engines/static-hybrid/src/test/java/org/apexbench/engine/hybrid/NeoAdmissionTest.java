@@ -47,16 +47,37 @@ class NeoAdmissionTest {
         }
     }
 
-    /** A prompt within the token budget but larger than the whole GPU pool goes to the host in staging-sized chunks. */
+    /**
+     * A prompt within the token budget but larger than the whole GPU pool goes to the host in staging-sized chunks:
+     * the 1000-token prompt does not fit the 40-block (640-token) staging area, so it is prefilled into the host pool
+     * as one full staging area (640 tokens), alone, and then the remaining 360, in consecutive iterations, each chunk's
+     * K/V streamed to the host layer by layer. Read from the records: host-bound prefill tokens per iteration are the
+     * layer-0 KV stream's bytes over the K/V bytes of one token and layer.
+     */
     @Test
     void promptLargerThanTheGpuPoolIsPrefilledInStagingSizedChunks() {
         EngineBudgets b = new EngineBudgets(64, 1024, 40, 400, 16);
         List<RequestSpec> reqs = List.of(new RequestSpec("big", 0, new int[1000], 30, SamplingParams.GREEDY),
                 new RequestSpec("small", 0.001, new int[50], 30, SamplingParams.GREEDY));
+        long kvPerTokenLayer = org.apexbench.engine.EngineGeometry.of(MODEL).kvBytesPerTokenPerLayer();
         for (String id : POLICIES) {
             RunResult r = run(id, b, reqs);
             assertEquals(List.of(), RunChecks.requests(reqs, r), id);
             assertEquals(List.of(), RunChecks.dependencies(r.subtasks()), id);
+            java.util.TreeMap<Long, Long> hostPrefill = new java.util.TreeMap<>();
+            for (var s : r.subtasks()) {
+                if (s.op() == org.apexbench.profiler.Op.SWAP_OUT && s.layer() == 0) hostPrefill.merge(s.iteration(), s.bytes() / kvPerTokenLayer, Long::sum);
+            }
+            List<Long> chunks = List.copyOf(hostPrefill.values());
+            List<Long> iterations = List.copyOf(hostPrefill.keySet());
+            // a full staging area of big's prompt, alone (nothing else prefills in that iteration) ...
+            assertEquals(640, chunks.get(0), id + ": host prefill chunks " + chunks);
+            assertEquals(640, r.iterations().get((int) (long) iterations.get(0)).prefillTokens(), id + ": big's first chunk runs alone");
+            // ... then its remaining 360 in the next iteration (where FastDecode, which attends every decode on the CPU,
+            // also prefills small's 50 tokens into the host pool), never more than the staging area at once
+            assertEquals(iterations.get(0) + 1, iterations.get(1), id + ": the second chunk follows the first");
+            assertEquals(id.equals("static-hybrid:fastdecode") ? 410 : 360, chunks.get(1), id + ": host prefill chunks " + chunks);
+            for (long c : chunks) assertTrue(c <= 640, id + ": no host prefill larger than the staging area: " + chunks);
         }
     }
 

@@ -61,7 +61,7 @@ class StaticHybridSimTest {
     }
 
     @Test
-    void neoOverlapsCpuAttentionWithGpuWorkAndOffloadDoesNot() {
+    void neoAndFastDecodeOverlapCpuAttentionWithGpuWorkAndOffloadDoesNot() {
         List<RequestSpec> reqs = requests(40, 9);
         for (String runtime : List.of("single-thread", "two-thread")) {
             RunResult neo = run("static-hybrid:neo", EngineOptions.of("runtime", runtime), reqs, 1, 0);
@@ -70,6 +70,11 @@ class StaticHybridSimTest {
             boolean launches = neo.subtasks().stream().anyMatch(s -> s.op() == Op.LAUNCH);
             assertEquals(runtime.equals("single-thread"), launches, "launch subtasks only in NEO's single-thread runtime");
         }
+        RunResult fd = run("static-hybrid:fastdecode", EngineOptions.NONE, reqs, 1, 0);
+        assertTrue(fd.iterations().stream().anyMatch(i -> i.strategy().equals("SYMMETRIC_PIPELINE")));
+        double fdCpu = fd.subtasks().stream().filter(s -> s.op() == Op.CPU_DECODE_ATTN).mapToDouble(SubtaskRecord::durationSec).sum();
+        // the other half's post and pre run during each half's CPU attention: a good part of it is hidden
+        assertTrue(RunChecks.cpuGpuOverlapSec(fd.subtasks()) > 0.2 * fdCpu, "FastDecode hides CPU attention behind the other half's GPU work");
         RunResult off = run("static-hybrid:offload", EngineOptions.NONE, reqs, 1, 0);
         double cpuBusy = off.subtasks().stream().filter(s -> s.op() == Op.CPU_DECODE_ATTN).mapToDouble(SubtaskRecord::durationSec).sum();
         assertTrue(cpuBusy > 0);
