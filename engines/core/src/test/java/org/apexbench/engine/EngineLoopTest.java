@@ -255,13 +255,13 @@ class EngineLoopTest {
     }
 
     @Test
-    void progressIsReportedAfterIterationsThatFinishedRequests() {
+    void progressIsReportedAsEachRequestFinishesEvenWithinOneIteration() {
         Engine e = new Engine("scripted", "s", () -> EngineLoopTest::everything, 0);
         List<String> calls = new ArrayList<>();
         new EngineLoop(e, new Clockwork(), "clockwork", GEO, B, FLAT, RecordOptions.DEFAULT, false)
                 .onProgress((done, total) -> calls.add(done + "/" + total))
                 .run(List.of(spec("a", 0, 4, 1), spec("b", 0, 4, 3), spec("c", 0, 4, 3)));
-        assertEquals(List.of("1/3", "3/3"), calls);
+        assertEquals(List.of("1/3", "2/3", "3/3"), calls, "b and c finish in the same iteration, one report each");
     }
 
     @Test
