@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -14,13 +15,20 @@ import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineGeometry;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.EngineRun;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.Predictor;
+import org.apexbench.engine.RecordOptions;
 import org.apexbench.engine.RequestState;
+import org.apexbench.engine.RunChecks;
+import org.apexbench.engine.RunResult;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerSnapshot;
 import org.apexbench.engine.Strategy;
+import org.apexbench.profiler.IterationRecord;
+import org.apexbench.profiler.hardware.HardwareSpecs;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
@@ -110,6 +118,45 @@ class HybridPlanTest {
         double sequentialRate = 5 / (linear(5) + gdec(5, 500));
         double pipelinedRate = (b0.rows() + b1.rows()) / (b0.linr() + gdec(5, 500) + b1.linr());
         assertTrue(pipelinedRate > sequentialRate, "chosen because it advances more rows per GPU second");
+    }
+
+    @Test
+    void whateverNeoSplitsKeepsBothSlackWindowsAndIsWorthPipelining() {
+        long[] contexts = {60, 300, 45, 800, 120, 75, 500, 30, 220, 90};
+        int pipelined = 0, partial = 0;
+        for (double factor : new double[] {0.5, 1, 2, 3, 4, 6, 8, 12}) {
+            for (double lnch : new double[] {0, 4e-4}) {
+                for (int gpuRows : new int[] {1, 3, 5}) {
+                    Predictor p = predictor(factor);
+                    SchedulerSnapshot s = snapshot(40, 800, 64, 512, factor);
+                    for (int i = 0; i < gpuRows; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 0);
+                    s.addDecoding(spec("fill", 16 * (38 - 7 * gpuRows) - 1, 8), Location.GPU, 1, 0);  // no room to swap in
+                    for (int i = 0; i < contexts.length; i++) s.addDecoding(spec("h" + i, (int) contexts[i] - 1, 8), Location.HOST, 1, 0);
+                    IterationPlan plan = plan(new NeoScheduler(lnch), s);
+                    String what = "cpu x" + factor + ", launch " + lnch + ", " + gpuRows + " GPU rows: " + plan.strategy() + " " + ids(plan.cpuDecodes());
+                    assertEquals(List.of(), plan.swapIn(), what);
+                    if (plan.cpuDecodes().isEmpty()) {
+                        assertEquals(Strategy.GPU_ONLY, plan.strategy(), what);
+                        continue;
+                    }
+                    assertEquals(Strategy.ASYMMETRIC_PIPELINE, plan.strategy(), what);
+                    pipelined++;
+                    if (plan.cpuDecodes().size() < contexts.length) partial++;
+                    SideSums b0 = side(plan, 0), b1 = side(plan, 1);
+                    double cdec0 = p.cpuDecodeAttention(b0.cpuReq(), b0.cpuCtx()), cdec1 = p.cpuDecodeAttention(b1.cpuReq(), b1.cpuCtx());
+                    double gdec0 = gdec(b0.gpuReq(), b0.gpuCtx());
+                    assertTrue(b0.linr() - cdec1 - lnch >= -1e-15, what + ": slack A");
+                    assertTrue(b1.linr() + gdec0 - cdec0 - lnch >= -1e-15, what + ": slack B");
+                    double perLayer = Math.max(b0.linr(), cdec1 + lnch) + Math.max(b1.linr() + gdec0, cdec0 + lnch);
+                    assertEquals(GEO.layers() * perLayer + p.embedAndHead(b0.width() + b1.width(), b0.rows() + b1.rows()), plan.predictedSec(),
+                            1e-12, what);
+                    double seqRate = (gpuRows + 1) / (linear(gpuRows + 1) + gdec(gpuRows + 1, b0.gpuCtx()));
+                    double pipeRate = (b0.rows() + b1.rows()) / (b0.linr() + gdec0 + b1.linr());
+                    assertTrue(pipeRate > seqRate, what + ": more rows per GPU second than the sequential batch");
+                }
+            }
+        }
+        assertTrue(pipelined >= 10 && partial >= 5, pipelined + " pipelined plans, " + partial + " with some host rows left out");
     }
 
     @Test
@@ -247,6 +294,26 @@ class HybridPlanTest {
         String big = NeoScheduler.hybridInfeasibility(spec("big", 100, 237), b);
         assertEquals(big, new OffloadScheduler().infeasibility(spec("big", 100, 237), b));
         assertEquals(big, new NeoScheduler(0).infeasibility(spec("big", 100, 237), b));
+    }
+
+    @Test
+    void preemptedRequestsAreReprefilledWithinTheTokenBudgetAndFinish() {
+        // an 8-block GPU pool, a 16-block host pool, 64 tokens per iteration: the requests outgrow both pools and are
+        // preempted (NEO swaps here; offload and FastDecode also recompute, and a context recomputed after more than
+        // 24 generated tokens is longer than an iteration's budget, so it is prefilled in chunks)
+        EngineBudgets b = new EngineBudgets(8, 64, 8, 16, 16);
+        List<RequestSpec> reqs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) reqs.add(new RequestSpec("r" + i, 0.001 * i, new int[40 + 4 * i], 60, SamplingParams.GREEDY));
+        int prompts = reqs.stream().mapToInt(RequestSpec::promptLength).sum();
+        for (String id : List.of("static-hybrid:neo", "static-hybrid:offload", "static-hybrid:fastdecode")) {
+            RunResult r = EngineRun.simulate(EngineRegistry.create(id, EngineOptions.NONE), ModelGeometry.TINY_LLAMA3,
+                    HardwareSpecs.builtIn("t4-g4dn.4xlarge"), b, reqs, 1, 0, RecordOptions.DEFAULT, null);
+            assertEquals(List.of(), RunChecks.requests(reqs, r), id);
+            assertTrue(r.requests().stream().anyMatch(q -> q.preemptions() > 0), id + ": something was preempted");
+            assertTrue(r.iterations().stream().allMatch(it -> it.prefillTokens() <= 64), id + ": never more than the budget");
+            int prefilled = r.iterations().stream().mapToInt(IterationRecord::prefillTokens).sum();
+            if (!id.equals("static-hybrid:neo")) assertTrue(prefilled > prompts, id + ": a recomputed context was prefilled again: " + prefilled);
+        }
     }
 
     // ---- FastDecode and offload ----------------------------------------------------------------------------------
