@@ -33,7 +33,7 @@ import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
 /**
- * What the static hybrids plan in hand-built situations, against NEO's rules (reference/neo.md 6.2-6.3) and
+ * What the static hybrids plan in hand-built situations, against NEO's rules (docs/engines.md#neo) and
  * closed-form costs computed here from a known cost function: placement (GPU while the KV fits, then the host for
  * every later prompt, within the staging area and the host reserve; swap-out of the newest GPU requests; swap-in of
  * the oldest host requests under 0.95 of the GPU pool; recompute when the host is full), NEO's split of CPU decodes
@@ -107,6 +107,11 @@ class HybridPlanTest {
         assertEquals(List.of("g0", "g1", "g2", "g3", "g4"), ids(plan.gpuDecodes()));
         assertEquals(6, plan.cpuDecodes().size(), "every host request fits the windows");
         assertEquals(List.of(), plan.swapIn(), "35 + 4 blocks exceed 0.95 x 40");
+        // each CPU row goes to the sub-batch whose window had more slack after the previous one (ms, B0 = the 5 GPU
+        // rows, linear 2.1, GPU attention 0.15): h0 -> B1 (slack A 1.92 < B 2.17, so B0 next), h1 -> B0 (1.94 < 1.99),
+        // h2 -> B0 (1.96 > 1.91: B1 next), h3 -> B1 (1.88 < 1.93), h4 -> B0 (1.90 > 1.85), h5 -> B1
+        assertEquals(List.of("h1", "h2", "h4", "h0", "h3", "h5"), ids(plan.cpuDecodes()), "B0's CPU rows, then B1's");
+        assertEquals(3, plan.cpuDecodesInFirstSubBatch());
         SideSums b0 = side(plan, 0), b1 = side(plan, 1);
         assertTrue(b1.cpuReq() > 0, "B1 holds CPU rows");
         double cdec0 = p.cpuDecodeAttention(b0.cpuReq(), b0.cpuCtx()), cdec1 = p.cpuDecodeAttention(b1.cpuReq(), b1.cpuCtx());
@@ -351,6 +356,45 @@ class HybridPlanTest {
         assertEquals(Strategy.GPU_ONLY, first.strategy());
         assertEquals(List.of("w:30@host"), chunks(first));
         assertEquals(GEO.layers() * (linear(30) + pref) + p.embedAndHead(30, 1), first.predictedSec(), 1e-12);
+    }
+
+    @Test
+    void fastDecodeBalancesTheHalvesByContextAndPredictsTheCpuBoundWindows() {
+        SchedulerSnapshot s = snapshot(8, 400, 64, 512, 20);
+        s.addDecoding(spec("a", 9, 8), Location.HOST, 1, 0);    // context 10 -> B0 (0 <= 0)
+        s.addDecoding(spec("b", 99, 8), Location.HOST, 1, 0);   // 100 -> B1 (10 > 0)
+        s.addDecoding(spec("c", 9, 8), Location.HOST, 1, 0);    // 10 -> B0 (10 <= 100)
+        IterationPlan plan = plan(new FastDecodeScheduler(), s);
+        assertEquals(List.of("a", "c", "b"), ids(plan.cpuDecodes()));
+        assertEquals(2, plan.cpuDecodesInFirstSubBatch());
+        Predictor p = predictor(20);  // CPU attention 20x: each window is the other half's CPU attention
+        double perLayer = Math.max(linear(2), p.cpuDecodeAttention(1, 100)) + Math.max(linear(1), p.cpuDecodeAttention(2, 20));
+        assertEquals(p.cpuDecodeAttention(1, 100) + p.cpuDecodeAttention(2, 20), perLayer, 1e-15, "CPU-bound in both windows");
+        assertEquals(GEO.layers() * perLayer + p.embedAndHead(3, 3), plan.predictedSec(), 1e-12);
+
+        SchedulerSnapshot one = snapshot(8, 400, 64, 512, 20);
+        one.addDecoding(spec("a", 9, 8), Location.HOST, 1, 0);
+        IterationPlan alone = plan(new FastDecodeScheduler(), one);
+        assertEquals(1, alone.cpuDecodesInFirstSubBatch(), "a single decode stays in B0");
+        assertEquals(GEO.layers() * (linear(1) + p.cpuDecodeAttention(1, 10)) + p.embedAndHead(1, 1), alone.predictedSec(), 1e-12,
+                "B0's linear layer, then its CPU attention under B1's empty window");
+    }
+
+    @Test
+    void offloadPredictsPrefillsSwapsAndTheCpuRoundTripInSeries() {
+        SchedulerSnapshot s = snapshot(6, 400, 64, 512, 1);
+        for (String id : List.of("a", "b", "c")) s.addDecoding(spec(id, 32, 8), Location.GPU, 1, 0);  // c is swapped out
+        s.addDecoding(spec("h", 59, 8), Location.HOST, 1, 0);
+        s.addWaiting(spec("w", 20, 4));                                                                // GPU full: host
+        IterationPlan plan = plan(new OffloadScheduler(), s);
+        assertEquals(List.of("c"), ids(plan.swapOut()));
+        assertEquals(List.of("w:20@host"), chunks(plan));
+        assertEquals(List.of("c", "h"), ids(plan.cpuDecodes()), "the victim decodes on the host at once");
+        Predictor p = predictor(1);
+        double cpuPath = p.d2h(2 * GEO.qkvBytesPerToken(), 1) + p.cpuDecodeAttention(2, 33 + 60) + p.h2d(2 * GEO.attnOutBytesPerToken(), 1);
+        double pref = p.prefillAttention(20, 1, 20L * 21 / 2);
+        double swap = p.d2h(2L * 16 * GEO.kvBytesPerToken(), 2 * GEO.layers());
+        assertEquals(GEO.layers() * (linear(24) + cpuPath + pref + gdec(2, 66)) + p.embedAndHead(24, 5) + swap, plan.predictedSec(), 1e-12);
     }
 
     @Test
