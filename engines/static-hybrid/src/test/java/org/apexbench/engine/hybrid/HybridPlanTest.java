@@ -425,6 +425,8 @@ class HybridPlanTest {
         assertTrue(single.description().contains("single-thread host runtime, launch 0.8 ms/stage"), single.description());
         Engine custom = EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "2"));
         assertEquals(2e-3, custom.launchSecPerStage(), 1e-15);
+        assertEquals(0, EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "0")).launchSecPerStage(),
+                "a free launch is a valid setting, not an error");
         Engine two = EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtime", "two-thread"));
         assertEquals(0, two.launchSecPerStage());
         assertTrue(two.description().contains("two-thread runtime"), two.description());
