@@ -26,7 +26,7 @@ import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
 /**
- * What APEX plans in hand-built situations (DESIGN.md 6.3): chunked FCFS prefills on the GPU above a 1% watermark,
+ * What APEX plans in hand-built situations (docs/engines.md#apex): chunked FCFS prefills on the GPU above a 1% watermark,
  * the newest GPU request swapped out when the pool overflows, host requests swapped back oldest first within one
  * iteration's worth of PCIe time, host admission only when one more CPU row pays, CPU candidates served least
  * recently advanced first, the starvation guard, the options that switch pipelining and host admission off, and the

@@ -12,7 +12,7 @@ import org.apexbench.engine.Predictor;
 import org.apexbench.engine.Strategy;
 
 /**
- * APEX's closed-form predictions (DESIGN.md 6.3), recomputed here from the cost function for whatever the dispatch
+ * APEX's closed-form predictions (docs/engines.md#apex), recomputed here from the cost function for whatever the dispatch
  * chose: GPU-only is linear + attention per layer; Asynchronous Overlap adds its CPU rows to the linear width and
  * hides the CPU path (q/k/v down, attention, output up) under the GPU attention; Asymmetric Pipelining is
  * max(linear B0, CPU B1) + max(linear B1 + GPU attention, CPU B0) per layer; every plan adds embedding, LM head and
