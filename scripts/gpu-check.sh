@@ -65,7 +65,7 @@ rc=${PIPESTATUS[0]}
 echo "== fixture models on cuda (tiny Llama-2 / Llama-3 vs Hugging Face references)"
 FIXTURES="${APEX_FIXTURES:-$ROOT/testdata/models}"
 if [[ -d "$FIXTURES/tiny-llama3" ]]; then
-  timeout 120 "$DIST/bin/apex-java" -Xmx4g org.apexbench.engine.model.cuda.FixtureParity "$FIXTURES" cuda 2>&1 | tee "$OUT/fixtures.log"
+  timeout 120 "$DIST/bin/apex-java" -Xmx4g org.apexbench.model.cuda.FixtureParity "$FIXTURES" cuda 2>&1 | tee "$OUT/fixtures.log"
   frc=${PIPESTATUS[0]}
   [[ $rc -eq 0 && $frc -ne 0 ]] && rc=$frc
 else

@@ -1,18 +1,17 @@
 package org.apexbench.bench;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.SchedulerContext;
-import org.apexbench.engine.SchedulerSnapshot;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
 import org.apexbench.engine.apex.ApexOptions;
 import org.apexbench.engine.apex.ApexScheduler;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
-import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -52,10 +51,10 @@ public class ApexDecisionBench {
     @Setup
     public void setup() {
         HardwareSpec hw = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
-        ModelGeometry model = ModelGeometry.LLAMA_2_7B;
+        ModelGeometry model = org.apexbench.model.ModelPresets.geometry("llama-2-7b");
         EngineBudgets b = new EngineBudgets(1024, 2048, 236, 200_000, 16);
-        Predictor p = SimSetup.predictor(SimSetup.profile(hw, model, b), SimSetup.fingerprint(hw, model, b), "bench");
-        SchedulerSnapshot s = new SchedulerSnapshot(EngineGeometry.of(model), b, p);
+        Predictor p = org.apexbench.engine.predict.ProfilePredictor.checked(SimSetup.profile(hw, model, b), SimSetup.fingerprint(hw, model, b), "bench");
+        SchedulerSnapshot s = new SchedulerSnapshot(model, b, p);
         SplittableRandom rnd = new SplittableRandom(1);
         for (int i = 0; i < 2; i++) s.addDecoding(spec("g" + i, 1000, 1500), Location.GPU, 300, 99);
         for (int i = 0; i < hostRequests; i++) {

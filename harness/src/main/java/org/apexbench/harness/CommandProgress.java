@@ -2,7 +2,7 @@ package org.apexbench.harness;
 
 import java.io.PrintWriter;
 import java.util.Locale;
-import org.apexbench.engine.EngineLoop;
+import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.reports.ProgressReporter;
 
 /**

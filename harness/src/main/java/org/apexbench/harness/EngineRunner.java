@@ -7,12 +7,12 @@ import java.util.Locale;
 import java.util.Map;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineLoop;
+import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
@@ -46,7 +46,7 @@ final class EngineRunner {
     record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
                  Map<String, String> engineOptions, Double gpuMemoryGb,
-                 java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights,
+                 java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights,
                  int threads, org.apexbench.kernels.DType kvType, org.apexbench.kernels.DType weightType, double cpuSlowdown,
                  DurationClock durationClock, WorkloadSpec workloadSpec) {
         boolean real() { return weights != null; }
@@ -58,24 +58,24 @@ final class EngineRunner {
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
         ModelGeometry model;
-        java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.engine.model.LlamaWeights> weights = null;
+        java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights = null;
         org.apexbench.kernels.DType weightType = null;
-        org.apexbench.engine.model.ModelConfig config = null;
+        org.apexbench.model.ModelConfig config = null;
         if (real) {
             weightType = Files.isDirectory(Path.of(o.model)) ? checkpointWeightType(Path.of(o.model))
                     : org.apexbench.kernels.DType.F16;
             Path dir = Path.of(o.model);
             config = Files.isDirectory(dir)
-                    ? org.apexbench.engine.model.ModelConfig.load(dir) : presetConfig(o.model);
+                    ? org.apexbench.model.ModelConfig.load(dir) : presetConfig(o.model);
             model = geometry(config);
             weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
                     : org.apexbench.engine.real.RealRun.preset(o.model, org.apexbench.kernels.DType.F16, o.seed);
         } else {
             if (Files.isDirectory(Path.of(o.model))) {
                 throw new IllegalArgumentException("--model " + o.model + ": the sim backend needs a model preset (its "
-                        + "geometry), one of " + ModelGeometry.presetNames());
+                        + "geometry), one of " + org.apexbench.model.ModelPresets.names());
             }
-            model = ModelGeometry.preset(o.model);
+            model = org.apexbench.model.ModelPresets.geometry(o.model);
         }
         HardwareSpec hw = hardware(o.hardware);
         EngineBudgets budgets;
@@ -104,18 +104,18 @@ final class EngineRunner {
 
     /** The element type of a checkpoint's weights (that of its embedding table), for profile fingerprints. */
     static org.apexbench.kernels.DType checkpointWeightType(Path dir) {
-        try (org.apexbench.engine.model.Safetensors st = org.apexbench.engine.model.Safetensors.open(dir)) {
+        try (org.apexbench.model.Safetensors st = org.apexbench.model.Safetensors.open(dir)) {
             return st.info("model.embed_tokens.weight").dtype();
         }
     }
 
-    private static org.apexbench.engine.model.ModelConfig presetConfig(String name) {
-        return org.apexbench.engine.model.ModelPresets.config(name);
+    private static org.apexbench.model.ModelConfig presetConfig(String name) {
+        return org.apexbench.model.ModelPresets.config(name);
     }
 
     /** The cost-relevant shape of a model config (fp16 weights and KV). */
-    static ModelGeometry geometry(org.apexbench.engine.model.ModelConfig c) {
-        return org.apexbench.engine.real.RealRun.modelGeometry(c, org.apexbench.kernels.DType.F16, org.apexbench.kernels.DType.F16);
+    static ModelGeometry geometry(org.apexbench.model.ModelConfig c) {
+        return c.geometry(org.apexbench.kernels.DType.F16, org.apexbench.kernels.DType.F16);
     }
 
     static org.apexbench.kernels.DType kvType(String s) {
@@ -189,13 +189,13 @@ final class EngineRunner {
         RunResult first = null;
         long t0 = System.nanoTime();
         if (passes == 2) {
-            first = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
+            first = SimRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                     s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), RecordOptions.DEFAULT, s.profile(),
                     progress == null ? null : progress.pass(engineLabel + " pass 1 of 2: timeline window", n), s.cpuSlowdown());
             window = org.apexbench.reports.HtmlReport.timelineWindow(first.iterations());
         }
         RecordOptions records = s.allSubtasks() ? RecordOptions.ALL : new RecordOptions(true, window[0], window[1]);
-        RunResult result = EngineRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
+        RunResult result = SimRun.simulate(engine, s.model(), s.hardware(), s.budgets(), s.workload().requests(),
                 s.workload().closedLoopConcurrency(), s.seed(), s.jitter(), records, s.profile(),
                 progress == null ? null : progress.pass(passes == 2 ? engineLabel + " pass 2 of 2" : engineLabel, n), s.cpuSlowdown());
         double wall = (System.nanoTime() - t0) / 1e9;   // every pass of this engine

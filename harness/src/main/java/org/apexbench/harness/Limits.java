@@ -5,8 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.model.ModelConfig;
+import org.apexbench.engine.KvCapacity;
+import org.apexbench.model.ModelConfig;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
@@ -27,14 +27,13 @@ final class Limits {
 
     /** Sim: the KV pools must fit the spec's GPU memory (less the weights) and its host memory. */
     static void checkSimMemory(ModelGeometry model, HardwareSpec hw, long capBytes, EngineBudgets b) {
-        EngineGeometry g = EngineGeometry.of(model);
-        long block = b.blockBytes(g);
+        long block = KvCapacity.blockBytes(model, b.blockSize());
         long gpuMem = capBytes > 0 ? Math.min(capBytes, hw.gpu().memoryBytes()) : hw.gpu().memoryBytes();
-        long maxGpu = Math.max(0, (gpuMem - g.weightBytes()) / block);
+        long maxGpu = Math.max(0, (gpuMem - model.totalWeightBytes()) / block);
         if (b.gpuKvBlocks() > maxGpu) {
             throw new IllegalArgumentException("--gpu-kv-blocks " + b.gpuKvBlocks() + ": " + pool(b.gpuKvBlocks(), block, model.name())
                     + ", but " + hw.id() + "'s GPU has " + gb(gpuMem) + (capBytes > 0 ? " (--gpu-memory)" : "") + ", of which "
-                    + gb(g.weightBytes()) + " hold the weights: at most " + maxGpu + " blocks");
+                    + gb(model.totalWeightBytes()) + " hold the weights: at most " + maxGpu + " blocks");
         }
         long maxHost = hw.host().memoryBytes() / block;
         if (b.hostKvBlocks() > maxHost) {
@@ -49,7 +48,7 @@ final class Limits {
      * pool when it allocates it.
      */
     static void checkRealMemory(String backend, ModelConfig c, DType kv, EngineBudgets b) {
-        long block = c.kvBytesPerToken(kv) * b.blockSize();
+        long block = KvCapacity.blockBytes(c.geometry(kv, kv), b.blockSize());
         long total = physicalMemoryBytes();
         long host = (long) b.hostKvBlocks() * block;
         boolean cpu = backend.equals("cpu");

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.RequestRecord;
 import org.apexbench.profiler.metrics.Metrics;
 import org.apexbench.profiler.metrics.Summary;

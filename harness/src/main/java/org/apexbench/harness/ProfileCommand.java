@@ -72,7 +72,7 @@ final class ProfileCommand implements Callable<Integer> {
         if (gpuMemoryGb != null) RunOptions.checkRange("--gpu-memory", gpuMemoryGb, 1e-3, 1e6, "a GPU memory cap in GB, > 0 and finite");
         if (backend.equals("cpu") || backend.equals("cuda")) return profileReal();
         if (!backend.equals("sim")) throw new IllegalArgumentException("--backend: expected sim, cpu or cuda, got '" + backend + "'");
-        ModelGeometry m = ModelGeometry.preset(model);
+        ModelGeometry m = org.apexbench.model.ModelPresets.geometry(model);
         HardwareSpec hw = EngineRunner.hardware(hardware);
         long cap = gpuMemoryGb == null ? 0 : (long) (gpuMemoryGb * 1e9);
         EngineBudgets b = SimSetup.budgets(m, hw, cap, SimSetup.DEFAULT_RESERVE_FRACTION, -1, maxRunning, maxTokens);
@@ -100,7 +100,7 @@ final class ProfileCommand implements Callable<Integer> {
         Profile p;
         try (org.apexbench.kernels.Backend device = org.apexbench.kernels.Backends.open(backend, threads);
              org.apexbench.kernels.Backend host = org.apexbench.kernels.Backends.open("cpu", threads);
-             org.apexbench.engine.model.LlamaModel lm = new org.apexbench.engine.model.LlamaModel(weights.apply(device), device)) {
+             org.apexbench.model.LlamaModel lm = new org.apexbench.model.LlamaModel(weights.apply(device), device)) {
             p = org.apexbench.engine.real.RealRun.sweep(lm, host, b, weightType, kvType, threads);
         }
         Outputs.saveProfile(p, out);

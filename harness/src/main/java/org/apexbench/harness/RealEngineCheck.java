@@ -10,14 +10,14 @@ import java.util.SplittableRandom;
 
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.Predictor;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.model.Generator;
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
-import org.apexbench.engine.model.cuda.FixtureParity;
-import org.apexbench.engine.model.cuda.GpuCheckArgs;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.model.Generator;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.LlamaWeights;
+import org.apexbench.model.cuda.FixtureParity;
+import org.apexbench.model.cuda.GpuCheckArgs;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.engine.real.TokenForcing;
@@ -69,13 +69,13 @@ public final class RealEngineCheck implements AutoCloseable {
             Map.entry("static-hybrid:offload", EngineOptions.NONE),
             Map.entry("apex", EngineOptions.NONE));
     /** Linear time dominates and the "GPU" attends 10x faster than the CPU: hybrid dispatch pays (as on a T4). */
-    static final Predictor PREDICTOR = Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
-        case PRE, POST -> 5e-4 + 1e-6 * rows;
-        case EMBED, LM_HEAD -> 1e-5 + 1e-7 * rows;
-        case PREFILL_ATTN -> 1e-5 + 1e-9 * pairs;
-        case GPU_DECODE_ATTN -> 5e-6 + 1e-8 * ctx;
-        case CPU_DECODE_ATTN -> 1e-5 + 1e-7 * ctx;
-        case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-5 * Math.max(1, requests) + bytes / 10e9;
+    static final Predictor PREDICTOR = Predictor.of((op, f) -> switch (op) {
+        case PRE, POST -> 5e-4 + 1e-6 * f.rows();
+        case EMBED, LM_HEAD -> 1e-5 + 1e-7 * f.rows();
+        case PREFILL_ATTN -> 1e-5 + 1e-9 * f.prefillPairs();
+        case GPU_DECODE_ATTN -> 5e-6 + 1e-8 * f.contextTokens();
+        case CPU_DECODE_ATTN -> 1e-5 + 1e-7 * f.contextTokens();
+        case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-5 * Math.max(1, f.requests()) + f.bytes() / 10e9;
         case LAUNCH -> 1e-4;
     });
 

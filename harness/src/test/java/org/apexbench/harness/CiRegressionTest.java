@@ -17,7 +17,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.engine.Strategy;
 import org.apexbench.reports.JsonFiles;
 import org.junit.jupiter.api.Test;

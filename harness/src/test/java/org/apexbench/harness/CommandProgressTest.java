@@ -8,7 +8,7 @@ import java.io.StringWriter;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apexbench.engine.EngineLoop;
+import org.apexbench.engine.runtime.EngineLoop;
 import org.junit.jupiter.api.Test;
 
 /** Issue 11: the ETA covered only the current pass, and "in 19.1 s wall" was printed for a 57.7 s run. */

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.LlamaWeights;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.kernels.Backend;

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.RequestRecord;

@@ -14,7 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.Resource;
 import org.apexbench.profiler.SubtaskRecord;

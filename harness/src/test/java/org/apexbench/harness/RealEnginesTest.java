@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.kernels.DType;

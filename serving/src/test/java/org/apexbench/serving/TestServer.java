@@ -20,7 +20,7 @@ import java.util.Map;
 
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
+import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.kernels.DType;
 import org.apexbench.serving.server.ApexServer;

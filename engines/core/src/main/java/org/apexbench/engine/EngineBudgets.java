@@ -1,7 +1,9 @@
 package org.apexbench.engine;
 
+import org.apexbench.profiler.model.ModelGeometry;
+
 /**
- * The limits every engine shares (docs/engines.md#shared-budgets).
+ * The limits every engine shares (docs/engines.md#shared-budgets); {@link KvCapacity} does the block arithmetic.
  *
  * @param maxRunning            requests holding KV at once (both pools)
  * @param maxTokensPerIteration tokens processed per iteration: a decode costs 1, a prefill chunk its length
@@ -22,26 +24,20 @@ public record EngineBudgets(int maxRunning, int maxTokensPerIteration, int gpuKv
         }
     }
 
-    /** Blocks needed to hold {@code tokens} tokens. */
-    public int blocksFor(long tokens) { return (int) ((tokens + blockSize - 1) / blockSize); }
-
-    /** Bytes of one block over all layers (K and V). */
-    public long blockBytes(EngineGeometry g) { return g.kvBytesPerToken() * blockSize; }
-
     /**
      * Budgets from memory sizes: GPU blocks = (gpu memory - weights - activation reserve) / block bytes,
      * host blocks = host KV memory / block bytes.
      *
      * @throws IllegalArgumentException when the weights and reserve do not fit the GPU memory, naming the numbers
      */
-    public static EngineBudgets fromMemory(EngineGeometry g, long gpuMemoryBytes, long activationReserveBytes,
+    public static EngineBudgets fromMemory(ModelGeometry g, long gpuMemoryBytes, long activationReserveBytes,
                                            long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
-        long blockBytes = g.kvBytesPerToken() * DEFAULT_BLOCK_SIZE;
-        long free = gpuMemoryBytes - g.weightBytes() - activationReserveBytes;
+        long blockBytes = KvCapacity.blockBytes(g, DEFAULT_BLOCK_SIZE);
+        long free = gpuMemoryBytes - g.totalWeightBytes() - activationReserveBytes;
         if (free < blockBytes) {
             throw new IllegalArgumentException(String.format(
                     "GPU memory %.2f GB cannot hold model %s: weights %.2f GB + activation reserve %.2f GB leave %.3f GB,"
-                            + " less than one KV block (%d bytes)", gpuMemoryBytes / 1e9, g.name(), g.weightBytes() / 1e9,
+                            + " less than one KV block (%d bytes)", gpuMemoryBytes / 1e9, g.name(), g.totalWeightBytes() / 1e9,
                     activationReserveBytes / 1e9, free / 1e9, blockBytes));
         }
         if (hostKvBytes < 0) {

@@ -19,15 +19,14 @@ public interface Scheduler {
     default void observe(IterationPlan plan, IterationOutcome outcome) { }
 
     /**
-     * Why this engine could never serve {@code r} under {@code budgets} even alone, or null when it can.
-     * The default demands that the request's peak KV fits the GPU pool and its first prefill chunk the
-     * token budget (chunked prefill).
+     * Why this engine could never serve {@code r} with pools of {@code kv}'s sizes even alone, or null when it
+     * can. The default demands that the request's peak KV fits the GPU pool (chunked prefill needs no more).
      */
-    default String infeasibility(RequestSpec r, EngineBudgets budgets) {
-        long peak = (long) r.promptLength() + r.outputTokens() - 1;
-        int blocks = budgets.blocksFor(peak);
-        if (blocks > budgets.gpuKvBlocks()) {
-            return "needs " + blocks + " GPU KV blocks (" + peak + " tokens) but the GPU pool has " + budgets.gpuKvBlocks();
+    default String infeasibility(RequestSpec r, KvCapacity kv) {
+        int blocks = kv.peakBlocks(r);
+        if (blocks > kv.gpuBlocks()) {
+            return "needs " + blocks + " GPU KV blocks (" + KvCapacity.peakTokens(r) + " tokens) but the GPU pool has "
+                    + kv.gpuBlocks();
         }
         return null;
     }

@@ -59,7 +59,7 @@ public final class RooflineCostModel implements CostModel {
             case POST -> f.rows() == 0 ? 0 : gemm((double) f.rows() * model.postFlopsPerToken(),
                     model.postWeightBytes() + (double) f.rows() * postActivationBytes(), POST_KERNELS);
             case LM_HEAD -> f.rows() == 0 ? 0 : gemm((double) f.rows() * model.lmHeadFlopsPerRow(),
-                    model.lmHeadBytes() + (double) f.rows() * (model.hidden() * model.kvBytesPerElement() + 4L * model.vocab()),
+                    model.lmHeadBytes() + (double) f.rows() * (model.hidden() * model.activationBytesPerElement() + 4L * model.vocab()),
                     LM_HEAD_KERNELS);
             case PREFILL_ATTN -> f.rows() == 0 ? 0 : gpu((double) f.prefillPairs() * model.attentionFlopsPerPair(),
                     (double) f.rows() * (model.qkvBytesPerToken() + model.attnOutBytesPerToken()),
@@ -115,13 +115,13 @@ public final class RooflineCostModel implements CostModel {
 
     /** Activation bytes per token through pre: x in, normed x out and in, q/k/v out, rope in-place, k/v append. */
     private double preActivationBytes() {
-        int e = model.kvBytesPerElement();
+        int e = model.activationBytesPerElement();
         return 3.0 * model.hidden() * e + 3.0 * model.qkvBytesPerToken() + model.kvBytesPerTokenPerLayer();
     }
 
     /** Activation bytes per token through post: attention out in, residuals, normed x, gate/up out, silu out, down out. */
     private double postActivationBytes() {
-        int e = model.kvBytesPerElement();
+        int e = model.activationBytesPerElement();
         return (double) model.qDim() * e + 6.0 * model.hidden() * e + 3.0 * model.intermediate() * e;
     }
 }

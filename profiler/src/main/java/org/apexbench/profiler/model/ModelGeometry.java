@@ -1,13 +1,15 @@
 package org.apexbench.profiler.model;
 
-import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * The shapes of a Llama-family decoder that decide its cost: how many bytes each layer's weights
- * and each token's KV take and how many flops its linear parts do. Geometry only: no weights.
+ * The shapes of a Llama-family decoder that decide its cost: how many bytes each layer's weights, each
+ * token's KV and each row crossing PCIe take and how many flops its linear parts do. Geometry only: no
+ * weights. The one model-shape type above the kernels: the cost models, profiles and their fingerprints, the
+ * engine runtime and the schedulers all read it (the model module's {@code ModelConfig} is the checkpoint's
+ * architecture, from which it is derived; the kernels' {@code KvGeometry} is one KV pool's memory layout).
  *
  * <p>Per layer, {@code pre} holds the input RMSNorm and the q/k/v projections; {@code post} holds
  * the o projection, the post-attention RMSNorm and the gate/up/down MLP (docs/architecture.md#the-model).
@@ -24,10 +26,14 @@ import java.util.stream.Collectors;
  * @param tiedEmbeddings        whether the LM head reuses the embedding matrix
  * @param weightBytesPerElement 2 for fp16/bf16 weights
  * @param kvBytesPerElement     2 for an fp16/bf16 KV cache
+ * @param activationBytesPerElement width of the activations (q/k/v rows, attention outputs) a runtime moves: the
+ *                              KV width in simulation and on cuda, 4 on the cpu backend (fp32 activations). Not
+ *                              part of a profile's fingerprint (the backend decides it), so not written to JSON.
  */
 public record ModelGeometry(String name, int layers, int hidden, int intermediate, int heads, int kvHeads,
                             int headDim, int vocab, int maxContext, boolean tiedEmbeddings,
-                            int weightBytesPerElement, int kvBytesPerElement) {
+                            int weightBytesPerElement, int kvBytesPerElement,
+                            @JsonIgnore int activationBytesPerElement) {
 
     public ModelGeometry {
         positive("layers", layers, name);
@@ -40,6 +46,7 @@ public record ModelGeometry(String name, int layers, int hidden, int intermediat
         positive("maxContext", maxContext, name);
         positive("weightBytesPerElement", weightBytesPerElement, name);
         positive("kvBytesPerElement", kvBytesPerElement, name);
+        positive("activationBytesPerElement", activationBytesPerElement, name);
         if (heads % kvHeads != 0) {
             throw new IllegalArgumentException("model " + name + ": heads (" + heads
                     + ") must be a multiple of kvHeads (" + kvHeads + ")");
@@ -52,37 +59,23 @@ public record ModelGeometry(String name, int layers, int hidden, int intermediat
         }
     }
 
-    /** Llama-2-7B (Hugging Face meta-llama/Llama-2-7b-hf config.json). */
-    public static final ModelGeometry LLAMA_2_7B =
-            new ModelGeometry("llama-2-7b", 32, 4096, 11008, 32, 32, 128, 32000, 4096, false, 2, 2);
-    /** Llama-3.1-8B (meta-llama/Llama-3.1-8B config.json; 131072 positions with llama3 rope scaling). */
-    public static final ModelGeometry LLAMA_3_1_8B =
-            new ModelGeometry("llama-3.1-8b", 32, 4096, 14336, 32, 8, 128, 128256, 131072, false, 2, 2);
-    /** Llama-3.2-1B (meta-llama/Llama-3.2-1B config.json; embeddings tied to the LM head). */
-    public static final ModelGeometry LLAMA_3_2_1B =
-            new ModelGeometry("llama-3.2-1b", 16, 2048, 8192, 32, 8, 64, 128256, 131072, true, 2, 2);
-    /** The tiny Llama-2-style fixture (testdata/models/tiny-llama2, fp16). */
-    public static final ModelGeometry TINY_LLAMA2 =
-            new ModelGeometry("tiny-llama2", 4, 128, 352, 8, 8, 16, 512, 512, false, 2, 2);
-    /** The tiny Llama-3-style fixture (testdata/models/tiny-llama3, bf16, GQA 8/2). */
-    public static final ModelGeometry TINY_LLAMA3 =
-            new ModelGeometry("tiny-llama3", 3, 128, 384, 8, 2, 16, 640, 1024, false, 2, 2);
-
-    private static final Map<String, ModelGeometry> PRESETS = List.of(LLAMA_2_7B, LLAMA_3_1_8B, LLAMA_3_2_1B,
-            TINY_LLAMA2, TINY_LLAMA3).stream().collect(Collectors.toUnmodifiableMap(ModelGeometry::name, Function.identity()));
-
-    /** A preset by name; the error lists the known names. */
-    public static ModelGeometry preset(String name) {
-        ModelGeometry g = PRESETS.get(name);
-        if (g == null) {
-            throw new IllegalArgumentException("unknown model preset '" + name + "'; known: "
-                    + PRESETS.keySet().stream().sorted().toList());
-        }
-        return g;
+    /** A geometry whose activations are as wide as its KV elements (simulation, cuda, and every profile fingerprint). */
+    @JsonCreator
+    public ModelGeometry(@JsonProperty("name") String name, @JsonProperty("layers") int layers, @JsonProperty("hidden") int hidden,
+                         @JsonProperty("intermediate") int intermediate, @JsonProperty("heads") int heads,
+                         @JsonProperty("kvHeads") int kvHeads, @JsonProperty("headDim") int headDim, @JsonProperty("vocab") int vocab,
+                         @JsonProperty("maxContext") int maxContext, @JsonProperty("tiedEmbeddings") boolean tiedEmbeddings,
+                         @JsonProperty("weightBytesPerElement") int weightBytesPerElement,
+                         @JsonProperty("kvBytesPerElement") int kvBytesPerElement) {
+        this(name, layers, hidden, intermediate, heads, kvHeads, headDim, vocab, maxContext, tiedEmbeddings, weightBytesPerElement,
+                kvBytesPerElement, kvBytesPerElement);
     }
 
-    /** Names of the presets, sorted. */
-    public static List<String> presetNames() { return PRESETS.keySet().stream().sorted().toList(); }
+    /** The same model with activations {@code bytes} wide. */
+    public ModelGeometry withActivationBytes(int bytes) {
+        return new ModelGeometry(name, layers, hidden, intermediate, heads, kvHeads, headDim, vocab, maxContext, tiedEmbeddings,
+                weightBytesPerElement, kvBytesPerElement, bytes);
+    }
 
     /** Width of the q projection output (heads * headDim). */
     public long qDim() { return (long) heads * headDim; }
@@ -141,12 +134,12 @@ public record ModelGeometry(String name, int layers, int hidden, int intermediat
     /** Attention flops per (query, key) pair per layer: QK^T and PV, 2 flops per multiply-add each. */
     public long attentionFlopsPerPair() { return 4L * heads * headDim; }
 
-    /** Bytes of one token's q plus its attention output in one layer (activation dtype = KV dtype). */
-    public long qAndOutBytesPerToken() { return 2L * qDim() * kvBytesPerElement; }
+    /** Bytes of one token's q plus its attention output in one layer. */
+    public long qAndOutBytesPerToken() { return 2L * qDim() * activationBytesPerElement; }
 
     /** Bytes of one token's q, k and v in one layer (what crosses PCIe for a CPU decode row). */
-    public long qkvBytesPerToken() { return (qDim() + 2 * kvDim()) * kvBytesPerElement; }
+    public long qkvBytesPerToken() { return (qDim() + 2 * kvDim()) * activationBytesPerElement; }
 
     /** Bytes of one token's attention output in one layer (what comes back from CPU attention). */
-    public long attnOutBytesPerToken() { return qDim() * kvBytesPerElement; }
+    public long attnOutBytesPerToken() { return qDim() * activationBytesPerElement; }
 }

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class JitterTest {
     private final RooflineCostModel noisy = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.4xlarge"),
-            ModelGeometry.LLAMA_3_1_8B, new Jitter(0.1));
+            org.apexbench.profiler.TestModels.LLAMA_3_1_8B, new Jitter(0.1));
     private final SubtaskFeatures f = SubtaskFeatures.linear(64);
 
     @Test
@@ -43,7 +43,7 @@ class JitterTest {
 
     @Test
     void zeroSigmaIsExact() {
-        RooflineCostModel quiet = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.4xlarge"), ModelGeometry.LLAMA_3_1_8B);
+        RooflineCostModel quiet = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.4xlarge"), org.apexbench.profiler.TestModels.LLAMA_3_1_8B);
         assertEquals(quiet.seconds(Op.POST, f), quiet.seconds(Op.POST, f, Jitter.stream(1, 2, 3)));
         assertThrows(IllegalArgumentException.class, () -> new Jitter(-1));
     }

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RooflineCostModelTest {
     private final HardwareSpec t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
-    private final ModelGeometry llama2 = ModelGeometry.LLAMA_2_7B;
+    private final ModelGeometry llama2 = org.apexbench.profiler.TestModels.LLAMA_2_7B;
     private final RooflineCostModel model = new RooflineCostModel(t4, llama2);
 
     @Test
@@ -58,9 +58,9 @@ class RooflineCostModelTest {
     @Test
     void cpuAttentionSpeedFollowsTheVmsBandwidth() {
         SubtaskFeatures f = SubtaskFeatures.decode(32, 64_000);
-        double small = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.2xlarge"), ModelGeometry.LLAMA_3_1_8B)
+        double small = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.2xlarge"), org.apexbench.profiler.TestModels.LLAMA_3_1_8B)
                 .seconds(Op.CPU_DECODE_ATTN, f);
-        double large = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.16xlarge"), ModelGeometry.LLAMA_3_1_8B)
+        double large = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.16xlarge"), org.apexbench.profiler.TestModels.LLAMA_3_1_8B)
                 .seconds(Op.CPU_DECODE_ATTN, f);
         assertTrue(small > 6 * large, small + " vs " + large);
     }

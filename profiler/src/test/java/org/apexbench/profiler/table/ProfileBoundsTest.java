@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 11: a profile with negative, zero or 1e300-second cells was accepted (APEX's error rose to 82%). */
 class ProfileBoundsTest {
-    static final ModelGeometry MODEL = ModelGeometry.LLAMA_2_7B;
+    static final ModelGeometry MODEL = org.apexbench.profiler.TestModels.LLAMA_2_7B;
     static final RooflineCostModel SIM = new RooflineCostModel(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), MODEL);
     static final Profile PROFILE = ProfileSweep.sweep(SIM, SweepGrid.defaults(2048, 64, 3000, 200_000, 4096, 2L << 30),
             ProfileFingerprint.forSim(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), MODEL, 16), SIM.describe());

@@ -29,7 +29,7 @@ class ProfilePropertiesTest {
     static final long SEED = Long.getLong("apex.property.seed", 11);
     static final int EXAMPLES = Integer.getInteger("apex.property.examples", 300);
     static final ObjectMapper JSON = new ObjectMapper();
-    static final ModelGeometry MODEL = ModelGeometry.LLAMA_2_7B;
+    static final ModelGeometry MODEL = org.apexbench.profiler.TestModels.LLAMA_2_7B;
     static final RooflineCostModel SIM = new RooflineCostModel(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), MODEL);
     /** A small measured profile (few grid points), the start of every mutation. */
     static final String VALID = ProfileSweep.sweep(SIM, SweepGrid.defaults(64, 8, 300, 2000, 256, 1L << 20),

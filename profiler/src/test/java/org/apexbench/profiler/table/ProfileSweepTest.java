@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProfileSweepTest {
-    private static final ModelGeometry MODEL = ModelGeometry.LLAMA_2_7B;
+    private static final ModelGeometry MODEL = org.apexbench.profiler.TestModels.LLAMA_2_7B;
     private static final RooflineCostModel SIM = new RooflineCostModel(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), MODEL);
     private static final ProfileFingerprint FP = new ProfileFingerprint("t4-g4dn.4xlarge", "sim:NVIDIA T4", "n/a",
             "Intel Xeon Platinum 8259CL", 8, MODEL, "f16", "f16", 16, "sim");
@@ -95,7 +95,7 @@ class ProfileSweepTest {
         assertTrue(msg.contains("gpu:") && msg.contains("cpuModel:"), msg);
         assertTrue(!msg.contains("threads:") && !msg.contains("blockSize:"), msg);
         ProfileFingerprint otherModel = new ProfileFingerprint("t4-g4dn.4xlarge", "sim:NVIDIA T4", "n/a",
-                "Intel Xeon Platinum 8259CL", 8, ModelGeometry.LLAMA_3_1_8B, "f16", "f16", 16, "sim");
+                "Intel Xeon Platinum 8259CL", 8, org.apexbench.profiler.TestModels.LLAMA_3_1_8B, "f16", "f16", 16, "sim");
         e = assertThrows(IllegalArgumentException.class, () -> Profile.load(f, otherModel));
         assertTrue(e.getMessage().contains("model:"), e.getMessage());
     }

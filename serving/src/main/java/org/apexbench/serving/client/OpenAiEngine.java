@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
-import org.apexbench.engine.EngineLoop;
+import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.profiler.RequestRecord;
 import org.apexbench.workloads.RequestSpec;
 

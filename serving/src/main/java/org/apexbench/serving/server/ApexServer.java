@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 
 import org.apexbench.engine.InfeasibleRequestException;
-import org.apexbench.engine.OnlineRequests;
+import org.apexbench.engine.runtime.OnlineRequests;
 import org.apexbench.serving.api.ApiError;
 import org.apexbench.serving.api.CompletionRequest;
 import org.apexbench.workloads.RequestSpec;

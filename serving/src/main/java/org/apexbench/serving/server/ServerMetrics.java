@@ -6,7 +6,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
-import org.apexbench.engine.OnlineRequests;
+import org.apexbench.engine.runtime.OnlineRequests;
 import org.apexbench.profiler.IterationRecord;
 
 /**

@@ -10,13 +10,13 @@ import java.util.function.Function;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.EngineLoop;
-import org.apexbench.engine.OnlineRequests;
-import org.apexbench.engine.Predictor;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.engine.runtime.EngineLoop;
+import org.apexbench.engine.runtime.OnlineRequests;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.LlamaWeights;
 import org.apexbench.engine.real.RealExecutor;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.kernels.Backend;
@@ -51,7 +51,7 @@ public final class ServingEngine implements AutoCloseable {
     private final Consumer<IterationRecord> iterations;
     private final Thread thread;
     private volatile EngineLoop loop;
-    private volatile EngineGeometry geometry;
+    private volatile ModelGeometry geometry;
     private volatile RealExecutor executor;
     private volatile String device;
     private volatile int vocabSize;
@@ -117,7 +117,7 @@ public final class ServingEngine implements AutoCloseable {
     /** The clock token times are on. */
     public OnlineRequests requests() { return online; }
 
-    public EngineGeometry geometry() { return geometry; }
+    public ModelGeometry geometry() { return geometry; }
 
     public String engineId() { return setup.engine().id(); }
 

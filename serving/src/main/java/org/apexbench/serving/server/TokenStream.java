@@ -4,7 +4,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.apexbench.engine.OnlineRequests;
+import org.apexbench.engine.runtime.OnlineRequests;
 
 /**
  * One request's tokens as the engine loop produces them, handed from the loop's thread to the thread that writes

@@ -11,7 +11,7 @@ import java.util.Set;
  * Offers {@code apex}. Options: {@code tpotSloMs} (default none), {@code starvationIterations} (50),
  * {@code hostAdmission} (true), {@code pipeline} (true), {@code swapInHysteresis} (0.95), {@code marginPct} (2: a longer iteration must promise 2% more rows/s), {@code neoPacking} (true), {@code amortizedAdmission} (false; true favours throughput on
  * batch workloads of short outputs, see ApexScheduler#admissionPays), {@code recalibrate} (true: scale the
- * profile's predictions by measured/predicted busy time, see Recalibration; false: trust the profile).
+ * profile's predictions by measured/predicted busy time, see RecalibratingPredictor; false: trust the profile).
  */
 public final class ApexEngines implements EngineFactory {
     public static final String ID = "apex";

@@ -18,7 +18,7 @@ package org.apexbench.engine.apex;
  *                             no more than the current cost per row (false: one more row must raise this
  *                             iteration's rows/second by the margin, with every host request already used)
  * @param recalibrate          scale the profile's GPU and CPU predictions by measured/predicted busy time of
- *                             recent iterations ({@link org.apexbench.engine.Recalibration}; false: trust the profile).
+ *                             recent iterations ({@link org.apexbench.engine.predict.RecalibratingPredictor}; false: trust the profile).
  *                             On by default: measured neutral when the tables are right (paper grid, tuning settings)
  *                             and +13% to +56% throughput when the host is 2x faster or 2-3x slower than profiled
  */

@@ -1,28 +1,25 @@
 package org.apexbench.engine.apex;
 
-import org.apexbench.engine.Predictor;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.plan.LaneCosts;
+import org.apexbench.engine.plan.LayerLayout;
+import org.apexbench.engine.plan.SubBatchLoad;
+import org.apexbench.engine.predict.Predictor;
 
 /**
- * APEX's per-iteration dispatch decision in closed form (docs/engines.md#apex): given the GPU rows
- * (prefill chunks and GPU decodes, as per-layer sums) and an ordered list of CPU decode candidates,
- * predict per layer the time of GPU-only, Asynchronous Overlap with the first k candidates, and
- * Asymmetric Pipelining with the first k candidates split greedily between the sub-batches, and pick
- * the one with the most requests advanced per second. All layers are alike, so one layer times L.
- * Incremental: prefix sums over the candidates and O(1) table lookups per k; reusable scratch, no
- * allocation per call.
+ * APEX's per-iteration dispatch decision in closed form (docs/engines.md#apex): given the GPU rows (prefill chunks
+ * and GPU decodes, as per-layer sums) and an ordered list of CPU decode candidates, predict per layer the time of
+ * GPU-only, Asynchronous Overlap with the first k candidates, and Asymmetric Pipelining with the first k candidates
+ * split greedily between the sub-batches, and pick the one with the most requests advanced per second. Every
+ * per-layer time is its strategy's {@link LayerLayout} evaluated on {@link LaneCosts}: APEX prices the GPU rows'
+ * attention as one running sum and a CPU path as one fitted term (copies linear in rows, plus attention). All
+ * layers are alike, so one layer times L. Incremental: prefix sums over the candidates and O(1) table lookups per
+ * k; reusable scratch, no allocation per call.
  */
 final class Dispatch {
-    /** GPU side of the iteration: everything that is not a CPU decode. */
-    static final class GpuRows {
-        int width;          // tokens through pre/post (prefill tokens + GPU decodes)
-        int rows;           // requests advanced (prefill chunks + GPU decodes)
-        int sampled;        // rows that sample a token
-        double prefAttn;    // per-layer prefill attention seconds
-        double gdec;        // per-layer GPU decode attention seconds
-
-        double attn() { return prefAttn + gdec; }
-    }
+    private static final LayerLayout GPU_ONLY = LayerLayout.of(Strategy.GPU_ONLY);
+    private static final LayerLayout OVERLAP = LayerLayout.of(Strategy.ASYNC_OVERLAP);
+    private static final LayerLayout PIPELINE = LayerLayout.of(Strategy.ASYMMETRIC_PIPELINE);
 
     /** The chosen dispatch. */
     static final class Choice {
@@ -52,29 +49,24 @@ final class Dispatch {
     private final int layers;
     private final long qkvBytes;
     private final long outBytes;
+    private final double margin;
+    private final SlackPacking packing;
+    private final LaneCosts costs = new LaneCosts();
     private boolean[] side = new boolean[64];
     private long[] ctxs = new long[64];
-    private boolean[] packUse = new boolean[64], packB0 = new boolean[64];
-    private final boolean neoPacking;
-
-    private final double margin;
 
     Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow) {
-        this(p, layers, qkvBytesPerRow, outBytesPerRow, MARGIN);
-    }
-
-    Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin) {
-        this(p, layers, qkvBytesPerRow, outBytesPerRow, margin, true);
+        this(p, layers, qkvBytesPerRow, outBytesPerRow, MARGIN, true);
     }
 
     /** @param neoPacking also consider AP with NEO's zero-slack greedy packing of the candidates (may skip some) */
     Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin, boolean neoPacking) {
-        this.neoPacking = neoPacking;
-        this.margin = margin;
         this.p = p;
         this.layers = layers;
         this.qkvBytes = qkvBytesPerRow;
         this.outBytes = outBytesPerRow;
+        this.margin = margin;
+        this.packing = neoPacking ? new SlackPacking(this) : null;
     }
 
     /**
@@ -100,18 +92,46 @@ final class Dispatch {
     }
 
     /** CPU-side time of one layer for n rows over ctx tokens: q/k/v down, attention, output up. */
-    private double cpuPath(int n, long ctx) {
+    double cpuPath(int n, long ctx) {
         if (n == 0) return 0;
         return copyFixed + copyPerRow * n + p.cpuDecodeAttention(n, ctx);
     }
 
-    private double whole(double perLayer, int width, int sampled, double fixedSec) {
-        return layers * perLayer + p.embedAndHead(width, sampled) + fixedSec;
+    /** The whole iteration for a per-layer time with {@code rows} CPU rows beside the GPU rows. */
+    double whole(double perLayer, int cpuRows) {
+        return LaneCosts.iteration(layers, perLayer, p.embedAndHead(g.width + cpuRows, g.sampled + cpuRows), fixedSec);
+    }
+
+    /**
+     * The GPU rows' per-layer attention, prefill plus GPU decode, priced as one term. Read afresh each time: a host
+     * admission adds its prefill to the GPU rows between candidates (the GPU decodes stay as they were at
+     * {@link #begin}).
+     */
+    double gpuAttention() { return g.prefillAttention + gdec; }
+
+    /** Asymmetric pipelining's per-layer time: B0 = the GPU rows plus CPU rows with path cp0, B1 = CPU rows only. */
+    double pipelined(double linear0, double linear1, double cp0, double cp1) {
+        costs.prefill[0] = gpuAttention();
+        costs.linear[0] = linear0;
+        costs.linear[1] = linear1;
+        costs.cpuPath[0] = cp0;
+        costs.cpuPath[1] = cp1;
+        return PIPELINE.perLayer(costs);
+    }
+
+    /** The pipelined pair's slack in window {@code w} (A: 0, B: 1). */
+    double slack(int w, double linear0, double linear1, double cp0, double cp1) {
+        costs.prefill[0] = gpuAttention();
+        costs.linear[0] = linear0;
+        costs.linear[1] = linear1;
+        costs.cpuPath[0] = cp0;
+        costs.cpuPath[1] = cp1;
+        return PIPELINE.slack(w, costs);
     }
 
     // ---- incremental state of one decision: candidates are added one at a time ----
-    private GpuRows g;
-    private double fixedSec, slo, lin0, tGpu, gpuScore;
+    private SubBatchLoad g;
+    private double fixedSec, slo, lin0, gdec, tGpu, gpuScore;
     private boolean requireCpu, pipelineAllowed;
     private int k;
     private long aoCtx;
@@ -120,7 +140,7 @@ final class Dispatch {
     private int w0, n0, n1;
     private long c0, c1;
     private double l0, l1, cp0, cp1;
-    private final double[] saved = new double[16];
+    private final double[] saved = new double[17];
 
     /**
      * Chooses the dispatch for GPU rows {@code g} and the first {@code n} CPU candidates.
@@ -133,7 +153,7 @@ final class Dispatch {
      * @param tpotSloSec    when finite, candidates slower than this lose to any that meet it
      * @param allowPipeline consider AP at all (APEX option)
      */
-    Choice choose(GpuRows g, long[] cpuCtx, int n, double fixedSec, boolean requireCpu, double tpotSloSec,
+    Choice choose(SubBatchLoad g, long[] cpuCtx, int n, double fixedSec, boolean requireCpu, double tpotSloSec,
                   boolean allowPipeline, Choice out) {
         begin(g, cpuCtx, n, fixedSec, requireCpu, tpotSloSec, allowPipeline);
         for (int i = 0; i < n; i++) add(cpuCtx[i]);
@@ -141,13 +161,17 @@ final class Dispatch {
     }
 
     /** Starts a decision; {@code cpuCtx[0..n)} only sizes the copy model and the eq. (6) gate. */
-    void begin(GpuRows g, long[] cpuCtx, int n, double fixedSec, boolean requireCpu, double tpotSloSec, boolean allowPipeline) {
+    void begin(SubBatchLoad g, long[] cpuCtx, int n, double fixedSec, boolean requireCpu, double tpotSloSec, boolean allowPipeline) {
         this.g = g;
         this.fixedSec = fixedSec;
         this.slo = tpotSloSec;
         this.requireCpu = requireCpu;
-        lin0 = g.width == 0 ? 0 : p.linear(g.width);
-        tGpu = whole(lin0 + g.attn(), g.width, g.sampled, fixedSec);
+        lin0 = g.linear(p);
+        gdec = g.gpuDecodeAttention(p);
+        costs.clear();
+        costs.linear[0] = lin0;
+        costs.prefill[0] = gpuAttention();   // one term: prefill and GPU decode attention
+        tGpu = whole(GPU_ONLY.perLayer(costs), 0);
         gpuScore = score(g.rows, tGpu, tpotSloSec);
         k = 0;
         aoCtx = 0;
@@ -164,7 +188,7 @@ final class Dispatch {
             long total = 0;
             for (int i = 0; i < n; i++) total += cpuCtx[i];
             double speed = p.cpuDecodeAttention(n, total) / Math.max(1e-12, p.gpuDecodeAttention(n, total));
-            pipelineAllowed = apBeatsGpuOnly(lin0, g.attn(), speed);
+            pipelineAllowed = apBeatsGpuOnly(lin0, gpuAttention(), speed);
             double one = p.cpuDecodeAttention(1, Math.max(1, total / n));
             double all = p.cpuDecodeAttention(n, total);
             cpuPerToken = n > 1 && total > total / n ? Math.max(0, (all - one) / (total - total / n)) : one / Math.max(1, total);
@@ -178,8 +202,10 @@ final class Dispatch {
         ctxs[k] = c;
         k++;
         aoCtx += c;
-        double perLayer = p.linear(g.width + k) + Math.max(g.attn(), cpuPath(k, aoCtx));
-        double t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
+        costs.prefill[0] = gpuAttention();
+        costs.linear[0] = p.linear(g.width + k);
+        costs.cpuPath[0] = cpuPath(k, aoCtx);
+        double t = whole(OVERLAP.perLayer(costs), k);
         double sc = score(g.rows + k, t, slo);
         if (better(sc, bestAoScore)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
         if (!pipelineAllowed) return;
@@ -188,19 +214,17 @@ final class Dispatch {
         // the CPU cost linearised per token (one table lookup per candidate instead of two)
         double add = copyPerRow + cpuPerToken * c;
         double l1b = p.linear(n1 + 1), cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
-        double tB1 = Math.max(l0, cp1a) + Math.max(l1b + g.attn(), cp0);
+        double tB1 = pipelined(l0, l1b, cp0, cp1a);
         double l0b = p.linear(w0 + 1), cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
-        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : Math.max(l0b, cp1) + Math.max(l1 + g.attn(), cp0a);
+        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1);
         if (tB1 <= tB0) {
             side[k - 1] = false;
             n1++; c1 += c; l1 = l1b; cp1 = cpuPath(n1, c1);
-            perLayer = Math.max(l0, cp1) + Math.max(l1 + g.attn(), cp0);
         } else {
             side[k - 1] = true;
             n0++; w0++; c0 += c; l0 = l0b; cp0 = cpuPath(n0, c0);
-            perLayer = Math.max(l0, cp1) + Math.max(l1 + g.attn(), cp0);
         }
-        t = whole(perLayer, g.width + k, g.sampled + k, fixedSec);
+        t = whole(pipelined(l0, l1, cp0, cp1), k);
         sc = score(g.rows + k, t, slo);
         if (better(sc, bestApScore)) { bestApScore = sc; bestAp = k; bestApT = t; }
     }
@@ -210,16 +234,14 @@ final class Dispatch {
         double[] v = saved;
         v[0] = k; v[1] = aoCtx; v[2] = bestAo; v[3] = bestAp; v[4] = bestAoScore; v[5] = bestAoT; v[6] = bestApScore;
         v[7] = bestApT; v[8] = w0; v[9] = n0; v[10] = n1; v[11] = c0; v[12] = c1; v[13] = l0; v[14] = l1; v[15] = cp0;
-        savedCp1 = cp1;
+        v[16] = cp1;
     }
-
-    private double savedCp1;
 
     void restore() {
         double[] v = saved;
         k = (int) v[0]; aoCtx = (long) v[1]; bestAo = (int) v[2]; bestAp = (int) v[3]; bestAoScore = v[4]; bestAoT = v[5];
         bestApScore = v[6]; bestApT = v[7]; w0 = (int) v[8]; n0 = (int) v[9]; n1 = (int) v[10]; c0 = (long) v[11];
-        c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = savedCp1;
+        c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = v[16];
     }
 
     /** The best dispatch over the candidates added so far. */
@@ -249,10 +271,10 @@ final class Dispatch {
             java.util.Arrays.fill(out.used, 0, bestAp, true);
             System.arraycopy(side, 0, out.inB0, 0, bestAp);
         }
-        if (pipelineAllowed && neoPacking && k > 0) {
-            int rows = pack();
+        if (pipelineAllowed && packing != null && k > 0) {
+            int rows = packing.pack(ctxs, k, g.width, lin0);
             if (rows > 0) {
-                double t = packT;
+                double t = whole(packing.perLayer(), rows);
                 double sc = score(g.rows + rows, t, slo);
                 // the packed split hides its CPU rows by construction, so it competes without the latency margin
                 if (sc > bestScore || bestScore == Double.NEGATIVE_INFINITY) {
@@ -261,56 +283,17 @@ final class Dispatch {
                     out.predictedSec = t;
                     out.rate = (g.rows + rows) / t;
                     out.packed = true;
-                    System.arraycopy(packUse, 0, out.used, 0, k);
-                    System.arraycopy(packB0, 0, out.inB0, 0, k);
+                    packing.copyTo(out, k);
                 }
             }
         }
         return out;
     }
 
-    private double packT;
-
-    /**
-     * NEO's greedy packing (docs/engines.md#neo) on our two-thread runtime, with exact table lookups: visit the
-     * candidates in order, put each in the sub-batch whose slack is larger (B1 first), keep it while both
-     * slack windows stay >= 0 (slack A = linear(B0) - cpu(B1), slack B = linear(B1) + attn(B0) - cpu(B0)),
-     * else skip it and every later one at least as long. Unlike the prefix split it may skip a long context
-     * to take shorter ones after it. Returns the CPU rows packed (0 when B1 stays empty) and sets packT.
-     */
-    private int pack() {
-        if (packUse.length < k) {
-            packUse = new boolean[Math.max(k, 2 * packUse.length)];
-            packB0 = new boolean[packUse.length];
-        }
-        double attn = g.attn();
-        int pn0 = 0, pn1 = 0, pw0 = g.width;
-        long pc0 = 0, pc1 = 0, minFail = Long.MAX_VALUE;
-        double pl0 = lin0, pl1 = 0, pcp0 = 0, pcp1 = 0;
-        boolean toB1 = true;
-        for (int i = 0; i < k; i++) {
-            packUse[i] = false;
-            packB0[i] = false;
-            long c = ctxs[i];
-            if (c >= minFail) continue;
-            double l0x = pl0, l1x = pl1, cp0x = pcp0, cp1x = pcp1;
-            if (toB1) { l1x = p.linear(pn1 + 1); cp1x = cpuPath(pn1 + 1, pc1 + c); }
-            else { l0x = p.linear(pw0 + 1); cp0x = cpuPath(pn0 + 1, pc0 + c); }
-            double a = l0x - cp1x, b = l1x + attn - cp0x;
-            if (Math.min(a, b) < 0) { minFail = c; continue; }
-            packUse[i] = true;
-            if (toB1) { pn1++; pc1 += c; pl1 = l1x; pcp1 = cp1x; }
-            else { packB0[i] = true; pn0++; pw0++; pc0 += c; pl0 = l0x; pcp0 = cp0x; }
-            toB1 = a > b;
-        }
-        if (pn1 == 0) return 0;
-        double perLayer = Math.max(pl0, pcp1) + Math.max(pl1 + attn, pcp0);
-        packT = whole(perLayer, g.width + pn0 + pn1, g.sampled + pn0 + pn1, fixedSec);
-        return pn0 + pn1;
-    }
-
     /** Candidates added so far. */
     int candidates() { return k; }
+
+    Predictor predictor() { return p; }
 
     /**
      * Candidates are visited from the shortest iteration up; a longer one must beat the best so far by

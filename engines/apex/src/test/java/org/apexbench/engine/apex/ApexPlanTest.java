@@ -13,15 +13,16 @@ import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.Location;
-import org.apexbench.engine.Predictor;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.SchedulerSnapshot;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
@@ -33,21 +34,25 @@ import org.apexbench.workloads.SamplingParams;
  * predicted time of a GPU-only plan in closed form.
  */
 class ApexPlanTest {
-    static final EngineGeometry GEO = new EngineGeometry("m", 4, 100, 300, 100, 0, 8192);
+    static final ModelGeometry GEO = new ModelGeometry("m", 4, 8, 8, 1, 1, 50, 8, 8192, false, 1, 1, 2);
 
     static double linear(int rows) { return 2 * (1e-3 + 1e-5 * rows); }
 
     /** CPU attention {@code cpuFactor} times a cheap one; copies cost {@code secPerByte} per byte. */
     static Predictor predictor(double cpuFactor, double secPerByte) {
-        return Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
-            case PRE, POST -> 1e-3 + 1e-5 * rows;
-            case EMBED -> 1e-4 + 1e-7 * rows;
-            case LM_HEAD -> 2e-4 + 1e-6 * rows;
-            case PREFILL_ATTN -> 1e-8 * pairs;
-            case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * ctx;
-            case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
-            case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-6 * Math.max(1, requests) + bytes * secPerByte;
-            case LAUNCH -> 0;
+        return Predictor.of((op, f) -> {
+            int rows = f.rows(), requests = f.requests();
+            long ctx = f.contextTokens(), pairs = f.prefillPairs(), bytes = f.bytes();
+            return switch (op) {
+                case PRE, POST -> 1e-3 + 1e-5 * rows;
+                case EMBED -> 1e-4 + 1e-7 * rows;
+                case LM_HEAD -> 2e-4 + 1e-6 * rows;
+                case PREFILL_ATTN -> 1e-8 * pairs;
+                case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * ctx;
+                case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
+                case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-6 * Math.max(1, requests) + bytes * secPerByte;
+                case LAUNCH -> 0;
+            };
         });
     }
 
@@ -221,25 +226,25 @@ class ApexPlanTest {
     void requestsThatCanNeverFitAreRefusedNamingTheNumbers() {
         ApexScheduler s = new ApexScheduler(PLAIN);
         EngineBudgets b = new EngineBudgets(64, 512, 10, 30, 16);
-        assertNull(s.infeasibility(spec("gpu", 100, 61), b), "160 tokens: the GPU's 10 blocks");
-        assertNull(s.infeasibility(spec("host", 100, 221), b), "320 tokens: 20 blocks, exactly the host's room beyond its reserve");
+        assertNull(s.infeasibility(spec("gpu", 100, 61), KvCapacity.empty(b, GEO)), "160 tokens: the GPU's 10 blocks");
+        assertNull(s.infeasibility(spec("host", 100, 221), KvCapacity.empty(b, GEO)), "320 tokens: 20 blocks, exactly the host's room beyond its reserve");
         assertEquals("needs 21 KV blocks but the GPU pool has 10 and the host pool leaves 20 beyond its swap reserve",
-                s.infeasibility(spec("big", 100, 237), b));
+                s.infeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
         assertEquals("needs 11 KV blocks but the GPU pool has 10 and the host pool leaves 0 beyond its swap reserve",
-                s.infeasibility(spec("big", 100, 77), new EngineBudgets(64, 512, 10, 4, 16)));
+                s.infeasibility(spec("big", 100, 77), KvCapacity.empty(new EngineBudgets(64, 512, 10, 4, 16), GEO)));
     }
 
     @Test
     void admissionPaysWhenTheNewcomersTokensCostNoMorePerTokenThanTodays() {
         // today: 10 rows in 20 ms (2 ms a row); the admission iteration takes 30 ms for 12 rows
-        assertFalse(ApexScheduler.admissionPays(0, 0.020, 10, 0.030, 12, 0), "10 ms for 2 tokens: 5 ms a token");
-        assertTrue(ApexScheduler.admissionPays(0, 0.020, 10, 0.023, 12, 0), "3 ms for 2 tokens");
-        assertFalse(ApexScheduler.admissionPays(0, 0.020, 10, 0.030, 11, 0), "10 ms for one token: 5x today's cost");
-        assertTrue(ApexScheduler.admissionPays(99, 0.020, 10, 0.030, 11, 0.001), "(10 + 99) ms for 100 tokens: under 2 ms each");
-        assertFalse(ApexScheduler.admissionPays(99, 0.020, 10, 0.030, 11, 0.002), "(10 + 198) ms for 100 tokens");
-        assertTrue(ApexScheduler.admissionPays(9, 0.020, 10, 0.020, 11, 0.002), "exactly 2 ms a token pays");
-        assertTrue(ApexScheduler.admissionPays(0, 0, 0, 1, 1, 1), "nothing runs today: anything pays");
-        assertTrue(ApexScheduler.admissionPays(0, 0.020, 10, 0.019, 11, 0), "a faster iteration costs nothing");
+        assertFalse(HostAdmission.admissionPays(0, 0.020, 10, 0.030, 12, 0), "10 ms for 2 tokens: 5 ms a token");
+        assertTrue(HostAdmission.admissionPays(0, 0.020, 10, 0.023, 12, 0), "3 ms for 2 tokens");
+        assertFalse(HostAdmission.admissionPays(0, 0.020, 10, 0.030, 11, 0), "10 ms for one token: 5x today's cost");
+        assertTrue(HostAdmission.admissionPays(99, 0.020, 10, 0.030, 11, 0.001), "(10 + 99) ms for 100 tokens: under 2 ms each");
+        assertFalse(HostAdmission.admissionPays(99, 0.020, 10, 0.030, 11, 0.002), "(10 + 198) ms for 100 tokens");
+        assertTrue(HostAdmission.admissionPays(9, 0.020, 10, 0.020, 11, 0.002), "exactly 2 ms a token pays");
+        assertTrue(HostAdmission.admissionPays(0, 0, 0, 1, 1, 1), "nothing runs today: anything pays");
+        assertTrue(HostAdmission.admissionPays(0, 0.020, 10, 0.019, 11, 0), "a faster iteration costs nothing");
     }
 
     @Test

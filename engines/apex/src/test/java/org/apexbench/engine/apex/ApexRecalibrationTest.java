@@ -1,11 +1,11 @@
 package org.apexbench.engine.apex;
 
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.workloads.RequestSpec;
 import org.junit.jupiter.api.Test;
@@ -25,7 +25,7 @@ class ApexRecalibrationTest {
     static final double SLOWDOWN = 3;
 
     static RunResult run(EngineOptions o, List<RequestSpec> reqs, double slowdown) {
-        return EngineRun.simulate(EngineRegistry.create("apex", o), ApexSimTest.MODEL, ApexSimTest.T4, ApexSimTest.TIGHT, reqs, 0,
+        return SimRun.simulate(EngineRegistry.create("apex", o), ApexSimTest.MODEL, ApexSimTest.T4, ApexSimTest.TIGHT, reqs, 0,
                 1, 0, RecordOptions.DEFAULT, null, null, slowdown);
     }
 

@@ -1,12 +1,12 @@
 package org.apexbench.engine.apex;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.SchedulerSnapshot;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
 import org.apexbench.engine.Strategy;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the APEX scheduler decides in constructed states, on constructed tables. */
 class ApexSchedulerTest {
-    static final EngineGeometry GEO = new EngineGeometry("m", 32, 16384, 24576, 8192, 1, 8192);
+    // 16 KiB of KV per token and layer, 24 KiB of q/k/v and 8 KiB of attention output per row (fp16, 32 x 128 heads)
+    static final ModelGeometry GEO = new ModelGeometry("m", 32, 4096, 11008, 32, 32, 128, 32000, 8192, false, 2, 2);
     static final EngineBudgets B = new EngineBudgets(512, 2048, 200, 20000, 16);
 
     static RequestSpec spec(String id, int prompt, int out) { return new RequestSpec(id, 0, new int[prompt], out, SamplingParams.GREEDY); }
@@ -69,12 +70,12 @@ class ApexSchedulerTest {
     void amortizedAdmissionWeighsThePrefillAgainstTheTokensThatFollow() {
         // now: 20 rows in 160 ms (8 ms a row). The prefill iteration takes 140 ms more for 1 token.
         // 44 later tokens at 4.9 ms: (140 + 216) / 45 = 7.9 ms a token: pays; at 5.1 ms (8.1 ms a token) it does not.
-        assertTrue(ApexScheduler.admissionPays(44, 0.160, 20, 0.300, 21, 0.0049));
-        assertFalse(ApexScheduler.admissionPays(44, 0.160, 20, 0.300, 21, 0.0051));
+        assertTrue(HostAdmission.admissionPays(44, 0.160, 20, 0.300, 21, 0.0049));
+        assertFalse(HostAdmission.admissionPays(44, 0.160, 20, 0.300, 21, 0.0051));
         // a request that ends with its prefill token never repays a 140 ms prefill...
-        assertFalse(ApexScheduler.admissionPays(0, 0.160, 20, 0.300, 21, 0));
+        assertFalse(HostAdmission.admissionPays(0, 0.160, 20, 0.300, 21, 0));
         // ...unless the longer GPU windows let the dispatch hide 20 more host rows in the same iteration
-        assertTrue(ApexScheduler.admissionPays(0, 0.160, 20, 0.300, 41, 0));
-        assertTrue(ApexScheduler.admissionPays(10, 0.1, 0, 1, 0, 1), "nothing runs now: anything pays");
+        assertTrue(HostAdmission.admissionPays(0, 0.160, 20, 0.300, 41, 0));
+        assertTrue(HostAdmission.admissionPays(10, 0.1, 0, 1, 0, 1), "nothing runs now: anything pays");
     }
 }

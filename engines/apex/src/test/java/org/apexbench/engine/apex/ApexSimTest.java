@@ -3,11 +3,11 @@ package org.apexbench.engine.apex;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.hardware.HardwareSpec;
@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ApexSimTest {
     static final HardwareSpec T4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
-    static final ModelGeometry MODEL = ModelGeometry.LLAMA_2_7B;
+    static final ModelGeometry MODEL = org.apexbench.model.ModelPresets.geometry("llama-2-7b");
     static final EngineBudgets TIGHT = new EngineBudgets(128, 1024, 80, 4000, 16);
 
     static List<RequestSpec> requests(int n, long seed) {
@@ -45,7 +45,7 @@ class ApexSimTest {
 
     static RunResult run(String id, EngineOptions o, List<RequestSpec> reqs, long seed, double jitter, Profile profile) {
         Engine e = EngineRegistry.create(id, o);
-        return EngineRun.simulate(e, MODEL, T4, TIGHT, reqs, seed, jitter, RecordOptions.ALL, profile);
+        return SimRun.simulate(e, MODEL, T4, TIGHT, reqs, seed, jitter, RecordOptions.ALL, profile);
     }
 
     @Test
@@ -104,9 +104,9 @@ class ApexSimTest {
         List<RequestSpec> reqs = new ArrayList<>();
         for (int i = 0; i < 150; i++) reqs.add(new RequestSpec("s" + i, 0, new int[373], 45, SamplingParams.GREEDY));
         EngineBudgets small = new EngineBudgets(256, 2048, 54, 4000, 16);
-        RunResult base = EngineRun.simulate(EngineRegistry.create("apex", EngineOptions.NONE), MODEL, T4, small, reqs, 1, 0,
+        RunResult base = SimRun.simulate(EngineRegistry.create("apex", EngineOptions.NONE), MODEL, T4, small, reqs, 1, 0,
                 RecordOptions.DEFAULT, null);
-        RunResult amortized = EngineRun.simulate(EngineRegistry.create("apex", EngineOptions.of("amortizedAdmission", "true")),
+        RunResult amortized = SimRun.simulate(EngineRegistry.create("apex", EngineOptions.of("amortizedAdmission", "true")),
                 MODEL, T4, small, reqs, 1, 0, RecordOptions.DEFAULT, null);
         assertEquals(List.of(), RunChecks.requests(reqs, amortized));
         int peakBase = base.iterations().stream().mapToInt(IterationRecord::running).max().orElseThrow();

@@ -2,10 +2,10 @@ package org.apexbench.engine.apex;
 
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
@@ -53,7 +53,7 @@ class ApexTuningReport {
         String only = System.getProperty("apex.tuning.engines", "");
         String settings = System.getProperty("apex.tuning.settings", "t4,a10g,neo");
         HardwareSpec t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge"), a10 = HardwareSpecs.builtIn("a10g-g5.8xlarge");
-        ModelGeometry l2 = ModelGeometry.LLAMA_2_7B, l3 = ModelGeometry.LLAMA_3_1_8B;
+        ModelGeometry l2 = org.apexbench.model.ModelPresets.geometry("llama-2-7b"), l3 = org.apexbench.model.ModelPresets.geometry("llama-3.1-8b");
         EngineBudgets t4b = SimSetup.budgets(l2, t4, 0, SimSetup.DEFAULT_RESERVE_FRACTION, -1, 256, 2048);
         EngineBudgets neoB = new EngineBudgets(256, 2048, 54, t4b.hostKvBlocks(), t4b.blockSize());
         List<Setting> all = List.of(
@@ -77,7 +77,7 @@ class ApexTuningReport {
                     o = new EngineOptions(m);
                 }
                 long t0 = System.nanoTime();
-                RunResult r = EngineRun.simulate(EngineRegistry.create(e.id(), o), s.model(), s.hw(), s.budgets(), reqs, 1, 0,
+                RunResult r = SimRun.simulate(EngineRegistry.create(e.id(), o), s.model(), s.hw(), s.budgets(), reqs, 1, 0,
                         RecordOptions.DEFAULT, null);
                 double wall = (System.nanoTime() - t0) / 1e9;
                 System.out.printf(Locale.ROOT, "%-10s %8.1f tok/s  TPOT p50 %7.1f ms p99 %7.1f ms  %s  (%.1f s wall)%n", e.label(),

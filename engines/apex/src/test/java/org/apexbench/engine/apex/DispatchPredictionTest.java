@@ -8,8 +8,9 @@ import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 
-import org.apexbench.engine.Predictor;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.plan.SubBatchLoad;
+import org.apexbench.engine.predict.Predictor;
 
 /**
  * APEX's closed-form predictions (docs/engines.md#apex), recomputed here from the cost function for whatever the dispatch
@@ -27,26 +28,31 @@ class DispatchPredictionTest {
     static double copies(int rows) { return rows == 0 ? 0 : (1e-5 + rows * QKV * 1e-9) + (1e-5 + rows * OUT * 1e-9); }
 
     static Predictor predictor(double cpuFactor) {
-        return Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
-            case PRE, POST -> 1e-3 + 1e-5 * rows;
-            case EMBED -> 1e-4 + 1e-7 * rows;
-            case LM_HEAD -> 2e-4 + 1e-6 * rows;
-            case GPU_DECODE_ATTN -> 1e-4 + 1e-6 * ctx;
-            case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
-            case QKV_D2H, ATTN_OUT_H2D -> 1e-5 * Math.max(1, requests) + bytes * 1e-9;
-            default -> 0.0;
+        return Predictor.of((op, f) -> {
+            int rows = f.rows(), requests = f.requests();
+            long ctx = f.contextTokens(), pairs = f.prefillPairs(), bytes = f.bytes();
+            return switch (op) {
+                case PRE, POST -> 1e-3 + 1e-5 * rows;
+                case EMBED -> 1e-4 + 1e-7 * rows;
+                case LM_HEAD -> 2e-4 + 1e-6 * rows;
+                case GPU_DECODE_ATTN -> 1e-4 + 1e-6 * ctx;
+                case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
+                case QKV_D2H, ATTN_OUT_H2D -> 1e-5 * Math.max(1, requests) + bytes * 1e-9;
+                default -> 0.0;
+            };
         });
     }
 
-    static Dispatch.GpuRows gpu(Predictor p, int decodes, long ctx) {
-        Dispatch.GpuRows g = new Dispatch.GpuRows();
-        g.width = g.rows = g.sampled = decodes;
-        g.gdec = p.gpuDecodeAttention(decodes, ctx);
+    /** GPU rows of {@code decodes} decodes over {@code ctx} tokens of context in all, no prefill. */
+    static SubBatchLoad gpu(int decodes, long ctx) {
+        SubBatchLoad g = new SubBatchLoad();
+        g.width = g.rows = g.sampled = g.gpuDecodes = decodes;
+        g.gpuContext = ctx;
         return g;
     }
 
     /** The plan's time recomputed from the choice's masks. */
-    static double expected(Predictor p, Dispatch.GpuRows g, long[] cpu, Dispatch.Choice c, double fixed) {
+    static double expected(Predictor p, SubBatchLoad g, long[] cpu, Dispatch.Choice c, double fixed) {
         int k0 = 0, k1 = 0;
         long c0 = 0, c1 = 0;
         for (int i = 0; i < cpu.length; i++) {
@@ -56,10 +62,11 @@ class DispatchPredictionTest {
         }
         double cp0 = k0 == 0 ? 0 : copies(k0) + p.cpuDecodeAttention(k0, c0), cp1 = k1 == 0 ? 0 : copies(k1) + p.cpuDecodeAttention(k1, c1);
         int k = k0 + k1;
+        double gAttn = g.prefillAttention + p.gpuDecodeAttention(g.gpuDecodes, g.gpuContext);
         double perLayer = switch (c.strategy) {
-            case GPU_ONLY -> linear(g.width) + g.attn();
-            case ASYNC_OVERLAP -> linear(g.width + k) + Math.max(g.attn(), cp0);
-            case ASYMMETRIC_PIPELINE -> Math.max(linear(g.width + k0), cp1) + Math.max(linear(k1) + g.attn(), cp0);
+            case GPU_ONLY -> linear(g.width) + gAttn;
+            case ASYNC_OVERLAP -> linear(g.width + k) + Math.max(gAttn, cp0);
+            case ASYMMETRIC_PIPELINE -> Math.max(linear(g.width + k0), cp1) + Math.max(linear(k1) + gAttn, cp0);
             default -> Double.NaN;
         };
         return LAYERS * perLayer + p.embedAndHead(g.width + k, g.sampled + k) + fixed;
@@ -68,7 +75,7 @@ class DispatchPredictionTest {
     @Test
     void withoutCandidatesTheGpuRunsAloneAndPaysTheFixedTime() {
         Predictor p = predictor(1);
-        Dispatch.GpuRows g = gpu(p, 8, 8000);
+        SubBatchLoad g = gpu(8, 8000);
         for (boolean requireCpu : new boolean[] {false, true}) {
             Dispatch.Choice c = new Dispatch(p, LAYERS, QKV, OUT).choose(g, new long[0], 0, 0.003, requireCpu, Double.NaN, true, new Dispatch.Choice());
             assertEquals(Strategy.GPU_ONLY, c.strategy, "nothing to force onto the CPU");
@@ -81,7 +88,7 @@ class DispatchPredictionTest {
     @Test
     void asyncOverlapHidesTheCpuPathUnderGpuAttention() {
         Predictor p = predictor(1);
-        Dispatch.GpuRows g = gpu(p, 8, 8000);   // 8.1 ms of GPU attention per layer
+        SubBatchLoad g = gpu(8, 8000);   // 8.1 ms of GPU attention per layer
         long[] cpu = {500, 500, 500, 500};
         Dispatch.Choice c = new Dispatch(p, LAYERS, QKV, OUT).choose(g, cpu, cpu.length, 0.002, false, Double.NaN, false, new Dispatch.Choice());
         assertEquals(Strategy.ASYNC_OVERLAP, c.strategy);
@@ -101,7 +108,7 @@ class DispatchPredictionTest {
                 for (boolean packing : new boolean[] {false, true}) {
                     for (boolean pipeline : new boolean[] {false, true}) {
                         Predictor p = predictor(factor);
-                        Dispatch.GpuRows g = gpu(p, decodes, 1000L * decodes);
+                        SubBatchLoad g = gpu(decodes, 1000L * decodes);
                         for (int n = 0; n <= cpu.length; n += 5) {
                             Dispatch.Choice c = new Dispatch(p, LAYERS, QKV, OUT, 0.02, packing)
                                     .choose(g, cpu, n, 0.001, false, Double.NaN, pipeline, new Dispatch.Choice());
@@ -134,7 +141,7 @@ class DispatchPredictionTest {
         long[] cpu = {900, 300, 2500, 700, 1200};
         for (double factor : new double[] {0.5, 4, 40}) {
             Predictor p = predictor(factor);
-            Dispatch.GpuRows g = gpu(p, 4, 4000);
+            SubBatchLoad g = gpu(4, 4000);
             double gpuOnly = 4 / (LAYERS * (linear(4) + gdec(4, 4000)) + p.embedAndHead(4, 4));
             Dispatch.Choice c = new Dispatch(p, LAYERS, QKV, OUT).choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
             assertTrue(c.rate >= gpuOnly * (1 - 1e-12), "x" + factor + ": " + c.rate + " vs " + gpuOnly);

@@ -1,7 +1,8 @@
 package org.apexbench.engine.apex;
 
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.plan.SubBatchLoad;
 import org.apexbench.profiler.Op;
 import org.junit.jupiter.api.Test;
 
@@ -20,21 +21,25 @@ class DispatchTest {
      * free copies and head.
      */
     static Predictor tables(double linMs, double gpuUsPerKTok, double speed) {
-        return Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
-            case PRE -> rows == 0 ? 0 : 0.3e-3 * linMs;
-            case POST -> rows == 0 ? 0 : 0.7e-3 * linMs;
-            case GPU_DECODE_ATTN -> ctx * gpuUsPerKTok * 1e-9;
-            case CPU_DECODE_ATTN -> ctx * gpuUsPerKTok * speed * 1e-9;
+        return Predictor.of((op, f) -> switch (op) {
+            case PRE -> f.rows() == 0 ? 0 : 0.3e-3 * linMs;
+            case POST -> f.rows() == 0 ? 0 : 0.7e-3 * linMs;
+            case GPU_DECODE_ATTN -> f.contextTokens() * gpuUsPerKTok * 1e-9;
+            case CPU_DECODE_ATTN -> f.contextTokens() * gpuUsPerKTok * speed * 1e-9;
             default -> 0.0;
         });
     }
 
-    static Dispatch.GpuRows gpuRows(Predictor p, int decodes, long ctxEach) {
-        Dispatch.GpuRows g = new Dispatch.GpuRows();
+    static SubBatchLoad gpuRows(Predictor p, int decodes, long ctxEach) {
+        SubBatchLoad g = new SubBatchLoad();
         g.width = g.rows = g.sampled = decodes;
-        g.gdec = p.gpuDecodeAttention(decodes, decodes * ctxEach);
+        g.gpuDecodes = decodes;
+        g.gpuContext = decodes * ctxEach;
         return g;
     }
+
+    /** The GPU rows' per-layer attention (prefill plus GPU decode). */
+    static double attention(SubBatchLoad g, Predictor p) { return g.prefillAttention + g.gpuDecodeAttention(p); }
 
     @Test
     void eq6Boundary() {
@@ -52,14 +57,14 @@ class DispatchTest {
         // small GPU, short contexts: 1.7 ms linear per layer, 3 GPU rows of 1K tokens, CPU 8x slower than GPU
         Predictor p = tables(1.7, 10, 8);
         Dispatch d = new Dispatch(p, 32, 0, 0);
-        Dispatch.GpuRows g = gpuRows(p, 3, 1000);
+        SubBatchLoad g = gpuRows(p, 3, 1000);
         long[] cpu = new long[40];
         Arrays.fill(cpu, 1000);
-        assertTrue(Dispatch.apBeatsGpuOnly(p.linear(3), g.attn(), 8));
+        assertTrue(Dispatch.apBeatsGpuOnly(p.linear(3), attention(g, p), 8));
         Dispatch.Choice c = d.choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
         assertEquals(Strategy.ASYMMETRIC_PIPELINE, c.strategy);
         assertTrue(c.cpuCount > 10, "AP should hide many CPU rows, got " + c.cpuCount);
-        double gpuOnlyRate = 3 / (32 * (p.linear(3) + g.attn()));
+        double gpuOnlyRate = 3 / (32 * (p.linear(3) + attention(g, p)));
         assertTrue(c.rate > 2 * gpuOnlyRate);
     }
 
@@ -68,8 +73,8 @@ class DispatchTest {
         // big GPU batch with long contexts: GPU attention 4x linear, CPU 40x slower: eq. (6) fails
         Predictor p = tables(1.0, 100, 40);
         Dispatch d = new Dispatch(p, 32, 0, 0);
-        Dispatch.GpuRows g = gpuRows(p, 40, 1000);
-        assertFalse(Dispatch.apBeatsGpuOnly(p.linear(40), g.attn(), 40));
+        SubBatchLoad g = gpuRows(p, 40, 1000);
+        assertFalse(Dispatch.apBeatsGpuOnly(p.linear(40), attention(g, p), 40));
         long[] cpu = new long[20];
         Arrays.fill(cpu, 1000);
         Dispatch.Choice c = d.choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
@@ -84,7 +89,7 @@ class DispatchTest {
         // CPU 1000x slower: any CPU row costs more than it adds
         Predictor p = tables(1.0, 10, 1000);
         Dispatch d = new Dispatch(p, 32, 0, 0);
-        Dispatch.GpuRows g = gpuRows(p, 10, 100);
+        SubBatchLoad g = gpuRows(p, 10, 100);
         long[] cpu = {4000, 4000, 4000};
         Dispatch.Choice c = d.choose(g, cpu, 3, 0, false, Double.NaN, true, new Dispatch.Choice());
         assertEquals(Strategy.GPU_ONLY, c.strategy);
@@ -98,7 +103,7 @@ class DispatchTest {
     void tpotSloCapsTheCpuSet() {
         Predictor p = tables(1.7, 10, 8);
         Dispatch d = new Dispatch(p, 32, 0, 0);
-        Dispatch.GpuRows g = gpuRows(p, 3, 1000);
+        SubBatchLoad g = gpuRows(p, 3, 1000);
         long[] cpu = new long[200];
         Arrays.fill(cpu, 3000);
         Dispatch.Choice free = d.choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
@@ -114,7 +119,7 @@ class DispatchTest {
         // so each window hides ~21K tokens. A 30K-token candidate first blocks every prefix split; NEO's packing
         // skips it and takes the short ones behind it.
         Predictor p = tables(1.7, 10, 8);
-        Dispatch.GpuRows g = gpuRows(p, 3, 1000);
+        SubBatchLoad g = gpuRows(p, 3, 1000);
         long[] cpu = new long[31];
         Arrays.fill(cpu, 1000);
         cpu[0] = 30_000;
@@ -134,7 +139,7 @@ class DispatchTest {
         assertTrue(b0 > 0 && b0 < used, "both sub-batches get CPU rows: " + b0 + " of " + used);
         assertTrue(packed.rate > prefixOnly.rate * 1.05, "packed " + packed.rate + " vs prefix " + prefixOnly.rate);
         // zero slack by construction: the prediction is the GPU-side time of the two sub-batches
-        double perLayer = p.linear(3 + b0) + p.linear(used - b0) + g.attn();
+        double perLayer = p.linear(3 + b0) + p.linear(used - b0) + attention(g, p);
         assertEquals(32 * perLayer, packed.predictedSec, 1e-9);
     }
 }

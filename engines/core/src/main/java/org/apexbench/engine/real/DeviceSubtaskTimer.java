@@ -2,8 +2,8 @@ package org.apexbench.engine.real;
 
 import java.util.List;
 
-import org.apexbench.engine.model.ForwardBatch;
-import org.apexbench.engine.model.LlamaModel;
+import org.apexbench.model.ForwardBatch;
+import org.apexbench.model.LlamaModel;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.HostBridge;

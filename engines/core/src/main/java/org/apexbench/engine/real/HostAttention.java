@@ -5,8 +5,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.function.DoubleSupplier;
 
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.model.LlamaModel;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.engine.plan.LayerLayout;
+import org.apexbench.engine.plan.SubBatches;
+import org.apexbench.model.LlamaModel;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.HostBridge;
 import org.apexbench.kernels.KvPool;
@@ -27,7 +29,7 @@ final class HostAttention implements AutoCloseable {
     private final Backend host;
     private final KvPool hostPool;
     private final HostBridge bridge;
-    private final EngineGeometry geometry;
+    private final ModelGeometry geometry;
     private final double launchSecPerStage;
     private final DoubleSupplier clock;
     private final HostAttentionThread hostThread = new HostAttentionThread("host-attention");
@@ -43,7 +45,7 @@ final class HostAttention implements AutoCloseable {
     /** Single-thread runtime: per sub-batch, q/k/v published for a job queued up front. */
     private final Semaphore[] dataReady = {new Semaphore(0), new Semaphore(0)};
 
-    HostAttention(LlamaModel model, Backend host, KvPool hostPool, HostBridge bridge, EngineGeometry geometry, double launchSecPerStage,
+    HostAttention(LlamaModel model, Backend host, KvPool hostPool, HostBridge bridge, ModelGeometry geometry, double launchSecPerStage,
                   DoubleSupplier clock, RowExchange stage0, RowExchange stage1) {
         this.model = model;
         this.host = host;
@@ -77,20 +79,20 @@ final class HostAttention implements AutoCloseable {
     }
 
     /**
-     * NEO's single host thread for one pipelined iteration, queued up front in its order (docs/engines.md#neo,
-     * the simulator's LayerTemplate): per step k, launch stage A, CPU attention of B1's layer k-1, launch
-     * stage B, CPU attention of B0's layer k. Each attention job waits on the host thread until the device
-     * published its q/k/v, so the launches of later stages wait behind it, as on NEO's one thread.
+     * NEO's single host thread for one pipelined iteration, queued up front in its order: the host-thread nodes
+     * of the plan's {@link LayerLayout} (launches and CPU attentions) step by step, in issue order
+     * (docs/engines.md#neo). Each attention job waits on the host thread until the device published its q/k/v,
+     * so the launches of later stages wait behind it, as on NEO's one thread.
      */
-    void enqueueSingleThreadProgram(IterationLog it, SubBatch b0, SubBatch b1) {
+    void enqueueSingleThreadProgram(IterationLog it, LayerLayout layout, SubBatch[] b, SubBatches shapes) {
         int layers = geometry.layers();
-        boolean cpu0 = b0.cpuDecodes > 0, has1 = !b1.isEmpty();
-        for (int k = 0; k <= layers; k++) {
-            // the epilogue step (k = L) has no layer to launch, as in the simulator's template
-            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 0, k));
-            if (has1 && k > 0) hostThread.submit(1, afterData(1, cpuJob(it, b1, 1, k - 1)));
-            if (k < layers) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, 1, k));
-            if (cpu0 && k < layers) hostThread.submit(0, afterData(0, cpuJob(it, b0, 0, k)));
+        for (int k = 0; k < layout.steps(layers); k++) {
+            for (LayerLayout.Node n : layout.nodes()) {
+                int stage = n.subBatch(), layer = k + n.offset();
+                if (layer < 0 || layer >= layers || !n.presence().test(shapes.get(stage), true)) continue;
+                if (n.op() == Op.LAUNCH) hostThread.submit(HostAttentionThread.LAUNCHES, launch(it, stage, layer));
+                else if (n.op() == Op.CPU_DECODE_ATTN) hostThread.submit(stage, afterData(stage, cpuJob(it, b[stage], stage, layer)));
+            }
         }
     }
 

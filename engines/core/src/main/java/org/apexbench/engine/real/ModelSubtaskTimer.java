@@ -2,9 +2,9 @@ package org.apexbench.engine.real;
 
 import java.util.Arrays;
 
-import org.apexbench.engine.model.AttentionSubset;
-import org.apexbench.engine.model.ForwardBatch;
-import org.apexbench.engine.model.LlamaModel;
+import org.apexbench.model.AttentionSubset;
+import org.apexbench.model.ForwardBatch;
+import org.apexbench.model.LlamaModel;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.DeviceBuffer;
 import org.apexbench.kernels.KvPool;

@@ -9,16 +9,17 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.Executor;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.engine.runtime.Executor;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.PrefillChunk;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.Strategy;
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.ModelConfig;
+import org.apexbench.engine.plan.LayerLayout;
+import org.apexbench.engine.plan.SubBatches;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.ModelConfig;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.HostBridge;
@@ -55,11 +56,13 @@ public final class RealExecutor implements Executor {
     private final LlamaModel model;
     private final Backend device;
     private final Backend host;
-    private final EngineGeometry geometry;
+    private final ModelGeometry geometry;
     private final HostBridge bridge;
     private final KvPool gpuPool;
     private final KvPool hostPool;
     private final SubBatch[] stages = new SubBatch[2];
+    /** The plan's sub-batch sums (what decides which layout nodes are present). */
+    private final SubBatches shapes = new SubBatches();
     private final HostAttention hostAttention;
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
@@ -103,7 +106,7 @@ public final class RealExecutor implements Executor {
         this.device = model.backend();
         this.host = host;
         ModelConfig c = model.config();
-        this.geometry = geometry(c, kvType, model.weights().bytes(), device.activationType());
+        this.geometry = c.geometry(model.weights().embedding().dtype(), kvType, device.activationType());
         this.bridge = bridgeOrNull != null ? bridgeOrNull : HostBridge.open(device, host);
         this.checkFinite = model.checksFinite() && !bridge.enqueues();
         try {
@@ -124,19 +127,8 @@ public final class RealExecutor implements Executor {
         }
     }
 
-    /** The engine-runtime numbers of {@code c} with KV of {@code kvType} and {@code weightBytes} of weights. */
-    public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes) {
-        return geometry(c, kvType, weightBytes, DType.F32);
-    }
-
-    /** As above, with q/k/v and attention-output rows of {@code activations} (F16 on cuda: what crosses PCIe). */
-    public static EngineGeometry geometry(ModelConfig c, DType kvType, long weightBytes, DType activations) {
-        long act = activations.bytes();
-        return new EngineGeometry(c.name(), c.layers(), 2L * c.kvWidth() * kvType.bytes(), act * (c.qWidth() + 2L * c.kvWidth()),
-                act * c.qWidth(), weightBytes, c.maxPositionEmbeddings());
-    }
-
-    public EngineGeometry geometry() { return geometry; }
+    /** The model's shape as this executor runs it: its KV type, and the device backend's activations (what crosses PCIe). */
+    public ModelGeometry geometry() { return geometry; }
 
     /** Commits the tokens {@code forcing} chooses instead of the model's own (teacher forcing); {@link TokenForcing#NONE} by default. */
     public void forceTokens(TokenForcing forcing) { this.forcing = java.util.Objects.requireNonNull(forcing, "forcing"); }
@@ -181,18 +173,15 @@ public final class RealExecutor implements Executor {
         }
         for (RequestState r : plan.gpuDecodes()) b0.addDecode(r, false);
         List<RequestState> cpu = plan.cpuDecodes();
-        int split = plan.strategy().pipelined() ? plan.cpuDecodesInFirstSubBatch() : cpu.size();
+        int split = SubBatches.cpuDecodesInFirst(plan);
+        shapes.fill(plan);
         for (int i = 0; i < cpu.size(); i++) (i < split ? b0 : b1).addDecode(cpu.get(i), true);
         int[] sampled = null;
         if (!plan.advancesNothing()) {
             if (!b0.isEmpty()) b0.seal();
             if (!b1.isEmpty()) b1.seal();
             try {
-                if (plan.strategy().pipelined()) {
-                    pipelined(it, b0, b1);
-                } else {
-                    single(it, b0, plan.strategy() == Strategy.OFFLOAD_SERIAL);
-                }
+                layers(it, LayerLayout.of(plan.strategy()), stages);
                 if (bridge.enqueues()) {
                     // sampling is where the device thread first blocks: the GPU has run every layer by then,
                     // so every host job signalled its output; take their completions (and failures)
@@ -214,58 +203,54 @@ public final class RealExecutor implements Executor {
                 sampled == null ? new int[0] : sampled);
     }
 
-    /** GPU_ONLY, ASYNC_OVERLAP, OFFLOAD_SERIAL: one batch, one pre/attention/post per layer. */
-    private void single(IterationLog it, SubBatch b, boolean serial) {
-        embed(it, b, 0);
-        boolean cpu = b.cpuDecodes > 0;
-        for (int layer = 0; layer < geometry.layers(); layer++) {
-            pre(it, b, 0, layer);
-            if (cpu) hostAttention.submitCpuAttention(it, b, 0, layer);
-            if (cpu && serial) hostAttention.awaitCpuOutput(it, b, 0, layer);
-            gpuAttention(it, b, 0, layer);
-            if (cpu && !serial) hostAttention.awaitCpuOutput(it, b, 0, layer);
-            post(it, b, 0, layer);
+    /**
+     * The layer stack in the issue order of the plan's {@link LayerLayout} (docs/architecture.md#real-executor): the
+     * device thread runs each step's GPU nodes in order, hands a sub-batch's CPU rows to the host thread right after
+     * their pre, and waits for a CPU output only before the first node that depends on it (post, or with
+     * OFFLOAD_SERIAL the GPU attention); with NEO's single-thread runtime it also waits for each stage's launch. The
+     * host thread takes its jobs in publication order, which for the pipelined layouts is NEO's interleaving.
+     */
+    private void layers(IterationLog it, LayerLayout layout, SubBatch[] b) {
+        for (int s = 0; s < 2; s++) if (!b[s].isEmpty()) embed(it, b[s], s);
+        int layers = geometry.layers();
+        boolean singleThread = launchSecPerStage > 0;
+        boolean launches = false;
+        for (LayerLayout.Node n : layout.nodes()) launches |= n.op() == Op.LAUNCH && n.presence().test(shapes.get(n.subBatch()), singleThread);
+        if (launches) hostAttention.enqueueSingleThreadProgram(it, layout, b, shapes);
+        int[] consumed = {-1, -1};
+        List<LayerLayout.Node> nodes = layout.nodes();
+        for (int k = 0; k < layout.steps(layers); k++) {
+            for (LayerLayout.Node n : nodes) {
+                int stage = n.subBatch(), layer = k + n.offset();
+                if (layer < 0 || layer >= layers || !n.presence().test(shapes.get(stage), singleThread)) continue;
+                SubBatch sb = b[stage];
+                switch (n.op()) {
+                    case LAUNCH -> it.stall += hostAttention.awaitLaunch();
+                    case PRE -> {
+                        pre(it, sb, stage, layer);
+                        if (sb.cpuDecodes > 0) hostAttention.publish(it, sb, stage, layer, launches);
+                    }
+                    case PREFILL_ATTN, GPU_DECODE_ATTN, POST -> {
+                        awaitOutputs(it, layout, n, k, b, consumed);
+                        if (n.op() == Op.POST) post(it, sb, stage, layer);
+                        else if (n.op() == Op.PREFILL_ATTN) prefillAttention(it, sb, stage, layer);
+                        else decodeAttention(it, sb, stage, layer);
+                    }
+                    default -> { }   // the host thread's copies and attention; host-bound prefill KV is written in pre
+                }
+            }
         }
     }
 
-    /**
-     * ASYMMETRIC_PIPELINE and SYMMETRIC_PIPELINE (NEO's schedule): step k = window A (post(k-1)+pre(k)
-     * of B0 on the device while the host attends B1's layer k-1) then window B (post(k-1)+pre(k) of B1,
-     * then B0's GPU attention of layer k, while the host attends B0's CPU rows of layer k). The host
-     * thread takes jobs in publication order, which is exactly that interleaving.
-     */
-    private void pipelined(IterationLog it, SubBatch b0, SubBatch b1) {
-        boolean has0 = !b0.isEmpty(), has1 = !b1.isEmpty();
-        boolean cpu0 = b0.cpuDecodes > 0;
-        if (has0) embed(it, b0, 0);
-        if (has1) embed(it, b1, 1);
-        int layers = geometry.layers();
-        boolean faithful = launchSecPerStage > 0;
-        if (faithful) hostAttention.enqueueSingleThreadProgram(it, b0, b1);
-        for (int k = 0; k <= layers; k++) {
-            if (faithful && k < layers) it.stall += hostAttention.awaitLaunch();
-            if (has0) {
-                if (k > 0) {
-                    if (cpu0) hostAttention.awaitCpuOutput(it, b0, 0, k - 1);
-                    post(it, b0, 0, k - 1);
-                }
-                if (k < layers) {
-                    pre(it, b0, 0, k);
-                    if (cpu0) hostAttention.publish(it, b0, 0, k, faithful);
-                }
-            }
-            if (faithful && k < layers) it.stall += hostAttention.awaitLaunch();
-            if (has1) {
-                if (k > 0) {
-                    hostAttention.awaitCpuOutput(it, b1, 1, k - 1);
-                    post(it, b1, 1, k - 1);
-                }
-                if (k < layers) {
-                    pre(it, b1, 1, k);
-                    hostAttention.publish(it, b1, 1, k, faithful);
-                }
-            }
-            if (has0 && k < layers) gpuAttention(it, b0, 0, k);
+    /** Before GPU node {@code n} of step {@code k}: waits for the CPU outputs it depends on, each once. */
+    private void awaitOutputs(IterationLog it, LayerLayout layout, LayerLayout.Node n, int k, SubBatch[] b, int[] consumed) {
+        for (LayerLayout.Dep d : n.deps()) {
+            LayerLayout.Node on = layout.nodes().get(d.node());
+            if (on.op() != Op.ATTN_OUT_H2D || b[on.subBatch()].cpuDecodes == 0) continue;
+            int layer = k + d.delta() + on.offset();
+            if (layer < 0 || layer >= geometry.layers() || consumed[on.subBatch()] >= layer) continue;
+            hostAttention.awaitCpuOutput(it, b[on.subBatch()], on.subBatch(), layer);
+            consumed[on.subBatch()] = layer;
         }
     }
 
@@ -289,18 +274,18 @@ public final class RealExecutor implements Executor {
         it.gpu(layer, stage, Op.PRE, b.batch.rows(), 0, t);
     }
 
-    private void gpuAttention(IterationLog it, SubBatch b, int stage, int layer) {
-        if (b.gpuPrefill != null || b.hostPrefill != null) {
-            IterationLog.Span t = it.start(Lane.COMPUTE);
-            if (b.gpuPrefill != null) model.attention(layer, b.gpuPrefill);
-            if (b.hostPrefill != null) model.attention(layer, b.hostPrefill);
-            it.gpu(layer, stage, Op.PREFILL_ATTN, b.prefillTokens, 0, t);
-        }
-        if (b.gpuDecode != null) {
-            IterationLog.Span t = it.start(Lane.COMPUTE);
-            model.attention(layer, b.gpuDecode);
-            it.gpu(layer, stage, Op.GPU_DECODE_ATTN, b.gpuDecodes, b.gpuContext, t);
-        }
+    /** Prefill attention of every chunk of {@code b}, GPU- and host-bound, as one subtask. */
+    private void prefillAttention(IterationLog it, SubBatch b, int stage, int layer) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
+        if (b.gpuPrefill != null) model.attention(layer, b.gpuPrefill);
+        if (b.hostPrefill != null) model.attention(layer, b.hostPrefill);
+        it.gpu(layer, stage, Op.PREFILL_ATTN, b.prefillTokens, 0, t);
+    }
+
+    private void decodeAttention(IterationLog it, SubBatch b, int stage, int layer) {
+        IterationLog.Span t = it.start(Lane.COMPUTE);
+        model.attention(layer, b.gpuDecode);
+        it.gpu(layer, stage, Op.GPU_DECODE_ATTN, b.gpuDecodes, b.gpuContext, t);
     }
 
     private void post(IterationLog it, SubBatch b, int stage, int layer) {

@@ -8,20 +8,19 @@ import java.util.function.Function;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineLoop;
-import org.apexbench.engine.Predictor;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunResult;
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
-import org.apexbench.engine.model.ModelConfig;
-import org.apexbench.engine.sim.SimSetup;
-import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.engine.runtime.EngineLoop;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.predict.ProfilePredictor;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.LlamaWeights;
+import org.apexbench.model.ModelConfig;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileFingerprint;
 import org.apexbench.profiler.table.ProfileSweep;
 import org.apexbench.profiler.table.SweepGrid;
-import org.apexbench.engine.model.ModelPresets;
+import org.apexbench.model.ModelPresets;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
@@ -48,12 +47,6 @@ public final class RealRun {
         return backend -> LlamaWeights.synthetic(ModelPresets.config(name), dtype, seed, backend);
     }
 
-    /** The profiler's geometry of a model config with weights and KV of the given element types. */
-    public static ModelGeometry modelGeometry(ModelConfig c, DType weightType, DType kvType) {
-        return new ModelGeometry(c.name(), c.layers(), c.hiddenSize(), c.intermediateSize(), c.heads(), c.kvHeads(), c.headDim(),
-                c.vocabSize(), c.maxPositionEmbeddings(), c.tieWordEmbeddings(), weightType.bytes(), kvType.bytes());
-    }
-
     /** What a cpu-backend profile of this model on this machine is taken on. */
     public static ProfileFingerprint fingerprint(ModelConfig c, DType weightType, DType kvType, int threads, int blockSize) {
         return fingerprint("cpu", "cpu", "n/a", c, weightType, kvType, threads, blockSize);
@@ -66,7 +59,7 @@ public final class RealRun {
     public static ProfileFingerprint fingerprint(String backend, String gpu, String driver, ModelConfig c, DType weightType,
                                                  DType kvType, int threads, int blockSize) {
         String cpu = System.getProperty("os.arch") + " x" + Runtime.getRuntime().availableProcessors();
-        return new ProfileFingerprint(hostName(), gpu, driver, cpu, threads, modelGeometry(c, weightType, kvType),
+        return new ProfileFingerprint(hostName(), gpu, driver, cpu, threads, c.geometry(weightType, kvType),
                 weightType.name().toLowerCase(java.util.Locale.ROOT), kvType.name().toLowerCase(java.util.Locale.ROOT), blockSize, backend);
     }
 
@@ -155,7 +148,7 @@ public final class RealRun {
                                       DType kvType, int threads) {
         ProfileFingerprint expected = fingerprint(model, host, weightType, kvType, threads, budgets.blockSize());
         Profile p = profile != null ? profile : sweep(model, host, budgets, weightType, kvType, threads);
-        return SimSetup.predictor(p, expected, profile != null ? "supplied to the run" : "swept before the run");
+        return ProfilePredictor.checked(p, expected, profile != null ? "supplied to the run" : "swept before the run");
     }
 
     /**

@@ -3,7 +3,7 @@ package org.apexbench.engine.real;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.RunResult;
 
 /**
  * A run on the real model: the engine loop's records plus the token ids every request generated.

@@ -6,8 +6,8 @@ import java.util.List;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.PrefillChunk;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.model.AttentionSubset;
-import org.apexbench.engine.model.ForwardBatch;
+import org.apexbench.model.AttentionSubset;
+import org.apexbench.model.ForwardBatch;
 import org.apexbench.workloads.SamplingParams;
 
 /**

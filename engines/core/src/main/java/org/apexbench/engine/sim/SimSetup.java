@@ -1,14 +1,10 @@
 package org.apexbench.engine.sim;
 
-import org.apexbench.engine.CostFunction;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.Predictor;
-import org.apexbench.profiler.SubtaskFeatures;
-import org.apexbench.profiler.cost.CostModel;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.cost.RooflineCostModel;
 import org.apexbench.profiler.hardware.HardwareSpec;
-import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileFingerprint;
 import org.apexbench.profiler.table.ProfileSweep;
@@ -32,14 +28,9 @@ public final class SimSetup {
 
     private SimSetup() { }
 
-    /** The roofline cost model of {@code hw} running {@code model}, as an allocation-light cost function. */
-    public static CostFunction cost(HardwareSpec hw, ModelGeometry model) {
-        return adapt(new RooflineCostModel(hw, model));
-    }
-
-    /** Any profiler cost model as a cost function. */
-    public static CostFunction adapt(CostModel m) {
-        return (op, rows, requests, context, pairs, bytes) -> m.seconds(op, new SubtaskFeatures(rows, requests, context, pairs, bytes));
+    /** The simulated hardware: the roofline cost model of {@code hw} running {@code model}. */
+    public static SubtaskTimer cost(HardwareSpec hw, ModelGeometry model) {
+        return new RooflineCostModel(hw, model);
     }
 
     /** The fingerprint a profile must carry to drive a simulated run of {@code model} on {@code hw}. */
@@ -63,12 +54,6 @@ public final class SimSetup {
         });
     }
 
-    /** A predictor answering from a profile's tables, after checking it was measured on this setup. */
-    public static Predictor predictor(Profile profile, ProfileFingerprint expected, String origin) {
-        profile.requireFingerprint(expected, origin);
-        return new org.apexbench.engine.ProfilePredictor(profile);
-    }
-
     /**
      * Budgets from memory: GPU KV blocks = (GPU memory [capped] - weights - reserve) / block bytes;
      * host KV blocks from {@code hostKvBytes} (negative: the default share of host memory).
@@ -77,7 +62,7 @@ public final class SimSetup {
                                         long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
         long gpuMem = gpuMemoryCapBytes > 0 ? Math.min(gpuMemoryCapBytes, hw.gpu().memoryBytes()) : hw.gpu().memoryBytes();
         long host = hostKvBytes >= 0 ? hostKvBytes : (long) (hw.host().memoryBytes() * DEFAULT_HOST_KV_FRACTION);
-        return EngineBudgets.fromMemory(EngineGeometry.of(model), gpuMem, (long) (gpuMem * reserveFraction), host, maxRunning,
+        return EngineBudgets.fromMemory(model, gpuMem, (long) (gpuMem * reserveFraction), host, maxRunning,
                 maxTokensPerIteration);
     }
 }

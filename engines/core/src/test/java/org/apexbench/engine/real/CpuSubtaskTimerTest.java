@@ -41,7 +41,7 @@ class CpuSubtaskTimerTest {
             }
             SweepGrid grid = new SweepGrid(List.of(1, 8, 64), List.of(1, 8), List.of(16, 64), List.of(1, 8), List.of(16L, 512L),
                     List.of(1, 8), List.of(16L, 512L), List.of(1024L, 65536L), 1, 2);
-            ProfileFingerprint fp = new ProfileFingerprint("test machine", "cpu", "n/a", "test cpu", 1, ModelGeometry.TINY_LLAMA3,
+            ProfileFingerprint fp = new ProfileFingerprint("test machine", "cpu", "n/a", "test cpu", 1, org.apexbench.model.ModelPresets.geometry("tiny-llama3"),
                     "f32", "f32", 16, "cpu");
             Profile p = ProfileSweep.sweep(timer, grid, fp, "CpuSubtaskTimer on tiny-llama3");
             TableCostModel t = new TableCostModel(p);

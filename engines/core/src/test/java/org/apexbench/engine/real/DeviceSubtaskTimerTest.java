@@ -12,8 +12,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.LlamaWeights;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.KvPool;
 

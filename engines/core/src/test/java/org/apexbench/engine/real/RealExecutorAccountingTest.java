@@ -12,20 +12,21 @@ import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.EngineLoop;
+import org.apexbench.engine.KvCapacity;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.Strategy;
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.LlamaWeights;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
@@ -97,7 +98,7 @@ class RealExecutorAccountingTest {
         }
     }
 
-    private record Run(RunResult result, EngineGeometry geometry, double wallSec) {}
+    private record Run(RunResult result, ModelGeometry geometry, double wallSec) {}
 
     private static Run run(List<RequestSpec> requests, Scheduler scheduler) {
         Backend device = new InstrumentedBackend(Backends.open("cpu", 1), GPU_ATTN_MS);
@@ -106,7 +107,7 @@ class RealExecutorAccountingTest {
              RealExecutor x = new RealExecutor(model, host, BUDGETS, DType.F32)) {
             Engine engine = new Engine("script", "scripted plans", () -> scheduler, 0);
             long t0 = System.nanoTime();
-            RunResult r = new EngineLoop(engine, x, "cpu", x.geometry(), BUDGETS, Predictor.of((op, a, b, c, d, e) -> 1e-3),
+            RunResult r = new EngineLoop(engine, x, "cpu", x.geometry(), BUDGETS, Predictor.of((op, f) -> 1e-3),
                     RecordOptions.ALL, true).run(requests);
             return new Run(r, x.geometry(), (System.nanoTime() - t0) / 1e9);
         } finally {
@@ -131,10 +132,10 @@ class RealExecutorAccountingTest {
         Run run = run(specs, script);
         RunResult r = run.result();
         assertEquals(List.of(), RunChecks.requests(specs, r));
-        EngineGeometry g = run.geometry();
+        ModelGeometry g = run.geometry();
         assertEquals(LAYERS, g.layers());
         double gpuAttn = GPU_ATTN_MS / 1e3, cpuAttn = CPU_ATTN_MS / 1e3;
-        long qkv = g.qkvBytesPerToken(), out = g.attnOutBytesPerToken(), block = BUDGETS.blockBytes(g);
+        long qkv = g.qkvBytesPerToken(), out = g.attnOutBytesPerToken(), block = KvCapacity.blockBytes(g, BUDGETS.blockSize());
         for (IterationRecord it : r.iterations().subList(0, 7)) {
             List<SubtaskRecord> sub = of(r, it.iteration());
             String at = "iteration " + it.iteration() + " (" + it.strategy() + ")";

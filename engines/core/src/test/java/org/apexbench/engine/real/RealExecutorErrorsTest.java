@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.kernels.DType;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
@@ -67,7 +67,7 @@ class RealExecutorErrorsTest {
         Path dir = TinyLlamaOnCpu.fixture();
         SweepGrid grid = new SweepGrid(List.of(1, 4), List.of(1, 2), List.of(16, 32), List.of(1, 2), List.of(16L, 32L),
                 List.of(1, 2), List.of(16L, 32L), List.of(1024L, 2048L), 0, 1);
-        ProfileFingerprint other = new ProfileFingerprint("another machine", "cpu", "n/a", "other cpu", 1, ModelGeometry.TINY_LLAMA3,
+        ProfileFingerprint other = new ProfileFingerprint("another machine", "cpu", "n/a", "other cpu", 1, org.apexbench.model.ModelPresets.geometry("tiny-llama3"),
                 "f32", "f32", 16, "cpu");
         Profile profile = ProfileSweep.sweep((op, f) -> 1e-6, grid, other, "constant");
         Engine engine = new Engine("test", "test engine", () -> null, 0);

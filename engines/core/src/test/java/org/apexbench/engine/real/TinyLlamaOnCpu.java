@@ -3,8 +3,8 @@ package org.apexbench.engine.real;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.apexbench.engine.model.LlamaModel;
-import org.apexbench.engine.model.LlamaWeights;
+import org.apexbench.model.LlamaModel;
+import org.apexbench.model.LlamaWeights;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.Backends;
 

@@ -20,13 +20,13 @@ import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.Predictor;
-import org.apexbench.engine.RecordOptions;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.Strategy;
-import org.apexbench.engine.model.Generator;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.kernels.DType;
+import org.apexbench.model.Generator;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
@@ -38,7 +38,7 @@ import org.apexbench.workloads.SamplingParams;
  */
 class TokenForcingTest {
     private static final EngineBudgets ROOMY = new EngineBudgets(8, 512, 32, 32, 16);
-    private static final Predictor FLAT = Predictor.of((op, rows, requests, ctx, pairs, bytes) -> 1e-4);
+    private static final Predictor FLAT = Predictor.of((op, f) -> 1e-4);
     private static TinyLlamaOnCpu m;
     private static List<RequestSpec> requests;
 

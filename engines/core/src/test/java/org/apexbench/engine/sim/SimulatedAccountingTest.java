@@ -13,20 +13,23 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.Executor;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.Location;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.Predictor;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.SchedulerSnapshot;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.AnalyticCost;
+import org.apexbench.engine.runtime.Executor;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.Resource;
+import org.apexbench.profiler.SubtaskFeatures;
 import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
@@ -38,10 +41,12 @@ import org.apexbench.workloads.SamplingParams;
  * jitter is seeded with mean one.
  */
 class SimulatedAccountingTest {
-    static final EngineGeometry GEO = new EngineGeometry("m", 3, 1000, 300, 100, 0, 4096);
+    /** 3 layers; per token and layer 1000 KV bytes, 300 q/k/v bytes and 100 attention-output bytes (one 100-wide head,
+     *  5-byte KV elements, 1-byte activations). */
+    static final ModelGeometry GEO = new ModelGeometry("m", 3, 8, 8, 1, 1, 100, 8, 4096, false, 1, 5, 1);
     static final EngineBudgets B = new EngineBudgets(16, 512, 40, 40, 16);
     static final AnalyticCost COST = new AnalyticCost(405e6, 405e6, 16384, 16384, 262e6, 250e9, 45e12, 60e9, 12e9, 10e-6, 8e-6, 50e-6);
-    static final Predictor FLAT = Predictor.of((op, rows, requests, ctx, pairs, bytes) -> 1e-3);
+    static final Predictor FLAT = Predictor.of((op, f) -> 1e-3);
 
     /** A mixed iteration: a completing GPU prefill, a partial host prefill, two GPU and three CPU decodes, and two swaps. */
     record Mixed(IterationPlan plan, List<Executor.SwapMove> swaps, long cpuContext0, long cpuContext1, long gpuContext) {}
@@ -105,7 +110,7 @@ class SimulatedAccountingTest {
     }
 
     private static void checkStructure(String name, Strategy strategy, double launch, Mixed m, List<SubtaskRecord> r) {
-        long block = B.blockBytes(GEO);
+        long block = KvCapacity.blockBytes(GEO, B.blockSize());
         SubtaskRecord out = of(r, Op.SWAP_OUT).stream().filter(s -> s.layer() == -1).findFirst().orElseThrow();
         assertEquals(2 * GEO.layers() * 2, out.rows(), name + ": two runs of blocks, K and V, every layer");
         assertEquals(3 * block, out.bytes());
@@ -210,21 +215,21 @@ class SimulatedAccountingTest {
     void theAnalyticCostIsItsClosedForm() {
         AnalyticCost c = new AnalyticCost(1e6, 2e6, 100, 10, 4e6, 1e9, 1e12, 1e8, 1e9, 1e-5, 1e-6, 2e-5);
         double linear8 = Math.max(1e6 / 1e9, 8 * 2e6 / 1e12);
-        assertEquals(0.3 * linear8 + 3e-6, c.seconds(Op.PRE, 8, 0, 0, 0, 0), 1e-15);
-        assertEquals(0.7 * linear8 + 5e-6, c.seconds(Op.POST, 8, 0, 0, 0, 0), 1e-15);
+        assertEquals(0.3 * linear8 + 3e-6, c.seconds(Op.PRE, new SubtaskFeatures(8, 0, 0, 0, 0)), 1e-15);
+        assertEquals(0.7 * linear8 + 5e-6, c.seconds(Op.POST, new SubtaskFeatures(8, 0, 0, 0, 0)), 1e-15);
         double wide = 1e6 * 2e6 / 1e12;  // rows where flops dominate the weight read
-        assertEquals(0.3 * (1e6 * 2e6 / 1e12) + 3e-6, c.seconds(Op.PRE, 1_000_000, 0, 0, 0, 0), 1e-12 * wide);
-        assertEquals(1e-6, c.seconds(Op.EMBED, 99, 0, 0, 0, 0));
-        assertEquals(Math.max(4e6 / 1e9, 2 * 3 * 4e6 / 2 / 1e12) + 2e-6, c.seconds(Op.LM_HEAD, 3, 0, 0, 0, 0), 1e-15);
-        assertEquals(Math.max(4e6 / 1e9, 2 * 5e6 * 4e6 / 2 / 1e12) + 2e-6, c.seconds(Op.LM_HEAD, 5_000_000, 0, 0, 0, 0), 1e-9);
-        assertEquals(500 * 100 / 1e12 + 1e-6, c.seconds(Op.PREFILL_ATTN, 10, 1, 0, 500, 0), 1e-15);
-        assertEquals(300 * 10 / 1e9 + 1e-6, c.seconds(Op.GPU_DECODE_ATTN, 0, 2, 300, 0, 0), 1e-15);
-        assertEquals(300 * 10 / 1e8 + 2e-5, c.seconds(Op.CPU_DECODE_ATTN, 0, 2, 300, 0, 0), 1e-15);
+        assertEquals(0.3 * (1e6 * 2e6 / 1e12) + 3e-6, c.seconds(Op.PRE, new SubtaskFeatures(1_000_000, 0, 0, 0, 0)), 1e-12 * wide);
+        assertEquals(1e-6, c.seconds(Op.EMBED, new SubtaskFeatures(99, 0, 0, 0, 0)));
+        assertEquals(Math.max(4e6 / 1e9, 2 * 3 * 4e6 / 2 / 1e12) + 2e-6, c.seconds(Op.LM_HEAD, new SubtaskFeatures(3, 0, 0, 0, 0)), 1e-15);
+        assertEquals(Math.max(4e6 / 1e9, 2 * 5e6 * 4e6 / 2 / 1e12) + 2e-6, c.seconds(Op.LM_HEAD, new SubtaskFeatures(5_000_000, 0, 0, 0, 0)), 1e-9);
+        assertEquals(500 * 100 / 1e12 + 1e-6, c.seconds(Op.PREFILL_ATTN, new SubtaskFeatures(10, 1, 0, 500, 0)), 1e-15);
+        assertEquals(300 * 10 / 1e9 + 1e-6, c.seconds(Op.GPU_DECODE_ATTN, new SubtaskFeatures(0, 2, 300, 0, 0)), 1e-15);
+        assertEquals(300 * 10 / 1e8 + 2e-5, c.seconds(Op.CPU_DECODE_ATTN, new SubtaskFeatures(0, 2, 300, 0, 0)), 1e-15);
         for (Op copy : new Op[] {Op.QKV_D2H, Op.ATTN_OUT_H2D, Op.SWAP_IN, Op.SWAP_OUT}) {
-            assertEquals(5000 / 1e9 + 3 * 1e-5, c.seconds(copy, 0, 3, 0, 0, 5000), 1e-15, copy.name());
-            assertEquals(5000 / 1e9 + 1e-5, c.seconds(copy, 0, 0, 0, 0, 5000), 1e-15, copy + ": at least one transfer");
+            assertEquals(5000 / 1e9 + 3 * 1e-5, c.seconds(copy, new SubtaskFeatures(0, 3, 0, 0, 5000)), 1e-15, copy.name());
+            assertEquals(5000 / 1e9 + 1e-5, c.seconds(copy, new SubtaskFeatures(0, 0, 0, 0, 5000)), 1e-15, copy + ": at least one transfer");
         }
-        assertEquals(4e-6, c.seconds(Op.LAUNCH, 4, 0, 0, 0, 0), 1e-18);
-        assertEquals(1e-6, c.seconds(Op.LAUNCH, 0, 0, 0, 0, 0), 1e-18, "at least one launch");
+        assertEquals(4e-6, c.seconds(Op.LAUNCH, new SubtaskFeatures(4, 0, 0, 0, 0)), 1e-18);
+        assertEquals(1e-6, c.seconds(Op.LAUNCH, new SubtaskFeatures(0, 0, 0, 0, 0)), 1e-18, "at least one launch");
     }
 }

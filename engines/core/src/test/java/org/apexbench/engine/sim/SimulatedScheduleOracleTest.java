@@ -5,23 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
-import org.apexbench.engine.CostFunction;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.EngineLoop;
-import org.apexbench.engine.Executor;
+import org.apexbench.engine.runtime.EngineLoop;
+import org.apexbench.engine.runtime.Executor;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.RecordOptions;
+import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.RunResult;
-import org.apexbench.engine.SchedulerSnapshot;
+import org.apexbench.engine.runtime.RunResult;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
 import org.apexbench.engine.Strategy;
 import org.apexbench.profiler.RequestRecord;
+import org.apexbench.profiler.SubtaskTimer;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.SubtaskRecord;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class SimulatedScheduleOracleTest {
     /** Two layers; K+V 1000 B per token and layer (a 16-token block is 32,000 B), q/k/v 300 B and output 100 B per row. */
-    static final EngineGeometry GEO = new EngineGeometry("oracle", 2, 1000, 300, 100, 0, 4096);
+    static final ModelGeometry GEO = new ModelGeometry("oracle", 2, 100, 1, 1, 1, 100, 1, 4096, false, 1, 5).withActivationBytes(1);
     static final EngineBudgets B = new EngineBudgets(64, 512, 100, 1000, 16);
 
     /**
@@ -43,16 +43,16 @@ class SimulatedScheduleOracleTest {
      * pairs; decode attention 1 per 100 context tokens on the GPU, 1 per 20 on the CPU; q/k/v down at 300 B/ms (1 ms a
      * row), attention output up at 100 B/ms (1 ms a row); swaps and KV streaming 1 ms per 32,000 B plus 0.25 per transfer.
      */
-    static final CostFunction TABLE = (op, rows, requests, ctx, pairs, bytes) -> 1e-3 * switch (op) {
+    static final SubtaskTimer TABLE = (op, f) -> 1e-3 * switch (op) {
         case EMBED, LM_HEAD -> 1;
-        case PRE -> rows;
-        case POST -> 2.0 * rows;
-        case PREFILL_ATTN -> pairs / 10.0;
-        case GPU_DECODE_ATTN -> ctx / 100.0;
-        case CPU_DECODE_ATTN -> ctx / 20.0;
-        case QKV_D2H -> bytes / 300.0;
-        case ATTN_OUT_H2D -> bytes / 100.0;
-        case SWAP_IN, SWAP_OUT -> bytes / 32000.0 + 0.25 * requests;
+        case PRE -> f.rows();
+        case POST -> 2.0 * f.rows();
+        case PREFILL_ATTN -> f.prefillPairs() / 10.0;
+        case GPU_DECODE_ATTN -> f.contextTokens() / 100.0;
+        case CPU_DECODE_ATTN -> f.contextTokens() / 20.0;
+        case QKV_D2H -> f.bytes() / 300.0;
+        case ATTN_OUT_H2D -> f.bytes() / 100.0;
+        case SWAP_IN, SWAP_OUT -> f.bytes() / 32000.0 + 0.25 * f.requests();
         case LAUNCH -> Double.NaN;   // the executor charges the engine's launch time per stage, not the table
     };
 

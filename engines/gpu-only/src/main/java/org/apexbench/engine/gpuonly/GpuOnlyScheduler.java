@@ -28,14 +28,14 @@ public final class GpuOnlyScheduler implements Scheduler {
     public GpuOnlyScheduler(Preemption preemption) { this.preemption = preemption; }
 
     private static int minNeed(SchedulerContext ctx, RequestState r) {
-        return Math.max(0, ctx.blocksFor(r.kvTokens() + 1) - r.blocks());
+        return Math.max(0, ctx.kv().blocksFor(r.kvTokens() + 1) - r.blocks());
     }
 
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
         List<RequestState> run = new ArrayList<>(ctx.gpuRunning());
-        int free = ctx.gpuPool().free();
-        int hostFree = ctx.hostPool().free();
+        int free = ctx.kv().gpuFree();
+        int hostFree = ctx.kv().hostFree();
         int totalMin = 0;
         for (RequestState r : run) totalMin += minNeed(ctx, r);
         List<RequestState> recompute = new ArrayList<>();
@@ -69,19 +69,19 @@ public final class GpuOnlyScheduler implements Scheduler {
                 int chunk = fitChunk(ctx, r, Math.min(r.remainingTokens(), tokens), free);
                 if (chunk > 0) {
                     prefills.add(PrefillChunk.of(r, chunk, Location.GPU));
-                    free -= ctx.blocksFor(r.kvTokens() + chunk) - r.blocks();
+                    free -= ctx.kv().blocksFor(r.kvTokens() + chunk) - r.blocks();
                     tokens -= chunk;
                 }
             }
         }
         List<RequestState> swapIn = new ArrayList<>();
         int running = run.size();
-        int watermark = (int) Math.ceil(WATERMARK * ctx.gpuPool().capacity());
+        int watermark = (int) Math.ceil(WATERMARK * ctx.kv().gpuBlocks());
         if (swapOut.isEmpty() && recompute.isEmpty()) {
             List<RequestState> swapped = new ArrayList<>(ctx.hostRunning());
             swapped.sort(java.util.Comparator.comparingInt(RequestState::index));
             for (RequestState r : swapped) {
-                int need = ctx.blocksFor(r.contextLength());
+                int need = ctx.kv().blocksFor(r.contextLength());
                 if (tokens < 1 || running >= ctx.budgets().maxRunning() || need + watermark > free) break;
                 swapIn.add(r);
                 free -= need;
@@ -96,7 +96,7 @@ public final class GpuOnlyScheduler implements Scheduler {
                 int chunk = fitChunk(ctx, r, Math.min(r.remainingTokens(), tokens), free - watermark);
                 if (chunk < Math.min(r.remainingTokens(), tokens)) break;
                 prefills.add(PrefillChunk.of(r, chunk, Location.GPU));
-                free -= ctx.blocksFor(chunk);
+                free -= ctx.kv().blocksFor(chunk);
                 tokens -= chunk;
                 running++;
             }

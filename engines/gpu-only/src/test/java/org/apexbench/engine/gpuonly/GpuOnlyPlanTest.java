@@ -9,15 +9,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.Location;
-import org.apexbench.engine.Predictor;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.SchedulerSnapshot;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
@@ -29,8 +29,8 @@ import org.apexbench.workloads.SamplingParams;
  * brought back oldest first before anything new is admitted.
  */
 class GpuOnlyPlanTest {
-    static final EngineGeometry GEO = new EngineGeometry("m", 2, 100, 300, 100, 0, 8192);
-    static final Predictor FLAT = Predictor.of((op, rows, requests, ctx, pairs, bytes) -> 1e-3);
+    static final ModelGeometry GEO = new ModelGeometry("m", 2, 8, 8, 1, 1, 50, 8, 8192, false, 1, 1, 2);
+    static final Predictor FLAT = Predictor.of((op, f) -> 1e-3);
 
     static RequestSpec spec(String id, int prompt, int out) { return new RequestSpec(id, 0, new int[prompt], out, SamplingParams.GREEDY); }
 

@@ -3,13 +3,13 @@ package org.apexbench.engine.gpuonly;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
 import org.apexbench.engine.InfeasibleRequestException;
-import org.apexbench.engine.Predictor;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
 import org.apexbench.workloads.RequestSpec;
@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GpuOnlySimTest {
     private static RunResult run(String preemption, List<RequestSpec> reqs, int gpuBlocks, long seed, double jitter) {
         Engine e = EngineRegistry.create("gpu-only", EngineOptions.of("preemption", preemption));
-        return EngineRun.simulate(e, SimFixture.LLAMA2_7B, SimFixture.T4, Predictor.of(SimFixture.T4),
+        return SimRun.simulate(e, SimFixture.LLAMA2_7B, SimFixture.T4, Predictor.of(SimFixture.T4),
                 new EngineBudgets(64, 512, gpuBlocks, 2000, 16), reqs, seed, jitter, RecordOptions.ALL);
     }
 
@@ -49,7 +49,7 @@ class GpuOnlySimTest {
     void closedLoopKeepsConcurrencyAndArrivesOnCompletion() {
         List<RequestSpec> reqs = SimFixture.requests(20, 100, 30, 0, 5);
         Engine e = EngineRegistry.create("gpu-only", EngineOptions.NONE);
-        RunResult r = EngineRun.simulate(e, org.apexbench.profiler.model.ModelGeometry.LLAMA_2_7B,
+        RunResult r = SimRun.simulate(e, org.apexbench.model.ModelPresets.geometry("llama-2-7b"),
                 org.apexbench.profiler.hardware.HardwareSpecs.builtIn("t4-g4dn.4xlarge"), new EngineBudgets(64, 512, 400, 0, 16),
                 reqs, 3, 1, 0, RecordOptions.DEFAULT, null);
         assertEquals(List.of(), RunChecks.requests(reqs, r));

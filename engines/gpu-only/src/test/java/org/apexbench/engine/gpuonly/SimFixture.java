@@ -1,7 +1,9 @@
 package org.apexbench.engine.gpuonly;
 
-import org.apexbench.engine.EngineGeometry;
-import org.apexbench.engine.sim.AnalyticCost;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.profiler.SubtaskTimer;
+import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
@@ -9,11 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** A Llama-2-7B-shaped model on T4-like analytic hardware, and small request lists. */
+/** Llama-2-7B on the simulated T4 (its roofline cost model), and small request lists. */
 final class SimFixture {
-    static final EngineGeometry LLAMA2_7B = new EngineGeometry("llama-2-7b", 32, 16384, 24576, 8192, 13_500_000_000L, 4096);
-    static final AnalyticCost T4 = new AnalyticCost(405e6, 405e6, 16384, 16384, 262e6, 250e9, 45e12, 60e9, 12e9, 10e-6,
-            8e-6, 50e-6);
+    static final ModelGeometry LLAMA2_7B = org.apexbench.model.ModelPresets.geometry("llama-2-7b");
+    static final SubtaskTimer T4 = SimSetup.cost(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), org.apexbench.model.ModelPresets.geometry("llama-2-7b"));
 
     static List<RequestSpec> requests(int n, int prompt, int output, double rate, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);

@@ -1,13 +1,17 @@
 package org.apexbench.engine.hybrid;
 
-import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.PrefillChunk;
-import org.apexbench.engine.Predictor;
+import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.Scheduler;
 import org.apexbench.engine.SchedulerContext;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.plan.LaneCosts;
+import org.apexbench.engine.plan.LayerLayout;
+import org.apexbench.engine.policy.Placement;
+import org.apexbench.engine.policy.PlacementRules;
 import org.apexbench.workloads.RequestSpec;
 
 import java.util.ArrayList;
@@ -23,23 +27,27 @@ import java.util.List;
  * has room, whole prompts in sub-batch B0.
  */
 public final class FastDecodeScheduler implements Scheduler {
+    private static final LayerLayout PIPELINE = LayerLayout.of(Strategy.SYMMETRIC_PIPELINE);
+    private static final LayerLayout GPU_ONLY = LayerLayout.of(Strategy.GPU_ONLY);
+
     @Override
-    public String infeasibility(RequestSpec r, EngineBudgets b) {
-        if (r.promptLength() > b.maxTokensPerIteration()) {
-            return "has a prompt longer than the " + b.maxTokensPerIteration() + "-token iteration budget (whole prompts)";
+    public String infeasibility(RequestSpec r, KvCapacity b) {
+        if (r.promptLength() > b.budgets().maxTokensPerIteration()) {
+            return "has a prompt longer than the " + b.budgets().maxTokensPerIteration() + "-token iteration budget (whole prompts)";
         }
-        if (b.gpuKvBlocks() == 0) return NeoScheduler.NO_STAGING;
-        int peak = b.blocksFor((long) r.promptLength() + r.outputTokens() - 1);
-        if (peak > b.hostKvBlocks()) {
-            return "needs " + peak + " host KV blocks (fastdecode keeps all KV on the host) but the host pool has " + b.hostKvBlocks();
+        if (b.gpuBlocks() == 0) return NeoScheduler.NO_STAGING;
+        int peak = b.peakBlocks(r);
+        if (peak > b.hostBlocks()) {
+            return "needs " + peak + " host KV blocks (fastdecode keeps all KV on the host) but the host pool has " + b.hostBlocks();
         }
         return null;
     }
 
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
-        Placement pl = new Placement(ctx, 0, false);
         Predictor p = ctx.predictor();
+        int layers = ctx.geometry().layers();
+        Placement pl = Placement.neo(ctx, PlacementRules.neo(0, false, p, layers));
         List<RequestState> b0 = new ArrayList<>();
         List<RequestState> b1 = new ArrayList<>();
         long ctx0 = 0, ctx1 = 0;
@@ -49,25 +57,31 @@ public final class FastDecodeScheduler implements Scheduler {
             if (ctx0 <= ctx1) { b0.add(r); ctx0 += r.contextLength(); } else { b1.add(r); ctx1 += r.contextLength(); }
             tokens--;
         }
-        List<PrefillChunk> prefills = new ArrayList<>(pl.cpuPrefills);
+        List<PrefillChunk> prefills = new ArrayList<>(pl.hostContinued);
+        prefills.addAll(pl.hostAdmitted);
         int prefillWidth = Placement.width(prefills);
         double pref = 0;
         for (PrefillChunk c : prefills) pref += p.prefillAttention(c.length(), 1, c.attendedPairs());
-        int layers = ctx.geometry().layers();
-        double swap = NeoScheduler.swapTime(ctx, pl);
+        double swap = pl.swapSeconds();
+        LaneCosts costs = new LaneCosts();
+        costs.prefill[0] = pref;
         if (b0.isEmpty() && b1.isEmpty()) {
-            double t = layers * (p.linear(prefillWidth) + pref) + p.embedAndHead(prefillWidth, prefills.size()) + swap;
+            costs.linear[0] = p.linear(prefillWidth);
+            double t = LaneCosts.iteration(layers, GPU_ONLY.perLayer(costs), p.embedAndHead(prefillWidth, prefills.size()), swap);
             return new IterationPlan(prefills, List.of(), List.of(), 0, pl.swapOut, pl.swapIn, pl.recompute, Strategy.GPU_ONLY, t);
         }
         if (b1.isEmpty() && prefills.isEmpty() && b0.size() > 1) {
             b1.add(b0.removeLast());
         }
         int w0 = prefillWidth + b0.size(), w1 = b1.size();
-        double l0 = w0 == 0 ? 0 : p.linear(w0), l1 = w1 == 0 ? 0 : p.linear(w1);
-        double perLayer = Math.max(l0, p.cpuDecodeAttention(b1.size(), ctx1)) + Math.max(l1 + pref, p.cpuDecodeAttention(b0.size(), ctx0));
+        costs.linear[0] = w0 == 0 ? 0 : p.linear(w0);
+        costs.linear[1] = w1 == 0 ? 0 : p.linear(w1);
+        costs.cpuPath[0] = p.cpuDecodeAttention(b0.size(), ctx0);
+        costs.cpuPath[1] = p.cpuDecodeAttention(b1.size(), ctx1);
         List<RequestState> cpu = new ArrayList<>(b0);
         cpu.addAll(b1);
-        double predicted = layers * perLayer + p.embedAndHead(w0 + w1, prefills.size() + cpu.size()) + swap;
+        double predicted = LaneCosts.iteration(layers, PIPELINE.perLayer(costs), p.embedAndHead(w0 + w1, prefills.size() + cpu.size()),
+                swap);
         return new IterationPlan(prefills, List.of(), cpu, b0.size(), pl.swapOut, pl.swapIn, pl.recompute,
                 Strategy.SYMMETRIC_PIPELINE, predicted);
     }

@@ -12,20 +12,21 @@ import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.engine.EngineGeometry;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
 import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.Location;
-import org.apexbench.engine.Predictor;
-import org.apexbench.engine.RecordOptions;
 import org.apexbench.engine.RequestState;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.RunResult;
 import org.apexbench.engine.Scheduler;
-import org.apexbench.engine.SchedulerSnapshot;
 import org.apexbench.engine.Strategy;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.RunResult;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.model.ModelPresets;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.profiler.model.ModelGeometry;
@@ -41,22 +42,26 @@ import org.apexbench.workloads.SamplingParams;
  * per GPU second, FastDecode's balanced halves and offload's serial plan, each with its predicted time.
  */
 class HybridPlanTest {
-    static final EngineGeometry GEO = new EngineGeometry("m", 4, 100, 300, 100, 0, 8192);
+    static final ModelGeometry GEO = new ModelGeometry("m", 4, 8, 8, 1, 1, 50, 8, 8192, false, 1, 1, 2);
 
     static double linear(int rows) { return 2 * (1e-3 + 1e-5 * rows); }
     static double gdec(int requests, long ctx) { return requests == 0 ? 0 : 1e-4 + 1e-7 * ctx; }
 
     /** A cost function whose CPU attention is {@code cpuFactor} times a cheap one. */
     static Predictor predictor(double cpuFactor) {
-        return Predictor.of((op, rows, requests, ctx, pairs, bytes) -> switch (op) {
-            case PRE, POST -> 1e-3 + 1e-5 * rows;
-            case EMBED -> 1e-4 + 1e-7 * rows;
-            case LM_HEAD -> 2e-4 + 1e-6 * rows;
-            case PREFILL_ATTN -> 1e-8 * pairs;
-            case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * ctx;
-            case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
-            case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-5 * Math.max(1, requests) + bytes / 1e10;
-            case LAUNCH -> 0;
+        return Predictor.of((op, f) -> {
+            int rows = f.rows(), requests = f.requests();
+            long ctx = f.contextTokens(), pairs = f.prefillPairs(), bytes = f.bytes();
+            return switch (op) {
+                case PRE, POST -> 1e-3 + 1e-5 * rows;
+                case EMBED -> 1e-4 + 1e-7 * rows;
+                case LM_HEAD -> 2e-4 + 1e-6 * rows;
+                case PREFILL_ATTN -> 1e-8 * pairs;
+                case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * ctx;
+                case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
+                case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-5 * Math.max(1, requests) + bytes / 1e10;
+                case LAUNCH -> 0;
+            };
         });
     }
 
@@ -284,21 +289,21 @@ class HybridPlanTest {
     @Test
     void hybridsRefuseRequestsTheyCouldNeverServe() {
         EngineBudgets b = new EngineBudgets(64, 100, 10, 30, 16);
-        assertNull(NeoScheduler.hybridInfeasibility(spec("ok", 100, 61), b), "161 tokens: 11 blocks, within the host's 20 beyond the reserve");
-        assertTrue(NeoScheduler.hybridInfeasibility(spec("long", 101, 1), b).contains("prompt longer than the 100-token iteration budget"));
-        assertNull(NeoScheduler.hybridInfeasibility(spec("edge", 100, 221), b), "320 tokens: 20 blocks, exactly the host's 20");
+        assertNull(NeoScheduler.hybridInfeasibility(spec("ok", 100, 61), KvCapacity.empty(b, GEO)), "161 tokens: 11 blocks, within the host's 20 beyond the reserve");
+        assertTrue(NeoScheduler.hybridInfeasibility(spec("long", 101, 1), KvCapacity.empty(b, GEO)).contains("prompt longer than the 100-token iteration budget"));
+        assertNull(NeoScheduler.hybridInfeasibility(spec("edge", 100, 221), KvCapacity.empty(b, GEO)), "320 tokens: 20 blocks, exactly the host's 20");
         assertEquals("needs 21 KV blocks but the GPU pool has 10 and the host pool leaves 20 beyond its swap reserve",
-                NeoScheduler.hybridInfeasibility(spec("big", 100, 237), b));
-        assertEquals(NeoScheduler.NO_STAGING, NeoScheduler.hybridInfeasibility(spec("x", 10, 1), new EngineBudgets(64, 100, 0, 30, 16)));
-        assertNull(NeoScheduler.hybridInfeasibility(spec("gpu", 100, 60), new EngineBudgets(64, 100, 10, 10, 16)), "fits the GPU pool");
+                NeoScheduler.hybridInfeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
+        assertEquals(NeoScheduler.NO_STAGING, NeoScheduler.hybridInfeasibility(spec("x", 10, 1), KvCapacity.empty(new EngineBudgets(64, 100, 0, 30, 16), GEO)));
+        assertNull(NeoScheduler.hybridInfeasibility(spec("gpu", 100, 60), KvCapacity.empty(new EngineBudgets(64, 100, 10, 10, 16), GEO)), "fits the GPU pool");
         FastDecodeScheduler fd = new FastDecodeScheduler();
-        assertNull(fd.infeasibility(spec("ok", 100, 381), b), "480 tokens: exactly the 30 host blocks");
-        assertTrue(fd.infeasibility(spec("big", 100, 382), b).contains("needs 31 host KV blocks"));
-        assertTrue(fd.infeasibility(spec("long", 101, 1), b).contains("prompt longer than the 100-token iteration budget"));
-        assertEquals(NeoScheduler.NO_STAGING, fd.infeasibility(spec("x", 10, 1), new EngineBudgets(64, 100, 0, 30, 16)));
-        String big = NeoScheduler.hybridInfeasibility(spec("big", 100, 237), b);
-        assertEquals(big, new OffloadScheduler().infeasibility(spec("big", 100, 237), b));
-        assertEquals(big, new NeoScheduler(0).infeasibility(spec("big", 100, 237), b));
+        assertNull(fd.infeasibility(spec("ok", 100, 381), KvCapacity.empty(b, GEO)), "480 tokens: exactly the 30 host blocks");
+        assertTrue(fd.infeasibility(spec("big", 100, 382), KvCapacity.empty(b, GEO)).contains("needs 31 host KV blocks"));
+        assertTrue(fd.infeasibility(spec("long", 101, 1), KvCapacity.empty(b, GEO)).contains("prompt longer than the 100-token iteration budget"));
+        assertEquals(NeoScheduler.NO_STAGING, fd.infeasibility(spec("x", 10, 1), KvCapacity.empty(new EngineBudgets(64, 100, 0, 30, 16), GEO)));
+        String big = NeoScheduler.hybridInfeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO));
+        assertEquals(big, new OffloadScheduler().infeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
+        assertEquals(big, new NeoScheduler(0).infeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
     }
 
     @Test
@@ -311,7 +316,7 @@ class HybridPlanTest {
         for (int i = 0; i < 5; i++) reqs.add(new RequestSpec("r" + i, 0.001 * i, new int[40 + 4 * i], 60, SamplingParams.GREEDY));
         int prompts = reqs.stream().mapToInt(RequestSpec::promptLength).sum();
         for (String id : List.of("static-hybrid:neo", "static-hybrid:offload", "static-hybrid:fastdecode")) {
-            RunResult r = EngineRun.simulate(EngineRegistry.create(id, EngineOptions.NONE), ModelGeometry.TINY_LLAMA3,
+            RunResult r = SimRun.simulate(EngineRegistry.create(id, EngineOptions.NONE), ModelPresets.geometry("tiny-llama3"),
                     HardwareSpecs.builtIn("t4-g4dn.4xlarge"), b, reqs, 1, 0, RecordOptions.DEFAULT, null);
             assertEquals(List.of(), RunChecks.requests(reqs, r), id);
             assertTrue(r.requests().stream().anyMatch(q -> q.preemptions() > 0), id + ": something was preempted");

@@ -2,12 +2,12 @@ package org.apexbench.engine.hybrid;
 
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
 import org.apexbench.engine.InfeasibleRequestException;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class NeoAdmissionTest {
     static final List<String> POLICIES = List.of("static-hybrid:neo", "static-hybrid:fastdecode", "static-hybrid:offload");
 
     static RunResult run(String id, EngineBudgets b, List<RequestSpec> reqs) {
-        return EngineRun.simulate(EngineRegistry.create(id, EngineOptions.NONE), MODEL, T4, b, reqs, 1, 0, RecordOptions.ALL, null);
+        return SimRun.simulate(EngineRegistry.create(id, EngineOptions.NONE), MODEL, T4, b, reqs, 1, 0, RecordOptions.ALL, null);
     }
 
     /**
@@ -59,7 +59,7 @@ class NeoAdmissionTest {
         EngineBudgets b = new EngineBudgets(64, 1024, 40, 400, 16);
         List<RequestSpec> reqs = List.of(new RequestSpec("big", 0, new int[1000], 30, SamplingParams.GREEDY),
                 new RequestSpec("small", 0.001, new int[50], 30, SamplingParams.GREEDY));
-        long kvPerTokenLayer = org.apexbench.engine.EngineGeometry.of(MODEL).kvBytesPerTokenPerLayer();
+        long kvPerTokenLayer = MODEL.kvBytesPerTokenPerLayer();
         for (String id : POLICIES) {
             RunResult r = run(id, b, reqs);
             assertEquals(List.of(), RunChecks.requests(reqs, r), id);

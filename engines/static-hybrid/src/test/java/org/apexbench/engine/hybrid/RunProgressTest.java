@@ -1,10 +1,10 @@
 package org.apexbench.engine.hybrid;
 
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.workloads.RequestSpec;
 import org.junit.jupiter.api.Test;
 
@@ -23,9 +23,9 @@ class RunProgressTest {
     void progressCountsFinishedRequestsUpToTheTotalWithoutChangingTheRun() {
         List<RequestSpec> reqs = StaticHybridSimTest.requests(30, 2);
         List<int[]> seen = new ArrayList<>();
-        RunResult with = EngineRun.simulate(EngineRegistry.create("static-hybrid:neo", EngineOptions.NONE), MODEL, T4, TIGHT, reqs,
+        RunResult with = SimRun.simulate(EngineRegistry.create("static-hybrid:neo", EngineOptions.NONE), MODEL, T4, TIGHT, reqs,
                 0, 1, 0.05, RecordOptions.DEFAULT, null, (done, total) -> seen.add(new int[] {done, total}));
-        RunResult without = EngineRun.simulate(EngineRegistry.create("static-hybrid:neo", EngineOptions.NONE), MODEL, T4, TIGHT,
+        RunResult without = SimRun.simulate(EngineRegistry.create("static-hybrid:neo", EngineOptions.NONE), MODEL, T4, TIGHT,
                 reqs, 0, 1, 0.05, RecordOptions.DEFAULT, null);
         assertTrue(seen.size() > 1, "several updates over a 30-request run");
         for (int i = 0; i < seen.size(); i++) {

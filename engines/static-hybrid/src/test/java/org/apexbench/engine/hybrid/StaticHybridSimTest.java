@@ -3,11 +3,11 @@ package org.apexbench.engine.hybrid;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
-import org.apexbench.engine.EngineRegistry;
-import org.apexbench.engine.EngineRun;
-import org.apexbench.engine.RecordOptions;
-import org.apexbench.engine.RunChecks;
-import org.apexbench.engine.RunResult;
+import org.apexbench.engine.runtime.EngineRegistry;
+import org.apexbench.engine.sim.SimRun;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunChecks;
+import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskRecord;
@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StaticHybridSimTest {
     static final HardwareSpec T4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
-    static final ModelGeometry MODEL = ModelGeometry.LLAMA_2_7B;
+    static final ModelGeometry MODEL = org.apexbench.model.ModelPresets.geometry("llama-2-7b");
     /** 60 GPU blocks (960 tokens): a handful of requests fit, the rest must go to the host. */
     static final EngineBudgets TIGHT = new EngineBudgets(128, 1024, 60, 3000, 16);
 
@@ -44,7 +44,7 @@ class StaticHybridSimTest {
 
     static RunResult run(String id, EngineOptions o, List<RequestSpec> reqs, long seed, double jitter) {
         Engine e = EngineRegistry.create(id, o);
-        return EngineRun.simulate(e, MODEL, T4, TIGHT, reqs, seed, jitter, RecordOptions.ALL, null);
+        return SimRun.simulate(e, MODEL, T4, TIGHT, reqs, seed, jitter, RecordOptions.ALL, null);
     }
 
     @Test

@@ -1,0 +1,117 @@
+package org.apexbench.engine.predict;
+
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileFingerprint;
+import org.apexbench.profiler.table.ProfileTable;
+
+/**
+ * Predictions straight from a profile's interpolating tables (no per-call allocation): what NEO
+ * and APEX schedule with. Copies of {@code n} transfers cost n times the table at bytes/n, as the
+ * profiler's table cost model does.
+ */
+public final class ProfilePredictor implements Predictor {
+    private static final int LINEAR_CACHE = 1 << 14;
+    private final ProfileTable pre, post, embed, head, prefill, h2d, d2h;
+    private final Grid2 gpuDecode, cpuDecode;
+    /** linear(rows) memoised: schedulers ask for the same widths every iteration. */
+    private final double[] linear = new double[LINEAR_CACHE];
+    private final double[] embedRows = new double[LINEAR_CACHE];
+    private final double[] headRows = new double[LINEAR_CACHE];
+
+    /** A predictor answering from {@code profile}'s tables, after checking it was measured on the setup {@code expected}. */
+    public static ProfilePredictor checked(Profile profile, ProfileFingerprint expected, String origin) {
+        profile.requireFingerprint(expected, origin);
+        return new ProfilePredictor(profile);
+    }
+
+    public ProfilePredictor(Profile p) {
+        pre = p.table(Profile.PRE);
+        post = p.table(Profile.POST);
+        embed = p.table(Profile.EMBED);
+        head = p.table(Profile.LM_HEAD);
+        prefill = p.table(Profile.PREFILL_ATTN);
+        gpuDecode = new Grid2(p.table(Profile.GPU_DECODE_ATTN));
+        cpuDecode = new Grid2(p.table(Profile.CPU_DECODE_ATTN));
+        h2d = p.table(Profile.H2D);
+        d2h = p.table(Profile.D2H);
+        java.util.Arrays.fill(linear, Double.NaN);
+        java.util.Arrays.fill(embedRows, Double.NaN);
+        java.util.Arrays.fill(headRows, Double.NaN);
+        linear[0] = embedRows[0] = headRows[0] = 0;
+    }
+
+    @Override
+    public double linear(int rows) {
+        if (rows < LINEAR_CACHE) {
+            double v = linear[rows];
+            if (v == v) return v;
+            return linear[rows] = pre.at(rows) + post.at(rows);
+        }
+        return pre.at(rows) + post.at(rows);
+    }
+
+    @Override public double prefillAttention(int newTokens, int sequences, long pairs) { return sequences == 0 ? 0 : prefill.at(pairs); }
+
+    @Override public double gpuDecodeAttention(int requests, long ctx) { return requests == 0 ? 0 : gpuDecode.at(requests, ctx); }
+
+    @Override public double cpuDecodeAttention(int requests, long ctx) { return requests == 0 ? 0 : cpuDecode.at(requests, ctx); }
+
+    @Override public double d2h(long bytes, int transfers) { return copy(d2h, bytes, transfers); }
+
+    @Override public double h2d(long bytes, int transfers) { return copy(h2d, bytes, transfers); }
+
+    /**
+     * The profile's bilinear table with the same interpolation and linear extrapolation, remembering the
+     * last segment per axis: schedulers query it with slowly moving arguments, so most lookups skip the
+     * binary search.
+     */
+    private static final class Grid2 {
+        private final double[] x, y;
+        private final double[][] s;
+        private int i, j;
+
+        Grid2(ProfileTable t) {
+            if (!(t instanceof org.apexbench.profiler.table.Table2D d)) {
+                throw new IllegalArgumentException("profile table " + t + " must be two-dimensional (requests x context)");
+            }
+            x = d.x();
+            y = d.y();
+            s = d.seconds();
+        }
+
+        private static int seg(double[] g, double q, int hint) {
+            if (hint < g.length - 1 && g[hint] <= q && q < g[hint + 1]) return hint;
+            return ProfileTable.segment(g, q);
+        }
+
+        double at(double qx, double qy) {
+            int a = i = seg(x, qx, i);
+            int b = j = seg(y, qy, j);
+            double tx = (qx - x[a]) / (x[a + 1] - x[a]);
+            double ty = (qy - y[b]) / (y[b + 1] - y[b]);
+            double lo = s[a][b] + ty * (s[a][b + 1] - s[a][b]);
+            double hi = s[a + 1][b] + ty * (s[a + 1][b + 1] - s[a + 1][b]);
+            return Math.max(0, lo + tx * (hi - lo));
+        }
+    }
+
+    private static double copy(ProfileTable t, long bytes, int transfers) {
+        if (bytes == 0) return 0;
+        int n = Math.max(1, transfers);
+        return n * t.at((double) bytes / n);
+    }
+
+    @Override
+    public double embedAndHead(int rows, int sampledRows) {
+        return memo(embedRows, embed, rows) + memo(headRows, head, sampledRows);
+    }
+
+    private static double memo(double[] cache, ProfileTable t, int rows) {
+        if (rows < cache.length) {
+            double v = cache[rows];
+            if (v == v) return v;
+            return cache[rows] = t.at(rows);
+        }
+        return t.at(rows);
+    }
+}
