@@ -40,19 +40,15 @@ class ApexPlanTest {
 
     /** CPU attention {@code cpuFactor} times a cheap one; copies cost {@code secPerByte} per byte. */
     static Predictor predictor(double cpuFactor, double secPerByte) {
-        return Predictor.of((op, f) -> {
-            int rows = f.rows(), requests = f.requests();
-            long ctx = f.contextTokens(), pairs = f.prefillPairs(), bytes = f.bytes();
-            return switch (op) {
-                case PRE, POST -> 1e-3 + 1e-5 * rows;
-                case EMBED -> 1e-4 + 1e-7 * rows;
-                case LM_HEAD -> 2e-4 + 1e-6 * rows;
-                case PREFILL_ATTN -> 1e-8 * pairs;
-                case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * ctx;
-                case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
-                case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-6 * Math.max(1, requests) + bytes * secPerByte;
-                case LAUNCH -> 0;
-            };
+        return Predictor.of((op, f) -> switch (op) {
+            case PRE, POST -> 1e-3 + 1e-5 * f.rows();
+            case EMBED -> 1e-4 + 1e-7 * f.rows();
+            case LM_HEAD -> 2e-4 + 1e-6 * f.rows();
+            case PREFILL_ATTN -> 1e-8 * f.prefillPairs();
+            case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * f.contextTokens();
+            case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * f.requests() + 1e-6 * f.contextTokens());
+            case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-6 * Math.max(1, f.requests()) + f.bytes() * secPerByte;
+            case LAUNCH -> 0;
         });
     }
 
@@ -225,11 +221,11 @@ class ApexPlanTest {
     @Test
     void requestsThatCanNeverFitAreRefusedNamingTheNumbers() {
         ApexScheduler s = new ApexScheduler(PLAIN);
-        EngineBudgets b = new EngineBudgets(64, 512, 10, 30, 16);
-        assertNull(s.infeasibility(spec("gpu", 100, 61), KvCapacity.empty(b, GEO)), "160 tokens: the GPU's 10 blocks");
-        assertNull(s.infeasibility(spec("host", 100, 221), KvCapacity.empty(b, GEO)), "320 tokens: 20 blocks, exactly the host's room beyond its reserve");
+        KvCapacity b = KvCapacity.empty(new EngineBudgets(64, 512, 10, 30, 16), GEO);
+        assertNull(s.infeasibility(spec("gpu", 100, 61), b), "160 tokens: the GPU's 10 blocks");
+        assertNull(s.infeasibility(spec("host", 100, 221), b), "320 tokens: 20 blocks, exactly the host's room beyond its reserve");
         assertEquals("needs 21 KV blocks but the GPU pool has 10 and the host pool leaves 20 beyond its swap reserve",
-                s.infeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
+                s.infeasibility(spec("big", 100, 237), b));
         assertEquals("needs 11 KV blocks but the GPU pool has 10 and the host pool leaves 0 beyond its swap reserve",
                 s.infeasibility(spec("big", 100, 77), KvCapacity.empty(new EngineBudgets(64, 512, 10, 4, 16), GEO)));
     }

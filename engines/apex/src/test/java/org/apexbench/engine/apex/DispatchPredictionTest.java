@@ -28,18 +28,14 @@ class DispatchPredictionTest {
     static double copies(int rows) { return rows == 0 ? 0 : (1e-5 + rows * QKV * 1e-9) + (1e-5 + rows * OUT * 1e-9); }
 
     static Predictor predictor(double cpuFactor) {
-        return Predictor.of((op, f) -> {
-            int rows = f.rows(), requests = f.requests();
-            long ctx = f.contextTokens(), pairs = f.prefillPairs(), bytes = f.bytes();
-            return switch (op) {
-                case PRE, POST -> 1e-3 + 1e-5 * rows;
-                case EMBED -> 1e-4 + 1e-7 * rows;
-                case LM_HEAD -> 2e-4 + 1e-6 * rows;
-                case GPU_DECODE_ATTN -> 1e-4 + 1e-6 * ctx;
-                case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
-                case QKV_D2H, ATTN_OUT_H2D -> 1e-5 * Math.max(1, requests) + bytes * 1e-9;
-                default -> 0.0;
-            };
+        return Predictor.of((op, f) -> switch (op) {
+            case PRE, POST -> 1e-3 + 1e-5 * f.rows();
+            case EMBED -> 1e-4 + 1e-7 * f.rows();
+            case LM_HEAD -> 2e-4 + 1e-6 * f.rows();
+            case GPU_DECODE_ATTN -> 1e-4 + 1e-6 * f.contextTokens();
+            case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * f.requests() + 1e-6 * f.contextTokens());
+            case QKV_D2H, ATTN_OUT_H2D -> 1e-5 * Math.max(1, f.requests()) + f.bytes() * 1e-9;
+            default -> 0.0;
         });
     }
 

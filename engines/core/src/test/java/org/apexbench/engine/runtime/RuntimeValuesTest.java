@@ -361,21 +361,17 @@ class RuntimeValuesTest {
 
     @Test
     void aCostFunctionPredictsWholeCopiesAndNothingForEmptyWork() {
-        Predictor p = Predictor.of((op, f) -> {
-            int rows = f.rows(), requests = f.requests();
-            long ctx = f.contextTokens(), pairs = f.prefillPairs(), bytes = f.bytes();
-            return switch (op) {
-            case PRE -> 1 + rows;
-            case POST -> 10 + rows;
-            case EMBED -> 100 + rows;
-            case LM_HEAD -> 1000 + rows;
-            case PREFILL_ATTN -> rows + 0.5 * pairs + 0.25 * requests;
-            case GPU_DECODE_ATTN -> requests + 0.01 * ctx;
-            case CPU_DECODE_ATTN -> 2 * requests + 0.02 * ctx;
-            case QKV_D2H -> 3 * requests + bytes / 1e3;
-            case ATTN_OUT_H2D -> 5 * requests + bytes / 1e3;
+        Predictor p = Predictor.of((op, f) -> switch (op) {
+            case PRE -> 1 + f.rows();
+            case POST -> 10 + f.rows();
+            case EMBED -> 100 + f.rows();
+            case LM_HEAD -> 1000 + f.rows();
+            case PREFILL_ATTN -> f.rows() + 0.5 * f.prefillPairs() + 0.25 * f.requests();
+            case GPU_DECODE_ATTN -> f.requests() + 0.01 * f.contextTokens();
+            case CPU_DECODE_ATTN -> 2 * f.requests() + 0.02 * f.contextTokens();
+            case QKV_D2H -> 3 * f.requests() + f.bytes() / 1e3;
+            case ATTN_OUT_H2D -> 5 * f.requests() + f.bytes() / 1e3;
             default -> Double.NaN;
-            };
         });
         assertEquals(0, p.linear(0));
         assertEquals(1 + 4 + 10 + 4, p.linear(4));

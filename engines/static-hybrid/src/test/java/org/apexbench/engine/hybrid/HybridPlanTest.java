@@ -49,19 +49,15 @@ class HybridPlanTest {
 
     /** A cost function whose CPU attention is {@code cpuFactor} times a cheap one. */
     static Predictor predictor(double cpuFactor) {
-        return Predictor.of((op, f) -> {
-            int rows = f.rows(), requests = f.requests();
-            long ctx = f.contextTokens(), pairs = f.prefillPairs(), bytes = f.bytes();
-            return switch (op) {
-                case PRE, POST -> 1e-3 + 1e-5 * rows;
-                case EMBED -> 1e-4 + 1e-7 * rows;
-                case LM_HEAD -> 2e-4 + 1e-6 * rows;
-                case PREFILL_ATTN -> 1e-8 * pairs;
-                case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * ctx;
-                case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * requests + 1e-6 * ctx);
-                case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-5 * Math.max(1, requests) + bytes / 1e10;
-                case LAUNCH -> 0;
-            };
+        return Predictor.of((op, f) -> switch (op) {
+            case PRE, POST -> 1e-3 + 1e-5 * f.rows();
+            case EMBED -> 1e-4 + 1e-7 * f.rows();
+            case LM_HEAD -> 2e-4 + 1e-6 * f.rows();
+            case PREFILL_ATTN -> 1e-8 * f.prefillPairs();
+            case GPU_DECODE_ATTN -> 1e-4 + 1e-7 * f.contextTokens();
+            case CPU_DECODE_ATTN -> cpuFactor * (1e-4 + 2e-5 * f.requests() + 1e-6 * f.contextTokens());
+            case QKV_D2H, ATTN_OUT_H2D, SWAP_IN, SWAP_OUT -> 1e-5 * Math.max(1, f.requests()) + f.bytes() / 1e10;
+            case LAUNCH -> 0;
         });
     }
 
@@ -288,22 +284,24 @@ class HybridPlanTest {
 
     @Test
     void hybridsRefuseRequestsTheyCouldNeverServe() {
-        EngineBudgets b = new EngineBudgets(64, 100, 10, 30, 16);
-        assertNull(NeoScheduler.hybridInfeasibility(spec("ok", 100, 61), KvCapacity.empty(b, GEO)), "161 tokens: 11 blocks, within the host's 20 beyond the reserve");
-        assertTrue(NeoScheduler.hybridInfeasibility(spec("long", 101, 1), KvCapacity.empty(b, GEO)).contains("prompt longer than the 100-token iteration budget"));
-        assertNull(NeoScheduler.hybridInfeasibility(spec("edge", 100, 221), KvCapacity.empty(b, GEO)), "320 tokens: 20 blocks, exactly the host's 20");
+        KvCapacity b = KvCapacity.empty(new EngineBudgets(64, 100, 10, 30, 16), GEO);
+        KvCapacity noGpu = KvCapacity.empty(new EngineBudgets(64, 100, 0, 30, 16), GEO);
+        assertNull(NeoScheduler.hybridInfeasibility(spec("ok", 100, 61), b), "161 tokens: 11 blocks, within the host's 20 beyond the reserve");
+        assertTrue(NeoScheduler.hybridInfeasibility(spec("long", 101, 1), b).contains("prompt longer than the 100-token iteration budget"));
+        assertNull(NeoScheduler.hybridInfeasibility(spec("edge", 100, 221), b), "320 tokens: 20 blocks, exactly the host's 20");
         assertEquals("needs 21 KV blocks but the GPU pool has 10 and the host pool leaves 20 beyond its swap reserve",
-                NeoScheduler.hybridInfeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
-        assertEquals(NeoScheduler.NO_STAGING, NeoScheduler.hybridInfeasibility(spec("x", 10, 1), KvCapacity.empty(new EngineBudgets(64, 100, 0, 30, 16), GEO)));
-        assertNull(NeoScheduler.hybridInfeasibility(spec("gpu", 100, 60), KvCapacity.empty(new EngineBudgets(64, 100, 10, 10, 16), GEO)), "fits the GPU pool");
+                NeoScheduler.hybridInfeasibility(spec("big", 100, 237), b));
+        assertEquals(NeoScheduler.NO_STAGING, NeoScheduler.hybridInfeasibility(spec("x", 10, 1), noGpu));
+        assertNull(NeoScheduler.hybridInfeasibility(spec("gpu", 100, 60), KvCapacity.empty(new EngineBudgets(64, 100, 10, 10, 16), GEO)),
+                "fits the GPU pool");
         FastDecodeScheduler fd = new FastDecodeScheduler();
-        assertNull(fd.infeasibility(spec("ok", 100, 381), KvCapacity.empty(b, GEO)), "480 tokens: exactly the 30 host blocks");
-        assertTrue(fd.infeasibility(spec("big", 100, 382), KvCapacity.empty(b, GEO)).contains("needs 31 host KV blocks"));
-        assertTrue(fd.infeasibility(spec("long", 101, 1), KvCapacity.empty(b, GEO)).contains("prompt longer than the 100-token iteration budget"));
-        assertEquals(NeoScheduler.NO_STAGING, fd.infeasibility(spec("x", 10, 1), KvCapacity.empty(new EngineBudgets(64, 100, 0, 30, 16), GEO)));
-        String big = NeoScheduler.hybridInfeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO));
-        assertEquals(big, new OffloadScheduler().infeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
-        assertEquals(big, new NeoScheduler(0).infeasibility(spec("big", 100, 237), KvCapacity.empty(b, GEO)));
+        assertNull(fd.infeasibility(spec("ok", 100, 381), b), "480 tokens: exactly the 30 host blocks");
+        assertTrue(fd.infeasibility(spec("big", 100, 382), b).contains("needs 31 host KV blocks"));
+        assertTrue(fd.infeasibility(spec("long", 101, 1), b).contains("prompt longer than the 100-token iteration budget"));
+        assertEquals(NeoScheduler.NO_STAGING, fd.infeasibility(spec("x", 10, 1), noGpu));
+        String big = NeoScheduler.hybridInfeasibility(spec("big", 100, 237), b);
+        assertEquals(big, new OffloadScheduler().infeasibility(spec("big", 100, 237), b));
+        assertEquals(big, new NeoScheduler(0).infeasibility(spec("big", 100, 237), b));
     }
 
     @Test
