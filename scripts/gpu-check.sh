@@ -7,7 +7,8 @@
 #   3. the test-data models (FixtureParity) on cuda: testdata/models, or $APEX_FIXTURES
 #   4. the real two-thread executor on cuda (RealEngineCheck): every engine on tiny-llama3 under a tight
 #      GPU KV budget (host offload through pinned memory, swaps, preemption) against an unconstrained
-#      gpu-only cuda run: same greedy tokens, or a divergence only at an fp16 near-tie (reported)
+#      gpu-only cuda run, teacher-forced so that every position is compared: same greedy tokens, or a
+#      divergence only at an fp16 near-tie (reported); every swap fence the host thread must await, awaited
 #   5. where PyTorch sees the GPU: the same shapes through torch (matmul, scaled_dot_product_attention)
 #      and the side-by-side ratios
 #   6. the distribution's own command line on this host: a small sim comparison with its report (charts

@@ -17,10 +17,11 @@ import org.apexbench.profiler.SubtaskRecord;
 
 /**
  * {@link RealEnginesTest} on the cuda backend, through {@link RealEngineCheck} (which explains the fp16
- * near-tie rule): every engine on tiny-llama3 under a GPU KV budget just above one request's need (host offload
- * through pinned memory, swaps on the copy streams, preemption) gives the tokens of an unconstrained cuda run;
- * records carry GPU-event times that respect each layer's dependencies, and NEO / APEX overlap CPU attention
- * with GPU work. Skipped visibly where no CUDA GPU is usable.
+ * near-tie rule and its teacher forcing, so every position is compared): every engine on tiny-llama3 under a GPU
+ * KV budget just above one request's need (host offload through pinned memory, swaps on the copy streams,
+ * preemption) gives the tokens of an unconstrained cuda run, and awaits every swap fence it must; records carry
+ * GPU-event times that respect each layer's dependencies, and NEO / APEX overlap CPU attention with GPU work.
+ * Skipped visibly where no CUDA GPU is usable.
  */
 class CudaRealEnginesTest {
     /** GPU times reach the run clock through an anchor event; allow this much skew against wall-clock records. */
@@ -53,7 +54,12 @@ class CudaRealEnginesTest {
         RealEngineCheck.Outcome o = RealEngineRuns.withSlowHostAttention(() -> check.check(id, options));
         System.out.println(o);
         assertNull(o.failure(), o.toString());
+        // teacher-forced: every position of every request was compared, whatever diverged at a near-tie before it
+        assertEquals(check.requests().stream().mapToInt(r -> r.outputTokens()).sum(), o.positions(), o.toString());
         var result = o.run().result();
+        // the host thread awaited the swap fence before every CPU job of an iteration that swapped
+        assertEquals(RealEngineCheck.cpuJobsInSwapIterations(result.subtasks()), o.fencesAwaited(), o.toString());
+        assertEquals(o.fencesExpected(), o.fencesAwaited(), o.toString());
         assertEquals("cuda", result.executor());
         int cpuDecodes = result.requests().stream().mapToInt(RequestRecord::cpuDecodeSteps).sum();
         if (RealEngineRuns.decodesOnCpu(id)) assertTrue(cpuDecodes > 0, id + ": CPU decodes happened");

@@ -21,7 +21,11 @@ import org.apexbench.kernels.RowTransfer;
  * never waits for a host job itself, and "enqueues" the wait for each host output, which here blocks the device
  * thread until the host thread signalled (the GPU stream's stall) and then copies from an output staging (the
  * H2D copy). Staging is reused every layer exactly as the cuda exchange reuses its pinned buffers, so a wrong
- * ordering argument shows up as wrong tokens. Marks are the wall clock; pools and swaps are the cpu bridge's.
+ * ordering argument shows up as wrong tokens. A swap-out's bytes are taken from the device pool when it is issued
+ * (the device's later work is ordered after the copy) but land in the host pool only when the host thread awaits the
+ * iteration's fence, or at the iteration's end: a host job that attended over a request swapped out in the same
+ * iteration without awaiting the fence would read stale KV, as it could on cuda. Marks are the wall clock; pools
+ * and swap-ins are the cpu bridge's.
  */
 final class EnqueueingCpuBridge implements HostBridge {
     private final HostBridge cpu;
@@ -30,6 +34,8 @@ final class EnqueueingCpuBridge implements HostBridge {
     final AtomicInteger iterationsEnded = new AtomicInteger();
     final AtomicInteger outputsWaitedFor = new AtomicInteger();
     private boolean pendingCopies;
+    /** Swap-outs issued and not yet landed in the host pool. */
+    private final java.util.List<Runnable> inFlight = new java.util.ArrayList<>();
 
     record WallMark(long nanos) implements Mark {}
 
@@ -51,21 +57,48 @@ final class EnqueueingCpuBridge implements HostBridge {
     @Override public RowExchange rowExchange(int maxRows, int qWidth, int kvWidth) { return new Exchange(maxRows, qWidth, kvWidth); }
 
     @Override public void copyKv(KvPool src, long srcOffset, KvPool dst, long dstOffset, long bytes, boolean toHost) {
-        cpu.copyKv(src, srcOffset, dst, dstOffset, bytes, toHost);
         pendingCopies = true;
+        if (!toHost) {
+            cpu.copyKv(src, srcOffset, dst, dstOffset, bytes, false);
+            return;
+        }
+        java.lang.foreign.MemorySegment k = java.lang.foreign.MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
+        java.lang.foreign.MemorySegment v = java.lang.foreign.MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
+        host.read(src.keys(), srcOffset, k);
+        host.read(src.values(), srcOffset, v);
+        synchronized (inFlight) {
+            inFlight.add(() -> {
+                host.write(k, dst.keys(), dstOffset);
+                host.write(v, dst.values(), dstOffset);
+            });
+        }
+    }
+
+    /** Lands every swap-out issued so far in the host pool. */
+    private void land() {
+        synchronized (inFlight) {
+            inFlight.forEach(Runnable::run);
+            inFlight.clear();
+        }
     }
 
     @Override public Fence fenceCopies() {
         if (!pendingCopies) return Fence.NONE;
         pendingCopies = false;
-        return fencesAwaited::incrementAndGet;
+        return () -> {
+            fencesAwaited.incrementAndGet();
+            land();
+        };
     }
 
     @Override public Mark mark(Lane lane) { return new WallMark(System.nanoTime()); }
 
     @Override public double elapsedSeconds(Mark from, Mark to) { return (((WallMark) to).nanos - ((WallMark) from).nanos) / 1e9; }
 
-    @Override public void endIteration() { iterationsEnded.incrementAndGet(); }
+    @Override public void endIteration() {
+        land();
+        iterationsEnded.incrementAndGet();
+    }
 
     @Override public void close() { cpu.close(); }
 

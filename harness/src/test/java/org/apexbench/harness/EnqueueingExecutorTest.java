@@ -30,10 +30,13 @@ import org.apexbench.workloads.RequestSpec;
  * staging reused per layer; completions drained after sampling; device spans from marks resolved after the
  * iteration) run on the cpu backend through {@link EnqueueingCpuBridge}: every engine under the tight budget
  * must give exactly the cpu reference tokens (fp32, so no tolerance), every iteration is resolved, every
- * CPU-attention output is waited for, and CPU attention still lies between its layer's PRE and POST (within the
+ * CPU-attention output is waited for, every CPU job of an iteration that swapped awaited the swap fence (swap-outs
+ * land in the host pool only then), and CPU attention still lies between its layer's PRE and POST (within the
  * anchor's uncertainty: device spans come from marks).
  */
 class EnqueueingExecutorTest {
+    /** Engines whose tight-budget run has iterations that both swap and attend on the CPU. */
+    private static final java.util.Set<String> SWAPS_WITH_CPU_DECODES = java.util.Set.of("static-hybrid:neo", "static-hybrid:offload", "apex");
     /** Device spans reach the run clock through an anchor mark (IterationLog); cross-clock checks allow its uncertainty. */
     private static final double CLOCK_SLACK_SEC = 200e-6;
     private static RealEngineCheck check;
@@ -74,6 +77,10 @@ class EnqueueingExecutorTest {
         long cpuJobs = subtasks.stream().filter(s -> s.op() == Op.CPU_DECODE_ATTN).count();
         assertEquals(cpuJobs, bridge.outputsWaitedFor.get(), "one enqueued wait per CPU-attention job");
         assertEquals(cpuJobs, subtasks.stream().filter(s -> s.op() == Op.ATTN_OUT_H2D).count(), "output copies recorded from marks");
+        // each CPU job of an iteration that swapped awaited the swap fence (its swap-outs land in the host pool only then)
+        int fenced = RealEngineCheck.cpuJobsInSwapIterations(subtasks);
+        assertEquals(fenced, bridge.fencesAwaited.get(), "swap fence awaited once per CPU job of a swapping iteration");
+        if (SWAPS_WITH_CPU_DECODES.contains(id)) assertTrue(fenced > 0, id + ": an iteration both swapped and attended on the CPU");
         if (RealEngineRuns.decodesOnCpu(id)) assertTrue(cpuJobs > 0, id + ": CPU decodes happened");
         RealEngineRuns.assertCpuAttentionBetweenPreAndPost(id, subtasks, CLOCK_SLACK_SEC);
     }

@@ -1,5 +1,7 @@
 package org.apexbench.kernels;
 
+import java.util.function.Supplier;
+
 /**
  * Opens a backend by name. The cuda backend is reached only through reflection-free lazy
  * class loading inside {@code case "cuda"}, so a CPU-only JVM never loads a JCuda class.
@@ -17,5 +19,28 @@ public final class Backends {
             case "cuda" -> org.apexbench.kernels.cuda.CudaBackend.open(0);
             default -> throw new BackendUnavailableException("unknown backend '" + name + "': expected cpu or cuda");
         };
+    }
+
+    /**
+     * Why backend {@code name} cannot run on this machine, or null when it opens (it is closed again): what the
+     * GPU tests and checks skip on. See {@link #unavailableReason(Supplier)}.
+     */
+    public static String unavailableReason(String name) { return unavailableReason(() -> open(name, 1)); }
+
+    /**
+     * Opens a backend with {@code opener} and closes it: null when it opened, the message of the
+     * {@link BackendUnavailableException} when it cannot run here (no driver, no device, no kernels in this build,
+     * PTX newer than the driver). Any other failure is a broken backend, not an absent one, and propagates: a test
+     * that skips on this reason can never turn a fault into a skip.
+     */
+    public static String unavailableReason(Supplier<? extends Backend> opener) {
+        Backend opened;
+        try {
+            opened = opener.get();
+        } catch (BackendUnavailableException e) {
+            return e.getMessage();
+        }
+        opened.close();
+        return null;
     }
 }

@@ -3,6 +3,8 @@ package org.apexbench.kernels.cuda;
 import java.lang.foreign.Arena;
 import java.lang.foreign.SymbolLookup;
 
+import org.apexbench.kernels.Backends;
+
 /** Probes used by the cuda tests to decide what this machine can run, without loading JCuda. */
 final class CudaTestSupport {
     private CudaTestSupport() {}
@@ -23,15 +25,14 @@ final class CudaTestSupport {
         return !KernelModules.buildInfo().getProperty("kernels", "").isBlank();
     }
 
-    /** Why a GPU test cannot run here, or null when it can (driver + kernels + a device that opens). */
+    /**
+     * Why a GPU test cannot run here, or null when it can (driver + kernels + a device that opens). Only
+     * unavailability is a reason ({@link Backends#unavailableReason}); a backend that fails to open for another
+     * reason throws, so the test fails instead of skipping.
+     */
     static String gpuUnavailableReason() {
         if (!driverLibraryPresent()) return "no CUDA driver (libcuda.so.1) on this machine";
         if (!kernelsBuilt()) return "this build has no CUDA kernels (built without nvcc)";
-        try {
-            CudaBackend.openCuda(0).close();
-            return null;
-        } catch (RuntimeException e) {
-            return "cuda backend does not open: " + e.getMessage();
-        }
+        return Backends.unavailableReason(() -> CudaBackend.openCuda(0));
     }
 }

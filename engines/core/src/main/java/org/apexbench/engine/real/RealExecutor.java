@@ -66,6 +66,7 @@ public final class RealExecutor implements Executor {
     private final HostAttention hostAttention;
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
+    private TokenForcing forcing = TokenForcing.NONE;
     /** Whether each pass checks its activations for NaN and infinity (cpu device, synchronous bridge; see LlamaModel). */
     private final boolean checkFinite;
     private long originNanos;
@@ -128,6 +129,9 @@ public final class RealExecutor implements Executor {
 
     /** The model's shape as this executor runs it: its KV type, and the device backend's activations (what crosses PCIe). */
     public ModelGeometry geometry() { return geometry; }
+
+    /** Commits the tokens {@code forcing} chooses instead of the model's own (teacher forcing); {@link TokenForcing#NONE} by default. */
+    public void forceTokens(TokenForcing forcing) { this.forcing = java.util.Objects.requireNonNull(forcing, "forcing"); }
 
     /** Token ids generated so far by every request this executor has seen, by request id, in first-seen order. */
     public Map<String, int[]> tokens() {
@@ -302,9 +306,10 @@ public final class RealExecutor implements Executor {
             int[] ids = new int[n];
             model.logits(b.batch);
             if (checkFinite) model.requireFiniteLogits(b.batch);
-            model.sample(b.batch, b.params(), b.steps(), ids);
+            int[] steps = b.steps();
+            model.sample(b.batch, b.params(), steps, ids);
             for (int s = 0; s < n; s++) {
-                if (b.samples.get(s)) out.add(ids[s]);
+                if (b.samples.get(s)) out.add(forcing.commit(b.rows.get(s).id(), steps[s], ids[s]));
             }
             rows += n;
         }

@@ -135,7 +135,8 @@ public final class RealRun {
              Backend host = Backends.open("cpu", threads);
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
             Predictor predictor = predictor(model, host, budgets, profile, weightType, kvType, threads);
-            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
+            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType,
+                    TokenForcing.NONE);
         }
     }
 
@@ -173,7 +174,8 @@ public final class RealRun {
         try (Backend device = Backends.open(backend, threads);
              Backend host = Backends.open("cpu", threads);
              LlamaModel model = new LlamaModel(weights.apply(device), device)) {
-            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType);
+            return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType,
+                    TokenForcing.NONE);
         }
     }
 
@@ -183,13 +185,26 @@ public final class RealRun {
      */
     public static RealRunResult run(Engine engine, LlamaModel model, Backend host, HostBridge bridge, EngineBudgets budgets,
                                     Predictor predictor, List<RequestSpec> requests, RecordOptions records, DType kvType) {
-        return run(engine, model.backend().name(), model, host, bridge, budgets, predictor, requests, 0, records, kvType);
+        return run(engine, model, host, bridge, budgets, predictor, requests, records, kvType, TokenForcing.NONE);
+    }
+
+    /**
+     * As above, committing the tokens {@code forcing} chooses (teacher forcing: a check feeds its reference's tokens
+     * and compares the model's own at every position); the result's tokens are the committed ones.
+     *
+     * @param bridge the device/host bridge (taken over), or null for {@link HostBridge#open} of the two backends
+     */
+    public static RealRunResult run(Engine engine, LlamaModel model, Backend host, HostBridge bridge, EngineBudgets budgets,
+                                    Predictor predictor, List<RequestSpec> requests, RecordOptions records, DType kvType,
+                                    TokenForcing forcing) {
+        return run(engine, model.backend().name(), model, host, bridge, budgets, predictor, requests, 0, records, kvType, forcing);
     }
 
     private static RealRunResult run(Engine engine, String backend, LlamaModel model, Backend host, HostBridge bridge,
                                      EngineBudgets budgets, Predictor predictor, List<RequestSpec> requests,
-                                     int closedLoopConcurrency, RecordOptions records, DType kvType) {
+                                     int closedLoopConcurrency, RecordOptions records, DType kvType, TokenForcing forcing) {
         try (RealExecutor executor = new RealExecutor(model, host, budgets, kvType, engine.launchSecPerStage(), bridge)) {
+            executor.forceTokens(forcing);
             RunResult result = new EngineLoop(engine, executor, backend, executor.geometry(), budgets, predictor, records, true)
                     .run(requests, closedLoopConcurrency);
             Map<String, int[]> generated = executor.tokens();

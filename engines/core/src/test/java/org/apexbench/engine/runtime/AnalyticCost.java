@@ -23,7 +23,7 @@ import org.apexbench.profiler.SubtaskTimer;
  * @param launchSec               per-kernel launch overhead
  * @param cpuCallSec              fixed cost of one CPU attention call
  */
-record AnalyticCost(double layerWeightBytes, double linearFlopsPerToken, double attnFlopsPerPair,
+public record AnalyticCost(double layerWeightBytes, double linearFlopsPerToken, double attnFlopsPerPair,
                            double kvBytesPerTokenPerLayer, double headBytes, double gpuBytesPerSec, double gpuFlopsPerSec,
                            double cpuBytesPerSec, double pcieBytesPerSec, double copyLatencySec, double launchSec,
                            double cpuCallSec) implements SubtaskTimer {
