@@ -57,18 +57,22 @@ final class EngineRunner {
         DurationClock clock = o.durationClock();
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
+        Profile profile = o.profile == null ? null : Profile.load(o.profile);
+        // sim replaying a measured machine: the model and budgets as a real run of that machine resolves them
+        boolean measured = o.backend.equals("sim") && org.apexbench.engine.sim.MeasuredSim.measured(profile);
         ModelGeometry model;
         java.util.function.Function<org.apexbench.kernels.Backend, org.apexbench.model.LlamaWeights> weights = null;
         org.apexbench.kernels.DType weightType = null;
         org.apexbench.model.ModelConfig config = null;
-        if (real) {
+        if (real || measured) {
             weightType = Files.isDirectory(Path.of(o.model)) ? checkpointWeightType(Path.of(o.model))
                     : org.apexbench.kernels.DType.F16;
             Path dir = Path.of(o.model);
             config = Files.isDirectory(dir)
                     ? org.apexbench.model.ModelConfig.load(dir) : presetConfig(o.model);
             model = geometry(config);
-            weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
+            if (measured) model = MeasuredSimSetup.geometry(o, config, weightType, profile);
+            else weights = Files.isDirectory(dir) ? org.apexbench.engine.real.RealRun.checkpoint(dir)
                     : org.apexbench.engine.real.RealRun.preset(o.model, org.apexbench.kernels.DType.F16, o.seed);
         } else {
             if (Files.isDirectory(Path.of(o.model))) {
@@ -79,14 +83,16 @@ final class EngineRunner {
         }
         HardwareSpec hw = hardware(o.hardware);
         EngineBudgets budgets;
-        if (real) {
+        if (real || measured) {
             if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
                 throw new IllegalArgumentException("--backend " + o.backend + " needs --gpu-kv-blocks and --host-kv-blocks ("
                         + (o.backend.equals("cpu") ? "the \"GPU\" is a CPU worker: there is no device memory to derive the pools from)"
+                        : measured ? "a measured machine's profile has no memory size: give the pools the real run had)"
                         : "real runs take their KV pools from explicit block budgets, not from a hardware spec)"));
             }
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
-            Limits.checkRealMemory(o.backend, config, kvType(o.kvDtypeOrDefault()), budgets);
+            if (real) Limits.checkRealMemory(o.backend, config, kvType(o.kvDtypeOrDefault()), budgets);
+            else MeasuredSimSetup.check(o, config, weightType, budgets, profile);
         } else {
             budgets = budgets(o, model, hw);
         }
@@ -95,8 +101,7 @@ final class EngineRunner {
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces, Limits.workloadMemoryBytes()));
-        Profile profile = o.profile == null ? null : Profile.load(o.profile);
-        org.apexbench.kernels.DType kv = real ? kvType(o.kvDtypeOrDefault()) : null;
+        org.apexbench.kernels.DType kv = real || measured ? kvType(o.kvDtypeOrDefault()) : null;
         if (real) org.apexbench.engine.real.RealRun.checkSupported(o.backend, kv);
         return new Setup(o.backend, model, hw, budgets, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
                 Map.copyOf(o.engineOptions), o.gpuMemoryGb, weights, o.threads, kv, weightType, o.simCpuSlowdown, clock, spec);
@@ -176,6 +181,9 @@ final class EngineRunner {
         // "static-hybrid" alone means its default policy, NEO (docs/engines.md#neo).
         Engine engine = EngineRegistry.create(choice.engineId().equals("static-hybrid") ? "static-hybrid:neo" : choice.engineId(), options);
         if (s.real()) return runReal(s, engineLabel, engine, options.values(), progress);
+        if (org.apexbench.engine.sim.MeasuredSim.measured(s.profile())) {
+            return MeasuredSimSetup.run(s, engineLabel, engine, options.values(), progress);
+        }
         int n = s.workload().requests().size();
         if (progress != null) {
             progress.println(String.format(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...", engineLabel, n,

@@ -101,7 +101,7 @@ final class ProfileCommand implements Callable<Integer> {
         try (org.apexbench.kernels.Backend device = org.apexbench.kernels.Backends.open(backend, threads);
              org.apexbench.kernels.Backend host = org.apexbench.kernels.Backends.open("cpu", threads);
              org.apexbench.model.LlamaModel lm = new org.apexbench.model.LlamaModel(weights.apply(device), device)) {
-            p = org.apexbench.engine.real.RealRun.sweep(lm, host, b, weightType, kvType, threads);
+            p = org.apexbench.engine.real.RuntimeSweep.profile(lm, host, b, weightType, kvType, threads);
         }
         Outputs.saveProfile(p, out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "

@@ -48,6 +48,11 @@ public final class SimulatedExecutor implements Executor {
     private final boolean[] presPrev = new boolean[LayerTemplate.MAX_NODES];
     private final boolean[] presCur = new boolean[LayerTemplate.MAX_NODES];
     private final double[] free = new double[RESOURCES];
+    /** How much slower CPU attention runs beside device work, and device work beside CPU attention (1: no contention). */
+    private double cpuShared = 1, deviceShared = 1;
+    /** Per template node: GPU work of the same step that may run beside it (CPU nodes; contention only). */
+    private final double[] besideGpu = new double[LayerTemplate.MAX_NODES];
+    private final long[] reach = new long[LayerTemplate.MAX_NODES];
     private final double[] busy = new double[RESOURCES];
 
     /**
@@ -65,6 +70,21 @@ public final class SimulatedExecutor implements Executor {
         this.jitterSigma = jitterSigma;
         this.rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
         this.launchSecPerStage = launchSecPerStage;
+    }
+
+    /**
+     * Models two roles that share the machine's cores (the cpu backend's device and host-attention threads): a CPU
+     * attention subtask is {@code cpuShared} times slower over the part of it that device work runs beside, and device
+     * work is {@code deviceShared} times slower while a CPU attention runs (factors measured by the profile's
+     * runtime samples, see MeasuredRuntime). 1 and 1: independent resources, as a GPU and its host are.
+     */
+    public SimulatedExecutor withContention(double cpuShared, double deviceShared) {
+        if (!(cpuShared > 0 && deviceShared > 0) || Double.isInfinite(cpuShared) || Double.isInfinite(deviceShared)) {
+            throw new IllegalArgumentException("contention factors must be positive and finite, got " + cpuShared + ", " + deviceShared);
+        }
+        this.cpuShared = cpuShared;
+        this.deviceShared = deviceShared;
+        return this;
     }
 
     private double jitter(double d) {
@@ -105,6 +125,9 @@ public final class SimulatedExecutor implements Executor {
             t.duration[j] = t.op[j] == Op.LAUNCH ? launchSecPerStage
                     : cost.seconds(t.op[j], new SubtaskFeatures(t.rows[j], t.requests[j], t.context[j], t.pairs[j], t.bytes[j]));
         }
+        boolean contended = cpuShared != 1 || deviceShared != 1;
+        if (contended) besideGpu();
+        double cpuStart = Double.NEGATIVE_INFINITY, cpuEnd = Double.NEGATIVE_INFINITY;
         double stall = 0;
         for (int k = 0; k < t.steps; k++) {
             for (int j = 0; j < t.size; j++) {
@@ -130,6 +153,18 @@ public final class SimulatedExecutor implements Executor {
                     stall += ready - free[GPU];
                 }
                 double d = jitter(t.duration[j]);
+                if (contended && r == CPU && d > 0) {
+                    // the part of this attention that device work runs beside: queued GPU work, then the step's GPU nodes
+                    // that do not wait for it
+                    double beside = Math.min(d, Math.max(0, free[GPU] - ready) + besideGpu[j]);
+                    d += (cpuShared - 1) * beside;
+                    cpuStart = ready;
+                    cpuEnd = ready + d;
+                } else if (contended && r == GPU && d > 0 && ready < cpuEnd) {
+                    // slowed while the committed CPU attention runs, at full speed after it
+                    double inside = Math.min(cpuEnd - Math.max(ready, cpuStart), d * deviceShared);
+                    if (inside > 0) d = inside + (d - inside / deviceShared);
+                }
                 double end = ready + d;
                 free[r] = end;
                 busy[r] += d;
@@ -156,6 +191,24 @@ public final class SimulatedExecutor implements Executor {
         double end = startSec;
         for (double f : free) end = Math.max(end, f);
         return new IterationOutcome(end, busy[GPU], busy[CPU], stall, h2dBytes, d2hBytes, swapIn, swapOut, null);
+    }
+
+    /** For every CPU node: the summed duration of GPU nodes after it in the step that do not depend on it. */
+    private void besideGpu() {
+        for (int j = 0; j < t.size; j++) {
+            long r = 0;
+            for (int q = 0; q < t.depCount[j]; q++) {
+                if (t.depDelta[j][q] == 0) r |= (1L << t.depNode[j][q]) | reach[t.depNode[j][q]];
+            }
+            reach[j] = r;
+        }
+        for (int j = 0; j < t.size; j++) {
+            besideGpu[j] = 0;
+            if (t.resource[j] != CPU) continue;
+            for (int i = j + 1; i < t.size; i++) {
+                if (t.resource[i] == GPU && (reach[i] & (1L << j)) == 0) besideGpu[j] += t.duration[i];
+            }
+        }
     }
 
     private static void emit(Consumer<SubtaskRecord> sink, long iteration, int layer, int stage, Op op, int resource,
