@@ -19,7 +19,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "with a fingerprint of the setup (a run refuses a profile whose fingerprint differs).",
                 "sim: the sweep runs over the hardware spec's simulated subtask times, exactly as `apex run` does",
                 "when no --profile is given; pass the file to `apex run --profile FILE` to reuse it.",
-                "cpu: times the real model's own subtasks on the cpu backend (device and host backends);",
+                "cpu: times the real model's own subtasks on the cpu backend (device and host backends), after a discarded",
+                "warm-up sweep, then the runtime's samples (jitter, host hand-over, contention, per-iteration time; see",
+                "docs/validation.md) that let `apex run --backend sim --profile FILE` simulate this machine;",
                 "cuda: the same subtasks on the GPU (GPU-event times) with CPU attention on this host's cpu backend;",
                 "--model may be a checkpoint folder or a preset (synthetic fp16 weights: keep to small presets)."})
 final class ProfileCommand implements Callable<Integer> {
@@ -104,6 +106,7 @@ final class ProfileCommand implements Callable<Integer> {
             p = org.apexbench.engine.real.RuntimeSweep.profile(lm, host, b, weightType, kvType, threads);
         }
         Outputs.saveProfile(p, out);
+        p = IterationCalibration.calibrate(p, out, backend, model, threads, kvDtype, gpuKvBlocks, hostKvBlocks, maxRunning, maxTokens, seed);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");
         return 0;

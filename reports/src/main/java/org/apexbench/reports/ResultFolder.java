@@ -46,7 +46,8 @@ public final class ResultFolder implements AutoCloseable {
     /** Every file name a result folder may hold; a folder of only these (at any depth) may be replaced. */
     static final Set<String> RESULT_FILES = Set.of(Manifest.FILE, RunDirectory.REQUESTS, RunDirectory.ITERATIONS,
             RunDirectory.SUBTASKS, RunDirectory.COMPARISON, JsonFiles.SUMMARY, JsonFiles.ENVIRONMENT, HtmlReport.FILE, VllmResultFile.FILE,
-            "tokens.jsonl", "sweep.csv", "sweep.html", "max_rate.csv", "paper.md", "paper.csv");
+            "tokens.jsonl", "sweep.csv", "sweep.html", "max_rate.csv", "paper.md", "paper.csv", ValidationReport.CSV, ValidationReport.HTML,
+            ValidationReport.PROFILE);
 
     private final Path target;
     private final String option;

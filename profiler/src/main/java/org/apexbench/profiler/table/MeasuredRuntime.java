@@ -15,30 +15,37 @@ import java.util.Map;
  * <li>{@value #CPU_ATTN_ALONE} / {@value #CPU_ATTN_SHARED}: CPU decode attention of one shape alone, and while the
  *     device thread runs device work (POST) without pause, measured interleaved;</li>
  * <li>{@value #DEVICE_ALONE} / {@value #DEVICE_SHARED}: POST of one width alone, and while the host thread runs CPU
- *     attention without pause, interleaved.</li>
+ *     attention without pause, interleaved;</li>
+ * <li>{@value #ITERATION_SAMPLES}: per iteration of a short real calibration run, the time the device thread spent
+ *     neither on device work nor waiting for the host (scheduling, batch building, bookkeeping of the runtime).</li>
  * </ul>
  *
  * @param jitterSigma     standard deviation of ln(t) of the jitter samples (robust: 1.4826 times the MAD); 0 when absent
- * @param handoffSec      median round trip to the host thread and back; 0 when absent
+ * @param handoffSec      mean round trip to the host thread and back (a mean: these delays add up over a run, and
+ *                        their distribution on a loaded machine is heavy-tailed); 0 when absent
  * @param cpuSharedFactor median shared / median alone of CPU attention (how much slower it runs beside device work); 1 when absent
  * @param deviceSharedFactor the same for device work beside CPU attention; 1 when absent
+ * @param iterationSec    mean per-iteration runtime time outside any subtask (a mean, as for hand-overs); 0 when absent
  */
-public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuSharedFactor, double deviceSharedFactor) {
+public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuSharedFactor, double deviceSharedFactor,
+                              double iterationSec) {
     public static final String JITTER_SAMPLES = "runtime.jitterSamples";
     public static final String HANDOFF_SAMPLES = "runtime.handoffSamples";
     public static final String CPU_ATTN_ALONE = "runtime.cpuAttnAlone";
     public static final String CPU_ATTN_SHARED = "runtime.cpuAttnShared";
     public static final String DEVICE_ALONE = "runtime.deviceAlone";
     public static final String DEVICE_SHARED = "runtime.deviceShared";
+    public static final String ITERATION_SAMPLES = "runtime.iterationSamples";
 
     /** No runtime effects: what a profile without runtime tables (a simulated hardware's sweep) implies. */
-    public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1);
+    public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0);
 
     public MeasuredRuntime {
         check("jitterSigma", jitterSigma, 0, 3);
         check("handoffSec", handoffSec, 0, Profile.MAX_CELL_SEC);
         check("cpuSharedFactor", cpuSharedFactor, 1e-3, 1e3);
         check("deviceSharedFactor", deviceSharedFactor, 1e-3, 1e3);
+        check("iterationSec", iterationSec, 0, Profile.MAX_CELL_SEC);
     }
 
     private static void check(String field, double v, double lo, double hi) {
@@ -48,9 +55,10 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     /** The runtime measured in {@code p}'s sample tables; each quantity whose tables are absent takes its NONE value. */
     public static MeasuredRuntime of(Profile p) {
         double sigma = p.tables().containsKey(JITTER_SAMPLES) ? robustLogSigma(samples(p, JITTER_SAMPLES)) : 0;
-        double handoff = p.tables().containsKey(HANDOFF_SAMPLES) ? median(samples(p, HANDOFF_SAMPLES)) : 0;
+        double handoff = p.tables().containsKey(HANDOFF_SAMPLES) ? mean(samples(p, HANDOFF_SAMPLES)) : 0;
         return new MeasuredRuntime(Math.min(3, sigma), handoff, ratio(p, CPU_ATTN_SHARED, CPU_ATTN_ALONE),
-                ratio(p, DEVICE_SHARED, DEVICE_ALONE));
+                ratio(p, DEVICE_SHARED, DEVICE_ALONE),
+                p.tables().containsKey(ITERATION_SAMPLES) ? mean(samples(p, ITERATION_SAMPLES)) : 0);
     }
 
     /** Whether {@code p} carries any runtime table (a measured machine's profile taken by `apex profile` since issue 20). */
@@ -74,6 +82,13 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 
+    /** {@code p} with the per-iteration runtime samples of a calibration run added (seconds, one per iteration). */
+    public static Profile withIterationSamples(Profile p, double[] iteration) {
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        put(tables, ITERATION_SAMPLES, iteration);
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
     private static void put(Map<String, ProfileTable> tables, String name, double[] samples) {
         if (samples == null) return;
         double[] x = new double[samples.length];
@@ -89,6 +104,12 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     private static double[] samples(Profile p, String name) {
         if (!(p.table(name) instanceof Table1D t)) throw new ProfileException("profile: table '" + name + "' must be one-dimensional samples");
         return t.seconds();
+    }
+
+    static double mean(double[] v) {
+        double sum = 0;
+        for (double x : v) sum += x;
+        return sum / v.length;
     }
 
     static double median(double[] v) {

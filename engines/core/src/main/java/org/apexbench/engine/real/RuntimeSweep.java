@@ -37,18 +37,20 @@ public final class RuntimeSweep {
         long context = Math.min((long) b.hostKvBlocks() * b.blockSize(), requests * 64L);
         context = Math.max(context, requests);
         boolean cpuDevice = "cpu".equals(model.backend().name());
-        double[] jitter;
-        double[] handoff = handoff();
+        double[] jitter, handoff;
         double[][] contention = null;
         if (cpuDevice) {
             try (CpuSubtaskTimer device = new CpuSubtaskTimer(model, host, width, 1, 32, 2048, kvType);
                  CpuSubtaskTimer cpu = new CpuSubtaskTimer(model, host, Math.max(requests, 16), requests, context, 2048, kvType)) {
                 jitter = samples(device, width);
-                contention = contention(device.postJob(width), cpu.cpuAttentionJob(requests, context));
+                Runnable post = device.postJob(width);
+                handoff = handoff(post);
+                contention = contention(post, cpu.cpuAttentionJob(requests, context));
             }
         } else {
             try (DeviceSubtaskTimer device = new DeviceSubtaskTimer(model, host, width, 1, 32, 2048, kvType)) {
                 jitter = samples(device, width);
+                handoff = handoff(() -> device.seconds(Op.POST, SubtaskFeatures.linear(width)));
             }
         }
         return contention == null ? MeasuredRuntime.withSamples(p, jitter, handoff, null, null, null, null)
@@ -63,12 +65,17 @@ public final class RuntimeSweep {
         return s;
     }
 
-    /** Round trips of an empty job to a host-attention thread in an iteration (the thread polling, as in a run). */
-    private static double[] handoff() {
+    /**
+     * Round trips of an empty job to a host-attention thread in an iteration, each after a layer's device work as in a
+     * run: the host thread has been polling (yielding its core) meanwhile, and the device thread polls for the reply, so
+     * a loaded machine's scheduling delays of both wake-ups are in the sample.
+     */
+    private static double[] handoff(Runnable deviceWork) {
         double[] s = new double[SAMPLES];
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
             t.beginIteration();
             for (int i = -5; i < s.length; i++) {
+                deviceWork.run();
                 long t0 = System.nanoTime();
                 t.submit(0, () -> { });
                 t.await(0);

@@ -6,6 +6,7 @@ import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.predict.ProfilePredictor;
 import org.apexbench.engine.runtime.EngineLoop;
+import org.apexbench.engine.runtime.Executor;
 import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.Op;
@@ -23,7 +24,8 @@ import org.apexbench.workloads.RequestSpec;
  * (docs/validation.md): every subtask lasts what the profile's tables say ({@link TableCostModel}); a hand-over of CPU
  * rows to the host-attention thread and of their output back costs half the measured round trip each (charged to the
  * q/k/v and output copies); the two roles slow each other down by the measured contention factors when they share the
- * machine's cores; every subtask carries the measured log-normal jitter, drawn from the run's seed. The schedulers
+ * machine's cores; every iteration starts after the measured per-iteration runtime time (scheduling and bookkeeping
+ * outside any subtask); every subtask carries the measured log-normal jitter, drawn from the run's seed. The schedulers
  * predict from the same profile, as in a real run given {@code --profile}.
  */
 public final class MeasuredSim {
@@ -58,12 +60,32 @@ public final class MeasuredSim {
     public static RunResult simulate(Engine engine, ModelGeometry geometry, Profile profile, EngineBudgets budgets,
                                      List<RequestSpec> requests, int closedLoopConcurrency, long seed, RecordOptions records,
                                      EngineLoop.Progress progress) {
-        MeasuredRuntime runtime = MeasuredRuntime.of(profile);
-        try (SimulatedExecutor executor = new SimulatedExecutor(geometry, budgets, clock(profile, runtime), runtime.jitterSigma(),
-                seed, engine.launchSecPerStage()).withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor())) {
+        try (Executor executor = executor(profile, geometry, budgets, seed, engine.launchSecPerStage())) {
             return new EngineLoop(engine, executor, "sim", geometry, budgets, new ProfilePredictor(profile), records, false)
                     .onProgress(progress).run(requests, closedLoopConcurrency);
         }
+    }
+
+    /**
+     * The executor of such a run: a {@link SimulatedExecutor} on the measured clock, with the measured jitter and
+     * contention, each iteration starting the measured per-iteration runtime time after the loop hands it over.
+     */
+    public static Executor executor(Profile profile, ModelGeometry geometry, EngineBudgets budgets, long seed, double launchSecPerStage) {
+        MeasuredRuntime runtime = MeasuredRuntime.of(profile);
+        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, clock(profile, runtime), runtime.jitterSigma(), seed,
+                launchSecPerStage).withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor());
+        if (runtime.iterationSec() == 0) return sim;
+        return new Executor() {
+            @Override
+            public org.apexbench.engine.IterationOutcome execute(org.apexbench.engine.IterationPlan plan, List<SwapMove> swaps,
+                                                                 long iteration, double startSec,
+                                                                 java.util.function.Consumer<org.apexbench.profiler.SubtaskRecord> sink) {
+                return sim.execute(plan, swaps, iteration, startSec + runtime.iterationSec(), sink);
+            }
+
+            @Override
+            public void close() { sim.close(); }
+        };
     }
 
     /** Time of one subtask on the measured machine without jitter or contention (for reports and tests). */

@@ -156,7 +156,7 @@ public final class SimulatedExecutor implements Executor {
                 if (contended && r == CPU && d > 0) {
                     // the part of this attention that device work runs beside: queued GPU work, then the step's GPU nodes
                     // that do not wait for it
-                    double beside = Math.min(d, Math.max(0, free[GPU] - ready) + besideGpu[j]);
+                    double beside = Math.max(0, Math.min(ready + d, free[GPU] + besideGpu[j]) - ready);
                     d += (cpuShared - 1) * beside;
                     cpuStart = ready;
                     cpuEnd = ready + d;
