@@ -54,6 +54,19 @@ final class ValidateCommand implements Callable<Integer> {
             + "tokens for checkpoint folders, 4 of 32+8 for presets).")
     String requests;
 
+    @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool of every model (default: 8 blocks for "
+            + "checkpoint folders, 4 for presets: small, so that requests go to the host).")
+    Integer gpuKvBlocks;
+
+    @Option(names = "--host-kv-blocks", paramLabel = "N", description = "Host KV pool (default 256 / 16 blocks).")
+    Integer hostKvBlocks;
+
+    @Option(names = "--max-running", paramLabel = "N", description = "Most running requests (default 16 / 4).")
+    Integer maxRunning;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens per iteration (default 128 / 64).")
+    Integer maxTokens;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Workload, synthetic-weight and jitter seed.")
     long seed;
 
@@ -96,6 +109,9 @@ final class ValidateCommand implements Callable<Integer> {
                 Path modelDir = Path.of(m).isAbsolute() ? Path.of(m) : ApexCli.root().resolve(m);
                 boolean checkpoint = Files.isDirectory(modelDir);
                 Case c = Case.of(checkpoint ? modelDir.toString() : m, requests, checkpoint);
+                c = new Case(c.model(), c.workload(), gpuKvBlocks != null ? gpuKvBlocks : c.gpuKvBlocks(),
+                        hostKvBlocks != null ? hostKvBlocks : c.hostKvBlocks(), maxRunning != null ? maxRunning : c.maxRunning(),
+                        maxTokens != null ? maxTokens : c.maxTokens());
                 String slug = ReportedRun.slug(checkpoint ? modelDir.getFileName().toString() : m);
                 Path profileFile = folder.staging().resolve(slug).resolve(ValidationReport.PROFILE);
                 if (progress != null) progress.println("validate: profiling " + slug + " on the " + backend + " backend ...");
