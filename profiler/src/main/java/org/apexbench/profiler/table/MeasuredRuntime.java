@@ -61,6 +61,18 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
                 p.tables().containsKey(ITERATION_SAMPLES) ? mean(samples(p, ITERATION_SAMPLES)) : 0);
     }
 
+    /**
+     * The noise of {@code p}'s machine as factors: each jitter sample over the samples' median (the tables hold medians,
+     * so a subtask's time drawn as median times one of these has the measured mean and tail); null when not measured.
+     */
+    public static double[] noiseFactors(Profile p) {
+        if (!p.tables().containsKey(JITTER_SAMPLES)) return null;
+        double[] s = samples(p, JITTER_SAMPLES).clone();
+        double m = median(s);
+        for (int i = 0; i < s.length; i++) s[i] /= m;
+        return s;
+    }
+
     /** Whether {@code p} carries any runtime table (a measured machine's profile taken by `apex profile` since issue 20). */
     public static boolean present(Profile p) {
         for (String t : new String[] {JITTER_SAMPLES, HANDOFF_SAMPLES, CPU_ATTN_ALONE, DEVICE_ALONE}) {

@@ -25,7 +25,8 @@ import org.apexbench.workloads.RequestSpec;
  * rows to the host-attention thread and of their output back costs half the measured round trip each (charged to the
  * q/k/v and output copies); the two roles slow each other down by the measured contention factors when they share the
  * machine's cores; every iteration starts after the measured per-iteration runtime time (scheduling and bookkeeping
- * outside any subtask); every subtask carries the measured log-normal jitter, drawn from the run's seed. The schedulers
+ * outside any subtask); every subtask's time is its table's median times a factor drawn, from the run's seed, from
+ * the measured noise samples over their median (so a run sums to the measured mean, tail included). The schedulers
  * predict from the same profile, as in a real run given {@code --profile}.
  */
 public final class MeasuredSim {
@@ -72,8 +73,8 @@ public final class MeasuredSim {
      */
     public static Executor executor(Profile profile, ModelGeometry geometry, EngineBudgets budgets, long seed, double launchSecPerStage) {
         MeasuredRuntime runtime = MeasuredRuntime.of(profile);
-        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, clock(profile, runtime), runtime.jitterSigma(), seed,
-                launchSecPerStage).withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor());
+        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, clock(profile, runtime), 0, seed, launchSecPerStage)
+                .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile));
         if (runtime.iterationSec() == 0) return sim;
         return new Executor() {
             @Override

@@ -87,7 +87,26 @@ public final class SimulatedExecutor implements Executor {
         return this;
     }
 
+    /**
+     * Draws each subtask's noise factor from {@code factors} (measured times over their median, e.g. a measured
+     * machine's repeated samples) instead of the log-normal: a table of medians then replays the measured mean and
+     * tail. Null: the log-normal of {@code jitterSigma}.
+     */
+    public SimulatedExecutor withMeasuredNoise(double[] factors) {
+        if (factors != null) {
+            for (double f : factors) {
+                if (!(f > 0) || Double.isInfinite(f)) throw new IllegalArgumentException("noise factors must be positive and finite, got " + f);
+            }
+            if (factors.length == 0) throw new IllegalArgumentException("noise factors: none given");
+        }
+        this.noise = factors == null ? null : factors.clone();
+        return this;
+    }
+
+    private double[] noise;
+
     private double jitter(double d) {
+        if (noise != null) return d == 0 ? d : d * noise[rng.nextInt(noise.length)];
         if (jitterSigma == 0 || d == 0) return d;
         return d * Math.exp(jitterSigma * rng.nextGaussian() - 0.5 * jitterSigma * jitterSigma);
     }
