@@ -90,13 +90,25 @@ final class ProfileCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--gpu-kv-blocks and --host-kv-blocks must be >= 1, got " + gpuKvBlocks + ", " + hostKvBlocks);
         }
         RunOptions.checkThreads("--threads", threads);
+        Profile p = measureMachine(backend, model, threads, kvDtype, seed,
+                new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE), out);
+        spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
+                + p.fingerprint() + ")");
+        return 0;
+    }
+
+    /**
+     * Profiles this machine running {@code model} (a checkpoint folder or a preset) on {@code backend} for the budgets
+     * {@code b}: the warm-up and measured sweeps and the runtime samples ({@link org.apexbench.engine.real.RuntimeSweep}),
+     * then the per-iteration calibration run ({@link IterationCalibration}); written to {@code out} whole.
+     */
+    static Profile measureMachine(String backend, String model, int threads, String kvDtype, long seed, EngineBudgets b, Path out) {
         Path dir = Path.of(model);
         boolean checkpoint = java.nio.file.Files.isDirectory(dir);
         org.apexbench.kernels.DType weightType = checkpoint ? EngineRunner.checkpointWeightType(dir)
                 : org.apexbench.kernels.DType.F16;
         org.apexbench.kernels.DType kvType = EngineRunner.kvType(kvDtype);
         org.apexbench.engine.real.RealRun.checkSupported(backend, kvType);
-        EngineBudgets b = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
         var weights = checkpoint ? org.apexbench.engine.real.RealRun.checkpoint(dir)
                 : org.apexbench.engine.real.RealRun.preset(model, org.apexbench.kernels.DType.F16, seed);
         Profile p;
@@ -106,9 +118,7 @@ final class ProfileCommand implements Callable<Integer> {
             p = org.apexbench.engine.real.RuntimeSweep.profile(lm, host, b, weightType, kvType, threads);
         }
         Outputs.saveProfile(p, out);
-        p = IterationCalibration.calibrate(p, out, backend, model, threads, kvDtype, gpuKvBlocks, hostKvBlocks, maxRunning, maxTokens, seed);
-        spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
-                + p.fingerprint() + ")");
-        return 0;
+        return IterationCalibration.calibrate(p, out, backend, model, threads, kvDtype, b.gpuKvBlocks(), b.hostKvBlocks(),
+                b.maxRunning(), b.maxTokensPerIteration(), seed);
     }
 }

@@ -8,11 +8,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.apexbench.engine.EngineBudgets;
-import org.apexbench.kernels.Backend;
-import org.apexbench.kernels.Backends;
-import org.apexbench.kernels.DType;
-import org.apexbench.model.LlamaModel;
-import org.apexbench.profiler.table.Profile;
 import org.apexbench.reports.Manifest;
 import org.apexbench.reports.ReportedRun;
 import org.apexbench.reports.ResultFolder;
@@ -115,7 +110,7 @@ final class ValidateCommand implements Callable<Integer> {
                 String slug = ReportedRun.slug(checkpoint ? modelDir.getFileName().toString() : m);
                 Path profileFile = folder.staging().resolve(slug).resolve(ValidationReport.PROFILE);
                 if (progress != null) progress.println("validate: profiling " + slug + " on the " + backend + " backend ...");
-                profile(c, checkpoint, profileFile);
+                profile(c, profileFile);
                 EngineRunner.Setup real = EngineRunner.prepare(options(c, backend, profileFile), null);
                 EngineRunner.Setup sim = EngineRunner.prepare(options(c, "sim", profileFile), null);
                 for (String e : engines) {
@@ -163,26 +158,13 @@ final class ValidateCommand implements Callable<Integer> {
     }
 
     /** Profiles the model on the backend in this process (its kernels stay compiled for the real runs that follow). */
-    private void profile(Case c, boolean checkpoint, Path file) {
-        Path dir = Path.of(c.model());
-        DType weightType = checkpoint ? EngineRunner.checkpointWeightType(dir) : DType.F16;
-        org.apexbench.engine.real.RealRun.checkSupported(backend, DType.F16);
-        EngineBudgets b = new EngineBudgets(c.maxRunning(), c.maxTokens(), c.gpuKvBlocks(), c.hostKvBlocks(), EngineBudgets.DEFAULT_BLOCK_SIZE);
-        var weights = checkpoint ? org.apexbench.engine.real.RealRun.checkpoint(dir)
-                : org.apexbench.engine.real.RealRun.preset(c.model(), DType.F16, seed);
-        Profile p;
-        try (Backend device = Backends.open(backend, threads);
-             Backend host = Backends.open("cpu", threads);
-             LlamaModel lm = new LlamaModel(weights.apply(device), device)) {
-            p = org.apexbench.engine.real.RuntimeSweep.profile(lm, host, b, weightType, DType.F16, threads);
-        }
+    private void profile(Case c, Path file) {
         try {
             Files.createDirectories(file.getParent());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot create " + file.getParent(), e);
         }
-        p.save(file);
-        IterationCalibration.calibrate(p, file, backend, c.model(), threads, "f16", c.gpuKvBlocks(), c.hostKvBlocks(), c.maxRunning(),
-                c.maxTokens(), seed);
+        ProfileCommand.measureMachine(backend, c.model(), threads, "f16", seed,
+                new EngineBudgets(c.maxRunning(), c.maxTokens(), c.gpuKvBlocks(), c.hostKvBlocks(), EngineBudgets.DEFAULT_BLOCK_SIZE), file);
     }
 }
