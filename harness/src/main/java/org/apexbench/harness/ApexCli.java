@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
                 "", "With no arguments, `apex compare` runs the built-in default comparison and writes runs/default/report.html.",
                 "Run 'apex COMMAND --help' for each command's options."},
         subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ProfileCommand.class, MicrobenchCommand.class,
-                ReproduceCommand.class, FidelityCommand.class, GenerateCommand.class, ServeCommand.class, ReportCommand.class, RegressCommand.class, EnginesCommand.class,
+                ReproduceCommand.class, FidelityCommand.class, GenerateCommand.class, ServeCommand.class, ReportCommand.class, RegressCommand.class, EnginesCommand.class, ValidateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ApexCli implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

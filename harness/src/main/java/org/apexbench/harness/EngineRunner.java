@@ -52,13 +52,14 @@ final class EngineRunner {
 
     /**
      * @param gpuPool how the GPU KV pool followed from memory (sim without --gpu-kv-blocks); null otherwise
+     * @param measured sim of a machine measured by a cpu/cuda profile: its threads and KV type; null otherwise
      * @param real for real runs (cpu and cuda backends): the model, backends, KV type and budgets; null in sim
      */
     record Setup(String backend, ModelGeometry model, HardwareSpec hardware, EngineBudgets budgets, GpuMemory.KvPool gpuPool,
                  String workloadText,
                  Workload workload, Profile profile, Slo slo, long seed, double jitter, boolean allSubtasks,
                  Map<String, String> engineOptions, Double gpuMemoryGb, Double gpuMemoryUtilization, EngineRuns.Real real,
-                 double cpuSlowdown,
+                 MeasuredSimSetup.Machine measured, double cpuSlowdown,
                  DurationClock durationClock, WorkloadSpec workloadSpec) {
         boolean isReal() { return real != null; }
 
@@ -74,11 +75,14 @@ final class EngineRunner {
         DurationClock clock = o.durationClock();
         // cpu and cuda both run the real model with the two-thread runtime (cuda: on the GPU, fp16)
         boolean real = o.backend.equals("cpu") || o.backend.equals("cuda");
+        Profile profile = o.profile == null ? null : Profile.load(o.profile);
+        // sim replaying a measured machine: the model and budgets as a real run of that machine resolves them
+        boolean measured = o.backend.equals("sim") && org.apexbench.engine.sim.MeasuredSim.measured(profile);
         ModelGeometry model;
         ModelSource source = null;
-        if (real) {
+        if (real || measured) {
             source = ModelSource.of(o.model, o.seed);
-            model = source.geometry();
+            model = measured ? MeasuredSimSetup.geometry(o, source.config(), source.weightType(), profile) : source.geometry();
         } else {
             if (Files.isDirectory(Path.of(o.model))) {
                 throw new IllegalArgumentException("--model " + o.model + ": the sim backend needs a model preset (its "
@@ -89,14 +93,16 @@ final class EngineRunner {
         HardwareSpec hw = hardware(o.hardware);
         EngineBudgets budgets;
         GpuMemory.KvPool gpuPool = null;
-        if (real) {
+        if (real || measured) {
             if (o.gpuKvBlocks == null || o.hostKvBlocks == null) {
                 throw new IllegalArgumentException("--backend " + o.backend + " needs --gpu-kv-blocks and --host-kv-blocks ("
                         + (o.backend.equals("cpu") ? "the \"GPU\" is a CPU worker: there is no device memory to derive the pools from)"
+                        : measured ? "a measured machine's profile has no memory size: give the pools the real run had)"
                         : "real runs take their KV pools from explicit block budgets, not from a hardware spec)"));
             }
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
-            Limits.checkRealMemory(o.backend, source.config(), kvType(o.kvDtypeOrDefault()), budgets);
+            if (real) Limits.checkRealMemory(o.backend, source.config(), kvType(o.kvDtypeOrDefault()), budgets);
+            else MeasuredSimSetup.check(o, source.config(), source.weightType(), budgets, profile);
         } else {
             gpuPool = o.gpuKvBlocks == null ? gpuPool(o, model, hw) : null;
             budgets = budgets(o, model, hw, gpuPool);
@@ -106,11 +112,11 @@ final class EngineRunner {
         Path traces = o.traces != null ? o.traces : System.getProperty(WorkloadContext.TRACES_PROPERTY) == null ? null
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces, Limits.workloadMemoryBytes()));
-        Profile profile = o.profile == null ? null : Profile.load(o.profile);
         EngineRuns.Real realSetup = real ? new EngineRuns.Real(o.backend, o.threads, source, kvType(o.kvDtypeOrDefault()), budgets,
                 profile) : null;
+        MeasuredSimSetup.Machine machine = measured ? new MeasuredSimSetup.Machine(o.threads, kvType(o.kvDtypeOrDefault())) : null;
         return new Setup(o.backend, model, hw, budgets, gpuPool, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
-                Map.copyOf(o.engineOptions), o.gpuMemoryGb, o.gpuMemoryUtilization, realSetup, o.simCpuSlowdown, clock, spec);
+                Map.copyOf(o.engineOptions), o.gpuMemoryGb, o.gpuMemoryUtilization, realSetup, machine, o.simCpuSlowdown, clock, spec);
     }
 
     static DType kvType(String s) {
@@ -170,6 +176,7 @@ final class EngineRunner {
         EngineOptions options = new EngineOptions(choice.options());
         Engine engine = EngineRuns.create(choice.engineId(), options);
         if (s.isReal()) return runReal(s, engineLabel, engine, options.values(), progress);
+        if (s.measured() != null) return MeasuredSimSetup.run(s, engineLabel, engine, options.values(), progress);
         int n = s.workload().requests().size();
         if (progress != null) {
             progress.println(String.format(Locale.ROOT, "%s: running %d requests (%s) on %s + %s ...", engineLabel, n,

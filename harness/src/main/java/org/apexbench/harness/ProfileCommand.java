@@ -22,7 +22,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "with a fingerprint of the setup (a run refuses a profile whose fingerprint differs).",
                 "sim: the sweep runs over the hardware spec's simulated subtask times, exactly as `apex run` does",
                 "when no --profile is given; pass the file to `apex run --profile FILE` to reuse it.",
-                "cpu: times the real model's own subtasks on the cpu backend (device and host backends);",
+                "cpu: times the real model's own subtasks on the cpu backend (device and host backends), after a discarded",
+                "warm-up sweep, then the runtime's samples (jitter, host hand-over, contention, per-iteration time; see",
+                "docs/validation.md) that let `apex run --backend sim --profile FILE` simulate this machine;",
                 "cuda: the same subtasks on the GPU (GPU-event times) with CPU attention on this host's cpu backend;",
                 "--model may be a checkpoint folder or a preset (synthetic fp16 weights: keep to small presets)."})
 final class ProfileCommand implements Callable<Integer> {
@@ -92,13 +94,24 @@ final class ProfileCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--gpu-kv-blocks and --host-kv-blocks must be >= 1, got " + gpuKvBlocks + ", " + hostKvBlocks);
         }
         RunOptions.checkThreads("--threads", threads);
-        DType kvType = EngineRunner.kvType(RunOptions.kvDtypeOrDefault(kvDtype, backend));
-        EngineRuns.checkReal(backend, kvType);
-        EngineBudgets b = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
-        Profile p = EngineRuns.profileReal(new EngineRuns.Real(backend, threads, ModelSource.of(model, seed), kvType, b, null));
-        Outputs.saveProfile(p, out);
+        Profile p = measureMachine(backend, model, threads, RunOptions.kvDtypeOrDefault(kvDtype, backend), seed,
+                new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE), out);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");
         return 0;
+    }
+
+    /**
+     * Profiles this machine running {@code model} (a checkpoint folder or a preset) on {@code backend} for the budgets
+     * {@code b}: the warm-up and measured sweeps and the runtime samples, then the per-iteration calibration run
+     * ({@link IterationCalibration}); written to {@code out} whole.
+     */
+    static Profile measureMachine(String backend, String model, int threads, String kvDtype, long seed, EngineBudgets b, Path out) {
+        DType kvType = EngineRunner.kvType(kvDtype);
+        EngineRuns.checkReal(backend, kvType);
+        Profile p = EngineRuns.profileReal(new EngineRuns.Real(backend, threads, ModelSource.of(model, seed), kvType, b, null));
+        Outputs.saveProfile(p, out);
+        return IterationCalibration.calibrate(p, out, backend, model, threads, kvDtype, b.gpuKvBlocks(), b.hostKvBlocks(),
+                b.maxRunning(), b.maxTokensPerIteration(), seed);
     }
 }

@@ -114,6 +114,29 @@ abstract sealed class ModelSubtaskTimer implements SubtaskTimer, AutoCloseable p
         };
     }
 
+    /**
+     * POST of layer 0 over one sequence of {@code rows} tokens as a job that touches only the device backend, set up
+     * once (for {@link RuntimeSweep}, which runs it beside host work).
+     */
+    final Runnable postJob(int rows) {
+        oneSequence(rows);
+        return () -> model.post(0, batch);
+    }
+
+    /**
+     * CPU decode attention (K/V append + attention) of {@code requests} rows over {@code context} tokens as a job that
+     * touches only the host backend, set up once (the setup's projections run on the device backend, here).
+     */
+    final Runnable cpuAttentionJob(int requests, long context) {
+        HostAttentionBuffers h = hostAttention;
+        decodeRows(requests, context, h.pool());
+        AttentionSubset s = batch.poolSubset(h.pool());
+        return () -> {
+            model.appendKv(host, 0, batch, h.pool(), h.keys(), h.values());
+            model.attention(host, 0, s, h.kv(), h.queries(), h.output());
+        };
+    }
+
     /** Device time of {@code work}, enqueued on the device backend. */
     abstract double deviceSeconds(Runnable work);
 

@@ -7,6 +7,7 @@ import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.real.RealRun;
+import org.apexbench.engine.real.RuntimeSweep;
 import org.apexbench.engine.real.RealRunResult;
 import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.engine.runtime.EngineRegistry;
@@ -122,7 +123,7 @@ public final class EngineRuns {
         try (Backend device = Backends.open(r.backend(), r.threads());
              Backend host = Backends.open("cpu", r.threads());
              LlamaModel lm = new LlamaModel(r.model().load(device), device)) {
-            return RealRun.sweep(lm, host, r.budgets(), r.model().weightType(), r.kvType(), r.threads());
+            return RuntimeSweep.profile(lm, host, r.budgets(), r.model().weightType(), r.kvType(), r.threads());
         }
     }
 }

@@ -49,6 +49,11 @@ public final class SimulatedExecutor implements Executor {
     private final boolean[] presPrev = new boolean[LayerTemplate.MAX_NODES];
     private final boolean[] presCur = new boolean[LayerTemplate.MAX_NODES];
     private final double[] free = new double[RESOURCES];
+    /** How much slower CPU attention runs beside device work, and device work beside CPU attention (1: no contention). */
+    private double cpuShared = 1, deviceShared = 1;
+    /** Per template node: GPU work of the same step that may run beside it (CPU nodes; contention only). */
+    private final double[] besideGpu = new double[LayerTemplate.MAX_NODES];
+    private final long[] reach = new long[LayerTemplate.MAX_NODES];
     private final double[] busy = new double[RESOURCES];
 
     /**
@@ -80,7 +85,41 @@ public final class SimulatedExecutor implements Executor {
         this(geometry, budgets, cost, jitterSigma, seed, launchSecPerStage, 0);
     }
 
+    /**
+     * Models two roles that share the machine's cores (the cpu backend's device and host-attention threads): a CPU
+     * attention subtask is {@code cpuShared} times slower over the part of it that device work runs beside, and device
+     * work is {@code deviceShared} times slower while a CPU attention runs (factors measured by the profile's
+     * runtime samples, see MeasuredRuntime). 1 and 1: independent resources, as a GPU and its host are.
+     */
+    public SimulatedExecutor withContention(double cpuShared, double deviceShared) {
+        if (!(cpuShared > 0 && deviceShared > 0) || Double.isInfinite(cpuShared) || Double.isInfinite(deviceShared)) {
+            throw new IllegalArgumentException("contention factors must be positive and finite, got " + cpuShared + ", " + deviceShared);
+        }
+        this.cpuShared = cpuShared;
+        this.deviceShared = deviceShared;
+        return this;
+    }
+
+    /**
+     * Draws each subtask's noise factor from {@code factors} (measured times over their median, e.g. a measured
+     * machine's repeated samples) instead of the log-normal: a table of medians then replays the measured mean and
+     * tail. Null: the log-normal of {@code jitterSigma}.
+     */
+    public SimulatedExecutor withMeasuredNoise(double[] factors) {
+        if (factors != null) {
+            for (double f : factors) {
+                if (!(f > 0) || Double.isInfinite(f)) throw new IllegalArgumentException("noise factors must be positive and finite, got " + f);
+            }
+            if (factors.length == 0) throw new IllegalArgumentException("noise factors: none given");
+        }
+        this.noise = factors == null ? null : factors.clone();
+        return this;
+    }
+
+    private double[] noise;
+
     private double jitter(double d) {
+        if (noise != null) return d == 0 ? d : d * noise[rng.nextInt(noise.length)];
         if (jitterSigma == 0 || d == 0) return d;
         return d * Math.exp(jitterSigma * rng.nextGaussian() - 0.5 * jitterSigma * jitterSigma);
     }
@@ -119,6 +158,9 @@ public final class SimulatedExecutor implements Executor {
             t.duration[j] = t.op[j] == Op.LAUNCH ? launchSecPerStage
                     : cost.seconds(t.op[j], new SubtaskFeatures(t.rows[j], t.requests[j], t.context[j], t.pairs[j], t.bytes[j]));
         }
+        boolean contended = cpuShared != 1 || deviceShared != 1;
+        if (contended) besideGpu();
+        double cpuStart = Double.NEGATIVE_INFINITY, cpuEnd = Double.NEGATIVE_INFINITY;
         double stall = 0;
         for (int k = 0; k < t.steps; k++) {
             for (int j = 0; j < t.size; j++) {
@@ -144,6 +186,18 @@ public final class SimulatedExecutor implements Executor {
                     stall += ready - free[GPU];
                 }
                 double d = jitter(t.duration[j]);
+                if (contended && r == CPU && d > 0) {
+                    // the part of this attention that device work runs beside: queued GPU work, then the step's GPU nodes
+                    // that do not wait for it
+                    double beside = Math.max(0, Math.min(ready + d, free[GPU] + besideGpu[j]) - ready);
+                    d += (cpuShared - 1) * beside;
+                    cpuStart = ready;
+                    cpuEnd = ready + d;
+                } else if (contended && r == GPU && d > 0 && ready < cpuEnd) {
+                    // slowed while the committed CPU attention runs, at full speed after it
+                    double inside = Math.min(cpuEnd - Math.max(ready, cpuStart), d * deviceShared);
+                    if (inside > 0) d = inside + (d - inside / deviceShared);
+                }
                 double end = ready + d;
                 free[r] = end;
                 busy[r] += d;
@@ -170,6 +224,24 @@ public final class SimulatedExecutor implements Executor {
         double end = startSec;
         for (double f : free) end = Math.max(end, f);
         return new IterationOutcome(end, busy[GPU], busy[CPU], stall, h2dBytes, d2hBytes, swapIn, swapOut, null);
+    }
+
+    /** For every CPU node: the summed duration of GPU nodes after it in the step that do not depend on it. */
+    private void besideGpu() {
+        for (int j = 0; j < t.size; j++) {
+            long r = 0;
+            for (int q = 0; q < t.depCount[j]; q++) {
+                if (t.depDelta[j][q] == 0) r |= (1L << t.depNode[j][q]) | reach[t.depNode[j][q]];
+            }
+            reach[j] = r;
+        }
+        for (int j = 0; j < t.size; j++) {
+            besideGpu[j] = 0;
+            if (t.resource[j] != CPU) continue;
+            for (int i = j + 1; i < t.size; i++) {
+                if (t.resource[i] == GPU && (reach[i] & (1L << j)) == 0) besideGpu[j] += t.duration[i];
+            }
+        }
     }
 
     private static void emit(Consumer<SubtaskRecord> sink, long iteration, int layer, int stage, Op op, int resource,

@@ -1,0 +1,94 @@
+package org.apexbench.engine.sim;
+
+import java.util.List;
+
+import org.apexbench.engine.Engine;
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.predict.ProfilePredictor;
+import org.apexbench.engine.runtime.EngineLoop;
+import org.apexbench.engine.runtime.Executor;
+import org.apexbench.engine.runtime.RecordOptions;
+import org.apexbench.engine.runtime.RunResult;
+import org.apexbench.profiler.Op;
+import org.apexbench.profiler.SubtaskFeatures;
+import org.apexbench.profiler.SubtaskTimer;
+import org.apexbench.profiler.cost.TableCostModel;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.MeasuredRuntime;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileFingerprint;
+import org.apexbench.workloads.RequestSpec;
+
+/**
+ * Simulates the machine a measured profile ({@code apex profile --backend cpu|cuda}) was taken on
+ * (docs/validation.md): every subtask lasts what the profile's tables say ({@link TableCostModel}); a hand-over of CPU
+ * rows to the host-attention thread and of their output back costs half the measured round trip each (charged to the
+ * q/k/v and output copies); the two roles slow each other down by the measured contention factors when they share the
+ * machine's cores; every iteration starts after the measured per-iteration runtime time (scheduling and bookkeeping
+ * outside any subtask); every subtask's time is its table's median times a factor drawn, from the run's seed, from
+ * the measured noise samples over their median (so a run sums to the measured mean, tail included). The schedulers
+ * predict from the same profile, as in a real run given {@code --profile}.
+ */
+public final class MeasuredSim {
+    private MeasuredSim() { }
+
+    /** Whether {@code p} was measured on a real backend (cpu or cuda) rather than swept over a simulated hardware spec. */
+    public static boolean measured(Profile p) { return p != null && !"sim".equals(p.fingerprint().backend()); }
+
+    /**
+     * Refuses {@code p} unless it was measured for this run's settings: {@code run} is the fingerprint a real run of the
+     * same command line would expect; the machine fields (host, device, driver, CPU) are the profile's own, since the
+     * simulator replays that machine wherever it runs. The message names every differing field.
+     */
+    public static void check(Profile p, ProfileFingerprint run, String origin) {
+        ProfileFingerprint f = p.fingerprint();
+        ProfileFingerprint expected = new ProfileFingerprint(f.hardware(), f.gpu(), f.driver(), f.cpuModel(), run.threads(),
+                run.model(), run.weightDtype(), run.kvDtype(), run.blockSize(), f.backend());
+        p.requireFingerprint(expected, origin);
+    }
+
+    /** The measured machine's subtask times: the profile's tables plus half a hand-over round trip per CPU-row copy. */
+    public static SubtaskTimer clock(Profile p, MeasuredRuntime runtime) {
+        TableCostModel tables = new TableCostModel(p);
+        double half = runtime.handoffSec() / 2;
+        return (op, f) -> tables.seconds(op, f) + ((op == Op.QKV_D2H || op == Op.ATTN_OUT_H2D) && f.bytes() > 0 ? half : 0);
+    }
+
+    /**
+     * A simulated run of {@code engine} on the machine {@code profile} measured (already {@link #check checked} against the
+     * run's settings), with that profile's jitter drawn from {@code seed}.
+     */
+    public static RunResult simulate(Engine engine, ModelGeometry geometry, Profile profile, EngineBudgets budgets,
+                                     List<RequestSpec> requests, int closedLoopConcurrency, long seed, RecordOptions records,
+                                     EngineLoop.Progress progress) {
+        try (Executor executor = executor(profile, geometry, budgets, seed, engine.launchSecPerStage())) {
+            return new EngineLoop(engine, executor, "sim", geometry, budgets, new ProfilePredictor(profile), records, false)
+                    .onProgress(progress).run(requests, closedLoopConcurrency);
+        }
+    }
+
+    /**
+     * The executor of such a run: a {@link SimulatedExecutor} on the measured clock, with the measured jitter and
+     * contention, each iteration starting the measured per-iteration runtime time after the loop hands it over.
+     */
+    public static Executor executor(Profile profile, ModelGeometry geometry, EngineBudgets budgets, long seed, double launchSecPerStage) {
+        MeasuredRuntime runtime = MeasuredRuntime.of(profile);
+        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, clock(profile, runtime), 0, seed, launchSecPerStage)
+                .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile));
+        if (runtime.iterationSec() == 0) return sim;
+        return new Executor() {
+            @Override
+            public org.apexbench.engine.IterationOutcome execute(org.apexbench.engine.IterationPlan plan, List<SwapMove> swaps,
+                                                                 long iteration, double startSec,
+                                                                 java.util.function.Consumer<org.apexbench.profiler.SubtaskRecord> sink) {
+                return sim.execute(plan, swaps, iteration, startSec + runtime.iterationSec(), sink);
+            }
+
+            @Override
+            public void close() { sim.close(); }
+        };
+    }
+
+    /** Time of one subtask on the measured machine without jitter or contention (for reports and tests). */
+    public static double seconds(Profile p, Op op, SubtaskFeatures f) { return clock(p, MeasuredRuntime.of(p)).seconds(op, f); }
+}

@@ -1,0 +1,147 @@
+package org.apexbench.engine.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apexbench.engine.IterationOutcome;
+import org.apexbench.engine.IterationPlan;
+import org.apexbench.engine.Location;
+import org.apexbench.engine.RequestState;
+import org.apexbench.engine.Strategy;
+import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.runtime.Executor;
+import org.apexbench.engine.runtime.SchedulerSnapshot;
+import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.table.MeasuredRuntime;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileException;
+import org.apexbench.profiler.table.ProfileFingerprint;
+import org.apexbench.profiler.table.ProfileTable;
+import org.apexbench.profiler.table.Table1D;
+import org.apexbench.profiler.table.Table2D;
+import org.apexbench.workloads.RequestSpec;
+import org.apexbench.workloads.SamplingParams;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The simulator of a measured machine takes its times from the profile: a hand-made cpu profile whose tables are the
+ * oracle test's cost table (SimulatedScheduleOracleTest: PRE 1 ms a row, POST 2, GPU decode attention 1 ms per 100
+ * context tokens, CPU 1 per 20, q/k/v down 1 ms a row, output up 1 ms a row, embedding and head 1 ms), plus runtime
+ * samples, and iteration times worked out by hand.
+ */
+class MeasuredSimTest {
+    static final double MS = 1e-3;
+
+    private final SchedulerSnapshot snapshot = new SchedulerSnapshot(SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B,
+            Predictor.of(SimulatedScheduleOracleTest.TABLE));
+    private int ids;
+
+    private RequestState decoding(int ctx, Location where) {
+        return snapshot.addDecoding(new RequestSpec("r" + ids++, 0, new int[ctx - 1], 10, SamplingParams.GREEDY), where, 1, 0);
+    }
+
+    private static Table1D line(String name, double x0, double x1, double s0, double s1) {
+        return new Table1D(name, new double[] {x0, x1}, new double[] {s0, s1});
+    }
+
+    /** {@code msPerContextToken} ms per context token, whatever the request count. */
+    private static Table2D attention(double msPerContextToken) {
+        double[] y = {100, 400};
+        return new Table2D("requests x contextTokens", new double[] {1, 2}, y,
+                new double[][] {{y[0] * msPerContextToken * MS, y[1] * msPerContextToken * MS}, {y[0] * msPerContextToken * MS, y[1] * msPerContextToken * MS}});
+    }
+
+    static Profile profile() {
+        Map<String, ProfileTable> t = new HashMap<>();
+        t.put(Profile.PRE, line("width", 1, 100, 1 * MS, 100 * MS));
+        t.put(Profile.POST, line("width", 1, 100, 2 * MS, 200 * MS));
+        t.put(Profile.EMBED, line("width", 1, 100, 1 * MS, 1 * MS));
+        t.put(Profile.LM_HEAD, line("rows", 1, 100, 1 * MS, 1 * MS));
+        t.put(Profile.PREFILL_ATTN, line("prefillPairs", 1, 1000, 0.1 * MS, 100 * MS));
+        t.put(Profile.GPU_DECODE_ATTN, attention(1 / 100.0));
+        t.put(Profile.CPU_DECODE_ATTN, attention(1 / 20.0));
+        t.put(Profile.D2H, line("bytes", 300, 3000, 1 * MS, 10 * MS));
+        t.put(Profile.H2D, line("bytes", 100, 1000, 1 * MS, 10 * MS));
+        ProfileFingerprint f = new ProfileFingerprint("bench-host", "cpu", "n/a", "amd64 x2", 1, SimulatedScheduleOracleTest.GEO,
+                "f16", "f16", 16, "cpu");
+        return new Profile(f, t, 0, "hand-made");
+    }
+
+    private static IterationOutcome run(Profile p, IterationPlan plan, long seed, List<SubtaskRecord> into) {
+        try (Executor x = MeasuredSim.executor(p, SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B, seed, 0)) {
+            return x.execute(plan, List.of(), 0, 0, into == null ? null : into::add);
+        }
+    }
+
+    private static IterationPlan plan(List<RequestState> gpu, List<RequestState> cpu, Strategy s) {
+        return new IterationPlan(List.of(), gpu, cpu, cpu.size(), List.of(), List.of(), List.of(), s, Double.NaN);
+    }
+
+    /**
+     * Two GPU decodes (contexts 100 and 300) on two layers: embed 1, per layer PRE 2 + attention 4 + POST 4, head 1 =
+     * 22 ms of subtasks, after the runtime's per-iteration time, the mean of its samples 1 and 3 ms: the iteration
+     * ends at 24 ms.
+     */
+    @Test
+    void iterationTimeIsTheProfilesSubtasksPlusTheMeasuredPerIterationTime() {
+        Profile p = MeasuredRuntime.withIterationSamples(profile(), new double[] {1 * MS, 3 * MS});
+        IterationPlan plan = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
+        assertEquals(22, 1e3 * run(profile(), plan, 1, null).endSec(), 1e-9, "no runtime samples: the tables alone");
+        IterationOutcome out = run(p, plan, 1, null);
+        assertEquals(24, 1e3 * out.endSec(), 1e-9);
+        assertEquals(22, 1e3 * out.gpuBusySec(), 1e-9, "the per-iteration time is not device work");
+    }
+
+    /**
+     * One GPU decode (context 100), one CPU decode (context 200), asynchronous overlap, with hand-over round trips of 4
+     * and 6 ms (mean 5): each of q/k/v down and output up costs its 1 ms plus half a round trip, 3.5 ms. Per layer: PRE
+     * [1,3), q/k/v [3,6.5), CPU attention [6.5,16.5), output [16.5,20), POST (2 rows) [20,24); layer 1 from 24 to 47;
+     * head [47,48).
+     */
+    @Test
+    void handOversToTheHostThreadCostHalfTheMeasuredRoundTripEach() {
+        Profile p = MeasuredRuntime.withSamples(profile(), null, new double[] {4 * MS, 6 * MS}, null, null, null, null);
+        List<SubtaskRecord> records = new ArrayList<>();
+        IterationOutcome out = run(p, plan(List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST)),
+                Strategy.ASYNC_OVERLAP), 1, records);
+        assertEquals(48, 1e3 * out.endSec(), 1e-9);
+        SubtaskRecord cpu0 = records.stream().filter(r -> r.layer() == 0 && r.op() == org.apexbench.profiler.Op.CPU_DECODE_ATTN)
+                .findFirst().orElseThrow();
+        assertEquals(6.5, 1e3 * cpu0.startSec(), 1e-9);
+        assertEquals(16.5, 1e3 * cpu0.endSec(), 1e-9);
+        assertEquals(20, 1e3 * out.cpuBusySec(), 1e-9);
+    }
+
+    /** Jitter samples give a log-normal sigma; the same seed draws the same times, another seed others. */
+    @Test
+    void measuredJitterIsDrawnFromTheSeed() {
+        double[] samples = {0.9 * MS, 1 * MS, 1.1 * MS, 1.2 * MS, 0.8 * MS};
+        Profile p = MeasuredRuntime.withSamples(profile(), samples, null, null, null, null, null);
+        assertTrue(MeasuredRuntime.of(p).jitterSigma() > 0.05, "sigma " + MeasuredRuntime.of(p).jitterSigma());
+        IterationPlan plan = plan(List.of(decoding(100, Location.GPU)), List.of(), Strategy.GPU_ONLY);
+        double a = run(p, plan, 7, null).endSec(), b = run(p, plan, 7, null).endSec(), c = run(p, plan, 8, null).endSec();
+        assertEquals(a, b, 0);
+        assertNotEquals(a, c);
+    }
+
+    @Test
+    void aProfileForAnotherModelOrSettingsIsRefusedNamingTheField() {
+        Profile p = profile();
+        ProfileFingerprint f = p.fingerprint();
+        var other = new ProfileFingerprint("elsewhere", "cpu", "n/a", "arm64 x8", 1, f.model(), "f16", "bf16", 16, "cpu");
+        ProfileException e = assertThrows(ProfileException.class, () -> MeasuredSim.check(p, other, "p.json"));
+        assertTrue(e.getMessage().contains("kvDtype: 'f16' (profile) vs 'bf16'"), e.getMessage());
+        assertTrue(!e.getMessage().contains("hardware") && !e.getMessage().contains("cpuModel"),
+                "the machine is the profile's own: " + e.getMessage());
+        var threads = new ProfileFingerprint("x", "cpu", "n/a", "y", 4, f.model(), "f16", "f16", 16, "cpu");
+        assertTrue(assertThrows(ProfileException.class, () -> MeasuredSim.check(p, threads, "p.json")).getMessage()
+                .contains("threads: '1' (profile) vs '4'"));
+        MeasuredSim.check(p, new ProfileFingerprint("x", "cpu", "n/a", "y", 1, f.model(), "f16", "f16", 16, "cpu"), "p.json");
+    }
+}

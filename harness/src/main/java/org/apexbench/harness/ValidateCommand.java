@@ -1,0 +1,170 @@
+package org.apexbench.harness;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.apexbench.engine.EngineBudgets;
+import org.apexbench.reports.Manifest;
+import org.apexbench.reports.ReportedRun;
+import org.apexbench.reports.ResultFolder;
+import org.apexbench.reports.Validation;
+import org.apexbench.reports.ValidationReport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "validate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Prove the simulator against real runs (docs/validation.md). For each model: profile this machine on",
+                "the backend (a discarded warm-up sweep first, then the tables and the runtime samples), then run every engine",
+                "for real and simulated from that profile, with the same workload, budgets and seed, and compare output",
+                "throughput, median and p99 TPOT, median TTFT, strategy mix and GPU/CPU busy time.",
+                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile.json, environment.json and manifest.json,",
+                "whole or not at all. --backend cuda does the same on a GPU (and is refused where none can run)."})
+final class ValidateCommand implements Callable<Integer> {
+    static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,"
+            + "static-hybrid:offload,apex";
+    static final String MODELS = "testdata/models/tiny-llama2,testdata/models/tiny-llama3,testdata/models/tiny-llama32,llama-3.2-1b";
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|cuda", description = "Real backend (default ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--model", defaultValue = MODELS, split = ",", paramLabel = "DIR|PRESET,...",
+            description = "Models: checkpoint folders (relative ones from the repository root) or presets (synthetic "
+                    + "weights: keep to small ones). Default: the test-data models and llama-3.2-1b.")
+    List<String> models;
+
+    @Option(names = "--engines", defaultValue = ENGINES, split = EngineChoice.LIST_SPLIT, paramLabel = "E1,E2,...",
+            description = "Engines (default: every engine, NEO with both host runtimes).")
+    List<String> engines;
+
+    @Option(names = "--requests", paramLabel = "SPEC", description = "Workload of every model (default: 32 requests of 48+64 "
+            + "tokens for checkpoint folders, 4 of 32+8 for presets).")
+    String requests;
+
+    @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool of every model (default: 8 blocks for "
+            + "checkpoint folders, 4 for presets: small, so that requests go to the host).")
+    Integer gpuKvBlocks;
+
+    @Option(names = "--host-kv-blocks", paramLabel = "N", description = "Host KV pool (default 256 / 16 blocks).")
+    Integer hostKvBlocks;
+
+    @Option(names = "--max-running", paramLabel = "N", description = "Most running requests (default 16 / 4).")
+    Integer maxRunning;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens per iteration (default 128 / 64).")
+    Integer maxTokens;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Workload, synthetic-weight and jitter seed.")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Workers of each cpu backend (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default runs/validate, replaced).")
+    Path out;
+
+    @Option(names = "--force", description = "Replace a --out that holds earlier results, whole.")
+    boolean force;
+
+    @Option(names = "--quiet", description = "No progress lines on stderr.")
+    boolean quiet;
+
+    /** The budgets and workload a model is validated with: small pools that push requests to the host. */
+    record Case(String model, String workload, int gpuKvBlocks, int hostKvBlocks, int maxRunning, int maxTokens) {
+        static Case of(String model, String requests, boolean checkpoint) {
+            return checkpoint ? new Case(model, requests != null ? requests : "synthetic:count=32,input=48,output=64", 8, 256, 16, 128)
+                    : new Case(model, requests != null ? requests : "synthetic:count=4,input=32,output=8", 4, 16, 4, 64);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        if (!backend.equals("cpu") && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("--backend: validate compares real runs with the simulator: cpu or cuda, got '" + backend + "'");
+        }
+        RunOptions.checkThreads("--threads", threads);
+        boolean defaultFolder = out == null;
+        Path dir = defaultFolder ? ApexCli.root().resolve("runs").resolve("validate") : out;
+        CommandProgress progress = quiet ? null : new CommandProgress(spec.commandLine().getErr(), "validate", 0);
+        List<Validation> rows = new ArrayList<>();
+        List<Manifest.Engine> manifest = new ArrayList<>();
+        try (ResultFolder folder = ResultFolder.create(dir, defaultFolder ? "the default folder" : "--out",
+                force || defaultFolder ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE)) {
+            EngineRunner.Setup last = null;
+            String device = null;
+            for (String m : models) {
+                Path modelDir = Path.of(m).isAbsolute() ? Path.of(m) : ApexCli.root().resolve(m);
+                boolean checkpoint = Files.isDirectory(modelDir);
+                Case c = Case.of(checkpoint ? modelDir.toString() : m, requests, checkpoint);
+                c = new Case(c.model(), c.workload(), gpuKvBlocks != null ? gpuKvBlocks : c.gpuKvBlocks(),
+                        hostKvBlocks != null ? hostKvBlocks : c.hostKvBlocks(), maxRunning != null ? maxRunning : c.maxRunning(),
+                        maxTokens != null ? maxTokens : c.maxTokens());
+                String slug = ReportedRun.slug(checkpoint ? modelDir.getFileName().toString() : m);
+                Path profileFile = folder.staging().resolve(slug).resolve(ValidationReport.PROFILE);
+                if (progress != null) progress.println("validate: profiling " + slug + " on the " + backend + " backend ...");
+                profile(c, profileFile);
+                EngineRunner.Setup real = EngineRunner.prepare(options(c, backend, profileFile), null);
+                EngineRunner.Setup sim = EngineRunner.prepare(options(c, "sim", profileFile), null);
+                for (String e : engines) {
+                    EngineRunner.Outcome r = EngineRunner.run(real, e, progress, false);
+                    EngineRunner.Outcome s = EngineRunner.run(sim, e, progress, false);
+                    if (device == null) device = r.device();
+                    Validation v = Validation.of(slug, e, Validation.Metrics.of(r.report().summary(), r.result().iterations()),
+                            Validation.Metrics.of(s.report().summary(), s.result().iterations()));
+                    rows.add(v);
+                    manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
+                    if (progress != null) {
+                        progress.println(String.format(Locale.ROOT, "validate: %s %s: throughput %+.1f%%, median TPOT %+.1f%%", slug, e,
+                                100 * v.throughputError(), 100 * v.medianTpotError()));
+                    }
+                }
+                last = real;
+            }
+            Path staging = folder.staging();
+            ValidationReport.writeCsv(staging.resolve(ValidationReport.CSV), rows);
+            ValidationReport.writeHtml(staging.resolve(ValidationReport.HTML), "apex validate: simulated vs real on the " + backend
+                    + " backend", "Every engine run for real and simulated from the profile measured on this machine right before, with"
+                    + " the same workload, budgets and seed; errors are sim / real - 1 (target: throughput and median TPOT within "
+                    + Math.round(100 * ValidationReport.TARGET) + "%, docs/validation.md).", rows);
+            Outputs.writeEnvironment(staging, last, device);
+            folder.commit("validation", Outputs.arguments(spec), manifest);
+        }
+        var w = spec.commandLine().getOut();
+        for (Validation v : rows) {
+            w.printf(Locale.ROOT, "%-14s %-40s throughput %8.1f real %8.1f sim (%+6.1f%%)  median TPOT %8.2f real %8.2f sim ms (%+6.1f%%)%n",
+                    v.model(), v.engine(), v.real().outputThroughput(), v.sim().outputThroughput(), 100 * v.throughputError(),
+                    v.real().medianTpotMs(), v.sim().medianTpotMs(), 100 * v.medianTpotError());
+        }
+        w.println("wrote " + dir.resolve(ValidationReport.HTML));
+        return 0;
+    }
+
+    /** The run options of one side of a model's validation, parsed as `apex run` would parse them. */
+    private RunOptions options(Case c, String side, Path profile) {
+        RunOptions o = new RunOptions();
+        new CommandLine(o).parseArgs("--backend", side, "--model", c.model(), "--requests", c.workload(), "--seed", Long.toString(seed),
+                "--gpu-kv-blocks", Integer.toString(c.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(c.hostKvBlocks()),
+                "--max-running", Integer.toString(c.maxRunning()), "--max-tokens", Integer.toString(c.maxTokens()),
+                "--threads", Integer.toString(threads), "--kv-dtype", "f16", "--profile", profile.toString());
+        return o;
+    }
+
+    /** Profiles the model on the backend in this process (its kernels stay compiled for the real runs that follow). */
+    private void profile(Case c, Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + file.getParent(), e);
+        }
+        ProfileCommand.measureMachine(backend, c.model(), threads, "f16", seed,
+                new EngineBudgets(c.maxRunning(), c.maxTokens(), c.gpuKvBlocks(), c.hostKvBlocks(), EngineBudgets.DEFAULT_BLOCK_SIZE), file);
+    }
+}

@@ -1,0 +1,127 @@
+package org.apexbench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+import org.apexbench.profiler.table.MeasuredRuntime;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.reports.Manifest;
+import org.apexbench.reports.ValidationReport;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A CI-sized {@code apex validate} on a test-data model: the folder is complete, every row compares the two runs it
+ * names with the right arithmetic (not that the errors are small: this machine is shared and noisy), and the profile it
+ * measured drives {@code apex run --backend sim --profile} deterministically and is refused for another model or KV type.
+ */
+class ValidateCommandTest {
+    private static final String ENGINES = "gpu-only,static-hybrid:offload";
+    @TempDir static Path tmp;
+    static Path folder;
+    static Cli validate;
+
+    @BeforeAll
+    static void validateOnce() {
+        folder = tmp.resolve("validate");
+        validate = Cli.run("validate", "--model", RealEngineRuns.tinyLlama3().toString(), "--engines", ENGINES,
+                "--requests", "synthetic:count=4,input=16,output=6", "--gpu-kv-blocks", "2", "--host-kv-blocks", "16",
+                "--max-running", "4", "--max-tokens", "32", "--out", folder.toString(), "--quiet");
+    }
+
+    private static List<CSVRecord> rows() throws IOException {
+        try (Reader r = Files.newBufferedReader(folder.resolve(ValidationReport.CSV))) {
+            return CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r).getRecords();
+        }
+    }
+
+    @Test
+    void theFolderIsCompleteAndEveryRowComparesBothRuns() throws IOException {
+        assertEquals(0, validate.code(), validate.err());
+        Manifest m = Manifest.verify(folder);
+        assertEquals("validation", m.kind());
+        for (String f : List.of(ValidationReport.CSV, ValidationReport.HTML, "environment.json", "tiny-llama3/" + ValidationReport.PROFILE)) {
+            assertTrue(m.files().containsKey(f), f + " in " + m.files().keySet());
+        }
+        assertEquals(ValidationReport.COLUMNS, List.copyOf(CSVFormat.DEFAULT.builder().setHeader().get()
+                .parse(Files.newBufferedReader(folder.resolve(ValidationReport.CSV))).getHeaderNames()));
+        List<CSVRecord> rows = rows();
+        assertEquals(List.of("gpu-only", "static-hybrid:offload"), rows.stream().map(r -> r.get("engine")).toList());
+        for (CSVRecord r : rows) {
+            assertEquals("4", r.get("real_completed"), "every request of the real run: " + r);
+            assertEquals("4", r.get("sim_completed"), "every request of the simulated run: " + r);
+            for (String metric : List.of("output_throughput", "median_tpot_ms", "p99_tpot_ms", "median_ttft_ms", "gpu_busy_s")) {
+                double real = Double.parseDouble(r.get("real_" + metric)), sim = Double.parseDouble(r.get("sim_" + metric));
+                assertTrue(real > 0 && sim > 0, metric + " measured on both sides: " + r);
+                String err = metric.replace("_ms", "").replace("_s", "") + "_error";
+                assertEquals(sim / real - 1, Double.parseDouble(r.get(err)), 1e-9 + 1e-6 * Math.abs(sim / real), err + " of " + r);
+            }
+            boolean within = Math.abs(Double.parseDouble(r.get("output_throughput_error"))) <= ValidationReport.TARGET
+                    && Math.abs(Double.parseDouble(r.get("median_tpot_error"))) <= ValidationReport.TARGET;
+            assertEquals(within, Boolean.parseBoolean(r.get("within_target")), r.toString());
+        }
+        CSVRecord offload = rows.get(1);
+        assertTrue(Double.parseDouble(offload.get("real_cpu_busy_s")) > 0 && Double.parseDouble(offload.get("sim_cpu_busy_s")) > 0,
+                "a 2-block GPU pool sends requests to the host: CPU attention ran in both runs " + offload);
+        String html = Files.readString(folder.resolve(ValidationReport.HTML));
+        assertTrue(html.contains("<img") && html.contains("id=\"validation\""), "charts and table in the HTML");
+        Profile p = Profile.load(folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE));
+        assertTrue(p.tables().keySet().containsAll(List.of(MeasuredRuntime.JITTER_SAMPLES, MeasuredRuntime.HANDOFF_SAMPLES,
+                MeasuredRuntime.CPU_ATTN_SHARED, MeasuredRuntime.DEVICE_SHARED, MeasuredRuntime.ITERATION_SAMPLES)), p.tables().keySet().toString());
+    }
+
+    private static String[] simRun(Path out) { return simRun(out, RealEngineRuns.tinyLlama3().toString(), "f16"); }
+
+    private static String[] simRun(Path out, String model, String kv) {
+        return new String[] {"run", "--backend", "sim", "--engine", "static-hybrid:offload", "--model", model,
+                "--profile", folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE).toString(), "--requests",
+                "synthetic:count=4,input=16,output=6", "--seed", "3", "--gpu-kv-blocks", "2", "--host-kv-blocks", "16", "--max-running", "4",
+                "--max-tokens", "32", "--threads", "1", "--kv-dtype", kv, "--quiet", "--out", out.toString()};
+    }
+
+    @Test
+    void theMeasuredProfileDrivesADeterministicSimulation() throws IOException {
+        assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
+        Cli a = Cli.run(simRun(tmp.resolve("sim-a"))), b = Cli.run(simRun(tmp.resolve("sim-b")));
+        assertEquals(0, a.code(), a.err());
+        assertEquals(0, b.code(), b.err());
+        for (String f : List.of("requests.csv", "iterations.csv", "subtasks.csv")) {
+            assertArrayEquals(Files.readAllBytes(tmp.resolve("sim-a").resolve(f)), Files.readAllBytes(tmp.resolve("sim-b").resolve(f)), f);
+        }
+    }
+
+    @Test
+    void aProfileOfAnotherModelOrKvTypeIsRefusedNamingTheField() {
+        assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
+        Cli kv = Cli.run(simRun(tmp.resolve("sim-kv"), RealEngineRuns.tinyLlama3().toString(), "f32"));
+        assertEquals(1, kv.code());
+        assertTrue(kv.err().contains("kvDtype: 'f16' (profile) vs 'f32' (expected)"), kv.err());
+        Cli model = Cli.run(simRun(tmp.resolve("sim-model"), RealEngineRuns.tinyLlama3().resolveSibling("tiny-llama2").toString(), "f16"));
+        assertEquals(1, model.code());
+        assertTrue(model.err().contains("model: 'ModelGeometry[name=tiny-llama3"), model.err());
+        assertFalse(model.err().contains("Exception"), "no stack trace: " + model.err());
+        assertFalse(Files.exists(tmp.resolve("sim-model")), "no folder from a refused run");
+    }
+
+    @Test
+    void cudaIsRefusedSayingWhyWhereNoGpuCanRun() {
+        assumeTrue(CudaProbe.unavailableReason() != null, "a CUDA GPU is usable here");
+        Path out = tmp.resolve("cuda");
+        Cli r = Cli.run("validate", "--backend", "cuda", "--model", RealEngineRuns.tinyLlama3().toString(), "--engines", "gpu-only",
+                "--out", out.toString(), "--quiet");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("cuda backend unavailable"), r.err());
+        assertFalse(Files.exists(out), "no folder from a refused validation");
+    }
+}

@@ -1,0 +1,143 @@
+package org.apexbench.profiler.table;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What a measured profile knows about the machine's runtime beyond per-subtask medians, kept as extra sample tables
+ * in the profile (x = sample number, seconds = one measurement each), so that profiles without them stay valid and
+ * their JSON unchanged. Read by the simulator when it replays a measured machine (docs/validation.md):
+ * <ul>
+ * <li>{@value #JITTER_SAMPLES}: one subtask (POST at a mid width) timed again and again: the run-to-run noise;</li>
+ * <li>{@value #HANDOFF_SAMPLES}: round trips of an empty job from the device thread to the host-attention thread
+ *     and back (two thread wake-ups);</li>
+ * <li>{@value #CPU_ATTN_ALONE} / {@value #CPU_ATTN_SHARED}: CPU decode attention of one shape alone, and while the
+ *     device thread runs device work (POST) without pause, measured interleaved;</li>
+ * <li>{@value #DEVICE_ALONE} / {@value #DEVICE_SHARED}: POST of one width alone, and while the host thread runs CPU
+ *     attention without pause, interleaved;</li>
+ * <li>{@value #ITERATION_SAMPLES}: per iteration of a short real calibration run, the time the device thread spent
+ *     neither on device work nor waiting for the host (scheduling, batch building, bookkeeping of the runtime).</li>
+ * </ul>
+ *
+ * @param jitterSigma     standard deviation of ln(t) of the jitter samples (robust: 1.4826 times the MAD); 0 when absent
+ * @param handoffSec      mean round trip to the host thread and back (a mean: these delays add up over a run, and
+ *                        their distribution on a loaded machine is heavy-tailed); 0 when absent
+ * @param cpuSharedFactor median shared / median alone of CPU attention (how much slower it runs beside device work); 1 when absent
+ * @param deviceSharedFactor the same for device work beside CPU attention; 1 when absent
+ * @param iterationSec    mean per-iteration runtime time outside any subtask (a mean, as for hand-overs); 0 when absent
+ */
+public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuSharedFactor, double deviceSharedFactor,
+                              double iterationSec) {
+    public static final String JITTER_SAMPLES = "runtime.jitterSamples";
+    public static final String HANDOFF_SAMPLES = "runtime.handoffSamples";
+    public static final String CPU_ATTN_ALONE = "runtime.cpuAttnAlone";
+    public static final String CPU_ATTN_SHARED = "runtime.cpuAttnShared";
+    public static final String DEVICE_ALONE = "runtime.deviceAlone";
+    public static final String DEVICE_SHARED = "runtime.deviceShared";
+    public static final String ITERATION_SAMPLES = "runtime.iterationSamples";
+
+    /** No runtime effects: what a profile without runtime tables (a simulated hardware's sweep) implies. */
+    public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0);
+
+    public MeasuredRuntime {
+        check("jitterSigma", jitterSigma, 0, 3);
+        check("handoffSec", handoffSec, 0, Profile.MAX_CELL_SEC);
+        check("cpuSharedFactor", cpuSharedFactor, 1e-3, 1e3);
+        check("deviceSharedFactor", deviceSharedFactor, 1e-3, 1e3);
+        check("iterationSec", iterationSec, 0, Profile.MAX_CELL_SEC);
+    }
+
+    private static void check(String field, double v, double lo, double hi) {
+        if (!(v >= lo && v <= hi)) throw new ProfileException("measured runtime: " + field + " must be in [" + lo + ", " + hi + "], got " + v);
+    }
+
+    /** The runtime measured in {@code p}'s sample tables; each quantity whose tables are absent takes its NONE value. */
+    public static MeasuredRuntime of(Profile p) {
+        double sigma = p.tables().containsKey(JITTER_SAMPLES) ? robustLogSigma(samples(p, JITTER_SAMPLES)) : 0;
+        double handoff = p.tables().containsKey(HANDOFF_SAMPLES) ? mean(samples(p, HANDOFF_SAMPLES)) : 0;
+        return new MeasuredRuntime(Math.min(3, sigma), handoff, ratio(p, CPU_ATTN_SHARED, CPU_ATTN_ALONE),
+                ratio(p, DEVICE_SHARED, DEVICE_ALONE),
+                p.tables().containsKey(ITERATION_SAMPLES) ? mean(samples(p, ITERATION_SAMPLES)) : 0);
+    }
+
+    /**
+     * The noise of {@code p}'s machine as factors: each jitter sample over the samples' median (the tables hold medians,
+     * so a subtask's time drawn as median times one of these has the measured mean and tail); null when not measured.
+     */
+    public static double[] noiseFactors(Profile p) {
+        if (!p.tables().containsKey(JITTER_SAMPLES)) return null;
+        double[] s = samples(p, JITTER_SAMPLES).clone();
+        double m = median(s);
+        for (int i = 0; i < s.length; i++) s[i] /= m;
+        return s;
+    }
+
+    /** Whether {@code p} carries any runtime table (a measured machine's profile taken by `apex profile` since issue 20). */
+    public static boolean present(Profile p) {
+        for (String t : new String[] {JITTER_SAMPLES, HANDOFF_SAMPLES, CPU_ATTN_ALONE, DEVICE_ALONE}) {
+            if (p.tables().containsKey(t)) return true;
+        }
+        return false;
+    }
+
+    /** {@code p} with these sample tables added (each array: one measurement per sample, seconds; null: not measured). */
+    public static Profile withSamples(Profile p, double[] jitter, double[] handoff, double[] cpuAlone, double[] cpuShared,
+                                      double[] deviceAlone, double[] deviceShared) {
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        put(tables, JITTER_SAMPLES, jitter);
+        put(tables, HANDOFF_SAMPLES, handoff);
+        put(tables, CPU_ATTN_ALONE, cpuAlone);
+        put(tables, CPU_ATTN_SHARED, cpuShared);
+        put(tables, DEVICE_ALONE, deviceAlone);
+        put(tables, DEVICE_SHARED, deviceShared);
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /** {@code p} with the per-iteration runtime samples of a calibration run added (seconds, one per iteration). */
+    public static Profile withIterationSamples(Profile p, double[] iteration) {
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        put(tables, ITERATION_SAMPLES, iteration);
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    private static void put(Map<String, ProfileTable> tables, String name, double[] samples) {
+        if (samples == null) return;
+        double[] x = new double[samples.length];
+        for (int i = 0; i < x.length; i++) x[i] = i + 1;
+        tables.put(name, new Table1D("sample", x, samples.clone()));
+    }
+
+    private static double ratio(Profile p, String shared, String alone) {
+        if (!p.tables().containsKey(shared) || !p.tables().containsKey(alone)) return 1;
+        return median(samples(p, shared)) / median(samples(p, alone));
+    }
+
+    private static double[] samples(Profile p, String name) {
+        if (!(p.table(name) instanceof Table1D t)) throw new ProfileException("profile: table '" + name + "' must be one-dimensional samples");
+        return t.seconds();
+    }
+
+    static double mean(double[] v) {
+        double sum = 0;
+        for (double x : v) sum += x;
+        return sum / v.length;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    }
+
+    /** 1.4826 * median |ln t - median ln t|: the sigma of a log-normal, insensitive to the odd descheduled sample. */
+    static double robustLogSigma(double[] v) {
+        double[] logs = new double[v.length];
+        for (int i = 0; i < v.length; i++) logs[i] = Math.log(v[i]);
+        double m = median(logs);
+        double[] dev = new double[v.length];
+        for (int i = 0; i < v.length; i++) dev[i] = Math.abs(logs[i] - m);
+        return 1.4826 * median(dev);
+    }
+}
