@@ -32,10 +32,19 @@ public final class PaperReport {
      * @param engine   engine label
      * @param summary  its metrics, null when the run failed
      * @param error    why the run failed, null when it ran
+     * @param rejected  requests the engine rejected as never servable (among the summary's failed ones)
      */
-    public record Cell(String setup, String gpu, String workload, String engine, Summary summary, String error) {
+    public record Cell(String setup, String gpu, String workload, String engine, Summary summary, String error, int rejected) {
         public Cell(String setup, String gpu, String workload, String engine, Summary summary) {
-            this(setup, gpu, workload, engine, summary, null);
+            this(setup, gpu, workload, engine, summary, null, 0);
+        }
+
+        public Cell(String setup, String gpu, String workload, String engine, Summary summary, int rejected) {
+            this(setup, gpu, workload, engine, summary, null, rejected);
+        }
+
+        public Cell(String setup, String gpu, String workload, String engine, Summary summary, String error) {
+            this(setup, gpu, workload, engine, summary, error, 0);
         }
 
         boolean ran() { return summary != null; }
@@ -96,7 +105,7 @@ public final class PaperReport {
 
     /**
      * APEX's output throughput over gpu-only's in the same setup and workload, in percent; NaN if missing. A baseline
-     * that failed requests (rejected as never servable) served a different workload, so it is not compared.
+     * that rejected requests as never servable served a different workload, so it is not compared.
      */
     static double gainVsGpuOnly(List<Cell> cells, Cell apex) {
         return gain(apex, cells.stream().filter(c -> comparable(c, apex) && c.engine().equals("gpu-only")).toList());
@@ -106,7 +115,7 @@ public final class PaperReport {
         return gain(apex, cells.stream().filter(c -> comparable(c, apex) && HYBRIDS.contains(c.engine())).toList());
     }
 
-    private static boolean comparable(Cell c, Cell apex) { return c.ran() && same(c, apex) && c.summary().failed() == 0; }
+    private static boolean comparable(Cell c, Cell apex) { return c.ran() && same(c, apex) && c.rejected() == 0; }
 
     private static boolean same(Cell a, Cell b) { return a.setup().equals(b.setup()) && a.workload().equals(b.workload()); }
 
@@ -143,7 +152,7 @@ public final class PaperReport {
                 + "(A10) in long-output settings. The paper's per-workload numbers and datasets are not public, so each cell "
                 + "is compared with the range for its GPU. `failed` counts the requests an engine rejected as never servable "
                 + "(longer than its KV pools can ever hold, docs/metrics.md#failed-requests); its throughput and latencies are "
-                + "over the rest, and APEX's gain is not computed against a baseline that failed requests (n/a).\n");
+                + "over the rest, and APEX's gain is not computed against a baseline that rejected requests (n/a).\n");
         return md.toString();
     }
 
