@@ -222,6 +222,25 @@ class RunCommandTest {
                 Files.readAllLines(tmp.resolve("tight/max_rate.csv")));
     }
 
+    /**
+     * A request gpu-only can never hold fails at every rate, so the max-rate search judges the SLOs over the requests
+     * it serves and says how many it rejected (a T4's 143 blocks hold 2,288 tokens; long-output requests reach 3,148).
+     */
+    @Test
+    void maxRateSearchJudgesTheServedRequestsAndCountsTheRejectedOnes() throws Exception {
+        Path out = tmp.resolve("max-rejected");
+        Cli r = Cli.run("sweep", "--engines", "gpu-only", "--find-max-rate", "--slo-tpot-ms", "1000000", "--search-steps", "1",
+                "--min-rate", "0.05", "--max-rate", "0.1", "--requests", "long-output:count=10", "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
+        String[] header = csv.get(0).split(","), point = csv.get(1).split(",");
+        int completed = Integer.parseInt(point[List.of(header).indexOf("completed")]);
+        int failed = Integer.parseInt(point[List.of(header).indexOf("failed")]);
+        assertTrue(completed > 0 && failed > 0 && completed + failed == 10, csv.toString());
+        assertTrue(r.out().contains("max rate 0.1000 req/s") && r.out().contains(", " + failed + " requests rejected as never servable"),
+                r.out());
+    }
+
     @Test
     void sweepRateReplacement() {
         assertEquals("long-output:count=5,rate=2.0", SweepCommand.withRate("long-output:count=5,rate=0.5", 2));
