@@ -142,6 +142,12 @@ SETTINGS = [("settings-t4", "T4 + llama-2-7b, long-output (500 requests)"),
             ("settings-neo", "NEO's T4 setting (1,000 requests of 373/45 tokens, 54 GPU blocks)")]
 
 
+def failed_note(row):
+    """', N failed' when the engine rejected requests as never servable (docs/metrics.md#failed-requests)."""
+    failed = int(row.get("failed") or 0)
+    return f", {failed} failed" if failed else ""
+
+
 def section_settings(out, cmds):
     data = {fig: read_csv(out / fig / "comparison.csv") for fig, _ in SETTINGS}
     engines = [r["engine"] for r in data[SETTINGS[0][0]]]
@@ -151,13 +157,15 @@ def section_settings(out, cmds):
         cells = []
         for fig, _ in SETTINGS:
             r = next((x for x in data[fig] if x["engine"] == e), None)
-            cells.append("" if r is None else f"{num(r['output_throughput'])} ({num(r['median_tpot_ms'], 0)} / {num(r['p99_tpot_ms'], 0)})")
+            cells.append("" if r is None else f"{num(r['output_throughput'])} ({num(r['median_tpot_ms'], 0)} / {num(r['p99_tpot_ms'], 0)})"
+                         + failed_note(r))
         lines.append(f"| {e} | " + " | ".join(cells) + " |")
     blocks = "".join(command_block(fig, cmds, out) for fig, _ in SETTINGS)
     return "\n".join([
         "## Engines in three settings\n",
         "Every engine and variant, sim, seed 1, 256 running requests and 2048 tokens per iteration: output tok/s "
-        "(median / p99 TPOT ms). NEO appears in its own single-thread runtime and on our two-thread runtime; "
+        "(median / p99 TPOT ms); \", N failed\": requests the engine rejected as never servable (docs/metrics.md), its "
+        "numbers being over the rest. NEO appears in its own single-thread runtime and on our two-thread runtime; "
         "`apex[amortizedAdmission=true]` is the admission rule that favours throughput-only batches of short "
         "outputs (docs/decisions.md).\n",
         "\n".join(lines) + "\n", blocks])
@@ -175,10 +183,13 @@ def section_max_rate(out, cmds):
              "resolution). Each sweep also writes `sweep.csv` and `sweep.html` with every probed rate.\n"]
     for fig, label in MAX_RATE:
         rows = read_csv(out / fig / "max_rate.csv")
-        lines = ["| engine | max req/s | p99 TTFT ms | p99 TPOT ms |", "| --- | ---: | ---: | ---: |"]
+        points = read_csv(out / fig / "sweep.csv")
+        lines = ["| engine | max req/s | p99 TTFT ms | p99 TPOT ms | failed (never servable) |", "| --- | ---: | ---: | ---: | ---: |"]
         for r in rows:
             rate = num(r["max_rate"], 3) if r["max_rate"] else "none at or above --min-rate"
-            lines.append(f"| {r['engine']} | {rate} | {num(r['p99_ttft_ms'], 0)} | {num(r['p99_tpot_ms'], 0)} |")
+            # a rejection happens at every rate, so the fewest failed of any probed rate is the engine's rejections
+            failed = min((int(p["failed"]) for p in points if p["engine"] == r["engine"]), default=0)
+            lines.append(f"| {r['engine']} | {rate} | {num(r['p99_ttft_ms'], 0)} | {num(r['p99_tpot_ms'], 0)} | {failed} |")
         parts += [f"### {label}\n", command_block(fig, cmds, out), "\n".join(lines) + "\n"]
     return "\n".join(parts)
 
@@ -193,12 +204,12 @@ def section_recalibration(out, cmds):
         cells = []
         for e in engines:
             r = next(x for x in rows if x["engine"] == e and x["sim-cpu-slowdown"] == v)
-            cells.append(f"{num(r['output_throughput'])} ({num(r['median_tpot_ms'], 0)} / {num(r['p99_tpot_ms'], 0)})")
+            cells.append(f"{num(r['output_throughput'])} ({num(r['median_tpot_ms'], 0)} / {num(r['p99_tpot_ms'], 0)})" + failed_note(r))
         lines.append(f"| {float(v):g}× | " + " | ".join(cells) + " |")
     return "\n".join([
         "## Stale profiles and online recalibration\n",
         "The simulated host runs CPU attention F times slower than the profile the schedulers predict from "
-        "(F < 1: faster), T4 + llama-2-7b, `long-output:count=300`, seed 1: output tok/s (median / p99 TPOT ms). "
+        "(F < 1: faster), T4 + llama-2-7b, `long-output:count=300`, seed 1: output tok/s (median / p99 TPOT ms), \", N failed\" as above. "
         "`apex[recalibrate=false]` trusts its tables; `apex` (the default) rescales them from measured busy times "
         "(docs/engines.md#online-recalibration).\n",
         command_block("recalibration", cmds, out), "\n".join(lines) + "\n"])

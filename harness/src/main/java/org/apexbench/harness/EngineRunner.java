@@ -28,6 +28,7 @@ import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.profiler.metrics.DurationClock;
 import org.apexbench.profiler.metrics.Metrics;
 import org.apexbench.profiler.metrics.Slo;
+import org.apexbench.profiler.Rejections;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
@@ -193,11 +194,18 @@ final class EngineRunner {
             progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s (simulated) "
                     + "in %.1f s wall", engineLabel, summary.completed(), result.requests().size(), result.iterations().size(),
                     summary.outputThroughput(), wall));
+            printRejections(progress, engineLabel, result);
         }
         ReportedRun report = new ReportedRun(engineLabel, summary,
                 new RunRecords(result.requests(), result.iterations(), result.subtasks()), runSpec(s, engine, result, options.values()),
                 vllmSetup(s, engine));
         return new Outcome(report, result, wall, null, null);
+    }
+
+    /** A line saying how many requests the engine rejected as never servable, and why, if it rejected any. */
+    private static void printRejections(CommandProgress progress, String engineLabel, RunResult result) {
+        String rejected = Rejections.describe(result.requests());
+        if (rejected != null) progress.println(engineLabel + ": " + rejected);
     }
 
     /** The report's timeline window as the engine loop asks for it. */
@@ -235,6 +243,7 @@ final class EngineRunner {
             pass.update(n, n);
             progress.println(String.format(Locale.ROOT, "%s: %d/%d requests done, %d iterations, %.1f output tok/s in %.1f s wall",
                     engineLabel, summary.completed(), result.requests().size(), result.iterations().size(), summary.outputThroughput(), wall));
+            printRejections(progress, engineLabel, result);
         }
         Map<String, Object> spec = runSpec(s, engine, result, engineOptions);
         spec.put("threads", s.real().threads());

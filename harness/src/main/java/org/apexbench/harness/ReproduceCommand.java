@@ -146,7 +146,8 @@ final class ReproduceCommand implements Callable<Integer> {
                     try {
                         var r = EngineRunner.run(setup, e, progress, true).report();
                         runs.add(r);
-                        cells.add(new PaperReport.Cell(where, s.gpu(), w, e, r.summary()));
+                        cells.add(new PaperReport.Cell(where, s.gpu(), w, e, r.summary(),
+                                org.apexbench.profiler.Rejections.of(r.records().requests()).size()));
                     } catch (IllegalArgumentException | IllegalStateException ex) {
                         // One engine failing a cell is a result to show, not a reason to lose the grid.
                         failures++;

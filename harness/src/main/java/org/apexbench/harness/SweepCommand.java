@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apexbench.profiler.Rejections;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.reports.JsonFiles;
 import org.apexbench.reports.Manifest;
@@ -108,16 +109,18 @@ final class SweepCommand implements Callable<Integer> {
         }
         List<SweepReport.Point> points = new ArrayList<>();
         List<SweepReport.MaxRate> maxRows = new ArrayList<>();
+        java.util.Map<String, Integer> rejectedBy = new java.util.HashMap<>();
         int perEngine = findMaxRate ? steps + 2 : rates.size();
         plan(engines.size() * perEngine);
         for (String engine : engines) {
             if (findMaxRate) {
                 int before = points.size();
-                MaxRateSearch.Result<Summary> r = MaxRateSearch.search(minRate, maxRate, steps, rate -> point(engine, rate, points),
+                MaxRateSearch.Result<Probe> r = MaxRateSearch.search(minRate, maxRate, steps, rate -> point(engine, rate, points),
                         this::meets);
                 plan(points.size() - before - perEngine);   // the search may stop before its last step
                 maxRows.add(r.rate() == null ? new SweepReport.MaxRate(engine, null, null, null)
-                        : new SweepReport.MaxRate(engine, r.rate(), r.best().ttft().p99Ms(), r.best().tpot().p99Ms()));
+                        : new SweepReport.MaxRate(engine, r.rate(), r.best().summary().ttft().p99Ms(), r.best().summary().tpot().p99Ms()));
+                if (r.best() != null) rejectedBy.put(engine, r.best().rejected());
             } else {
                 for (double r : rates) point(engine, r, points);
             }
@@ -128,8 +131,9 @@ final class SweepCommand implements Callable<Integer> {
             SweepReport.writeMaxRateCsv(dir.resolve("max_rate.csv"), maxRows);
             for (SweepReport.MaxRate m : maxRows) {
                 o.println(m.rate() == null ? m.engine() + ": no rate in [" + minRate + ", " + maxRate + "] meets the SLOs"
-                        : String.format(Locale.ROOT, "%-28s max rate %.4f req/s (p99 TTFT %.1f ms, p99 TPOT %.1f ms)", m.engine(),
-                        m.rate(), m.p99TtftMs(), m.p99TpotMs()));
+                        : String.format(Locale.ROOT, "%-28s max rate %.4f req/s (p99 TTFT %.1f ms, p99 TPOT %.1f ms)%s", m.engine(),
+                        m.rate(), m.p99TtftMs(), m.p99TpotMs(), rejectedBy.getOrDefault(m.engine(), 0) == 0 ? ""
+                                : ", " + rejectedBy.get(m.engine()) + " requests rejected as never servable"));
             }
         }
         o.println("wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.html"));
@@ -159,8 +163,16 @@ final class SweepCommand implements Callable<Integer> {
                 + workloadNote + "; " + options.hardware + " + " + options.model + " (" + options.backend + ").");
     }
 
-    private boolean meets(Summary s) {
-        if (s.failed() > 0 || s.completed() == 0) return false;
+    /** One sweep point's metrics, and how many of its failed requests the engine rejected as never servable. */
+    private record Probe(Summary summary, int rejected) {}
+
+    /**
+     * Whether a point meets the SLOs: over the requests the engine serves. A request it rejects as never servable
+     * fails at every rate, so it does not count against the rate (the console says how many); any other failure does.
+     */
+    private boolean meets(Probe p) {
+        Summary s = p.summary();
+        if (s.failed() > p.rejected() || s.completed() == 0) return false;
         boolean ttft = options.sloTtftMs == null || s.ttft().p99Ms() <= options.sloTtftMs;
         boolean tpot = options.sloTpotMs == null || (s.tpot().count() == 0 || s.tpot().p99Ms() <= options.sloTpotMs);
         return ttft && tpot;
@@ -173,7 +185,7 @@ final class SweepCommand implements Callable<Integer> {
         }
     }
 
-    private Summary point(String engine, double rate, List<SweepReport.Point> points) {
+    private Probe point(String engine, double rate, List<SweepReport.Point> points) {
         String saved = options.requests;
         options.requests = withRate(options.workloadText(CompareCommand.DEFAULT_WORKLOAD), rate);
         try {
@@ -184,7 +196,7 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     /** One engine at one point of the sweep, with the options as they stand: its point and DIR/<engine>/<dirName>/summary.json. */
-    private Summary runPoint(String engine, double value, String dirName, List<SweepReport.Point> points) {
+    private Probe runPoint(String engine, double value, String dirName, List<SweepReport.Point> points) {
         // a point writes only its summary: one pass, no timeline window
         EngineRunner.Outcome o = EngineRunner.run(EngineRunner.prepare(options, CompareCommand.DEFAULT_WORKLOAD), engine, progress, false);
         points.add(new SweepReport.Point(engine, value, o.report().summary()));
@@ -195,7 +207,7 @@ final class SweepCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return o.report().summary();
+        return new Probe(o.report().summary(), Rejections.of(o.report().records().requests()).size());
     }
 
     /** The spec with its rate option set to {@code rate} (added when absent). */

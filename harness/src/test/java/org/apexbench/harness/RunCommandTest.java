@@ -166,10 +166,34 @@ class RunCommandTest {
         r = Cli.run("run", "--engine", "gpu-only", "--requests", SMALL, "--gpu-memory-utilization", "1.5", "--out", tmp.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--gpu-memory-utilization") && r.err().contains("(0, 1]"), r.err());
-        r = Cli.run("run", "--engine", "gpu-only", "--requests", "synthetic:count=2,input=2000,output=1500",
-                "--gpu-kv-blocks", "100", "--out", tmp.toString(), "--quiet");
-        assertEquals(1, r.code());
-        assertTrue(r.err().contains("cannot serve these requests"), r.err());
+    }
+
+    /**
+     * Requests gpu-only can never hold (1,000 + 600 tokens: 100 blocks of a 60-block pool) are rejected one by one and
+     * counted as failed, not a refused run: the console and report.html say how many and why, and NEO serves them
+     * from the host in the same comparison.
+     */
+    @Test
+    void requestsAnEngineCanNeverServeAreCountedAsItsFailedRequests() throws Exception {
+        Path out = tmp.resolve("rejected");
+        Cli r = Cli.run("compare", "--engines", "gpu-only,static-hybrid:neo", "--requests", "synthetic:count=4,input=1000,output=600",
+                "--gpu-kv-blocks", "60", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("gpu-only: 4 of 4 requests rejected as never servable (counted as failed): request "), r.err());
+        assertTrue(r.err().contains("needs 100 GPU KV blocks (1599 tokens) but the GPU pool has 60; and 1 more"), r.err());
+        assertFalse(r.err().contains("static-hybrid:neo: 4 of 4"), r.err());
+        var gpuOnly = JsonFiles.read(out.resolve("gpu-only/summary.json"));
+        assertEquals(0, ((Number) gpuOnly.get("completed")).intValue());
+        assertEquals(4, ((Number) gpuOnly.get("failed")).intValue());
+        var neo = JsonFiles.read(out.resolve("static-hybrid-neo/summary.json"));
+        assertEquals(4, ((Number) neo.get("completed")).intValue());
+        assertEquals(0, ((Number) neo.get("failed")).intValue());
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("id=\"rejected-gpu-only\">gpu-only: 4 of 4 requests rejected as never servable"), html.substring(0, 3000));
+        assertFalse(html.contains("id=\"rejected-static-hybrid-neo\""));
+        // rebuilt from the stored CSV, the report says the same (the reason is kept in requests.csv)
+        assertEquals(0, Cli.run("report", "--in", out.toString()).code());
+        assertTrue(Files.readString(out.resolve("report.html")).contains("id=\"rejected-gpu-only\">gpu-only: 4 of 4 requests"));
     }
 
     @Test
@@ -196,6 +220,25 @@ class RunCommandTest {
         assertTrue(r.out().contains("apex[marginPct=5,recalibrate=true]: no rate in"), r.out());
         assertEquals(List.of("engine,max_rate,p99_ttft_ms,p99_tpot_ms", "\"apex[marginPct=5,recalibrate=true]\",,,"),
                 Files.readAllLines(tmp.resolve("tight/max_rate.csv")));
+    }
+
+    /**
+     * A request gpu-only can never hold fails at every rate, so the max-rate search judges the SLOs over the requests
+     * it serves and says how many it rejected (a T4's 143 blocks hold 2,288 tokens; long-output requests reach 3,148).
+     */
+    @Test
+    void maxRateSearchJudgesTheServedRequestsAndCountsTheRejectedOnes() throws Exception {
+        Path out = tmp.resolve("max-rejected");
+        Cli r = Cli.run("sweep", "--engines", "gpu-only", "--find-max-rate", "--slo-tpot-ms", "1000000", "--search-steps", "1",
+                "--min-rate", "0.05", "--max-rate", "0.1", "--requests", "long-output:count=10", "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
+        String[] header = csv.get(0).split(","), point = csv.get(1).split(",");
+        int completed = Integer.parseInt(point[List.of(header).indexOf("completed")]);
+        int failed = Integer.parseInt(point[List.of(header).indexOf("failed")]);
+        assertTrue(completed > 0 && failed > 0 && completed + failed == 10, csv.toString());
+        assertTrue(r.out().contains("max rate 0.1000 req/s") && r.out().contains(", " + failed + " requests rejected as never servable"),
+                r.out());
     }
 
     @Test

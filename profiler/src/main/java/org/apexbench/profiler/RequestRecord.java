@@ -16,11 +16,17 @@ import java.util.Arrays;
  */
 public record RequestRecord(String id, double arrivalSec, int promptTokens, int targetOutputTokens,
                             double[] tokenTimesSec, int preemptions, int cpuDecodeSteps, String failureReason) {
+    /** How the failure reason of a request its engine could never serve, even alone, begins (rejected on arrival). */
+    public static final String REJECTED = "rejected, never servable: ";
+
     public RequestRecord {
         tokenTimesSec = tokenTimesSec.clone();
     }
 
     public boolean succeeded() { return failureReason == null && tokenTimesSec.length == targetOutputTokens; }
+
+    /** Whether its engine rejected it on arrival as one it could never serve ({@link #REJECTED}). */
+    public boolean rejected() { return failureReason != null && failureReason.startsWith(REJECTED); }
 
     public int outputTokens() { return tokenTimesSec.length; }
 

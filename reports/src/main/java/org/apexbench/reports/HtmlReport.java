@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.apexbench.profiler.IterationRecord;
+import org.apexbench.profiler.Rejections;
 import org.apexbench.profiler.SubtaskRecord;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -159,6 +160,13 @@ public final class HtmlReport {
             h.append("</tr>\n");
         }
         h.append("</table>\n");
+        for (ReportedRun r : runs) {
+            String rejected = Rejections.describe(r.records().requests());
+            if (rejected != null) {
+                h.append("<p class=\"rejections\" id=\"rejected-").append(r.slug()).append("\">").append(esc(r.label()))
+                        .append(": ").append(esc(rejected)).append("</p>\n");
+            }
+        }
     }
 
     /** Whether {@code key} is a statistic of a latency distribution that has no values (vLLM writes 0 for it). */

@@ -61,5 +61,15 @@ class SweepAndPaperReportTest {
         String md = Files.readString(tmp.resolve("paper.md"));
         assertTrue(md.contains("+84% to +96%") && md.contains("| t4 + llama-2-7b | chat | apex |"), md);
         assertEquals(5, Files.readAllLines(tmp.resolve("paper.csv")).size());
+        // a baseline that rejected requests as never servable served a different workload: no gain against it
+        var rejecting = List.of(new PaperReport.Cell("t4 + llama-2-7b", "T4", "chat", "gpu-only", gpuOnly, 2), cells.get(1),
+                cells.get(2), cells.get(3));
+        assertTrue(Double.isNaN(PaperReport.gainVsGpuOnly(rejecting, rejecting.get(3))));
+        assertEquals(vsHybrid, PaperReport.gainVsBestHybrid(rejecting, rejecting.get(3)), 1e-9);
+        PaperReport.write(tmp, rejecting, "test grid");
+        md = Files.readString(tmp.resolve("paper.md"));
+        assertTrue(md.contains("| t4 + llama-2-7b | chat | gpu-only | " + gpuOnly.failed() + " |"), md);
+        assertTrue(md.contains(String.format(java.util.Locale.ROOT, "| apex | %d | %.1f |", apex.failed(), apex.outputThroughput()))
+                && md.contains("| n/a | " + String.format(java.util.Locale.ROOT, "%+.1f%%", vsHybrid)), md);
     }
 }

@@ -24,8 +24,9 @@ import java.util.function.Consumer;
 /**
  * The engine loop (docs/architecture.md#data-flow-of-a-run): admit arrivals by the executor's clock, ask the scheduler for a
  * plan, apply its preemptions, swaps and allocations to the pools, execute, commit tokens, finish
- * requests, record. Every request is checked upfront: one that could never fit alone fails the run
- * before it starts ({@link InfeasibleRequestException}); otherwise every request finishes with exactly
+ * requests, record. Every request of a run is checked against the engine's budgets: one this engine could never
+ * serve, even alone, is rejected on arrival and recorded as failed with the reason ({@link #rejection}, vLLM's
+ * FINISHED_IGNORED), and the others run as if it had not been sent; every other request finishes with exactly
  * its target output length, or the loop fails loudly (a scheduler that stalls is a bug). Requests come from a
  * {@link RequestSource}: a run's workload ({@link #run}) or, in a server, requests arriving from other threads
  * while the loop runs, which may also be cancelled ({@link #serve}, docs/serving.md#the-engine-loop-online).
@@ -72,20 +73,26 @@ public final class EngineLoop {
         return this;
     }
 
-    /** Checks every request against the budgets; throws naming each one that can never be served. */
+    /**
+     * Why this engine could never serve {@code r}, even alone under its budgets, or null when it could: longer than
+     * the model's context, or beyond what the engine's own placement rule can ever hold ({@link
+     * org.apexbench.engine.Scheduler#infeasibility}; gpu-only: its peak KV beyond the GPU pool).
+     */
+    public String rejection(RequestSpec r) {
+        long total = (long) r.promptLength() + r.outputTokens();
+        if (total > geometry.maxContext()) {
+            return "prompt " + r.promptLength() + " + output " + r.outputTokens() + " tokens exceed model " + geometry.name()
+                    + "'s " + geometry.maxContext() + " positions";
+        }
+        return scheduler.infeasibility(r, KvCapacity.empty(budgets, geometry));
+    }
+
+    /** Throws naming each request of {@code specs} (at most five) this engine could never serve (a server's check). */
     public void checkFeasible(List<RequestSpec> specs) {
         List<String> problems = new ArrayList<>();
         for (RequestSpec r : specs) {
-            long total = (long) r.promptLength() + r.outputTokens();
-            if (total > geometry.maxContext()) {
-                problems.add("request " + r.id() + " (prompt " + r.promptLength() + " + output " + r.outputTokens()
-                        + " tokens) exceeds model " + geometry.name() + "'s " + geometry.maxContext() + " positions");
-                continue;
-            }
-            String why = scheduler.infeasibility(r, KvCapacity.empty(budgets, geometry));
-            if (why != null) {
-                problems.add("request " + r.id() + " (prompt " + r.promptLength() + ", output " + r.outputTokens() + ") " + why);
-            }
+            String why = rejection(r);
+            if (why != null) problems.add("request " + r.id() + " (prompt " + r.promptLength() + ", output " + r.outputTokens() + ") " + why);
             if (problems.size() >= 5) break;
         }
         if (!problems.isEmpty()) {
@@ -105,12 +112,16 @@ public final class EngineLoop {
      */
     public RunResult run(List<RequestSpec> specs, int closedLoopConcurrency) {
         if (closedLoopConcurrency < 0) throw new IllegalArgumentException("closed-loop concurrency must be >= 0");
-        checkFeasible(specs);
         List<TrackedRequest> all = new ArrayList<>(specs.size());
-        for (int i = 0; i < specs.size(); i++) all.add(new TrackedRequest(specs.get(i), i, keepTokenIds));
+        String[] rejections = new String[specs.size()];
+        for (int i = 0; i < specs.size(); i++) {
+            all.add(new TrackedRequest(specs.get(i), i, keepTokenIds));
+            String why = rejection(specs.get(i));
+            if (why != null) rejections[i] = RequestRecord.REJECTED + why;
+        }
         List<IterationRecord> iterations = new ArrayList<>();
         List<SubtaskRecord> subtasks = new ArrayList<>();
-        WorkloadRequests source = new WorkloadRequests(all, closedLoopConcurrency, progress);
+        WorkloadRequests source = new WorkloadRequests(all, rejections, closedLoopConcurrency, progress);
         SubtaskWindow window = recordOptions.window();
         Consumer<IterationRecord> sink = !recordOptions.iterations() ? null : window == null ? iterations::add
                 : WindowedSubtasks.recorder(window, iterations, subtasks);
@@ -118,6 +129,11 @@ public final class EngineLoop {
         if (window != null) WindowedSubtasks.cut(window, subtasks);
         List<RequestRecord> records = new ArrayList<>(all.size());
         for (TrackedRequest r : all) {
+            String rejected = rejections[r.index()];
+            if (rejected != null) {
+                records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(), new double[0], 0, 0, rejected));
+                continue;
+            }
             if (!r.finished()) throw new IllegalStateException("request " + r.id() + " did not finish: " + r);
             records.add(new RequestRecord(r.id(), r.arrivalSec(), r.promptLength(), r.targetOutput(),
                     r.tokenTimesView(), r.preemptions(), r.cpuDecodeSteps(), null));

@@ -9,20 +9,23 @@ import java.util.List;
 /**
  * A run's workload as the loop's request source: open loop (each request arrives at its spec's time, the clock
  * jumps over idle gaps) or closed loop ({@code concurrency} clients, each sending its next request in list order
- * when its previous one finishes; the arrival recorded is that moment).
+ * when its previous one finishes; the arrival recorded is that moment). A request the engine can never serve is
+ * rejected as it arrives: it never enters the loop's queue and counts as returned at once (its client's slot frees).
  */
 final class WorkloadRequests implements RequestSource {
     private final List<TrackedRequest> all;
     private final List<TrackedRequest> byArrival;
+    private final String[] rejections;
     private final boolean closed;
     private final int concurrency;
     private final EngineLoop.Progress progress;
     private int next;
     private int finished;
 
-    /** {@code all}: the run's requests, each at its index. */
-    WorkloadRequests(List<TrackedRequest> all, int closedLoopConcurrency, EngineLoop.Progress progress) {
+    /** {@code all}: the run's requests, each at its index; {@code rejections}: by index, why one is rejected, or null. */
+    WorkloadRequests(List<TrackedRequest> all, String[] rejections, int closedLoopConcurrency, EngineLoop.Progress progress) {
         this.all = all;
+        this.rejections = rejections;
         this.byArrival = new ArrayList<>(all);
         this.closed = closedLoopConcurrency > 0;
         this.concurrency = closedLoopConcurrency;
@@ -41,11 +44,16 @@ final class WorkloadRequests implements RequestSource {
             while (next < byArrival.size() && next - finished < concurrency) {
                 TrackedRequest r = byArrival.get(next++);
                 r.arriveAt(now);
-                waiting.add(r);
+                arrive(r, waiting);
             }
         } else {
-            while (next < byArrival.size() && byArrival.get(next).spec().arrivalSec() <= now) waiting.add(byArrival.get(next++));
+            while (next < byArrival.size() && byArrival.get(next).spec().arrivalSec() <= now) arrive(byArrival.get(next++), waiting);
         }
+    }
+
+    private void arrive(TrackedRequest r, List<TrackedRequest> waiting) {
+        if (rejections[r.index()] == null) waiting.add(r);
+        else returned();
     }
 
     /** A closed loop's clients send as soon as a request finishes, so only an open loop has arrivals to wait for. */
@@ -61,7 +69,10 @@ final class WorkloadRequests implements RequestSource {
     }
 
     @Override
-    public void finished(TrackedRequest r, double timeSec) {
+    public void finished(TrackedRequest r, double timeSec) { returned(); }
+
+    /** One more request is back with its client: finished or rejected. */
+    private void returned() {
         finished++;
         if (progress != null) progress.update(finished, byArrival.size());
     }

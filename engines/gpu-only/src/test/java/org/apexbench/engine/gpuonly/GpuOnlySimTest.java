@@ -5,20 +5,25 @@ import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.engine.sim.SimRun;
-import org.apexbench.engine.InfeasibleRequestException;
 import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunChecks;
 import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
+import org.apexbench.profiler.metrics.DurationClock;
+import org.apexbench.profiler.metrics.Metrics;
+import org.apexbench.profiler.metrics.Slo;
+import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,12 +83,60 @@ class GpuOnlySimTest {
     }
 
     @Test
-    void requestThatCannotFitAloneIsRejectedNamingIt() {
+    void requestThatCannotFitAloneIsRejectedOnItsOwnAndTheOthersRunAsWithoutIt() {
+        List<RequestSpec> served = SimFixture.requests(30, 200, 80, 10, 3);
+        // two requests whose peak KV (900 + 200 - 1 tokens = 69 blocks; 700 + 400 - 1 = 69) can never fit 60 blocks,
+        // arriving among the others
+        List<RequestSpec> all = new ArrayList<>(served);
+        all.add(5, new RequestSpec("huge", served.get(4).arrivalSec(), new int[900], 200, SamplingParams.GREEDY));
+        all.add(20, new RequestSpec("huge2", served.get(18).arrivalSec(), new int[700], 400, SamplingParams.GREEDY));
+        for (String mode : List.of("recompute", "swap")) {
+            RunResult with = run(mode, all, 60, 7, 0.1);
+            RunResult without = run(mode, served, 60, 7, 0.1);
+            List<RequestRecord> rejected = with.requests().stream().filter(RequestRecord::rejected).toList();
+            assertEquals(List.of("huge", "huge2"), rejected.stream().map(RequestRecord::id).toList(), mode);
+            assertEquals(RequestRecord.REJECTED + "needs 69 GPU KV blocks (1099 tokens) but the GPU pool has 60",
+                    rejected.get(0).failureReason(), mode);
+            for (RequestRecord r : rejected) {
+                assertEquals(0, r.outputTokens(), mode);
+                assertFalse(r.succeeded(), mode);
+            }
+            assertEquals(all.size(), with.requests().size(), mode + ": every request has a record, in input order");
+            assertEquals("huge", with.requests().get(5).id(), mode);
+            // the others produce the same tokens at the same times as a run that never saw the oversized ones
+            List<RequestRecord> others = with.requests().stream().filter(r -> !r.rejected()).toList();
+            assertEquals(without.requests(), others, mode);
+            assertEquals(without.iterations().toString(), with.iterations().toString(), mode);
+            Summary s = Metrics.summarize(with.requests(), with.iterations(), Slo.NONE, DurationClock.FIRST_ARRIVAL);
+            assertEquals(30, s.completed(), mode);
+            assertEquals(2, s.failed(), mode);
+        }
+    }
+
+    @Test
+    void aRunWhoseEveryRequestIsRejectedIsACompleteResultWithNothingCompleted() {
+        List<RequestSpec> reqs = List.of(new RequestSpec("a", 0, new int[900], 200, SamplingParams.GREEDY),
+                new RequestSpec("b", 1.5, new int[2000], 10, SamplingParams.GREEDY));
+        RunResult r = run("recompute", reqs, 20, 1, 0);
+        assertEquals(List.of("a", "b"), r.requests().stream().filter(RequestRecord::rejected).map(RequestRecord::id).toList());
+        assertEquals(1.5, r.requests().get(1).arrivalSec());
+        assertEquals(0, r.iterations().size());
+        assertEquals(0, r.outputTokens());
+        Summary s = Metrics.summarize(r.requests(), r.iterations(), Slo.NONE, DurationClock.FIRST_ARRIVAL);
+        assertEquals(0, s.completed());
+        assertEquals(2, s.failed());
+        assertEquals(0, s.ttft().count());
+    }
+
+    @Test
+    void aRequestLongerThanTheModelsContextIsRejectedSayingSo() {
+        int context = SimFixture.LLAMA2_7B.maxContext();
         List<RequestSpec> reqs = List.of(new RequestSpec("small", 0, new int[10], 5, SamplingParams.GREEDY),
-                new RequestSpec("huge", 0, new int[900], 200, SamplingParams.GREEDY));
-        InfeasibleRequestException e = assertThrows(InfeasibleRequestException.class, () -> run("recompute", reqs, 20, 1, 0));
-        assertTrue(e.getMessage().contains("huge") && e.getMessage().contains("69 GPU KV blocks")
-                && e.getMessage().contains("has 20"), e.getMessage());
+                new RequestSpec("long", 0, new int[context - 10], 11, SamplingParams.GREEDY));
+        RunResult r = run("recompute", reqs, 4096, 1, 0);
+        assertTrue(r.requests().get(0).succeeded());
+        assertEquals(RequestRecord.REJECTED + "prompt " + (context - 10) + " + output 11 tokens exceed model "
+                + SimFixture.LLAMA2_7B.name() + "'s " + context + " positions", r.requests().get(1).failureReason());
     }
 
     @Test

@@ -4,10 +4,10 @@ import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.engine.sim.SimRun;
-import org.apexbench.engine.InfeasibleRequestException;
 import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunChecks;
 import org.apexbench.engine.runtime.RunResult;
+import org.apexbench.profiler.RequestRecord;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 import org.junit.jupiter.api.Test;
@@ -18,7 +18,6 @@ import java.util.List;
 import static org.apexbench.engine.hybrid.StaticHybridSimTest.MODEL;
 import static org.apexbench.engine.hybrid.StaticHybridSimTest.T4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Admission when a request's context outgrows the GPU pool (the staging limit of NEO's CPU prefills). */
@@ -82,12 +81,45 @@ class NeoAdmissionTest {
     }
 
     @Test
-    void emptyGpuPoolIsInfeasibleBecauseNothingCanBeStaged() {
+    void emptyGpuPoolRejectsEveryRequestBecauseNothingCanBeStaged() {
         EngineBudgets b = new EngineBudgets(64, 1024, 0, 400, 16);
-        List<RequestSpec> reqs = List.of(new RequestSpec("q0", 0, new int[50], 30, SamplingParams.GREEDY));
+        List<RequestSpec> reqs = List.of(new RequestSpec("q0", 0, new int[50], 30, SamplingParams.GREEDY),
+                new RequestSpec("q1", 0.5, new int[20], 10, SamplingParams.GREEDY));
         for (String id : POLICIES) {
-            InfeasibleRequestException e = assertThrows(InfeasibleRequestException.class, () -> run(id, b, reqs), id);
-            assertTrue(e.getMessage().contains("request q0") && e.getMessage().contains("staged in the GPU KV pool"), e.getMessage());
+            RunResult r = run(id, b, reqs);
+            assertEquals(2, r.requests().size(), id);
+            for (RequestRecord q : r.requests()) {
+                assertEquals(RequestRecord.REJECTED + NeoScheduler.NO_STAGING, q.failureReason(), id + " " + q.id());
+            }
+            assertEquals(0, r.outputTokens(), id);
         }
+    }
+
+    /**
+     * A request whose KV can never fit the GPU pool but fits the host pool (gpu-only rejects it on its own,
+     * GpuOnlySimTest): every hybrid serves it from the host. One whose KV fits neither pool, or whose prompt exceeds a
+     * whole-prompt engine's iteration budget, is rejected by the hybrids too, saying which limit; the rest still run.
+     */
+    @Test
+    void requestsBeyondTheGpuPoolAreServedFromTheHostAndOnlyNeverServableOnesRejected() {
+        EngineBudgets b = new EngineBudgets(64, 1024, 40, 200, 16);
+        List<RequestSpec> reqs = List.of(new RequestSpec("small", 0, new int[50], 30, SamplingParams.GREEDY),
+                new RequestSpec("long", 0.1, new int[600], 300, SamplingParams.GREEDY),   // 57 blocks > 40 GPU, < 160 host
+                new RequestSpec("vast", 0.2, new int[700], 3000, SamplingParams.GREEDY),  // 232 blocks: fits neither pool
+                new RequestSpec("small2", 0.3, new int[40], 20, SamplingParams.GREEDY));
+        for (String id : POLICIES) {
+            RunResult r = run(id, b, reqs);
+            List<String> rejected = r.requests().stream().filter(RequestRecord::rejected).map(RequestRecord::id).toList();
+            assertEquals(List.of("vast"), rejected, id);
+            assertTrue(r.requests().get(1).succeeded(), id + ": the long request is served from the host");
+            assertTrue(r.requests().get(0).succeeded() && r.requests().get(3).succeeded(), id);
+            String why = r.requests().get(2).failureReason();
+            assertTrue(why.startsWith(RequestRecord.REJECTED) && why.contains("needs 232"), id + ": " + why);
+        }
+        // a prompt longer than the iteration budget: NEO and FastDecode prefill whole prompts
+        RunResult neo = run("static-hybrid:neo", new EngineBudgets(64, 256, 40, 400, 16), reqs.subList(0, 2));
+        assertTrue(neo.requests().get(1).failureReason().contains("prompt longer than the 256-token iteration budget"),
+                neo.requests().get(1).failureReason());
+        assertTrue(neo.requests().get(0).succeeded());
     }
 }
