@@ -28,7 +28,8 @@ import java.util.List;
  * chunked-prefilled FCFS under the token budget while the GPU pool has room; the newest GPU request is swapped
  * out when the pool overflows; host requests are swapped back, oldest first, under {@code swapInHysteresis} x GPU
  * blocks, at most one PCIe-time-worth per iteration and costed in the prediction. A waiting request that does not
- * fit the GPU goes to the host pool only if {@link HostAdmission} predicts it pays (else it waits for GPU memory).
+ * fit the GPU goes to the host pool only if {@link HostAdmission} predicts it pays (else it waits for GPU memory),
+ * except a request whose peak KV can never fit the GPU pool, which goes to the host whenever the pool has room.
  * CPU candidates are ordered least recently advanced first (round robin), and a host request not advanced for
  * {@code starvationIterations} forbids the GPU-only candidate.
  */
@@ -102,7 +103,7 @@ public final class ApexScheduler implements Scheduler {
         boolean starving = n > 0
                 && ctx.iteration() - Math.max(0, candidates.getFirst().lastProgressIteration()) > options.starvationIterations();
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
-        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills);
+        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx.kv());
         admission.decide();
         pl.admit(n, admission);
         // the admitted prefills change the GPU rows: decide again over the real CPU candidates

@@ -1,5 +1,6 @@
 package org.apexbench.engine.apex;
 
+import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.PrefillChunk;
 import org.apexbench.engine.RequestState;
 import org.apexbench.engine.plan.SubBatchLoad;
@@ -25,12 +26,15 @@ final class HostAdmission implements Placement.HostAdmission {
     private final double fixed;
     private final boolean starving;
     private final List<PrefillChunk> prefills;
+    private final KvCapacity kv;
     private long[] admittedCtx = new long[16];
     private int admitted;
     private long cpuSum;
 
-    HostAdmission(ApexScheduler s, Predictor p, int layers, int n, double fixed, boolean starving, List<PrefillChunk> prefills) {
+    HostAdmission(ApexScheduler s, Predictor p, int layers, int n, double fixed, boolean starving, List<PrefillChunk> prefills,
+                  KvCapacity kv) {
         this.s = s;
+        this.kv = kv;
         this.dispatch = s.dispatch();
         this.gpu = s.gpuRows();
         this.choice = s.choice();
@@ -57,6 +61,9 @@ final class HostAdmission implements Placement.HostAdmission {
     @Override
     public boolean admit(PrefillChunk hc) {
         RequestState r = hc.request();
+        // waiting for GPU memory cannot help a request the GPU pool can never hold: the host is its only place, and
+        // refusing it would stop the FCFS queue behind it for good
+        if (kv.peakBlocks(r.spec()) > kv.gpuBlocks()) return admitUnjudged(hc);
         if (s.options().amortizedAdmission()) {
             // judge the admission with its prefill in this iteration's GPU rows (it lengthens the windows the CPU
             // hides behind) and the newcomer as a CPU row standing for its future decode steps
@@ -81,9 +88,7 @@ final class HostAdmission implements Placement.HostAdmission {
                 return false;
             }
             s.addPrefill(prefills, hc, p);
-            if (admittedCtx.length <= admitted) admittedCtx = java.util.Arrays.copyOf(admittedCtx, 2 * admittedCtx.length);
-            admittedCtx[admitted++] = r.contextLength() + 1L;
-            cpuSum += r.contextLength() + 1L;
+            record(r.contextLength() + 1L);
             decide();
             return true;
         }
@@ -99,6 +104,22 @@ final class HostAdmission implements Placement.HostAdmission {
             return false;
         }
         s.addPrefill(prefills, hc, p);
+        record(r.contextLength() + 1L);
+        return true;
+    }
+
+    /** A host admission's first CPU row, which {@link #decide()} includes from now on. */
+    private void record(long ctx) {
+        if (admittedCtx.length <= admitted) admittedCtx = java.util.Arrays.copyOf(admittedCtx, 2 * admittedCtx.length);
+        admittedCtx[admitted++] = ctx;
+        cpuSum += ctx;
+    }
+
+    /** Admits {@code hc} to the host without asking whether it pays, keeping the dispatch's view as a paid admission does. */
+    private boolean admitUnjudged(PrefillChunk hc) {
+        s.addPrefill(prefills, hc, p);
+        record(hc.request().contextLength() + 1L);
+        decide();
         return true;
     }
 
