@@ -122,17 +122,20 @@ class ProfilePredictionTest {
         long gpu = T4.gpu().memoryBytes();
         long block = KvCapacity.blockBytes(MODEL, 16);
         assertEquals(16 * MODEL.kvBytesPerToken(), block);
-        EngineBudgets full = SimSetup.budgets(MODEL, T4, 0, 0.1, 1L << 30, 64, 512);
-        assertEquals((gpu - MODEL.totalWeightBytes() - (long) (gpu * 0.1)) / block, full.gpuKvBlocks());
+        // the GPU pool is vLLM's rule on the reported memory (its terms: GpuMemoryTest); here, that budgets take it whole
+        EngineBudgets full = SimSetup.budgets(MODEL, T4, 0, 0.9, 1L << 30, 64, 512);
+        assertEquals(SimSetup.gpuPool(MODEL, T4, 0, 0.9, 64, 512).blocks(), full.gpuKvBlocks());
         assertEquals((1L << 30) / block, full.hostKvBlocks());
         assertEquals(64, full.maxRunning());
         assertEquals(512, full.maxTokensPerIteration());
-        EngineBudgets capped = SimSetup.budgets(MODEL, T4, 1L << 30, 0.1, 0, 1, 1);
-        assertEquals(((1L << 30) - MODEL.totalWeightBytes() - (long) ((1L << 30) * 0.1)) / block, capped.gpuKvBlocks());
+        EngineBudgets capped = SimSetup.budgets(MODEL, T4, gpu / 2, 0.9, 0, 64, 512);
+        assertEquals(SimSetup.gpuPool(MODEL, T4, gpu / 2, 0.9, 64, 512).blocks(), capped.gpuKvBlocks());
+        assertTrue(capped.gpuKvBlocks() < full.gpuKvBlocks(), "a cap below the GPU's memory shrinks the pool");
         assertEquals(0, capped.hostKvBlocks());
-        assertEquals(full.gpuKvBlocks(), SimSetup.budgets(MODEL, T4, 4 * gpu, 0.1, 0, 1, 1).gpuKvBlocks(), "a cap above the GPU is the GPU");
+        assertEquals(full.gpuKvBlocks(), SimSetup.budgets(MODEL, T4, 4 * gpu, 0.9, 0, 64, 512).gpuKvBlocks(), "a cap above the GPU is the GPU");
+        assertTrue(SimSetup.budgets(MODEL, T4, 0, 0.5, 0, 64, 512).gpuKvBlocks() < full.gpuKvBlocks(), "utilization scales the pool");
         assertEquals((long) (T4.host().memoryBytes() * SimSetup.DEFAULT_HOST_KV_FRACTION) / block,
-                SimSetup.budgets(MODEL, T4, 0, 0.1, -1, 1, 1).hostKvBlocks(), "the default share of host memory");
+                SimSetup.budgets(MODEL, T4, 0, 0.9, -1, 1, 1).hostKvBlocks(), "the default share of host memory");
     }
 
     @Test
