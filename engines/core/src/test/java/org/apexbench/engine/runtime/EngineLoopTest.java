@@ -306,24 +306,27 @@ class EngineLoopTest {
     }
 
     @Test
-    void requestsThatCanNeverBeServedAreRefusedUpfrontNamingThem() {
-        var tooLong = assertThrows(InfeasibleRequestException.class, () -> run(EngineLoopTest::everything,
+    void requestsThatCanNeverBeServedAreRejectedOnTheirOwnNamingWhy() {
+        RunResult r = run(EngineLoopTest::everything,
                 List.of(spec("ok", 0, 4, 1), spec("huge", 0, 4000, 97), spec("edge", 0, 4000, 96)), new Clockwork(),
-                RecordOptions.DEFAULT));
-        assertTrue(tooLong.getMessage().contains("request huge (prompt 4000 + output 97 tokens) exceeds model m's 4096 positions"),
-                tooLong.getMessage());
-        assertTrue(!tooLong.getMessage().contains("request ok"), tooLong.getMessage());
+                RecordOptions.DEFAULT);
+        java.util.Map<String, RequestRecord> byId = new java.util.HashMap<>();
+        for (RequestRecord rec : r.requests()) byId.put(rec.id(), rec);
+        assertTrue(byId.get("ok").succeeded(), "a servable request beside them is served");
+        assertEquals(1, byId.get("ok").tokenTimesSec().length);
+        String huge = byId.get("huge").failureReason();
+        assertTrue(huge.startsWith(RequestRecord.REJECTED) && huge.contains("prompt 4000 + output 97 tokens exceed model m's 4096 positions"), huge);
         // exactly the model's context is within its positions: only the GPU pool refuses it
-        assertTrue(tooLong.getMessage().contains("request edge (prompt 4000, output 96) needs 256 GPU KV blocks"), tooLong.getMessage());
+        String edge = byId.get("edge").failureReason();
+        assertTrue(edge.startsWith(RequestRecord.REJECTED) && edge.contains("needs 256 GPU KV blocks"), edge);
         List<RequestSpec> big = new ArrayList<>();
         for (int i = 0; i < 7; i++) big.add(spec("big" + i, 0, 160, 2));  // 161 tokens = 11 blocks > 10
-        var pool = assertThrows(InfeasibleRequestException.class, () -> run(EngineLoopTest::everything, big, new Clockwork(),
-                RecordOptions.DEFAULT));
-        assertTrue(pool.getMessage().contains("engine scripted cannot serve these requests even alone under the budgets (GPU KV 10 "
-                + "blocks, host KV 10 blocks of 16 tokens, 512 tokens per iteration)"), pool.getMessage());
-        assertTrue(pool.getMessage().contains("request big0 (prompt 160, output 2) needs 11 GPU KV blocks (161 tokens) but the GPU "
-                + "pool has 10"), pool.getMessage());
-        assertEquals(5, pool.getMessage().split("needs 11").length - 1, "at most five requests named");
+        RunResult pool = run(EngineLoopTest::everything, big, new Clockwork(), RecordOptions.DEFAULT);
+        assertEquals(7, pool.requests().size(), "every rejected request is recorded");
+        for (RequestRecord rec : pool.requests()) {
+            assertTrue(rec.failureReason().contains("needs 11 GPU KV blocks (161 tokens) but the GPU pool has 10"), rec.failureReason());
+        }
+        assertEquals(0, pool.outputTokens());
         assertEquals(2, run(EngineLoopTest::everything, List.of(spec("fits", 0, 159, 2)), new Clockwork(), RecordOptions.DEFAULT)
                 .outputTokens(), "160 tokens = 10 blocks fit");
     }

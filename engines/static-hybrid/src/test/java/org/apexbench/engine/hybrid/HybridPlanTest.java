@@ -423,19 +423,27 @@ class HybridPlanTest {
 
     @Test
     void theFactoryConfiguresNeosRuntimeAndRefusesUnknownOptions() {
+        // the runtime pays runtimeLaunchMs per stage; NEO's scheduler predicts with launchMs (separate components)
         Engine single = EngineRegistry.create("static-hybrid:neo", EngineOptions.NONE);
-        assertEquals(StaticHybridEngines.NEO_LAUNCH_MS / 1000, single.launchSecPerStage(), 1e-15);
-        assertTrue(single.description().contains("single-thread host runtime, launch 0.8 ms/stage"), single.description());
-        Engine custom = EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "2"));
+        assertEquals(StaticHybridEngines.NEO_RUNTIME_LAUNCH_MS / 1000, single.launchSecPerStage(), 1e-15);
+        assertTrue(single.description().contains("single-thread host runtime, launches 0.3 ms/stage, predicted as 0.8 ms/stage"),
+                single.description());
+        Engine custom = EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtimeLaunchMs", "2"));
         assertEquals(2e-3, custom.launchSecPerStage(), 1e-15);
-        assertEquals(0, EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "0")).launchSecPerStage(),
-                "a free launch is a valid setting, not an error");
+        assertTrue(EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "2")).description()
+                .contains("predicted as 2.0 ms/stage"));
+        assertEquals(StaticHybridEngines.NEO_RUNTIME_LAUNCH_MS / 1000,
+                EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "0")).launchSecPerStage(), 1e-15,
+                "a free predicted launch is a valid setting, not an error");
         Engine two = EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtime", "two-thread"));
         assertEquals(0, two.launchSecPerStage());
         assertTrue(two.description().contains("two-thread runtime"), two.description());
         var negative = assertThrows(IllegalArgumentException.class,
                 () -> EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "-1")));
-        assertEquals("option launchMs must be >= 0, got -1.0", negative.getMessage());
+        assertEquals("option launchMs: expected a number >= 0, got '-1'", negative.getMessage());
+        var free = assertThrows(IllegalArgumentException.class,
+                () -> EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtimeLaunchMs", "0")));
+        assertEquals("option runtimeLaunchMs: expected a number > 0, got '0'", free.getMessage());
         assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtime", "three")));
         for (String id : List.of("static-hybrid:fastdecode", "static-hybrid:offload")) {
             Engine e = EngineRegistry.create(id, EngineOptions.NONE);
