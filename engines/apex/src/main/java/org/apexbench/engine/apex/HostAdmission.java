@@ -63,7 +63,7 @@ final class HostAdmission implements Placement.HostAdmission {
         RequestState r = hc.request();
         // waiting for GPU memory cannot help a request the GPU pool can never hold: the host is its only place, and
         // refusing it would stop the FCFS queue behind it for good
-        if (kv.peakBlocks(r.spec()) > kv.gpuBlocks()) return admitUnjudged(hc);
+        if (kv.peakBlocks(r.spec()) > kv.gpuBlocks()) return admitToHost(hc);
         if (s.options().amortizedAdmission()) {
             // judge the admission with its prefill in this iteration's GPU rows (it lengthens the windows the CPU
             // hides behind) and the newcomer as a CPU row standing for its future decode steps
@@ -87,10 +87,7 @@ final class HostAdmission implements Placement.HostAdmission {
                 decide();
                 return false;
             }
-            s.addPrefill(prefills, hc, p);
-            record(r.contextLength() + 1L);
-            decide();
-            return true;
+            return admitToHost(hc);
         }
         // one iteration's view: the best dispatch uses every CPU row and one more raises the rate by the margin
         if (choice.cpuCount < dispatch.candidates()) return false;
@@ -115,8 +112,8 @@ final class HostAdmission implements Placement.HostAdmission {
         cpuSum += ctx;
     }
 
-    /** Admits {@code hc} to the host without asking whether it pays, keeping the dispatch's view as a paid admission does. */
-    private boolean admitUnjudged(PrefillChunk hc) {
+    /** Admits {@code hc} to the host and decides again over the CPU rows with its first one. */
+    private boolean admitToHost(PrefillChunk hc) {
         s.addPrefill(prefills, hc, p);
         record(hc.request().contextLength() + 1L);
         decide();

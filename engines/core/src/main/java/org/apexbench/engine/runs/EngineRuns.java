@@ -78,7 +78,7 @@ public final class EngineRuns {
 
     /** The host KV pool of a simulated run in blocks of {@code blockBytes}: the default share of the host's memory. */
     public static int simHostBlocks(HardwareSpec hw, long blockBytes) {
-        return (int) Math.min(Integer.MAX_VALUE, (long) (hw.host().memoryBytes() * SimSetup.DEFAULT_HOST_KV_FRACTION) / blockBytes);
+        return (int) Math.min(Integer.MAX_VALUE, SimSetup.defaultHostKvBytes(hw) / blockBytes);
     }
 
     /** The profile a simulated run's schedulers predict from unless given one: swept over the simulated hardware. */

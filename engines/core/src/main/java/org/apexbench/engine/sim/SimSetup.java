@@ -63,9 +63,12 @@ public final class SimSetup {
     public static EngineBudgets budgets(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, double utilization,
                                         long hostKvBytes, int maxRunning, int maxTokensPerIteration) {
         GpuMemory.KvPool gpu = gpuPool(model, hw, gpuMemoryCapBytes, utilization, maxRunning, maxTokensPerIteration);
-        long host = hostKvBytes >= 0 ? hostKvBytes : (long) (hw.host().memoryBytes() * DEFAULT_HOST_KV_FRACTION);
+        long host = hostKvBytes >= 0 ? hostKvBytes : defaultHostKvBytes(hw);
         return EngineBudgets.fromMemory(gpu, hw.id() + " + " + model.name(), host, maxRunning, maxTokensPerIteration);
     }
+
+    /** The host KV pool a simulated run gets unless given one: {@link #DEFAULT_HOST_KV_FRACTION} of the host's memory. */
+    public static long defaultHostKvBytes(HardwareSpec hw) { return (long) (hw.host().memoryBytes() * DEFAULT_HOST_KV_FRACTION); }
 
     /** The GPU KV pool of {@code model} on {@code hw} at {@code utilization} (NaN: the GPU's default utilization). */
     public static GpuMemory.KvPool gpuPool(ModelGeometry model, HardwareSpec hw, long gpuMemoryCapBytes, double utilization,
