@@ -578,6 +578,18 @@ public final class CudaBackend implements Backend {
         attention.decode(q, pool, layer, blockTables, contextLens, count, shape, out);
     }
 
+    @Override public void markNonFinite(DeviceBuffer x, int rows, int width, DeviceBuffer flags, long flagsOffset) {
+        enter();
+        need(x, (long) rows * width * 2, "markNonFinite", "x");
+        if (flagsOffset < 0 || flagsOffset % 4 != 0) {
+            throw new IllegalArgumentException("cuda markNonFinite: flags offset " + flagsOffset + " is not a non-negative multiple of 4");
+        }
+        need(flags, flagsOffset + 4L * rows, "markNonFinite", "flags");
+        if (rows == 0) return;
+        launch("mark_nonfinite", rows, 1, 1, 256, 0, ptr(x, "markNonFinite"), width,
+                ptr(flags, "markNonFinite").withByteOffset(flagsOffset));
+    }
+
     @Override public void argmax(DeviceBuffer logits, int rows, int vocab, int[] out) {
         enter();
         notCapturing("argmax");
