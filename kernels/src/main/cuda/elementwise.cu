@@ -61,6 +61,17 @@ extern "C" __global__ void silu_mul(const __half* gateUp, int rows, int width, _
     }
 }
 
+// ---- mark_nonfinite: flags[r] = 1 if row r of x holds a NaN or an infinity, else 0; grid (rows), block 256 ----
+// A layer's residual stream is a few hundred KB to a few MB: one pass over it per layer is small beside the layer's
+// weights, and the flags stay on the device until the pass reads them all at once.
+extern "C" __global__ void mark_nonfinite(const __half* x, int width, int* flags) {
+    const __half* row = x + (long long) blockIdx.x * width;
+    int bad = 0;
+    for (int i = threadIdx.x; i < width && !bad; i += blockDim.x) bad = !isfinite(__half2float(row[i]));
+    bad = __syncthreads_or(bad);
+    if (threadIdx.x == 0) flags[blockIdx.x] = bad ? 1 : 0;
+}
+
 // ---- kv_append: rows of K and V [rows][kvHeads*headDim] into one layer of the fp16 pool ---------
 // grid (rows), block 128. slot = block*16 + offsetInBlock.
 extern "C" __global__ void kv_append(const __half* k, const __half* v, __half* kPool, __half* vPool, long long layerElems,

@@ -102,7 +102,7 @@ final class EngineRunner {
                         : "real runs take their KV pools from explicit block budgets, not from a hardware spec)"));
             }
             budgets = new EngineBudgets(o.maxRunning, o.maxTokens, o.gpuKvBlocks, o.hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
-            if (real) Limits.checkRealMemory(o.backend, source.config(), kvType(o.kvDtypeOrDefault()), budgets);
+            if (real) Limits.checkRealMemory(o.backend, source, kvType(o.kvDtypeOrDefault()), budgets);
             else MeasuredSimSetup.check(o, source.config(), source.weightType(), budgets, profile);
         } else {
             gpuPool = o.gpuKvBlocks == null ? gpuPool(o, model, hw) : null;

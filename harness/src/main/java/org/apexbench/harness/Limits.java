@@ -6,8 +6,12 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.KvCapacity;
+import org.apexbench.engine.runs.EngineRuns;
 import org.apexbench.model.ModelConfig;
+import org.apexbench.model.ModelSource;
+import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
+import org.apexbench.kernels.DeviceMemory;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.model.ModelGeometry;
 
@@ -44,18 +48,18 @@ final class Limits {
 
     /**
      * Real runs: the host KV pool, and on the cpu backend also the "GPU" pool and the activations of the largest
-     * iteration (both live in host memory there), must fit this machine's memory. On cuda the device checks its own
-     * pool when it allocates it.
+     * iteration (both live in host memory there), must fit this machine's memory. On cuda the weights, the GPU pool
+     * and the activations must fit the memory the device reports free ({@link Backends#deviceMemory}), checked before
+     * the weights are loaded.
      */
-    static void checkRealMemory(String backend, ModelConfig c, DType kv, EngineBudgets b) {
+    static void checkRealMemory(String backend, ModelSource source, DType kv, EngineBudgets b) {
+        ModelConfig c = source.config();
         long block = KvCapacity.blockBytes(c.geometry(kv, kv), b.blockSize());
         long total = physicalMemoryBytes();
         long host = (long) b.hostKvBlocks() * block;
         boolean cpu = backend.equals("cpu");
         long gpuRole = cpu ? (long) b.gpuKvBlocks() * block : 0;
-        long seqs = Math.min(b.maxRunning(), b.maxTokensPerIteration());
-        long perRow = 2L * c.hiddenSize() + 2L * c.qWidth() + 2L * c.kvWidth() + 3L * c.intermediateSize();
-        long activations = cpu ? 4 * ((b.maxTokensPerIteration() + seqs) * perRow + 2 * seqs * (2L * c.hiddenSize() + c.vocabSize())) : 0;
+        long activations = cpu ? activationBytes(c, b, DType.F32) : 0;
         if (host + gpuRole + activations > total) {
             throw new IllegalArgumentException("KV pools and activations need " + gb(host + gpuRole + activations) + " of this machine's "
                     + gb(total) + ": --host-kv-blocks " + b.hostKvBlocks() + " (" + gb(host) + ")"
@@ -63,6 +67,38 @@ final class Limits {
                     + ", --max-tokens " + b.maxTokensPerIteration() + " (" + gb(activations) + " of activations)" : "")
                     + " at " + block + " bytes per " + b.blockSize() + "-token block of " + c.name() + " (" + kv + " KV)");
         }
+        if (backend.equals("cuda")) {
+            EngineRuns.checkReal(backend, kv);  // what cuda cannot run is said before the device is asked anything
+            checkDeviceMemory(Backends.deviceMemory("cuda"), c, source.weightType(), kv, b);
+        }
+    }
+
+    /**
+     * cuda: the weights (uploaded as stored), the GPU KV pool and the activations of the largest iteration (fp16)
+     * must fit the device's free memory. A necessary bound: the backend's own small buffers come on top.
+     */
+    static void checkDeviceMemory(DeviceMemory mem, ModelConfig c, DType weightType, DType kv, EngineBudgets b) {
+        long block = KvCapacity.blockBytes(c.geometry(kv, kv), b.blockSize());
+        long weights = c.geometry(weightType, kv).totalWeightBytes();
+        long pool = (long) b.gpuKvBlocks() * block;
+        long activations = activationBytes(c, b, DType.F16);
+        long need = weights + pool + activations;
+        if (need > mem.freeBytes()) {
+            long room = mem.freeBytes() - weights - activations;
+            throw new IllegalArgumentException("GPU memory: " + c.name() + "'s weights (" + gb(weights) + ", " + weightType + ")"
+                    + " + --gpu-kv-blocks " + b.gpuKvBlocks() + " (" + gb(pool) + " at " + block + " bytes per " + b.blockSize()
+                    + "-token block, " + kv + " KV) + --max-tokens " + b.maxTokensPerIteration() + " (" + gb(activations)
+                    + " of activations) need " + gb(need) + ", but " + mem.device() + " reports " + gb(mem.freeBytes())
+                    + " free of " + gb(mem.totalBytes()) + ": " + (room < block ? "the weights and activations alone do not fit"
+                    : "at most " + room / block + " blocks"));
+        }
+    }
+
+    /** Activations of the largest iteration (its tokens and its sequences' logits) in elements of {@code type}. */
+    private static long activationBytes(ModelConfig c, EngineBudgets b, DType type) {
+        long seqs = Math.min(b.maxRunning(), b.maxTokensPerIteration());
+        long perRow = 2L * c.hiddenSize() + 2L * c.qWidth() + 2L * c.kvWidth() + 3L * c.intermediateSize();
+        return type.bytes() * ((b.maxTokensPerIteration() + seqs) * perRow + 2 * seqs * (2L * c.hiddenSize() + c.vocabSize()));
     }
 
     private static String pool(long blocks, long blockBytes, String model) {

@@ -106,7 +106,7 @@ final class ServeCommand implements Callable<Integer> {
         if (choice.engineId().equals("openai")) throw new IllegalArgumentException("--engine openai is a client, not an engine to serve");
         Engine e = EngineRuns.create(choice.engineId(), new EngineOptions(choice.options()));
         EngineBudgets budgets = new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE);
-        Limits.checkRealMemory(backend, config, kv, budgets);
+        Limits.checkRealMemory(backend, source, kv, budgets);
         ServingEngine.Setup setup = new ServingEngine.Setup(e, backend, threads,
                 source.weights(), source.weightType(), budgets,
                 profile == null ? null : Profile.load(profile), kv);

@@ -2,8 +2,10 @@ package org.apexbench.harness;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -83,5 +85,28 @@ class EnqueueingExecutorTest {
         if (SWAPS_WITH_CPU_DECODES.contains(id)) assertTrue(fenced > 0, id + ": an iteration both swapped and attended on the CPU");
         if (RealEngineRuns.decodesOnCpu(id)) assertTrue(cpuJobs > 0, id + ": CPU decodes happened");
         RealEngineRuns.assertCpuAttentionBetweenPreAndPost(id, subtasks, CLOCK_SLACK_SEC);
+    }
+
+    /**
+     * The device thread of an enqueueing backend (cuda) never waits inside the layers, so the NaN check marks each
+     * layer on the device and reads the marks where sampling waits anyway: the run still stops naming the request and
+     * the first broken layer, with APEX's CPU attention in flight.
+     */
+    @org.junit.jupiter.api.Test
+    void nanWeightsStopAnEnqueueingRunNamingRequestAndLayer(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path poisoned = Files.createDirectories(tmp.resolve("nan"));
+        try (var files = Files.list(fixture)) {
+            for (Path f : files.toList()) Files.copy(f, poisoned.resolve(f.getFileName()));
+        }
+        InputBoundsCommandTest.poisonFirstElement(poisoned.resolve("model.safetensors"), "model.layers.1.mlp.down_proj.weight");
+        try (LlamaModel broken = new LlamaModel(LlamaWeights.load(poisoned, device), device)) {
+            EnqueueingCpuBridge bridge = new EnqueueingCpuBridge(device, host);
+            RuntimeException e = assertThrows(RuntimeException.class, () -> RealRun.run(EngineRegistry.create("apex", EngineOptions.NONE),
+                    broken, host, bridge, RealEngineCheck.TIGHT, RealEngineCheck.PREDICTOR, check.requests(), RecordOptions.ALL, DType.F32));
+            String chain = "";
+            for (Throwable t = e; t != null; t = t.getCause()) chain += t.getMessage() + "\n";
+            assertTrue(chain.contains(": NaN or infinite activations after layer 1 of 3 (its attention and MLP; weights model.layers.1.*)"),
+                    chain);
+        }
     }
 }

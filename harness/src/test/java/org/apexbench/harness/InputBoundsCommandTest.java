@@ -164,7 +164,7 @@ class InputBoundsCommandTest {
     }
 
     /** Writes a NaN (bf16 0x7FC0) over the first element of {@code tensor}. */
-    private static void poisonFirstElement(Path file, String tensor) throws Exception {
+    static void poisonFirstElement(Path file, String tensor) throws Exception {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             byte[] len = new byte[8];
             f.readFully(len);

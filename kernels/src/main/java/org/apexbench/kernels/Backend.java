@@ -92,6 +92,13 @@ public interface Backend extends AutoCloseable {
     void decodeAttention(DeviceBuffer q, KvPool pool, int layer, int[][] blockTables, int[] contextLens, int count,
                          AttentionShape shape, DeviceBuffer out);
 
+    /**
+     * For each row {@code r < rows} of {@code x} ({@code [rows][width]} activations), writes the int 1 at byte
+     * {@code flagsOffset + 4r} of {@code flags} when the row holds a NaN or an infinity, else 0. Enqueued like the other
+     * ops (it does not wait), so a pass can mark every layer's output and read all the flags once at its end.
+     */
+    void markNonFinite(DeviceBuffer x, int rows, int width, DeviceBuffer flags, long flagsOffset);
+
     /** {@code out[r] = argmax(logits[r])} over {@code vocab} entries (lowest index on ties). */
     void argmax(DeviceBuffer logits, int rows, int vocab, int[] out);
 

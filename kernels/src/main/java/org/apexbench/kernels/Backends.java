@@ -22,6 +22,20 @@ public final class Backends {
     }
 
     /**
+     * The memory of backend {@code name}'s device as its driver reports it now. Only cuda has device memory; the cpu
+     * backend's pools are this machine's memory.
+     *
+     * @throws BackendUnavailableException when cuda cannot run here (the same reason {@link #open} gives)
+     */
+    public static DeviceMemory deviceMemory(String name) {
+        return switch (name) {
+            case "cuda" -> org.apexbench.kernels.cuda.CudaBackend.deviceMemory(0);
+            case "cpu" -> throw new IllegalArgumentException("the cpu backend has no device memory: its pools are host memory");
+            default -> throw new BackendUnavailableException("unknown backend '" + name + "': expected cpu or cuda");
+        };
+    }
+
+    /**
      * Why backend {@code name} cannot run on this machine, or null when it opens (it is closed again): what the
      * GPU tests and checks skip on. See {@link #unavailableReason(Supplier)}.
      */

@@ -68,7 +68,9 @@ public final class ForwardBatch implements AutoCloseable {
     final double[] uniform;
     private final Arena hostArena;
     final MemorySegment hostLogits; // one row of logits read back to the host
-    private MemorySegment hostRows;   // activations read back for the finiteness check, allocated on first use
+    final DeviceBuffer finiteFlags;   // [layers + 2][maxTokens] ints: per row, NaN/infinite after the embedding, each layer, LM head
+    private final int[] flaggedRows;  // rows each slot of finiteFlags holds this step (0: not marked since clear())
+    private final MemorySegment hostFlags;
 
     ForwardBatch(ModelConfig config, Backend backend, List<KvPool> pools, int maxTokens, int maxSequences) {
         if (maxTokens <= 0 || maxSequences <= 0 || maxSequences > maxTokens) {
@@ -117,6 +119,10 @@ public final class ForwardBatch implements AutoCloseable {
         uniform = new double[maxSequences];
         hostArena = Arena.ofShared();
         hostLogits = hostArena.allocate(a * config.vocabSize(), 64);
+        long flagBytes = 4L * (config.layers() + 2) * maxTokens;
+        finiteFlags = backend.allocate(flagBytes);
+        flaggedRows = new int[config.layers() + 2];
+        hostFlags = hostArena.allocate(flagBytes, 64);
     }
 
     /** Empties the batch for the next step (activations are kept). */
@@ -124,6 +130,7 @@ public final class ForwardBatch implements AutoCloseable {
         sequences = 0;
         rows = 0;
         sealed = false;
+        java.util.Arrays.fill(flaggedRows, 0);
     }
 
     /**
@@ -350,29 +357,36 @@ public final class ForwardBatch implements AutoCloseable {
 
     /** Frees the host scratch; device activations go with the backend. */
     /**
-     * The first sequence with a NaN or infinite value among the rows of {@code buffer} ({@code width} values each: one
-     * row per token, or with {@code lastRowsOnly} one per sequence, as the logits), or -1. Reads them back to the host.
+     * Enqueues the finiteness flags of {@code buffer}'s rows ({@code width} values each: one row per token, or with
+     * {@code lastRowsOnly} one per sequence, as the logits) into slot {@code slot} of {@link #finiteFlags}: nothing is
+     * read back until {@link #firstNonFinite()}.
      */
-    int firstNonFinite(DeviceBuffer buffer, int width, boolean lastRowsOnly) {
-        long a = backend.activationType().bytes();
+    void markNonFinite(int slot, DeviceBuffer buffer, int width, boolean lastRowsOnly) {
         int n = lastRowsOnly ? sequences : rows;
-        long bytes = a * n * width;
-        if (bytes == 0) return -1;
-        if (hostRows == null || hostRows.byteSize() < bytes) {
-            hostRows = hostArena.allocate(Math.max(bytes, a * (long) maxTokens * config.hiddenSize()), 64);
-        }
-        MemorySegment dst = hostRows.asSlice(0, bytes);
-        backend.read(buffer, 0, dst);
-        boolean f32 = backend.activationType() == org.apexbench.kernels.DType.F32;
-        for (int r = 0; r < n; r++) {
-            long base = (long) r * width;
-            for (int i = 0; i < width; i++) {
-                float v = f32 ? dst.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, base + i)
-                        : Float.float16ToFloat(dst.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, base + i));
-                if (!Float.isFinite(v)) return lastRowsOnly ? r : sequenceOfRow(r);
+        if (n == 0) return;
+        backend.markNonFinite(buffer, n, width, finiteFlags, 4L * slot * maxTokens);
+        flaggedRows[slot] = lastRowsOnly ? -n : n;
+    }
+
+    /**
+     * The lowest marked slot with a flagged row and the sequence of its first flagged row, as {@code {slot, sequence}},
+     * or null when every row marked since {@link #clear()} was finite. One copy of the flags to the host (it waits for
+     * the marks enqueued so far).
+     */
+    int[] firstNonFinite() {
+        int last = -1;
+        for (int slot = 0; slot < flaggedRows.length; slot++) if (flaggedRows[slot] != 0) last = slot;
+        if (last < 0) return null;
+        backend.read(finiteFlags, 0, hostFlags.asSlice(0, 4L * (last + 1) * maxTokens));
+        for (int slot = 0; slot <= last; slot++) {
+            int n = Math.abs(flaggedRows[slot]);
+            for (int r = 0; r < n; r++) {
+                if (hostFlags.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, (long) slot * maxTokens + r) != 0) {
+                    return new int[] {slot, flaggedRows[slot] < 0 ? r : sequenceOfRow(r)};
+                }
             }
         }
-        return -1;
+        return null;
     }
 
     private int sequenceOfRow(int row) {

@@ -148,6 +148,7 @@ public final class Generator {
             b.clear();
             int s = b.add("prompt 0", prompt, fed, count, fed, table, pool);
             model.runLayers(b);
+            model.requireFinite(b);
             rows.addAll(Arrays.asList(model.allLogits(b, s)));
         }
         return rows.toArray(float[][]::new);

@@ -146,17 +146,21 @@ public final class LlamaModel implements AutoCloseable {
         backend.gemm(b.act, w.down(), rows, b.hidden, true);
     }
 
-    /** All layers: embed, then pre / attention per pool / post for each layer, then {@link #logits}. */
+    /** All layers: embed, then pre / attention per pool / post for each layer, then {@link #logits}; stops on NaN. */
     public void forward(ForwardBatch b) {
         runLayers(b);
         logits(b);
-        if (checksFinite()) requireFiniteLogits(b);
+        markFiniteLogits(b);
+        requireFinite(b);
     }
 
-    /** Embed and every layer, leaving the final residual stream in the batch (no logits). */
+    /**
+     * Embed and every layer, leaving the final residual stream in the batch (no logits). Each layer's output is marked
+     * for {@link #requireFinite}, which the caller runs once it has what it needs from the pass.
+     */
     public void runLayers(ForwardBatch b) {
         embed(b);
-        if (checksFinite()) requireFinite(b, -1);
+        markFinite(b, -1);
         for (int layer = 0; layer < config.layers(); layer++) {
             pre(layer, b);
             for (int p = 0; p < b.pools().size(); p++) {
@@ -164,36 +168,34 @@ public final class LlamaModel implements AutoCloseable {
                 if (s != null) attention(layer, s);
             }
             post(layer, b);
-            if (checksFinite()) requireFinite(b, layer);
+            markFinite(b, layer);
         }
     }
 
     /**
-     * Whether passes on this model's backend check their activations for NaN and infinity ({@link #requireFinite}):
-     * on the cpu backend, where reading rows back costs a copy of rows x hidden floats per layer (well under 1% of the
-     * layer's matrix products). On cuda the copy and the synchronisation would cost more than the pass; not checked.
+     * Marks which rows of the residual stream are NaN or infinite after layer {@code layer} (-1: after the embedding).
+     * The mark is enqueued device work (one pass over rows x hidden values, small beside a layer's weights) and is read
+     * only by {@link #requireFinite}, so a pass checks every layer without waiting for the device in between.
      */
-    public boolean checksFinite() { return backend.name().equals("cpu"); }
+    public void markFinite(ForwardBatch b, int layer) { b.markNonFinite(layer + 1, b.hidden, config.hiddenSize(), false); }
+
+    /** Marks which sequences' logits are NaN or infinite (after {@link #logits}). */
+    public void markFiniteLogits(ForwardBatch b) { b.markNonFinite(config.layers() + 1, b.logits, config.vocabSize(), true); }
 
     /**
-     * Stops the pass if any row of the residual stream is NaN or infinite after layer {@code layer} (-1: after the
-     * embedding), naming the first such request and the layer, the first one whose output broke.
+     * Stops the pass if anything marked since the batch was cleared is NaN or infinite, naming the first such request
+     * and the first layer whose output broke (or the LM head, when every layer's output was finite): continuing would
+     * sample tokens from garbage. Reads the marks back once (it waits for the device).
      */
-    public void requireFinite(ForwardBatch b, int layer) {
-        int s = b.firstNonFinite(b.hidden, config.hiddenSize(), false);
-        if (s < 0) return;
-        throw new NonFiniteActivationException(b.label(s) + ": NaN or infinite activations "
-                + (layer < 0 ? "after the embedding (row of model.embed_tokens.weight)"
-                : "after layer " + layer + " of " + config.layers() + " (its attention and MLP; weights model.layers." + layer + ".*)")
-                + "; stopped rather than sample from them");
-    }
-
-    /** Stops if any sequence's logits are NaN or infinite after {@link #logits}, naming the request. */
-    public void requireFiniteLogits(ForwardBatch b) {
-        int s = b.firstNonFinite(b.logits, config.vocabSize(), true);
-        if (s < 0) return;
-        throw new NonFiniteActivationException(b.label(s) + ": NaN or infinite logits after the final norm and LM head "
-                + "(weights model.norm.weight, lm_head.weight) although every layer's output was finite; stopped rather than sample from them");
+    public void requireFinite(ForwardBatch b) {
+        int[] bad = b.firstNonFinite();
+        if (bad == null) return;
+        int slot = bad[0], layer = slot - 1;
+        String where = slot == config.layers() + 1
+                ? "logits after the final norm and LM head (weights model.norm.weight, lm_head.weight) although every layer's output was finite"
+                : "activations " + (layer < 0 ? "after the embedding (row of model.embed_tokens.weight)"
+                : "after layer " + layer + " of " + config.layers() + " (its attention and MLP; weights model.layers." + layer + ".*)");
+        throw new NonFiniteActivationException(b.label(bad[1]) + ": NaN or infinite " + where + "; stopped rather than sample from them");
     }
 
     /** Final norm and LM head on the last row of every sequence: logits row s belongs to sequence s. */

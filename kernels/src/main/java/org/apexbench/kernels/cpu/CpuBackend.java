@@ -251,6 +251,17 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void markNonFinite(DeviceBuffer x, int rows, int width, DeviceBuffer flags, long flagsOffset) {
+        positive("markNonFinite", "rows", rows);
+        positive("markNonFinite", "width", width);
+        MemorySegment in = need(x, "markNonFinite", "x", rows, width, null, (long) rows * width * 4);
+        MemorySegment f = seg(flags, "markNonFinite flags");
+        range("markNonFinite flags", flagsOffset, 4L * rows, f.byteSize());
+        if (vector) NonFinite.fast(in, rows, width, f, flagsOffset);
+        else NonFinite.scalar(in, rows, width, f, flagsOffset);
+    }
+
+    @Override
     public void argmax(DeviceBuffer logits, int rows, int vocab, int[] out) {
         MemorySegment l = logits("argmax", logits, rows, vocab);
         length("argmax", "out", out.length, rows);

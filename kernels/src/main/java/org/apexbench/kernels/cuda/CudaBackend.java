@@ -8,6 +8,7 @@ import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuGraphDestroy;
 import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
 import static jcuda.driver.JCudaDriver.cuGraphLaunch;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
@@ -41,6 +42,7 @@ import org.apexbench.kernels.AttentionShape;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.DeviceBuffer;
+import org.apexbench.kernels.DeviceMemory;
 import org.apexbench.kernels.KvPool;
 import org.apexbench.kernels.RopeTable;
 import org.apexbench.kernels.Weight;
@@ -107,6 +109,16 @@ public final class CudaBackend implements Backend {
      * cannot JIT (CUDA error 222).
      */
     public static Backend open(int device) { return openCuda(device); }
+
+    /** Free and total memory of device {@code ordinal} (cuMemGetInfo in its primary context), without opening a backend. */
+    public static DeviceMemory deviceMemory(int ordinal) {
+        try (CudaDevice d = CudaDevice.open(ordinal)) {
+            long[] free = {0};
+            long[] total = {0};
+            cuMemGetInfo(free, total);
+            return new DeviceMemory(d.describe(), free[0], total[0]);
+        }
+    }
 
     /** {@link #open(int)} with the cuda-specific type (streams, events, pinned memory, graphs). */
     public static CudaBackend openCuda(int ordinal) {
@@ -564,6 +576,18 @@ public final class CudaBackend implements Backend {
                                           AttentionShape shape, DeviceBuffer out) {
         enter();
         attention.decode(q, pool, layer, blockTables, contextLens, count, shape, out);
+    }
+
+    @Override public void markNonFinite(DeviceBuffer x, int rows, int width, DeviceBuffer flags, long flagsOffset) {
+        enter();
+        need(x, (long) rows * width * 2, "markNonFinite", "x");
+        if (flagsOffset < 0 || flagsOffset % 4 != 0) {
+            throw new IllegalArgumentException("cuda markNonFinite: flags offset " + flagsOffset + " is not a non-negative multiple of 4");
+        }
+        need(flags, flagsOffset + 4L * rows, "markNonFinite", "flags");
+        if (rows == 0) return;
+        launch("mark_nonfinite", rows, 1, 1, 256, 0, ptr(x, "markNonFinite"), width,
+                ptr(flags, "markNonFinite").withByteOffset(flagsOffset));
     }
 
     @Override public void argmax(DeviceBuffer logits, int rows, int vocab, int[] out) {

@@ -78,6 +78,7 @@ public final class ParityChecks {
             }
         }
         guard("argmax/sample", "", this::argmaxAndSample);  // self-checking: runs without a reference too
+        guard("mark_nonfinite", "", this::markNonFinite);
         return results;
     }
 
@@ -330,6 +331,22 @@ public final class ParityChecks {
             worst = Math.max(worst, err / (atol + rtol * Math.abs(want[i]) + 1e-30));
         }
         add(new Result(op, detail + String.format(" (atol %.0e rtol %.0e)", atol, rtol), worst, maxErr, worst <= 1.0));
+    }
+
+    /** Rows with a NaN, an infinity of either sign (also at the last element) or none; flags written at an offset. */
+    private void markNonFinite() {
+        int rows = 6, width = 4100;  // not a multiple of the block: the strided tail is checked too
+        float[] x = randomF16(rows * width, 2f);
+        x[width + 7] = Float.NaN;
+        x[3 * width + width - 1] = Float.POSITIVE_INFINITY;
+        x[4 * width] = Float.NEGATIVE_INFINITY;
+        int[] want = {0, 1, 0, 1, 1, 0};
+        long offset = 12;
+        DeviceBuffer flags = cuda.allocate(offset + 4L * rows);
+        cuda.markNonFinite(act(cuda, x), rows, width, flags, offset);
+        MemorySegment got = Arena.ofAuto().allocate(4L * rows, 8);
+        cuda.read(flags, offset, got);
+        add(exact("mark_nonfinite", rows + " x " + width, got.toArray(ValueLayout.JAVA_INT), want));
     }
 
     private static Result exact(String op, String detail, int[] got, int[] want) {

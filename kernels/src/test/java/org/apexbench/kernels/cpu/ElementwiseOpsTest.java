@@ -36,6 +36,28 @@ class ElementwiseOpsTest {
     @BeforeAll static void open() { fast = new CpuBackend(2, true); scalar = new CpuBackend(1, false); }
     @AfterAll static void close() { fast.close(); scalar.close(); }
 
+    /** Exactly the rows holding a NaN or an infinity are flagged, at the flags' offset, whatever the width's tail. */
+    @Test
+    void markNonFiniteFlagsExactlyTheBrokenRows() {
+        for (int width : WIDTHS) {
+            int rows = 5;
+            float[] x = Fixtures.random(new Random(width), rows * width, 2f);
+            x[width + width - 1] = Float.NaN;                 // row 1, last element (the vector path's tail)
+            x[3 * width] = Float.POSITIVE_INFINITY;           // row 3, first element
+            x[4 * width + width / 2] = Float.NEGATIVE_INFINITY;
+            x[2 * width] = Float.MAX_VALUE;                   // large but finite: not flagged
+            int[] want = {0, 1, 0, 1, 1};
+            for (CpuBackend b : new CpuBackend[] {fast, scalar}) {
+                DeviceBuffer flags = b.allocate(8 + 4L * rows);
+                b.markNonFinite(Fixtures.f32(b, x), rows, width, flags, 8);
+                int[] got = ((CpuBuffer) flags).segment().asSlice(8).toArray(java.lang.foreign.ValueLayout.JAVA_INT);
+                assertArrayEquals(want, got, b.describe() + " width " + width);
+            }
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> fast.markNonFinite(fast.allocate(4L * 8), 2, 4, fast.allocate(8), 4));
+        assertTrue(e.getMessage().contains("markNonFinite flags") && e.getMessage().contains("outside a buffer of 8 bytes"), e.getMessage());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"F32", "F16", "BF16"})
     void embeddingCopiesRoundedRows(String typeName) {

@@ -12,6 +12,7 @@ import org.apexbench.kernels.AttentionShape;
 import org.apexbench.kernels.Backends;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.DeviceBuffer;
+import org.apexbench.kernels.DeviceMemory;
 import org.apexbench.kernels.KvGeometry;
 import org.apexbench.kernels.KvPool;
 import org.apexbench.kernels.Weight;
@@ -29,6 +30,21 @@ class CudaGpuTest {
     static void probe() { unavailable = CudaTestSupport.gpuUnavailableReason(); }
 
     private static void assumeGpu() { assumeTrue(unavailable == null, () -> "GPU test skipped: " + unavailable); }
+
+    /** The report real runs check their pools against is live: an allocation lowers the free memory it reports. */
+    @Test
+    void deviceMemoryIsTheDriversLiveReport() {
+        assumeGpu();
+        DeviceMemory before = Backends.deviceMemory("cuda");
+        assertTrue(before.freeBytes() > 0 && before.freeBytes() <= before.totalBytes(), before.toString());
+        long bytes = 256L << 20;
+        try (CudaBackend cuda = CudaBackend.openCuda(0)) {
+            cuda.allocate(bytes);  // freed when the backend closes
+            DeviceMemory during = CudaBackend.deviceMemory(0);
+            assertTrue(before.freeBytes() - during.freeBytes() >= bytes, before + " then " + during + " with " + bytes + " allocated");
+            assertTrue(cuda.describe().contains(during.device()), during.device() + " vs " + cuda.describe());
+        }
+    }
 
     /** Every op against the cpu backend; tolerances per op are in ParityChecks. */
     @Test

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PtxBuildTest {
     /** Every kernel name CudaBackend launches (see its launch(...) calls). */
     static List<String> expectedKernels() {
-        List<String> k = new ArrayList<>(List.of("rope", "silu_mul", "kv_append", "decode_combine", "argmax_rows", "sample_rows", "gemm_splitk_reduce"));
+        List<String> k = new ArrayList<>(List.of("rope", "silu_mul", "mark_nonfinite", "kv_append", "decode_combine", "argmax_rows", "sample_rows", "gemm_splitk_reduce"));
         for (String t : List.of("f16", "bf16", "f32")) {
             k.add("embedding_" + t);
             k.add("rmsnorm_" + t);

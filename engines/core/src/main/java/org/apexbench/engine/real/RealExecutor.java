@@ -67,8 +67,6 @@ public final class RealExecutor implements Executor {
     private final Map<String, RequestState> seen = new LinkedHashMap<>();
     private final double launchSecPerStage;
     private TokenForcing forcing = TokenForcing.NONE;
-    /** Whether each pass checks its activations for NaN and infinity (cpu device, synchronous bridge; see LlamaModel). */
-    private final boolean checkFinite;
     private long originNanos;
     private boolean started;
 
@@ -108,7 +106,6 @@ public final class RealExecutor implements Executor {
         ModelConfig c = model.config();
         this.geometry = c.geometry(model.weights().embedding().dtype(), kvType, device.activationType());
         this.bridge = bridgeOrNull != null ? bridgeOrNull : HostBridge.open(device, host);
-        this.checkFinite = model.checksFinite() && !bridge.enqueues();
         try {
             this.gpuPool = model.allocatePool(Math.max(1, budgets.gpuKvBlocks()), kvType);
             KvGeometry hg = c.kvGeometry(Math.max(1, budgets.hostKvBlocks()), kvType);
@@ -257,7 +254,7 @@ public final class RealExecutor implements Executor {
     private void embed(IterationLog it, SubBatch b, int stage) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.embed(b.batch);
-        if (checkFinite) model.requireFinite(b.batch, -1);   // device work: inside the span, no gap in the device's timeline
+        model.markFinite(b.batch, -1);   // device work: inside the span, no gap in the device's timeline
         it.gpu(-1, stage, Op.EMBED, b.batch.rows(), 0, t);
     }
 
@@ -291,7 +288,7 @@ public final class RealExecutor implements Executor {
     private void post(IterationLog it, SubBatch b, int stage, int layer) {
         IterationLog.Span t = it.start(Lane.COMPUTE);
         model.post(layer, b.batch);
-        if (checkFinite) model.requireFinite(b.batch, layer);
+        model.markFinite(b.batch, layer);
         it.gpu(layer, stage, Op.POST, b.batch.rows(), 0, t);
     }
 
@@ -305,7 +302,8 @@ public final class RealExecutor implements Executor {
             int n = b.batch.sequences();
             int[] ids = new int[n];
             model.logits(b.batch);
-            if (checkFinite) model.requireFiniteLogits(b.batch);
+            model.markFiniteLogits(b.batch);
+            model.requireFinite(b.batch);  // where the device thread waits anyway: sampling reads the tokens back
             int[] steps = b.steps();
             model.sample(b.batch, b.params(), steps, ids);
             for (int s = 0; s < n; s++) {

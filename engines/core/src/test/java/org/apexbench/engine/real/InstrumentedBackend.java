@@ -84,6 +84,9 @@ final class InstrumentedBackend implements Backend {
         inner.prefillAttention(q, pool, layer, blockTable, startPos, rows, shape, out);
         calls.add(new Call("prefillAttention", pool, q, out, rows));
     }
+    @Override public void markNonFinite(DeviceBuffer x, int rows, int width, DeviceBuffer flags, long flagsOffset) {
+        inner.markNonFinite(x, rows, width, flags, flagsOffset);
+    }
     @Override public void argmax(DeviceBuffer logits, int rows, int vocab, int[] out) { inner.argmax(logits, rows, vocab, out); }
     @Override public void sample(DeviceBuffer logits, int rows, int vocab, float[] temperature, float[] topP, double[] uniform, int[] out) {
         inner.sample(logits, rows, vocab, temperature, topP, uniform, out);
