@@ -45,14 +45,14 @@ final class CapacityMatrix {
     record Workload(String name, String spec, double minRate, double maxRate, String description) {}
 
     static final List<Workload> WORKLOADS = List.of(
-            new Workload("chat", "chat", 0.02, 20, "Azure conversation lengths (mean 1155 / 211)"),
-            new Workload("long-output", "long-output", 0.005, 5, "prompt 900-1100, output 1024-2048"),
-            new Workload("cot", "cot:cap=2048", 0.005, 5, "chain-of-thought lengths, outputs capped at 2048"),
-            new Workload("osc", "trace:neo_osc", 0.05, 100, "NEO's OSC lengths (its Fig. 6c workload)"),
-            new Workload("synth-decode", "synthetic:input=256,output=1024", 0.005, 5, "256 in, 1024 out (the compare default)"),
-            new Workload("synth-neo", "synthetic:input=1000,output=300,spread=0.1", 0.02, 20,
+            new Workload("chat", "chat", 0.02, 50, "Azure conversation lengths (mean 1155 / 211)"),
+            new Workload("long-output", "long-output", 0.005, 20, "prompt 900-1100, output 1024-2048"),
+            new Workload("cot", "cot:cap=2048", 0.005, 20, "chain-of-thought lengths, outputs capped at 2048"),
+            new Workload("osc", "trace:neo_osc", 0.05, 200, "NEO's OSC lengths (its Fig. 6c workload)"),
+            new Workload("synth-decode", "synthetic:input=256,output=1024", 0.005, 20, "256 in, 1024 out (the compare default)"),
+            new Workload("synth-neo", "synthetic:input=1000,output=300,spread=0.1", 0.02, 50,
                     "NEO's A10G grid point: 1000 +/- 10% in, 300 +/- 10% out"),
-            new Workload("trace-code", "trace:splitwise_code", 0.02, 20, "the Azure code trace's lengths, Poisson arrivals"));
+            new Workload("trace-code", "trace:splitwise_code", 0.02, 50, "the Azure code trace's lengths, Poisson arrivals"));
 
     /** An SLO pair: p99 TPOT and p99 TTFT at most these. */
     record Slo(double tpotMs, double ttftMs) {
@@ -225,7 +225,7 @@ final class CapacityMatrix {
             CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
-                    at.rejected(), r.probed().size()));
+                    at.rejected(), s.maxConcurrentRequests(), r.probed().size()));
             searched(cell, engine, r.rate(), r.rate() != null && r.rate() == w.maxRate());
         }
         return rows;

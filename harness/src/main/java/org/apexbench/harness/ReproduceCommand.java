@@ -86,7 +86,7 @@ final class ReproduceCommand implements Callable<Integer> {
     boolean quiet;
 
     static final String PAPER_ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode,apex";
-    static final int CAPACITY_REQUESTS = 60;
+    static final int CAPACITY_REQUESTS = 100;
 
     record Setup(String hardware, String model, String gpu) {}
 

@@ -43,11 +43,18 @@ public final class CapacityReport {
      * @param completed    completed requests at {@code rate} (0 without one)
      * @param failed       failed requests at {@code rate}
      * @param rejected     of those, requests the engine rejected as never servable (they fail at every rate)
+     * @param peakConcurrent most requests in the system at once at {@code rate} (vLLM's max_concurrent_requests)
      * @param probes       rates run by the search
      */
     public record Row(Cell cell, String engine, boolean apex, double minRate, double maxRate, double resolution, Double rate,
                       boolean saturated, double p99TtftMs, double p99TpotMs, int completed, int failed, int rejected,
-                      int probes) {}
+                      int peakConcurrent, int probes) {
+        /**
+         * Whether the run at {@code rate} held half or more of its requests at once: the requests arrived faster than
+         * they left, so the run measured a burst of that size rather than a steady load at that rate.
+         */
+        public boolean burst() { return rate != null && completed > 0 && 2L * peakConcurrent >= completed; }
+    }
 
     /** A (hardware, model) pair left out of the grid, and why. */
     public record Skipped(String hardware, String model, String reason) {}
@@ -74,12 +81,20 @@ public final class CapacityReport {
      * gain APEX / best - 1 (null where a side has no rate).
      */
     public record Summary(Cell cell, String apexEngine, Double apexRate, String bestBaseline, Double bestRate, Double gain,
-                          double resolution, Verdict verdict, int apexRejected, int bestRejected) {
-        /** Where the two rates are over different requests: the best baseline rejected more of them as never servable. */
+                          double resolution, Verdict verdict, int apexRejected, int bestRejected, List<String> bursts) {
+        /**
+         * Where the two rates are over different requests (the best baseline rejected more of them as never servable),
+         * and which of the two answers came from a burst rather than a steady load ({@link Row#burst()}).
+         */
         public String note() {
-            if (bestBaseline == null || bestRejected <= apexRejected) return "";
-            return String.format(Locale.ROOT, "%s rejected %d requests as never servable (%s: %d); its rate is over the rest",
-                    bestBaseline, bestRejected, apexEngine, apexRejected);
+            List<String> notes = new ArrayList<>();
+            if (bestBaseline != null && bestRejected > apexRejected) {
+                notes.add(String.format(Locale.ROOT, "%s rejected %d requests as never servable (%s: %d); its rate is over the rest",
+                        bestBaseline, bestRejected, apexEngine, apexRejected));
+            }
+            if (!bursts.isEmpty()) notes.add("a burst, not a steady load, at the rate of " + String.join(" and ", bursts)
+                    + " (half or more of the requests in the system at once): more requests would lower it");
+            return String.join("; ", notes);
         }
     }
 
@@ -113,7 +128,8 @@ public final class CapacityReport {
                     : Verdict.TIES;
             Double gain = a > 0 && b > 0 ? a / b - 1 : null;
             out.add(new Summary(e.getKey(), apex.engine(), apex.rate(), best.rate() == null ? null : best.engine(), best.rate(), gain,
-                    res, v, apex.rejected(), best.rejected()));
+                    res, v, apex.rejected(), best.rejected(), java.util.stream.Stream.of(best, apex).filter(Row::burst).map(Row::engine)
+                    .toList()));
         }
         return out;
     }
@@ -133,14 +149,14 @@ public final class CapacityReport {
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
                      "slo_p99_tpot_ms", "slo_p99_ttft_ms", "engine", "max_rate_req_s", "at_least", "min_rate_req_s",
                      "search_max_rate_req_s", "resolution_pct", "p99_ttft_ms", "p99_tpot_ms", "completed", "failed",
-                     "rejected_never_servable", "probes").setRecordSeparator("\n").get())) {
+                     "rejected_never_servable", "peak_concurrent", "burst", "probes").setRecordSeparator("\n").get())) {
             for (Row r : rows) {
                 Cell c = r.cell();
                 boolean has = r.rate() != null;
                 p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()), r.engine(),
                         has ? rate(r.rate()) : "", r.saturated(), rate(r.minRate()), rate(r.maxRate()), pct(r.resolution()),
                         has ? ms(r.p99TtftMs()) : "", has ? ms(r.p99TpotMs()) : "", r.completed(), r.failed(), r.rejected(),
-                        r.probes());
+                        r.peakConcurrent(), r.burst(), r.probes());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
@@ -215,7 +231,8 @@ public final class CapacityReport {
         }
         h.append("<h2>APEX / best baseline - 1</h2>\n<p>Green: APEX ahead, red: behind by more than the search resolution, "
                 + "white: within it; the best baseline and both rates are in the cell's tooltip and in the table below. *: the best "
-                + "baseline rejected more requests than APEX as never servable, so its rate is over fewer, easier requests.</p>\n"
+                + "baseline rejected more requests than APEX as never servable, so its rate is over fewer, easier requests, or a rate "
+                + "came from a burst rather than a steady load (see the note in capacity-summary.csv).</p>\n"
                 + "<table><tr><th class=\"l\">hardware + model</th>");
         for (String header : columns.values()) h.append("<th>").append(header).append("</th>");
         h.append("</tr>\n");
