@@ -3,7 +3,6 @@ package org.apexbench.harness;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -249,12 +248,5 @@ final class CapacityMatrix {
 
     private synchronized void println(String line) {
         if (progress != null) progress.println(line);
-    }
-
-    /** Every workload by name, in grid order (for help texts and docs). */
-    static Map<String, String> workloadNames() {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (Workload w : WORKLOADS) m.put(w.name(), w.spec());
-        return m;
     }
 }
