@@ -28,11 +28,17 @@ import picocli.CommandLine.Model.CommandSpec;
                 "GPU-only vs output length), with NEO's settings and metric definitions. Writes DIR/neo.csv (every",
                 "published point, the simulated value and the error) and DIR/neo.html (tables and published-vs-",
                 "simulated charts). Exit status 1 when a point misses its target (latency 20%, relative throughput",
-                "10%); docs/fidelity.md explains the data and the settings."})
+                "10%); docs/fidelity.md explains the data and the settings.",
+                "capacity = the capacity matrix: per GPU and host, model, workload and SLO pair (p99 TPOT, p99 TTFT), the",
+                "highest Poisson request rate each engine sustains (geometric bisection resolving 2%). Writes",
+                "DIR/capacity.csv (one row per cell, SLO pair and engine), DIR/capacity-summary.csv (per cell: the best",
+                "baseline, APEX, APEX / best - 1, whether APEX >= every baseline within the resolution) and",
+                "DIR/capacity.html (a heat map of APEX over the best baseline). Restrict the grid with --gpus, --models,",
+                "--workloads, --slos, --engines; docs/capacity.md describes the grid."})
 final class ReproduceCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "EXPERIMENT", description = "paper or neo")
+    @Parameters(index = "0", paramLabel = "EXPERIMENT", description = "paper, neo or capacity")
     String experiment;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder, written whole or not at "
@@ -42,20 +48,45 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a --out that holds earlier results, whole (never merged).")
     boolean force;
 
-    @Option(names = "--count", paramLabel = "N",
+    @Option(names = {"--count", "--requests"}, paramLabel = "N",
             description = "Requests per workload cell (paper: default 128, a few minutes on 2 cores; neo: default 2000, "
-                    + "NEO's count, a few minutes on 2 cores).")
+                    + "NEO's count, a few minutes on 2 cores; capacity: default " + CAPACITY_REQUESTS + " per run).")
     Integer count;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Workload seed.")
     long seed;
 
-    @Option(names = "--engines", defaultValue = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode,apex", split = EngineChoice.LIST_SPLIT,
-            paramLabel = "E1,E2,...", description = "Engines (default ${DEFAULT-VALUE}).")
+    @Option(names = "--engines", split = EngineChoice.LIST_SPLIT, paramLabel = "E1,E2,...", description = "Engines (paper: "
+            + "default " + PAPER_ENGINES + "; capacity: default every baseline and apex, "
+            + "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,static-hybrid:offload,apex; "
+            + "one of them must be an apex engine).")
     List<String> engines;
+
+    @Option(names = "--gpus", split = ",", paramLabel = "HW1,HW2,...", description = "capacity: hardware specs (default "
+            + "t4-g4dn.4xlarge,a10g-g5.2xlarge,a10g-g5.4xlarge,a10g-g5.8xlarge,a10g-g5.16xlarge,l4-g6.4xlarge).")
+    List<String> gpus;
+
+    @Option(names = "--models", split = ",", paramLabel = "M1,M2,...", description = "capacity: model presets (default "
+            + "llama-2-7b,llama-3.1-8b); a model that does not fit a GPU skips that pair, saying why.")
+    List<String> models;
+
+    @Option(names = "--workloads", split = ",", paramLabel = "W1,W2,...", description = "capacity: workloads (default all: "
+            + "chat, long-output, cot, osc, synth-decode, synth-neo, trace-code; docs/capacity.md).")
+    List<String> workloads;
+
+    @Option(names = "--slos", split = ",", paramLabel = "TPOT_MS:TTFT_MS,...", description = "capacity: SLO pairs, p99 TPOT "
+            + "and p99 TTFT in ms (default 100:10000,200:10000).")
+    List<String> slos;
+
+    @Option(names = "--jobs", paramLabel = "N", description = "capacity: searches run in parallel (default: the number of "
+            + "processors).")
+    Integer jobs;
 
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
+
+    static final String PAPER_ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode,apex";
+    static final int CAPACITY_REQUESTS = 100;
 
     record Setup(String hardware, String model, String gpu) {}
 
@@ -76,10 +107,16 @@ final class ReproduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!experiment.equals("paper") && !experiment.equals("neo")) {
-            throw new IllegalArgumentException("unknown experiment '" + experiment + "'; known: paper, neo");
+        if (!experiment.equals("paper") && !experiment.equals("neo") && !experiment.equals("capacity")) {
+            throw new IllegalArgumentException("unknown experiment '" + experiment + "'; known: paper, neo, capacity");
         }
-        if (count != null && count < 1) throw new IllegalArgumentException("--count must be >= 1, got " + count);
+        if (count != null && count < 1) throw new IllegalArgumentException("--count (--requests) must be >= 1, got " + count);
+        if (experiment.equals("capacity")) return capacity();
+        if (gpus != null || models != null || workloads != null || slos != null || jobs != null) {
+            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos and --jobs restrict `reproduce capacity`; "
+                    + experiment + " has a fixed grid");
+        }
+        if (engines == null) engines = List.of(PAPER_ENGINES.split(","));
         if (experiment.equals("neo")) return neo();
         int count = this.count == null ? 128 : this.count;
         try (org.apexbench.reports.ResultFolder folder = Outputs.open(out, force)) {
@@ -90,6 +127,64 @@ final class ReproduceCommand implements Callable<Integer> {
                     + (status != 0 ? " (some engine runs FAILED; see paper.md)" : ""));
             return status;
         }
+    }
+
+    /** The capacity matrix; always 0 (APEX losing a cell is a result, shown in the summary). */
+    private int capacity() {
+        CapacityMatrix.Grid grid = capacityGrid();
+        try (org.apexbench.reports.ResultFolder folder = Outputs.open(out, force)) {
+            long t0 = System.nanoTime();
+            CapacityMatrix.Result r = new CapacityMatrix(grid, quiet ? null : spec.commandLine().getErr()).run();
+            double wall = (System.nanoTime() - t0) / 1e9;
+            org.apexbench.reports.CapacityReport.write(folder.staging(), r.rows(), r.skipped(), String.format(Locale.ROOT,
+                    "Simulated (`apex reproduce capacity --requests %d --seed %d`): %d requests per run, Poisson arrivals, "
+                    + "default budgets (the GPU KV pool by vLLM's rule, half the host memory for the host KV pool), 512 running "
+                    + "requests and 2048 tokens per iteration. Per engine, the highest rate whose p99 TPOT and p99 TTFT meet "
+                    + "the SLO pair, over the requests the engine serves (a request it can never serve is rejected on its own "
+                    + "and counted as failed; any other failure misses the SLOs). docs/capacity.md.",
+                    grid.requests(), grid.seed(), grid.requests()));
+            folder.commit("capacity", Outputs.arguments(spec), grid.engines().stream()
+                    .map(e -> new org.apexbench.reports.Manifest.Engine(e, ".", java.util.Map.of())).toList());
+            var o = spec.commandLine().getOut();
+            var summary = org.apexbench.reports.CapacityReport.summarize(r.rows());
+            for (var s : summary) {
+                o.println(String.format(Locale.ROOT, "%-58s %-7s APEX %s, best baseline %s %s%s", s.cell().key(), s.verdict().text(),
+                        s.apexRate() == null ? "none" : String.format(Locale.ROOT, "%.4g", s.apexRate()),
+                        s.bestBaseline() == null ? "(none meets)" : s.bestBaseline(),
+                        s.bestRate() == null ? "" : String.format(Locale.ROOT, "%.4g", s.bestRate()),
+                        s.gain() == null ? "" : String.format(Locale.ROOT, " (%+.1f%%)", 100 * s.gain())));
+            }
+            long loses = summary.stream().filter(s -> !s.verdict().dominates()).count();
+            o.println(String.format(Locale.ROOT, "wrote %s, %s and %s: %d cells, APEX below the best baseline in %d; %.0f s wall",
+                    out.resolve(org.apexbench.reports.CapacityReport.CSV), out.resolve(org.apexbench.reports.CapacityReport.SUMMARY_CSV),
+                    out.resolve(org.apexbench.reports.CapacityReport.HTML), summary.size(), loses, wall));
+            return 0;
+        }
+    }
+
+    /** The capacity grid from the options, every name checked before any work. */
+    private CapacityMatrix.Grid capacityGrid() {
+        List<String> g = gpus == null ? CapacityMatrix.GPUS : gpus.stream().map(String::strip).toList();
+        g.forEach(CapacityMatrix::checkGpu);
+        List<String> m = models == null ? CapacityMatrix.MODELS : models.stream().map(String::strip).toList();
+        m.forEach(CapacityMatrix::checkModel);
+        List<CapacityMatrix.Workload> w = workloads == null ? CapacityMatrix.WORKLOADS
+                : workloads.stream().map(CapacityMatrix::workload).toList();
+        List<CapacityMatrix.Slo> s = slos == null ? CapacityMatrix.SLOS : slos.stream().map(CapacityMatrix.Slo::parse).toList();
+        List<String> e = engines == null ? CapacityMatrix.ENGINES : engines.stream().map(String::strip).toList();
+        long apex = e.stream().filter(CapacityMatrix::isApex).count();
+        if (apex != 1 || e.size() < 2) {
+            throw new IllegalArgumentException("--engines: the capacity matrix compares one apex engine with at least one "
+                    + "baseline; got " + e);
+        }
+        for (List<?> axis : List.of(g, m, w, s, e)) {
+            if (new java.util.HashSet<>(axis).size() != axis.size()) {
+                throw new IllegalArgumentException("a grid option names the same value twice: " + axis);
+            }
+        }
+        int j = jobs == null ? Runtime.getRuntime().availableProcessors() : jobs;
+        if (j < 1 || j > 256) throw new IllegalArgumentException("--jobs must be in [1, 256], got " + j);
+        return new CapacityMatrix.Grid(g, m, w, s, e, count == null ? CAPACITY_REQUESTS : count, seed, j);
     }
 
     /** NEO's two experiments; 1 when a point misses its target. */

@@ -170,11 +170,13 @@ final class SweepCommand implements Callable<Integer> {
      * Whether a point meets the SLOs: over the requests the engine serves. A request it rejects as never servable
      * fails at every rate, so it does not count against the rate (the console says how many); any other failure does.
      */
-    private boolean meets(Probe p) {
-        Summary s = p.summary();
-        if (s.failed() > p.rejected() || s.completed() == 0) return false;
-        boolean ttft = options.sloTtftMs == null || s.ttft().p99Ms() <= options.sloTtftMs;
-        boolean tpot = options.sloTpotMs == null || (s.tpot().count() == 0 || s.tpot().p99Ms() <= options.sloTpotMs);
+    private boolean meets(Probe p) { return meets(p.summary(), p.rejected(), options.sloTtftMs, options.sloTpotMs); }
+
+    /** {@link #meets(Probe)} for a run's summary, its never-servable rejections and the p99 objectives (null: none). */
+    static boolean meets(Summary s, int rejected, Double sloTtftMs, Double sloTpotMs) {
+        if (s.failed() > rejected || s.completed() == 0) return false;
+        boolean ttft = sloTtftMs == null || s.ttft().p99Ms() <= sloTtftMs;
+        boolean tpot = sloTpotMs == null || (s.tpot().count() == 0 || s.tpot().p99Ms() <= sloTpotMs);
         return ttft && tpot;
     }
 

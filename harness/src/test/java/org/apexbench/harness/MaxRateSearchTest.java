@@ -63,6 +63,33 @@ class MaxRateSearchTest {
         assertTrue(e.getMessage().contains("--search-steps"), e.getMessage());
     }
 
+    /** High first answers as the plain search does, and probes the lowest rate only when nothing higher met. */
+    @Test
+    void highFirstGivesTheSameAnswersAndProbesTheLowestRateLast() {
+        for (double threshold : new double[] {0.05, 0.1, 0.1001, 0.1234, 1, 2.5, 9.99, 31.9, 100}) {
+            for (int steps = 1; steps <= 10; steps++) {
+                MaxRateSearch.Result<Double> plain = search(threshold, 0.1, 32, steps);
+                MaxRateSearch.Result<Double> high = MaxRateSearch.searchHighFirst(0.1, 32, steps, rate -> rate, rate -> rate <= threshold);
+                assertEquals(plain.rate(), high.rate(), threshold + " with " + steps + " steps");
+                assertEquals(plain.best(), high.best());
+            }
+        }
+        MaxRateSearch.Result<Double> mid = MaxRateSearch.searchHighFirst(0.1, 32, 3, rate -> rate, rate -> rate <= 3.7);
+        assertEquals(List.of(32.0, Math.sqrt(3.2)), mid.probed().subList(0, 2), "max first, then bisection");
+        assertEquals(4, mid.probed().size(), "no probe at the lowest rate once a midpoint met");
+        MaxRateSearch.Result<Double> none = MaxRateSearch.searchHighFirst(0.1, 32, 2, rate -> rate, rate -> rate <= 0.05);
+        assertNull(none.rate());
+        assertEquals(0.1, none.probed().getLast(), "the lowest rate last, when nothing above it met");
+    }
+
+    @Test
+    void stepsForReachesTheAskedResolutionWithTheFewestSteps() {
+        assertEquals(7, MaxRateSearch.stepsFor(0.1, 32, 1.05));   // 320^(1/128) = 1.0461, 320^(1/64) = 1.094
+        assertEquals(9, MaxRateSearch.stepsFor(0.05, 100, 1.02));  // 2000^(1/512) = 1.0149, 2000^(1/256) = 1.030
+        var e = assertThrows(IllegalArgumentException.class, () -> MaxRateSearch.stepsFor(0.1, 32, 1));
+        assertTrue(e.getMessage().contains("finite ratio > 1"), e.getMessage());
+    }
+
     /**
      * The command on a simulated gpu-only system whose p99 TTFT grows with load: every probe is in sweep.csv, the
      * reported rate is the highest probed rate that met the SLO, every probe at or below it met it, and a probe at

@@ -48,7 +48,8 @@ public final class ResultFolder implements AutoCloseable {
             RunDirectory.SUBTASKS, RunDirectory.COMPARISON, JsonFiles.SUMMARY, JsonFiles.ENVIRONMENT, HtmlReport.FILE, VllmResultFile.FILE,
             "tokens.jsonl", "sweep.csv", "sweep.html", "max_rate.csv", "paper.md", "paper.csv", FidelityReport.SUMMARY_CSV,
             FidelityReport.POINTS_CSV, FidelityReport.HTML,
-            NeoReport.CSV, NeoReport.HTML, ValidationReport.CSV, ValidationReport.HTML, ValidationReport.PROFILE);
+            NeoReport.CSV, NeoReport.HTML, ValidationReport.CSV, ValidationReport.HTML, ValidationReport.PROFILE,
+            CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML);
 
     private final Path target;
     private final String option;

@@ -1,0 +1,252 @@
+package org.apexbench.harness;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apexbench.engine.runs.EngineRuns;
+import org.apexbench.model.ModelPresets;
+import org.apexbench.profiler.Rejections;
+import org.apexbench.profiler.hardware.HardwareSpec;
+import org.apexbench.profiler.hardware.HardwareSpecs;
+import org.apexbench.profiler.metrics.Summary;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.reports.CapacityReport;
+import org.apexbench.reports.ProgressReporter;
+
+/**
+ * The capacity matrix (`apex reproduce capacity`): for every GPU and host, model, workload and SLO pair, the highest
+ * Poisson request rate each engine sustains while p99 TPOT and p99 TTFT meet the pair, by {@link MaxRateSearch} with
+ * enough steps to resolve {@link #RESOLUTION}. One task per (hardware, model, workload, engine) runs that engine's
+ * searches for every SLO pair, sharing the runs at rates both searches probe; tasks run on a bounded pool and each
+ * depends only on its own inputs, so the result is the same for any number of jobs and any scheduling.
+ */
+final class CapacityMatrix {
+    static final List<String> GPUS = List.of("t4-g4dn.4xlarge", "a10g-g5.2xlarge", "a10g-g5.4xlarge", "a10g-g5.8xlarge",
+            "a10g-g5.16xlarge", "l4-g6.4xlarge");
+    static final List<String> MODELS = List.of("llama-2-7b", "llama-3.1-8b");
+    static final List<String> ENGINES = List.of("gpu-only", "static-hybrid:neo", "static-hybrid:neo[runtime=two-thread]",
+            "static-hybrid:fastdecode", "static-hybrid:offload", "apex");
+    static final List<Slo> SLOS = List.of(new Slo(100, 10_000), new Slo(200, 10_000));
+    /** The search's target resolution: the true threshold is below answer x this (a 2% difference is told apart). */
+    static final double RESOLUTION = 1.02;
+
+    /**
+     * A workload of the grid: its spec (count and rate are added) and the rate range searched, wide enough for every
+     * GPU of the grid (an engine sustaining the top of the range is reported as "at least" it).
+     */
+    record Workload(String name, String spec, double minRate, double maxRate, String description) {}
+
+    static final List<Workload> WORKLOADS = List.of(
+            new Workload("chat", "chat", 0.02, 50, "Azure conversation lengths (mean 1155 / 211)"),
+            new Workload("long-output", "long-output", 0.005, 20, "prompt 900-1100, output 1024-2048"),
+            new Workload("cot", "cot:cap=2048", 0.005, 20, "chain-of-thought lengths, outputs capped at 2048"),
+            new Workload("osc", "trace:neo_osc", 0.05, 200, "NEO's OSC lengths (its Fig. 6c workload)"),
+            new Workload("synth-decode", "synthetic:input=256,output=1024", 0.005, 20, "256 in, 1024 out (the compare default)"),
+            new Workload("synth-neo", "synthetic:input=1000,output=300,spread=0.1", 0.02, 50,
+                    "NEO's A10G grid point: 1000 +/- 10% in, 300 +/- 10% out"),
+            new Workload("trace-code", "trace:splitwise_code", 0.02, 50, "the Azure code trace's lengths, Poisson arrivals"));
+
+    /** An SLO pair: p99 TPOT and p99 TTFT at most these. */
+    record Slo(double tpotMs, double ttftMs) {
+        /** {@code TPOT_MS:TTFT_MS}, as --slos takes it. */
+        static Slo parse(String text) {
+            String[] p = text.strip().split(":");
+            if (p.length != 2) throw new IllegalArgumentException("--slos: expected TPOT_MS:TTFT_MS (e.g. 100:10000), got '" + text + "'");
+            double tpot = ms(p[0], text), ttft = ms(p[1], text);
+            return new Slo(tpot, ttft);
+        }
+
+        private static double ms(String v, String text) {
+            double d;
+            try {
+                d = Double.parseDouble(v.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--slos: '" + text + "': '" + v.strip() + "' is not a number of milliseconds", e);
+            }
+            if (!(d > 0) || !Double.isFinite(d)) throw new IllegalArgumentException("--slos: '" + text + "': milliseconds must be finite and > 0");
+            return d;
+        }
+    }
+
+    /** What to run: the grid's axes (already checked), requests per run, the seed and the number of parallel tasks. */
+    record Grid(List<String> gpus, List<String> models, List<Workload> workloads, List<Slo> slos, List<String> engines,
+                int requests, long seed, int jobs) {}
+
+    /** The matrix: every row in grid order, and the (hardware, model) pairs left out. */
+    record Result(List<CapacityReport.Row> rows, List<CapacityReport.Skipped> skipped) {}
+
+    /** The workload named {@code name}; unknown names are refused listing the known ones. */
+    static Workload workload(String name) {
+        for (Workload w : WORKLOADS) if (w.name().equals(name.strip())) return w;
+        throw new IllegalArgumentException("--workloads: unknown workload '" + name.strip() + "'; known: "
+                + WORKLOADS.stream().map(Workload::name).toList());
+    }
+
+    static void checkGpu(String id) {
+        if (!HardwareSpecs.ids().contains(id)) {
+            throw new IllegalArgumentException("--gpus: unknown hardware '" + id + "'; built-in: " + HardwareSpecs.ids());
+        }
+    }
+
+    static void checkModel(String name) {
+        if (!ModelPresets.names().contains(name)) {
+            throw new IllegalArgumentException("--models: unknown model '" + name + "'; presets: " + ModelPresets.names());
+        }
+    }
+
+    /** Refuses an engine the registry does not know, or the openai engine (a matrix is simulated). */
+    static boolean isApex(String engine) {
+        EngineChoice c = EngineChoice.parse(engine, Map.of());
+        if (c.engineId().equals(org.apexbench.serving.client.OpenAiEngine.ID)) {
+            throw new IllegalArgumentException("--engines: " + engine + " is a running server; the capacity matrix is simulated");
+        }
+        EngineRuns.create(c.engineId(), new org.apexbench.engine.EngineOptions(c.options()));
+        return c.engineId().equals("apex");
+    }
+
+    /** Why {@code model} cannot run on {@code hw} with the grid's budgets, or null when it fits. */
+    static String misfit(String hw, String model) {
+        RunOptions o = options(hw, model, "synthetic", 0);
+        try {
+            HardwareSpec spec = HardwareSpecs.builtIn(hw);
+            ModelGeometry m = ModelPresets.geometry(model);
+            EngineRunner.budgets(o, m, spec, EngineRunner.gpuPool(o, m, spec));
+            return null;
+        } catch (IllegalArgumentException e) {
+            String why = e.getMessage();   // the memory arithmetic, without advice on options this command does not take
+            int advice = why.indexOf(". Raise --gpu-memory-utilization");
+            return advice < 0 ? why : why.substring(0, advice);
+        }
+    }
+
+    /** The run options of one probe: sim, the default budgets (vLLM's rule for the GPU pool, half the host for the host's). */
+    static RunOptions options(String hw, String model, String requests, long seed) {
+        RunOptions o = new RunOptions();
+        o.backend = "sim";
+        o.hardware = hw;
+        o.model = model;
+        o.maxRunning = 512;
+        o.maxTokens = 2048;
+        o.requests = requests;
+        o.seed = seed;
+        return o;
+    }
+
+    private final Grid grid;
+    private final ProgressReporter progress;
+    private int done, total;
+
+    /** @param err where progress goes (null: quiet) */
+    CapacityMatrix(Grid grid, PrintWriter err) {
+        this.grid = grid;
+        this.progress = err == null ? null : new ProgressReporter(err, "reproduce capacity", "searches", 1.0);
+    }
+
+    Result run() {
+        List<CapacityReport.Skipped> skipped = new ArrayList<>();
+        List<String[]> pairs = new ArrayList<>();
+        for (String hw : grid.gpus()) {
+            for (String model : grid.models()) {
+                String why = misfit(hw, model);
+                if (why == null) pairs.add(new String[] {hw, model});
+                else skipped.add(new CapacityReport.Skipped(hw, model, why));
+            }
+        }
+        if (pairs.isEmpty()) {
+            throw new IllegalArgumentException("no model of --models fits a GPU of --gpus: " + skipped.stream()
+                    .map(s -> s.hardware() + " + " + s.model() + ": " + s.reason()).toList());
+        }
+        for (CapacityReport.Skipped s : skipped) println("skipped " + s.hardware() + " + " + s.model() + ": " + s.reason());
+        total = pairs.size() * grid.workloads().size() * grid.engines().size() * grid.slos().size();
+        ExecutorService pool = Executors.newFixedThreadPool(grid.jobs(), r -> {
+            Thread t = new Thread(r, "capacity");
+            t.setDaemon(true);
+            return t;
+        });
+        List<Future<List<CapacityReport.Row>>> tasks = new ArrayList<>();
+        try {
+            for (String[] p : pairs) {
+                for (Workload w : grid.workloads()) {
+                    for (String e : grid.engines()) tasks.add(pool.submit(() -> searches(p[0], p[1], w, e)));
+                }
+            }
+            List<CapacityReport.Row> rows = new ArrayList<>();
+            for (Future<List<CapacityReport.Row>> f : tasks) rows.addAll(f.get());
+            return new Result(sorted(rows), skipped);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Rows in grid order: hardware, model, workload, SLO pair, then engine, each in the order given. */
+    private List<CapacityReport.Row> sorted(List<CapacityReport.Row> rows) {
+        List<CapacityReport.Row> out = new ArrayList<>(rows);
+        java.util.Comparator<CapacityReport.Row> order = java.util.Comparator
+                .<CapacityReport.Row>comparingInt(r -> grid.gpus().indexOf(r.cell().hardware()))
+                .thenComparingInt(r -> grid.models().indexOf(r.cell().model()))
+                .thenComparingInt(r -> grid.workloads().stream().map(Workload::name).toList().indexOf(r.cell().workload()))
+                .thenComparingInt(r -> grid.slos().indexOf(new Slo(r.cell().sloTpotMs(), r.cell().sloTtftMs())))
+                .thenComparingInt(r -> grid.engines().indexOf(r.engine()));
+        out.sort(order);
+        return out;
+    }
+
+    /** One run's outcome at one rate. */
+    private record Probe(Summary summary, int rejected) {}
+
+    /** Every SLO pair's search for one engine in one cell; a rate probed by two searches runs once. */
+    private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine) {
+        Map<Double, Probe> runs = new HashMap<>();
+        int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), RESOLUTION);
+        double resolution = MaxRateSearch.resolution(w.minRate(), w.maxRate(), steps);
+        boolean apex = isApex(engine);
+        List<CapacityReport.Row> rows = new ArrayList<>();
+        for (Slo slo : grid.slos()) {
+            MaxRateSearch.Result<Probe> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps,
+                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x)),
+                    p -> SweepCommand.meets(p.summary(), p.rejected(), slo.ttftMs(), slo.tpotMs()));
+            // without an answer, the counts are those at the lowest rate (why nothing met)
+            Probe at = r.best() != null ? r.best() : runs.get(w.minRate());
+            Summary s = at.summary();
+            CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
+            rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
+                    r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
+                    at.rejected(), s.maxConcurrentRequests(), r.probed().size()));
+            searched(cell, engine, r.rate(), r.rate() != null && r.rate() == w.maxRate());
+        }
+        return rows;
+    }
+
+    private Probe probe(String hw, String model, Workload w, String engine, double rate) {
+        String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=")
+                + grid.requests();
+        RunOptions o = options(hw, model, SweepCommand.withRate(spec, rate), grid.seed());
+        EngineRunner.Outcome out = EngineRunner.run(EngineRunner.prepare(o, null), engine, null, false);
+        return new Probe(out.report().summary(), Rejections.of(out.report().records().requests()).size());
+    }
+
+    private synchronized void searched(CapacityReport.Cell cell, String engine, Double rate, boolean saturated) {
+        done++;
+        if (progress == null) return;
+        progress.println(String.format(Locale.ROOT, "%s %s: %s", cell.key(), engine,
+                rate == null ? "none meets the SLOs" : (saturated ? ">= " : "") + String.format(Locale.ROOT, "%.4g req/s", rate)));
+        progress.update(done, total);
+    }
+
+    private synchronized void println(String line) {
+        if (progress != null) progress.println(line);
+    }
+}

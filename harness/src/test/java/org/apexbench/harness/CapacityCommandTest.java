@@ -1,0 +1,146 @@
+package org.apexbench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apexbench.reports.CapacityReport;
+import org.apexbench.reports.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `apex reproduce capacity`: a small grid end to end, its determinism across --jobs, and every refusal. */
+class CapacityCommandTest {
+    @TempDir Path tmp;
+
+    private static final String[] SMALL = {"--gpus", "t4-g4dn.4xlarge", "--models", "llama-2-7b,llama-3.1-8b", "--workloads", "osc",
+            "--engines", "gpu-only,apex", "--slos", "200:10000", "--requests", "12"};
+
+    /** The small grid with {@code more} (option, value pairs, or a lone --force) replacing its options of the same name. */
+    private Cli capacity(Path out, String... more) {
+        java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < SMALL.length; i += 2) options.put(SMALL[i], SMALL[i + 1]);
+        List<String> flags = new ArrayList<>(List.of("--quiet"));
+        for (int i = 0; i < more.length; i++) {
+            if (more[i].equals("--force")) flags.add(more[i]);
+            else options.put(more[i], more[++i]);
+        }
+        List<String> args = new ArrayList<>(List.of("reproduce", "capacity", "--out", out.toString()));
+        options.forEach((k, v) -> args.addAll(List.of(k, v)));
+        args.addAll(flags);
+        return Cli.run(args.toArray(String[]::new));
+    }
+
+    /**
+     * The T4 cannot hold Llama-3.1-8B's weights: that pair is skipped, saying why, and the other still runs. The same
+     * grid with one job and with two gives byte-identical files, and the folder is complete.
+     */
+    @Test
+    void aSmallGridIsTheSameForAnyNumberOfJobsAndSaysWhatItSkipped() throws Exception {
+        Path one = tmp.resolve("one"), two = tmp.resolve("two");
+        Cli a = capacity(one, "--jobs", "1");
+        assertEquals(0, a.code(), a.out() + a.err());
+        Cli b = capacity(two, "--jobs", "2");
+        assertEquals(0, b.code(), b.out() + b.err());
+        for (String f : List.of(CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML)) {
+            assertArrayEquals(Files.readAllBytes(one.resolve(f)), Files.readAllBytes(two.resolve(f)), f + " depends on --jobs");
+        }
+        Manifest m = Manifest.verify(one);
+        assertEquals("capacity", m.kind());
+        List<String> rows = Files.readAllLines(one.resolve(CapacityReport.CSV));
+        assertEquals(3, rows.size(), "a header and one row per engine: " + rows);
+        assertTrue(rows.get(1).startsWith("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,"), rows.get(1));
+        assertTrue(rows.get(2).startsWith("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,apex,"), rows.get(2));
+        String summary = Files.readString(one.resolve(CapacityReport.SUMMARY_CSV));
+        assertTrue(summary.contains("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,") && summary.contains("no KV block fits"), summary);
+        assertTrue(a.out().contains("t4-g4dn.4xlarge/llama-2-7b/osc/tpot200-ttft10000"), a.out());
+        // each engine sustains some rate in this cell, found to the stated resolution
+        for (String row : rows.subList(1, rows.size())) {
+            String[] c = row.split(",");
+            assertFalse(c[6].isEmpty(), "a rate: " + row);
+            assertTrue(Double.parseDouble(c[10]) <= 2.0, "resolution within 2%: " + row);
+        }
+        assertTrue(Files.readString(one.resolve(CapacityReport.HTML)).contains("APEX / best baseline - 1"));
+    }
+
+    @Test
+    void unknownNamesAreRefusedNamingTheOptionAndTheKnownValues() {
+        Path out = tmp.resolve("x");
+        Cli gpu = capacity(out, "--gpus", "v100");
+        assertEquals(1, gpu.code());
+        assertTrue(gpu.err().contains("--gpus: unknown hardware 'v100'; built-in: [") && gpu.err().contains("l4-g6.4xlarge"), gpu.err());
+        Cli model = capacity(out, "--models", "llama-9");
+        assertEquals(1, model.code());
+        assertTrue(model.err().contains("--models: unknown model 'llama-9'; presets: ["), model.err());
+        Cli workload = capacity(out, "--workloads", "osc,poetry");
+        assertEquals(1, workload.code());
+        assertTrue(workload.err().contains("--workloads: unknown workload 'poetry'; known: [chat, long-output, cot, osc"), workload.err());
+        Cli engine = capacity(out, "--engines", "gpu-only,apexx,apex");
+        assertEquals(1, engine.code());
+        assertTrue(engine.err().contains("apexx"), engine.err());
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
+    void badSlosEnginesJobsAndOptionsOfOtherExperimentsAreRefused() {
+        Path out = tmp.resolve("x");
+        String[][] cases = {
+                {"--slos", "100"}, {"--slos: expected TPOT_MS:TTFT_MS (e.g. 100:10000), got '100'"},
+                {"--slos", "fast:10000"}, {"--slos: 'fast:10000': 'fast' is not a number of milliseconds"},
+                {"--slos", "0:10000"}, {"--slos: '0:10000': milliseconds must be finite and > 0"},
+                {"--engines", "gpu-only,static-hybrid:neo"}, {"one apex engine with at least one baseline"},
+                {"--engines", "apex"}, {"one apex engine with at least one baseline"},
+                {"--engines", "apex,apex[marginPct=5],gpu-only"}, {"one apex engine with at least one baseline"},
+                {"--engines", "gpu-only,apex,openai[url=http://localhost:1]"}, {"is a running server; the capacity matrix is simulated"},
+                {"--workloads", "osc,osc"}, {"names the same value twice"},
+                {"--jobs", "0"}, {"--jobs must be in [1, 256], got 0"},
+                {"--requests", "0"}, {"--count (--requests) must be >= 1, got 0"},
+        };
+        for (int i = 0; i < cases.length; i += 2) {
+            Cli r = capacity(out, cases[i]);
+            assertEquals(1, r.code(), String.join(" ", cases[i]));
+            assertTrue(r.err().contains(cases[i + 1][0]), String.join(" ", cases[i]) + ": " + r.err());
+        }
+        Cli paper = Cli.run("reproduce", "paper", "--gpus", "t4-g4dn.4xlarge", "--out", out.toString());
+        assertEquals(1, paper.code());
+        assertTrue(paper.err().contains("restrict `reproduce capacity`; paper has a fixed grid"), paper.err());
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
+    void aGridWhereNoModelFitsIsRefused() {
+        Path out = tmp.resolve("x");
+        Cli r = capacity(out, "--models", "llama-3.1-8b");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("no model of --models fits a GPU of --gpus: [t4-g4dn.4xlarge + llama-3.1-8b: ")
+                && r.err().contains("no KV block fits in GPU memory"), r.err());
+        assertFalse(r.err().contains("Raise --gpu-memory-utilization"), "no advice on options reproduce does not take: " + r.err());
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
+    void outFollowsTheResultFolderRules() throws Exception {
+        Path used = tmp.resolve("used");
+        Files.createDirectories(used);
+        Files.writeString(used.resolve("notes.txt"), "mine");
+        Cli busy = capacity(used);
+        assertEquals(1, busy.code());
+        assertTrue(busy.err().contains("--out " + used + ": is not empty"), busy.err());
+        Cli forced = capacity(used, "--force");
+        assertEquals(1, forced.code());
+        assertTrue(forced.err().contains("holds files apex did not write"), forced.err());
+        assertEquals("mine", Files.readString(used.resolve("notes.txt")));
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Cli isFile = capacity(file);
+        assertEquals(1, isFile.code());
+        assertTrue(isFile.err().contains("exists and is not a folder"), isFile.err());
+        Cli empty = Cli.run("reproduce", "capacity", "--out", "", "--quiet");
+        assertEquals(1, empty.code());
+        assertTrue(empty.err().contains("--out: the path is empty"), empty.err());
+    }
+}

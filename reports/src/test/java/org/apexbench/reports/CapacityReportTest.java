@@ -1,0 +1,96 @@
+package org.apexbench.reports;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apexbench.reports.CapacityReport.Cell;
+import org.apexbench.reports.CapacityReport.Row;
+import org.apexbench.reports.CapacityReport.Verdict;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The capacity summary's verdicts against hand-computed cases, and its files. */
+class CapacityReportTest {
+    @TempDir Path tmp;
+
+    private static final double RES = 1.02;
+
+    private static Row row(Cell c, String engine, boolean apex, Double rate) {
+        return new Row(c, engine, apex, 0.05, 50, RES, rate, false, 100, 50, 10, 0, 0, 2, 11);
+    }
+
+    private static Cell cell(String workload) { return new Cell("t4-g4dn.4xlarge", "llama-2-7b", workload, 200, 10_000); }
+
+    /** APEX / best - 1 against the best of the baselines, and the verdict at the search's resolution. */
+    @Test
+    void verdictsFollowTheResolution() {
+        List<Row> rows = new ArrayList<>();
+        Cell wins = cell("a"), ties = cell("b"), loses = cell("c"), none = cell("d"), onlyApex = cell("e"), noApex = cell("f");
+        rows.add(row(wins, "gpu-only", false, 1.0));
+        rows.add(row(wins, "neo", false, 2.0));
+        rows.add(row(wins, "apex", true, 2.1));            // 2.1 > 2.0 x 1.02 = 2.04
+        rows.add(row(ties, "neo", false, 2.0));
+        rows.add(row(ties, "apex", true, 1.97));           // 1.97 x 1.02 = 2.009 >= 2.0, 2.0 x 1.02 > 1.97
+        rows.add(row(loses, "neo", false, 2.0));
+        rows.add(row(loses, "apex", true, 1.95));          // 1.95 x 1.02 = 1.989 < 2.0
+        rows.add(row(none, "neo", false, null));
+        rows.add(row(none, "apex", true, null));
+        rows.add(row(onlyApex, "neo", false, null));
+        rows.add(row(onlyApex, "apex", true, 0.5));
+        rows.add(row(noApex, "neo", false, 0.5));
+        rows.add(row(noApex, "apex", true, null));
+        List<CapacityReport.Summary> s = CapacityReport.summarize(rows);
+        assertEquals(List.of(Verdict.WINS, Verdict.TIES, Verdict.LOSES, Verdict.NONE_MEETS, Verdict.WINS, Verdict.LOSES),
+                s.stream().map(CapacityReport.Summary::verdict).toList());
+        assertEquals("neo", s.get(0).bestBaseline());
+        assertEquals(0.05, s.get(0).gain(), 1e-12);
+        assertEquals(-0.025, s.get(2).gain(), 1e-12);
+        assertNull(s.get(4).gain(), "no gain over a baseline that meets no rate");
+        assertNull(s.get(4).bestBaseline());
+        assertTrue(s.get(1).verdict().dominates() && !s.get(2).verdict().dominates() && s.get(3).verdict().dominates());
+    }
+
+    @Test
+    void aCellNeedsOneApexAndABaseline() {
+        Cell c = cell("a");
+        var twoApex = assertThrows(IllegalArgumentException.class, () -> CapacityReport.summarize(List.of(row(c, "gpu-only", false, 1.0),
+                row(c, "apex", true, 1.0), row(c, "apex[x=1]", true, 1.0))));
+        assertTrue(twoApex.getMessage().contains("two APEX rows: apex, apex[x=1]"), twoApex.getMessage());
+        var alone = assertThrows(IllegalArgumentException.class, () -> CapacityReport.summarize(List.of(row(c, "apex", true, 1.0))));
+        assertTrue(alone.getMessage().contains("one APEX engine and at least one baseline"), alone.getMessage());
+    }
+
+    @Test
+    void filesHoldEveryRowTheSummaryAndTheSkippedPairs() throws Exception {
+        Cell c = cell("osc");
+        Row gpuOnly = new Row(c, "gpu-only", false, 0.05, 50, RES, 1.25, false, 100, 50, 7, 3, 3, 4, 11);
+        List<Row> rows = List.of(gpuOnly, row(c, "apex", true, null));
+        CapacityReport.write(tmp, rows, List.of(new CapacityReport.Skipped("t4-g4dn.4xlarge", "llama-3.1-8b", "too big")), "note");
+        List<String> csv = Files.readAllLines(tmp.resolve(CapacityReport.CSV));
+        assertEquals(3, csv.size());
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,false,0.050000,50.000,2.00,100.0,50.0,7,3,3,4,true,11",
+                csv.get(1));
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,apex,,false,0.050000,50.000,2.00,,,10,0,0,2,false,11", csv.get(2));
+        List<String> summary = Files.readAllLines(tmp.resolve(CapacityReport.SUMMARY_CSV));
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,apex,,,2.00,loses,false,\"gpu-only rejected 3 "
+                + "requests as never servable (apex: 0); its rate is over the rest; a burst, not a steady load, at the rate of gpu-only "
+                + "(half or more of the requests in the system at once): more requests would lower it\"", summary.get(1));
+        assertEquals("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,too big", summary.get(2));
+        String html = Files.readString(tmp.resolve(CapacityReport.HTML));
+        assertTrue(html.contains("APEX none") && html.contains("too big") && html.contains("loses 1"), html);
+    }
+
+    @Test
+    void coloursAreWhiteWithinTheResolutionAndDeepenWithTheGain() {
+        Cell c = cell("a");
+        assertEquals("#ffffff", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 1.0, "neo", 1.0, 0.0, RES, Verdict.TIES, 0, 0, List.of())));
+        assertEquals("#64c864", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 2.0, "neo", 1.0, 1.0, RES, Verdict.WINS, 0, 0, List.of())));
+        assertEquals("#ff6464", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 0.4, "neo", 1.0, -0.6, RES, Verdict.LOSES, 0, 0, List.of())));
+    }
+}
