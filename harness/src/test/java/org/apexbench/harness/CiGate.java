@@ -78,7 +78,7 @@ final class CiGate {
             new Mutation("a10g-small-host", "static-hybrid:neo", "runtimeLaunchMs", "0.8"),
             new Mutation("t4-slow-host", "apex", "recalibrate", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "hostAdmission", "false"),
-            new Mutation("a10g-small-host", "apex[recalibrate=false]", "starvationIterations", "5"),
+            new Mutation("a10g-small-host", "apex[recalibrate=false]", "starvationIterations", "1"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "pipeline", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "neoPacking", "false"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "marginPct", "0"),

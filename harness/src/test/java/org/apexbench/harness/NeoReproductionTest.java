@@ -56,7 +56,7 @@ class NeoReproductionTest {
                 "t4-load-latency neo 3.1", 0.390256,
                 "t4-load-latency vllm 0.2", 0.075995,
                 "t4-load-latency vllm 0.4", 0.152369,
-                "a10g-cpu-sensitivity g5.2xlarge 200", 1.606387,
+                "a10g-cpu-sensitivity g5.2xlarge 200", 1.628130,
                 "a10g-cpu-sensitivity g5.16xlarge 200", 5.003148);
         assertEquals(expected.size(), points.size(), points.toString());
         StringBuilder actual = new StringBuilder();

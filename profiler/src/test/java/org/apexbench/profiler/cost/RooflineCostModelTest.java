@@ -79,8 +79,8 @@ class RooflineCostModelTest {
                 .seconds(Op.CPU_DECODE_ATTN, f);
         double large = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.16xlarge"), org.apexbench.profiler.TestModels.LLAMA_3_1_8B)
                 .seconds(Op.CPU_DECODE_ATTN, f);
-        // one CCD link (47 GB/s) and 4 cores against the socket's 153.6 GB/s: more than the 3.3x in bandwidth
-        assertTrue(small > 3.3 * large, small + " vs " + large);
+        // one CCD link (33 GB/s) against four (132 GB/s): 4x the bandwidth, less the same fixed call and per-request costs
+        assertTrue(small > 3.5 * large, small + " vs " + large);
     }
 
     @Test
