@@ -112,7 +112,7 @@ class LayerLayoutTest {
         assertEquals(10 + 3 + 5, c.gpuWork(0));
         assertEquals(4 + 6 + 9, c.gpuWork(1));
         assertEquals(32 * 7.0 + 0.5 + 0.25, LaneCosts.iteration(32, 7, 0.5, 0.25));
-        c.clear();
+        assertEquals(0, c.clear().launch, "clear returns the cleared costs");
         for (int b = 0; b < 2; b++) {
             assertEquals(0, c.linear[b] + c.prefill[b] + c.gpuDecode[b] + c.cpuPath[b], "sub-batch " + b);
         }

@@ -163,7 +163,7 @@ class PlanSumsTest {
         assertEquals(List.of(21L, 70L), List.of(copy.gpuContext, copy.cpuContext));
         assertEquals(l.prefillAttention, copy.prefillAttention);
         assertEquals(1e6 + 4e3 + 10, copy.prefillAttention);
-        l.clear();
+        assertEquals(0, l.clear().width, "clear returns the emptied load");
         assertEquals(List.of(0, 0, 0, 0, 0, 0), List.of(l.width, l.rows, l.sampled, l.prefills, l.gpuDecodes, l.cpuDecodes));
         assertEquals(List.of(0L, 0L), List.of(l.gpuContext, l.cpuContext));
         assertEquals(0, l.prefillAttention);

@@ -178,6 +178,25 @@ class PlacementRulesTest {
         Placement none = apex(s, 0.95, true, 63, c -> true);
         assertEquals(List.of(), none.prefills());
         assertEquals(63, none.tokensLeft);
+        assertEquals(List.of("w1:1"), chunks(apex(s, 0.95, true, 62, c -> true).gpuAdmitted), "one token left is still a chunk");
+    }
+
+    @Test
+    void hostAdmissionsAreBoundedByTheReserveAndByWhatTheHostHasFreeAfterThisStepsGrowth() {
+        // 2 GPU blocks (every prompt goes to the host), 20 host blocks: reserve 18. Empty host: w1 (10 blocks) fits,
+        // w2 (9) would fit the free blocks but 10 + 9 exceeds the reserve
+        State reserve = new State(2, 20, 64, 2048, List.of(StubRequest.waiting("w1", 0, 160, 4), StubRequest.waiting("w2", 1, 144, 4)),
+                List.of(), List.of());
+        assertEquals(List.of("w1:160"), chunks(apex(reserve).hostAdmitted));
+        // three host decodes hold 6 blocks and each takes a 7th..9th this step: 20 - 6 - 3 = 11 free; w (11) fits exactly,
+        // w (12) is within the reserve (6 + 12 = 18) but not free; after w1 (6) and w2 (5), w3 (1) finds none free
+        List<StubRequest> growing = List.of(hostDecode("a", 0, 32), hostDecode("b", 1, 32), hostDecode("c", 2, 32));
+        assertEquals(List.of("w:176"), chunks(apex(new State(2, 20, 64, 2048, List.of(StubRequest.waiting("w", 3, 176, 4)), List.of(),
+                growing)).hostAdmitted));
+        assertEquals(List.of(), apex(new State(2, 20, 64, 2048, List.of(StubRequest.waiting("w", 3, 192, 4)), List.of(), growing)).prefills());
+        State three = new State(2, 20, 64, 2048, List.of(StubRequest.waiting("w1", 3, 96, 4), StubRequest.waiting("w2", 4, 80, 4),
+                StubRequest.waiting("w3", 5, 1, 4)), List.of(), growing);
+        assertEquals(List.of("w1:96", "w2:80"), chunks(apex(three).hostAdmitted));
     }
 
     @Test
@@ -245,6 +264,9 @@ class PlacementRulesTest {
         Placement t = neo(tight);
         assertEquals(List.of("q:49"), chunks(t.gpuContinued), "what the 50 tokens leave after the decode");
         assertEquals(List.of(), t.hostContinued, "no token left");
+        State oneToken = new State(40, 400, 64, 2, List.of(), List.of(gpuDecode("g", 0, 15),
+                StubRequest.prefilling("q", 1, 100, 32, Location.GPU, BS)), List.of());
+        assertEquals(List.of("q:1"), chunks(neo(oneToken).gpuContinued), "one token left is still a chunk");
 
         // a 4-block GPU pool stages 64 tokens: hq continues with 64 of its 136, and nothing else is staged
         State staged = new State(4, 400, 64, 512, List.of(StubRequest.waiting("w", 3, 80, 4)), List.of(),
@@ -253,6 +275,26 @@ class PlacementRulesTest {
         assertEquals(List.of("hq:64"), chunks(s.hostContinued));
         assertEquals(List.of(), s.hostAdmitted, "w, never whole, is not alone at the head");
         assertEquals(List.of("hq:136"), chunks(apex(staged).hostContinued), "APEX stages nothing: the whole rest");
+    }
+
+    @Test
+    void aHostPrefillContinuingThisStepTakesItsShareOfTheStagingArea() {
+        // GPU full (g holds the 4 blocks); hq's 24 tokens take 2 of the 4 staging blocks: 32 tokens of room stay
+        List<StubRequest> gpu = List.of(gpuDecode("g", 0, 63));
+        List<StubRequest> host = List.of(StubRequest.prefilling("hq", 1, 40, 16, Location.HOST, BS));
+        Placement fits = neo(new State(4, 400, 64, 512, List.of(StubRequest.waiting("w", 2, 32, 4)), gpu, host));
+        assertEquals(List.of("hq:24", "w:32"), chunks(fits.prefills()));
+        Placement over = neo(new State(4, 400, 64, 512, List.of(StubRequest.waiting("w", 2, 48, 4)), gpu, host));
+        assertEquals(List.of("hq:24"), chunks(over.prefills()), "48 tokens exceed the 32 left");
+    }
+
+    @Test
+    void aPromptOfExactlyTheTokenBudgetWaitsForAnIterationThatTakesItWhole() {
+        State s = new State(40, 400, 64, 64, List.of(StubRequest.waiting("w", 1, 64, 4)), List.of(gpuDecode("g", 0, 15)), List.of());
+        Placement p = neo(s);
+        assertEquals(List.of(), p.prefills(), "63 tokens are left after the decode; the next iteration without it takes 64");
+        assertEquals(List.of("w:64"), chunks(neo(new State(40, 400, 64, 64, List.of(StubRequest.waiting("w", 1, 64, 4)), List.of(),
+                List.of())).gpuAdmitted));
     }
 
     @Test
