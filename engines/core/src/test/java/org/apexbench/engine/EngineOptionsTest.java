@@ -15,76 +15,76 @@ import org.junit.jupiter.api.Test;
  * accepts and what was given).
  */
 class EngineOptionsTest {
-    static final EngineOption FLAG = EngineOption.flag("recalibrate", true, "refit the predictor");
-    static final EngineOption INT = EngineOption.integer("window", 4, 1, 8, "iterations per fit");
-    static final EngineOption COUNT = EngineOption.integer("starvation", 100, 1, Integer.MAX_VALUE, "iterations a host request waits");
-    static final EngineOption SHARE = EngineOption.number("share", 0.5, 0, false, 1, true, "a share of the pool");
-    static final EngineOption BELOW_ONE = EngineOption.number("damping", 0, 0, true, 1, false, "damping");
-    static final EngineOption SLO = EngineOption.number("tpotSlo", Double.NaN, 0, false, Double.POSITIVE_INFINITY, true, "TPOT SLO in ms");
-    static final EngineOption HALVES = EngineOption.number("factor", 1, 0.5, true, 2.5, false, "a factor");
-    static final EngineOption MODE = EngineOption.choice("preemption", "recompute", List.of("swap", "recompute"), "how to preempt");
+    final EngineOption flag = EngineOption.flag("recalibrate", true, "refit the predictor");
+    final EngineOption window = EngineOption.integer("window", 4, 1, 8, "iterations per fit");
+    final EngineOption count = EngineOption.integer("starvation", 100, 1, Integer.MAX_VALUE, "iterations a host request waits");
+    final EngineOption share = EngineOption.number("share", 0.5, 0, false, 1, true, "a share of the pool");
+    final EngineOption belowOne = EngineOption.number("damping", 0, 0, true, 1, false, "damping");
+    final EngineOption slo = EngineOption.number("tpotSlo", Double.NaN, 0, false, Double.POSITIVE_INFINITY, true, "TPOT slo in ms");
+    final EngineOption halves = EngineOption.number("factor", 1, 0.5, true, 2.5, false, "a factor");
+    final EngineOption mode = EngineOption.choice("preemption", "recompute", List.of("swap", "recompute"), "how to preempt");
 
     static String error(Runnable r) { return assertThrows(IllegalArgumentException.class, r::run).getMessage(); }
 
     @Test
     void flagsReadTheirDefaultAndEverySpellingAndRefuseOthers() {
-        assertTrue(EngineOptions.NONE.flag(FLAG));
+        assertTrue(EngineOptions.NONE.flag(flag));
         assertFalse(EngineOptions.NONE.flag(EngineOption.flag("x", false, "h")));
-        for (String yes : List.of("true", "yes", "on", "1")) assertTrue(EngineOptions.of("recalibrate", yes).flag(FLAG), yes);
-        for (String no : List.of("false", "no", "off", "0")) assertFalse(EngineOptions.of("recalibrate", no).flag(FLAG), no);
-        assertEquals("option recalibrate: expected true/false, got 'maybe'", error(() -> EngineOptions.of("recalibrate", "maybe").flag(FLAG)));
-        assertEquals("true|false", FLAG.accepted());
+        for (String yes : List.of("true", "yes", "on", "1")) assertTrue(EngineOptions.of("recalibrate", yes).flag(flag), yes);
+        for (String no : List.of("false", "no", "off", "0")) assertFalse(EngineOptions.of("recalibrate", no).flag(flag), no);
+        assertEquals("option recalibrate: expected true/false, got 'maybe'", error(() -> EngineOptions.of("recalibrate", "maybe").flag(flag)));
+        assertEquals("true|false", flag.accepted());
     }
 
     @Test
     void integersAreReadWithinTheirInclusiveBounds() {
-        assertEquals(4, EngineOptions.NONE.integer(INT));
-        assertEquals(1, EngineOptions.of("window", "1").integer(INT));
-        assertEquals(8, EngineOptions.of("window", "8").integer(INT));
-        assertEquals("option window: expected an integer in [1, 8], got '0'", error(() -> EngineOptions.of("window", "0").integer(INT)));
-        assertEquals("option window: expected an integer in [1, 8], got '9'", error(() -> EngineOptions.of("window", "9").integer(INT)));
-        assertEquals("option window: expected an integer, got '2.5'", error(() -> EngineOptions.of("window", "2.5").integer(INT)));
-        assertEquals("an integer >= 1", COUNT.accepted(), "no upper bound worth naming");
-        assertEquals(Integer.MAX_VALUE, EngineOptions.of("starvation", String.valueOf(Integer.MAX_VALUE)).integer(COUNT));
+        assertEquals(4, EngineOptions.NONE.integer(window));
+        assertEquals(1, EngineOptions.of("window", "1").integer(window));
+        assertEquals(8, EngineOptions.of("window", "8").integer(window));
+        assertEquals("option window: expected an integer in [1, 8], got '0'", error(() -> EngineOptions.of("window", "0").integer(window)));
+        assertEquals("option window: expected an integer in [1, 8], got '9'", error(() -> EngineOptions.of("window", "9").integer(window)));
+        assertEquals("option window: expected an integer, got '2.5'", error(() -> EngineOptions.of("window", "2.5").integer(window)));
+        assertEquals("an integer >= 1", count.accepted(), "no upper bound worth naming");
+        assertEquals(Integer.MAX_VALUE, EngineOptions.of("starvation", String.valueOf(Integer.MAX_VALUE)).integer(count));
     }
 
     @Test
     void numbersHonourOpenAndClosedBoundsAndAnAbsentDefault() {
-        assertEquals(0.5, EngineOptions.NONE.number(SHARE));
-        assertEquals(1.0, EngineOptions.of("share", "1").number(SHARE), "1 is included");
-        assertEquals(1e-9, EngineOptions.of("share", "1e-9").number(SHARE));
-        assertEquals("option share: expected a number in (0, 1], got '0'", error(() -> EngineOptions.of("share", "0").number(SHARE)));
-        assertEquals("option share: expected a number in (0, 1], got '1.0001'", error(() -> EngineOptions.of("share", "1.0001").number(SHARE)));
-        assertEquals("option share: expected a number, got 'half'", error(() -> EngineOptions.of("share", "half").number(SHARE)));
-        assertEquals(0.0, EngineOptions.of("damping", "0").number(BELOW_ONE), "0 is included");
-        assertEquals("option damping: expected a number in [0, 1), got '1'", error(() -> EngineOptions.of("damping", "1").number(BELOW_ONE)));
-        assertEquals("a number in [0.5, 2.5)", HALVES.accepted());
-        assertEquals(0.5, EngineOptions.of("factor", "0.5").number(HALVES));
-        assertTrue(Double.isNaN(EngineOptions.NONE.number(SLO)), "no default: the option is off");
-        assertEquals(1e9, EngineOptions.of("tpotSlo", "1e9").number(SLO));
-        assertEquals("a number > 0", SLO.accepted());
+        assertEquals(0.5, EngineOptions.NONE.number(share));
+        assertEquals(1.0, EngineOptions.of("share", "1").number(share), "1 is included");
+        assertEquals(1e-9, EngineOptions.of("share", "1e-9").number(share));
+        assertEquals("option share: expected a number in (0, 1], got '0'", error(() -> EngineOptions.of("share", "0").number(share)));
+        assertEquals("option share: expected a number in (0, 1], got '1.0001'", error(() -> EngineOptions.of("share", "1.0001").number(share)));
+        assertEquals("option share: expected a number, got 'half'", error(() -> EngineOptions.of("share", "half").number(share)));
+        assertEquals(0.0, EngineOptions.of("damping", "0").number(belowOne), "0 is included");
+        assertEquals("option damping: expected a number in [0, 1), got '1'", error(() -> EngineOptions.of("damping", "1").number(belowOne)));
+        assertEquals("a number in [0.5, 2.5)", halves.accepted());
+        assertEquals(0.5, EngineOptions.of("factor", "0.5").number(halves));
+        assertTrue(Double.isNaN(EngineOptions.NONE.number(slo)), "no default: the option is off");
+        assertEquals(1e9, EngineOptions.of("tpotSlo", "1e9").number(slo));
+        assertEquals("a number > 0", slo.accepted());
         assertEquals("a number >= 0", EngineOption.number("n", 1, 0, true, Double.POSITIVE_INFINITY, true, "h").accepted());
     }
 
     @Test
     void choicesAreOneOfTheirValuesAndTheirDefaultMustBeOne() {
-        assertEquals("recompute", EngineOptions.NONE.choice(MODE));
-        assertEquals("swap", EngineOptions.of("preemption", "swap").choice(MODE));
-        assertEquals("option preemption: expected one of [recompute, swap], got 'drop'", error(() -> EngineOptions.of("preemption", "drop").choice(MODE)));
-        assertEquals("swap|recompute", MODE.accepted());
+        assertEquals("recompute", EngineOptions.NONE.choice(mode));
+        assertEquals("swap", EngineOptions.of("preemption", "swap").choice(mode));
+        assertEquals("option preemption: expected one of [recompute, swap], got 'drop'", error(() -> EngineOptions.of("preemption", "drop").choice(mode)));
+        assertEquals("swap|recompute", mode.accepted());
         assertEquals("option p: default 'drop' is not one of [swap, recompute]",
                 error(() -> EngineOption.choice("p", "drop", List.of("swap", "recompute"), "h")));
     }
 
     @Test
     void declarationsDescribeThemselvesAndAreReadOnlyAsTheirType() {
-        assertEquals("window=an integer in [1, 8] (default 4): iterations per fit", INT.describe());
-        assertEquals("tpotSlo=a number > 0 (default none): TPOT SLO in ms", SLO.describe());
+        assertEquals("window=an integer in [1, 8] (default 4): iterations per fit", window.describe());
+        assertEquals("tpotSlo=a number > 0 (default none): TPOT slo in ms", slo.describe());
         assertEquals("option window is a INTEGER, read as a NUMBER",
-                assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.number(INT)).getMessage());
-        assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.integer(SHARE));
-        assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.flag(MODE));
-        assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.choice(FLAG));
+                assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.number(window)).getMessage());
+        assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.integer(share));
+        assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.flag(mode));
+        assertThrows(IllegalStateException.class, () -> EngineOptions.NONE.choice(flag));
         assertEquals("an engine option needs a key", error(() -> EngineOption.flag(" ", true, "h")));
         assertEquals("an engine option needs a key", error(() -> EngineOption.flag(null, true, "h")));
     }
@@ -93,8 +93,8 @@ class EngineOptionsTest {
     void optionsComeInPairsAndUnknownKeysAreNamedWithTheKnownOnes() {
         assertEquals(java.util.Map.of("a", "1", "b", "2"), EngineOptions.of("a", "1", "b", "2").values());
         assertEquals("options come in key, value pairs", error(() -> EngineOptions.of("a", "1", "b")));
-        EngineOptions.of("window", "2").requireKnown("apex", List.of(INT, FLAG));
+        EngineOptions.of("window", "2").requireKnown("apex", List.of(window, flag));
         assertEquals("engine apex: unknown option(s) [sharee, windw]; known: [recalibrate, window]",
-                error(() -> EngineOptions.of("windw", "2", "sharee", "1", "window", "3").requireKnown("apex", List.of(INT, FLAG))));
+                error(() -> EngineOptions.of("windw", "2", "sharee", "1", "window", "3").requireKnown("apex", List.of(window, flag))));
     }
 }
