@@ -4,7 +4,7 @@
 #   scripts/mutation.sh engines/apex    only the modules named (paths as in the root pom's <modules>)
 # Each module mutates the classes its pom names (pit.targetClasses) against its own tests; the HTML report is
 # MODULE/target/pit-reports/index.html, the raw results MODULE/target/pit-reports/mutations.xml. Prints the score
-# per package at the end. Not part of ./run-tests or CI: about 30 minutes for every module on 2 cores.
+# per package at the end. Not part of ./run-tests or CI: about 40 minutes for every module on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/java-home.sh

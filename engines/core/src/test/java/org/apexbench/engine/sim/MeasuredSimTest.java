@@ -1,6 +1,7 @@
 package org.apexbench.engine.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,6 +82,32 @@ class MeasuredSimTest {
 
     private static IterationPlan plan(List<RequestState> gpu, List<RequestState> cpu, Strategy s) {
         return new IterationPlan(List.of(), gpu, cpu, cpu.size(), List.of(), List.of(), List.of(), s, Double.NaN);
+    }
+
+    @Test
+    void onlyAProfileMeasuredOnARealBackendIsReplayedAsAMeasuredMachine() {
+        Profile p = profile();
+        assertTrue(MeasuredSim.measured(p));
+        ProfileFingerprint f = p.fingerprint();
+        ProfileFingerprint swept = new ProfileFingerprint(f.hardware(), f.gpu(), f.driver(), f.cpuModel(), f.threads(), f.model(),
+                f.weightDtype(), f.kvDtype(), f.blockSize(), "sim");
+        assertFalse(MeasuredSim.measured(new Profile(swept, p.tables(), 0, "swept")));
+        assertFalse(MeasuredSim.measured(null), "no profile: the simulated hardware's own sweep");
+    }
+
+    @Test
+    void contentionFactorsAndNoiseSamplesMustBePositiveAndFinite() {
+        var x = new SimulatedExecutor(SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B, SimulatedScheduleOracleTest.TABLE, 0, 1, 0);
+        x.withContention(1, 1).withMeasuredNoise(new double[] {0.5, 2}).withMeasuredNoise(null);
+        for (double[] bad : new double[][] {{0, 1}, {1, 0}, {-1, 1}, {Double.NaN, 1}, {Double.POSITIVE_INFINITY, 1}, {1, Double.POSITIVE_INFINITY}}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> x.withContention(bad[0], bad[1]));
+            assertTrue(e.getMessage().startsWith("contention factors must be positive and finite"), e.getMessage());
+        }
+        for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> x.withMeasuredNoise(new double[] {1, bad}));
+            assertEquals("noise factors must be positive and finite, got " + bad, e.getMessage());
+        }
+        assertEquals("noise factors: none given", assertThrows(IllegalArgumentException.class, () -> x.withMeasuredNoise(new double[0])).getMessage());
     }
 
     /**
