@@ -38,8 +38,15 @@ public final class ApexScheduler implements Scheduler {
     private Dispatch dispatch;
     private final SubBatchLoad gpu = new SubBatchLoad();
     private final Dispatch.Choice choice = new Dispatch.Choice();
+    /** With a TPOT SLO: the decode step after this iteration, which host admission tests against the SLO. */
+    private Dispatch steady;
+    private final SubBatchLoad steadyGpu = new SubBatchLoad();
+    private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
     private long[] cpuCtx = new long[64];
     private long[] keys = new long[64];
+    /** With a TPOT SLO: how many of this iteration's CPU candidates (the first) must run, and the last plan's time. */
+    private int mustRun;
+    private double lastPredictedSec;
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
     private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
@@ -84,6 +91,9 @@ public final class ApexScheduler implements Scheduler {
         var geo = ctx.geometry();
         if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(),
                 options.neoPacking());
+        if (steady == null && options.hasTpotSlo()) {
+            steady = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(), options.neoPacking());
+        }
         PlacementRules rules = PlacementRules.apex(options.swapInHysteresis(), options.hostAdmission(), p, geo.layers());
         Placement pl = new Placement(ctx, rules);
         pl.preempt();
@@ -96,26 +106,27 @@ public final class ApexScheduler implements Scheduler {
         for (PrefillChunk c : pl.gpuContinued) addPrefill(prefills, c, p);
         for (PrefillChunk c : pl.hostContinued) addPrefill(prefills, c, p);
         for (RequestState r : pl.gpuDecodes) gpu.addGpuDecode(r);
-        List<RequestState> candidates = leastRecentlyServedFirst(pl.cpuQueue);
+        List<RequestState> candidates = leastRecentlyServedFirst(pl.cpuQueue, ctx.nowSec());
         int n = Math.min(candidates.size(), pl.tokensLeft);
         if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
         for (int i = 0; i < n; i++) cpuCtx[i] = candidates.get(i).contextLength();
         boolean starving = n > 0
                 && ctx.iteration() - Math.max(0, candidates.getFirst().lastProgressIteration()) > options.starvationIterations();
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
-        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx.kv());
+        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl);
         admission.decide();
         pl.admit(n, admission);
         // the admitted prefills change the GPU rows: decide again over the real CPU candidates
         for (PrefillChunk c : pl.gpuAdmitted) addPrefill(prefills, c, p);
         if (!pl.gpuAdmitted.isEmpty() || !pl.hostAdmitted.isEmpty()) {
-            dispatch.choose(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
+            dispatch.choose(gpu, cpuCtx, n, mustRun, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
         }
         List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
         int inB0 = 0;
         boolean ap = choice.strategy == Strategy.ASYMMETRIC_PIPELINE;
         for (int i = 0; i < n; i++) if (choice.used[i] && (!ap || choice.inB0[i])) { cpu.add(candidates.get(i)); if (ap) inB0++; }
         if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(candidates.get(i));
+        lastPredictedSec = choice.predictedSec;
         return new IterationPlan(prefills, pl.gpuDecodes, cpu, inB0, pl.swapOut, pl.swapIn, pl.recompute, choice.strategy,
                 choice.predictedSec);
     }
@@ -128,17 +139,45 @@ public final class ApexScheduler implements Scheduler {
 
     Dispatch.Choice choice() { return choice; }
 
+    Dispatch steadyDispatch() { return steady; }
+
+    int mustRun() { return mustRun; }
+
+    SubBatchLoad steadyGpuRows() { return steadyGpu; }
+
+    Dispatch.Choice steadyChoice() { return steadyChoice; }
+
     long[] cpuContexts() { return cpuCtx; }
 
-    /** Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). */
-    private List<RequestState> leastRecentlyServedFirst(List<RequestState> l) {
+    /**
+     * Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). With a
+     * TPOT SLO the candidates that {@link #mustRun} come first, in that order too.
+     */
+    private List<RequestState> leastRecentlyServedFirst(List<RequestState> l, double now) {
         int n = l.size();
         if (keys.length < n) keys = new long[Math.max(n, 2 * keys.length)];
-        for (int i = 0; i < n; i++) keys[i] = ((l.get(i).lastProgressIteration() + 1) << 32) | i;
+        mustRun = 0;
+        for (int i = 0; i < n; i++) {
+            RequestState r = l.get(i);
+            boolean must = options.hasTpotSlo() && mustRun(r, now, options.tpotSloSec(), lastPredictedSec);
+            if (must) mustRun++;
+            keys[i] = (must ? 0 : 1L << 62) | ((r.lastProgressIteration() + 1) << 32) | i;
+        }
         java.util.Arrays.sort(keys, 0, n);
         List<RequestState> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) out.add(l.get((int) keys[i]));
         return out;
+    }
+
+    /**
+     * Whether host request {@code r} must advance this iteration to keep its TPOT within {@code slo}: TPOT is the mean
+     * gap between a request's tokens, so a request whose next token, if it waits out this iteration and the next (each
+     * about {@code iterationSec}), would come later than slo x the tokens it has generated since its first, has no
+     * budget left to wait. A request ahead of its budget can wait while faster plans run (NEO's GPU-only iterations).
+     */
+    static boolean mustRun(RequestState r, double now, double slo, double iterationSec) {
+        if (r.generated() < 1) return true;
+        return now + 2 * iterationSec - r.tokenTime(0) > slo * r.generated();
     }
 
     /** Adds a prefill chunk to the plan and to the GPU rows. */

@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
+import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.IterationPlan;
@@ -56,7 +57,7 @@ class ApexPlanTest {
 
     static ApexOptions with(boolean hostAdmission, boolean pipeline) {
         return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), hostAdmission, pipeline, D.swapInHysteresis(), D.margin(),
-                D.neoPacking(), D.amortizedAdmission(), false);
+                D.neoPacking(), D.amortizedAdmission(), false, Double.NaN);
     }
 
     static final ApexOptions PLAIN = with(true, true);
@@ -172,7 +173,7 @@ class ApexPlanTest {
     }
 
     static ApexOptions amortized() {
-        return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(), true, false);
+        return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(), true, false, Double.NaN);
     }
 
     /** {@link #busy} with a waiting request that will generate {@code out} tokens. */
@@ -266,8 +267,42 @@ class ApexPlanTest {
         var wrong = assertThrows(IllegalArgumentException.class, () -> new ApexEngines().create("gpu-only", EngineOptions.NONE));
         assertTrue(wrong.getMessage().contains("does not offer engine gpu-only"), wrong.getMessage());
         assertEquals(List.of("apex"), new ApexEngines().ids());
-        ApexOptions o = new ApexOptions(0.15, 7, false, false, 0.5, 0.05, false, true, false);
-        assertEquals(1, new ApexOptions(Double.NaN, 1, true, true, 1, 0, true, false, true).starvationIterations(), "the boundaries are valid");
+        ApexOptions o = new ApexOptions(0.15, 7, false, false, 0.5, 0.05, false, true, false, 9);
+        assertEquals(1, new ApexOptions(Double.NaN, 1, true, true, 1, 0, true, false, true, Double.NaN).starvationIterations(),
+                "the boundaries are valid");
         assertEquals(0.15, o.tpotSloSec());
+        assertEquals(9, o.ttftSloSec());
+    }
+
+    @Test
+    void theRunsSlosReachApexAndItsOwnOptionsWin() {
+        Slo run = new Slo(10_000, 200, Double.NaN);
+        Engine fromRun = EngineRegistry.create("apex", EngineOptions.NONE, run);
+        assertTrue(fromRun.description().contains("TPOT SLO 200.0 ms, TTFT SLO 10000.0 ms"), fromRun.description());
+        Engine own = EngineRegistry.create("apex", EngineOptions.of("tpotSloMs", "150", "ttftSloMs", "5000"), run);
+        assertTrue(own.description().contains("TPOT SLO 150.0 ms, TTFT SLO 5000.0 ms"), own.description());
+        assertFalse(EngineRegistry.create("apex", EngineOptions.NONE, Slo.NONE).description().contains("SLO"));
+        ApexOptions o = ApexOptions.DEFAULT.withRunSlo(run);
+        assertEquals(0.2, o.tpotSloSec(), 1e-12);
+        assertEquals(10, o.ttftSloSec(), 1e-12);
+        // the other engines accept and ignore the run's SLOs
+        assertEquals(EngineRegistry.create("gpu-only", EngineOptions.NONE).description(),
+                EngineRegistry.create("gpu-only", EngineOptions.NONE, run).description());
+    }
+
+    @Test
+    void badSloOptionsAreRefusedNamingTheOption() {
+        for (String[] bad : new String[][] {{"ttftSloMs", "0"}, {"ttftSloMs", "-5"}, {"ttftSloMs", "x"}, {"tpotSloMs", "-1"},
+                {"tpotSloMs", "y"}}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("apex", EngineOptions.of(bad[0], bad[1])),
+                    bad[0] + "=" + bad[1]);
+            assertTrue(e.getMessage().contains(bad[0]), e.getMessage());
+        }
+        var inf = assertThrows(IllegalArgumentException.class, () -> new ApexOptions(Double.NaN, 1, true, true, 1, 0, true, false, true,
+                Double.POSITIVE_INFINITY));
+        assertTrue(inf.getMessage().contains("TTFT SLO must be > 0 and finite"), inf.getMessage());
+        var zero = assertThrows(IllegalArgumentException.class, () -> new ApexOptions(0, 1, true, true, 1, 0, true, false, true,
+                Double.NaN));
+        assertTrue(zero.getMessage().contains("TPOT SLO must be > 0 and finite"), zero.getMessage());
     }
 }
