@@ -44,12 +44,18 @@ public final class ApexScheduler implements Scheduler {
     private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
     private long[] cpuCtx = new long[64];
     private long[] keys = new long[64];
-    /** With a TPOT SLO: how many of this iteration's CPU candidates (the first) must run, and the last plan's time. */
+    /**
+     * With a TPOT SLO: how many of this iteration's CPU candidates (the first) must run, and the iteration time the
+     * slack is priced at: the predicted times of the plans run, exponentially decayed (prefill iterations included).
+     */
     private int mustRun;
-    private double lastPredictedSec;
+    private double meanIterationSec;
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
     private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
+
+    /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
+    static final double ITERATION_DECAY = 0.95;
 
     public ApexScheduler(ApexOptions options) { this.options = options; }
 
@@ -126,7 +132,8 @@ public final class ApexScheduler implements Scheduler {
         boolean ap = choice.strategy == Strategy.ASYMMETRIC_PIPELINE;
         for (int i = 0; i < n; i++) if (choice.used[i] && (!ap || choice.inB0[i])) { cpu.add(candidates.get(i)); if (ap) inB0++; }
         if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(candidates.get(i));
-        lastPredictedSec = choice.predictedSec;
+        meanIterationSec = meanIterationSec == 0 ? choice.predictedSec
+                : ITERATION_DECAY * meanIterationSec + (1 - ITERATION_DECAY) * choice.predictedSec;
         return new IterationPlan(prefills, pl.gpuDecodes, cpu, inB0, pl.swapOut, pl.swapIn, pl.recompute, choice.strategy,
                 choice.predictedSec);
     }
@@ -151,17 +158,25 @@ public final class ApexScheduler implements Scheduler {
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). With a
-     * TPOT SLO the candidates that {@link #mustRun} come first, in that order too.
+     * TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no slack
+     * left {@link #mustRun}.
      */
     private List<RequestState> leastRecentlyServedFirst(List<RequestState> l, double now) {
         int n = l.size();
         if (keys.length < n) keys = new long[Math.max(n, 2 * keys.length)];
         mustRun = 0;
+        boolean slo = options.hasTpotSlo();
         for (int i = 0; i < n; i++) {
             RequestState r = l.get(i);
-            boolean must = options.hasTpotSlo() && mustRun(r, now, options.tpotSloSec(), lastPredictedSec);
-            if (must) mustRun++;
-            keys[i] = (must ? 0 : 1L << 62) | ((r.lastProgressIteration() + 1) << 32) | i;
+            if (slo) {
+                double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
+                if (slack < 0) mustRun++;
+                // milliseconds of slack, offset to be positive, in the high bits (about +-12 days)
+                long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
+                keys[i] = (q << 32) | i;
+            } else {
+                keys[i] = ((r.lastProgressIteration() + 1) << 32) | i;
+            }
         }
         java.util.Arrays.sort(keys, 0, n);
         List<RequestState> out = new ArrayList<>(n);
@@ -170,14 +185,18 @@ public final class ApexScheduler implements Scheduler {
     }
 
     /**
-     * Whether host request {@code r} must advance this iteration to keep its TPOT within {@code slo}: TPOT is the mean
-     * gap between a request's tokens, so a request whose next token, if it waits out this iteration and the next (each
-     * about {@code iterationSec}), would come later than slo x the tokens it has generated since its first, has no
-     * budget left to wait. A request ahead of its budget can wait while faster plans run (NEO's GPU-only iterations).
+     * How long host request {@code r} can still wait, beyond this iteration, and meet TPOT {@code slo}: its TPOT is
+     * (last token time - first token time) / (output - 1), so it meets the SLO if its last token comes by first + slo x
+     * (output - 1); run from now on every iteration of about {@code iterationSec}, its last token comes after
+     * remaining + 1 iterations if it waits this one. Negative: it cannot wait and must run. A request ahead of its
+     * budget (GPU decodes at a fraction of the SLO bank time) waits while faster plans run, as NEO's GPU-only
+     * iterations let host requests wait; a request just prefilled has banked nothing.
      */
-    static boolean mustRun(RequestState r, double now, double slo, double iterationSec) {
-        if (r.generated() < 1) return true;
-        return now + 2 * iterationSec - r.tokenTime(0) > slo * r.generated();
+    static double tpotSlackSec(RequestState r, double now, double slo, double iterationSec) {
+        if (r.generated() < 1) return -1;
+        int remaining = r.targetOutput() - r.generated();
+        double deadline = r.tokenTime(0) + slo * Math.max(1, r.targetOutput() - 1);
+        return deadline - now - iterationSec * (remaining + 1);
     }
 
     /** Adds a prefill chunk to the plan and to the GPU rows. */

@@ -138,7 +138,7 @@ final class HostAdmission implements Placement.HostAdmission {
             for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
             long[] cpuCtx = s.cpuContexts();
             steady.begin(g, cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
-            for (int i = 0; i < n; i++) steady.add(cpuCtx[i], i < s.mustRun());
+            for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
             for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
             for (int i = 0; i < admitted; i++) steady.add(admittedCtx[i], true);
             steadyBegun = true;
