@@ -70,7 +70,7 @@ public record ApexOptions(double tpotSloSec, int starvationIterations, boolean h
     }
 
     /** These options with each SLO they leave unset taken from the run's {@code slo} (its own options win). */
-    ApexOptions withRunSlo(org.apexbench.profiler.metrics.Slo slo) {
+    public ApexOptions withRunSlo(org.apexbench.profiler.metrics.Slo slo) {
         double tpot = Double.isNaN(tpotSloSec) ? slo.tpotMs() / 1000 : tpotSloSec;
         double ttft = Double.isNaN(ttftSloSec) ? slo.ttftMs() / 1000 : ttftSloSec;
         return new ApexOptions(tpot, starvationIterations, hostAdmission, pipeline, swapInHysteresis, margin, neoPacking,

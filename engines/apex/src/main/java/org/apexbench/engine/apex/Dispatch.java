@@ -281,10 +281,7 @@ final class Dispatch {
     Choice result(Choice out) {
         out.clear(k);
         out.packed = false;
-        out.strategy = Strategy.GPU_ONLY;
-        out.cpuCount = 0;
-        out.predictedSec = tGpu;
-        out.rate = g.rows / tGpu;
+        take(out, Strategy.GPU_ONLY, 0, tGpu);
         if (Double.isFinite(slo)) gpuScore = score(g.rows, tGpu, 0);   // with an SLO it depends on the candidates added since begin
         double bestScore = requireCpu && k > 0 ? Double.NEGATIVE_INFINITY : gpuScore;
         bestScore = pick(out, bestScore, bestAoScore, bestAo, bestAoT, bestApScore, bestAp, bestApT);
@@ -298,57 +295,53 @@ final class Dispatch {
                 packedT = t;
                 double sc = score(g.rows + rows, t, packing.runsFirst(mustRun) ? rows : 0);
                 // the packed split hides its CPU rows by construction, so it competes without the latency margin
-                if (sc > bestScore || bestScore == Double.NEGATIVE_INFINITY) {
-                    out.strategy = Strategy.ASYMMETRIC_PIPELINE;
-                    out.cpuCount = rows;
-                    out.predictedSec = t;
-                    out.rate = (g.rows + rows) / t;
-                    out.packed = true;
-                    packing.copyTo(out, k);
-                }
+                if (sc > bestScore || bestScore == Double.NEGATIVE_INFINITY) takePacked(out, rows, t);
             }
         }
-        out.tpotSec = out.packed ? (packing.runsFirst(mustRun) ? out.predictedSec : Double.POSITIVE_INFINITY)
-                : tpot(out.predictedSec, out.cpuCount);
+        out.tpotSec = tpotOf(out);
         if (Double.isFinite(slo) && out.tpotSec > slo && k > 0) {
             // no plan meets the SLO (an overload): the most rows per second, as without one, drains it fastest
             out.clear(k);
             out.packed = false;
-            out.strategy = Strategy.GPU_ONLY;
-            out.cpuCount = 0;
-            out.predictedSec = tGpu;
-            out.rate = g.rows / tGpu;
+            take(out, Strategy.GPU_ONLY, 0, tGpu);
             double best = pick(out, requireCpu || g.rows == 0 ? Double.NEGATIVE_INFINITY : g.rows / tGpu,
                     plainAoScore, plainAo, plainAoT, plainApScore, plainAp, plainApT);
-            if (packedRows > 0 && (g.rows + packedRows) / packedT > best) {
-                out.strategy = Strategy.ASYMMETRIC_PIPELINE;
-                out.cpuCount = packedRows;
-                out.predictedSec = packedT;
-                out.rate = (g.rows + packedRows) / packedT;
-                out.packed = true;
-                packing.copyTo(out, k);
-            }
-            out.tpotSec = tpot(out.predictedSec, out.cpuCount);
+            if (packedRows > 0 && (g.rows + packedRows) / packedT > best) takePacked(out, packedRows, packedT);
+            out.tpotSec = tpotOf(out);
         }
         return out;
+    }
+
+    private void take(Choice out, Strategy strategy, int cpuRows, double t) {
+        out.strategy = strategy;
+        out.cpuCount = cpuRows;
+        out.predictedSec = t;
+        out.rate = (g.rows + cpuRows) / t;
+    }
+
+    /** NEO's packed split of the last {@link SlackPacking#pack} into {@code out}. */
+    private void takePacked(Choice out, int rows, double t) {
+        take(out, Strategy.ASYMMETRIC_PIPELINE, rows, t);
+        out.packed = true;
+        packing.copyTo(out, k);
+    }
+
+    /** {@code out}'s predicted TPOT ({@link #tpot}; a packed split may skip candidates, so its mask is checked). */
+    private double tpotOf(Choice out) {
+        if (!out.packed) return tpot(out.predictedSec, out.cpuCount);
+        return packing.runsFirst(mustRun) ? out.predictedSec : Double.POSITIVE_INFINITY;
     }
 
     /** Takes AO's or AP's best prefix into {@code out} where it beats {@code bestScore}; returns the best score. */
     private double pick(Choice out, double bestScore, double aoScore, int ao, double aoT, double apScore, int ap, double apT) {
         if (better(aoScore, bestScore)) {
             bestScore = aoScore;
-            out.strategy = Strategy.ASYNC_OVERLAP;
-            out.cpuCount = ao;
-            out.predictedSec = aoT;
-            out.rate = (g.rows + ao) / aoT;
+            take(out, Strategy.ASYNC_OVERLAP, ao, aoT);
             java.util.Arrays.fill(out.used, 0, ao, true);
         }
         if (better(apScore, bestScore)) {
             bestScore = apScore;
-            out.strategy = Strategy.ASYMMETRIC_PIPELINE;
-            out.cpuCount = ap;
-            out.predictedSec = apT;
-            out.rate = (g.rows + ap) / apT;
+            take(out, Strategy.ASYMMETRIC_PIPELINE, ap, apT);
             java.util.Arrays.fill(out.used, 0, k, false);
             java.util.Arrays.fill(out.used, 0, ap, true);
             System.arraycopy(side, 0, out.inB0, 0, ap);

@@ -172,6 +172,41 @@ class ApexPlanTest {
         assertEquals(6, cheap.cpuDecodes().size());
     }
 
+    static ApexOptions withSlo(boolean pipeline, double tpotSloSec) {
+        return new ApexOptions(tpotSloSec, D.starvationIterations(), true, pipeline, D.swapInHysteresis(), D.margin(), D.neoPacking(),
+                false, false, Double.NaN);
+    }
+
+    /**
+     * The margin rule leaves the sixth host request waiting (AO, no pipelining: it adds more time than rows); with a TPOT
+     * SLO and every host request out of budget (first token at 0 s, now 101 s, 1 token), all six must run, and the plan
+     * still meets the SLO. An SLO no plan meets gives the plan without one.
+     */
+    @Test
+    void withATpotSloEveryHostRequestOutOfBudgetRuns() {
+        SchedulerSnapshot s = busy(predictor(4, 1e-10), 512);
+        IterationPlan margin = new ApexScheduler(with(true, false)).plan(s.context(101, 101));
+        assertEquals(5, margin.cpuDecodes().size(), "the margin rule alone runs five");
+        IterationPlan slo = new ApexScheduler(withSlo(false, 10)).plan(s.context(101, 101));
+        assertEquals(6, slo.cpuDecodes().size(), "the SLO-aware choice runs every request that cannot wait");
+        assertTrue(slo.predictedSec() <= 10, "within the SLO: " + slo.predictedSec());
+        IterationPlan again = new ApexScheduler(withSlo(false, 10)).plan(s.context(101, 101));
+        assertEquals(slo.toString(), again.toString(), "deterministic");
+        IterationPlan lost = new ApexScheduler(withSlo(false, 1e-9)).plan(s.context(101, 101));
+        assertEquals(margin.cpuDecodes().size(), lost.cpuDecodes().size(), "an SLO no plan meets: the most rows per second");
+        assertEquals(margin.strategy(), lost.strategy());
+    }
+
+    @Test
+    void tpotSlackIsTheBudgetLeftAfterRunningEveryIterationFromTheNextOn() {
+        SchedulerSnapshot s = snapshot(40, 400, 512, predictor(1, 1e-10));
+        RequestState r = s.addDecoding(spec("h", 10, 100), Location.HOST, 10, 0);   // first token at 0 s
+        // last token due by 0.2 x 99 = 19.8 s; waiting one iteration it comes after 91 iterations of 50 ms from now
+        assertEquals(19.8 - 1 - 0.05 * 91, ApexScheduler.tpotSlackSec(r, 1, 0.2, 0.05), 1e-9);
+        assertTrue(ApexScheduler.tpotSlackSec(r, 16, 0.2, 0.05) < 0, "late in its budget it must run");
+        assertTrue(ApexScheduler.tpotSlackSec(s.addWaiting(spec("w", 10, 5)), 0, 0.2, 0.05) < 0, "no token yet: no slack");
+    }
+
     static ApexOptions amortized() {
         return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(), true, false, Double.NaN);
     }

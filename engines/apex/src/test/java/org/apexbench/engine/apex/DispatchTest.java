@@ -116,8 +116,8 @@ class DispatchTest {
     /**
      * With a TPOT SLO, a host candidate whose TPOT budget cannot wait another iteration must run: the margin rule alone
      * (a longer iteration must promise 2% more rows per second) leaves a 9th CPU row out when it adds 8 rows' worth of
-     * time for one row, and that request's next token comes too late; the SLO-aware choice runs it as long as the
-     * iteration stays within the SLO, and otherwise keeps the fastest plan that runs it.
+     * time for one row, and that request's next token comes too late; the SLO-aware choice runs it while the iteration
+     * stays within the SLO.
      */
     @Test
     void aMustRunCandidateRunsWhereTheMarginRuleWouldLeaveItOut() {
