@@ -10,6 +10,7 @@ import org.apexbench.engine.runtime.SchedulerSnapshot;
 import org.apexbench.engine.apex.ApexOptions;
 import org.apexbench.engine.apex.ApexScheduler;
 import org.apexbench.engine.sim.SimSetup;
+import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.workloads.RequestSpec;
@@ -32,8 +33,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Cost of one APEX scheduling decision (docs/engines.md#apex: it must stay well under 1% of an iteration): a T4 +
  * Llama-2-7B engine state with a full GPU pool, {@code hostRequests} host-resident decodes of 1-3K
- * tokens and 16 waiting requests, tables from a profile swept over the simulated T4. Compare the
- * score with the plan's predicted iteration time (tens to hundreds of ms).
+ * tokens and {@code waiting} queued requests, tables from a profile swept over the simulated T4, without SLOs or with
+ * a 200 ms TPOT and 10 s TTFT objective (SLO-aware scheduling). Compare the score with the plan's predicted iteration
+ * time (tens to hundreds of ms).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,6 +46,12 @@ import java.util.concurrent.TimeUnit;
 public class ApexDecisionBench {
     @Param({"64", "512"})
     int hostRequests;
+
+    @Param({"16", "512"})
+    int waiting;
+
+    @Param({"false", "true"})
+    boolean slo;
 
     private ApexScheduler scheduler;
     private SchedulerContext context;
@@ -60,9 +68,9 @@ public class ApexDecisionBench {
         for (int i = 0; i < hostRequests; i++) {
             s.addDecoding(spec("h" + i, 900 + rnd.nextInt(200), 2048), Location.HOST, 1 + rnd.nextInt(1500), rnd.nextInt(100));
         }
-        for (int i = 0; i < 16; i++) s.addWaiting(spec("w" + i, 900 + rnd.nextInt(200), 1500));
+        for (int i = 0; i < waiting; i++) s.addWaiting(spec("w" + i, 900 + rnd.nextInt(200), 1500));
         context = s.context(100, 10);
-        scheduler = new ApexScheduler(ApexOptions.DEFAULT);
+        scheduler = new ApexScheduler(slo ? ApexOptions.DEFAULT.withRunSlo(new Slo(10_000, 200, Double.NaN)) : ApexOptions.DEFAULT);
     }
 
     private static RequestSpec spec(String id, int prompt, int out) {

@@ -175,7 +175,7 @@ final class EngineRunner {
         EngineChoice choice = EngineChoice.parse(engineLabel, s.engineOptions());
         if (choice.engineId().equals(OpenAiEngine.ID)) return OpenAiRun.run(s, engineLabel, progress);
         EngineOptions options = new EngineOptions(choice.options());
-        Engine engine = EngineRuns.create(choice.engineId(), options);
+        Engine engine = EngineRuns.create(choice.engineId(), options, s.slo());
         if (s.isReal()) return runReal(s, engineLabel, engine, options.values(), progress);
         if (s.measured() != null) return MeasuredSimSetup.run(s, engineLabel, engine, options.values(), progress);
         int n = s.workload().requests().size();

@@ -84,7 +84,8 @@ final class CiGate {
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "marginPct", "0"),
             new Mutation("a10g-small-host", "apex[recalibrate=false]", "swapInHysteresis", "0.8"),
             new Mutation("a10g-small-host", "apex[amortizedAdmission=true,recalibrate=false]", "amortizedAdmission", null),
-            new Mutation("a10g-small-host", "apex[recalibrate=false,tpotSloMs=100]", "tpotSloMs", null));
+            new Mutation("a10g-small-host", "apex[recalibrate=false,tpotSloMs=100]", "tpotSloMs", null),
+            new Mutation("a10g-small-host", "apex[recalibrate=false]", "ttftSloMs", "2000"));
 
     /** The committed baseline: BASELINE/&lt;setting&gt;/&lt;engine slug&gt;/summary.json and BASELINE/&lt;setting&gt;/noise.json. */
     static final Path BASELINE = Path.of("src/test/resources/baseline");

@@ -4,6 +4,7 @@ import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineFactory;
 import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
+import org.apexbench.profiler.metrics.Slo;
 
 import java.util.List;
 
@@ -21,15 +22,19 @@ public final class ApexEngines implements EngineFactory {
     }
 
     @Override
-    public Engine create(String id, EngineOptions o) {
+    public Engine create(String id, EngineOptions o) { return create(id, o, Slo.NONE); }
+
+    @Override
+    public Engine create(String id, EngineOptions o, Slo slo) {
         options(id);
-        ApexOptions opts = ApexOptions.from(o);
-        double slo = o.number(ApexOptions.TPOT_SLO_MS);   // as given, for the description
+        ApexOptions opts = ApexOptions.from(o).withRunSlo(slo);
         return new Engine(ID, "apex (GPU-only / async overlap / asymmetric pipelining per iteration"
-                + (Double.isNaN(slo) ? "" : ", TPOT SLO " + slo + " ms") + (opts.pipeline() ? "" : ", no pipelining")
+                + (opts.hasTpotSlo() ? ", TPOT SLO " + opts.tpotSloSec() * 1000 + " ms" : "")
+                + (opts.hasTtftSlo() ? ", TTFT SLO " + opts.ttftSloSec() * 1000 + " ms" : "") + (opts.pipeline() ? "" : ", no pipelining")
                 + (opts.hostAdmission() ? "" : ", no host admission") + (opts.neoPacking() ? "" : ", prefix split only")
                 + (opts.amortizedAdmission() ? ", amortized host admission" : "")
                 + (opts.recalibrate() ? "" : ", no recalibration") + ", margin " + 100 * opts.margin() + "%, two-thread runtime)",
                 () -> new ApexScheduler(opts), 0);
     }
+
 }

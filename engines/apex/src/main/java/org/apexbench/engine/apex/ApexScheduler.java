@@ -38,11 +38,24 @@ public final class ApexScheduler implements Scheduler {
     private Dispatch dispatch;
     private final SubBatchLoad gpu = new SubBatchLoad();
     private final Dispatch.Choice choice = new Dispatch.Choice();
+    /** With a TPOT SLO: the decode step after this iteration, which host admission tests against the SLO. */
+    private Dispatch steady;
+    private final SubBatchLoad steadyGpu = new SubBatchLoad();
+    private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
     private long[] cpuCtx = new long[64];
     private long[] keys = new long[64];
+    /**
+     * With a TPOT SLO: how many of this iteration's CPU candidates (the first) must run, and the iteration time the
+     * slack is priced at: the predicted times of the plans run, exponentially decayed (prefill iterations included).
+     */
+    private int mustRun;
+    private double meanIterationSec;
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
     private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
+
+    /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
+    static final double ITERATION_DECAY = 0.95;
 
     public ApexScheduler(ApexOptions options) { this.options = options; }
 
@@ -84,6 +97,9 @@ public final class ApexScheduler implements Scheduler {
         var geo = ctx.geometry();
         if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(),
                 options.neoPacking());
+        if (steady == null && options.hasTpotSlo()) {
+            steady = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(), options.neoPacking());
+        }
         PlacementRules rules = PlacementRules.apex(options.swapInHysteresis(), options.hostAdmission(), p, geo.layers());
         Placement pl = new Placement(ctx, rules);
         pl.preempt();
@@ -96,26 +112,28 @@ public final class ApexScheduler implements Scheduler {
         for (PrefillChunk c : pl.gpuContinued) addPrefill(prefills, c, p);
         for (PrefillChunk c : pl.hostContinued) addPrefill(prefills, c, p);
         for (RequestState r : pl.gpuDecodes) gpu.addGpuDecode(r);
-        List<RequestState> candidates = leastRecentlyServedFirst(pl.cpuQueue);
+        List<RequestState> candidates = leastRecentlyServedFirst(pl.cpuQueue, ctx.nowSec());
         int n = Math.min(candidates.size(), pl.tokensLeft);
         if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
         for (int i = 0; i < n; i++) cpuCtx[i] = candidates.get(i).contextLength();
         boolean starving = n > 0
                 && ctx.iteration() - Math.max(0, candidates.getFirst().lastProgressIteration()) > options.starvationIterations();
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
-        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx.kv());
+        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl);
         admission.decide();
         pl.admit(n, admission);
         // the admitted prefills change the GPU rows: decide again over the real CPU candidates
         for (PrefillChunk c : pl.gpuAdmitted) addPrefill(prefills, c, p);
         if (!pl.gpuAdmitted.isEmpty() || !pl.hostAdmitted.isEmpty()) {
-            dispatch.choose(gpu, cpuCtx, n, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
+            dispatch.choose(gpu, cpuCtx, n, mustRun, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
         }
         List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
         int inB0 = 0;
         boolean ap = choice.strategy == Strategy.ASYMMETRIC_PIPELINE;
         for (int i = 0; i < n; i++) if (choice.used[i] && (!ap || choice.inB0[i])) { cpu.add(candidates.get(i)); if (ap) inB0++; }
         if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(candidates.get(i));
+        meanIterationSec = meanIterationSec == 0 ? choice.predictedSec
+                : ITERATION_DECAY * meanIterationSec + (1 - ITERATION_DECAY) * choice.predictedSec;
         return new IterationPlan(prefills, pl.gpuDecodes, cpu, inB0, pl.swapOut, pl.swapIn, pl.recompute, choice.strategy,
                 choice.predictedSec);
     }
@@ -128,17 +146,57 @@ public final class ApexScheduler implements Scheduler {
 
     Dispatch.Choice choice() { return choice; }
 
+    Dispatch steadyDispatch() { return steady; }
+
+    int mustRun() { return mustRun; }
+
+    SubBatchLoad steadyGpuRows() { return steadyGpu; }
+
+    Dispatch.Choice steadyChoice() { return steadyChoice; }
+
     long[] cpuContexts() { return cpuCtx; }
 
-    /** Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). */
-    private List<RequestState> leastRecentlyServedFirst(List<RequestState> l) {
+    /**
+     * Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). With a
+     * TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no slack
+     * left {@link #mustRun}.
+     */
+    private List<RequestState> leastRecentlyServedFirst(List<RequestState> l, double now) {
         int n = l.size();
         if (keys.length < n) keys = new long[Math.max(n, 2 * keys.length)];
-        for (int i = 0; i < n; i++) keys[i] = ((l.get(i).lastProgressIteration() + 1) << 32) | i;
+        mustRun = 0;
+        boolean slo = options.hasTpotSlo();
+        for (int i = 0; i < n; i++) {
+            RequestState r = l.get(i);
+            if (slo) {
+                double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
+                if (slack < 0) mustRun++;
+                // milliseconds of slack, offset to be positive, in the high bits (about +-12 days)
+                long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
+                keys[i] = (q << 32) | i;
+            } else {
+                keys[i] = ((r.lastProgressIteration() + 1) << 32) | i;
+            }
+        }
         java.util.Arrays.sort(keys, 0, n);
         List<RequestState> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) out.add(l.get((int) keys[i]));
         return out;
+    }
+
+    /**
+     * How long host request {@code r} can still wait, beyond this iteration, and meet TPOT {@code slo}: its TPOT is
+     * (last token time - first token time) / (output - 1), so it meets the SLO if its last token comes by first + slo x
+     * (output - 1); run from now on every iteration of about {@code iterationSec}, its last token comes after
+     * remaining + 1 iterations if it waits this one. Negative: it cannot wait and must run. A request ahead of its
+     * budget (GPU decodes at a fraction of the SLO bank time) waits while faster plans run, as NEO's GPU-only
+     * iterations let host requests wait; a request just prefilled has banked nothing.
+     */
+    static double tpotSlackSec(RequestState r, double now, double slo, double iterationSec) {
+        if (r.generated() < 1) return -1;
+        int remaining = r.targetOutput() - r.generated();
+        double deadline = r.tokenTime(0) + slo * Math.max(1, r.targetOutput() - 1);
+        return deadline - now - iterationSec * (remaining + 1);
     }
 
     /** Adds a prefill chunk to the plan and to the GPU rows. */

@@ -27,6 +27,11 @@ final class Dispatch {
         int cpuCount;             // first k candidates run on the CPU
         double predictedSec;
         double rate;              // rows per second
+        /**
+         * Predicted TPOT against the SLO: the iteration time, infinite when the plan leaves a candidate that must run
+         * ({@link Dispatch#add(long, boolean)}) waiting.
+         */
+        double tpotSec;
         /** Candidate i runs on the CPU iff used[i] (a prefix for AO and prefix AP, NEO packing may skip). */
         boolean[] used = new boolean[0];
         /** For AP: used candidates with inB0[i] go to sub-batch B0, the others to B1. */
@@ -133,14 +138,17 @@ final class Dispatch {
     private SubBatchLoad g;
     private double fixedSec, slo, lin0, gdec, tGpu, gpuScore;
     private boolean requireCpu, pipelineAllowed;
-    private int k;
+    private int k, mustRun;
     private long aoCtx;
     private int bestAo, bestAp;
     private double bestAoScore, bestAoT, bestApScore, bestApT;
+    /** With a TPOT SLO: the best prefixes by rows per second alone, run when no plan meets the SLO. */
+    private int plainAo, plainAp;
+    private double plainAoScore, plainAoT, plainApScore, plainApT;
     private int w0, n0, n1;
     private long c0, c1;
     private double l0, l1, cp0, cp1;
-    private final double[] saved = new double[17];
+    private final double[] saved = new double[24];
 
     /**
      * Chooses the dispatch for GPU rows {@code g} and the first {@code n} CPU candidates.
@@ -155,8 +163,14 @@ final class Dispatch {
      */
     Choice choose(SubBatchLoad g, long[] cpuCtx, int n, double fixedSec, boolean requireCpu, double tpotSloSec,
                   boolean allowPipeline, Choice out) {
+        return choose(g, cpuCtx, n, 0, fixedSec, requireCpu, tpotSloSec, allowPipeline, out);
+    }
+
+    /** As above, where with a TPOT SLO the first {@code mustRun} candidates must run ({@link #add(long, boolean)}). */
+    Choice choose(SubBatchLoad g, long[] cpuCtx, int n, int mustRun, double fixedSec, boolean requireCpu, double tpotSloSec,
+                  boolean allowPipeline, Choice out) {
         begin(g, cpuCtx, n, fixedSec, requireCpu, tpotSloSec, allowPipeline);
-        for (int i = 0; i < n; i++) add(cpuCtx[i]);
+        for (int i = 0; i < n; i++) add(cpuCtx[i], i < mustRun);
         return result(out);
     }
 
@@ -166,17 +180,20 @@ final class Dispatch {
         this.fixedSec = fixedSec;
         this.slo = tpotSloSec;
         this.requireCpu = requireCpu;
+        this.mustRun = 0;
         lin0 = g.linear(p);
         gdec = g.gpuDecodeAttention(p);
         costs.clear();
         costs.linear[0] = lin0;
         costs.prefill[0] = gpuAttention();   // one term: prefill and GPU decode attention
         tGpu = whole(GPU_ONLY.perLayer(costs), 0);
-        gpuScore = score(g.rows, tGpu, tpotSloSec);
+        gpuScore = score(g.rows, tGpu, 0);
         k = 0;
         aoCtx = 0;
         bestAo = bestAp = 0;
         bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
+        plainAo = plainAp = 0;
+        plainAoScore = plainApScore = Double.NEGATIVE_INFINITY;
         w0 = g.width;
         n0 = n1 = 0;
         c0 = c1 = 0;
@@ -197,7 +214,18 @@ final class Dispatch {
     }
 
     /** Adds the next CPU candidate (context {@code c}): evaluates AO and AP with the first k+1. */
-    void add(long c) {
+    void add(long c) { add(c, false); }
+
+    /**
+     * As {@link #add(long)}; with {@code must}, a plan that does not run this candidate (and every one before it) misses
+     * the TPOT SLO: its TPOT budget has no room for one more iteration without a token.
+     */
+    void add(long c, boolean must) {
+        if (must && Double.isFinite(slo)) {
+            // every shorter prefix leaves this candidate waiting: none of them meets the SLO any more
+            mustRun = k + 1;
+            bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
+        }
         if (ctxs.length <= k) ctxs = java.util.Arrays.copyOf(ctxs, Math.max(k + 1, 2 * ctxs.length));
         ctxs[k] = c;
         k++;
@@ -206,8 +234,9 @@ final class Dispatch {
         costs.linear[0] = p.linear(g.width + k);
         costs.cpuPath[0] = cpuPath(k, aoCtx);
         double t = whole(OVERLAP.perLayer(costs), k);
-        double sc = score(g.rows + k, t, slo);
+        double sc = score(g.rows + k, t, k);
         if (better(sc, bestAoScore)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
+        if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
         if (!pipelineAllowed) return;
         if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
         // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
@@ -225,8 +254,9 @@ final class Dispatch {
             n0++; w0++; c0 += c; l0 = l0b; cp0 = cpuPath(n0, c0);
         }
         t = whole(pipelined(l0, l1, cp0, cp1), k);
-        sc = score(g.rows + k, t, slo);
+        sc = score(g.rows + k, t, k);
         if (better(sc, bestApScore)) { bestApScore = sc; bestAp = k; bestApT = t; }
+        if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
@@ -235,59 +265,88 @@ final class Dispatch {
         v[0] = k; v[1] = aoCtx; v[2] = bestAo; v[3] = bestAp; v[4] = bestAoScore; v[5] = bestAoT; v[6] = bestApScore;
         v[7] = bestApT; v[8] = w0; v[9] = n0; v[10] = n1; v[11] = c0; v[12] = c1; v[13] = l0; v[14] = l1; v[15] = cp0;
         v[16] = cp1;
+        v[17] = mustRun; v[18] = plainAo; v[19] = plainAp; v[20] = plainAoScore; v[21] = plainAoT; v[22] = plainApScore;
+        v[23] = plainApT;
     }
 
     void restore() {
         double[] v = saved;
         k = (int) v[0]; aoCtx = (long) v[1]; bestAo = (int) v[2]; bestAp = (int) v[3]; bestAoScore = v[4]; bestAoT = v[5];
         bestApScore = v[6]; bestApT = v[7]; w0 = (int) v[8]; n0 = (int) v[9]; n1 = (int) v[10]; c0 = (long) v[11];
-        c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = v[16];
+        c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = v[16]; mustRun = (int) v[17];
+        plainAo = (int) v[18]; plainAp = (int) v[19]; plainAoScore = v[20]; plainAoT = v[21]; plainApScore = v[22]; plainApT = v[23];
     }
 
     /** The best dispatch over the candidates added so far. */
     Choice result(Choice out) {
         out.clear(k);
         out.packed = false;
-        out.strategy = Strategy.GPU_ONLY;
-        out.cpuCount = 0;
-        out.predictedSec = tGpu;
-        out.rate = g.rows / tGpu;
+        take(out, Strategy.GPU_ONLY, 0, tGpu);
+        if (Double.isFinite(slo)) gpuScore = score(g.rows, tGpu, 0);   // with an SLO it depends on the candidates added since begin
         double bestScore = requireCpu && k > 0 ? Double.NEGATIVE_INFINITY : gpuScore;
-        if (better(bestAoScore, bestScore)) {
-            bestScore = bestAoScore;
-            out.strategy = Strategy.ASYNC_OVERLAP;
-            out.cpuCount = bestAo;
-            out.predictedSec = bestAoT;
-            out.rate = (g.rows + bestAo) / bestAoT;
-            java.util.Arrays.fill(out.used, 0, bestAo, true);
-        }
-        if (better(bestApScore, bestScore)) {
-            bestScore = bestApScore;
-            out.strategy = Strategy.ASYMMETRIC_PIPELINE;
-            out.cpuCount = bestAp;
-            out.predictedSec = bestApT;
-            out.rate = (g.rows + bestAp) / bestApT;
-            java.util.Arrays.fill(out.used, 0, k, false);
-            java.util.Arrays.fill(out.used, 0, bestAp, true);
-            System.arraycopy(side, 0, out.inB0, 0, bestAp);
-        }
+        bestScore = pick(out, bestScore, bestAoScore, bestAo, bestAoT, bestApScore, bestAp, bestApT);
+        int packedRows = 0;
+        double packedT = 0;
         if (pipelineAllowed && packing != null && k > 0) {
             int rows = packing.pack(ctxs, k, g.width, lin0);
+            packedRows = rows;
             if (rows > 0) {
                 double t = whole(packing.perLayer(), rows);
-                double sc = score(g.rows + rows, t, slo);
+                packedT = t;
+                double sc = score(g.rows + rows, t, packing.runsFirst(mustRun) ? rows : 0);
                 // the packed split hides its CPU rows by construction, so it competes without the latency margin
-                if (sc > bestScore || bestScore == Double.NEGATIVE_INFINITY) {
-                    out.strategy = Strategy.ASYMMETRIC_PIPELINE;
-                    out.cpuCount = rows;
-                    out.predictedSec = t;
-                    out.rate = (g.rows + rows) / t;
-                    out.packed = true;
-                    packing.copyTo(out, k);
-                }
+                if (sc > bestScore || bestScore == Double.NEGATIVE_INFINITY) takePacked(out, rows, t);
             }
         }
+        out.tpotSec = tpotOf(out);
+        if (Double.isFinite(slo) && out.tpotSec > slo && k > 0) {
+            // no plan meets the SLO (an overload): the most rows per second, as without one, drains it fastest
+            out.clear(k);
+            out.packed = false;
+            take(out, Strategy.GPU_ONLY, 0, tGpu);
+            double best = pick(out, requireCpu || g.rows == 0 ? Double.NEGATIVE_INFINITY : g.rows / tGpu,
+                    plainAoScore, plainAo, plainAoT, plainApScore, plainAp, plainApT);
+            if (packedRows > 0 && (g.rows + packedRows) / packedT > best) takePacked(out, packedRows, packedT);
+            out.tpotSec = tpotOf(out);
+        }
         return out;
+    }
+
+    private void take(Choice out, Strategy strategy, int cpuRows, double t) {
+        out.strategy = strategy;
+        out.cpuCount = cpuRows;
+        out.predictedSec = t;
+        out.rate = (g.rows + cpuRows) / t;
+    }
+
+    /** NEO's packed split of the last {@link SlackPacking#pack} into {@code out}. */
+    private void takePacked(Choice out, int rows, double t) {
+        take(out, Strategy.ASYMMETRIC_PIPELINE, rows, t);
+        out.packed = true;
+        packing.copyTo(out, k);
+    }
+
+    /** {@code out}'s predicted TPOT ({@link #tpot}; a packed split may skip candidates, so its mask is checked). */
+    private double tpotOf(Choice out) {
+        if (!out.packed) return tpot(out.predictedSec, out.cpuCount);
+        return packing.runsFirst(mustRun) ? out.predictedSec : Double.POSITIVE_INFINITY;
+    }
+
+    /** Takes AO's or AP's best prefix into {@code out} where it beats {@code bestScore}; returns the best score. */
+    private double pick(Choice out, double bestScore, double aoScore, int ao, double aoT, double apScore, int ap, double apT) {
+        if (better(aoScore, bestScore)) {
+            bestScore = aoScore;
+            take(out, Strategy.ASYNC_OVERLAP, ao, aoT);
+            java.util.Arrays.fill(out.used, 0, ao, true);
+        }
+        if (better(apScore, bestScore)) {
+            bestScore = apScore;
+            take(out, Strategy.ASYMMETRIC_PIPELINE, ap, apT);
+            java.util.Arrays.fill(out.used, 0, k, false);
+            java.util.Arrays.fill(out.used, 0, ap, true);
+            System.arraycopy(side, 0, out.inB0, 0, ap);
+        }
+        return bestScore;
     }
 
     /** Candidates added so far. */
@@ -311,10 +370,23 @@ final class Dispatch {
     /** The margin this dispatcher applies. */
     double margin() { return margin; }
 
-    /** Rows per second, or for a plan slower than the TPOT SLO a negative score that prefers the faster. */
-    private static double score(int rows, double t, double slo) {
+    /**
+     * Rows per second; with a TPOT SLO, a plan whose predicted TPOT ({@link #tpot}) exceeds it scores minus that TPOT, so
+     * it loses to every plan that meets the SLO and, among plans that all miss it, the lowest TPOT wins (never one that
+     * leaves a must-run candidate waiting while another runs them all).
+     */
+    private double score(int rows, double t, int cpuRows) {
         if (rows == 0) return Double.NEGATIVE_INFINITY;
-        if (Double.isFinite(slo) && t > slo) return -t;
+        if (Double.isFinite(slo)) {
+            double tpot = tpot(t, cpuRows);
+            if (tpot > slo) return -tpot;
+        }
         return rows / t;
     }
+
+    /**
+     * Predicted TPOT of a plan of {@code t} seconds that runs the first {@code cpuRows} candidates (a prefix): t,
+     * or infinite when a candidate that must run is left out.
+     */
+    double tpot(double t, int cpuRows) { return cpuRows < mustRun ? Double.POSITIVE_INFINITY : t; }
 }

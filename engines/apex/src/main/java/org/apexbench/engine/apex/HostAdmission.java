@@ -3,6 +3,7 @@ package org.apexbench.engine.apex;
 import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.PrefillChunk;
 import org.apexbench.engine.RequestState;
+import org.apexbench.engine.SchedulerContext;
 import org.apexbench.engine.plan.SubBatchLoad;
 import org.apexbench.engine.policy.Placement;
 import org.apexbench.engine.predict.Predictor;
@@ -27,14 +28,20 @@ final class HostAdmission implements Placement.HostAdmission {
     private final boolean starving;
     private final List<PrefillChunk> prefills;
     private final KvCapacity kv;
+    private final SchedulerContext ctx;
+    private final Placement pl;
     private long[] admittedCtx = new long[16];
     private int admitted;
     private long cpuSum;
+    /** With a TPOT SLO: whether the steady decode step ({@link #steadyStepMeetsSlo}) has been begun this iteration. */
+    private boolean steadyBegun;
 
     HostAdmission(ApexScheduler s, Predictor p, int layers, int n, double fixed, boolean starving, List<PrefillChunk> prefills,
-                  KvCapacity kv) {
+                  SchedulerContext ctx, Placement pl) {
         this.s = s;
-        this.kv = kv;
+        this.ctx = ctx;
+        this.pl = pl;
+        KvCapacity kv = ctx.kv();
         this.dispatch = s.dispatch();
         this.gpu = s.gpuRows();
         this.choice = s.choice();
@@ -44,6 +51,7 @@ final class HostAdmission implements Placement.HostAdmission {
         this.fixed = fixed;
         this.starving = starving;
         this.prefills = prefills;
+        this.kv = kv;
         long[] cpuCtx = s.cpuContexts();
         for (int i = 0; i < n; i++) cpuSum += cpuCtx[i];
     }
@@ -53,8 +61,9 @@ final class HostAdmission implements Placement.HostAdmission {
         var o = s.options();
         long[] cpuCtx = s.cpuContexts();
         dispatch.begin(gpu, cpuCtx, n, fixed, starving, o.tpotSloSec(), o.pipeline());
-        for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i]);
-        for (int i = 0; i < admitted; i++) dispatch.add(admittedCtx[i]);
+        boolean slo = o.hasTpotSlo();
+        for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i], i < s.mustRun());
+        for (int i = 0; i < admitted; i++) dispatch.add(admittedCtx[i], slo);
         dispatch.result(choice);
     }
 
@@ -64,7 +73,13 @@ final class HostAdmission implements Placement.HostAdmission {
         // waiting for GPU memory cannot help a request the GPU pool can never hold: the host is its only place, and
         // refusing it would stop the FCFS queue behind it for good
         if (kv.peakBlocks(r.spec()) > kv.gpuBlocks()) return admitToHost(hc);
-        if (s.options().amortizedAdmission()) {
+        var o = s.options();
+        // with a TPOT objective: admit while the decode step with every host request and the newcomer meets it; else
+        // as without one (below), when that rule predicts the newcomer raises this iteration's rows per second
+        if (o.hasTpotSlo() && steadyStepMeetsSlo(r)) return admitToHost(hc);
+        // with only a TTFT objective: admit when waiting for GPU memory is predicted to miss it, else by the rule below
+        if (o.hasTtftSlo() && predictedTtftIfWaiting(r) > o.ttftSloSec()) return admitToHost(hc);
+        if (o.amortizedAdmission()) {
             // judge the admission with its prefill in this iteration's GPU rows (it lengthens the windows the CPU
             // hides behind) and the newcomer as a CPU row standing for its future decode steps
             double tNow = choice.predictedSec;
@@ -101,12 +116,59 @@ final class HostAdmission implements Placement.HostAdmission {
             return false;
         }
         s.addPrefill(prefills, hc, p);
-        record(r.contextLength() + 1L);
+        record(r);
         return true;
     }
 
+    /**
+     * SLO admission: whether the decode step that follows, with {@code r} admitted, has a plan that meets the TPOT
+     * SLO: one no longer than the SLO that runs every host request whose TPOT budget cannot wait an iteration, every
+     * request admitted to the host this iteration and {@code r} (a newcomer has banked nothing). If so, {@code r}
+     * stays in that step for the next admission's test. The step is the GPU requests' decodes (requests mid-prefill
+     * and this iteration's GPU admissions as decodes) and the CPU candidates; this iteration's prefills are left out:
+     * they pass, and the step is what later iterations run. With nothing running the first request is admitted, so
+     * an SLO no plan can meet never stops the queue.
+     */
+    private boolean steadyStepMeetsSlo(RequestState r) {
+        Dispatch steady = s.steadyDispatch();
+        if (!steadyBegun) {
+            SubBatchLoad g = s.steadyGpuRows().clear();
+            for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
+            for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
+            for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
+            long[] cpuCtx = s.cpuContexts();
+            steady.begin(g, cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
+            for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
+            for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
+            for (int i = 0; i < admitted; i++) steady.add(admittedCtx[i], true);
+            steadyBegun = true;
+            if (g.rows == 0 && steady.candidates() == 0) return true;
+        }
+        Dispatch.Choice c = s.steadyChoice();
+        steady.save();
+        steady.add(r.contextLength() + 1L, true);
+        steady.result(c);
+        if (c.tpotSec <= s.options().tpotSloSec()) return true;
+        steady.restore();
+        return false;
+    }
+
+    /**
+     * TTFT admission: {@code r}'s predicted time to first token if it waits for GPU memory, the time it has waited plus
+     * the GPU request nearest to finishing's remaining tokens at the current plan's iteration time plus one
+     * iteration for its own prefill.
+     */
+    private double predictedTtftIfWaiting(RequestState r) {
+        int soonest = Integer.MAX_VALUE;
+        for (RequestState g : ctx.gpuRunning()) soonest = Math.min(soonest, g.targetOutput() - g.generated());
+        double t = choice.predictedSec;
+        double untilFree = soonest == Integer.MAX_VALUE ? 0 : soonest * t;
+        return ctx.nowSec() - r.arrivalSec() + untilFree + t;
+    }
+
     /** A host admission's first CPU row, which {@link #decide()} includes from now on. */
-    private void record(long ctx) {
+    private void record(RequestState r) {
+        long ctx = r.contextLength() + 1L;
         if (admittedCtx.length <= admitted) admittedCtx = java.util.Arrays.copyOf(admittedCtx, 2 * admittedCtx.length);
         admittedCtx[admitted++] = ctx;
         cpuSum += ctx;
@@ -115,7 +177,7 @@ final class HostAdmission implements Placement.HostAdmission {
     /** Admits {@code hc} to the host and decides again over the CPU rows with its first one. */
     private boolean admitToHost(PrefillChunk hc) {
         s.addPrefill(prefills, hc, p);
-        record(hc.request().contextLength() + 1L);
+        record(hc.request());
         decide();
         return true;
     }

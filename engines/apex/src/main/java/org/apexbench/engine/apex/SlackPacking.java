@@ -71,6 +71,12 @@ final class SlackPacking implements GreedyPacking.Lanes {
         else { inB0[i] = true; n0++; w0++; c0 += c; l0 = l0x; cp0 = cp0x; }
     }
 
+    /** Whether the last packing runs each of the first {@code m} candidates. */
+    boolean runsFirst(int m) {
+        for (int i = 0; i < m; i++) if (!use[i]) return false;
+        return true;
+    }
+
     /** Per-layer time of the last packing that found rows. */
     double perLayer() { return perLayer; }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import org.apexbench.engine.Engine;
+import org.apexbench.profiler.metrics.Slo;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.IterationPlan;
@@ -56,7 +57,7 @@ class ApexPlanTest {
 
     static ApexOptions with(boolean hostAdmission, boolean pipeline) {
         return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), hostAdmission, pipeline, D.swapInHysteresis(), D.margin(),
-                D.neoPacking(), D.amortizedAdmission(), false);
+                D.neoPacking(), D.amortizedAdmission(), false, Double.NaN);
     }
 
     static final ApexOptions PLAIN = with(true, true);
@@ -171,8 +172,43 @@ class ApexPlanTest {
         assertEquals(6, cheap.cpuDecodes().size());
     }
 
+    static ApexOptions withSlo(boolean pipeline, double tpotSloSec) {
+        return new ApexOptions(tpotSloSec, D.starvationIterations(), true, pipeline, D.swapInHysteresis(), D.margin(), D.neoPacking(),
+                false, false, Double.NaN);
+    }
+
+    /**
+     * The margin rule leaves the sixth host request waiting (AO, no pipelining: it adds more time than rows); with a TPOT
+     * SLO and every host request out of budget (first token at 0 s, now 101 s, 1 token), all six must run, and the plan
+     * still meets the SLO. An SLO no plan meets gives the plan without one.
+     */
+    @Test
+    void withATpotSloEveryHostRequestOutOfBudgetRuns() {
+        SchedulerSnapshot s = busy(predictor(4, 1e-10), 512);
+        IterationPlan margin = new ApexScheduler(with(true, false)).plan(s.context(101, 101));
+        assertEquals(5, margin.cpuDecodes().size(), "the margin rule alone runs five");
+        IterationPlan slo = new ApexScheduler(withSlo(false, 10)).plan(s.context(101, 101));
+        assertEquals(6, slo.cpuDecodes().size(), "the SLO-aware choice runs every request that cannot wait");
+        assertTrue(slo.predictedSec() <= 10, "within the SLO: " + slo.predictedSec());
+        IterationPlan again = new ApexScheduler(withSlo(false, 10)).plan(s.context(101, 101));
+        assertEquals(slo.toString(), again.toString(), "deterministic");
+        IterationPlan lost = new ApexScheduler(withSlo(false, 1e-9)).plan(s.context(101, 101));
+        assertEquals(margin.cpuDecodes().size(), lost.cpuDecodes().size(), "an SLO no plan meets: the most rows per second");
+        assertEquals(margin.strategy(), lost.strategy());
+    }
+
+    @Test
+    void tpotSlackIsTheBudgetLeftAfterRunningEveryIterationFromTheNextOn() {
+        SchedulerSnapshot s = snapshot(40, 400, 512, predictor(1, 1e-10));
+        RequestState r = s.addDecoding(spec("h", 10, 100), Location.HOST, 10, 0);   // first token at 0 s
+        // last token due by 0.2 x 99 = 19.8 s; waiting one iteration it comes after 91 iterations of 50 ms from now
+        assertEquals(19.8 - 1 - 0.05 * 91, ApexScheduler.tpotSlackSec(r, 1, 0.2, 0.05), 1e-9);
+        assertTrue(ApexScheduler.tpotSlackSec(r, 16, 0.2, 0.05) < 0, "late in its budget it must run");
+        assertTrue(ApexScheduler.tpotSlackSec(s.addWaiting(spec("w", 10, 5)), 0, 0.2, 0.05) < 0, "no token yet: no slack");
+    }
+
     static ApexOptions amortized() {
-        return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(), true, false);
+        return new ApexOptions(D.tpotSloSec(), D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(), true, false, Double.NaN);
     }
 
     /** {@link #busy} with a waiting request that will generate {@code out} tokens. */
@@ -266,8 +302,42 @@ class ApexPlanTest {
         var wrong = assertThrows(IllegalArgumentException.class, () -> new ApexEngines().create("gpu-only", EngineOptions.NONE));
         assertTrue(wrong.getMessage().contains("does not offer engine gpu-only"), wrong.getMessage());
         assertEquals(List.of("apex"), new ApexEngines().ids());
-        ApexOptions o = new ApexOptions(0.15, 7, false, false, 0.5, 0.05, false, true, false);
-        assertEquals(1, new ApexOptions(Double.NaN, 1, true, true, 1, 0, true, false, true).starvationIterations(), "the boundaries are valid");
+        ApexOptions o = new ApexOptions(0.15, 7, false, false, 0.5, 0.05, false, true, false, 9);
+        assertEquals(1, new ApexOptions(Double.NaN, 1, true, true, 1, 0, true, false, true, Double.NaN).starvationIterations(),
+                "the boundaries are valid");
         assertEquals(0.15, o.tpotSloSec());
+        assertEquals(9, o.ttftSloSec());
+    }
+
+    @Test
+    void theRunsSlosReachApexAndItsOwnOptionsWin() {
+        Slo run = new Slo(10_000, 200, Double.NaN);
+        Engine fromRun = EngineRegistry.create("apex", EngineOptions.NONE, run);
+        assertTrue(fromRun.description().contains("TPOT SLO 200.0 ms, TTFT SLO 10000.0 ms"), fromRun.description());
+        Engine own = EngineRegistry.create("apex", EngineOptions.of("tpotSloMs", "150", "ttftSloMs", "5000"), run);
+        assertTrue(own.description().contains("TPOT SLO 150.0 ms, TTFT SLO 5000.0 ms"), own.description());
+        assertFalse(EngineRegistry.create("apex", EngineOptions.NONE, Slo.NONE).description().contains("SLO"));
+        ApexOptions o = ApexOptions.DEFAULT.withRunSlo(run);
+        assertEquals(0.2, o.tpotSloSec(), 1e-12);
+        assertEquals(10, o.ttftSloSec(), 1e-12);
+        // the other engines accept and ignore the run's SLOs
+        assertEquals(EngineRegistry.create("gpu-only", EngineOptions.NONE).description(),
+                EngineRegistry.create("gpu-only", EngineOptions.NONE, run).description());
+    }
+
+    @Test
+    void badSloOptionsAreRefusedNamingTheOption() {
+        for (String[] bad : new String[][] {{"ttftSloMs", "0"}, {"ttftSloMs", "-5"}, {"ttftSloMs", "x"}, {"tpotSloMs", "-1"},
+                {"tpotSloMs", "y"}}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("apex", EngineOptions.of(bad[0], bad[1])),
+                    bad[0] + "=" + bad[1]);
+            assertTrue(e.getMessage().contains(bad[0]), e.getMessage());
+        }
+        var inf = assertThrows(IllegalArgumentException.class, () -> new ApexOptions(Double.NaN, 1, true, true, 1, 0, true, false, true,
+                Double.POSITIVE_INFINITY));
+        assertTrue(inf.getMessage().contains("TTFT SLO must be > 0 and finite"), inf.getMessage());
+        var zero = assertThrows(IllegalArgumentException.class, () -> new ApexOptions(0, 1, true, true, 1, 0, true, false, true,
+                Double.NaN));
+        assertTrue(zero.getMessage().contains("TPOT SLO must be > 0 and finite"), zero.getMessage());
     }
 }

@@ -113,6 +113,35 @@ class DispatchTest {
         assertTrue(capped.cpuCount < free.cpuCount);
     }
 
+    /**
+     * With a TPOT SLO, a host candidate whose TPOT budget cannot wait another iteration must run: the margin rule alone
+     * (a longer iteration must promise 2% more rows per second) leaves a 9th CPU row out when it adds 8 rows' worth of
+     * time for one row, and that request's next token comes too late; the SLO-aware choice runs it while the iteration
+     * stays within the SLO.
+     */
+    @Test
+    void aMustRunCandidateRunsWhereTheMarginRuleWouldLeaveItOut() {
+        Predictor p = tables(1.7, 10, 8);
+        Dispatch d = new Dispatch(p, 32, 0, 0);
+        SubBatchLoad g = gpuRows(p, 3, 1000);
+        long[] cpu = new long[9];
+        Arrays.fill(cpu, 1000);
+        cpu[8] = 60_000;   // a long context: its row costs far more than it adds
+        Dispatch.Choice margin = d.choose(g, cpu, cpu.length, 0, false, Double.NaN, true, new Dispatch.Choice());
+        assertTrue(margin.cpuCount < 9 || !margin.used[8], "the margin rule leaves the long row out");
+        double slo = margin.predictedSec + 0.3;
+        Dispatch.Choice must = d.choose(g, cpu, cpu.length, 9, 0, false, slo, true, new Dispatch.Choice());
+        for (int i = 0; i < 9; i++) assertTrue(must.used[i], "candidate " + i + " must run");
+        assertTrue(must.predictedSec <= slo, "and the plan meets the SLO: " + must.predictedSec + " > " + slo);
+        assertEquals(must.predictedSec, must.tpotSec);
+        // an SLO no plan meets: the most rows per second, as without an SLO (an overload drains fastest that way)
+        Dispatch.Choice lost = d.choose(g, cpu, cpu.length, 9, 0, false, 1e-6, true, new Dispatch.Choice());
+        Dispatch.Choice none = d.choose(g, cpu, cpu.length, 0, 0, false, Double.NaN, true, new Dispatch.Choice());
+        assertEquals(none.strategy, lost.strategy);
+        assertEquals(none.cpuCount, lost.cpuCount);
+        assertEquals(none.predictedSec, lost.predictedSec);
+    }
+
     @Test
     void neoPackingSkipsALongContextToHideShorterOnes() {
         // 1.7 ms linear per layer; CPU 8x slower than a 10 us/1K-token GPU: one 1K-token row costs 80 us on the CPU,

@@ -39,6 +39,11 @@ public final class EngineRuns {
     /** Engine {@code id} with {@code options}; unknown ids, unknown options and bad values are errors naming them. */
     public static Engine create(String id, EngineOptions options) { return EngineRegistry.create(resolve(id), options); }
 
+    /** As {@link #create(String, EngineOptions)}, for a run held to {@code slo} (engines that schedule to SLOs read them). */
+    public static Engine create(String id, EngineOptions options, org.apexbench.profiler.metrics.Slo slo) {
+        return EngineRegistry.create(resolve(id), options, slo);
+    }
+
     /** Ids of every engine on the class path, sorted. */
     public static List<String> ids() { return EngineRegistry.ids(); }
 

@@ -36,6 +36,11 @@ public final class EngineRegistry {
         return factory(id).create(id, options);
     }
 
+    /** Creates engine {@code id} for a run held to {@code slo} ({@link EngineFactory#create(String, EngineOptions, Slo)}). */
+    public static Engine create(String id, EngineOptions options, org.apexbench.profiler.metrics.Slo slo) {
+        return factory(id).create(id, options, slo);
+    }
+
     /** The option keys engine {@code id} accepts, sorted; an unknown id is an error listing the known ones. */
     public static java.util.SortedSet<String> options(String id) {
         java.util.SortedSet<String> keys = new java.util.TreeSet<>();
