@@ -207,7 +207,10 @@ final class CapacityMatrix {
     /** One run's outcome at one rate. */
     private record Probe(Summary summary, int rejected) {}
 
-    /** Every SLO pair's search for one engine in one cell; a rate probed by two searches runs once. */
+    /**
+     * Every SLO pair's search for one engine in one cell. APEX schedules to the run's SLOs, so each pair runs it anew
+     * with that pair as the run's SLOs; the baselines ignore SLOs, so a rate probed by two of their searches runs once.
+     */
     private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine) {
         Map<Double, Probe> runs = new HashMap<>();
         int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), RESOLUTION);
@@ -215,8 +218,10 @@ final class CapacityMatrix {
         boolean apex = isApex(engine);
         List<CapacityReport.Row> rows = new ArrayList<>();
         for (Slo slo : grid.slos()) {
+            if (apex) runs.clear();
+            Slo runSlo = apex ? slo : null;
             MaxRateSearch.Result<Probe> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps,
-                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x)),
+                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo)),
                     p -> SweepCommand.meets(p.summary(), p.rejected(), slo.ttftMs(), slo.tpotMs()));
             // without an answer, the counts are those at the lowest rate (why nothing met)
             Probe at = r.best() != null ? r.best() : runs.get(w.minRate());
@@ -230,10 +235,15 @@ final class CapacityMatrix {
         return rows;
     }
 
-    private Probe probe(String hw, String model, Workload w, String engine, double rate) {
+    /** One run at {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to. */
+    private Probe probe(String hw, String model, Workload w, String engine, double rate, Slo slo) {
         String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=")
                 + grid.requests();
         RunOptions o = options(hw, model, SweepCommand.withRate(spec, rate), grid.seed());
+        if (slo != null) {
+            o.sloTpotMs = slo.tpotMs();
+            o.sloTtftMs = slo.ttftMs();
+        }
         EngineRunner.Outcome out = EngineRunner.run(EngineRunner.prepare(o, null), engine, null, false);
         return new Probe(out.report().summary(), Rejections.of(out.report().records().requests()).size());
     }
