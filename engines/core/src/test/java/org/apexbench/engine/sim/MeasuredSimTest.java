@@ -107,15 +107,24 @@ class MeasuredSimTest {
     @Test
     void handOversToTheHostThreadCostHalfTheMeasuredRoundTripEach() {
         Profile p = MeasuredRuntime.withSamples(profile(), null, new double[] {4 * MS, 6 * MS}, null, null, null, null);
+        IterationOutcome out = overlapWithCpuAttentionOfLayer0(p, 1, 48, 6.5, 16.5);
+        assertEquals(20, 1e3 * out.cpuBusySec(), 1e-9);
+    }
+
+    /**
+     * Runs one GPU decode (context 100) beside one CPU decode (context 200), asynchronous overlap, and checks that the
+     * iteration ends at {@code endMs} with layer 0's CPU attention in [{@code cpuFromMs}, {@code cpuToMs}).
+     */
+    private IterationOutcome overlapWithCpuAttentionOfLayer0(Profile p, long seed, double endMs, double cpuFromMs, double cpuToMs) {
         List<SubtaskRecord> records = new ArrayList<>();
         IterationOutcome out = run(p, plan(List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST)),
-                Strategy.ASYNC_OVERLAP), 1, records);
-        assertEquals(48, 1e3 * out.endSec(), 1e-9);
+                Strategy.ASYNC_OVERLAP), seed, records);
+        assertEquals(endMs, 1e3 * out.endSec(), 1e-9);
         SubtaskRecord cpu0 = records.stream().filter(r -> r.layer() == 0 && r.op() == org.apexbench.profiler.Op.CPU_DECODE_ATTN)
                 .findFirst().orElseThrow();
-        assertEquals(6.5, 1e3 * cpu0.startSec(), 1e-9);
-        assertEquals(16.5, 1e3 * cpu0.endSec(), 1e-9);
-        assertEquals(20, 1e3 * out.cpuBusySec(), 1e-9);
+        assertEquals(cpuFromMs, 1e3 * cpu0.startSec(), 1e-9);
+        assertEquals(cpuToMs, 1e3 * cpu0.endSec(), 1e-9);
+        return out;
     }
 
     /**
@@ -145,14 +154,7 @@ class MeasuredSimTest {
         java.util.Arrays.fill(slow, 64 * MS);
         assertEquals(16, MeasuredRuntime.noiseWidth(profile()));
         Profile p = MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null, null, null, null);
-        List<SubtaskRecord> records = new ArrayList<>();
-        IterationOutcome out = run(p, plan(List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST)),
-                Strategy.ASYNC_OVERLAP), 3, records);
-        assertEquals(86, 1e3 * out.endSec(), 1e-9);
-        SubtaskRecord cpu0 = records.stream().filter(r -> r.layer() == 0 && r.op() == org.apexbench.profiler.Op.CPU_DECODE_ATTN)
-                .findFirst().orElseThrow();
-        assertEquals(10.5, 1e3 * cpu0.startSec(), 1e-9);
-        assertEquals(30.5, 1e3 * cpu0.endSec(), 1e-9);
+        overlapWithCpuAttentionOfLayer0(p, 3, 86, 10.5, 30.5);
     }
 
     /** Jitter samples give a log-normal sigma; the same seed draws the same times, another seed others. */
