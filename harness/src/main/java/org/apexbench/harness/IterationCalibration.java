@@ -34,9 +34,12 @@ final class IterationCalibration {
      * @param model    checkpoint folder or preset, as the profile was taken on
      * @param workload the calibration workload ({@link #WORKLOAD} or {@link #PRESET_WORKLOAD})
      * @param engines  engines calibrated on their own besides gpu-only (labels as `apex run --engine` takes them)
+     * @param warmUp   whether each engine's calibration run is preceded by a discarded one (worth it where the runtime's
+     *                 time is a sizeable part of an iteration: the test-data models, not a preset's second-long iterations,
+     *                 where each run also costs a load of synthetic weights)
      */
     static Profile calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
-                             long seed, String workload, List<String> engines) {
+                             long seed, String workload, List<String> engines, boolean warmUp) {
         RunOptions o = new RunOptions();
         new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", workload, "--seed", Long.toString(seed + 7919),
                 "--gpu-kv-blocks", Integer.toString(b.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(b.hostKvBlocks()),
@@ -48,7 +51,7 @@ final class IterationCalibration {
         all.addAll(engines);
         Profile calibrated = profile;
         for (String engine : all) {
-            EngineRunner.run(setup, engine, null, false);   // warm-up: the JIT's run, discarded
+            if (warmUp) EngineRunner.run(setup, engine, null, false);   // the JIT's run, discarded
             double[] samples = samples(EngineRunner.run(setup, engine, null, false).result().iterations());
             calibrated = MeasuredRuntime.withIterationSamples(calibrated,
                     engine.equals(DEFAULT_ENGINE) ? MeasuredRuntime.ITERATION_SAMPLES : MeasuredRuntime.iterationTable(engine), samples);
