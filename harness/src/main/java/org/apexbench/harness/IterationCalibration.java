@@ -1,42 +1,72 @@
 package org.apexbench.harness;
 
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apexbench.engine.EngineBudgets;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
 import picocli.CommandLine;
 
 /**
- * The last part of a measured machine's profile: a short real calibration run of gpu-only (its own small workload,
- * not any validated one) whose iterations give the runtime's time outside any subtask (scheduling, batch building,
- * bookkeeping; {@link MeasuredRuntime#ITERATION_SAMPLES}), which no subtask table holds.
+ * The last part of a measured machine's profile: short real calibration runs (their own small workload, not any
+ * validated one) whose iterations give the runtime's time outside any subtask (scheduling, batch building,
+ * bookkeeping; {@link MeasuredRuntime#ITERATION_SAMPLES}), which no subtask table holds. gpu-only's is the default; an
+ * engine calibrated on its own ({@link MeasuredRuntime#iterationTable}) gets its scheduler's own cost. Each engine runs
+ * the workload twice and only the second run counts: the first run of an engine in a JVM times the JIT compiling its
+ * scheduler and the loop (in a quiet profile of tiny-llama3 the first two iterations took 4.8 and 1.0 ms, the rest
+ * about 0.1 ms, and they tripled the mean).
  */
 final class IterationCalibration {
+    /** The calibration workload of a checkpoint folder's model. */
     static final String WORKLOAD = "synthetic:count=8,input=16,output=16";
+    /** The calibration workload of a preset (synthetic weights of a real model's size: an iteration takes a second). */
+    static final String PRESET_WORKLOAD = "synthetic:count=4,input=16,output=4";
+    static final String DEFAULT_ENGINE = "gpu-only";
 
     private IterationCalibration() { }
 
     /**
-     * @param profile the machine's profile so far, saved at {@code file} (the calibration run predicts from it); the
-     *                calibrated profile replaces it there
-     * @param model   checkpoint folder or preset, as the profile was taken on
+     * @param profile  the machine's profile so far, saved at {@code file} (the calibration runs predict from it); the
+     *                 calibrated profile replaces it there
+     * @param model    checkpoint folder or preset, as the profile was taken on
+     * @param workload the calibration workload ({@link #WORKLOAD} or {@link #PRESET_WORKLOAD})
+     * @param engines  engines calibrated on their own besides gpu-only (labels as `apex run --engine` takes them)
+     * @param warmUp   whether each engine's calibration run is preceded by a discarded one (worth it where the runtime's
+     *                 time is a sizeable part of an iteration: the test-data models, not a preset's second-long iterations,
+     *                 where each run also costs a load of synthetic weights)
      */
-    static Profile calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, int gpuKvBlocks,
-                             int hostKvBlocks, int maxRunning, int maxTokens, long seed) {
+    static Profile calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
+                             long seed, String workload, List<String> engines, boolean warmUp) {
         RunOptions o = new RunOptions();
-        new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", WORKLOAD, "--seed", Long.toString(seed + 7919),
-                "--gpu-kv-blocks", Integer.toString(gpuKvBlocks), "--host-kv-blocks", Integer.toString(hostKvBlocks),
-                "--max-running", Integer.toString(maxRunning), "--max-tokens", Integer.toString(maxTokens),
+        new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", workload, "--seed", Long.toString(seed + 7919),
+                "--gpu-kv-blocks", Integer.toString(b.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(b.hostKvBlocks()),
+                "--max-running", Integer.toString(b.maxRunning()), "--max-tokens", Integer.toString(b.maxTokensPerIteration()),
                 "--threads", Integer.toString(threads), "--kv-dtype", kvDtype, "--profile", file.toString());
-        EngineRunner.Outcome run = EngineRunner.run(EngineRunner.prepare(o, null), "gpu-only", null, false);
-        var iterations = run.result().iterations();
+        EngineRunner.Setup setup = EngineRunner.prepare(o, null);
+        Set<String> all = new LinkedHashSet<>();
+        all.add(DEFAULT_ENGINE);
+        all.addAll(engines);
+        Profile calibrated = profile;
+        for (String engine : all) {
+            if (warmUp) EngineRunner.run(setup, engine, null, false);   // the JIT's run, discarded
+            double[] samples = samples(EngineRunner.run(setup, engine, null, false).result().iterations());
+            calibrated = MeasuredRuntime.withIterationSamples(calibrated,
+                    engine.equals(DEFAULT_ENGINE) ? MeasuredRuntime.ITERATION_SAMPLES : MeasuredRuntime.iterationTable(engine), samples);
+        }
+        Outputs.saveProfile(calibrated, file);
+        return calibrated;
+    }
+
+    /** Each iteration's time in neither device work nor a wait for the host. */
+    static double[] samples(List<IterationRecord> iterations) {
         double[] samples = new double[iterations.size()];
         for (int i = 0; i < samples.length; i++) {
             IterationRecord it = iterations.get(i);
             samples[i] = Math.max(1e-9, it.durationSec() - it.gpuBusySec() - it.gpuStallSec());
         }
-        Profile calibrated = MeasuredRuntime.withIterationSamples(profile, samples);
-        Outputs.saveProfile(calibrated, file);
-        return calibrated;
+        return samples;
     }
 }

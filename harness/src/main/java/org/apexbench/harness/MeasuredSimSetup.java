@@ -49,7 +49,7 @@ final class MeasuredSimSetup {
                     s.model().name()));
         }
         long t0 = System.nanoTime();
-        RunResult result = MeasuredSim.simulate(engine, s.model(), s.profile(), s.budgets(), s.workload().requests(),
+        RunResult result = MeasuredSim.simulate(engine, engineLabel, s.model(), s.profile(), s.budgets(), s.workload().requests(),
                 s.workload().closedLoopConcurrency(), s.seed(), RecordOptions.ALL, progress == null ? null : progress.pass(engineLabel, n));
         double wall = (System.nanoTime() - t0) / 1e9;
         Summary summary = Metrics.summarize(result.requests(), result.iterations(), s.slo(), s.durationClock());

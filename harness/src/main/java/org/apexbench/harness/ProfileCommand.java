@@ -95,7 +95,8 @@ final class ProfileCommand implements Callable<Integer> {
         }
         RunOptions.checkThreads("--threads", threads);
         Profile p = measureMachine(backend, model, threads, RunOptions.kvDtypeOrDefault(kvDtype, backend), seed,
-                new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE), out);
+                new EngineBudgets(maxRunning, maxTokens, gpuKvBlocks, hostKvBlocks, EngineBudgets.DEFAULT_BLOCK_SIZE), out,
+                IterationCalibration.WORKLOAD, java.util.List.of(), true);
         spec.commandLine().getOut().println("wrote " + out + " (" + p.tables().size() + " tables, fingerprint "
                 + p.fingerprint() + ")");
         return 0;
@@ -104,14 +105,15 @@ final class ProfileCommand implements Callable<Integer> {
     /**
      * Profiles this machine running {@code model} (a checkpoint folder or a preset) on {@code backend} for the budgets
      * {@code b}: the warm-up and measured sweeps and the runtime samples, then the per-iteration calibration run
-     * ({@link IterationCalibration}); written to {@code out} whole.
+     * ({@link IterationCalibration}) of gpu-only and of {@code engines}, on {@code calibrationWorkload}, each after a
+     * discarded warm-up run if {@code warmUp}; written to {@code out} whole.
      */
-    static Profile measureMachine(String backend, String model, int threads, String kvDtype, long seed, EngineBudgets b, Path out) {
+    static Profile measureMachine(String backend, String model, int threads, String kvDtype, long seed, EngineBudgets b, Path out,
+                                  String calibrationWorkload, java.util.List<String> engines, boolean warmUp) {
         DType kvType = EngineRunner.kvType(kvDtype);
         EngineRuns.checkReal(backend, kvType);
         Profile p = EngineRuns.profileReal(new EngineRuns.Real(backend, threads, ModelSource.of(model, seed), kvType, b, null));
         Outputs.saveProfile(p, out);
-        return IterationCalibration.calibrate(p, out, backend, model, threads, kvDtype, b.gpuKvBlocks(), b.hostKvBlocks(),
-                b.maxRunning(), b.maxTokensPerIteration(), seed);
+        return IterationCalibration.calibrate(p, out, backend, model, threads, kvDtype, b, seed, calibrationWorkload, engines, warmUp);
     }
 }

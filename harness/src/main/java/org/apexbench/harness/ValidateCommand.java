@@ -4,7 +4,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apexbench.engine.EngineBudgets;
@@ -46,7 +48,7 @@ final class ValidateCommand implements Callable<Integer> {
     List<String> engines;
 
     @Option(names = "--requests", paramLabel = "SPEC", description = "Workload of every model (default: 32 requests of 48+64 "
-            + "tokens for checkpoint folders, 4 of 32+8 for presets).")
+            + "tokens for checkpoint folders, 8 of 16+16 for presets).")
     String requests;
 
     @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool of every model (default: 8 blocks for "
@@ -65,6 +67,12 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Workload, synthetic-weight and jitter seed.")
     long seed;
 
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N",
+            description = "Real runs of each engine, interleaved across engines; the simulator is compared with their median and "
+                    + "their spread says which misses are the machine's noise (default ${DEFAULT-VALUE}: the fewest whose median "
+                    + "ignores one outlier run).")
+    int repeats;
+
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Workers of each cpu backend (default ${DEFAULT-VALUE}).")
     int threads;
 
@@ -81,7 +89,7 @@ final class ValidateCommand implements Callable<Integer> {
     record Case(String model, String workload, int gpuKvBlocks, int hostKvBlocks, int maxRunning, int maxTokens) {
         static Case of(String model, String requests, boolean checkpoint) {
             return checkpoint ? new Case(model, requests != null ? requests : "synthetic:count=32,input=48,output=64", 8, 256, 16, 128)
-                    : new Case(model, requests != null ? requests : "synthetic:count=4,input=32,output=8", 4, 16, 4, 64);
+                    : new Case(model, requests != null ? requests : "synthetic:count=8,input=16,output=16", 4, 16, 4, 64);
         }
     }
 
@@ -91,6 +99,7 @@ final class ValidateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--backend: validate compares real runs with the simulator: cpu or cuda, got '" + backend + "'");
         }
         RunOptions.checkThreads("--threads", threads);
+        RunOptions.checkRange("--repeats", repeats, 1, 100, "a count of real runs per engine, 1 to 100");
         boolean defaultFolder = out == null;
         Path dir = defaultFolder ? ApexCli.root().resolve("runs").resolve("validate") : out;
         CommandProgress progress = quiet ? null : new CommandProgress(spec.commandLine().getErr(), "validate", 0);
@@ -110,20 +119,38 @@ final class ValidateCommand implements Callable<Integer> {
                 String slug = ReportedRun.slug(checkpoint ? modelDir.getFileName().toString() : m);
                 Path profileFile = folder.staging().resolve(slug).resolve(ValidationReport.PROFILE);
                 if (progress != null) progress.println("validate: profiling " + slug + " on the " + backend + " backend ...");
-                profile(c, profileFile);
+                profile(c, profileFile, checkpoint);
                 EngineRunner.Setup real = EngineRunner.prepare(options(c, backend, profileFile), null);
                 EngineRunner.Setup sim = EngineRunner.prepare(options(c, "sim", profileFile), null);
+                Map<String, Validation.Metrics> simulated = new LinkedHashMap<>();
+                Map<String, List<Validation.Metrics>> measured = new LinkedHashMap<>();
                 for (String e : engines) {
-                    EngineRunner.Outcome r = EngineRunner.run(real, e, progress, false);
                     EngineRunner.Outcome s = EngineRunner.run(sim, e, progress, false);
-                    if (device == null) device = r.device();
-                    Validation v = Validation.of(slug, e, Validation.Metrics.of(r.report().summary(), r.result().iterations()),
-                            Validation.Metrics.of(s.report().summary(), s.result().iterations()));
+                    simulated.put(e, Validation.Metrics.of(s.report().summary(), s.result().iterations()));
+                    measured.put(e, new ArrayList<>());
+                }
+                // interleaved: a drift of the machine's load between repeats hits every engine alike
+                for (int k = 1; k <= repeats; k++) {
+                    for (String e : engines) {
+                        double load = loadAverage();
+                        EngineRunner.Outcome r = EngineRunner.run(real, e, progress, false);
+                        if (device == null) device = r.device();
+                        measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations()).withLoadAverage(load));
+                        if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
+                        if (progress != null) {
+                            progress.println(String.format(Locale.ROOT, "validate: %s %s: real run %d/%d: %.1f output tok/s (load average %.1f)",
+                                    slug, e, k, repeats, r.report().summary().outputThroughput(), load));
+                        }
+                    }
+                }
+                for (String e : engines) {
+                    Validation v = Validation.of(slug, e, measured.get(e), simulated.get(e));
                     rows.add(v);
-                    manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
                     if (progress != null) {
-                        progress.println(String.format(Locale.ROOT, "validate: %s %s: throughput %+.1f%%, median TPOT %+.1f%%", slug, e,
-                                100 * v.throughputError(), 100 * v.medianTpotError()));
+                        progress.println(String.format(Locale.ROOT, "validate: %s %s: throughput %+.1f%% (real spread %.1f%%), median TPOT"
+                                + " %+.1f%% (real spread %.1f%%): %s", slug, e, 100 * v.throughputError(),
+                                100 * v.realSpread(Validation.Metrics::outputThroughput), 100 * v.medianTpotError(),
+                                100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET)));
                     }
                 }
                 last = real;
@@ -132,16 +159,18 @@ final class ValidateCommand implements Callable<Integer> {
             ValidationReport.writeCsv(staging.resolve(ValidationReport.CSV), rows);
             ValidationReport.writeHtml(staging.resolve(ValidationReport.HTML), "apex validate: simulated vs real on the " + backend
                     + " backend", "Every engine run for real and simulated from the profile measured on this machine right before, with"
-                    + " the same workload, budgets and seed; errors are sim / real - 1 (target: throughput and median TPOT within "
-                    + Math.round(100 * ValidationReport.TARGET) + "%, docs/validation.md).", rows);
+                    + " the same workload, budgets and seed; errors are sim / real - 1 against the median of " + repeats + " real runs"
+                    + " (target: throughput and median TPOT within " + Math.round(100 * ValidationReport.TARGET) + "%, docs/validation.md).", rows);
             Outputs.writeEnvironment(staging, last, device);
             folder.commit("validation", Outputs.arguments(spec), manifest);
         }
         var w = spec.commandLine().getOut();
         for (Validation v : rows) {
-            w.printf(Locale.ROOT, "%-14s %-40s throughput %8.1f real %8.1f sim (%+6.1f%%)  median TPOT %8.2f real %8.2f sim ms (%+6.1f%%)%n",
-                    v.model(), v.engine(), v.real().outputThroughput(), v.sim().outputThroughput(), 100 * v.throughputError(),
-                    v.real().medianTpotMs(), v.sim().medianTpotMs(), 100 * v.medianTpotError());
+            w.printf(Locale.ROOT, "%-14s %-40s throughput %8.1f real %8.1f sim (%+6.1f%%, real spread %4.1f%%)  median TPOT %8.2f real"
+                    + " %8.2f sim ms (%+6.1f%%, real spread %4.1f%%)  %s%n", v.model(), v.engine(), v.real().outputThroughput(),
+                    v.sim().outputThroughput(), 100 * v.throughputError(), 100 * v.realSpread(Validation.Metrics::outputThroughput),
+                    v.real().medianTpotMs(), v.sim().medianTpotMs(), 100 * v.medianTpotError(),
+                    100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET).name().toLowerCase(Locale.ROOT));
         }
         w.println("wrote " + dir.resolve(ValidationReport.HTML));
         return 0;
@@ -157,14 +186,30 @@ final class ValidateCommand implements Callable<Integer> {
         return o;
     }
 
-    /** Profiles the model on the backend in this process (its kernels stay compiled for the real runs that follow). */
-    private void profile(Case c, Path file) {
+    /** The machine's 1-minute load average (/proc/loadavg), NaN where the system has none. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /**
+     * Profiles the model on the backend in this process (its kernels stay compiled for the real runs that follow). A
+     * checkpoint folder's model gets every validated engine's per-iteration runtime time calibrated on its own, after a
+     * warm-up run; a preset only gpu-only's, once: its iterations take a second, of which the runtime's time is a few
+     * milliseconds, and each calibration run costs a load of synthetic weights (profiling llama-3.2-1b with 12 calibration
+     * runs had not finished after 17 minutes at load average 12 to 14).
+     */
+    private void profile(Case c, Path file, boolean checkpoint) {
         try {
             Files.createDirectories(file.getParent());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot create " + file.getParent(), e);
         }
         ProfileCommand.measureMachine(backend, c.model(), threads, "f16", seed,
-                new EngineBudgets(c.maxRunning(), c.maxTokens(), c.gpuKvBlocks(), c.hostKvBlocks(), EngineBudgets.DEFAULT_BLOCK_SIZE), file);
+                new EngineBudgets(c.maxRunning(), c.maxTokens(), c.gpuKvBlocks(), c.hostKvBlocks(), EngineBudgets.DEFAULT_BLOCK_SIZE), file,
+                checkpoint ? IterationCalibration.WORKLOAD : IterationCalibration.PRESET_WORKLOAD, checkpoint ? engines : List.of(), checkpoint);
     }
 }

@@ -37,7 +37,7 @@ class ValidateCommandTest {
         folder = tmp.resolve("validate");
         validate = Cli.run("validate", "--model", RealEngineRuns.tinyLlama3().toString(), "--engines", ENGINES,
                 "--requests", "synthetic:count=4,input=16,output=6", "--gpu-kv-blocks", "2", "--host-kv-blocks", "16",
-                "--max-running", "4", "--max-tokens", "32", "--out", folder.toString(), "--quiet");
+                "--max-running", "4", "--max-tokens", "32", "--repeats", "2", "--out", folder.toString(), "--quiet");
     }
 
     private static List<CSVRecord> rows() throws IOException {
@@ -70,6 +70,22 @@ class ValidateCommandTest {
             boolean within = Math.abs(Double.parseDouble(r.get("output_throughput_error"))) <= ValidationReport.TARGET
                     && Math.abs(Double.parseDouble(r.get("median_tpot_error"))) <= ValidationReport.TARGET;
             assertEquals(within, Boolean.parseBoolean(r.get("within_target")), r.toString());
+            assertEquals("2", r.get("real_runs"), "two interleaved real runs per engine: " + r);
+            for (String metric : List.of("output_throughput", "median_tpot_ms")) {
+                double lo = Double.parseDouble(r.get("real_min_" + metric)), mid = Double.parseDouble(r.get("real_" + metric));
+                double hi = Double.parseDouble(r.get("real_max_" + metric));
+                assertEquals((lo + hi) / 2, mid, 1e-9 * hi, "the median of two runs is their mean: " + r);
+                String stem = metric.equals("output_throughput") ? "output_throughput" : "median_tpot";
+                assertEquals((hi - lo) / (hi + lo), Double.parseDouble(r.get(stem + "_real_spread")), 1e-9, "spread of " + metric + ": " + r);
+            }
+            double tputErr = Math.abs(Double.parseDouble(r.get("output_throughput_error")));
+            double tpotErr = Math.abs(Double.parseDouble(r.get("median_tpot_error")));
+            boolean explained = (tputErr <= ValidationReport.TARGET || tputErr <= Double.parseDouble(r.get("output_throughput_real_spread")))
+                    && (tpotErr <= ValidationReport.TARGET || tpotErr <= Double.parseDouble(r.get("median_tpot_real_spread")));
+            assertEquals(within ? "within_target" : explained ? "within_real_spread" : "model_error", r.get("verdict"), r.toString());
+            if (Files.isReadable(Path.of("/proc/loadavg"))) {
+                assertTrue(Double.parseDouble(r.get("real_load_average")) >= 0, "the load the real runs met: " + r);
+            }
         }
         CSVRecord offload = rows.get(1);
         assertTrue(Double.parseDouble(offload.get("real_cpu_busy_s")) > 0 && Double.parseDouble(offload.get("sim_cpu_busy_s")) > 0,
@@ -78,7 +94,8 @@ class ValidateCommandTest {
         assertTrue(html.contains("<img") && html.contains("id=\"validation\""), "charts and table in the HTML");
         Profile p = Profile.load(folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE));
         assertTrue(p.tables().keySet().containsAll(List.of(MeasuredRuntime.JITTER_SAMPLES, MeasuredRuntime.HANDOFF_SAMPLES,
-                MeasuredRuntime.CPU_ATTN_SHARED, MeasuredRuntime.DEVICE_SHARED, MeasuredRuntime.ITERATION_SAMPLES)), p.tables().keySet().toString());
+                MeasuredRuntime.CPU_ATTN_SHARED, MeasuredRuntime.DEVICE_SHARED, MeasuredRuntime.ITERATION_SAMPLES,
+                MeasuredRuntime.iterationTable("static-hybrid:offload"))), p.tables().keySet().toString());
     }
 
     private static String[] simRun(Path out) { return simRun(out, RealEngineRuns.tinyLlama3().toString(), "f16"); }
@@ -112,6 +129,17 @@ class ValidateCommandTest {
         assertTrue(model.err().contains("model: 'ModelGeometry[name=tiny-llama3"), model.err());
         assertFalse(model.err().contains("Exception"), "no stack trace: " + model.err());
         assertFalse(Files.exists(tmp.resolve("sim-model")), "no folder from a refused run");
+    }
+
+    @Test
+    void aRepeatCountOutsideItsRangeIsRefusedNamingTheOption() {
+        Path out = tmp.resolve("repeats");
+        Cli r = Cli.run("validate", "--model", RealEngineRuns.tinyLlama3().toString(), "--engines", "gpu-only", "--repeats", "0",
+                "--out", out.toString(), "--quiet");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("--repeats"), r.err());
+        assertFalse(r.err().contains("Exception"), "no stack trace: " + r.err());
+        assertFalse(Files.exists(out), "no folder from a refused validation");
     }
 
     @Test

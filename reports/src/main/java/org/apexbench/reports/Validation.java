@@ -1,31 +1,59 @@
 package org.apexbench.reports;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.ToDoubleFunction;
 
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.metrics.Summary;
 
 /**
- * One engine's simulated run against its real run of the same workload, budgets and seed (docs/validation.md): each
- * metric of both runs and the simulator's relative error {@code sim / real - 1}.
+ * One engine's simulated run against its real runs of the same workload, budgets and seed (docs/validation.md): each
+ * metric of the median real run and of the simulated run, the simulator's relative error {@code sim / real - 1}, and
+ * the real runs' own spread, which says whether a miss of the target is within the machine's run-to-run variation.
  *
  * @param model            the model's name
  * @param engine           the engine's label
- * @param real             the real run's metrics
+ * @param real             the real runs' medians, metric by metric (the strategy mix: of the run of median throughput)
  * @param sim              the simulated run's metrics
- * @param strategyDistance total variation distance between the two runs' strategy mixes (share of iterations per
- *                         strategy): 0 = the same mix, 1 = disjoint
+ * @param strategyDistance total variation distance between the median real run's and the simulated run's strategy
+ *                         mixes (share of iterations per strategy): 0 = the same mix, 1 = disjoint
+ * @param realRuns         every real run, in the order they ran (at least one)
  */
-public record Validation(String model, String engine, Metrics real, Metrics sim, double strategyDistance) {
-    /** The compared metrics of one run. */
+public record Validation(String model, String engine, Metrics real, Metrics sim, double strategyDistance, List<Metrics> realRuns) {
+    /** What a row's comparison concludes (docs/validation.md). */
+    public enum Verdict {
+        /** Throughput and median TPOT within the target. */
+        WITHIN_TARGET,
+        /** A miss, but each missed metric's error is within the real runs' own spread around their median: noise. */
+        WITHIN_REAL_SPREAD,
+        /** A miss larger than the real runs' spread: the model's error. */
+        MODEL_ERROR
+    }
+
+    public Validation {
+        realRuns = List.copyOf(realRuns);
+        if (realRuns.isEmpty()) throw new IllegalArgumentException("validation of " + model + " " + engine + ": no real run");
+    }
+
+    /**
+     * The compared metrics of one run; {@code loadAverage}: the machine's 1-minute load average when the run started
+     * (NaN: not read, as for a simulated run).
+     */
     public record Metrics(int completed, int iterations, double outputThroughput, double medianTpotMs, double p99TpotMs,
                           double medianTtftMs, double gpuBusySec, double cpuBusySec, double unaccountedSec,
-                          Map<String, Double> strategyMix) {
+                          Map<String, Double> strategyMix, double loadAverage) {
         public Metrics {
             strategyMix = Map.copyOf(strategyMix);
+        }
+
+        /** These metrics of a run that started at load average {@code load}. */
+        public Metrics withLoadAverage(double load) {
+            return new Metrics(completed, iterations, outputThroughput, medianTpotMs, p99TpotMs, medianTtftMs, gpuBusySec, cpuBusySec,
+                    unaccountedSec, strategyMix, load);
         }
 
         /**
@@ -46,17 +74,74 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
             int n = iterations.size();
             mix.replaceAll((k, v) -> v / Math.max(1, n));
             return new Metrics(summary.completed(), n, summary.outputThroughput(), summary.tpot().medianMs(), summary.tpot().p99Ms(),
-                    summary.ttft().medianMs(), gpu, cpu, unaccounted, mix);
+                    summary.ttft().medianMs(), gpu, cpu, unaccounted, mix, Double.NaN);
         }
     }
 
     /** The comparison of a real and a simulated run of engine {@code engine} on model {@code model}. */
     public static Validation of(String model, String engine, Metrics real, Metrics sim) {
+        return of(model, engine, List.of(real), sim);
+    }
+
+    /** The comparison of the median of real runs {@code realRuns} (at least one) with a simulated run. */
+    public static Validation of(String model, String engine, List<Metrics> realRuns, Metrics sim) {
+        Metrics real = median(realRuns);
+        return new Validation(model, engine, real, sim, distance(real, sim), realRuns);
+    }
+
+    /**
+     * Metric by metric the median of {@code runs} (of an even count: the mean of the middle two); the strategy mix of
+     * the run of median throughput (the lower middle one of an even count).
+     */
+    public static Metrics median(List<Metrics> runs) {
+        if (runs.isEmpty()) throw new IllegalArgumentException("median of no runs");
+        Metrics mid = runs.stream().sorted(Comparator.comparingDouble(Metrics::outputThroughput)).toList().get((runs.size() - 1) / 2);
+        return new Metrics((int) Math.round(median(runs, Metrics::completed)), (int) Math.round(median(runs, Metrics::iterations)),
+                median(runs, Metrics::outputThroughput), median(runs, Metrics::medianTpotMs), median(runs, Metrics::p99TpotMs),
+                median(runs, Metrics::medianTtftMs), median(runs, Metrics::gpuBusySec), median(runs, Metrics::cpuBusySec),
+                median(runs, Metrics::unaccountedSec), mid.strategyMix(), median(runs, Metrics::loadAverage));
+    }
+
+    private static double median(List<Metrics> runs, ToDoubleFunction<Metrics> metric) {
+        double[] v = runs.stream().mapToDouble(metric).sorted().toArray();
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    }
+
+    /** The lowest value of {@code metric} over the real runs. */
+    public double realMin(ToDoubleFunction<Metrics> metric) { return realRuns.stream().mapToDouble(metric).min().orElseThrow(); }
+
+    /** The highest value of {@code metric} over the real runs. */
+    public double realMax(ToDoubleFunction<Metrics> metric) { return realRuns.stream().mapToDouble(metric).max().orElseThrow(); }
+
+    /**
+     * The real runs' spread of {@code metric}: the largest {@code |run / median - 1|} over them (0 for one run; NaN where
+     * the median is 0). An error of the simulator up to this size is as large as the real runs' own differences.
+     */
+    public double realSpread(ToDoubleFunction<Metrics> metric) {
+        double m = metric.applyAsDouble(real), worst = 0;
+        for (Metrics r : realRuns) worst = Math.max(worst, Math.abs(error(m, metric.applyAsDouble(r))));
+        return worst;
+    }
+
+    /** Whether throughput and median TPOT meet the target {@code limit}, or each miss is within the real runs' spread. */
+    public Verdict verdict(double limit) {
+        if (within(limit)) return Verdict.WITHIN_TARGET;
+        boolean explained = explained(throughputError(), limit, realSpread(Metrics::outputThroughput))
+                && explained(medianTpotError(), limit, realSpread(Metrics::medianTpotMs));
+        return explained ? Verdict.WITHIN_REAL_SPREAD : Verdict.MODEL_ERROR;
+    }
+
+    private static boolean explained(double error, double limit, double spread) {
+        return Math.abs(error) <= limit || Math.abs(error) <= spread;
+    }
+
+    private static double distance(Metrics real, Metrics sim) {
         TreeSet<String> strategies = new TreeSet<>(real.strategyMix().keySet());
         strategies.addAll(sim.strategyMix().keySet());
         double tv = 0;
         for (String s : strategies) tv += Math.abs(real.strategyMix().getOrDefault(s, 0.0) - sim.strategyMix().getOrDefault(s, 0.0));
-        return new Validation(model, engine, real, sim, tv / 2);
+        return tv / 2;
     }
 
     /** {@code sim / real - 1}; NaN where the real value is 0 or either is not a number. */

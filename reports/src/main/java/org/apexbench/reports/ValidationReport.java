@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 import org.apache.commons.csv.CSVFormat;
@@ -26,12 +27,35 @@ public final class ValidationReport {
     /** The target of docs/validation.md: throughput and median TPOT within 10% of the real run. */
     public static final double TARGET = 0.10;
 
-    public static final List<String> COLUMNS = List.of("model", "engine", "real_completed", "sim_completed", "real_iterations",
-            "sim_iterations", "real_output_throughput", "sim_output_throughput", "output_throughput_error",
-            "real_median_tpot_ms", "sim_median_tpot_ms", "median_tpot_error", "real_p99_tpot_ms", "sim_p99_tpot_ms", "p99_tpot_error",
-            "real_median_ttft_ms", "sim_median_ttft_ms", "median_ttft_error", "real_gpu_busy_s", "sim_gpu_busy_s", "gpu_busy_error",
-            "real_cpu_busy_s", "sim_cpu_busy_s", "cpu_busy_error", "real_unaccounted_s", "sim_unaccounted_s", "real_strategy_mix",
-            "sim_strategy_mix", "strategy_mix_distance", "within_target");
+    /** The compared metrics: CSV name stem and accessor; each gets real (median), real_min, real_max, sim and error columns. */
+    private record Metric(String name, ToDoubleFunction<Validation.Metrics> value, String error) {}
+
+    private static final List<Metric> METRICS = List.of(
+            new Metric("output_throughput", Validation.Metrics::outputThroughput, "output_throughput_error"),
+            new Metric("median_tpot_ms", Validation.Metrics::medianTpotMs, "median_tpot_error"),
+            new Metric("p99_tpot_ms", Validation.Metrics::p99TpotMs, "p99_tpot_error"),
+            new Metric("median_ttft_ms", Validation.Metrics::medianTtftMs, "median_ttft_error"),
+            new Metric("gpu_busy_s", Validation.Metrics::gpuBusySec, "gpu_busy_error"),
+            new Metric("cpu_busy_s", Validation.Metrics::cpuBusySec, "cpu_busy_error"));
+
+    /**
+     * The CSV's columns: real values are the real runs' medians, {@code real_min_} / {@code real_max_} their extremes;
+     * {@code *_real_spread} the largest deviation of a real run from their median; {@code verdict} one of
+     * {@link Validation.Verdict}.
+     */
+    public static final List<String> COLUMNS = columns();
+
+    private static List<String> columns() {
+        List<String> c = new ArrayList<>(List.of("model", "engine", "real_runs", "real_completed", "sim_completed", "real_iterations",
+                "sim_iterations"));
+        for (Metric m : METRICS) {
+            c.addAll(List.of("real_" + m.name(), "real_min_" + m.name(), "real_max_" + m.name(), "sim_" + m.name(), m.error()));
+        }
+        c.addAll(List.of("real_unaccounted_s", "sim_unaccounted_s", "real_unaccounted_per_iteration_ms", "sim_unaccounted_per_iteration_ms",
+                "real_strategy_mix", "sim_strategy_mix", "strategy_mix_distance", "output_throughput_real_spread",
+                "median_tpot_real_spread", "real_load_average", "within_target", "verdict"));
+        return List.copyOf(c);
+    }
 
     private ValidationReport() { }
 
@@ -50,34 +74,31 @@ public final class ValidationReport {
         List<Object> c = new ArrayList<>();
         c.add(v.model());
         c.add(v.engine());
+        c.add(v.realRuns().size());
         c.add(r.completed());
         c.add(s.completed());
         c.add(r.iterations());
         c.add(s.iterations());
-        c.add(RunDirectory.cell(r.outputThroughput()));
-        c.add(RunDirectory.cell(s.outputThroughput()));
-        c.add(RunDirectory.cell(v.throughputError()));
-        c.add(RunDirectory.cell(r.medianTpotMs()));
-        c.add(RunDirectory.cell(s.medianTpotMs()));
-        c.add(RunDirectory.cell(v.medianTpotError()));
-        c.add(RunDirectory.cell(r.p99TpotMs()));
-        c.add(RunDirectory.cell(s.p99TpotMs()));
-        c.add(RunDirectory.cell(v.p99TpotError()));
-        c.add(RunDirectory.cell(r.medianTtftMs()));
-        c.add(RunDirectory.cell(s.medianTtftMs()));
-        c.add(RunDirectory.cell(v.medianTtftError()));
-        c.add(RunDirectory.cell(r.gpuBusySec()));
-        c.add(RunDirectory.cell(s.gpuBusySec()));
-        c.add(RunDirectory.cell(v.gpuBusyError()));
-        c.add(RunDirectory.cell(r.cpuBusySec()));
-        c.add(RunDirectory.cell(s.cpuBusySec()));
-        c.add(RunDirectory.cell(v.cpuBusyError()));
+        for (Metric m : METRICS) {
+            double real = m.value().applyAsDouble(r), sim = m.value().applyAsDouble(s);
+            c.add(RunDirectory.cell(real));
+            c.add(RunDirectory.cell(v.realMin(m.value())));
+            c.add(RunDirectory.cell(v.realMax(m.value())));
+            c.add(RunDirectory.cell(sim));
+            c.add(RunDirectory.cell(Validation.error(real, sim)));
+        }
         c.add(RunDirectory.cell(r.unaccountedSec()));
         c.add(RunDirectory.cell(s.unaccountedSec()));
+        c.add(RunDirectory.cell(1e3 * r.unaccountedSec() / Math.max(1, r.iterations())));
+        c.add(RunDirectory.cell(1e3 * s.unaccountedSec() / Math.max(1, s.iterations())));
         c.add(mix(r.strategyMix()));
         c.add(mix(s.strategyMix()));
         c.add(RunDirectory.cell(v.strategyDistance()));
+        c.add(RunDirectory.cell(v.realSpread(Validation.Metrics::outputThroughput)));
+        c.add(RunDirectory.cell(v.realSpread(Validation.Metrics::medianTpotMs)));
+        c.add(RunDirectory.cell(r.loadAverage()));
         c.add(v.within(TARGET));
+        c.add(v.verdict(TARGET).name().toLowerCase(Locale.ROOT));
         return c;
     }
 
@@ -92,8 +113,11 @@ public final class ValidationReport {
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlReport.esc(title))
                 .append("</title>\n<style>body{font-family:sans-serif;margin:2em}"
                         + "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-                        + "td.miss{background:#fdd}img{max-width:100%}</style></head>\n<body>\n<h1>").append(HtmlReport.esc(title)).append("</h1>\n");
+                        + "td.miss{background:#fdd}td.noise{background:#ffd}img{max-width:100%}</style></head>\n<body>\n<h1>").append(HtmlReport.esc(title)).append("</h1>\n");
         if (note != null) h.append("<p>").append(HtmlReport.esc(note)).append("</p>\n");
+        h.append("<p>Bars: the simulator's error against the median real run; whiskers: the real runs' own spread around their"
+                + " median. In the table a miss of the target is yellow where it lies within that spread (the machine's run-to-run"
+                + " variation) and red where it lies outside (a model error).</p>\n");
         h.append("<section id=\"chart-throughput-error\">\n").append(HtmlReport.png(chart(rows, "output throughput", true))).append("</section>\n");
         h.append("<section id=\"chart-tpot-error\">\n").append(HtmlReport.png(chart(rows, "median TPOT", false))).append("</section>\n");
         h.append("<table id=\"validation\"><tr>");
@@ -104,9 +128,11 @@ public final class ValidationReport {
             List<Object> vals = values(v);
             for (int i = 0; i < vals.size(); i++) {
                 String col = COLUMNS.get(i);
-                boolean miss = (col.equals("output_throughput_error") || col.equals("median_tpot_error"))
-                        && !(Math.abs(col.startsWith("output") ? v.throughputError() : v.medianTpotError()) <= TARGET);
-                h.append(miss ? "<td class=\"miss\">" : "<td>").append(HtmlReport.esc(String.valueOf(vals.get(i)))).append("</td>");
+                boolean target = col.equals("output_throughput_error") || col.equals("median_tpot_error");
+                double err = col.startsWith("output") ? v.throughputError() : v.medianTpotError();
+                double spread = v.realSpread(col.startsWith("output") ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs);
+                String cls = !target || Math.abs(err) <= TARGET ? "" : Math.abs(err) <= spread ? " class=\"noise\"" : " class=\"miss\"";
+                h.append("<td").append(cls).append(">").append(HtmlReport.esc(String.valueOf(vals.get(i)))).append("</td>");
             }
             h.append("</tr>\n");
         }
@@ -125,13 +151,15 @@ public final class ValidationReport {
         c.getStyler().setXAxisLabelRotation(20);
         List<String> engines = rows.stream().map(Validation::engine).distinct().toList();
         for (String model : rows.stream().map(Validation::model).distinct().toList()) {
-            List<Double> y = new ArrayList<>();
+            List<Double> y = new ArrayList<>(), spread = new ArrayList<>();
             for (String e : engines) {
-                double err = rows.stream().filter(v -> v.model().equals(model) && v.engine().equals(e))
-                        .mapToDouble(v -> throughput ? v.throughputError() : v.medianTpotError()).findFirst().orElse(Double.NaN);
+                Validation v = rows.stream().filter(r -> r.model().equals(model) && r.engine().equals(e)).findFirst().orElse(null);
+                double err = v == null ? Double.NaN : throughput ? v.throughputError() : v.medianTpotError();
+                double sp = v == null ? Double.NaN : v.realSpread(throughput ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs);
                 y.add(Double.isNaN(err) ? 0 : 100 * err);
+                spread.add(Double.isNaN(sp) ? 0 : 100 * sp);
             }
-            c.addSeries(model, engines, y);
+            c.addSeries(model, engines, y, spread);
         }
         return c;
     }

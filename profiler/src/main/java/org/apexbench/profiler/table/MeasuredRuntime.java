@@ -16,8 +16,11 @@ import java.util.Map;
  *     device thread runs device work (POST) without pause, measured interleaved;</li>
  * <li>{@value #DEVICE_ALONE} / {@value #DEVICE_SHARED}: POST of one width alone, and while the host thread runs CPU
  *     attention without pause, interleaved;</li>
- * <li>{@value #ITERATION_SAMPLES}: per iteration of a short real calibration run, the time the device thread spent
- *     neither on device work nor waiting for the host (scheduling, batch building, bookkeeping of the runtime).</li>
+ * <li>{@value #ITERATION_SAMPLES}: per iteration of a short real calibration run of gpu-only, the time the device
+ *     thread spent neither on device work nor waiting for the host (scheduling, batch building, bookkeeping of the
+ *     runtime);</li>
+ * <li>{@code runtime.iterationSamples[ENGINE]} ({@link #iterationTable}): the same from a calibration run of that engine
+ *     (its scheduler's own cost per iteration), where measured; an engine without one takes gpu-only's.</li>
  * </ul>
  *
  * @param jitterSigma     standard deviation of ln(t) of the jitter samples (robust: 1.4826 times the MAD); 0 when absent
@@ -25,7 +28,9 @@ import java.util.Map;
  *                        their distribution on a loaded machine is heavy-tailed); 0 when absent
  * @param cpuSharedFactor median shared / median alone of CPU attention (how much slower it runs beside device work); 1 when absent
  * @param deviceSharedFactor the same for device work beside CPU attention; 1 when absent
- * @param iterationSec    mean per-iteration runtime time outside any subtask (a mean, as for hand-overs); 0 when absent
+ * @param iterationSec    median per-iteration runtime time outside any subtask (a median: a calibration run is short, and
+ *                        two or three descheduled iterations among its 16 to 32 set its mean: 1.15 ms against a median of
+ *                        0.16 ms, while the validated gpu-only run's mean was 0.09 ms); 0 when absent
  */
 public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuSharedFactor, double deviceSharedFactor,
                               double iterationSec) {
@@ -52,23 +57,47 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         if (!(v >= lo && v <= hi)) throw new ProfileException("measured runtime: " + field + " must be in [" + lo + ", " + hi + "], got " + v);
     }
 
+    /** The table of per-iteration runtime samples of engine {@code engine} (its label, as `apex run --engine` takes it). */
+    public static String iterationTable(String engine) { return ITERATION_SAMPLES + "[" + engine + "]"; }
+
+    /**
+     * The runtime of engine {@code engine} on {@code p}'s machine: {@link #of(Profile)}, with the per-iteration time of
+     * that engine's own calibration run where the profile holds one.
+     */
+    public static MeasuredRuntime of(Profile p, String engine) {
+        MeasuredRuntime r = of(p);
+        String own = engine == null ? null : iterationTable(engine);
+        if (own == null || !p.tables().containsKey(own)) return r;
+        return new MeasuredRuntime(r.jitterSigma(), r.handoffSec(), r.cpuSharedFactor(), r.deviceSharedFactor(), median(samples(p, own)));
+    }
+
     /** The runtime measured in {@code p}'s sample tables; each quantity whose tables are absent takes its NONE value. */
     public static MeasuredRuntime of(Profile p) {
         double sigma = p.tables().containsKey(JITTER_SAMPLES) ? robustLogSigma(samples(p, JITTER_SAMPLES)) : 0;
         double handoff = p.tables().containsKey(HANDOFF_SAMPLES) ? mean(samples(p, HANDOFF_SAMPLES)) : 0;
         return new MeasuredRuntime(Math.min(3, sigma), handoff, ratio(p, CPU_ATTN_SHARED, CPU_ATTN_ALONE),
                 ratio(p, DEVICE_SHARED, DEVICE_ALONE),
-                p.tables().containsKey(ITERATION_SAMPLES) ? mean(samples(p, ITERATION_SAMPLES)) : 0);
+                p.tables().containsKey(ITERATION_SAMPLES) ? median(samples(p, ITERATION_SAMPLES)) : 0);
+    }
+
+    /** Width of the noise subtask (POST) the runtime sweep samples: 16, or the widest the profile's POST table holds. */
+    public static double noiseWidth(Profile p) {
+        if (!(p.table(Profile.POST) instanceof Table1D t)) return 16;
+        double[] x = t.x();
+        return Math.min(16, x[x.length - 1]);
     }
 
     /**
-     * The noise of {@code p}'s machine as factors: each jitter sample over the samples' median (the tables hold medians,
-     * so a subtask's time drawn as median times one of these has the measured mean and tail); null when not measured.
+     * The noise of {@code p}'s machine as factors: each jitter sample over the POST table's median at the same width
+     * ({@link #noiseWidth}). The tables hold medians of single runs, which a descheduling seldom hits; a jitter sample
+     * is the mean of runs spanning at least 10 ms, so the factors carry the share of wall time the loaded machine
+     * takes from the run (a subtask's time drawn as median times one of these has the measured mean); null when not
+     * measured.
      */
     public static double[] noiseFactors(Profile p) {
         if (!p.tables().containsKey(JITTER_SAMPLES)) return null;
         double[] s = samples(p, JITTER_SAMPLES).clone();
-        double m = median(s);
+        double m = p.table(Profile.POST).at(noiseWidth(p));
         for (int i = 0; i < s.length; i++) s[i] /= m;
         return s;
     }
@@ -95,9 +124,12 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     /** {@code p} with the per-iteration runtime samples of a calibration run added (seconds, one per iteration). */
-    public static Profile withIterationSamples(Profile p, double[] iteration) {
+    public static Profile withIterationSamples(Profile p, double[] iteration) { return withIterationSamples(p, ITERATION_SAMPLES, iteration); }
+
+    /** {@code p} with per-iteration runtime samples stored as table {@code table} ({@link #ITERATION_SAMPLES} or an {@link #iterationTable}). */
+    public static Profile withIterationSamples(Profile p, String table, double[] iteration) {
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
-        put(tables, ITERATION_SAMPLES, iteration);
+        put(tables, table, iteration);
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 

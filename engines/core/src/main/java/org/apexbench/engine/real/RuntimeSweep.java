@@ -1,5 +1,9 @@
 package org.apexbench.engine.real;
 
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.kernels.Backend;
 import org.apexbench.kernels.DType;
@@ -8,17 +12,29 @@ import org.apexbench.profiler.Op;
 import org.apexbench.profiler.SubtaskFeatures;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileTable;
+import org.apexbench.profiler.table.Table1D;
+import org.apexbench.profiler.table.Table2D;
 
 /**
  * A measured machine's profile for the simulator (docs/validation.md): the subtask tables of {@link RealRun#sweep},
  * taken after a first, discarded sweep has let the JIT compile the kernels (a cold sweep on this machine put a
- * width-1 POST at 58 ms against 0.03 ms warm), plus the runtime's {@link MeasuredRuntime} samples: the noise of one
+ * width-1 POST at 58 ms against 0.03 ms warm), as the cell-wise lower of two further sweeps' medians (the JIT may still
+ * recompile a kernel during the second sweep: on a quiet machine, POST of tiny-llama3 at widths 1 to 16 measured 6
+ * times slower in it than the same subtask right after it), plus the runtime's {@link MeasuredRuntime} samples: the noise of one
  * subtask, the round trip to the host-attention thread, and, when the device backend is the cpu backend (both roles
  * share the machine's cores), CPU attention beside device work and device work beside CPU attention.
  */
 public final class RuntimeSweep {
     /** Samples of each runtime quantity (interleaved alone/shared rounds for the contention pairs). */
     static final int SAMPLES = 45;
+    /**
+     * Shortest time one sample spans: a sample is the mean of as many back-to-back runs as take this long. On a loaded
+     * machine the tail is descheduling, a few events of ~10 ms per second of wall time; 45 single runs of a 0.2 ms
+     * subtask span 9 ms and catch none or several of them (the mean / median of five successive profiles' POST samples
+     * of tiny-llama3 ranged from 1.5 to 6.5), 45 samples of at least 10 ms span half a second.
+     */
+    static final double MIN_SAMPLE_SEC = 0.010;
     private static final int ROUNDS = 3;
 
     private RuntimeSweep() { }
@@ -26,8 +42,33 @@ public final class RuntimeSweep {
     /** Warm-up sweep (discarded), the sweep, and the runtime samples of {@code model} with host attention on {@code host}. */
     public static Profile profile(LlamaModel model, Backend host, EngineBudgets b, DType weightType, DType kvType, int threads) {
         RealRun.sweep(model, host, b, weightType, kvType, threads);
-        Profile p = RealRun.sweep(model, host, b, weightType, kvType, threads);
+        Profile p = lower(RealRun.sweep(model, host, b, weightType, kvType, threads), RealRun.sweep(model, host, b, weightType, kvType, threads));
         return measure(p, model, host, b, kvType);
+    }
+
+    /**
+     * {@code a} with each cell the lower of its and {@code b}'s (same grid): a sweep cell that the JIT or a descheduling
+     * slowed down in one sweep is taken from the other; the measured noise adds the machine's tail back in the simulator.
+     */
+    static Profile lower(Profile a, Profile b) {
+        Map<String, ProfileTable> tables = new HashMap<>(a.tables());
+        for (var e : a.tables().entrySet()) {
+            ProfileTable other = b.tables().get(e.getKey());
+            tables.put(e.getKey(), switch (e.getValue()) {
+                case Table1D t when other instanceof Table1D o && Arrays.equals(t.x(), o.x()) -> {
+                    double[] s = t.seconds(), so = o.seconds();
+                    for (int i = 0; i < s.length; i++) s[i] = Math.min(s[i], so[i]);
+                    yield new Table1D(t.name(), t.x(), s);
+                }
+                case Table2D t when other instanceof Table2D o && Arrays.equals(t.x(), o.x()) && Arrays.equals(t.y(), o.y()) -> {
+                    double[][] s = t.seconds(), so = o.seconds();
+                    for (int i = 0; i < s.length; i++) for (int j = 0; j < s[i].length; j++) s[i][j] = Math.min(s[i][j], so[i][j]);
+                    yield new Table2D(t.name(), t.x(), t.y(), s);
+                }
+                default -> throw new IllegalArgumentException("profile table '" + e.getKey() + "': the two sweeps' grids differ");
+            });
+        }
+        return new Profile(a.fingerprint(), tables, Math.min(a.launchSecPerKernel(), b.launchSecPerKernel()), a.measuredWith());
     }
 
     /** {@code p} with the runtime samples of this model, machine and budgets added. */
@@ -59,10 +100,21 @@ public final class RuntimeSweep {
 
     private static double[] samples(ModelSubtaskTimer timer, int width) {
         SubtaskFeatures f = SubtaskFeatures.linear(width);
-        for (int i = 0; i < 3; i++) timer.seconds(Op.POST, f);
+        double probe = 0;
+        for (int i = 0; i < 3; i++) probe = timer.seconds(Op.POST, f);
+        int k = runsPerSample(probe);
         double[] s = new double[SAMPLES];
-        for (int i = 0; i < s.length; i++) s[i] = positive(timer.seconds(Op.POST, f));
+        for (int i = 0; i < s.length; i++) {
+            double sum = 0;
+            for (int j = 0; j < k; j++) sum += timer.seconds(Op.POST, f);
+            s[i] = positive(sum / k);
+        }
         return s;
+    }
+
+    /** Runs per sample of a job that took {@code probeSec} once: enough to span {@link #MIN_SAMPLE_SEC}. */
+    static int runsPerSample(double probeSec) {
+        return (int) Math.max(1, Math.min(100_000, Math.ceil(MIN_SAMPLE_SEC / Math.max(1e-7, probeSec))));
     }
 
     /**
@@ -74,12 +126,23 @@ public final class RuntimeSweep {
         double[] s = new double[SAMPLES];
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
             t.beginIteration();
-            for (int i = -5; i < s.length; i++) {
+            long w0 = System.nanoTime();
+            for (int i = 0; i < 5; i++) {
                 deviceWork.run();
-                long t0 = System.nanoTime();
                 t.submit(0, () -> { });
                 t.await(0);
-                if (i >= 0) s[i] = positive((System.nanoTime() - t0) / 1e9);
+            }
+            int k = runsPerSample((System.nanoTime() - w0) / 5e9);
+            for (int i = 0; i < s.length; i++) {
+                long trips = 0;
+                for (int j = 0; j < k; j++) {
+                    deviceWork.run();
+                    long t0 = System.nanoTime();
+                    t.submit(0, () -> { });
+                    t.await(0);
+                    trips += System.nanoTime() - t0;
+                }
+                s[i] = positive(trips / 1e9 / k);
             }
             t.endIteration();
         }
@@ -91,23 +154,30 @@ public final class RuntimeSweep {
      * on a second thread, in interleaved rounds so that a change of the machine's load hits both sides alike.
      */
     private static double[][] contention(Runnable deviceJob, Runnable cpuJob) {
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 2; i++) {
             deviceJob.run();
             cpuJob.run();
         }
+        long t0 = System.nanoTime();
+        deviceJob.run();
+        int kDevice = runsPerSample((System.nanoTime() - t0) / 1e9);
+        t0 = System.nanoTime();
+        cpuJob.run();
+        int kCpu = runsPerSample((System.nanoTime() - t0) / 1e9);
         double[][] out = new double[4][SAMPLES];
         int per = SAMPLES / ROUNDS;
         for (int r = 0; r < ROUNDS; r++) {
             int from = r * per, to = r == ROUNDS - 1 ? SAMPLES : from + per;
-            time(cpuJob, null, out[0], from, to);
-            time(cpuJob, deviceJob, out[1], from, to);
-            time(deviceJob, null, out[2], from, to);
-            time(deviceJob, cpuJob, out[3], from, to);
+            time(cpuJob, kCpu, null, out[0], from, to);
+            time(cpuJob, kCpu, deviceJob, out[1], from, to);
+            time(deviceJob, kDevice, null, out[2], from, to);
+            time(deviceJob, kDevice, cpuJob, out[3], from, to);
         }
         return out;
     }
 
-    private static void time(Runnable job, Runnable beside, double[] into, int from, int to) {
+    /** Samples {@code from..to} of {@code job}, each the mean of {@code k} runs, with {@code beside} (if any) running meanwhile. */
+    private static void time(Runnable job, int k, Runnable beside, double[] into, int from, int to) {
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
         Thread other = beside == null ? null : Thread.ofPlatform().name("runtime-sweep-beside").daemon(true).start(() -> {
@@ -118,8 +188,8 @@ public final class RuntimeSweep {
             if (other != null) running.await();   // the other side runs before the first sample
             for (int i = from; i < to; i++) {
                 long t0 = System.nanoTime();
-                job.run();
-                into[i] = positive((System.nanoTime() - t0) / 1e9);
+                for (int j = 0; j < k; j++) job.run();
+                into[i] = positive((System.nanoTime() - t0) / 1e9 / k);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

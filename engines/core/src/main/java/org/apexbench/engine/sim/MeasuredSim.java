@@ -47,7 +47,7 @@ public final class MeasuredSim {
         p.requireFingerprint(expected, origin);
     }
 
-    /** The measured machine's subtask times: the profile's tables plus half a hand-over round trip per CPU-row copy. */
+    /** The measured machine's subtask times without noise: the profile's tables plus half a hand-over round trip per CPU-row copy. */
     public static SubtaskTimer clock(Profile p, MeasuredRuntime runtime) {
         TableCostModel tables = new TableCostModel(p);
         double half = runtime.handoffSec() / 2;
@@ -56,12 +56,14 @@ public final class MeasuredSim {
 
     /**
      * A simulated run of {@code engine} on the machine {@code profile} measured (already {@link #check checked} against the
-     * run's settings), with that profile's jitter drawn from {@code seed}.
+     * run's settings), with that profile's jitter drawn from {@code seed}; {@code engineLabel} picks the engine's own
+     * per-iteration runtime samples where the profile holds them ({@link MeasuredRuntime#of(Profile, String)}).
      */
-    public static RunResult simulate(Engine engine, ModelGeometry geometry, Profile profile, EngineBudgets budgets,
+    public static RunResult simulate(Engine engine, String engineLabel, ModelGeometry geometry, Profile profile, EngineBudgets budgets,
                                      List<RequestSpec> requests, int closedLoopConcurrency, long seed, RecordOptions records,
                                      EngineLoop.Progress progress) {
-        try (Executor executor = executor(profile, geometry, budgets, seed, engine.launchSecPerStage())) {
+        try (Executor executor = executor(profile, MeasuredRuntime.of(profile, engineLabel), geometry, budgets, seed,
+                engine.launchSecPerStage())) {
             return new EngineLoop(engine, executor, "sim", geometry, budgets, new ProfilePredictor(profile), records, false)
                     .onProgress(progress).run(requests, closedLoopConcurrency);
         }
@@ -72,9 +74,14 @@ public final class MeasuredSim {
      * contention, each iteration starting the measured per-iteration runtime time after the loop hands it over.
      */
     public static Executor executor(Profile profile, ModelGeometry geometry, EngineBudgets budgets, long seed, double launchSecPerStage) {
-        MeasuredRuntime runtime = MeasuredRuntime.of(profile);
-        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, clock(profile, runtime), 0, seed, launchSecPerStage)
-                .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile));
+        return executor(profile, MeasuredRuntime.of(profile), geometry, budgets, seed, launchSecPerStage);
+    }
+
+    private static Executor executor(Profile profile, MeasuredRuntime runtime, ModelGeometry geometry, EngineBudgets budgets, long seed,
+                                     double launchSecPerStage) {
+        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, new TableCostModel(profile), 0, seed, launchSecPerStage)
+                .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile))
+                .withHandoff(runtime.handoffSec() / 2);
         if (runtime.iterationSec() == 0) return sim;
         return new Executor() {
             @Override

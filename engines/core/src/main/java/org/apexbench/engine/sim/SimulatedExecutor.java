@@ -117,6 +117,21 @@ public final class SimulatedExecutor implements Executor {
     }
 
     private double[] noise;
+    /** Added, after the noise, to every q/k/v copy to the host and output copy back that moves bytes (a hand-over). */
+    private double handoffSec;
+
+    /**
+     * Charges {@code secPerCopy} to every CPU-row copy (q/k/v down, output up) beside its table time, after the noise:
+     * the hand-over of a layer's CPU rows to the host-attention thread and back is a scheduling delay (a measured mean,
+     * its tail included), not a subtask whose table median the noise scales.
+     */
+    public SimulatedExecutor withHandoff(double secPerCopy) {
+        if (!(secPerCopy >= 0) || Double.isInfinite(secPerCopy)) {
+            throw new IllegalArgumentException("hand-over time must be finite and >= 0, got " + secPerCopy);
+        }
+        this.handoffSec = secPerCopy;
+        return this;
+    }
 
     private double jitter(double d) {
         if (noise != null) return d == 0 ? d : d * noise[rng.nextInt(noise.length)];
@@ -186,6 +201,7 @@ public final class SimulatedExecutor implements Executor {
                     stall += ready - free[GPU];
                 }
                 double d = jitter(t.duration[j]);
+                if (handoffSec > 0 && t.bytes[j] > 0 && (t.op[j] == Op.QKV_D2H || t.op[j] == Op.ATTN_OUT_H2D)) d += handoffSec;
                 if (contended && r == CPU && d > 0) {
                     // the part of this attention that device work runs beside: queued GPU work, then the step's GPU nodes
                     // that do not wait for it

@@ -112,12 +112,12 @@ class MeasuredSimTest {
 
     /**
      * Two GPU decodes (contexts 100 and 300) on two layers: embed 1, per layer PRE 2 + attention 4 + POST 4, head 1 =
-     * 22 ms of subtasks, after the runtime's per-iteration time, the mean of its samples 1 and 3 ms: the iteration
-     * ends at 24 ms.
+     * 22 ms of subtasks, after the runtime's per-iteration time, the median of its samples 1, 2 and 9 ms (not their
+     * mean, 4: one descheduled iteration of a short calibration run): the iteration ends at 24 ms.
      */
     @Test
     void iterationTimeIsTheProfilesSubtasksPlusTheMeasuredPerIterationTime() {
-        Profile p = MeasuredRuntime.withIterationSamples(profile(), new double[] {1 * MS, 3 * MS});
+        Profile p = MeasuredRuntime.withIterationSamples(profile(), new double[] {1 * MS, 9 * MS, 2 * MS});
         IterationPlan plan = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
         assertEquals(22, 1e3 * run(profile(), plan, 1, null).endSec(), 1e-9, "no runtime samples: the tables alone");
         IterationOutcome out = run(p, plan, 1, null);
@@ -134,15 +134,54 @@ class MeasuredSimTest {
     @Test
     void handOversToTheHostThreadCostHalfTheMeasuredRoundTripEach() {
         Profile p = MeasuredRuntime.withSamples(profile(), null, new double[] {4 * MS, 6 * MS}, null, null, null, null);
+        IterationOutcome out = overlapWithCpuAttentionOfLayer0(p, 1, 48, 6.5, 16.5);
+        assertEquals(20, 1e3 * out.cpuBusySec(), 1e-9);
+    }
+
+    /**
+     * Runs one GPU decode (context 100) beside one CPU decode (context 200), asynchronous overlap, and checks that the
+     * iteration ends at {@code endMs} with layer 0's CPU attention in [{@code cpuFromMs}, {@code cpuToMs}).
+     */
+    private IterationOutcome overlapWithCpuAttentionOfLayer0(Profile p, long seed, double endMs, double cpuFromMs, double cpuToMs) {
         List<SubtaskRecord> records = new ArrayList<>();
         IterationOutcome out = run(p, plan(List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST)),
-                Strategy.ASYNC_OVERLAP), 1, records);
-        assertEquals(48, 1e3 * out.endSec(), 1e-9);
+                Strategy.ASYNC_OVERLAP), seed, records);
+        assertEquals(endMs, 1e3 * out.endSec(), 1e-9);
         SubtaskRecord cpu0 = records.stream().filter(r -> r.layer() == 0 && r.op() == org.apexbench.profiler.Op.CPU_DECODE_ATTN)
                 .findFirst().orElseThrow();
-        assertEquals(6.5, 1e3 * cpu0.startSec(), 1e-9);
-        assertEquals(16.5, 1e3 * cpu0.endSec(), 1e-9);
-        assertEquals(20, 1e3 * out.cpuBusySec(), 1e-9);
+        assertEquals(cpuFromMs, 1e3 * cpu0.startSec(), 1e-9);
+        assertEquals(cpuToMs, 1e3 * cpu0.endSec(), 1e-9);
+        return out;
+    }
+
+    /**
+     * An engine calibrated on its own (its scheduler's cost) gets its own per-iteration time; any other engine, and a
+     * label the profile has no table for, gets gpu-only's.
+     */
+    @Test
+    void anEngineCalibratedOnItsOwnGetsItsOwnPerIterationTime() {
+        Profile p = MeasuredRuntime.withIterationSamples(MeasuredRuntime.withIterationSamples(profile(), new double[] {2 * MS, 2 * MS}),
+                MeasuredRuntime.iterationTable("apex"), new double[] {5 * MS, 7 * MS, 6 * MS});
+        assertEquals(6 * MS, MeasuredRuntime.of(p, "apex").iterationSec(), 1e-15);
+        assertEquals(2 * MS, MeasuredRuntime.of(p, "gpu-only").iterationSec(), 1e-15);
+        assertEquals(2 * MS, MeasuredRuntime.of(p, "static-hybrid:neo").iterationSec(), 1e-15);
+        assertEquals(2 * MS, MeasuredRuntime.of(p, null).iterationSec(), 1e-15);
+        assertEquals("runtime.iterationSamples[apex]", MeasuredRuntime.iterationTable("apex"));
+    }
+
+    /**
+     * Noise samples of POST at width 16 that all took 64 ms where the POST table says 32: every subtask runs twice its
+     * table time (the loaded machine's share of wall time), while the hand-over (round trips 4 and 6 ms, half of 5 per
+     * copy) is added after the noise, not doubled. The plan of the hand-over test: embed 2; per layer PRE 4, q/k/v 2 +
+     * 2.5, CPU attention 20, output 2 + 2.5, POST 8 = 41; head 2: 86 ms, CPU attention of layer 0 in [10.5, 30.5).
+     */
+    @Test
+    void noiseScalesTheTablesRelativeToThePostTableAndLeavesTheHandOverAlone() {
+        double[] slow = new double[5];
+        java.util.Arrays.fill(slow, 64 * MS);
+        assertEquals(16, MeasuredRuntime.noiseWidth(profile()));
+        Profile p = MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null, null, null, null);
+        overlapWithCpuAttentionOfLayer0(p, 3, 86, 10.5, 30.5);
     }
 
     /** Jitter samples give a log-normal sigma; the same seed draws the same times, another seed others. */
