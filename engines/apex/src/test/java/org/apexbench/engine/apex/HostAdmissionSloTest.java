@@ -89,6 +89,58 @@ class HostAdmissionSloTest {
         assertEquals("big", plan.prefills().getFirst().request().id());
     }
 
+    static ApexOptions tpot(double tpotSloSec) {
+        return new ApexOptions(tpotSloSec, D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(),
+                false, false, Double.NaN);
+    }
+
+    /** One GPU decoder g (100 tokens known, 7 of 10 blocks with the 1-block watermark), nothing on the host, w1 and w2 waiting. */
+    static SchedulerSnapshot oneGpuDecoder() {
+        SchedulerSnapshot s = snapshot(10, 400, 512, SLOW_CPU);
+        s.addDecoding(spec("g", 99, 8), Location.GPU, 1, 0);
+        s.addWaiting(spec("w1", 80, 40));    // 5 blocks: no room on the GPU; peak 119 tokens fits the GPU once free
+        s.addWaiting(spec("w2", 160, 40));
+        return s;
+    }
+
+    /**
+     * With a TPOT SLO the first waiting request goes to the host when the steady decode step with it (g's decode on the GPU,
+     * every host admission so far as a CPU row that must run, asynchronous overlap: no host request to size a
+     * pipeline) is predicted within the SLO. Per layer: linear over the GPU and CPU rows, then the longer of g's GPU
+     * attention and the CPU path (one q/k/v copy down, attention, one output copy up).
+     */
+    @Test
+    void withATpotSloTheFirstHostAdmissionFlipsExactlyWhereTheSteadyStepMeetsIt() {
+        Predictor p = SLOW_CPU;
+        int layers = ApexPlanTest.GEO.layers();
+        double copy = p.d2h(ApexPlanTest.GEO.qkvBytesPerToken(), 1) + p.h2d(ApexPlanTest.GEO.attnOutBytesPerToken(), 1);
+        double gpuAttn = p.gpuDecodeAttention(1, 100);
+        // w1 decodes its 81st token on the CPU
+        double one = layers * (p.linear(2) + Math.max(gpuAttn, copy + p.cpuDecodeAttention(1, 81))) + p.embedAndHead(2, 2);
+        assertEquals(List.of(), chunks(plan(NO_SLO, oneGpuDecoder(), 0)), "without an SLO no CPU row this slow pays");
+        assertEquals(List.of(), chunks(plan(tpot(one * (1 - 1e-5)), oneGpuDecoder(), 0)), "the step with w1 misses the SLO");
+        assertEquals(List.of("w1:80@host"), chunks(plan(tpot(one * (1 + 1e-5)), oneGpuDecoder(), 0)).subList(0, 1),
+                "the step with w1 meets it");
+    }
+
+    /**
+     * With a TPOT SLO the CPU candidates are taken least TPOT slack first, not least recently advanced: six host requests
+     * advanced in the same iteration, whose budgets end at first token + 1 s x (output - 1): h_i has 12 - i seconds of
+     * slack at time 0 (a fresh scheduler assumes 0 s iterations), so with room for two CPU rows h5 and h4 run.
+     */
+    @Test
+    void withATpotSloTheCandidatesWithTheLeastSlackRunFirst() {
+        SchedulerSnapshot s = snapshot(40, 400, 7, predictor(1, 1e-10));   // 5 GPU decodes leave 2 tokens
+        for (int i = 0; i < 5; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 0);
+        for (int i = 0; i < 6; i++) s.addDecoding(spec("h" + i, 59, 13 - i), Location.HOST, 1, 100);
+        IterationPlan lrs = plan(NO_SLO, s, 0);
+        assertEquals(List.of("h0", "h1"), ApexPlanTest.ids(lrs.cpuDecodes()).stream().sorted().toList(),
+                "without an SLO: advanced at the same iteration, queue order");
+        IterationPlan slack = plan(tpot(1.0), s, 0);
+        assertEquals(List.of("h4", "h5"), ApexPlanTest.ids(slack.cpuDecodes()).stream().sorted().toList(),
+                "with one: 7 s and 8 s of slack before 9 s .. 12 s");
+    }
+
     @Test
     void theOptionsRefuseValuesJustOutsideTheirRanges() {
         assertThrows(IllegalArgumentException.class, () -> new ApexOptions(Double.NaN, 1, true, true, 0, 0, true, false, true, Double.NaN),
