@@ -169,6 +169,11 @@ final class RunOptions {
         }
     }
 
+    /** As {@link #checkRange(String, double, double, double, String)} for a count, which the message shows as one. */
+    static void checkRange(String option, int value, int lo, int hi, String what) {
+        if (value < lo || value > hi) throw new IllegalArgumentException(option + " must be " + what + ", got " + value);
+    }
+
     /**
      * Every option's own range, checked before any work (each message names the option and the limit); what depends
      * on the model and hardware (KV blocks against memory) is checked once they are known (EngineRunner.prepare).

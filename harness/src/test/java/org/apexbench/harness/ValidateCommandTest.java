@@ -137,7 +137,8 @@ class ValidateCommandTest {
         Cli r = Cli.run("validate", "--model", RealEngineRuns.tinyLlama3().toString(), "--engines", "gpu-only", "--repeats", "0",
                 "--out", out.toString(), "--quiet");
         assertEquals(1, r.code(), r.err());
-        assertTrue(r.err().contains("--repeats"), r.err());
+        assertTrue(r.err().contains("--repeats must be a count of real runs per engine, 1 to 100, got 0")
+                && !r.err().contains("got 0.0"), "the count shown as a count: " + r.err());
         assertFalse(r.err().contains("Exception"), "no stack trace: " + r.err());
         assertFalse(Files.exists(out), "no folder from a refused validation");
     }
