@@ -185,14 +185,10 @@ public final class CapacityReport {
     }
 
     private static void writeHtml(Path file, List<Row> rows, List<Summary> summary, List<Skipped> skipped, String note) {
-        StringBuilder h = new StringBuilder();
-        String title = "APEX Bench: capacity matrix, APEX over the best baseline at equal latency";
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlReport.esc(title))
-                .append("</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+        StringBuilder h = TextFiles.page("APEX Bench: capacity matrix, APEX over the best baseline at equal latency",
+                "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
                         + "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td.l,th.l{text-align:left}"
-                        + "td.h{min-width:5em;font-weight:bold}.bad{color:#b00;font-weight:bold}</style></head>\n<body>\n<h1>")
-                .append(HtmlReport.esc(title)).append("</h1>\n");
-        if (note != null) h.append("<p>").append(HtmlReport.esc(note)).append("</p>\n");
+                        + "td.h{min-width:5em;font-weight:bold}.bad{color:#b00;font-weight:bold}", note);
         long loses = summary.stream().filter(s -> s.verdict() == Verdict.LOSES).count();
         h.append("<p>").append(HtmlReport.esc(String.format(Locale.ROOT, "%d cells: APEX wins %d, ties %d (within the search "
                 + "resolution), loses %d; no engine meets the SLOs in %d.", summary.size(), count(summary, Verdict.WINS),
@@ -208,12 +204,7 @@ public final class CapacityReport {
             h.append("</table>\n");
         }
         rates(h, rows);
-        h.append("</body></html>\n");
-        try {
-            Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        TextFiles.writePage(file, h);
     }
 
     private static long count(List<Summary> s, Verdict v) { return s.stream().filter(x -> x.verdict() == v).count(); }

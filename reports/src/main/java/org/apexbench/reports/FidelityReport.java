@@ -65,14 +65,10 @@ public final class FidelityReport {
     }
 
     private static void writeHtml(Path file, List<Fidelity.Comparison> comparisons, String note) {
-        StringBuilder h = new StringBuilder();
-        String title = "APEX Bench: GPU cost model vs measured operator profiles (held-out points)";
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlReport.esc(title))
-                .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
+        StringBuilder h = TextFiles.page("APEX Bench: GPU cost model vs measured operator profiles (held-out points)",
+                "body{font-family:sans-serif;margin:2em;max-width:1000px}"
                         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-                        + "td.l{text-align:left}.bad{color:#b00;font-weight:bold}img{max-width:100%}</style></head>\n<body>\n<h1>")
-                .append(HtmlReport.esc(title)).append("</h1>\n");
-        if (note != null) h.append("<p>").append(HtmlReport.esc(note)).append("</p>\n");
+                        + "td.l{text-align:left}.bad{color:#b00;font-weight:bold}img{max-width:100%}", note);
         h.append("<table id=\"fidelity\"><tr><th>comparison</th><th>op</th><th>kernel</th><th>held out</th><th>points</th>"
                 + "<th>MAPE %</th><th>max %</th><th>target %</th></tr>\n");
         for (Fidelity.Comparison c : comparisons) {
@@ -89,12 +85,7 @@ public final class FidelityReport {
                             + "(target %.0f%%).", c.op(), c.device(), c.model(), c.kernel(), c.spec(), c.heldOut(), c.mapePct(),
                             c.targetPct()))).append("</p>\n").append(HtmlReport.png(chart(c))).append("\n</section>\n");
         }
-        h.append("</body></html>\n");
-        try {
-            Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        TextFiles.writePage(file, h);
     }
 
     /** Measured and simulated time of every held-out point against the comparison's x (log-log). */

@@ -4,8 +4,6 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -57,11 +55,7 @@ public final class HtmlReport {
             {"predictor_mape_pct", "iteration-time predictor MAPE (%)", "%.1f"}};
 
     public static void write(Path file, String title, List<ReportedRun> runs) {
-        try {
-            Files.writeString(file, render(title, runs), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        TextFiles.write(file, render(title, runs));
     }
 
     public static String render(String title, List<ReportedRun> runs) {

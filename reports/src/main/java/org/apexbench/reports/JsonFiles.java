@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -51,20 +49,12 @@ public final class JsonFiles {
     }
 
     public static void write(Path file, Object document) {
-        try {
-            Files.writeString(file, toJson(document) + "\n", StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        TextFiles.write(file, toJson(document) + "\n");
     }
 
     /** One-line JSON with sorted keys and a final "\n" (vllm-result.json: its arrays stay compact). */
     public static void writeCompact(Path file, Object document) {
-        try {
-            Files.writeString(file, toCompactJson(document) + "\n", StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        TextFiles.write(file, toCompactJson(document) + "\n");
     }
 
     public static String toJson(Object document) {

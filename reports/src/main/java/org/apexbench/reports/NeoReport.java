@@ -76,14 +76,10 @@ public final class NeoReport {
     }
 
     private static void writeHtml(Path file, List<Experiment> experiments, List<Point> points, String note) {
-        StringBuilder h = new StringBuilder();
-        String title = "APEX Bench: NEO's published experiments reproduced in the simulator";
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlReport.esc(title))
-                .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
+        StringBuilder h = TextFiles.page("APEX Bench: NEO's published experiments reproduced in the simulator",
+                "body{font-family:sans-serif;margin:2em;max-width:1000px}"
                         + "table{border-collapse:collapse;margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-                        + "td.l{text-align:left}.bad{color:#b00;font-weight:bold}img{max-width:100%}</style></head>\n<body>\n<h1>")
-                .append(HtmlReport.esc(title)).append("</h1>\n");
-        if (note != null) h.append("<p>").append(HtmlReport.esc(note)).append("</p>\n");
+                        + "td.l{text-align:left}.bad{color:#b00;font-weight:bold}img{max-width:100%}", note);
         for (Experiment e : experiments) {
             List<Point> mine = points.stream().filter(p -> p.experiment().equals(e.id())).toList();
             long met = mine.stream().filter(Point::meetsTarget).count();
@@ -100,12 +96,7 @@ public final class NeoReport {
             }
             h.append("</table>\n").append(HtmlReport.png(chart(e, mine))).append("\n</section>\n");
         }
-        h.append("</body></html>\n");
-        try {
-            Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        TextFiles.writePage(file, h);
     }
 
     /** Each series published (markers with a line) and simulated (dashed) against x. Lower bounds are left out. */

@@ -69,11 +69,7 @@ public final class PaperReport {
             throw new UncheckedIOException("cannot create " + dir, e);
         }
         writeCsv(dir.resolve("paper.csv"), cells);
-        try {
-            Files.writeString(dir.resolve("paper.md"), markdown(cells, header), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write paper.md", e);
-        }
+        TextFiles.write(dir.resolve("paper.md"), markdown(cells, header));
     }
 
     static void writeCsv(Path file, List<Cell> cells) {

@@ -66,12 +66,9 @@ public final class SweepReport {
     }
 
     public static void writeHtml(Path file, String title, String parameter, List<Point> points, String note) {
-        StringBuilder h = new StringBuilder();
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlReport.esc(title))
-                .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
-                        + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-                        + "img{max-width:100%}</style></head>\n<body>\n<h1>").append(HtmlReport.esc(title)).append("</h1>\n");
-        if (note != null) h.append("<p>").append(HtmlReport.esc(note)).append("</p>\n");
+        StringBuilder h = TextFiles.page(title, "body{font-family:sans-serif;margin:2em;max-width:1000px}"
+                + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+                + "img{max-width:100%}", note);
         chart(h, "chart-sweep-throughput", points, parameter, "output_throughput", "output tokens / s");
         chart(h, "chart-sweep-ttft", points, parameter, "p99_ttft_ms", "p99 TTFT (ms)");
         chart(h, "chart-sweep-tpot", points, parameter, "p99_tpot_ms", "p99 TPOT (ms)");
@@ -88,12 +85,8 @@ public final class SweepReport {
             }
             h.append("</tr>\n");
         }
-        h.append("</table>\n</body></html>\n");
-        try {
-            Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        h.append("</table>\n");
+        TextFiles.writePage(file, h);
     }
 
     private static void chart(StringBuilder h, String id, List<Point> points, String parameter, String key, String yTitle) {

@@ -109,12 +109,9 @@ public final class ValidationReport {
 
     /** Self-contained HTML: the errors per engine as bar charts (one series per model) and the whole table. */
     public static void writeHtml(Path file, String title, String note, List<Validation> rows) {
-        StringBuilder h = new StringBuilder();
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlReport.esc(title))
-                .append("</title>\n<style>body{font-family:sans-serif;margin:2em}"
-                        + "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-                        + "td.miss{background:#fdd}td.noise{background:#ffd}img{max-width:100%}</style></head>\n<body>\n<h1>").append(HtmlReport.esc(title)).append("</h1>\n");
-        if (note != null) h.append("<p>").append(HtmlReport.esc(note)).append("</p>\n");
+        StringBuilder h = TextFiles.page(title, "body{font-family:sans-serif;margin:2em}"
+                + "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+                + "td.miss{background:#fdd}td.noise{background:#ffd}img{max-width:100%}", note);
         h.append("<p>Bars: the simulator's error against the median real run; whiskers: the real runs' own spread around their"
                 + " median. In the table a miss of the target is yellow where it lies within that spread (the machine's run-to-run"
                 + " variation) and red where it lies outside (a model error).</p>\n");
@@ -136,12 +133,8 @@ public final class ValidationReport {
             }
             h.append("</tr>\n");
         }
-        h.append("</table>\n</body></html>\n");
-        try {
-            Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        h.append("</table>\n");
+        TextFiles.writePage(file, h);
     }
 
     private static CategoryChart chart(List<Validation> rows, String metric, boolean throughput) {
