@@ -14,6 +14,7 @@ import org.apexbench.engine.policy.Placement;
 import org.apexbench.engine.policy.PlacementRules;
 import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.predict.RecalibratingPredictor;
+import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.workloads.RequestSpec;
 
 import java.util.ArrayList;
@@ -95,11 +96,8 @@ public final class ApexScheduler implements Scheduler {
     private IterationPlan build(SchedulerContext ctx) {
         Predictor p = predictor(ctx);
         var geo = ctx.geometry();
-        if (dispatch == null) dispatch = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(),
-                options.neoPacking());
-        if (steady == null && options.hasTpotSlo()) {
-            steady = new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(), options.neoPacking());
-        }
+        if (dispatch == null) dispatch = newDispatch(p, geo);
+        if (steady == null && options.hasTpotSlo()) steady = newDispatch(p, geo);
         PlacementRules rules = PlacementRules.apex(options.swapInHysteresis(), options.hostAdmission(), p, geo.layers());
         Placement pl = new Placement(ctx, rules);
         pl.preempt();
@@ -143,6 +141,10 @@ public final class ApexScheduler implements Scheduler {
     Dispatch dispatch() { return dispatch; }
 
     SubBatchLoad gpuRows() { return gpu; }
+
+    private Dispatch newDispatch(Predictor p, ModelGeometry geo) {
+        return new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(), options.neoPacking());
+    }
 
     Dispatch.Choice choice() { return choice; }
 

@@ -27,7 +27,6 @@ final class HostAdmission implements Placement.HostAdmission {
     private final double fixed;
     private final boolean starving;
     private final List<PrefillChunk> prefills;
-    private final KvCapacity kv;
     private final SchedulerContext ctx;
     private final Placement pl;
     private long[] admittedCtx = new long[16];
@@ -41,7 +40,6 @@ final class HostAdmission implements Placement.HostAdmission {
         this.s = s;
         this.ctx = ctx;
         this.pl = pl;
-        KvCapacity kv = ctx.kv();
         this.dispatch = s.dispatch();
         this.gpu = s.gpuRows();
         this.choice = s.choice();
@@ -51,7 +49,6 @@ final class HostAdmission implements Placement.HostAdmission {
         this.fixed = fixed;
         this.starving = starving;
         this.prefills = prefills;
-        this.kv = kv;
         long[] cpuCtx = s.cpuContexts();
         for (int i = 0; i < n; i++) cpuSum += cpuCtx[i];
     }
@@ -72,6 +69,7 @@ final class HostAdmission implements Placement.HostAdmission {
         RequestState r = hc.request();
         // waiting for GPU memory cannot help a request the GPU pool can never hold: the host is its only place, and
         // refusing it would stop the FCFS queue behind it for good
+        KvCapacity kv = ctx.kv();
         if (kv.peakBlocks(r.spec()) > kv.gpuBlocks()) return admitToHost(hc);
         var o = s.options();
         // with a TPOT objective: admit while the decode step with every host request and the newcomer meets it; else
