@@ -355,23 +355,27 @@ public final class ForwardBatch implements AutoCloseable {
         sealed = true;
     }
 
-    /** Frees the host scratch; device activations go with the backend. */
     /**
-     * Enqueues the finiteness flags of {@code buffer}'s rows ({@code width} values each: one row per token, or with
-     * {@code lastRowsOnly} one per sequence, as the logits) into slot {@code slot} of {@link #finiteFlags}: nothing is
-     * read back until {@link #firstNonFinite()}.
+     * Enqueues the finiteness flags of the residual stream's rows after layer {@code layer} (-1: after the embedding),
+     * one per token, into that layer's slot of {@link #finiteFlags}: nothing is read back until {@link #firstNonFinite()}.
      */
-    void markNonFinite(int slot, DeviceBuffer buffer, int width, boolean lastRowsOnly) {
-        int n = lastRowsOnly ? sequences : rows;
+    void markNonFinite(int layer) { mark(layer + 1, hidden, config.hiddenSize(), rows); }
+
+    /** As {@link #markNonFinite(int)} for the logits, one row per sequence, in the last slot. */
+    void markNonFiniteLogits() { mark(logitsSlot(), logits, config.vocabSize(), sequences); }
+
+    private int logitsSlot() { return flaggedRows.length - 1; }
+
+    private void mark(int slot, DeviceBuffer buffer, int width, int n) {
         if (n == 0) return;
         backend.markNonFinite(buffer, n, width, finiteFlags, 4L * slot * maxTokens);
-        flaggedRows[slot] = lastRowsOnly ? -n : n;
+        flaggedRows[slot] = n;
     }
 
     /**
-     * The lowest marked slot with a flagged row and the sequence of its first flagged row, as {@code {slot, sequence}},
-     * or null when every row marked since {@link #clear()} was finite. One copy of the flags to the host (it waits for
-     * the marks enqueued so far).
+     * The lowest marked slot with a flagged row and the sequence of its first flagged row, as {@code {slot, sequence}}
+     * (slot 0: the embedding, l + 1: layer l, the last: the logits), or null when every row marked since
+     * {@link #clear()} was finite. One copy of the flags to the host (it waits for the marks enqueued so far).
      */
     int[] firstNonFinite() {
         int last = -1;
@@ -379,10 +383,9 @@ public final class ForwardBatch implements AutoCloseable {
         if (last < 0) return null;
         backend.read(finiteFlags, 0, hostFlags.asSlice(0, 4L * (last + 1) * maxTokens));
         for (int slot = 0; slot <= last; slot++) {
-            int n = Math.abs(flaggedRows[slot]);
-            for (int r = 0; r < n; r++) {
+            for (int r = 0; r < flaggedRows[slot]; r++) {
                 if (hostFlags.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, (long) slot * maxTokens + r) != 0) {
-                    return new int[] {slot, flaggedRows[slot] < 0 ? r : sequenceOfRow(r)};
+                    return new int[] {slot, slot == logitsSlot() ? r : sequenceOfRow(r)};
                 }
             }
         }
@@ -396,6 +399,7 @@ public final class ForwardBatch implements AutoCloseable {
         return -1;
     }
 
+    /** Frees the host scratch; device activations go with the backend. */
     @Override
     public void close() {
         hostArena.close();

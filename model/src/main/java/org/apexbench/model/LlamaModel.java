@@ -177,10 +177,10 @@ public final class LlamaModel implements AutoCloseable {
      * The mark is enqueued device work (one pass over rows x hidden values, small beside a layer's weights) and is read
      * only by {@link #requireFinite}, so a pass checks every layer without waiting for the device in between.
      */
-    public void markFinite(ForwardBatch b, int layer) { b.markNonFinite(layer + 1, b.hidden, config.hiddenSize(), false); }
+    public void markFinite(ForwardBatch b, int layer) { b.markNonFinite(layer); }
 
     /** Marks which sequences' logits are NaN or infinite (after {@link #logits}). */
-    public void markFiniteLogits(ForwardBatch b) { b.markNonFinite(config.layers() + 1, b.logits, config.vocabSize(), true); }
+    public void markFiniteLogits(ForwardBatch b) { b.markNonFiniteLogits(); }
 
     /**
      * Stops the pass if anything marked since the batch was cleared is NaN or infinite, naming the first such request
