@@ -147,6 +147,23 @@ class InputBoundsCommandTest {
         assertTrue(gen.err().contains("after layer 1 of 3") && gen.out().isBlank(), gen.err());
     }
 
+    /** A broken LM head (every layer finite) and a broken embedding row are named as such, not as a layer. */
+    @Test
+    void nanInTheLmHeadOrTheEmbeddingIsNamedAsSuch() throws Exception {
+        Path head = copyFixture("nan-head");
+        poisonFirstElement(head.resolve("model.safetensors"), "lm_head.weight");
+        Cli gen = Cli.run("generate", "--model", head.toString(), "--prompt-ids", "1,2,3", "--max-new-tokens", "2", "--threads", "1");
+        assertEquals(1, gen.code(), gen.out());
+        assertTrue(gen.err().contains("prompt 0: NaN or infinite logits after the final norm and LM head (weights model.norm.weight, "
+                + "lm_head.weight) although every layer's output was finite"), gen.err());
+        Path embed = copyFixture("nan-embed");
+        poisonFirstElement(embed.resolve("model.safetensors"), "model.embed_tokens.weight");   // token 0's row
+        Cli e = Cli.run("generate", "--model", embed.toString(), "--prompt-ids", "1,0,3", "--max-new-tokens", "2", "--threads", "1");
+        assertEquals(1, e.code(), e.out());
+        assertTrue(e.err().contains("prompt 0: NaN or infinite activations after the embedding (row of model.embed_tokens.weight)"),
+                e.err());
+    }
+
     @Test
     void aMessagelessExceptionIsNeverPrintedAsNull() {
         assertEquals("IllegalArgumentException", ApexCli.message(new IllegalArgumentException()));
