@@ -9,9 +9,6 @@ import org.apexbench.engine.runtime.EngineLoop;
 import org.apexbench.engine.runtime.Executor;
 import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunResult;
-import org.apexbench.profiler.Op;
-import org.apexbench.profiler.SubtaskFeatures;
-import org.apexbench.profiler.SubtaskTimer;
 import org.apexbench.profiler.cost.TableCostModel;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.MeasuredRuntime;
@@ -45,13 +42,6 @@ public final class MeasuredSim {
         ProfileFingerprint expected = new ProfileFingerprint(f.hardware(), f.gpu(), f.driver(), f.cpuModel(), run.threads(),
                 run.model(), run.weightDtype(), run.kvDtype(), run.blockSize(), f.backend());
         p.requireFingerprint(expected, origin);
-    }
-
-    /** The measured machine's subtask times without noise: the profile's tables plus half a hand-over round trip per CPU-row copy. */
-    public static SubtaskTimer clock(Profile p, MeasuredRuntime runtime) {
-        TableCostModel tables = new TableCostModel(p);
-        double half = runtime.handoffSec() / 2;
-        return (op, f) -> tables.seconds(op, f) + ((op == Op.QKV_D2H || op == Op.ATTN_OUT_H2D) && f.bytes() > 0 ? half : 0);
     }
 
     /**
@@ -95,7 +85,4 @@ public final class MeasuredSim {
             public void close() { sim.close(); }
         };
     }
-
-    /** Time of one subtask on the measured machine without jitter or contention (for reports and tests). */
-    public static double seconds(Profile p, Op op, SubtaskFeatures f) { return clock(p, MeasuredRuntime.of(p)).seconds(op, f); }
 }
