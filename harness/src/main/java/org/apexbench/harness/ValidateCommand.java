@@ -186,13 +186,10 @@ final class ValidateCommand implements Callable<Integer> {
         return o;
     }
 
-    /** The machine's 1-minute load average (/proc/loadavg), NaN where the system has none. */
+    /** The machine's 1-minute load average (the JDK reads /proc/loadavg on Linux), NaN where the system has none. */
     static double loadAverage() {
-        try {
-            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
-        } catch (java.io.IOException | RuntimeException e) {
-            return Double.NaN;
-        }
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return load < 0 ? Double.NaN : load;
     }
 
     /**
