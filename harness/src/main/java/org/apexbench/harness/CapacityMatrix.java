@@ -28,11 +28,14 @@ import org.apexbench.reports.ProgressReporter;
  * depends only on its own inputs, so the result is the same for any number of jobs and any scheduling.
  */
 final class CapacityMatrix {
-    static final List<String> GPUS = List.of("t4-g4dn.4xlarge", "a10g-g5.2xlarge", "a10g-g5.4xlarge", "a10g-g5.8xlarge",
-            "a10g-g5.16xlarge", "l4-g6.4xlarge");
-    static final List<String> MODELS = List.of("llama-2-7b", "llama-3.1-8b");
-    static final List<String> ENGINES = List.of("gpu-only", "static-hybrid:neo", "static-hybrid:neo[runtime=two-thread]",
-            "static-hybrid:fastdecode", "static-hybrid:offload", "apex");
+    /** The default grid's hardware, models and engines, as the command's help shows them (comma-separated). */
+    static final String DEFAULT_GPUS = "t4-g4dn.4xlarge,a10g-g5.2xlarge,a10g-g5.4xlarge,a10g-g5.8xlarge,a10g-g5.16xlarge,l4-g6.4xlarge";
+    static final String DEFAULT_MODELS = "llama-2-7b,llama-3.1-8b";
+    static final String DEFAULT_ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,"
+            + "static-hybrid:offload,apex";
+    static final List<String> GPUS = List.of(DEFAULT_GPUS.split(","));
+    static final List<String> MODELS = List.of(DEFAULT_MODELS.split(","));
+    static final List<String> ENGINES = List.of(DEFAULT_ENGINES.split(","));
     static final List<Slo> SLOS = List.of(new Slo(100, 10_000), new Slo(200, 10_000));
     /** The search's target resolution: the true threshold is below answer x this (a 2% difference is told apart). */
     static final double RESOLUTION = 1.02;

@@ -57,17 +57,16 @@ final class ReproduceCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--engines", split = EngineChoice.LIST_SPLIT, paramLabel = "E1,E2,...", description = "Engines (paper: "
-            + "default " + PAPER_ENGINES + "; capacity: default every baseline and apex, "
-            + "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,static-hybrid:offload,apex; "
+            + "default " + PAPER_ENGINES + "; capacity: default every baseline and apex, " + CapacityMatrix.DEFAULT_ENGINES + "; "
             + "one of them must be an apex engine).")
     List<String> engines;
 
     @Option(names = "--gpus", split = ",", paramLabel = "HW1,HW2,...", description = "capacity: hardware specs (default "
-            + "t4-g4dn.4xlarge,a10g-g5.2xlarge,a10g-g5.4xlarge,a10g-g5.8xlarge,a10g-g5.16xlarge,l4-g6.4xlarge).")
+            + CapacityMatrix.DEFAULT_GPUS + ").")
     List<String> gpus;
 
     @Option(names = "--models", split = ",", paramLabel = "M1,M2,...", description = "capacity: model presets (default "
-            + "llama-2-7b,llama-3.1-8b); a model that does not fit a GPU skips that pair, saying why.")
+            + CapacityMatrix.DEFAULT_MODELS + "); a model that does not fit a GPU skips that pair, saying why.")
     List<String> models;
 
     @Option(names = "--workloads", split = ",", paramLabel = "W1,W2,...", description = "capacity: workloads (default all: "
