@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
                 "(linear + elementwise kernels), decode attention and prefill attention, per GPU, model and kernel.",
                 "Writes DIR/fidelity.csv (one row per comparison: points, MAPE, target), DIR/fidelity-points.csv",
                 "(every held-out point, measured and simulated) and DIR/fidelity.html (the table and a chart per",
-                "comparison). Exit status 1 when a held-out MAPE is above its target (PRE/POST 10%, decode 15%,",
-                "prefill 20%); docs/fidelity.md explains the data, the splits and the caveats."})
+                "comparison). Exit status 1 when a held-out MAPE is above its target (PRE/POST 10%%, decode 15%%,",
+                "prefill 20%%); docs/fidelity.md explains the data, the splits and the caveats."})
 final class FidelityCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
