@@ -124,8 +124,10 @@ final class NeoReproduction {
     }
 
     /**
-     * NEO's 120 GB of CPU KV, or half the instance's memory where it has less (a g5.2xlarge has 32 GiB, a g5.4xlarge 64):
-     * NEO's config does not say what it used on the small instances.
+     * NEO's 120 GiB of CPU KV (its config, written for the g5.16xlarge), or half the instance's memory where that does not
+     * fit. NEO does not say what it used on the 32, 64 and 128 GiB instances; half is the most it could have had there:
+     * SwiftLLM pins its K and V swap tensors through PyTorch's caching host allocator, which rounds each allocation up to a
+     * power of two (PyTorch issues #95823, #150517), so a swap space above half the memory would pin all of it.
      */
     static int neoHostBlocks(String instance) {
         long half = org.apexbench.profiler.hardware.HardwareSpecs.builtIn("a10g-" + instance).host().memoryBytes() / 2;
