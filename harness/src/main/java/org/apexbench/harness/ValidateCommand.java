@@ -73,6 +73,13 @@ final class ValidateCommand implements Callable<Integer> {
                     + "ignores one outlier run).")
     int repeats;
 
+    @Option(names = "--bracket", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Take the runtime samples (noise, hand-over, contention, two-thread layer) again right before every real "
+                    + "run and simulate that run from them, the profile's tables kept, so that each simulated run meets the load its "
+                    + "real run met; the simulated side is the median of these simulations (default). --no-bracket: simulate each "
+                    + "engine once from the profile taken first.")
+    boolean bracket;
+
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Workers of each cpu backend (default ${DEFAULT-VALUE}).")
     int threads;
 
@@ -100,11 +107,14 @@ final class ValidateCommand implements Callable<Integer> {
         }
         RunOptions.checkThreads("--threads", threads);
         RunOptions.checkRange("--repeats", repeats, 1, 100, "a count of real runs per engine, 1 to 100");
+        String warning = loadWarning(loadAverage(), Runtime.getRuntime().availableProcessors());
+        if (warning != null) spec.commandLine().getErr().println(warning);
         boolean defaultFolder = out == null;
         Path dir = defaultFolder ? ApexCli.root().resolve("runs").resolve("validate") : out;
         CommandProgress progress = quiet ? null : new CommandProgress(spec.commandLine().getErr(), "validate", 0);
         List<Validation> rows = new ArrayList<>();
         List<Manifest.Engine> manifest = new ArrayList<>();
+        Map<String, Validation> snapshot = new LinkedHashMap<>();   // with --bracket: the same real runs against the profile's sim
         try (ResultFolder folder = ResultFolder.create(dir, defaultFolder ? "the default folder" : "--out",
                 force || defaultFolder ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE)) {
             EngineRunner.Setup last = null;
@@ -124,18 +134,30 @@ final class ValidateCommand implements Callable<Integer> {
                 EngineRunner.Setup sim = EngineRunner.prepare(options(c, "sim", profileFile), null);
                 Map<String, Validation.Metrics> simulated = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> measured = new LinkedHashMap<>();
+                Map<String, List<Validation.Metrics>> bracketed = new LinkedHashMap<>();
+                org.apexbench.profiler.table.Profile taken = real.profile();
                 for (String e : engines) {
                     EngineRunner.Outcome s = EngineRunner.run(sim, e, progress, false);
                     simulated.put(e, Validation.Metrics.of(s.report().summary(), s.result().iterations()));
                     measured.put(e, new ArrayList<>());
+                    bracketed.put(e, new ArrayList<>());
                 }
                 // interleaved: a drift of the machine's load between repeats hits every engine alike
                 for (int k = 1; k <= repeats; k++) {
                     for (String e : engines) {
+                        Path fresh = null;
+                        if (bracket) {
+                            fresh = profileFile.resolveSibling("profile-" + ReportedRun.slug(e) + "-" + k + ".json");
+                            Outputs.saveProfile(org.apexbench.engine.runs.EngineRuns.resampleRuntime(real.real(), taken), fresh);
+                        }
                         double load = loadAverage();
                         EngineRunner.Outcome r = EngineRunner.run(real, e, progress, false);
                         if (device == null) device = r.device();
                         measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations()).withLoadAverage(load));
+                        if (fresh != null) {
+                            EngineRunner.Outcome b = EngineRunner.run(EngineRunner.prepare(options(c, "sim", fresh), null), e, null, false);
+                            bracketed.get(e).add(Validation.Metrics.of(b.report().summary(), b.result().iterations()));
+                        }
                         if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
                         if (progress != null) {
                             progress.println(String.format(Locale.ROOT, "validate: %s %s: real run %d/%d: %.1f output tok/s (load average %.1f)",
@@ -144,8 +166,9 @@ final class ValidateCommand implements Callable<Integer> {
                     }
                 }
                 for (String e : engines) {
-                    Validation v = Validation.of(slug, e, measured.get(e), simulated.get(e));
+                    Validation v = Validation.of(slug, e, measured.get(e), bracket ? Validation.median(bracketed.get(e)) : simulated.get(e));
                     rows.add(v);
+                    if (bracket) snapshot.put(slug + " " + e, Validation.of(slug, e, measured.get(e), simulated.get(e)));
                     if (progress != null) {
                         progress.println(String.format(Locale.ROOT, "validate: %s %s: throughput %+.1f%% (real spread %.1f%%), median TPOT"
                                 + " %+.1f%% (real spread %.1f%%): %s", slug, e, 100 * v.throughputError(),
@@ -171,6 +194,11 @@ final class ValidateCommand implements Callable<Integer> {
                     v.sim().outputThroughput(), 100 * v.throughputError(), 100 * v.realSpread(Validation.Metrics::outputThroughput),
                     v.real().medianTpotMs(), v.sim().medianTpotMs(), 100 * v.medianTpotError(),
                     100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET).name().toLowerCase(Locale.ROOT));
+            Validation s = snapshot.get(v.model() + " " + v.engine());
+            if (s != null) {
+                w.printf(Locale.ROOT, "%-14s %-40s   simulated from the profile taken first instead: throughput %+6.1f%%, median TPOT %+6.1f%%%n",
+                        v.model(), v.engine(), 100 * s.throughputError(), 100 * s.medianTpotError());
+            }
         }
         w.println("wrote " + dir.resolve(ValidationReport.HTML));
         return 0;
@@ -184,6 +212,16 @@ final class ValidateCommand implements Callable<Integer> {
                 "--max-running", Integer.toString(c.maxRunning()), "--max-tokens", Integer.toString(c.maxTokens()),
                 "--threads", Integer.toString(threads), "--kv-dtype", "f16", "--profile", profile.toString());
         return o;
+    }
+
+    /**
+     * The warning validate prints before it starts when the machine's load average {@code load} exceeds its {@code cores}:
+     * other processes then take wall time from the real runs, whose spread grows (docs/validation.md); null otherwise.
+     */
+    static String loadWarning(double load, int cores) {
+        if (!(load > cores)) return null;
+        return String.format(Locale.ROOT, "validate: warning: the load average is %.1f on %d cores: other processes will take time from the"
+                + " real runs and widen their spread; on a shared machine run validate at raised priority (docs/validation.md)", load, cores);
     }
 
     /** The machine's 1-minute load average (the JDK reads /proc/loadavg on Linux), NaN where the system has none. */
