@@ -24,9 +24,10 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "validate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prove the simulator against real runs (docs/validation.md). For each model: profile this machine on",
                 "the backend (a discarded warm-up sweep first, then the tables and the runtime samples), then run every engine",
-                "for real and simulated from that profile, with the same workload, budgets and seed, and compare output",
-                "throughput, median and p99 TPOT, median TTFT, strategy mix and GPU/CPU busy time.",
-                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile.json, environment.json and manifest.json,",
+                "for real and simulated from that profile (by default with its runtime samples taken again right before each",
+                "real run), with the same workload, budgets and seed, and compare output throughput, median and p99 TPOT,",
+                "median TTFT, strategy mix and GPU/CPU busy time.",
+                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile*.json, environment.json and manifest.json,",
                 "whole or not at all. --backend cuda does the same on a GPU (and is refused where none can run)."})
 final class ValidateCommand implements Callable<Integer> {
     static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,"
@@ -181,8 +182,10 @@ final class ValidateCommand implements Callable<Integer> {
             Path staging = folder.staging();
             ValidationReport.writeCsv(staging.resolve(ValidationReport.CSV), rows);
             ValidationReport.writeHtml(staging.resolve(ValidationReport.HTML), "apex validate: simulated vs real on the " + backend
-                    + " backend", "Every engine run for real and simulated from the profile measured on this machine right before, with"
-                    + " the same workload, budgets and seed; errors are sim / real - 1 against the median of " + repeats + " real runs"
+                    + " backend", "Every engine run for real and simulated from the profile measured on this machine"
+                    + (bracket ? ", its runtime samples taken again right before each real run (the simulated side: the median of one"
+                    + " simulation per real run)," : " right before,")
+                    + " with the same workload, budgets and seed; errors are sim / real - 1 against the median of " + repeats + " real runs"
                     + " (target: throughput and median TPOT within " + Math.round(100 * ValidationReport.TARGET) + "%, docs/validation.md).", rows);
             Outputs.writeEnvironment(staging, last, device);
             folder.commit("validation", Outputs.arguments(spec), manifest);
