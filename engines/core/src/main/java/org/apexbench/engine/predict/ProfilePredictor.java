@@ -62,13 +62,15 @@ public final class ProfilePredictor implements Predictor {
 
     /**
      * The profile's bilinear table with the same interpolation and linear extrapolation, remembering the
-     * last segment per axis: schedulers query it with slowly moving arguments, so most lookups skip the
-     * binary search.
+     * last two segments per axis: schedulers query it with slowly moving arguments, often two interleaved
+     * sequences (APEX prices a prefix of its candidates and one sub-batch per candidate), so most lookups
+     * skip the binary search.
      */
     private static final class Grid2 {
         private final double[] x, y;
         private final double[][] s;
-        private int i, j;
+        /** Per axis, the segments of the last two lookups, the latest first. */
+        private final int[] i = new int[2], j = new int[2];
 
         Grid2(ProfileTable t) {
             if (!(t instanceof org.apexbench.profiler.table.Table2D d)) {
@@ -79,14 +81,20 @@ public final class ProfilePredictor implements Predictor {
             s = d.seconds();
         }
 
-        private static int seg(double[] g, double q, int hint) {
-            if (hint < g.length - 1 && g[hint] <= q && q < g[hint + 1]) return hint;
-            return ProfileTable.segment(g, q);
+        /** {@link ProfileTable#segment}, trying the remembered segments {@code hint} first (the only one that holds q). */
+        private static int seg(double[] g, double q, int[] hint) {
+            int h = hint[0];
+            if (h < g.length - 1 && g[h] <= q && q < g[h + 1]) return h;
+            int s = hint[1];
+            if (!(s < g.length - 1 && g[s] <= q && q < g[s + 1])) s = ProfileTable.segment(g, q);
+            hint[1] = h;
+            hint[0] = s;
+            return s;
         }
 
         double at(double qx, double qy) {
-            int a = i = seg(x, qx, i);
-            int b = j = seg(y, qy, j);
+            int a = seg(x, qx, i);
+            int b = seg(y, qy, j);
             double tx = (qx - x[a]) / (x[a + 1] - x[a]);
             double ty = (qy - y[b]) / (y[b + 1] - y[b]);
             double lo = s[a][b] + ty * (s[a][b + 1] - s[a][b]);
