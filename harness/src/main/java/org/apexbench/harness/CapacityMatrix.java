@@ -175,9 +175,19 @@ final class CapacityMatrix {
         });
         List<Future<List<CapacityReport.Row>>> tasks = new ArrayList<>();
         try {
+            // every cell's common requests first: a workload too short for the comparison is refused before any run
+            Map<String, CommonRequests> common = new HashMap<>();
             for (String[] p : pairs) {
                 for (Workload w : grid.workloads()) {
-                    for (String e : grid.engines()) tasks.add(pool.submit(() -> searches(p[0], p[1], w, e)));
+                    CommonRequests c = commonRequests(p[0], p[1], w);
+                    c.first(grid.requests());
+                    common.put(p[0] + "|" + p[1] + "|" + w.name(), c);
+                }
+            }
+            for (String[] p : pairs) {
+                for (Workload w : grid.workloads()) {
+                    CommonRequests c = common.get(p[0] + "|" + p[1] + "|" + w.name());
+                    for (String e : grid.engines()) tasks.add(pool.submit(() -> searches(p[0], p[1], w, e, c)));
                 }
             }
             List<CapacityReport.Row> rows = new ArrayList<>();
@@ -207,6 +217,21 @@ final class CapacityMatrix {
         return out;
     }
 
+    /** The workload's spec with {@code count} requests (a trace's first {@code count} rows) at {@code rate}. */
+    private static String spec(Workload w, int count, double rate) {
+        String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=") + count;
+        return SweepCommand.withRate(spec, rate);
+    }
+
+    /** The requests every engine of the cell can serve (the verdict's workload), drawn from the workload at its seed. */
+    private CommonRequests commonRequests(String hw, String model, Workload w) {
+        EngineRunner.Setup setup = EngineRunner.prepare(options(hw, model, spec(w, grid.requests(), w.minRate()), grid.seed()), null);
+        Map<String, java.util.function.Function<org.apexbench.workloads.RequestSpec, String>> rejection = new java.util.LinkedHashMap<>();
+        for (String e : grid.engines()) rejection.put(e, setup.rejection(e));
+        return new CommonRequests(hw + " + " + model + ", workload " + w.name(), m -> m == grid.requests() ? setup.workload().requests()
+                : EngineRunner.prepare(options(hw, model, spec(w, m, w.minRate()), grid.seed()), null).workload().requests(), rejection);
+    }
+
     /** One run's outcome at one rate. */
     private record Probe(Summary summary, int rejected) {}
 
@@ -214,7 +239,7 @@ final class CapacityMatrix {
      * Every SLO pair's search for one engine in one cell. APEX schedules to the run's SLOs, so each pair runs it anew
      * with that pair as the run's SLOs; the baselines ignore SLOs, so a rate probed by two of their searches runs once.
      */
-    private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine) {
+    private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine, CommonRequests common) {
         Map<Double, Probe> runs = new HashMap<>();
         int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), RESOLUTION);
         double resolution = MaxRateSearch.resolution(w.minRate(), w.maxRate(), steps);
@@ -224,7 +249,7 @@ final class CapacityMatrix {
             if (apex) runs.clear();
             Slo runSlo = apex ? slo : null;
             MaxRateSearch.Result<Probe> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps,
-                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo)),
+                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo, common)),
                     p -> SweepCommand.meets(p.summary(), p.rejected(), slo.ttftMs(), slo.tpotMs()));
             // without an answer, the counts are those at the lowest rate (why nothing met)
             Probe at = r.best() != null ? r.best() : runs.get(w.minRate());
@@ -232,23 +257,28 @@ final class CapacityMatrix {
             CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
-                    at.rejected(), s.maxConcurrentRequests(), r.probed().size()));
+                    common.rejected(engine, grid.requests()), common.first(grid.requests()).removed(), s.maxConcurrentRequests(),
+                    r.probed().size()));
             searched(cell, engine, r.rate(), r.rate() != null && r.rate() == w.maxRate());
         }
         return rows;
     }
 
     /** One run at {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to. */
-    private Probe probe(String hw, String model, Workload w, String engine, double rate, Slo slo) {
-        String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=")
-                + grid.requests();
-        RunOptions o = options(hw, model, SweepCommand.withRate(spec, rate), grid.seed());
+    private Probe probe(String hw, String model, Workload w, String engine, double rate, Slo slo, CommonRequests common) {
+        RunOptions o = options(hw, model, spec(w, grid.requests(), rate), grid.seed());
         if (slo != null) {
             o.sloTpotMs = slo.tpotMs();
             o.sloTtftMs = slo.ttftMs();
         }
-        EngineRunner.Outcome out = EngineRunner.run(EngineRunner.prepare(o, null), engine, null, false);
-        return new Probe(out.report().summary(), Rejections.of(out.report().records().requests()).size());
+        EngineRunner.Setup setup = EngineRunner.prepare(o, null);
+        setup = setup.withRequests(common.arrivingAt(setup.workload().requests()), setup.workload().description()
+                + ", the requests every engine of the cell can serve");
+        EngineRunner.Outcome out = EngineRunner.run(setup, engine, null, false);
+        int rejected = Rejections.of(out.report().records().requests()).size();
+        if (rejected > 0) throw new IllegalStateException(engine + " rejected " + rejected + " of the requests every engine of "
+                + hw + " + " + model + ", " + w.name() + " was found to serve");
+        return new Probe(out.report().summary(), rejected);
     }
 
     private synchronized void searched(CapacityReport.Cell cell, String engine, Double rate, boolean saturated) {
