@@ -19,6 +19,7 @@ import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.reports.CapacityReport;
 import org.apexbench.reports.ProgressReporter;
+import org.apexbench.workloads.RequestSpec;
 
 /**
  * The capacity matrix (`apex reproduce capacity`): for every GPU and host, model, workload and SLO pair, the highest
@@ -78,9 +79,29 @@ final class CapacityMatrix {
         }
     }
 
-    /** What to run: the grid's axes (already checked), requests per run, the seed and the number of parallel tasks. */
+    /**
+     * What to run: the grid's axes (already checked), the seed, the number of parallel tasks, and each probe's request
+     * count ({@link #requestsAt}): at least {@code requests}, enough for arrivals spanning {@code minSpanSec} at the
+     * probe's rate, at most {@code maxRequests}.
+     */
     record Grid(List<String> gpus, List<String> models, List<Workload> workloads, List<Slo> slos, List<String> engines,
-                int requests, long seed, int jobs) {}
+                int requests, long seed, int jobs, double minSpanSec, int maxRequests) {
+        Grid {
+            if (maxRequests < requests) throw new IllegalArgumentException("--max-requests (" + maxRequests
+                    + ") must be at least --requests (" + requests + ")");
+            if (!(minSpanSec >= 0) || Double.isInfinite(minSpanSec)) {
+                throw new IllegalArgumentException("--min-span-s must be a finite number of seconds >= 0, got " + minSpanSec);
+            }
+        }
+
+        /**
+         * Requests of a probe at {@code rate}: max(requests, rate x minSpanSec), at most maxRequests; at the rate a
+         * steady load of that many requests arrives over at least the minimum span (a steady load, not a burst).
+         */
+        int requestsAt(double rate) {
+            return (int) Math.min(maxRequests, Math.max(requests, Math.ceil(rate * minSpanSec - 1e-9)));
+        }
+    }
 
     /** The matrix: every row in grid order, and the (hardware, model) pairs left out. */
     record Result(List<CapacityReport.Row> rows, List<CapacityReport.Skipped> skipped) {}
@@ -180,7 +201,7 @@ final class CapacityMatrix {
             for (String[] p : pairs) {
                 for (Workload w : grid.workloads()) {
                     CommonRequests c = commonRequests(p[0], p[1], w);
-                    c.first(grid.requests());
+                    c.drawnFor(grid.requestsAt(w.maxRate()), draw(p[0], p[1], w));
                     common.put(p[0] + "|" + p[1] + "|" + w.name(), c);
                 }
             }
@@ -226,10 +247,15 @@ final class CapacityMatrix {
     /** The requests every engine of the cell can serve (the verdict's workload), drawn from the workload at its seed. */
     private CommonRequests commonRequests(String hw, String model, Workload w) {
         EngineRunner.Setup setup = EngineRunner.prepare(options(hw, model, spec(w, grid.requests(), w.minRate()), grid.seed()), null);
-        Map<String, java.util.function.Function<org.apexbench.workloads.RequestSpec, String>> rejection = new java.util.LinkedHashMap<>();
+        Map<String, java.util.function.Function<RequestSpec, String>> rejection = new java.util.LinkedHashMap<>();
         for (String e : grid.engines()) rejection.put(e, setup.rejection(e));
-        return new CommonRequests(hw + " + " + model + ", workload " + w.name(), m -> m == grid.requests() ? setup.workload().requests()
-                : EngineRunner.prepare(options(hw, model, spec(w, m, w.minRate()), grid.seed()), null).workload().requests(), rejection);
+        return new CommonRequests(hw + " + " + model + ", workload " + w.name(), grid.requests(), rejection,
+                m -> m == grid.requests() ? setup.workload().requests() : draw(hw, model, w).apply(m));
+    }
+
+    /** The workload's first m requests (a trace's first m rows) at its lowest rate: what decides which can be served. */
+    private java.util.function.Function<Integer, List<RequestSpec>> draw(String hw, String model, Workload w) {
+        return m -> EngineRunner.prepare(options(hw, model, spec(w, m, w.minRate()), grid.seed()), null).workload().requests();
     }
 
     /** One run's outcome at one rate. */
@@ -252,12 +278,13 @@ final class CapacityMatrix {
                     rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo, common)),
                     p -> SweepCommand.meets(p.summary(), p.rejected(), slo.ttftMs(), slo.tpotMs()));
             // without an answer, the counts are those at the lowest rate (why nothing met)
-            Probe at = r.best() != null ? r.best() : runs.get(w.minRate());
+            double rate = r.best() != null ? r.rate() : w.minRate();
+            Probe at = runs.get(rate);
             Summary s = at.summary();
             CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
-                    common.rejected(engine, grid.requests()), common.first(grid.requests()).removed(), s.maxConcurrentRequests(),
+                    common.rejected(engine), common.removed(grid.requests()), grid.requestsAt(rate), s.maxConcurrentRequests(),
                     r.probed().size()));
             searched(cell, engine, r.rate(), r.rate() != null && r.rate() == w.maxRate());
         }
@@ -266,14 +293,15 @@ final class CapacityMatrix {
 
     /** One run at {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to. */
     private Probe probe(String hw, String model, Workload w, String engine, double rate, Slo slo, CommonRequests common) {
-        RunOptions o = options(hw, model, spec(w, grid.requests(), rate), grid.seed());
+        int n = grid.requestsAt(rate);
+        RunOptions o = options(hw, model, spec(w, common.drawnFor(n, draw(hw, model, w)), rate), grid.seed());
         if (slo != null) {
             o.sloTpotMs = slo.tpotMs();
             o.sloTtftMs = slo.ttftMs();
         }
         EngineRunner.Setup setup = EngineRunner.prepare(o, null);
-        setup = setup.withRequests(common.arrivingAt(setup.workload().requests()), setup.workload().description()
-                + ", the requests every engine of the cell can serve");
+        setup = setup.withRequests(common.select(n, setup.workload().requests()), setup.workload().description()
+                + ", the first " + n + " every engine of the cell can serve");
         EngineRunner.Outcome out = EngineRunner.run(setup, engine, null, false);
         int rejected = Rejections.of(out.report().records().requests()).size();
         if (rejected > 0) throw new IllegalStateException(engine + " rejected " + rejected + " of the requests every engine of "

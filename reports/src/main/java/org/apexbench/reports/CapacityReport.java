@@ -44,14 +44,15 @@ public final class CapacityReport {
      * @param failed       failed requests at {@code rate}
      * @param rejected     requests of the full workload (the first N drawn) the engine would reject as never servable;
      *                     the runs are over the requests every engine of the cell can serve, so none of them is in a run
-     * @param removed      drawn requests left out of the cell's runs because some engine of the cell would reject them
-     *                     (the same in every row of a cell)
+     * @param removed      of the draws for the first N requests every engine can serve, those left out because some
+     *                     engine of the cell would reject them (the same in every row of a cell)
+     * @param requests     requests of the run at {@code rate} (of the run at {@code minRate} without one)
      * @param peakConcurrent most requests in the system at once at {@code rate} (vLLM's max_concurrent_requests)
      * @param probes       rates run by the search
      */
     public record Row(Cell cell, String engine, boolean apex, double minRate, double maxRate, double resolution, Double rate,
                       boolean saturated, double p99TtftMs, double p99TpotMs, int completed, int failed, int rejected,
-                      int removed, int peakConcurrent, int probes) {
+                      int removed, int requests, int peakConcurrent, int probes) {
         /**
          * Whether the run at {@code rate} held half or more of its requests at once: the requests arrived faster than
          * they left, so the run measured a burst of that size rather than a steady load at that rate.
@@ -131,7 +132,10 @@ public final class CapacityReport {
                 throw new IllegalArgumentException(e.getKey().key() + ": a summary needs one APEX engine and at least one baseline");
             }
             double a = rate(apex), b = rate(best);
-            Verdict v = a == 0 && b == 0 ? Verdict.NONE_MEETS : a * res < b ? Verdict.LOSES : b * res < a ? Verdict.WINS
+            // adjacent points of the search's geometric grid are exactly one resolution apart: not "more than" it, so a
+            // tie, whatever the last bit of the product says
+            double within = res * (1 + RATIO_ULPS);
+            Verdict v = a == 0 && b == 0 ? Verdict.NONE_MEETS : a * within < b ? Verdict.LOSES : b * within < a ? Verdict.WINS
                     : Verdict.TIES;
             Double gain = a > 0 && b > 0 ? a / b - 1 : null;
             Map<String, Integer> rejectedBy = new LinkedHashMap<>();
@@ -142,6 +146,9 @@ public final class CapacityReport {
         }
         return out;
     }
+
+    /** Relative rounding slack of a rate ratio computed from the search's grid (a few ulps, far below any resolution). */
+    static final double RATIO_ULPS = 1e-9;
 
     private static double rate(Row r) { return r.rate() == null ? 0 : r.rate(); }
 
@@ -158,14 +165,14 @@ public final class CapacityReport {
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
                      "slo_p99_tpot_ms", "slo_p99_ttft_ms", "engine", "max_rate_req_s", "at_least", "min_rate_req_s",
                      "search_max_rate_req_s", "resolution_pct", "p99_ttft_ms", "p99_tpot_ms", "completed", "failed",
-                     "rejected_never_servable", "removed_unservable", "peak_concurrent", "burst", "probes").setRecordSeparator("\n").get())) {
+                     "rejected_never_servable", "removed_unservable", "requests", "peak_concurrent", "burst", "probes").setRecordSeparator("\n").get())) {
             for (Row r : rows) {
                 Cell c = r.cell();
                 boolean has = r.rate() != null;
                 p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()), r.engine(),
                         has ? rate(r.rate()) : "", r.saturated(), rate(r.minRate()), rate(r.maxRate()), pct(r.resolution()),
                         has ? ms(r.p99TtftMs()) : "", has ? ms(r.p99TpotMs()) : "", r.completed(), r.failed(), r.rejected(),
-                        r.removed(), r.peakConcurrent(), r.burst(), r.probes());
+                        r.removed(), r.requests(), r.peakConcurrent(), r.burst(), r.probes());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
