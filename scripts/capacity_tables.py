@@ -1,72 +1,142 @@
 #!/usr/bin/env python3
-"""Prints the tables and counts of docs/capacity.md ("The current matrix") from a `reproduce capacity` folder.
+"""The tables and counts of docs/capacity.md ("The current matrix") from a `reproduce capacity` folder.
 
-Usage: python3 scripts/capacity_tables.py RUN_DIR   (RUN_DIR holds its capacity-summary.csv)
+Usage:
+  python3 scripts/capacity_tables.py RUN_DIR                          # print the section, then details
+  python3 scripts/capacity_tables.py RUN_DIR --update docs/capacity.md  # replace the section in the page
 
-Output: one Markdown table per SLO pair (APEX / best baseline - 1; bold: loses, (tie): within the resolution,
-*: the summary has a note), the verdict counts, the best baseline and workload of each loss, the losses split by
-cause (the best baseline rejected more requests / a burst / neither), and every win and tie with its note, so the
-page's prose can be checked against the run.
+RUN_DIR holds capacity-summary.csv and capacity.csv. The section is one Markdown table per SLO pair (APEX / best
+baseline - 1; bold: loses, (tie): within the resolution, *: the summary has a note), the verdict counts, and every
+loss with its rates and note. --update replaces the text between the page's `<!-- capacity-tables:begin -->` and
+`<!-- capacity-tables:end -->` lines and nothing else. The details printed without --update (wins, ties, the
+cells where requests were removed, burst answers) are for checking the page's prose against the run.
 """
 import collections
 import csv
-import re
 import sys
 
-if len(sys.argv) != 2:
-    sys.exit("usage: capacity_tables.py RUN_DIR (a folder written by ./apex reproduce capacity)")
-d = sys.argv[1]
-try:
-    S = list(csv.DictReader(open(f"{d}/capacity-summary.csv")))
-except FileNotFoundError as e:
-    sys.exit(f"{e.filename}: not found; RUN_DIR must be a folder written by ./apex reproduce capacity")
-cells = [s for s in S if s["verdict"] != "skipped"]
-short = {"gpu-only": "gpu-only", "static-hybrid:neo": "NEO", "static-hybrid:neo[runtime=two-thread]": "NEO-2t",
+BEGIN, END = "<!-- capacity-tables:begin -->", "<!-- capacity-tables:end -->"
+SHORT = {"gpu-only": "gpu-only", "static-hybrid:neo": "NEO", "static-hybrid:neo[runtime=two-thread]": "NEO-2t",
          "static-hybrid:fastdecode": "FastDecode", "static-hybrid:offload": "offload"}
-wls = list(dict.fromkeys(s["workload"] for s in cells))
-rows = list(dict.fromkeys((s["hardware"], s["model"]) for s in cells))
-slos = list(dict.fromkeys(s["slo_p99_tpot_ms"] for s in cells))
-by = {(s["hardware"], s["model"], s["workload"], s["slo_p99_tpot_ms"]): s for s in cells}
+
+
+def load(d):
+    try:
+        summary = list(csv.DictReader(open(f"{d}/capacity-summary.csv")))
+        rows = list(csv.DictReader(open(f"{d}/capacity.csv")))
+    except FileNotFoundError as e:
+        sys.exit(f"{e.filename}: not found; RUN_DIR must be a folder written by ./apex reproduce capacity")
+    if "removed_unservable" not in summary[0]:
+        sys.exit(f"{d}/capacity-summary.csv has no removed_unservable column: written by an older apex; rerun the matrix")
+    return summary, rows
+
+
 def fmt(s):
-    if s["verdict"] == "none-meets": return "none meets"
+    if s["verdict"] == "none-meets":
+        return "none meets"
     g = s["apex_over_best_pct"]
-    t = ("+" if not g.startswith("-") else "") + f"{float(g):.1f}%" if g else ("APEX only" if s["apex_rate_req_s"] else "baseline only")
+    t = (("+" if not g.startswith("-") else "") + f"{float(g):.1f}%") if g else ("APEX only" if s["apex_rate_req_s"] else "baseline only")
     star = "*" if s["note"] else ""
-    if s["verdict"] == "loses": return f"**{t}{star}**"
-    if s["verdict"] == "ties": return f"{t} (tie){star}"
+    if s["verdict"] == "loses":
+        return f"**{t}{star}**"
+    if s["verdict"] == "ties":
+        return f"{t} (tie){star}"
     return t + star
-for slo in slos:
-    print(f"\n### TPOT {slo}\n")
-    print("| GPU + model | " + " | ".join(wls) + " |")
-    print("| --- |" + " ---: |" * len(wls))
-    for hw, m in rows:
-        print(f"| {hw} + {m} | " + " | ".join(fmt(by[(hw, m, w, slo)]) for w in wls) + " |")
-c = collections.Counter(s["verdict"] for s in cells)
-print(f"\n{len(cells)} cells: wins {c['wins']}, ties {c['ties']}, loses {c['loses']}, none-meets {c['none-meets']}")
-L = [s for s in cells if s["verdict"] == "loses"]
-print("best baseline where APEX loses:", collections.Counter(short[s["best_baseline"]] for s in L).most_common())
-print("losses by workload:", collections.Counter(s["workload"] for s in L).most_common())
-print("losses by slo:", collections.Counter(s["slo_p99_tpot_ms"] for s in L).most_common())
-print("wins by workload:", collections.Counter(s["workload"] for s in cells if s["verdict"] == "wins").most_common())
-rej = [s for s in L if "never servable" in s["note"]]
-burst = [s for s in L if "never servable" not in s["note"] and "burst" in s["note"]]
-neither = [s for s in L if not s["note"]]
-other = [s for s in L if s["note"] and s not in rej and s not in burst]
-print(f"losses: different requests {len(rej)}, burst {len(burst)}, neither {len(neither)}, other {len(other)}")
-print("rejected-loss workloads:", collections.Counter(s["workload"] for s in rej))
-rr = collections.defaultdict(list)
-for s in rej:
-    m = re.search(r"rejected (\d+) requests.*\(apex: (\d+)\)", s["note"]); rr[s["workload"]].append((int(m[1]), int(m[2])))
-for w, v in rr.items(): print(" ", w, "baseline rejected", min(a for a, _ in v), "-", max(a for a, _ in v), "apex rejected", sorted(set(b for _, b in v)))
-for name, grp in (("different requests", rej), ("burst", burst), ("neither", neither), ("other", other)):
-    if grp: print(f"  {name} gains: {min(float(s['apex_over_best_pct']) for s in grp)} .. {max(float(s['apex_over_best_pct']) for s in grp)}")
-def show(s):
-    return (f"  {s['hardware']} {s['model']} {s['workload']} tpot{s['slo_p99_tpot_ms']}: {s['verdict']} {s['apex_over_best_pct']}% "
-            f"best {short.get(s['best_baseline'], s['best_baseline'])} {s['best_baseline_rate_req_s']} apex {s['apex_rate_req_s']} | {s['note']}")
-print("\nburst losses:"); [print(show(s)) for s in burst]
-print("\nneither losses:"); [print(show(s)) for s in neither]
-print("\nother losses:"); [print(show(s)) for s in other]
-print("\nnon-rejection notes on non-losses:", sum(1 for s in cells if s["verdict"] != "loses" and s["note"]))
-print("\nwins:"); [print(show(s)) for s in cells if s["verdict"] == "wins"]
-print("\nties:"); [print(show(s)) for s in cells if s["verdict"] == "ties"]
-print("\nskipped:", [(s["hardware"], s["model"]) for s in S if s["verdict"] == "skipped"])
+
+
+def section(summary, rows):
+    cells = [s for s in summary if s["verdict"] != "skipped"]
+    wls = list(dict.fromkeys(s["workload"] for s in cells))
+    lines = list(dict.fromkeys((s["hardware"], s["model"]) for s in cells))
+    slos = list(dict.fromkeys((s["slo_p99_tpot_ms"], s["slo_p99_ttft_ms"]) for s in cells))
+    by = {(s["hardware"], s["model"], s["workload"], s["slo_p99_tpot_ms"], s["slo_p99_ttft_ms"]): s for s in cells}
+    out = []
+    for tpot, ttft in slos:
+        out.append(f"APEX / best baseline - 1 at p99 TPOT {tpot} ms, p99 TTFT {float(ttft) / 1000:g} s (**bold**: APEX loses "
+                   "beyond the resolution; (tie): within it; *: a note in capacity-summary.csv: requests removed, or a burst):")
+        out.append("")
+        out.append("| GPU + model | " + " | ".join(wls) + " |")
+        out.append("| --- |" + " ---: |" * len(wls))
+        for hw, m in lines:
+            out.append(f"| {hw} + {m} | " + " | ".join(fmt(by[(hw, m, w, tpot, ttft)]) for w in wls) + " |")
+        out.append("")
+    c = collections.Counter(s["verdict"] for s in cells)
+    out.append(f"{len(cells)} cells: APEX wins {c['wins']}, ties {c['ties']}, loses {c['loses']}, none meets {c['none-meets']}.")
+    out.append("")
+    removed = [s for s in cells if int(s["removed_unservable"] or 0) > 0]
+    if removed:
+        per = collections.Counter(s["workload"] for s in removed)
+        out.append(f"Cells whose runs left out requests some engine cannot serve: {len(removed)} ("
+                   + ", ".join(f"{w} {n}" for w, n in per.most_common()) + "); removed per cell: "
+                   + f"{min(int(s['removed_unservable']) for s in removed)}-{max(int(s['removed_unservable']) for s in removed)}.")
+        out.append("")
+    bursts = [r for r in rows if r["burst"] == "true"]
+    out.append(f"Answers from a burst (half or more of the run's requests in the system at once): {len(bursts)} of {len(rows)}"
+               + (" (" + ", ".join(f"{w} {n}" for w, n in collections.Counter(r['workload'] for r in bursts).most_common()) + ")"
+                  if bursts else "") + ".")
+    out.append("")
+    losses = [s for s in cells if s["verdict"] == "loses"]
+    if losses:
+        out.append("Where APEX loses (best baseline and its rate, APEX's rate, in req/s):")
+        out.append("")
+        for s in losses:
+            note = f" ({s['note']})" if s["note"] else ""
+            out.append(f"- {s['hardware']} + {s['model']}, `{s['workload']}`, TPOT {s['slo_p99_tpot_ms']} ms: "
+                       f"{SHORT.get(s['best_baseline'], s['best_baseline'])} {s['best_baseline_rate_req_s']}, APEX "
+                       f"{s['apex_rate_req_s'] or 'none'} ({float(s['apex_over_best_pct']):+.1f}%){note}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def details(summary, rows):
+    cells = [s for s in summary if s["verdict"] != "skipped"]
+    L = [s for s in cells if s["verdict"] == "loses"]
+    print("best baseline where APEX loses:", collections.Counter(SHORT[s["best_baseline"]] for s in L).most_common())
+    print("losses by workload:", collections.Counter(s["workload"] for s in L).most_common())
+    print("losses by slo:", collections.Counter(s["slo_p99_tpot_ms"] for s in L).most_common())
+    print("wins by workload:", collections.Counter(s["workload"] for s in cells if s["verdict"] == "wins").most_common())
+
+    def show(s):
+        return (f"  {s['hardware']} {s['model']} {s['workload']} tpot{s['slo_p99_tpot_ms']}: {s['verdict']} {s['apex_over_best_pct']}% "
+                f"best {SHORT.get(s['best_baseline'], s['best_baseline'])} {s['best_baseline_rate_req_s']} apex {s['apex_rate_req_s']}"
+                f" | removed {s['removed_unservable']} | {s['note']}")
+    for name, grp in (("wins", [s for s in cells if s["verdict"] == "wins"]), ("ties", [s for s in cells if s["verdict"] == "ties"]),
+                      ("removed", [s for s in cells if int(s["removed_unservable"] or 0) > 0])):
+        print(f"\n{name}:")
+        for s in grp:
+            print(show(s))
+    print("\nburst rows:")
+    for r in rows:
+        if r["burst"] == "true":
+            print(f"  {r['hardware']} {r['model']} {r['workload']} tpot{r['slo_p99_tpot_ms']} {r['engine']}: {r['max_rate_req_s']} req/s, "
+                  f"{r['requests']} requests, peak {r['peak_concurrent']}")
+    print("\nskipped:", [(s["hardware"], s["model"]) for s in summary if s["verdict"] == "skipped"])
+
+
+def update(page, text):
+    try:
+        doc = open(page).read()
+    except FileNotFoundError:
+        sys.exit(f"{page}: not found")
+    if doc.count(BEGIN) != 1 or doc.count(END) != 1 or doc.index(BEGIN) > doc.index(END):
+        sys.exit(f"{page}: expected one '{BEGIN}' line and, after it, one '{END}' line")
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    open(page, "w").write(head + BEGIN + "\n\n" + text + "\n" + END + tail)
+    print(f"updated {page}")
+
+
+def main(argv):
+    if len(argv) not in (2, 4) or (len(argv) == 4 and argv[2] != "--update"):
+        sys.exit("usage: capacity_tables.py RUN_DIR [--update docs/capacity.md] (RUN_DIR: written by ./apex reproduce capacity)")
+    summary, rows = load(argv[1])
+    text = section(summary, rows)
+    if len(argv) == 4:
+        update(argv[3], text)
+    else:
+        print(text)
+        details(summary, rows)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

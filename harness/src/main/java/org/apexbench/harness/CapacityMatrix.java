@@ -19,6 +19,7 @@ import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.reports.CapacityReport;
 import org.apexbench.reports.ProgressReporter;
+import org.apexbench.workloads.RequestSpec;
 
 /**
  * The capacity matrix (`apex reproduce capacity`): for every GPU and host, model, workload and SLO pair, the highest
@@ -78,9 +79,29 @@ final class CapacityMatrix {
         }
     }
 
-    /** What to run: the grid's axes (already checked), requests per run, the seed and the number of parallel tasks. */
+    /**
+     * What to run: the grid's axes (already checked), the seed, the number of parallel tasks, and each probe's request
+     * count ({@link #requestsAt}): at least {@code requests}, enough for arrivals spanning {@code minSpanSec} at the
+     * probe's rate, at most {@code maxRequests}.
+     */
     record Grid(List<String> gpus, List<String> models, List<Workload> workloads, List<Slo> slos, List<String> engines,
-                int requests, long seed, int jobs) {}
+                int requests, long seed, int jobs, double minSpanSec, int maxRequests) {
+        Grid {
+            if (maxRequests < requests) throw new IllegalArgumentException("--max-requests (" + maxRequests
+                    + ") must be at least --requests (" + requests + ")");
+            if (!(minSpanSec >= 0) || Double.isInfinite(minSpanSec)) {
+                throw new IllegalArgumentException("--min-span-s must be a finite number of seconds >= 0, got " + minSpanSec);
+            }
+        }
+
+        /**
+         * Requests of a probe at {@code rate}: max(requests, rate x minSpanSec), at most maxRequests; at the rate a
+         * steady load of that many requests arrives over at least the minimum span (a steady load, not a burst).
+         */
+        int requestsAt(double rate) {
+            return (int) Math.min(maxRequests, Math.max(requests, Math.ceil(rate * minSpanSec - 1e-9)));
+        }
+    }
 
     /** The matrix: every row in grid order, and the (hardware, model) pairs left out. */
     record Result(List<CapacityReport.Row> rows, List<CapacityReport.Skipped> skipped) {}
@@ -175,9 +196,19 @@ final class CapacityMatrix {
         });
         List<Future<List<CapacityReport.Row>>> tasks = new ArrayList<>();
         try {
+            // every cell's common requests first: a workload too short for the comparison is refused before any run
+            Map<String, CommonRequests> common = new HashMap<>();
             for (String[] p : pairs) {
                 for (Workload w : grid.workloads()) {
-                    for (String e : grid.engines()) tasks.add(pool.submit(() -> searches(p[0], p[1], w, e)));
+                    CommonRequests c = commonRequests(p[0], p[1], w);
+                    c.drawnFor(grid.requestsAt(w.maxRate()), draw(p[0], p[1], w));
+                    common.put(p[0] + "|" + p[1] + "|" + w.name(), c);
+                }
+            }
+            for (String[] p : pairs) {
+                for (Workload w : grid.workloads()) {
+                    CommonRequests c = common.get(p[0] + "|" + p[1] + "|" + w.name());
+                    for (String e : grid.engines()) tasks.add(pool.submit(() -> searches(p[0], p[1], w, e, c)));
                 }
             }
             List<CapacityReport.Row> rows = new ArrayList<>();
@@ -207,6 +238,26 @@ final class CapacityMatrix {
         return out;
     }
 
+    /** The workload's spec with {@code count} requests (a trace's first {@code count} rows) at {@code rate}. */
+    private static String spec(Workload w, int count, double rate) {
+        String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=") + count;
+        return SweepCommand.withRate(spec, rate);
+    }
+
+    /** The requests every engine of the cell can serve (the verdict's workload), drawn from the workload at its seed. */
+    private CommonRequests commonRequests(String hw, String model, Workload w) {
+        EngineRunner.Setup setup = EngineRunner.prepare(options(hw, model, spec(w, grid.requests(), w.minRate()), grid.seed()), null);
+        Map<String, java.util.function.Function<RequestSpec, String>> rejection = new java.util.LinkedHashMap<>();
+        for (String e : grid.engines()) rejection.put(e, setup.rejection(e));
+        return new CommonRequests(hw + " + " + model + ", workload " + w.name(), grid.requests(), rejection,
+                m -> m == grid.requests() ? setup.workload().requests() : draw(hw, model, w).apply(m));
+    }
+
+    /** The workload's first m requests (a trace's first m rows) at its lowest rate: what decides which can be served. */
+    private java.util.function.Function<Integer, List<RequestSpec>> draw(String hw, String model, Workload w) {
+        return m -> EngineRunner.prepare(options(hw, model, spec(w, m, w.minRate()), grid.seed()), null).workload().requests();
+    }
+
     /** One run's outcome at one rate. */
     private record Probe(Summary summary, int rejected) {}
 
@@ -214,7 +265,7 @@ final class CapacityMatrix {
      * Every SLO pair's search for one engine in one cell. APEX schedules to the run's SLOs, so each pair runs it anew
      * with that pair as the run's SLOs; the baselines ignore SLOs, so a rate probed by two of their searches runs once.
      */
-    private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine) {
+    private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine, CommonRequests common) {
         Map<Double, Probe> runs = new HashMap<>();
         int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), RESOLUTION);
         double resolution = MaxRateSearch.resolution(w.minRate(), w.maxRate(), steps);
@@ -224,31 +275,38 @@ final class CapacityMatrix {
             if (apex) runs.clear();
             Slo runSlo = apex ? slo : null;
             MaxRateSearch.Result<Probe> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps,
-                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo)),
+                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo, common)),
                     p -> SweepCommand.meets(p.summary(), p.rejected(), slo.ttftMs(), slo.tpotMs()));
             // without an answer, the counts are those at the lowest rate (why nothing met)
-            Probe at = r.best() != null ? r.best() : runs.get(w.minRate());
+            double rate = r.best() != null ? r.rate() : w.minRate();
+            Probe at = runs.get(rate);
             Summary s = at.summary();
             CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
-                    at.rejected(), s.maxConcurrentRequests(), r.probed().size()));
+                    common.rejected(engine), common.removed(grid.requests()), grid.requestsAt(rate), s.maxConcurrentRequests(),
+                    r.probed().size()));
             searched(cell, engine, r.rate(), r.rate() != null && r.rate() == w.maxRate());
         }
         return rows;
     }
 
     /** One run at {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to. */
-    private Probe probe(String hw, String model, Workload w, String engine, double rate, Slo slo) {
-        String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=")
-                + grid.requests();
-        RunOptions o = options(hw, model, SweepCommand.withRate(spec, rate), grid.seed());
+    private Probe probe(String hw, String model, Workload w, String engine, double rate, Slo slo, CommonRequests common) {
+        int n = grid.requestsAt(rate);
+        RunOptions o = options(hw, model, spec(w, common.drawnFor(n, draw(hw, model, w)), rate), grid.seed());
         if (slo != null) {
             o.sloTpotMs = slo.tpotMs();
             o.sloTtftMs = slo.ttftMs();
         }
-        EngineRunner.Outcome out = EngineRunner.run(EngineRunner.prepare(o, null), engine, null, false);
-        return new Probe(out.report().summary(), Rejections.of(out.report().records().requests()).size());
+        EngineRunner.Setup setup = EngineRunner.prepare(o, null);
+        setup = setup.withRequests(common.select(n, setup.workload().requests()), setup.workload().description()
+                + ", the first " + n + " every engine of the cell can serve");
+        EngineRunner.Outcome out = EngineRunner.run(setup, engine, null, false);
+        int rejected = Rejections.of(out.report().records().requests()).size();
+        if (rejected > 0) throw new IllegalStateException(engine + " rejected " + rejected + " of the requests every engine of "
+                + hw + " + " + model + ", " + w.name() + " was found to serve");
+        return new Probe(out.report().summary(), rejected);
     }
 
     private synchronized void searched(CapacityReport.Cell cell, String engine, Double rate, boolean saturated) {

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -39,6 +40,7 @@ import org.apexbench.reports.TimelineWindow;
 import org.apexbench.reports.VllmSetup;
 import org.apexbench.serving.client.OpenAiEngine;
 import org.apexbench.workloads.ArrivalProcess;
+import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.Workload;
 import org.apexbench.workloads.WorkloadContext;
 import org.apexbench.workloads.WorkloadSpec;
@@ -63,6 +65,19 @@ final class EngineRunner {
                  MeasuredSimSetup.Machine measured, double cpuSlowdown,
                  DurationClock durationClock, WorkloadSpec workloadSpec) {
         boolean isReal() { return real != null; }
+
+        /** This setup with {@code requests} (sorted by arrival, open loop) as its workload's requests. */
+        Setup withRequests(List<RequestSpec> requests, String description) {
+            return new Setup(backend, model, hardware, budgets, gpuPool, workloadText, new Workload(requests, 0, description), profile,
+                    slo, seed, jitter, allSubtasks, engineOptions, gpuMemoryGb, gpuMemoryUtilization, real, measured, cpuSlowdown,
+                    durationClock, workloadSpec);
+        }
+
+        /** Why {@code engineLabel} would reject each request on arrival as never servable under this setup's budgets (null: it can serve it). */
+        java.util.function.Function<RequestSpec, String> rejection(String engineLabel) {
+            EngineChoice choice = EngineChoice.parse(engineLabel, engineOptions);
+            return EngineRuns.rejection(EngineRuns.create(choice.engineId(), new EngineOptions(choice.options()), slo), model, budgets);
+        }
 
         /** What a simulated run of this setup is given. */
         EngineRuns.Sim sim() {

@@ -81,11 +81,22 @@ final class ReproduceCommand implements Callable<Integer> {
             + "processors).")
     Integer jobs;
 
+    @Option(names = "--min-span-s", paramLabel = "S", description = "capacity: each run's arrivals span at least S seconds "
+            + "(max(--requests, rate x S) requests, at most --max-requests), so a rate is a steady load, not a burst "
+            + "(default " + CAPACITY_MIN_SPAN_S + "; docs/capacity.md).")
+    Double minSpanSec;
+
+    @Option(names = "--max-requests", paramLabel = "N", description = "capacity: most requests per run (default "
+            + CAPACITY_MAX_REQUESTS + ").")
+    Integer maxRequests;
+
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
 
     static final String PAPER_ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:fastdecode,apex";
     static final int CAPACITY_REQUESTS = 100;
+    static final int CAPACITY_MIN_SPAN_S = 300;
+    static final int CAPACITY_MAX_REQUESTS = 1000;
 
     record Setup(String hardware, String model, String gpu) {}
 
@@ -111,8 +122,10 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         if (count != null && count < 1) throw new IllegalArgumentException("--count (--requests) must be >= 1, got " + count);
         if (experiment.equals("capacity")) return capacity();
-        if (gpus != null || models != null || workloads != null || slos != null || jobs != null) {
-            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos and --jobs restrict `reproduce capacity`; "
+        if (gpus != null || models != null || workloads != null || slos != null || jobs != null || minSpanSec != null
+                || maxRequests != null) {
+            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos, --jobs, --min-span-s and --max-requests "
+                    + "restrict `reproduce capacity`; "
                     + experiment + " has a fixed grid");
         }
         if (engines == null) engines = List.of(PAPER_ENGINES.split(","));
@@ -136,12 +149,14 @@ final class ReproduceCommand implements Callable<Integer> {
             CapacityMatrix.Result r = new CapacityMatrix(grid, quiet ? null : spec.commandLine().getErr()).run();
             double wall = (System.nanoTime() - t0) / 1e9;
             org.apexbench.reports.CapacityReport.write(folder.staging(), r.rows(), r.skipped(), String.format(Locale.ROOT,
-                    "Simulated (`apex reproduce capacity --requests %d --seed %d`): %d requests per run, Poisson arrivals, "
-                    + "default budgets (the GPU KV pool by vLLM's rule, half the host memory for the host KV pool), 512 running "
-                    + "requests and 2048 tokens per iteration. Per engine, the highest rate whose p99 TPOT and p99 TTFT meet "
-                    + "the SLO pair, over the requests the engine serves (a request it can never serve is rejected on its own "
-                    + "and counted as failed; any other failure misses the SLOs). docs/capacity.md.",
-                    grid.requests(), grid.seed(), grid.requests()));
+                    "Simulated (`apex reproduce capacity --requests %d --min-span-s %s --max-requests %d --seed %d`): each run "
+                    + "max(%d, rate x %s s) requests, at most %d, Poisson arrivals, default budgets (the GPU KV pool by vLLM's "
+                    + "rule, half the host memory for the host KV pool), 512 running requests and 2048 tokens per iteration. Per "
+                    + "engine, the highest rate whose p99 TPOT and p99 TTFT meet the SLO pair; in each cell every engine runs the "
+                    + "same requests, the workload's draw less those any engine of the cell can never serve (capacity.csv "
+                    + "counts each engine's rejections on the full workload). docs/capacity.md.",
+                    grid.requests(), plainSeconds(grid.minSpanSec()), grid.maxRequests(), grid.seed(), grid.requests(),
+                    plainSeconds(grid.minSpanSec()), grid.maxRequests()));
             folder.commit("capacity", Outputs.arguments(spec), grid.engines().stream()
                     .map(e -> new org.apexbench.reports.Manifest.Engine(e, ".", java.util.Map.of())).toList());
             var o = spec.commandLine().getOut();
@@ -160,6 +175,8 @@ final class ReproduceCommand implements Callable<Integer> {
             return 0;
         }
     }
+
+    private static String plainSeconds(double s) { return java.math.BigDecimal.valueOf(s).stripTrailingZeros().toPlainString(); }
 
     /** The capacity grid from the options, every name checked before any work. */
     private CapacityMatrix.Grid capacityGrid() {
@@ -183,7 +200,9 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         int j = jobs == null ? Runtime.getRuntime().availableProcessors() : jobs;
         if (j < 1 || j > 256) throw new IllegalArgumentException("--jobs must be in [1, 256], got " + j);
-        return new CapacityMatrix.Grid(g, m, w, s, e, count == null ? CAPACITY_REQUESTS : count, seed, j);
+        int n = count == null ? CAPACITY_REQUESTS : count;
+        return new CapacityMatrix.Grid(g, m, w, s, e, n, seed, j, minSpanSec == null ? CAPACITY_MIN_SPAN_S : minSpanSec,
+                maxRequests == null ? Math.max(n, CAPACITY_MAX_REQUESTS) : maxRequests);
     }
 
     /** NEO's two experiments; 1 when a point misses its target. */

@@ -19,7 +19,7 @@ class CapacityCommandTest {
     @TempDir Path tmp;
 
     private static final String[] SMALL = {"--gpus", "t4-g4dn.4xlarge", "--models", "llama-2-7b,llama-3.1-8b", "--workloads", "osc",
-            "--engines", "gpu-only,apex", "--slos", "200:10000", "--requests", "12"};
+            "--engines", "gpu-only,apex", "--slos", "200:10000", "--requests", "12", "--min-span-s", "10", "--max-requests", "30"};
 
     /** The small grid with {@code more} (option, value pairs, or a lone --force) replacing its options of the same name. */
     private Cli capacity(Path out, String... more) {
@@ -59,13 +59,47 @@ class CapacityCommandTest {
         String summary = Files.readString(one.resolve(CapacityReport.SUMMARY_CSV));
         assertTrue(summary.contains("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,") && summary.contains("no KV block fits"), summary);
         assertTrue(a.out().contains("t4-g4dn.4xlarge/llama-2-7b/osc/tpot200-ttft10000"), a.out());
-        // each engine sustains some rate in this cell, found to the stated resolution
+        // each engine sustains some rate in this cell, found to the stated resolution, over a run of max(12, rate x 10 s)
+        // requests, at most 30, all of them served (nothing in osc is beyond either engine)
         for (String row : rows.subList(1, rows.size())) {
             String[] c = row.split(",");
             assertFalse(c[6].isEmpty(), "a rate: " + row);
             assertTrue(Double.parseDouble(c[10]) <= 2.0, "resolution within 2%: " + row);
+            int requests = Integer.parseInt(c[17]);
+            assertEquals(Math.min(30, Math.max(12, (int) Math.ceil(Double.parseDouble(c[6]) * 10 - 1e-9))), requests, row);
+            assertEquals(requests, Integer.parseInt(c[13]), "completed: " + row);
+            assertEquals("0,0,0", c[14] + "," + c[15] + "," + c[16], "none failed, rejected or removed: " + row);
         }
         assertTrue(Files.readString(one.resolve(CapacityReport.HTML)).contains("APEX / best baseline - 1"));
+    }
+
+    /**
+     * On the T4, gpu-only can never hold the longest prompts of the code trace; APEX can. Both engines run the same
+     * requests, those both can serve; capacity.csv still counts gpu-only's rejections on the full workload, and the
+     * summary says how many drawn requests were removed and whose limit removed them.
+     */
+    @Test
+    void enginesThatRejectDifferentRequestsAreComparedOnTheRequestsAllCanServe() throws Exception {
+        Path out = tmp.resolve("code");
+        Cli r = capacity(out, "--workloads", "trace-code", "--models", "llama-2-7b", "--requests", "20", "--min-span-s", "0",
+                "--max-requests", "20");
+        assertEquals(0, r.code(), r.out() + r.err());
+        List<String> rows = Files.readAllLines(out.resolve(CapacityReport.CSV));
+        String[] gpuOnly = rows.get(1).split(","), apex = rows.get(2).split(",");
+        assertEquals("gpu-only", gpuOnly[5]);
+        int rejected = Integer.parseInt(gpuOnly[15]), removed = Integer.parseInt(gpuOnly[16]);
+        assertTrue(rejected > 0, "gpu-only cannot hold the code trace's longest prompts on a T4: " + rows.get(1));
+        assertEquals("0", apex[15], "APEX rejects none: " + rows.get(2));
+        assertTrue(removed >= rejected, "at least the full workload's rejections are drawn past: " + rows.get(1));
+        assertEquals(gpuOnly[16], apex[16], "one removed count per cell");
+        for (String[] row : List.of(gpuOnly, apex)) {
+            assertEquals("20", row[13], "every engine completes the 20 requests both can serve: " + String.join(",", row));
+            assertEquals("0", row[14], "no failure: " + String.join(",", row));
+        }
+        String summary = Files.readAllLines(out.resolve(CapacityReport.SUMMARY_CSV)).get(1);
+        assertTrue(summary.contains(",false," + removed + ",") || summary.contains(",true," + removed + ","), summary);
+        assertTrue(summary.contains("every rate is over the requests all engines can serve: " + removed + " drawn requests removed "
+                + "as never servable by some engine (of the full workload, rejected: gpu-only " + rejected + ")"), summary);
     }
 
     @Test
@@ -100,6 +134,9 @@ class CapacityCommandTest {
                 {"--workloads", "osc,osc"}, {"names the same value twice"},
                 {"--jobs", "0"}, {"--jobs must be in [1, 256], got 0"},
                 {"--requests", "0"}, {"--count (--requests) must be >= 1, got 0"},
+                {"--max-requests", "11"}, {"--max-requests (11) must be at least --requests (12)"},
+                {"--min-span-s", "-1"}, {"--min-span-s must be a finite number of seconds >= 0, got -1.0"},
+                {"--min-span-s", "Infinity"}, {"--min-span-s must be a finite number of seconds >= 0, got Infinity"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             Cli r = capacity(out, cases[i]);
@@ -109,6 +146,9 @@ class CapacityCommandTest {
         Cli paper = Cli.run("reproduce", "paper", "--gpus", "t4-g4dn.4xlarge", "--out", out.toString());
         assertEquals(1, paper.code());
         assertTrue(paper.err().contains("restrict `reproduce capacity`; paper has a fixed grid"), paper.err());
+        Cli neo = Cli.run("reproduce", "neo", "--min-span-s", "60", "--out", out.toString());
+        assertEquals(1, neo.code());
+        assertTrue(neo.err().contains("--min-span-s and --max-requests restrict `reproduce capacity`; neo has a fixed grid"), neo.err());
         assertFalse(Files.exists(out), "nothing written");
     }
 

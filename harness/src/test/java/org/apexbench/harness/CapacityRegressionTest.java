@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CapacityRegressionTest {
     static final String[] SUBSET = {"--gpus", "t4-g4dn.4xlarge,a10g-g5.8xlarge", "--models", "llama-2-7b,llama-3.1-8b",
-            "--workloads", "osc,synth-neo", "--requests", "40", "--seed", "0", "--quiet"};
+            "--workloads", "osc,synth-neo", "--requests", "40", "--min-span-s", "300", "--max-requests", "300", "--seed", "0", "--quiet"};
     static final Path EXPECTED = Path.of("src/test/resources/capacity");
 
     @TempDir static Path tmp;

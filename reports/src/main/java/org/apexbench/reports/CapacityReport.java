@@ -42,13 +42,17 @@ public final class CapacityReport {
      * @param saturated    whether {@code maxRate} itself met the SLOs (the engine sustains at least it)
      * @param completed    completed requests at {@code rate} (0 without one)
      * @param failed       failed requests at {@code rate}
-     * @param rejected     of those, requests the engine rejected as never servable (they fail at every rate)
+     * @param rejected     requests of the full workload (the first N drawn) the engine would reject as never servable;
+     *                     the runs are over the requests every engine of the cell can serve, so none of them is in a run
+     * @param removed      of the draws for the first N requests every engine can serve, those left out because some
+     *                     engine of the cell would reject them (the same in every row of a cell)
+     * @param requests     requests of the run at {@code rate} (of the run at {@code minRate} without one)
      * @param peakConcurrent most requests in the system at once at {@code rate} (vLLM's max_concurrent_requests)
      * @param probes       rates run by the search
      */
     public record Row(Cell cell, String engine, boolean apex, double minRate, double maxRate, double resolution, Double rate,
                       boolean saturated, double p99TtftMs, double p99TpotMs, int completed, int failed, int rejected,
-                      int peakConcurrent, int probes) {
+                      int removed, int requests, int peakConcurrent, int probes) {
         /**
          * Whether the run at {@code rate} held half or more of its requests at once: the requests arrived faster than
          * they left, so the run measured a burst of that size rather than a steady load at that rate.
@@ -78,19 +82,23 @@ public final class CapacityReport {
 
     /**
      * One cell's comparison: the best baseline (highest rate; the first in engine order on a tie), APEX's rate and the
-     * gain APEX / best - 1 (null where a side has no rate).
+     * gain APEX / best - 1 (null where a side has no rate); {@code removed} drawn requests were left out of every run
+     * because some engine would reject them, {@code rejectedBy} says how many of the full workload each such engine
+     * rejects.
      */
     public record Summary(Cell cell, String apexEngine, Double apexRate, String bestBaseline, Double bestRate, Double gain,
-                          double resolution, Verdict verdict, int apexRejected, int bestRejected, List<String> bursts) {
+                          double resolution, Verdict verdict, int removed, Map<String, Integer> rejectedBy, List<String> bursts) {
         /**
-         * Where the two rates are over different requests (the best baseline rejected more of them as never servable),
-         * and which of the two answers came from a burst rather than a steady load ({@link Row#burst()}).
+         * Which requests the rates are over where some were removed (and by which engines' limits), and which of the two
+         * answers came from a burst rather than a steady load ({@link Row#burst()}).
          */
         public String note() {
             List<String> notes = new ArrayList<>();
-            if (bestBaseline != null && bestRejected > apexRejected) {
-                notes.add(String.format(Locale.ROOT, "%s rejected %d requests as never servable (%s: %d); its rate is over the rest",
-                        bestBaseline, bestRejected, apexEngine, apexRejected));
+            if (removed > 0) {
+                List<String> by = new ArrayList<>();
+                rejectedBy.forEach((e, n) -> by.add(e + " " + n));
+                notes.add(String.format(Locale.ROOT, "every rate is over the requests all engines can serve: %d drawn requests removed "
+                        + "as never servable by some engine (of the full workload, rejected: %s)", removed, String.join(", ", by)));
             }
             if (!bursts.isEmpty()) notes.add("a burst, not a steady load, at the rate of " + String.join(" and ", bursts)
                     + " (half or more of the requests in the system at once): more requests would lower it");
@@ -124,15 +132,23 @@ public final class CapacityReport {
                 throw new IllegalArgumentException(e.getKey().key() + ": a summary needs one APEX engine and at least one baseline");
             }
             double a = rate(apex), b = rate(best);
-            Verdict v = a == 0 && b == 0 ? Verdict.NONE_MEETS : a * res < b ? Verdict.LOSES : b * res < a ? Verdict.WINS
+            // adjacent points of the search's geometric grid are exactly one resolution apart: not "more than" it, so a
+            // tie, whatever the last bit of the product says
+            double within = res * (1 + RATIO_ULPS);
+            Verdict v = a == 0 && b == 0 ? Verdict.NONE_MEETS : a * within < b ? Verdict.LOSES : b * within < a ? Verdict.WINS
                     : Verdict.TIES;
             Double gain = a > 0 && b > 0 ? a / b - 1 : null;
+            Map<String, Integer> rejectedBy = new LinkedHashMap<>();
+            for (Row r : e.getValue()) if (r.rejected() > 0) rejectedBy.put(r.engine(), r.rejected());
             out.add(new Summary(e.getKey(), apex.engine(), apex.rate(), best.rate() == null ? null : best.engine(), best.rate(), gain,
-                    res, v, apex.rejected(), best.rejected(), java.util.stream.Stream.of(best, apex).filter(Row::burst).map(Row::engine)
+                    res, v, apex.removed(), rejectedBy, java.util.stream.Stream.of(best, apex).filter(Row::burst).map(Row::engine)
                     .toList()));
         }
         return out;
     }
+
+    /** Relative rounding slack of a rate ratio computed from the search's grid (a few ulps, far below any resolution). */
+    static final double RATIO_ULPS = 1e-9;
 
     private static double rate(Row r) { return r.rate() == null ? 0 : r.rate(); }
 
@@ -149,14 +165,14 @@ public final class CapacityReport {
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
                      "slo_p99_tpot_ms", "slo_p99_ttft_ms", "engine", "max_rate_req_s", "at_least", "min_rate_req_s",
                      "search_max_rate_req_s", "resolution_pct", "p99_ttft_ms", "p99_tpot_ms", "completed", "failed",
-                     "rejected_never_servable", "peak_concurrent", "burst", "probes").setRecordSeparator("\n").get())) {
+                     "rejected_never_servable", "removed_unservable", "requests", "peak_concurrent", "burst", "probes").setRecordSeparator("\n").get())) {
             for (Row r : rows) {
                 Cell c = r.cell();
                 boolean has = r.rate() != null;
                 p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()), r.engine(),
                         has ? rate(r.rate()) : "", r.saturated(), rate(r.minRate()), rate(r.maxRate()), pct(r.resolution()),
                         has ? ms(r.p99TtftMs()) : "", has ? ms(r.p99TpotMs()) : "", r.completed(), r.failed(), r.rejected(),
-                        r.peakConcurrent(), r.burst(), r.probes());
+                        r.removed(), r.requests(), r.peakConcurrent(), r.burst(), r.probes());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
@@ -167,17 +183,17 @@ public final class CapacityReport {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
                      "slo_p99_tpot_ms", "slo_p99_ttft_ms", "best_baseline", "best_baseline_rate_req_s", "apex_engine",
-                     "apex_rate_req_s", "apex_over_best_pct", "resolution_pct", "verdict", "apex_ge_every_baseline", "note")
+                     "apex_rate_req_s", "apex_over_best_pct", "resolution_pct", "verdict", "apex_ge_every_baseline", "removed_unservable", "note")
                      .setRecordSeparator("\n").get())) {
             for (Summary s : summary) {
                 Cell c = s.cell();
                 p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()),
                         s.bestBaseline() == null ? "" : s.bestBaseline(), s.bestRate() == null ? "" : rate(s.bestRate()), s.apexEngine(),
                         s.apexRate() == null ? "" : rate(s.apexRate()), s.gain() == null ? "" : pct(1 + s.gain()), pct(s.resolution()),
-                        s.verdict().text(), s.verdict().dominates(), s.note());
+                        s.verdict().text(), s.verdict().dominates(), s.removed(), s.note());
             }
             for (Skipped s : skipped) {
-                p.printRecord(s.hardware(), s.model(), "", "", "", "", "", "", "", "", "", "skipped", "", s.reason());
+                p.printRecord(s.hardware(), s.model(), "", "", "", "", "", "", "", "", "", "skipped", "", "", s.reason());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
@@ -221,8 +237,8 @@ public final class CapacityReport {
             at.put(line + "|" + col, s);
         }
         h.append("<h2>APEX / best baseline - 1</h2>\n<p>Green: APEX ahead, red: behind by more than the search resolution, "
-                + "white: within it; the best baseline and both rates are in the cell's tooltip and in the table below. *: the best "
-                + "baseline rejected more requests than APEX as never servable, so its rate is over fewer, easier requests, or a rate "
+                + "white: within it; the best baseline and both rates are in the cell's tooltip and in the table below. *: requests some engine "
+                + "cannot serve were removed from every engine's runs (all rates are over the same requests), or a rate "
                 + "came from a burst rather than a steady load (see the note in capacity-summary.csv).</p>\n"
                 + "<table><tr><th class=\"l\">hardware + model</th>");
         for (String header : columns.values()) h.append("<th>").append(header).append("</th>");
@@ -263,7 +279,7 @@ public final class CapacityReport {
     private static void rates(StringBuilder h, List<Row> rows) {
         h.append("<h2>Highest rate meeting the SLOs (req/s)</h2>\n<table><tr><th class=\"l\">hardware</th><th class=\"l\">model"
                 + "</th><th class=\"l\">workload</th><th class=\"l\">SLO (p99, ms)</th><th class=\"l\">engine</th><th>max rate</th>"
-                + "<th>p99 TTFT ms</th><th>p99 TPOT ms</th><th>failed</th><th>of which never servable</th></tr>\n");
+                + "<th>p99 TTFT ms</th><th>p99 TPOT ms</th><th>failed</th><th>never servable (of the full workload)</th></tr>\n");
         for (Row r : rows) {
             Cell c = r.cell();
             h.append("<tr><td class=\"l\">").append(HtmlReport.esc(c.hardware())).append("</td><td class=\"l\">")

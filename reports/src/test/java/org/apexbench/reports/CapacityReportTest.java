@@ -22,7 +22,7 @@ class CapacityReportTest {
     private static final double RES = 1.02;
 
     private static Row row(Cell c, String engine, boolean apex, Double rate) {
-        return new Row(c, engine, apex, 0.05, 50, RES, rate, false, 100, 50, 10, 0, 0, 2, 11);
+        return new Row(c, engine, apex, 0.05, 50, RES, rate, false, 100, 50, 10, 0, 0, 0, 10, 2, 11);
     }
 
     private static Cell cell(String workload) { return new Cell("t4-g4dn.4xlarge", "llama-2-7b", workload, 200, 10_000); }
@@ -56,6 +56,50 @@ class CapacityReportTest {
         assertTrue(s.get(1).verdict().dominates() && !s.get(2).verdict().dominates() && s.get(3).verdict().dominates());
     }
 
+    /**
+     * Two answers one step apart on the search's geometric grid differ by exactly the resolution, not more: a tie either
+     * way, although for some pairs the floating-point product of the lower answer and the resolution falls a few ulps
+     * short of the upper one. Every adjacent pair of osc's grid (9 sqrt-bisection steps over 0.05-200 req/s, as
+     * MaxRateSearch probes it) ties; two steps apart is a loss.
+     */
+    @Test
+    void adjacentGridPointsTie() {
+        double min = 0.05, max = 200, res = Math.pow(max / min, Math.pow(2, -9));
+        java.util.TreeSet<Double> grid = new java.util.TreeSet<>();
+        for (int k = 0; k < 512; k++) {
+            double threshold = min * Math.pow(res, k + 0.5), lo = min, hi = max;
+            for (int i = 0; i < 9; i++) {
+                double mid = Math.sqrt(lo * hi);
+                if (mid <= threshold) lo = mid;
+                else hi = mid;
+            }
+            grid.add(lo);
+        }
+        List<Double> points = new ArrayList<>(grid);
+        int shortProducts = 0;
+        for (int i = 1; i < points.size(); i++) {
+            double lower = points.get(i - 1), upper = points.get(i);
+            if (lower * res < upper) shortProducts++;
+            for (boolean apexLower : new boolean[] {true, false}) {
+                Cell c = cell("osc");
+                List<Row> rows = List.of(gridRow(c, "neo", false, res, apexLower ? upper : lower),
+                        gridRow(c, "apex", true, res, apexLower ? lower : upper));
+                assertEquals(Verdict.TIES, CapacityReport.summarize(rows).getFirst().verdict(), lower + " vs " + upper);
+            }
+            if (i >= 2) {
+                Cell c = cell("osc");
+                List<Row> rows = List.of(gridRow(c, "neo", false, res, upper), gridRow(c, "apex", true, res, points.get(i - 2)));
+                assertEquals(Verdict.LOSES, CapacityReport.summarize(rows).getFirst().verdict(), "two steps below " + upper);
+            }
+        }
+        assertEquals(512, points.size());
+        assertTrue(shortProducts > 0, "some adjacent pair rounds short (the case this rule exists for)");
+    }
+
+    private static Row gridRow(Cell c, String engine, boolean apex, double res, double rate) {
+        return new Row(c, engine, apex, 0.05, 200, res, rate, false, 1, 1, 10, 0, 0, 0, 10, 2, 10);
+    }
+
     @Test
     void aCellNeedsOneApexAndABaseline() {
         Cell c = cell("a");
@@ -69,19 +113,21 @@ class CapacityReportTest {
     @Test
     void filesHoldEveryRowTheSummaryAndTheSkippedPairs() throws Exception {
         Cell c = cell("osc");
-        Row gpuOnly = new Row(c, "gpu-only", false, 0.05, 50, RES, 1.25, false, 100, 50, 7, 3, 3, 4, 11);
-        List<Row> rows = List.of(gpuOnly, row(c, "apex", true, null));
+        Row gpuOnly = new Row(c, "gpu-only", false, 0.05, 50, RES, 1.25, false, 100, 50, 7, 0, 3, 3, 10, 4, 11);
+        Row apex = new Row(c, "apex", true, 0.05, 50, RES, null, false, 100, 50, 10, 0, 0, 3, 10, 2, 11);
+        List<Row> rows = List.of(gpuOnly, apex);
         CapacityReport.write(tmp, rows, List.of(new CapacityReport.Skipped("t4-g4dn.4xlarge", "llama-3.1-8b", "too big")), "note");
         List<String> csv = Files.readAllLines(tmp.resolve(CapacityReport.CSV));
         assertEquals(3, csv.size());
-        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,false,0.050000,50.000,2.00,100.0,50.0,7,3,3,4,true,11",
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,false,0.050000,50.000,2.00,100.0,50.0,7,0,3,3,10,4,true,11",
                 csv.get(1));
-        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,apex,,false,0.050000,50.000,2.00,,,10,0,0,2,false,11", csv.get(2));
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,apex,,false,0.050000,50.000,2.00,,,10,0,0,3,10,2,false,11", csv.get(2));
         List<String> summary = Files.readAllLines(tmp.resolve(CapacityReport.SUMMARY_CSV));
-        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,apex,,,2.00,loses,false,\"gpu-only rejected 3 "
-                + "requests as never servable (apex: 0); its rate is over the rest; a burst, not a steady load, at the rate of gpu-only "
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,apex,,,2.00,loses,false,3,\"every rate is over the "
+                + "requests all engines can serve: 3 drawn requests removed as never servable by some engine (of the full workload, "
+                + "rejected: gpu-only 3); a burst, not a steady load, at the rate of gpu-only "
                 + "(half or more of the requests in the system at once): more requests would lower it\"", summary.get(1));
-        assertEquals("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,too big", summary.get(2));
+        assertEquals("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,,too big", summary.get(2));
         String html = Files.readString(tmp.resolve(CapacityReport.HTML));
         assertTrue(html.contains("APEX none") && html.contains("too big") && html.contains("loses 1"), html);
     }
@@ -89,8 +135,8 @@ class CapacityReportTest {
     @Test
     void coloursAreWhiteWithinTheResolutionAndDeepenWithTheGain() {
         Cell c = cell("a");
-        assertEquals("#ffffff", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 1.0, "neo", 1.0, 0.0, RES, Verdict.TIES, 0, 0, List.of())));
-        assertEquals("#64c864", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 2.0, "neo", 1.0, 1.0, RES, Verdict.WINS, 0, 0, List.of())));
-        assertEquals("#ff6464", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 0.4, "neo", 1.0, -0.6, RES, Verdict.LOSES, 0, 0, List.of())));
+        assertEquals("#ffffff", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 1.0, "neo", 1.0, 0.0, RES, Verdict.TIES, 0, java.util.Map.of(), List.of())));
+        assertEquals("#64c864", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 2.0, "neo", 1.0, 1.0, RES, Verdict.WINS, 0, java.util.Map.of(), List.of())));
+        assertEquals("#ff6464", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 0.4, "neo", 1.0, -0.6, RES, Verdict.LOSES, 0, java.util.Map.of(), List.of())));
     }
 }

@@ -51,6 +51,15 @@ public final class EngineRuns {
     public static List<EngineOption> options(String id) { return EngineRegistry.declaredOptions(resolve(id)); }
 
     /**
+     * Why {@code engine} would reject each request on arrival as never servable with {@code budgets} over {@code model}
+     * (null: it can serve it), as its runs do: the answer depends on the request's lengths alone.
+     */
+    public static java.util.function.Function<RequestSpec, String> rejection(Engine engine, ModelGeometry model, EngineBudgets budgets) {
+        org.apexbench.engine.Scheduler scheduler = engine.schedulers().get();
+        return r -> EngineLoop.rejection(scheduler, model, budgets, r);
+    }
+
+    /**
      * What a simulated run is given.
      *
      * @param closedLoopConcurrency &gt; 0: that many closed-loop clients; 0: open loop

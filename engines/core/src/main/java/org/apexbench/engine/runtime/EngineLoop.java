@@ -78,7 +78,14 @@ public final class EngineLoop {
      * the model's context, or beyond what the engine's own placement rule can ever hold ({@link
      * org.apexbench.engine.Scheduler#infeasibility}; gpu-only: its peak KV beyond the GPU pool).
      */
-    public String rejection(RequestSpec r) {
+    public String rejection(RequestSpec r) { return rejection(scheduler, geometry, budgets, r); }
+
+    /**
+     * Why a run of {@code scheduler}'s engine over {@code geometry} under {@code budgets} would reject {@code r} on
+     * arrival, or null: the check {@link #rejection(RequestSpec)} makes, without a loop (it depends on the request's
+     * lengths alone, not on when it arrives or what else runs).
+     */
+    public static String rejection(Scheduler scheduler, ModelGeometry geometry, EngineBudgets budgets, RequestSpec r) {
         long total = (long) r.promptLength() + r.outputTokens();
         if (total > geometry.maxContext()) {
             return "prompt " + r.promptLength() + " + output " + r.outputTokens() + " tokens exceed model " + geometry.name()
