@@ -162,7 +162,7 @@ final class HostAdmission implements Placement.HostAdmission {
 
     /**
      * TPOT budgets of the running requests: whether every running request that has its first token still meets its
-     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (and the newcomer's CPU row): given a token
+     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run): given a token
      * this iteration and each later one after the longer of the steady decode step with the newcomer and the recent
      * mean iteration ({@link ApexScheduler#tpotBudgetSec}), its last token comes by first + S x (output - 1). A
      * prefill costs every running request its time, and with short outputs those iterations are a large share of
@@ -170,12 +170,12 @@ final class HostAdmission implements Placement.HostAdmission {
      * refuses too: each admission makes it later still, and the newcomer can wait while its TTFT allows.
      */
     private boolean prefillKeepsTpotBudgets(PrefillChunk hc) {
+        // the iteration as it would run: the prefills with hc's, the dispatch over the real CPU candidates
+        var o = s.options();
         gpu.addPrefill(hc, p, 1);
-        record(hc.request());
-        decide();
+        dispatch.choose(gpu, s.cpuContexts(), n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
         double with = choice.predictedSec;
         gpu.addPrefill(hc, p, -1);
-        cpuSum -= admittedCtx[--admitted];
         decide();
         double slo = s.options().tpotSloSec(), now = ctx.nowSec();
         double later = Math.max(s.horizonIterationSec(), s.steadyChoice().predictedSec);
