@@ -21,7 +21,8 @@ import org.apexbench.engine.runtime.SchedulerSnapshot;
 
 /**
  * APEX's host admission under a TPOT objective (docs/engines.md#apex, SLO-aware scheduling), on states small enough to
- * compute by hand: a newcomer goes to the host only while the decode step with it meets the SLO and the iteration
+ * compute by hand: of its two candidates per waiting request, NEO's (the host takes it now) and gpu-only's (it waits
+ * for GPU memory), NEO's is taken only while the decode step with it meets the SLO and the iteration
  * that prefills it leaves every running request within its TPOT budget; the rule without an objective never
  * overrides a predicted miss; a request the GPU pool can never hold still goes to the host.
  */
@@ -70,9 +71,10 @@ class HostAdmissionBudgetTest {
                 "without an objective both pay by rows per second");
         assertEquals(List.of("w1:80@host"), chunks(plan(tpot(slo), twoWaiting(CPU3), 0)),
                 "with one, w2 waits for GPU memory: its step would miss the SLO");
-        assertEquals(List.of(), chunks(plan(tpot(one * (1 - 1e-5)), twoWaiting(CPU3), 0)), "w1's own step misses");
+        assertEquals(List.of(), chunks(plan(tpot(one * (1 - 1e-5)), twoWaiting(CPU3), 0)),
+                "w1's own step misses: gpu-only's candidate, nothing new to the host");
         assertEquals(List.of("w1:80@host", "w2:100@host"), chunks(plan(tpot(two * (1 + 1e-5)), twoWaiting(CPU3), 0)),
-                "an SLO the two-request step meets takes both");
+                "an SLO the two-request step meets takes both: NEO's candidate for each");
     }
 
     /**
