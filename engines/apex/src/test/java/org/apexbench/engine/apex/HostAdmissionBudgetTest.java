@@ -79,30 +79,37 @@ class HostAdmissionBudgetTest {
 
     /**
      * The prefill's cost to the running requests: g (first token at 0, 50 tokens of output, 1 generated) must have its
-     * last token by 49 x S; given one this iteration and its 48 later ones at the steady step with w1, it may wait this
-     * iteration for up to 49 S - 48 x step. w1 goes to the host exactly while its prefill iteration fits in that.
+     * last token by 49 x S; planned at time 0.01 s, given one token this iteration and its 48 later ones at the steady
+     * step with w1, it may wait this iteration for up to 49 S - 0.01 - 48 x step. w1 goes to the host exactly while its
+     * prefill iteration fits in that, and the trial leaves no trace in the plan's predicted time.
      */
     @Test
     void aHostAdmissionWaitsWhenItsPrefillIterationWouldPutARunningRequestOverItsTpotBudget() {
         Predictor p = CPU3;
+        double now = 0.01;
         double stepWithW1 = step(p, 1, 81);
         // the admission iteration: g's decode and w1's 80-token prefill on the GPU (no host request yet), as planned
-        var withW1 = plan(NO_SLO, oneWaiting(p, 50), 0);
+        var withW1 = plan(NO_SLO, oneWaiting(p, 50, true), now);
         assertEquals(List.of("w1:80@host"), chunks(withW1));
         double iteration = withW1.predictedSec();
-        // g's budget at S: 49 S - 48 stepWithW1 >= iteration  <=>  S >= (iteration + 48 stepWithW1) / 49
-        double flip = (iteration + 48 * stepWithW1) / 49;
+        double alone = plan(NO_SLO, oneWaiting(p, 50, false), now).predictedSec();
+        assertTrue(iteration > alone, "the prefill lengthens the iteration");
+        // g's budget at S: 49 S - now - 48 stepWithW1 >= iteration  <=>  S >= (iteration + now + 48 stepWithW1) / 49
+        double flip = (iteration + now + 48 * stepWithW1) / 49;
         assertTrue(flip > stepWithW1, "the budget, not the steady step, decides here");
-        assertEquals(List.of("w1:80@host"), chunks(plan(tpot(flip * (1 + 1e-9)), oneWaiting(p, 50), 0)), "within g's budget");
-        assertEquals(List.of(), chunks(plan(tpot(flip * (1 - 1e-9)), oneWaiting(p, 50), 0)),
-                "just over it: w1 waits, although the step with it meets the SLO");
+        var admitted = plan(tpot(flip * (1 + 1e-9)), oneWaiting(p, 50, true), now);
+        assertEquals(List.of("w1:80@host"), chunks(admitted), "within g's budget");
+        assertEquals(iteration, admitted.predictedSec(), 1e-15, "the plan with w1's prefill, counted once");
+        var waits = plan(tpot(flip * (1 - 1e-9)), oneWaiting(p, 50, true), now);
+        assertEquals(List.of(), chunks(waits), "just over it: w1 waits, although the step with it meets the SLO");
+        assertEquals(alone, waits.predictedSec(), 1e-15, "the plan without w1's prefill");
     }
 
-    /** g decoding on the GPU with {@code gOutput} tokens of output (1 generated), w1 waiting. */
-    static SchedulerSnapshot oneWaiting(Predictor p, int gOutput) {
+    /** g decoding on the GPU with {@code gOutput} tokens of output (1 generated), w1 waiting if {@code w1}. */
+    static SchedulerSnapshot oneWaiting(Predictor p, int gOutput, boolean w1) {
         SchedulerSnapshot s = snapshot(10, 400, 512, p);
         s.addDecoding(spec("g", 99, gOutput), Location.GPU, 1, 0);
-        s.addWaiting(spec("w1", 80, 40));
+        if (w1) s.addWaiting(spec("w1", 80, 40));
         return s;
     }
 
