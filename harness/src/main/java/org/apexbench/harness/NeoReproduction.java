@@ -21,7 +21,8 @@ import org.apexbench.reports.NeoReport;
  * NEO's two published experiments rerun in the simulator with NEO's workloads, settings and metric definitions
  * (harness resources {@code neo/README.md}; docs/fidelity.md#neos-published-experiments):
  * <ul>
- * <li>{@code t4-load-latency} (NEO Fig. 6c): T4 + Llama-2-7B, the 2,000 OSC requests at Poisson rates; per-token latency
+ * <li>{@code t4-load-latency} (NEO Fig. 6c): T4 + Llama-2-7B, the 2,000 OSC requests at Poisson rates, arriving when NEO's
+ *     client sends them (numpy's legacy generator, seed = the run's seed; 0, the default, is NEO's); per-token latency
  *     = mean over requests of e2e latency / output tokens after dropping the first 25% of requests. NEO with 52 GPU
  *     blocks and an 832-token batch; vLLM (our gpu-only with its framework overhead) with 54 blocks and 864 tokens (256
  *     and 512 for vLLM-256/512), recompute preemption.</li>
@@ -94,7 +95,7 @@ final class NeoReproduction {
                 default -> throw new IllegalStateException("neo_t4_load_latency.csv: unknown system " + p.series());
             };
             RunOptions o = options("t4-g4dn.4xlarge", "llama-2-7b", neo ? 52 : 54, T4_HOST_BLOCKS, tokens, 512,
-                    String.format(Locale.ROOT, "trace:neo_osc,rate=%s,limit=%d", num(p.x()), scope.t4Requests()));
+                    String.format(Locale.ROOT, "trace:neo_osc,rate=%s,limit=%d,arrival=numpy", num(p.x()), scope.t4Requests()));
             List<RequestRecord> requests = simulate(o, neo ? "static-hybrid:neo" : "gpu-only");
             out.add(new NeoReport.Point(T4, p.series(), p.x(), p.value(), p.lowerBound(), p.uncertainty(),
                     perTokenLatency(requests), LATENCY_TARGET_PCT));
@@ -124,8 +125,10 @@ final class NeoReproduction {
     }
 
     /**
-     * NEO's 120 GB of CPU KV, or half the instance's memory where it has less (a g5.2xlarge has 32 GiB, a g5.4xlarge 64):
-     * NEO's config does not say what it used on the small instances.
+     * NEO's 120 GiB of CPU KV (its config, written for the g5.16xlarge), or half the instance's memory where that does not
+     * fit. NEO does not say what it used on the 32, 64 and 128 GiB instances; half is the most it could have had there:
+     * SwiftLLM pins its K and V swap tensors through PyTorch's caching host allocator, which rounds each allocation up to a
+     * power of two (PyTorch issues #95823, #150517), so a swap space above half the memory would pin all of it.
      */
     static int neoHostBlocks(String instance) {
         long half = org.apexbench.profiler.hardware.HardwareSpecs.builtIn("a10g-" + instance).host().memoryBytes() / 2;

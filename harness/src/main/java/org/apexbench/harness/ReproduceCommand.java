@@ -197,8 +197,9 @@ final class ReproduceCommand implements Callable<Integer> {
             org.apexbench.reports.NeoReport.write(folder.staging(), List.of(NeoReproduction.T4_EXPERIMENT,
                     NeoReproduction.A10G_EXPERIMENT), points, String.format(Locale.ROOT, "Simulated (`apex reproduce neo "
                     + "--count %d --seed %d`) against NEO's published points (NEO-MLSys25/NEO, Apache-2.0, digitised from its "
-                    + "README figures); our Poisson arrivals and length draws are seeded, NEO's are single draws of its own "
-                    + "generators. See docs/fidelity.md.", n, seed));
+                    + "README figures); the T4 arrivals are drawn as NEO's client draws them (numpy's legacy generator; seed 0 is "
+                    + "NEO's own draw), the A10G lengths are our seeded draw (NEO's are one draw of Python's unseeded random). "
+                    + "See docs/fidelity.md.", n, seed));
             folder.commit("neo", Outputs.arguments(spec), List.of());
             if (progress != null) progress.finish(points.size() + " points");
             var o = spec.commandLine().getOut();

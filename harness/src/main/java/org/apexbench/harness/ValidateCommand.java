@@ -24,9 +24,10 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "validate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prove the simulator against real runs (docs/validation.md). For each model: profile this machine on",
                 "the backend (a discarded warm-up sweep first, then the tables and the runtime samples), then run every engine",
-                "for real and simulated from that profile, with the same workload, budgets and seed, and compare output",
-                "throughput, median and p99 TPOT, median TTFT, strategy mix and GPU/CPU busy time.",
-                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile.json, environment.json and manifest.json,",
+                "for real and simulated from that profile (by default with its runtime samples taken again right before each",
+                "real run), with the same workload, budgets and seed, and compare output throughput, median and p99 TPOT,",
+                "median TTFT, strategy mix and GPU/CPU busy time.",
+                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile*.json, environment.json and manifest.json,",
                 "whole or not at all. --backend cuda does the same on a GPU (and is refused where none can run)."})
 final class ValidateCommand implements Callable<Integer> {
     static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,"
@@ -73,6 +74,13 @@ final class ValidateCommand implements Callable<Integer> {
                     + "ignores one outlier run).")
     int repeats;
 
+    @Option(names = "--bracket", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Take the runtime samples (noise, hand-over, contention, two-thread layer) again right before every real "
+                    + "run and simulate that run from them, the profile's tables kept, so that each simulated run meets the load its "
+                    + "real run met; the simulated side is the median of these simulations (default). --no-bracket: simulate each "
+                    + "engine once from the profile taken first.")
+    boolean bracket;
+
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Workers of each cpu backend (default ${DEFAULT-VALUE}).")
     int threads;
 
@@ -100,11 +108,14 @@ final class ValidateCommand implements Callable<Integer> {
         }
         RunOptions.checkThreads("--threads", threads);
         RunOptions.checkRange("--repeats", repeats, 1, 100, "a count of real runs per engine, 1 to 100");
+        String warning = loadWarning(loadAverage(), Runtime.getRuntime().availableProcessors());
+        if (warning != null) spec.commandLine().getErr().println(warning);
         boolean defaultFolder = out == null;
         Path dir = defaultFolder ? ApexCli.root().resolve("runs").resolve("validate") : out;
         CommandProgress progress = quiet ? null : new CommandProgress(spec.commandLine().getErr(), "validate", 0);
         List<Validation> rows = new ArrayList<>();
         List<Manifest.Engine> manifest = new ArrayList<>();
+        Map<String, Validation> snapshot = new LinkedHashMap<>();   // with --bracket: the same real runs against the profile's sim
         try (ResultFolder folder = ResultFolder.create(dir, defaultFolder ? "the default folder" : "--out",
                 force || defaultFolder ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE)) {
             EngineRunner.Setup last = null;
@@ -124,18 +135,30 @@ final class ValidateCommand implements Callable<Integer> {
                 EngineRunner.Setup sim = EngineRunner.prepare(options(c, "sim", profileFile), null);
                 Map<String, Validation.Metrics> simulated = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> measured = new LinkedHashMap<>();
+                Map<String, List<Validation.Metrics>> bracketed = new LinkedHashMap<>();
+                org.apexbench.profiler.table.Profile taken = real.profile();
                 for (String e : engines) {
                     EngineRunner.Outcome s = EngineRunner.run(sim, e, progress, false);
                     simulated.put(e, Validation.Metrics.of(s.report().summary(), s.result().iterations()));
                     measured.put(e, new ArrayList<>());
+                    bracketed.put(e, new ArrayList<>());
                 }
                 // interleaved: a drift of the machine's load between repeats hits every engine alike
                 for (int k = 1; k <= repeats; k++) {
                     for (String e : engines) {
+                        Path fresh = null;
+                        if (bracket) {
+                            fresh = profileFile.resolveSibling("profile-" + ReportedRun.slug(e) + "-" + k + ".json");
+                            Outputs.saveProfile(org.apexbench.engine.runs.EngineRuns.resampleRuntime(real.real(), taken), fresh);
+                        }
                         double load = loadAverage();
                         EngineRunner.Outcome r = EngineRunner.run(real, e, progress, false);
                         if (device == null) device = r.device();
                         measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations()).withLoadAverage(load));
+                        if (fresh != null) {
+                            EngineRunner.Outcome b = EngineRunner.run(EngineRunner.prepare(options(c, "sim", fresh), null), e, null, false);
+                            bracketed.get(e).add(Validation.Metrics.of(b.report().summary(), b.result().iterations()));
+                        }
                         if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
                         if (progress != null) {
                             progress.println(String.format(Locale.ROOT, "validate: %s %s: real run %d/%d: %.1f output tok/s (load average %.1f)",
@@ -144,8 +167,9 @@ final class ValidateCommand implements Callable<Integer> {
                     }
                 }
                 for (String e : engines) {
-                    Validation v = Validation.of(slug, e, measured.get(e), simulated.get(e));
+                    Validation v = Validation.of(slug, e, measured.get(e), bracket ? Validation.median(bracketed.get(e)) : simulated.get(e));
                     rows.add(v);
+                    if (bracket) snapshot.put(slug + " " + e, Validation.of(slug, e, measured.get(e), simulated.get(e)));
                     if (progress != null) {
                         progress.println(String.format(Locale.ROOT, "validate: %s %s: throughput %+.1f%% (real spread %.1f%%), median TPOT"
                                 + " %+.1f%% (real spread %.1f%%): %s", slug, e, 100 * v.throughputError(),
@@ -158,8 +182,10 @@ final class ValidateCommand implements Callable<Integer> {
             Path staging = folder.staging();
             ValidationReport.writeCsv(staging.resolve(ValidationReport.CSV), rows);
             ValidationReport.writeHtml(staging.resolve(ValidationReport.HTML), "apex validate: simulated vs real on the " + backend
-                    + " backend", "Every engine run for real and simulated from the profile measured on this machine right before, with"
-                    + " the same workload, budgets and seed; errors are sim / real - 1 against the median of " + repeats + " real runs"
+                    + " backend", "Every engine run for real and simulated from the profile measured on this machine"
+                    + (bracket ? ", its runtime samples taken again right before each real run (the simulated side: the median of one"
+                    + " simulation per real run)," : " right before,")
+                    + " with the same workload, budgets and seed; errors are sim / real - 1 against the median of " + repeats + " real runs"
                     + " (target: throughput and median TPOT within " + Math.round(100 * ValidationReport.TARGET) + "%, docs/validation.md).", rows);
             Outputs.writeEnvironment(staging, last, device);
             folder.commit("validation", Outputs.arguments(spec), manifest);
@@ -171,6 +197,11 @@ final class ValidateCommand implements Callable<Integer> {
                     v.sim().outputThroughput(), 100 * v.throughputError(), 100 * v.realSpread(Validation.Metrics::outputThroughput),
                     v.real().medianTpotMs(), v.sim().medianTpotMs(), 100 * v.medianTpotError(),
                     100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET).name().toLowerCase(Locale.ROOT));
+            Validation s = snapshot.get(v.model() + " " + v.engine());
+            if (s != null) {
+                w.printf(Locale.ROOT, "%-14s %-40s   simulated from the profile taken first instead: throughput %+6.1f%%, median TPOT %+6.1f%%%n",
+                        v.model(), v.engine(), 100 * s.throughputError(), 100 * s.medianTpotError());
+            }
         }
         w.println("wrote " + dir.resolve(ValidationReport.HTML));
         return 0;
@@ -184,6 +215,16 @@ final class ValidateCommand implements Callable<Integer> {
                 "--max-running", Integer.toString(c.maxRunning()), "--max-tokens", Integer.toString(c.maxTokens()),
                 "--threads", Integer.toString(threads), "--kv-dtype", "f16", "--profile", profile.toString());
         return o;
+    }
+
+    /**
+     * The warning validate prints before it starts when the machine's load average {@code load} exceeds its {@code cores}:
+     * other processes then take wall time from the real runs, whose spread grows (docs/validation.md); null otherwise.
+     */
+    static String loadWarning(double load, int cores) {
+        if (!(load > cores)) return null;
+        return String.format(Locale.ROOT, "validate: warning: the load average is %.1f on %d cores: other processes will take time from the"
+                + " real runs and widen their spread; on a shared machine run validate at raised priority (docs/validation.md)", load, cores);
     }
 
     /** The machine's 1-minute load average (the JDK reads /proc/loadavg on Linux), NaN where the system has none. */

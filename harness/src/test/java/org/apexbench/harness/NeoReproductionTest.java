@@ -52,10 +52,10 @@ class NeoReproductionTest {
                 List.of("g5.2xlarge", "g5.16xlarge"), List.of(200), 0);
         List<NeoReport.Point> points = new NeoReproduction(scope, null).run();
         Map<String, Double> expected = Map.of(
-                "t4-load-latency neo 0.5", 0.100464,
-                "t4-load-latency neo 3.1", 0.390256,
-                "t4-load-latency vllm 0.2", 0.075995,
-                "t4-load-latency vllm 0.4", 0.152369,
+                "t4-load-latency neo 0.5", 0.098353,
+                "t4-load-latency neo 3.1", 0.346491,
+                "t4-load-latency vllm 0.2", 0.073996,
+                "t4-load-latency vllm 0.4", 0.129700,
                 "a10g-cpu-sensitivity g5.2xlarge 200", 1.628130,
                 "a10g-cpu-sensitivity g5.16xlarge 200", 5.003148);
         assertEquals(expected.size(), points.size(), points.toString());

@@ -101,10 +101,59 @@ class ValidateCommandTest {
     private static String[] simRun(Path out) { return simRun(out, RealEngineRuns.tinyLlama3().toString(), "f16"); }
 
     private static String[] simRun(Path out, String model, String kv) {
+        return simRun(out, model, kv, folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE), 3);
+    }
+
+    private static String[] simRun(Path out, String model, String kv, Path profile, long seed) {
         return new String[] {"run", "--backend", "sim", "--engine", "static-hybrid:offload", "--model", model,
-                "--profile", folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE).toString(), "--requests",
-                "synthetic:count=4,input=16,output=6", "--seed", "3", "--gpu-kv-blocks", "2", "--host-kv-blocks", "16", "--max-running", "4",
+                "--profile", profile.toString(), "--requests",
+                "synthetic:count=4,input=16,output=6", "--seed", Long.toString(seed), "--gpu-kv-blocks", "2", "--host-kv-blocks", "16", "--max-running", "4",
                 "--max-tokens", "32", "--threads", "1", "--kv-dtype", kv, "--quiet", "--out", out.toString()};
+    }
+
+    /**
+     * Bracketing (the default): right before each real run the runtime samples are taken again, the profile's tables
+     * and calibration kept, and saved beside the profile; the row's simulated side is the median (of two: the mean) of
+     * the simulations from them, each reproducible with `apex run --backend sim --profile` of that file.
+     */
+    @Test
+    void everyRealRunIsSimulatedFromRuntimeSamplesTakenRightBeforeIt() throws IOException {
+        assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
+        Path dir = folder.resolve("tiny-llama3");
+        Profile first = Profile.load(dir.resolve(ValidationReport.PROFILE));
+        Manifest m = Manifest.verify(folder);
+        double sum = 0;
+        for (int k = 1; k <= 2; k++) {
+            String name = "profile-static-hybrid-offload-" + k + ".json";
+            assertTrue(m.files().containsKey("tiny-llama3/" + name), name + " in " + m.files().keySet());
+            Profile fresh = Profile.load(dir.resolve(name));
+            assertEquals(first.fingerprint(), fresh.fingerprint());
+            for (var e : first.tables().entrySet()) {
+                boolean resampled = e.getKey().startsWith("runtime.") && !e.getKey().startsWith(MeasuredRuntime.ITERATION_SAMPLES);
+                if (resampled) continue;
+                assertEquals(org.apexbench.reports.JsonFiles.toJson(e.getValue()),
+                        org.apexbench.reports.JsonFiles.toJson(fresh.tables().get(e.getKey())), "kept: " + e.getKey());
+            }
+            assertTrue(fresh.tables().keySet().containsAll(List.of(MeasuredRuntime.TWO_THREAD_DEVICE, MeasuredRuntime.TWO_THREAD_HOST,
+                    MeasuredRuntime.TWO_THREAD_WAIT, MeasuredRuntime.TWO_THREAD_HOST_ALONE)), fresh.tables().keySet().toString());
+            assertFalse(java.util.Arrays.equals(((org.apexbench.profiler.table.Table1D) first.table(MeasuredRuntime.JITTER_SAMPLES)).seconds(),
+                    ((org.apexbench.profiler.table.Table1D) fresh.table(MeasuredRuntime.JITTER_SAMPLES)).seconds()), "measured again");
+            Path out = tmp.resolve("bracketed-" + k);
+            Cli sim = Cli.run(simRun(out, RealEngineRuns.tinyLlama3().toString(), "f16", dir.resolve(name), 1));
+            assertEquals(0, sim.code(), sim.err());
+            sum += new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("output_throughput").asDouble();
+        }
+        double rowSim = Double.parseDouble(rows().get(1).get("sim_output_throughput"));
+        assertEquals(sum / 2, rowSim, 1e-6 * rowSim, "the median of the two bracketed simulations");
+    }
+
+    /** Validate warns, before it starts, where the load average exceeds the cores (the real runs' spread grows). */
+    @Test
+    void aLoadAboveTheCoresIsWarnedAbout() {
+        assertEquals(null, ValidateCommand.loadWarning(1.9, 2));
+        assertEquals(null, ValidateCommand.loadWarning(Double.NaN, 2), "no load average on this system: no warning");
+        String w = ValidateCommand.loadWarning(9.44, 2);
+        assertTrue(w.startsWith("validate: warning: the load average is 9.4 on 2 cores") && w.contains("raised priority"), w);
     }
 
     @Test

@@ -8,8 +8,8 @@ import java.util.random.RandomGenerator;
  * loop honours (see {@link Workload#closedLoopConcurrency()}). Trace timestamps are not a process:
  * trace replay keeps the trace's own times (scaled).
  */
-public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, ArrivalProcess.Poisson, ArrivalProcess.Gamma,
-        ArrivalProcess.Uniform, ArrivalProcess.ClosedLoop, ArrivalProcess.SpanNormalized {
+public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, ArrivalProcess.Poisson, ArrivalProcess.NumpyPoisson,
+        ArrivalProcess.Gamma, ArrivalProcess.Uniform, ArrivalProcess.ClosedLoop, ArrivalProcess.SpanNormalized {
 
     /** Arrival times of {@code n} requests, non-decreasing, the first gap drawn from 0. */
     double[] times(int n, RandomGenerator rng);
@@ -44,6 +44,32 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
 
         @Override
         public String describe() { return "Poisson, " + rate + " req/s"; }
+    }
+
+    /**
+     * Poisson arrivals drawn as a Python client with numpy draws them: {@code numpy.random.seed(seed)}, then
+     * {@code numpy.random.exponential(1 / rate, n)} as the gaps, the first request sent at t = 0 and each next one a gap
+     * later (NEO's {@code evaluation/benchmark.py}). Reproduces such an experiment's own arrival times; the run's
+     * random streams are not used.
+     */
+    record NumpyPoisson(double rate, long seed) implements ArrivalProcess {
+        public NumpyPoisson {
+            positiveRate(rate);
+            new NumpyLegacyRandom(seed);   // the seed's range check, with numpy's message
+        }
+
+        @Override
+        public double[] times(int n, RandomGenerator rng) {
+            NumpyLegacyRandom numpy = new NumpyLegacyRandom(seed);
+            double[] t = new double[n];
+            for (int i = 1; i < n; i++) {
+                t[i] = t[i - 1] + numpy.nextExponential(1 / rate);
+            }
+            return t;
+        }
+
+        @Override
+        public String describe() { return "Poisson, " + rate + " req/s, numpy's legacy draw with seed " + seed + " (first at t = 0)"; }
     }
 
     /**

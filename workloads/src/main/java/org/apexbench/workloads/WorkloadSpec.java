@@ -31,7 +31,9 @@ import java.util.TreeSet;
  *     {@code temperature} (default 0 = greedy), {@code top_p} (default 1)</li>
  * <li>arrivals: {@code rate} (req/s; alone = Poisson), {@code cv} (with rate: Gamma gaps of that
  *     coefficient of variation), {@code concurrency} (closed loop), {@code arrival} = poisson | gamma |
- *     uniform | all | closed | trace to say it explicitly. No option: all at once (trace: its timestamps).
+ *     uniform | all | closed | trace to say it explicitly, or numpy (with rate: Poisson gaps as numpy's legacy
+ *     generator draws them from {@code seed}, first request at t = 0, as Python benchmark clients such as NEO's do).
+ *     No option: all at once (trace: its timestamps).
  *     {@code normalize=true}: vLLM's span normalisation of Poisson/Gamma arrivals (last arrival at count/rate).</li>
  * <li>synthetic: {@code input}, {@code output} (required)</li>
  * <li>cot: {@code cap} (output cap, default 4096)</li>
@@ -200,6 +202,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
     private static double rate(ArrivalProcess p) {
         return switch (p) {
             case ArrivalProcess.Poisson q -> q.rate();
+            case ArrivalProcess.NumpyPoisson q -> q.rate();
             case ArrivalProcess.Gamma g -> g.rate();
             case ArrivalProcess.Uniform u -> u.rate();
             case ArrivalProcess.SpanNormalized s -> rate(s.process());
@@ -235,6 +238,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
         return switch (mode) {
             case "all" -> new ArrivalProcess.AllAtOnce();
             case "poisson" -> new ArrivalProcess.Poisson(require(text, o, "rate"));
+            case "numpy" -> new ArrivalProcess.NumpyPoisson(require(text, o, "rate"), seed(text, o));
             case "gamma" -> new ArrivalProcess.Gamma(require(text, o, "rate"), require(text, o, "cv"));
             case "uniform" -> new ArrivalProcess.Uniform(require(text, o, "rate"));
             case "closed" -> {
@@ -247,8 +251,8 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
                 }
                 yield null;
             }
-            default -> throw new WorkloadException("workload '" + text + "': arrival must be poisson, gamma, uniform, all, "
-                    + "closed or trace, got '" + mode + "'");
+            default -> throw new WorkloadException("workload '" + text + "': arrival must be poisson, numpy, gamma, uniform, "
+                    + "all, closed or trace, got '" + mode + "'");
         };
     }
 

@@ -20,7 +20,12 @@ import java.util.Map;
  *     thread spent neither on device work nor waiting for the host (scheduling, batch building, bookkeeping of the
  *     runtime);</li>
  * <li>{@code runtime.iterationSamples[ENGINE]} ({@link #iterationTable}): the same from a calibration run of that engine
- *     (its scheduler's own cost per iteration), where measured; an engine without one takes gpu-only's.</li>
+ *     (its scheduler's own cost per iteration), where measured; an engine without one takes gpu-only's;</li>
+ * <li>{@value #TWO_THREAD_DEVICE} / {@value #TWO_THREAD_HOST} / {@value #TWO_THREAD_WAIT}: a serial hybrid layer of the
+ *     two-thread runtime in miniature (device work, a CPU attention handed to the host thread, the wait for it): the
+ *     device work's time, the CPU attention's, and the wait beyond it; where the loaded machine's descheduling lands
+ *     when both roles run (cpu backend only); {@value #TWO_THREAD_HOST_ALONE}: single runs of that CPU attention alone,
+ *     the reference of its noise.</li>
  * </ul>
  *
  * @param jitterSigma     standard deviation of ln(t) of the jitter samples (robust: 1.4826 times the MAD); 0 when absent
@@ -28,12 +33,14 @@ import java.util.Map;
  *                        their distribution on a loaded machine is heavy-tailed); 0 when absent
  * @param cpuSharedFactor median shared / median alone of CPU attention (how much slower it runs beside device work); 1 when absent
  * @param deviceSharedFactor the same for device work beside CPU attention; 1 when absent
+ * @param twoThreadWaitSec mean wait of the device thread for a CPU attention beyond the attention itself, in the two-thread
+ *                        layer samples (a mean, as the hand-over's); 0 when absent
  * @param iterationSec    median per-iteration runtime time outside any subtask (a median: a calibration run is short, and
  *                        two or three descheduled iterations among its 16 to 32 set its mean: 1.15 ms against a median of
  *                        0.16 ms, while the validated gpu-only run's mean was 0.09 ms); 0 when absent
  */
 public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuSharedFactor, double deviceSharedFactor,
-                              double iterationSec) {
+                              double twoThreadWaitSec, double iterationSec) {
     public static final String JITTER_SAMPLES = "runtime.jitterSamples";
     public static final String HANDOFF_SAMPLES = "runtime.handoffSamples";
     public static final String CPU_ATTN_ALONE = "runtime.cpuAttnAlone";
@@ -41,15 +48,20 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     public static final String DEVICE_ALONE = "runtime.deviceAlone";
     public static final String DEVICE_SHARED = "runtime.deviceShared";
     public static final String ITERATION_SAMPLES = "runtime.iterationSamples";
+    public static final String TWO_THREAD_DEVICE = "runtime.twoThreadDevice";
+    public static final String TWO_THREAD_HOST = "runtime.twoThreadHost";
+    public static final String TWO_THREAD_WAIT = "runtime.twoThreadWait";
+    public static final String TWO_THREAD_HOST_ALONE = "runtime.twoThreadHostAlone";
 
     /** No runtime effects: what a profile without runtime tables (a simulated hardware's sweep) implies. */
-    public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0);
+    public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0, 0);
 
     public MeasuredRuntime {
         check("jitterSigma", jitterSigma, 0, 3);
         check("handoffSec", handoffSec, 0, Profile.MAX_CELL_SEC);
         check("cpuSharedFactor", cpuSharedFactor, 1e-3, 1e3);
         check("deviceSharedFactor", deviceSharedFactor, 1e-3, 1e3);
+        check("twoThreadWaitSec", twoThreadWaitSec, 0, Profile.MAX_CELL_SEC);
         check("iterationSec", iterationSec, 0, Profile.MAX_CELL_SEC);
     }
 
@@ -68,7 +80,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         MeasuredRuntime r = of(p);
         String own = engine == null ? null : iterationTable(engine);
         if (own == null || !p.tables().containsKey(own)) return r;
-        return new MeasuredRuntime(r.jitterSigma(), r.handoffSec(), r.cpuSharedFactor(), r.deviceSharedFactor(), median(samples(p, own)));
+        return new MeasuredRuntime(r.jitterSigma(), r.handoffSec(), r.cpuSharedFactor(), r.deviceSharedFactor(), r.twoThreadWaitSec(),
+                median(samples(p, own)));
     }
 
     /** The runtime measured in {@code p}'s sample tables; each quantity whose tables are absent takes its NONE value. */
@@ -76,7 +89,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         double sigma = p.tables().containsKey(JITTER_SAMPLES) ? robustLogSigma(samples(p, JITTER_SAMPLES)) : 0;
         double handoff = p.tables().containsKey(HANDOFF_SAMPLES) ? mean(samples(p, HANDOFF_SAMPLES)) : 0;
         return new MeasuredRuntime(Math.min(3, sigma), handoff, ratio(p, CPU_ATTN_SHARED, CPU_ATTN_ALONE),
-                ratio(p, DEVICE_SHARED, DEVICE_ALONE),
+                ratio(p, DEVICE_SHARED, DEVICE_ALONE), p.tables().containsKey(TWO_THREAD_WAIT) ? mean(samples(p, TWO_THREAD_WAIT)) : 0,
                 p.tables().containsKey(ITERATION_SAMPLES) ? median(samples(p, ITERATION_SAMPLES)) : 0);
     }
 
@@ -94,11 +107,31 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
      * takes from the run (a subtask's time drawn as median times one of these has the measured mean); null when not
      * measured.
      */
-    public static double[] noiseFactors(Profile p) {
-        if (!p.tables().containsKey(JITTER_SAMPLES)) return null;
-        double[] s = samples(p, JITTER_SAMPLES).clone();
-        double m = p.table(Profile.POST).at(noiseWidth(p));
-        for (int i = 0; i < s.length; i++) s[i] /= m;
+    public static double[] noiseFactors(Profile p) { return factors(p, JITTER_SAMPLES); }
+
+    /**
+     * The noise of an iteration that runs both roles (the two-thread runtime with CPU rows): the device work's samples in
+     * the two-thread layer ({@value #TWO_THREAD_DEVICE}) over the POST table's median at the same width, as
+     * {@link #noiseFactors}; null when not measured.
+     */
+    public static double[] twoThreadNoiseFactors(Profile p) { return factors(p, TWO_THREAD_DEVICE); }
+
+    /**
+     * The noise of the host's CPU attention in such an iteration: its samples in the two-thread layer
+     * ({@value #TWO_THREAD_HOST}) over the median of single runs of the same attention alone; null when not measured.
+     */
+    public static double[] twoThreadHostNoiseFactors(Profile p) {
+        if (!p.tables().containsKey(TWO_THREAD_HOST) || !p.tables().containsKey(TWO_THREAD_HOST_ALONE)) return null;
+        return factors(p, TWO_THREAD_HOST, median(samples(p, TWO_THREAD_HOST_ALONE)));
+    }
+
+    private static double[] factors(Profile p, String table) {
+        return p.tables().containsKey(table) ? factors(p, table, p.table(Profile.POST).at(noiseWidth(p))) : null;
+    }
+
+    private static double[] factors(Profile p, String table, double reference) {
+        double[] s = samples(p, table).clone();
+        for (int i = 0; i < s.length; i++) s[i] /= reference;
         return s;
     }
 
@@ -120,6 +153,16 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         put(tables, CPU_ATTN_SHARED, cpuShared);
         put(tables, DEVICE_ALONE, deviceAlone);
         put(tables, DEVICE_SHARED, deviceShared);
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /** {@code p} with the two-thread layer's samples added (seconds per layer, one per sample; {@link #TWO_THREAD_DEVICE} etc.). */
+    public static Profile withTwoThreadSamples(Profile p, double[] device, double[] host, double[] wait, double[] hostAlone) {
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        put(tables, TWO_THREAD_DEVICE, device);
+        put(tables, TWO_THREAD_HOST, host);
+        put(tables, TWO_THREAD_WAIT, wait);
+        put(tables, TWO_THREAD_HOST_ALONE, hostAlone);
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 

@@ -79,14 +79,16 @@ public final class RuntimeSweep {
         context = Math.max(context, requests);
         boolean cpuDevice = "cpu".equals(model.backend().name());
         double[] jitter, handoff;
-        double[][] contention = null;
+        double[][] contention = null, twoThread = null;
         if (cpuDevice) {
             try (CpuSubtaskTimer device = new CpuSubtaskTimer(model, host, width, 1, 32, 2048, kvType);
                  CpuSubtaskTimer cpu = new CpuSubtaskTimer(model, host, Math.max(requests, 16), requests, context, 2048, kvType)) {
                 jitter = samples(device, width);
                 Runnable post = device.postJob(width);
                 handoff = handoff(post);
-                contention = contention(post, cpu.cpuAttentionJob(requests, context));
+                Runnable attention = cpu.cpuAttentionJob(requests, context);
+                contention = contention(post, attention);
+                twoThread = twoThreadLayer(post, attention);
             }
         } else {
             try (DeviceSubtaskTimer device = new DeviceSubtaskTimer(model, host, width, 1, 32, 2048, kvType)) {
@@ -94,8 +96,18 @@ public final class RuntimeSweep {
                 handoff = handoff(() -> device.seconds(Op.POST, SubtaskFeatures.linear(width)));
             }
         }
-        return contention == null ? MeasuredRuntime.withSamples(p, jitter, handoff, null, null, null, null)
+        Profile out = contention == null ? MeasuredRuntime.withSamples(p, jitter, handoff, null, null, null, null)
                 : MeasuredRuntime.withSamples(p, jitter, handoff, contention[0], contention[1], contention[2], contention[3]);
+        return twoThread == null ? out : MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
+    }
+
+    /**
+     * The runtime samples of {@code p} taken again now, on the same model, machine and budgets (its tables and per-iteration
+     * calibration kept): {@code apex validate} brackets each real run with them, so that the simulated side meets the
+     * machine's load of that moment.
+     */
+    public static Profile resample(Profile p, LlamaModel model, Backend host, EngineBudgets b, DType kvType) {
+        return measure(p, model, host, b, kvType);
     }
 
     private static double[] samples(ModelSubtaskTimer timer, int width) {
@@ -147,6 +159,60 @@ public final class RuntimeSweep {
             t.endIteration();
         }
         return s;
+    }
+
+    /**
+     * {device work, host work, wait, host work alone}: a layer of the two-thread runtime in miniature, as a serial hybrid layer runs it: the
+     * device thread runs device work (POST), hands a CPU attention to the host-attention thread (yield-polling meanwhile,
+     * as in an iteration) and waits for its output. Per sample (the mean over layers spanning at least 10 ms): the device
+     * work's time, the host's CPU attention's time, and the device's wait beyond that attention (the two wake-ups and
+     * whatever descheduling lands between them). On a loaded machine the run's lost share of wall time lands in these
+     * three as it does in a run's layers, which the single-thread samples (device work alone) do not show. The fourth
+     * are single runs of the same CPU attention alone (the reference of the host work's noise, as a table cell is of
+     * the device work's).
+     */
+    private static double[][] twoThreadLayer(Runnable deviceJob, Runnable cpuJob) {
+        double[][] out = new double[4][SAMPLES];
+        for (int i = 0; i < SAMPLES; i++) {
+            long t0 = System.nanoTime();
+            cpuJob.run();
+            out[3][i] = positive((System.nanoTime() - t0) / 1e9);
+        }
+        long[] hostSpan = new long[2];   // written by the host thread before its completion signal, read after the await
+        Runnable hostJob = () -> {
+            hostSpan[0] = System.nanoTime();
+            cpuJob.run();
+            hostSpan[1] = System.nanoTime();
+        };
+        try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
+            t.beginIteration();
+            long w0 = System.nanoTime();
+            for (int i = 0; i < 5; i++) {
+                deviceJob.run();
+                t.submit(0, hostJob);
+                t.await(0);
+            }
+            int k = runsPerSample((System.nanoTime() - w0) / 5e9);
+            for (int i = 0; i < SAMPLES; i++) {
+                long device = 0, host = 0, wait = 0;
+                for (int j = 0; j < k; j++) {
+                    long d0 = System.nanoTime();
+                    deviceJob.run();
+                    long d1 = System.nanoTime();
+                    t.submit(0, hostJob);
+                    t.await(0);
+                    long a1 = System.nanoTime();
+                    device += d1 - d0;
+                    host += hostSpan[1] - hostSpan[0];
+                    wait += (a1 - d1) - (hostSpan[1] - hostSpan[0]);
+                }
+                out[0][i] = positive(device / 1e9 / k);
+                out[1][i] = positive(host / 1e9 / k);
+                out[2][i] = positive(wait / 1e9 / k);
+            }
+            t.endIteration();
+        }
+        return out;
     }
 
     /**

@@ -123,6 +123,18 @@ public final class EngineRuns {
         return RealRun.run(engine, backend, threads, model.weights(), budgets, predictor, requests, records, kvType);
     }
 
+    /**
+     * {@code p} with its runtime samples (noise, hand-over, contention, two-thread layer) taken again now on {@code r}'s
+     * model and backends, its tables and per-iteration calibration kept: the machine as the next real run meets it.
+     */
+    public static Profile resampleRuntime(Real r, Profile p) {
+        try (Backend device = Backends.open(r.backend(), r.threads());
+             Backend host = Backends.open("cpu", r.threads());
+             LlamaModel lm = new LlamaModel(r.model().load(device), device)) {
+            return RuntimeSweep.resample(p, lm, host, r.budgets(), r.kvType());
+        }
+    }
+
     /** Profiles the real model's subtasks on {@code r}'s backends over the grid its budgets reach. */
     public static Profile profileReal(Real r) {
         try (Backend device = Backends.open(r.backend(), r.threads());

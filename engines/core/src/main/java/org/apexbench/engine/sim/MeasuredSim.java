@@ -23,7 +23,9 @@ import org.apexbench.workloads.RequestSpec;
  * q/k/v and output copies); the two roles slow each other down by the measured contention factors when they share the
  * machine's cores; every iteration starts after the measured per-iteration runtime time (scheduling and bookkeeping
  * outside any subtask); every subtask's time is its table's median times a factor drawn, from the run's seed, from
- * the measured noise samples over their median (so a run sums to the measured mean, tail included). The schedulers
+ * the measured noise samples over their median (so a run sums to the measured mean, tail included); an iteration in which
+ * both roles of the two-thread runtime run takes its noise and hand-over from the two-thread layer samples instead
+ * (where the loaded machine's descheduling lands when both roles share the cores). The schedulers
  * predict from the same profile, as in a real run given {@code --profile}.
  */
 public final class MeasuredSim {
@@ -71,7 +73,9 @@ public final class MeasuredSim {
                                      double launchSecPerStage) {
         SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, new TableCostModel(profile), 0, seed, launchSecPerStage)
                 .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile))
-                .withHandoff(runtime.handoffSec() / 2);
+                .withHandoff(runtime.handoffSec() / 2)
+                .withTwoThreadLoad(MeasuredRuntime.twoThreadNoiseFactors(profile), MeasuredRuntime.twoThreadHostNoiseFactors(profile),
+                        runtime.twoThreadWaitSec() / 2);
         if (runtime.iterationSec() == 0) return sim;
         return new Executor() {
             @Override

@@ -106,19 +106,46 @@ public final class SimulatedExecutor implements Executor {
      * tail. Null: the log-normal of {@code jitterSigma}.
      */
     public SimulatedExecutor withMeasuredNoise(double[] factors) {
-        if (factors != null) {
-            for (double f : factors) {
-                if (!(f > 0) || Double.isInfinite(f)) throw new IllegalArgumentException("noise factors must be positive and finite, got " + f);
-            }
-            if (factors.length == 0) throw new IllegalArgumentException("noise factors: none given");
-        }
-        this.noise = factors == null ? null : factors.clone();
+        this.noise = checkedFactors(factors);
         return this;
+    }
+
+    private static double[] checkedFactors(double[] factors) {
+        if (factors == null) return null;
+        for (double f : factors) {
+            if (!(f > 0) || Double.isInfinite(f)) throw new IllegalArgumentException("noise factors must be positive and finite, got " + f);
+        }
+        if (factors.length == 0) throw new IllegalArgumentException("noise factors: none given");
+        return factors.clone();
     }
 
     private double[] noise;
     /** Added, after the noise, to every q/k/v copy to the host and output copy back that moves bytes (a hand-over). */
     private double handoffSec;
+    /** The noise and hand-over of an iteration in which both roles run (null: as any other iteration). */
+    private double[] twoThreadNoise, twoThreadHostNoise;
+    private double twoThreadHandoffSec;
+    /** This iteration's noise factors (device work and copies; CPU attention) and hand-over time. */
+    private double[] activeNoise, activeCpuNoise;
+    private double activeHandoffSec;
+
+    /**
+     * Models where a loaded machine's descheduling lands when both roles run (the two-thread runtime, an iteration with CPU
+     * rows and no launch stages): its device subtasks and copies draw their noise from {@code deviceFactors} (device
+     * work's times measured in a two-thread layer over their median), its CPU attentions from {@code hostFactors} (the
+     * host's attention in that layer over the same attention alone), and each hand-over copy costs {@code secPerCopy}
+     * (half the measured wait beyond the host's work), instead of {@link #withMeasuredNoise} and {@link #withHandoff}.
+     * Null device factors: no such model; null host factors: CPU attention draws from the device factors.
+     */
+    public SimulatedExecutor withTwoThreadLoad(double[] deviceFactors, double[] hostFactors, double secPerCopy) {
+        if (!(secPerCopy >= 0) || Double.isInfinite(secPerCopy)) {
+            throw new IllegalArgumentException("two-thread hand-over time must be finite and >= 0, got " + secPerCopy);
+        }
+        this.twoThreadNoise = checkedFactors(deviceFactors);
+        this.twoThreadHostNoise = checkedFactors(hostFactors);
+        this.twoThreadHandoffSec = secPerCopy;
+        return this;
+    }
 
     /**
      * Charges {@code secPerCopy} to every CPU-row copy (q/k/v down, output up) beside its table time, after the noise:
@@ -133,8 +160,10 @@ public final class SimulatedExecutor implements Executor {
         return this;
     }
 
-    private double jitter(double d) {
-        if (noise != null) return d == 0 ? d : d * noise[rng.nextInt(noise.length)];
+    private double jitter(double d) { return jitter(d, activeNoise); }
+
+    private double jitter(double d, double[] factors) {
+        if (factors != null) return d == 0 ? d : d * factors[rng.nextInt(factors.length)];
         if (jitterSigma == 0 || d == 0) return d;
         return d * Math.exp(jitterSigma * rng.nextGaussian() - 0.5 * jitterSigma * jitterSigma);
     }
@@ -143,6 +172,10 @@ public final class SimulatedExecutor implements Executor {
     public IterationOutcome execute(IterationPlan plan, List<SwapMove> swaps, long iteration, double startSec,
                                     Consumer<SubtaskRecord> sink) {
         // the framework's host work between iterations (not jittered: it is the serving loop, not a kernel)
+        boolean bothRoles = twoThreadNoise != null && launchSecPerStage == 0 && !plan.cpuDecodes().isEmpty();
+        activeNoise = bothRoles ? twoThreadNoise : noise;
+        activeCpuNoise = bothRoles && twoThreadHostNoise != null ? twoThreadHostNoise : activeNoise;
+        activeHandoffSec = bothRoles ? twoThreadHandoffSec : handoffSec;
         java.util.Arrays.fill(free, startSec + frameworkSecPerIteration);
         java.util.Arrays.fill(busy, 0);
         long h2dBytes = 0, d2hBytes = 0, swapIn = 0, swapOut = 0;
@@ -200,8 +233,8 @@ public final class SimulatedExecutor implements Executor {
                 if (r == GPU && ready > free[GPU] && (bindingResource == CPU || bindingResource == H2D || bindingResource == LAUNCH)) {
                     stall += ready - free[GPU];
                 }
-                double d = jitter(t.duration[j]);
-                if (handoffSec > 0 && t.bytes[j] > 0 && (t.op[j] == Op.QKV_D2H || t.op[j] == Op.ATTN_OUT_H2D)) d += handoffSec;
+                double d = jitter(t.duration[j], r == CPU ? activeCpuNoise : activeNoise);
+                if (activeHandoffSec > 0 && t.bytes[j] > 0 && (t.op[j] == Op.QKV_D2H || t.op[j] == Op.ATTN_OUT_H2D)) d += activeHandoffSec;
                 if (contended && r == CPU && d > 0) {
                     // the part of this attention that device work runs beside: queued GPU work, then the step's GPU nodes
                     // that do not wait for it

@@ -1,8 +1,10 @@
 package org.apexbench.engine.sim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -182,6 +184,40 @@ class MeasuredSimTest {
         assertEquals(16, MeasuredRuntime.noiseWidth(profile()));
         Profile p = MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null, null, null, null);
         overlapWithCpuAttentionOfLayer0(p, 3, 86, 10.5, 30.5);
+    }
+
+    /**
+     * Where the loaded machine's descheduling lands when both roles run. The single-thread samples say every subtask takes
+     * twice its table time (POST at width 16: 64 ms against 32) and a hand-over round trip 5 ms; the two-thread layer's
+     * say device work takes its table time (32 ms), the host's CPU attention three times its time alone (30 against 10
+     * ms) and the wait beyond it 3 ms (2.5 and 3.5: half of it per copy). The overlap iteration of the hand-over test,
+     * two-thread runtime: embed 1; per layer PRE 2, q/k/v 1 + 1.5, CPU attention 30, output 1 + 1.5, POST 4 = 41; head 1:
+     * 84 ms, layer 0's CPU attention in [5.5, 35.5). NEO's single-thread runtime (a launch time per stage) keeps the
+     * single-thread samples: 86 ms, as in the noise test; so does an iteration without CPU rows: 44 ms, twice its 22.
+     */
+    @Test
+    void anIterationRunningBothRolesTakesTheTwoThreadLayersNoiseAndWait() {
+        double[] slow = new double[5], device = new double[5], host = new double[5], alone = new double[5];
+        java.util.Arrays.fill(slow, 64 * MS);
+        java.util.Arrays.fill(device, 32 * MS);
+        java.util.Arrays.fill(host, 30 * MS);
+        java.util.Arrays.fill(alone, 10 * MS);
+        Profile p = MeasuredRuntime.withTwoThreadSamples(MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null,
+                null, null, null), device, host, new double[] {2.5 * MS, 3.5 * MS}, alone);
+        assertEquals(3 * MS, MeasuredRuntime.of(p).twoThreadWaitSec(), 1e-15);
+        assertArrayEquals(new double[] {1, 1, 1, 1, 1}, MeasuredRuntime.twoThreadNoiseFactors(p), 1e-12);
+        assertArrayEquals(new double[] {3, 3, 3, 3, 3}, MeasuredRuntime.twoThreadHostNoiseFactors(p), 1e-12);
+        IterationOutcome out = overlapWithCpuAttentionOfLayer0(p, 3, 84, 5.5, 35.5);
+        assertEquals(60, 1e3 * out.cpuBusySec(), 1e-9);
+        IterationPlan overlap = plan(List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST)), Strategy.ASYNC_OVERLAP);
+        try (Executor neo = MeasuredSim.executor(p, SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B, 3, 1 * MS)) {
+            assertEquals(86, 1e3 * neo.execute(overlap, List.of(), 0, 0, null).endSec(), 1e-9, "single-thread runtime");
+        }
+        IterationPlan gpuOnly = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
+        assertEquals(44, 1e3 * run(p, gpuOnly, 1, null).endSec(), 1e-9, "no CPU rows: the device role alone");
+        assertNull(MeasuredRuntime.twoThreadNoiseFactors(profile()), "not measured: no two-thread model");
+        assertNull(MeasuredRuntime.twoThreadHostNoiseFactors(profile()));
+        assertEquals(0, MeasuredRuntime.of(profile()).twoThreadWaitSec());
     }
 
     /** Jitter samples give a log-normal sigma; the same seed draws the same times, another seed others. */
