@@ -238,13 +238,20 @@ def section_cpu(out, cmds):
     jmh = out / "jmh-decision.csv"
     if jmh.exists():
         rows = read_csv(jmh)
-        t = ["| host requests | µs per decision | ± (99.9%) |", "| ---: | ---: | ---: |"]
+        t = ["| host requests | queued requests | SLOs | µs per decision | ± (99.9%) |", "| ---: | ---: | --- | ---: | ---: |"]
         for r in rows:
-            t.append(f"| {r['Param: hostRequests']} | {num(r['Score'], 1)} | {num(r['Score Error (99.9%)'], 1)} |")
+            slo = "TPOT 200 ms, TTFT 10 s" if r["Param: slo"] == "true" else "none"
+            t.append(f"| {r['Param: hostRequests']} | {r['Param: waiting']} | {slo} | {num(r['Score'], 1)} | "
+                     f"{num(r['Score Error (99.9%)'], 1)} |")
+        load = out / "jmh-decision.load"
         parts += ["## APEX decision cost\n",
                   "One APEX scheduling decision (placement, the three candidates, the argmax) on a T4 + Llama-2-7B "
-                  "engine state with a full GPU pool and N host-resident decodes of 1-3K tokens (JMH, average time).\n",
-                  command_block("jmh-decision", cmds, out), "\n".join(t) + "\n"]
+                  "engine state with a full GPU pool, N host-resident decodes of 1-3K tokens and M queued requests "
+                  "(JMH, average time).\n",
+                  command_block("jmh-decision", cmds, out)]
+        if load.exists():
+            parts.append(f"Load average {load.read_text().strip()} (1, 5 and 15 minutes; 2 cores).\n")
+        parts.append("\n".join(t) + "\n")
     return "\n".join(parts)
 
 

@@ -55,8 +55,11 @@ if [ "${1:-}" != "--render" ]; then
   mkdir -p target/apex-launcher
   flock target/apex-launcher/build.lock mvn -B -q -ntp -Dmaven.test.skip=true -pl benchmarks -am package \
     >"$out/jmh-build.log" 2>&1 || { tail -20 "$out/jmh-build.log" >&2; exit 1; }
+  # the machine is shared: the load around the benchmark goes beside its figures
+  jmh_load="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
   fig jmh-decision java -jar benchmarks/target/apex-benchmarks.jar ApexDecisionBench -f 1 -wi 3 -i 5 -rf csv \
     -rff "$out/jmh-decision.csv"
+  echo "$jmh_load at the start, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') at the end" >"$out/jmh-decision.load"
   # The machine and the commit the figures belong to.
   {
     echo "commit=$(git rev-parse HEAD)"

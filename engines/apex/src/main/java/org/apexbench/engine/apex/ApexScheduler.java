@@ -128,12 +128,13 @@ public final class ApexScheduler implements Scheduler {
                 && ctx.iteration() - Math.max(0, candidates.getFirst().lastProgressIteration()) > options.starvationIterations();
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
         HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl);
-        admission.decide();
         pl.admit(n, admission);
         // the admitted prefills change the GPU rows: decide again over the real CPU candidates
         for (PrefillChunk c : pl.gpuAdmitted) addPrefill(prefills, c, p);
         if (!pl.gpuAdmitted.isEmpty() || !pl.hostAdmitted.isEmpty()) {
             dispatch.choose(gpu, cpuCtx, n, mustRun, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
+        } else {
+            admission.decided();
         }
         List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
         int inB0 = 0;

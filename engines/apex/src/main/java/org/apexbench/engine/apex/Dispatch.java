@@ -11,15 +11,13 @@ import org.apexbench.engine.predict.Predictor;
  * and GPU decodes, as per-layer sums) and an ordered list of CPU decode candidates, predict per layer the time of
  * GPU-only, Asynchronous Overlap with the first k candidates, and Asymmetric Pipelining with the first k candidates
  * split greedily between the sub-batches, and pick the one with the most requests advanced per second. Every
- * per-layer time is its strategy's {@link LayerLayout} evaluated on {@link LaneCosts}: APEX prices the GPU rows'
- * attention as one running sum and a CPU path as one fitted term (copies linear in rows, plus attention). All
- * layers are alike, so one layer times L. Incremental: prefix sums over the candidates and O(1) table lookups per
- * k; reusable scratch, no allocation per call.
+ * per-layer time is its strategy's {@link LayerLayout} evaluated on {@link LaneCosts} (AO's and AP's windows written
+ * out): APEX prices the GPU rows' attention as one running sum and a CPU path as one fitted term (copies linear in
+ * rows, plus attention). All layers are alike, so one layer times L. Incremental: prefix sums over the candidates
+ * and O(1) table lookups per k; reusable scratch, no allocation per call.
  */
 final class Dispatch {
     private static final LayerLayout GPU_ONLY = LayerLayout.of(Strategy.GPU_ONLY);
-    private static final LayerLayout OVERLAP = LayerLayout.of(Strategy.ASYNC_OVERLAP);
-    private static final LayerLayout PIPELINE = LayerLayout.of(Strategy.ASYMMETRIC_PIPELINE);
 
     /** The chosen dispatch. */
     static final class Choice {
@@ -104,7 +102,12 @@ final class Dispatch {
 
     /** The whole iteration for a per-layer time with {@code rows} CPU rows beside the GPU rows. */
     double whole(double perLayer, int cpuRows) {
-        return LaneCosts.iteration(layers, perLayer, p.embedAndHead(g.width + cpuRows, g.sampled + cpuRows), fixedSec);
+        return whole(perLayer, p.embedAndHead(g.width + cpuRows, g.sampled + cpuRows));
+    }
+
+    /** The whole iteration for a per-layer time and the embedding and head of its rows. */
+    private double whole(double perLayer, double embedAndHead) {
+        return LaneCosts.iteration(layers, perLayer, embedAndHead, fixedSec);
     }
 
     /**
@@ -114,24 +117,23 @@ final class Dispatch {
      */
     double gpuAttention() { return g.prefillAttention + gdec; }
 
+    // The layouts' windows on APEX's lane costs (GPU attention as one prefill term, no GPU decode term, no launch),
+    // written out: they are evaluated several times per candidate, where LayerLayout's generic walk over its terms was
+    // most of a decision's time. The same additions in the same order, so the same bits (DispatchLayoutTest).
+
+    /** Asynchronous Overlap's per-layer time: {@code linear} over the GPU and CPU rows, beside CPU path {@code cp}. */
+    double overlapped(double linear, double cp) {
+        return 0.0 + Math.max(0.0 + linear, 0.0) + Math.max(0.0 + gpuAttention() + 0.0, cp + 0.0);
+    }
+
     /** Asymmetric pipelining's per-layer time: B0 = the GPU rows plus CPU rows with path cp0, B1 = CPU rows only. */
     double pipelined(double linear0, double linear1, double cp0, double cp1) {
-        costs.prefill[0] = gpuAttention();
-        costs.linear[0] = linear0;
-        costs.linear[1] = linear1;
-        costs.cpuPath[0] = cp0;
-        costs.cpuPath[1] = cp1;
-        return PIPELINE.perLayer(costs);
+        return 0.0 + Math.max(0.0 + linear0, cp1 + 0.0) + Math.max(0.0 + linear1 + gpuAttention() + 0.0, cp0 + 0.0);
     }
 
     /** The pipelined pair's slack in window {@code w} (A: 0, B: 1). */
     double slack(int w, double linear0, double linear1, double cp0, double cp1) {
-        costs.prefill[0] = gpuAttention();
-        costs.linear[0] = linear0;
-        costs.linear[1] = linear1;
-        costs.cpuPath[0] = cp0;
-        costs.cpuPath[1] = cp1;
-        return PIPELINE.slack(w, costs);
+        return w == 0 ? 0.0 + linear0 - cp1 - 0.0 : 0.0 + linear1 + gpuAttention() + 0.0 - cp0 - 0.0;
     }
 
     // ---- incremental state of one decision: candidates are added one at a time ----
@@ -149,6 +151,14 @@ final class Dispatch {
     private long c0, c1;
     private double l0, l1, cp0, cp1;
     private final double[] saved = new double[24];
+    /**
+     * {@link #begin}'s candidates and the CPU attention of each prefix of them (index k: the first k), looked up there
+     * in one sweep, where consecutive lookups stay in the table's remembered cells; {@link #add} reads them while the
+     * candidates added are those, in that order ({@code matched}: how many of the first added are).
+     */
+    private long[] prefixCtx = new long[64];
+    private double[] prefixAttention = new double[65];
+    private int prefixCount, matched;
 
     /**
      * Chooses the dispatch for GPU rows {@code g} and the first {@code n} CPU candidates.
@@ -200,6 +210,7 @@ final class Dispatch {
         l0 = lin0;
         l1 = cp0 = cp1 = 0;
         fitCopies(Math.max(1, n));
+        sweepPrefixes(cpuCtx, n);
         pipelineAllowed = false;
         if (allowPipeline && n > 0) {
             long total = 0;
@@ -211,6 +222,32 @@ final class Dispatch {
             cpuPerToken = n > 1 && total > total / n ? Math.max(0, (all - one) / (total - total / n)) : one / Math.max(1, total);
             cpuFixed = Math.max(0, one - cpuPerToken * (total / n));
         }
+    }
+
+    /** Looks up the CPU attention of every prefix of {@code cpuCtx[0..n)}, for {@link #add}. */
+    private void sweepPrefixes(long[] cpuCtx, int n) {
+        if (prefixCtx.length < n) {
+            prefixCtx = new long[Math.max(n, 2 * prefixCtx.length)];
+            prefixAttention = new double[prefixCtx.length + 1];
+        }
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            prefixCtx[i] = cpuCtx[i];
+            sum += cpuCtx[i];
+            prefixAttention[i + 1] = p.cpuDecodeAttention(i + 1, sum);
+        }
+        prefixCount = n;
+        matched = 0;
+    }
+
+    /** {@link #cpuPath} of the first k candidates added, the last of context {@code c}, read from the sweep when it holds them. */
+    private double prefixPath(long c) {
+        if (matched > k - 1) matched = k - 1;   // a trial add was undone
+        if (matched == k - 1 && matched < prefixCount && prefixCtx[matched] == c) {
+            matched = k;
+            return copyFixed + copyPerRow * k + prefixAttention[k];
+        }
+        return cpuPath(k, aoCtx);
     }
 
     /** Adds the next CPU candidate (context {@code c}): evaluates AO and AP with the first k+1. */
@@ -230,10 +267,8 @@ final class Dispatch {
         ctxs[k] = c;
         k++;
         aoCtx += c;
-        costs.prefill[0] = gpuAttention();
-        costs.linear[0] = p.linear(g.width + k);
-        costs.cpuPath[0] = cpuPath(k, aoCtx);
-        double t = whole(OVERLAP.perLayer(costs), k);
+        double head = p.embedAndHead(g.width + k, g.sampled + k);
+        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c)), head);
         double sc = score(g.rows + k, t, k);
         if (better(sc, bestAoScore)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
         if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
@@ -253,7 +288,7 @@ final class Dispatch {
             side[k - 1] = true;
             n0++; w0++; c0 += c; l0 = l0b; cp0 = cpuPath(n0, c0);
         }
-        t = whole(pipelined(l0, l1, cp0, cp1), k);
+        t = whole(pipelined(l0, l1, cp0, cp1), head);
         sc = score(g.rows + k, t, k);
         if (better(sc, bestApScore)) { bestApScore = sc; bestAp = k; bestApT = t; }
         if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }

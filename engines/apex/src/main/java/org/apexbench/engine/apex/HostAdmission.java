@@ -36,6 +36,12 @@ final class HostAdmission implements Placement.HostAdmission {
     private boolean steadyBegun;
     /** With a TPOT SLO: nothing ran when the steady step was begun (the first admission then always passes). */
     private boolean idle;
+    /**
+     * Whether the choice and the dispatch's state are {@link #decide()}'s over the rows as they are now. Deciding is
+     * the decision's costliest step (one pass over every CPU candidate) and its answer is needed only when an admission
+     * test reads it or nothing is admitted ({@link #decided()}): the scheduler decides again over the admitted rows.
+     */
+    private boolean decided;
 
     HostAdmission(ApexScheduler s, Predictor p, int layers, int n, double fixed, boolean starving, List<PrefillChunk> prefills,
                   SchedulerContext ctx, Placement pl) {
@@ -64,6 +70,15 @@ final class HostAdmission implements Placement.HostAdmission {
         for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i], i < s.mustRun());
         for (int i = 0; i < admitted; i++) dispatch.add(admittedCtx[i], slo);
         dispatch.result(choice);
+        decided = true;
+    }
+
+    /**
+     * {@link #decide()} unless its answer is still current: nothing it reads (the GPU rows, the admissions) has changed
+     * since, so a later decision equals the one it stands for.
+     */
+    void decided() {
+        if (!decided) decide();
     }
 
     @Override
@@ -91,6 +106,7 @@ final class HostAdmission implements Placement.HostAdmission {
         if (o.amortizedAdmission()) {
             // judge the admission with its prefill in this iteration's GPU rows (it lengthens the windows the CPU
             // hides behind) and the newcomer as a CPU row standing for its future decode steps
+            decided();
             double tNow = choice.predictedSec;
             int rowsNow = gpu.rows + choice.cpuCount;
             gpu.addPrefill(hc, p, 1);
@@ -108,12 +124,13 @@ final class HostAdmission implements Placement.HostAdmission {
             gpu.addPrefill(hc, p, -1);
             if (!(runs || rowsP - rowsNow > 1)
                     || !admissionPays(Math.max(0, r.targetOutput() - r.generated() - 1), tNow, rowsNow, tP, rowsP, perRow)) {
-                decide();
+                decided = false;
                 return false;
             }
             return admitToHost(hc);
         }
         // one iteration's view: the best dispatch uses every CPU row and one more raises the rate by the margin
+        decided();
         if (choice.cpuCount < dispatch.candidates()) return false;
         double before = choice.rate;
         dispatch.save();
@@ -162,8 +179,8 @@ final class HostAdmission implements Placement.HostAdmission {
 
     /**
      * TPOT budgets of the running requests: whether every running request that has its first token still meets its
-     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run): given a token
-     * this iteration and each later one after the longer of the steady decode step with the newcomer and the recent
+     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run): given a
+     * token this iteration and each later one after the longer of the steady decode step with the newcomer and the recent
      * mean iteration ({@link ApexScheduler#tpotBudgetSec}), its last token comes by first + S x (output - 1). A
      * prefill costs every running request its time, and with short outputs those iterations are a large share of
      * each request's TPOT; the mean iteration counts the prefills a request sits through. A request already late
@@ -176,7 +193,7 @@ final class HostAdmission implements Placement.HostAdmission {
         dispatch.choose(gpu, s.cpuContexts(), n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
         double with = choice.predictedSec;
         gpu.addPrefill(hc, p, -1);
-        decide();
+        decided = false;
         double slo = s.options().tpotSloSec(), now = ctx.nowSec();
         double later = Math.max(s.horizonIterationSec(), s.steadyChoice().predictedSec);
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
@@ -193,6 +210,7 @@ final class HostAdmission implements Placement.HostAdmission {
      * iteration for its own prefill.
      */
     private double predictedTtftIfWaiting(RequestState r) {
+        decided();
         int soonest = Integer.MAX_VALUE;
         for (RequestState g : ctx.gpuRunning()) soonest = Math.min(soonest, g.targetOutput() - g.generated());
         double t = choice.predictedSec;
@@ -208,11 +226,11 @@ final class HostAdmission implements Placement.HostAdmission {
         cpuSum += ctx;
     }
 
-    /** Admits {@code hc} to the host and decides again over the CPU rows with its first one. */
+    /** Admits {@code hc} to the host; the next decision is over the CPU rows with its first one. */
     private boolean admitToHost(PrefillChunk hc) {
         s.addPrefill(prefills, hc, p);
         record(hc.request());
-        decide();
+        decided = false;
         return true;
     }
 

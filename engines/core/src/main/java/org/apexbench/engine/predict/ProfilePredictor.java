@@ -62,13 +62,17 @@ public final class ProfilePredictor implements Predictor {
 
     /**
      * The profile's bilinear table with the same interpolation and linear extrapolation, remembering the
-     * last segment per axis: schedulers query it with slowly moving arguments, so most lookups skip the
-     * binary search.
+     * last two segments per axis: schedulers query it with slowly moving arguments, often two interleaved
+     * sequences (APEX prices a prefix of its candidates and one sub-batch per candidate), so most lookups
+     * skip the binary search.
      */
     private static final class Grid2 {
         private final double[] x, y;
         private final double[][] s;
-        private int i, j;
+        /** Per axis, the segments of the last two lookups, the latest first. */
+        private final int[] i = new int[2], j = new int[2];
+        /** Per axis and segment, {@link #exactInverses}. */
+        private final double[] xInv, yInv;
 
         Grid2(ProfileTable t) {
             if (!(t instanceof org.apexbench.profiler.table.Table2D d)) {
@@ -77,18 +81,48 @@ public final class ProfilePredictor implements Predictor {
             x = d.x();
             y = d.y();
             s = d.seconds();
+            xInv = exactInverses(x);
+            yInv = exactInverses(y);
         }
 
-        private static int seg(double[] g, double q, int hint) {
-            if (hint < g.length - 1 && g[hint] <= q && q < g[hint + 1]) return hint;
-            return ProfileTable.segment(g, q);
+        /**
+         * Per segment of {@code g}, 1 / its width where the width is a power of two (the profiler's grids double
+         * every other point), else NaN: then {@code d * inv} is {@code d / width} to the bit (both are the correctly
+         * rounded d / 2^e), without the division.
+         */
+        private static double[] exactInverses(double[] g) {
+            double[] inv = new double[g.length - 1];
+            for (int k = 0; k < inv.length; k++) {
+                double w = g[k + 1] - g[k];
+                boolean powerOfTwo = w >= Double.MIN_NORMAL && w < Double.POSITIVE_INFINITY
+                        && (Double.doubleToRawLongBits(w) & 0x000F_FFFF_FFFF_FFFFL) == 0;
+                inv[k] = powerOfTwo ? 1.0 / w : Double.NaN;
+            }
+            return inv;
+        }
+
+        /** Where q lies along segment k of g, as a fraction of its width. */
+        private static double fraction(double[] g, double[] inv, int k, double q) {
+            double f = inv[k];
+            return f == f ? (q - g[k]) * f : (q - g[k]) / (g[k + 1] - g[k]);
+        }
+
+        /** {@link ProfileTable#segment}, trying the remembered segments {@code hint} first (the only one that holds q). */
+        private static int seg(double[] g, double q, int[] hint) {
+            int h = hint[0];
+            if (h < g.length - 1 && g[h] <= q && q < g[h + 1]) return h;
+            int s = hint[1];
+            if (!(s < g.length - 1 && g[s] <= q && q < g[s + 1])) s = ProfileTable.segment(g, q);
+            hint[1] = h;
+            hint[0] = s;
+            return s;
         }
 
         double at(double qx, double qy) {
-            int a = i = seg(x, qx, i);
-            int b = j = seg(y, qy, j);
-            double tx = (qx - x[a]) / (x[a + 1] - x[a]);
-            double ty = (qy - y[b]) / (y[b + 1] - y[b]);
+            int a = seg(x, qx, i);
+            int b = seg(y, qy, j);
+            double tx = fraction(x, xInv, a, qx);
+            double ty = fraction(y, yInv, b, qy);
             double lo = s[a][b] + ty * (s[a][b + 1] - s[a][b]);
             double hi = s[a + 1][b] + ty * (s[a + 1][b + 1] - s[a + 1][b]);
             return Math.max(0, lo + tx * (hi - lo));

@@ -30,6 +30,7 @@ import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileFingerprint;
 import org.apexbench.profiler.table.ProfileSweep;
+import org.apexbench.profiler.table.ProfileTable;
 import org.apexbench.profiler.table.SweepGrid;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
@@ -103,6 +104,28 @@ class ProfilePredictionTest {
             assertEquals(cpuDecode(q[0], q[1]), p.cpuDecodeAttention(q[0], q[1]), 1e-12, "CPU " + q[0] + " x " + q[1]);
         }
         assertEquals(0, p.cpuDecodeAttention(1, 1000), "an extrapolation below zero is no time, never negative");
+    }
+
+    @Test
+    void rememberedCellsGiveTheTablesOwnBitsOnInterleavedQueries() {
+        // APEX queries CPU attention in interleaved sequences (a growing prefix, and one sub-batch per candidate)
+        Profile profile = SimSetup.profile(T4, MODEL, new EngineBudgets(64, 512, 200, 4000, 16));
+        Predictor p = new ProfilePredictor(profile);
+        ProfileTable cpu = profile.table(Profile.CPU_DECODE_ATTN), gpu = profile.table(Profile.GPU_DECODE_ATTN);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        int[] rows = new int[3];
+        long[] ctx = new long[3];
+        for (int q = 0; q < 50_000; q++) {
+            int s = rnd.nextInt(rnd.nextInt(4) == 0 ? 3 : 2);   // mostly two sequences, now and then a third
+            if (rnd.nextInt(50) == 0) { rows[s] = 0; ctx[s] = 0; }
+            rows[s] += 1 + (rnd.nextInt(20) == 0 ? rnd.nextInt(300) : 0);
+            ctx[s] += rnd.nextInt(3000);
+            int r = rnd.nextInt(100) == 0 ? rnd.nextInt(5000) + 1 : rows[s];   // sometimes far off the grid
+            assertEquals(Double.doubleToRawLongBits(cpu.at(r, ctx[s])), Double.doubleToRawLongBits(p.cpuDecodeAttention(r, ctx[s])),
+                    "CPU attention of " + r + " x " + ctx[s] + " at query " + q);
+            assertEquals(Double.doubleToRawLongBits(gpu.at(r, ctx[s])), Double.doubleToRawLongBits(p.gpuDecodeAttention(r, ctx[s])),
+                    "GPU attention of " + r + " x " + ctx[s] + " at query " + q);
+        }
     }
 
     @Test
