@@ -51,12 +51,22 @@ public final class ApexScheduler implements Scheduler {
      */
     private int mustRun;
     private double meanIterationSec;
+    /**
+     * With a TPOT SLO: the predicted times of the plans run, decayed over about a short request's life, which host
+     * admission prices the running requests' remaining tokens at ({@link HostAdmission}).
+     */
+    private double horizonIterationSec;
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
     private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
 
     /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
     static final double ITERATION_DECAY = 0.95;
+    /**
+     * Decay per iteration of {@link #horizonIterationSec}: half-life about 34 iterations, the life of a 45-token output
+     * (NEO's OSC requests); its average counts the prefill iterations such a request sits through.
+     */
+    static final double HORIZON_DECAY = 0.98;
 
     public ApexScheduler(ApexOptions options) { this.options = options; }
 
@@ -133,6 +143,8 @@ public final class ApexScheduler implements Scheduler {
         if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(candidates.get(i));
         meanIterationSec = meanIterationSec == 0 ? choice.predictedSec
                 : ITERATION_DECAY * meanIterationSec + (1 - ITERATION_DECAY) * choice.predictedSec;
+        horizonIterationSec = horizonIterationSec == 0 ? choice.predictedSec
+                : HORIZON_DECAY * horizonIterationSec + (1 - HORIZON_DECAY) * choice.predictedSec;
         return new IterationPlan(prefills, pl.gpuDecodes, cpu, inB0, pl.swapOut, pl.swapIn, pl.recompute, choice.strategy,
                 choice.predictedSec);
     }
@@ -201,6 +213,19 @@ public final class ApexScheduler implements Scheduler {
         double deadline = r.tokenTime(0) + slo * Math.max(1, r.targetOutput() - 1);
         return deadline - now - iterationSec * (remaining + 1);
     }
+
+    /**
+     * The longest this iteration may take for running request {@code r} to still meet TPOT {@code slo}: its last token
+     * must come by first + slo x (output - 1); given a token this iteration and each of its remaining - 1 later ones
+     * after about {@code iterationSec}, that leaves deadline - now - (remaining - 1) x iterationSec for this one.
+     */
+    static double tpotBudgetSec(RequestState r, double now, double slo, double iterationSec) {
+        int remaining = r.targetOutput() - r.generated();
+        double deadline = r.tokenTime(0) + slo * Math.max(1, r.targetOutput() - 1);
+        return deadline - now - iterationSec * Math.max(0, remaining - 1);
+    }
+
+    double horizonIterationSec() { return horizonIterationSec; }
 
     /** Adds a prefill chunk to the plan and to the GPU rows. */
     void addPrefill(List<PrefillChunk> prefills, PrefillChunk c, Predictor p) {

@@ -34,6 +34,8 @@ final class HostAdmission implements Placement.HostAdmission {
     private long cpuSum;
     /** With a TPOT SLO: whether the steady decode step ({@link #steadyStepMeetsSlo}) has been begun this iteration. */
     private boolean steadyBegun;
+    /** With a TPOT SLO: nothing ran when the steady step was begun (the first admission then always passes). */
+    private boolean idle;
     /**
      * Whether the choice and the dispatch's state are {@link #decide()}'s over the rows as they are now. Deciding is
      * the decision's costliest step (one pass over every CPU candidate) and its answer is needed only when an admission
@@ -87,9 +89,18 @@ final class HostAdmission implements Placement.HostAdmission {
         KvCapacity kv = ctx.kv();
         if (kv.peakBlocks(r.spec()) > kv.gpuBlocks()) return admitToHost(hc);
         var o = s.options();
-        // with a TPOT objective: admit while the decode step with every host request and the newcomer meets it; else
-        // as without one (below), when that rule predicts the newcomer raises this iteration's rows per second
-        if (o.hasTpotSlo() && steadyStepMeetsSlo(r)) return admitToHost(hc);
+        if (o.hasTpotSlo()) {
+            // with a TPOT objective: admit while the decode step with every host request and the newcomer meets it and
+            // this iteration, lengthened by the newcomer's prefill, leaves every running request within its TPOT
+            // budget; else only when waiting for GPU memory is predicted to miss the TTFT objective (the rule without
+            // an objective never overrides a predicted TPOT miss)
+            if (steadyStepMeetsSlo(r) && prefillKeepsTpotBudgets(hc)
+                    || o.hasTtftSlo() && predictedTtftIfWaiting(r) > o.ttftSloSec()) {
+                return admitToHost(hc);
+            }
+            s.steadyDispatch().restore();
+            return false;
+        }
         // with only a TTFT objective: admit when waiting for GPU memory is predicted to miss it, else by the rule below
         if (o.hasTtftSlo() && predictedTtftIfWaiting(r) > o.ttftSloSec()) return admitToHost(hc);
         if (o.amortizedAdmission()) {
@@ -138,11 +149,11 @@ final class HostAdmission implements Placement.HostAdmission {
     /**
      * SLO admission: whether the decode step that follows, with {@code r} admitted, has a plan that meets the TPOT
      * SLO: one no longer than the SLO that runs every host request whose TPOT budget cannot wait an iteration, every
-     * request admitted to the host this iteration and {@code r} (a newcomer has banked nothing). If so, {@code r}
-     * stays in that step for the next admission's test. The step is the GPU requests' decodes (requests mid-prefill
-     * and this iteration's GPU admissions as decodes) and the CPU candidates; this iteration's prefills are left out:
-     * they pass, and the step is what later iterations run. With nothing running the first request is admitted, so
-     * an SLO no plan can meet never stops the queue.
+     * request admitted to the host this iteration and {@code r} (a newcomer has banked nothing). {@code r} stays in
+     * that step for the next admission's test; the caller restores the step if it refuses {@code r}. The step is the
+     * GPU requests' decodes (requests mid-prefill and this iteration's GPU admissions as decodes) and the CPU
+     * candidates; this iteration's prefills are left out here ({@link #prefillKeepsTpotBudgets} prices them). With
+     * nothing running the first request passes, so an SLO no plan can meet never stops the queue.
      */
     private boolean steadyStepMeetsSlo(RequestState r) {
         Dispatch steady = s.steadyDispatch();
@@ -157,15 +168,40 @@ final class HostAdmission implements Placement.HostAdmission {
             for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
             for (int i = 0; i < admitted; i++) steady.add(admittedCtx[i], true);
             steadyBegun = true;
-            if (g.rows == 0 && steady.candidates() == 0) return true;
+            idle = g.rows == 0 && steady.candidates() == 0;
         }
         Dispatch.Choice c = s.steadyChoice();
         steady.save();
         steady.add(r.contextLength() + 1L, true);
         steady.result(c);
-        if (c.tpotSec <= s.options().tpotSloSec()) return true;
-        steady.restore();
-        return false;
+        return idle || c.tpotSec <= s.options().tpotSloSec();
+    }
+
+    /**
+     * TPOT budgets of the running requests: whether every running request that has its first token still meets its
+     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run): given a
+     * token this iteration and each later one after the longer of the steady decode step with the newcomer and the recent
+     * mean iteration ({@link ApexScheduler#tpotBudgetSec}), its last token comes by first + S x (output - 1). A
+     * prefill costs every running request its time, and with short outputs those iterations are a large share of
+     * each request's TPOT; the mean iteration counts the prefills a request sits through. A request already late
+     * refuses too: each admission makes it later still, and the newcomer can wait while its TTFT allows.
+     */
+    private boolean prefillKeepsTpotBudgets(PrefillChunk hc) {
+        // the iteration as it would run: the prefills with hc's, the dispatch over the real CPU candidates
+        var o = s.options();
+        gpu.addPrefill(hc, p, 1);
+        dispatch.choose(gpu, s.cpuContexts(), n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
+        double with = choice.predictedSec;
+        gpu.addPrefill(hc, p, -1);
+        decided = false;
+        double slo = s.options().tpotSloSec(), now = ctx.nowSec();
+        double later = Math.max(s.horizonIterationSec(), s.steadyChoice().predictedSec);
+        for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
+            for (RequestState r : l) {
+                if (r.generated() >= 1 && ApexScheduler.tpotBudgetSec(r, now, slo, later) < with) return false;
+            }
+        }
+        return true;
     }
 
     /**
