@@ -131,12 +131,7 @@ class ServeTextAndEosTest {
             assertArrayEquals(expected, got, "stops at the EOS token, which it includes (stream " + stream + ")");
             assertEquals("stop", finish);
         }
-        Map<String, Double> m = TestServer.metrics(server);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (m.get("apex_kv_blocks_used{pool=\"gpu\"}") != 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            m = TestServer.metrics(server);
-        }
+        Map<String, Double> m = TestServer.metricsWhenIdle(server, 10);
         assertEquals(0, m.get("apex_kv_blocks_used{pool=\"gpu\"}"), "the stopped request's KV is freed");
         assertEquals(0, m.get("apex_requests_running"));
         assertEquals(2, m.get("apex_requests_finished_total{finish_reason=\"stop\"}"));

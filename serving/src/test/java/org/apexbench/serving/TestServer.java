@@ -127,4 +127,20 @@ final class TestServer {
         }
         return m;
     }
+
+    /**
+     * The metrics once the engine holds no request and no KV, or at the deadline. A response reaches its client
+     * before the loop's next observe updates the state gauges, so a scrape right after the last response may still
+     * show the request running: tests that assert the idle state wait for it here.
+     */
+    static Map<String, Double> metricsWhenIdle(ApexServer s, double timeoutSec) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + (long) (timeoutSec * 1e9);
+        Map<String, Double> m = metrics(s);
+        while ((m.get("apex_requests_running") != 0 || m.get("apex_kv_blocks_used{pool=\"gpu\"}") != 0
+                || m.get("apex_kv_blocks_used{pool=\"host\"}") != 0) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            m = metrics(s);
+        }
+        return m;
+    }
 }
