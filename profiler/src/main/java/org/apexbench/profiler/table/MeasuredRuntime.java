@@ -10,6 +10,8 @@ import java.util.Map;
  * their JSON unchanged. Read by the simulator when it replays a measured machine (docs/validation.md):
  * <ul>
  * <li>{@value #JITTER_SAMPLES}: one subtask (POST at a mid width) timed again and again: the run-to-run noise;</li>
+ * <li>{@value #NOISE_REFERENCE}: single runs of the same subtask, back to back, measured with the profile's tables: the
+ *     reference the noise samples are divided by (same code, same width, same warm caches, only the load may differ);</li>
  * <li>{@value #HANDOFF_SAMPLES}: round trips of an empty job from the device thread to the host-attention thread
  *     and back (two thread wake-ups);</li>
  * <li>{@value #CPU_ATTN_ALONE} / {@value #CPU_ATTN_SHARED}: CPU decode attention of one shape alone, and while the
@@ -52,6 +54,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     public static final String TWO_THREAD_HOST = "runtime.twoThreadHost";
     public static final String TWO_THREAD_WAIT = "runtime.twoThreadWait";
     public static final String TWO_THREAD_HOST_ALONE = "runtime.twoThreadHostAlone";
+    public static final String NOISE_REFERENCE = "runtime.noiseReference";
 
     /** No runtime effects: what a profile without runtime tables (a simulated hardware's sweep) implies. */
     public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0, 0);
@@ -101,18 +104,21 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     /**
-     * The noise of {@code p}'s machine as factors: each jitter sample over the POST table's median at the same width
-     * ({@link #noiseWidth}). The tables hold medians of single runs, which a descheduling seldom hits; a jitter sample
-     * is the mean of runs spanning at least 10 ms, so the factors carry the share of wall time the loaded machine
-     * takes from the run (a subtask's time drawn as median times one of these has the measured mean); null when not
-     * measured.
+     * The noise of {@code p}'s machine as factors: each jitter sample over the median of the noise reference's single runs
+     * ({@value #NOISE_REFERENCE}: the same subtask, run back to back as the samples are, taken with the tables), or, in a
+     * profile without it, over the POST table's median at the same width ({@link #noiseWidth}). A jitter sample is the mean
+     * of runs spanning at least 10 ms, so the factors carry the share of wall time the loaded machine takes from the run
+     * (a subtask's time drawn as its table's median times one of these has the measured mean) and nothing else: divided
+     * by a table cell instead, they also carried that one cell's error into every subtask (a POST cell measured 12 times
+     * the samples' speed in the sweeps of a profile put every simulated subtask at a twelfth; docs/validation.md); null
+     * when not measured.
      */
     public static double[] noiseFactors(Profile p) { return factors(p, JITTER_SAMPLES); }
 
     /**
      * The noise of an iteration that runs both roles (the two-thread runtime with CPU rows): the device work's samples in
-     * the two-thread layer ({@value #TWO_THREAD_DEVICE}) over the POST table's median at the same width, as
-     * {@link #noiseFactors}; null when not measured.
+     * the two-thread layer ({@value #TWO_THREAD_DEVICE}) over the same reference as {@link #noiseFactors}; null when not
+     * measured.
      */
     public static double[] twoThreadNoiseFactors(Profile p) { return factors(p, TWO_THREAD_DEVICE); }
 
@@ -126,7 +132,9 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     private static double[] factors(Profile p, String table) {
-        return p.tables().containsKey(table) ? factors(p, table, p.table(Profile.POST).at(noiseWidth(p))) : null;
+        if (!p.tables().containsKey(table)) return null;
+        return factors(p, table, p.tables().containsKey(NOISE_REFERENCE) ? median(samples(p, NOISE_REFERENCE))
+                : p.table(Profile.POST).at(noiseWidth(p)));
     }
 
     private static double[] factors(Profile p, String table, double reference) {
@@ -143,11 +151,22 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         return false;
     }
 
-    /** {@code p} with these sample tables added (each array: one measurement per sample, seconds; null: not measured). */
+    /** {@code p} with these sample tables added, without a noise reference (each array: seconds per sample; null: not measured). */
     public static Profile withSamples(Profile p, double[] jitter, double[] handoff, double[] cpuAlone, double[] cpuShared,
                                       double[] deviceAlone, double[] deviceShared) {
+        return withSamples(p, jitter, null, handoff, cpuAlone, cpuShared, deviceAlone, deviceShared);
+    }
+
+    /**
+     * {@code p} with these sample tables added (each array: one measurement per sample, seconds; null: not measured);
+     * {@code noiseReference} is kept from {@code p} where it holds one (it belongs with the tables: the noise samples of a
+     * later moment are divided by it, so the factors carry the change of load since the tables were taken).
+     */
+    public static Profile withSamples(Profile p, double[] jitter, double[] noiseReference, double[] handoff, double[] cpuAlone,
+                                      double[] cpuShared, double[] deviceAlone, double[] deviceShared) {
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
         put(tables, JITTER_SAMPLES, jitter);
+        if (!tables.containsKey(NOISE_REFERENCE)) put(tables, NOISE_REFERENCE, noiseReference);
         put(tables, HANDOFF_SAMPLES, handoff);
         put(tables, CPU_ATTN_ALONE, cpuAlone);
         put(tables, CPU_ATTN_SHARED, cpuShared);

@@ -76,6 +76,13 @@ class MeasuredSimTest {
         return new Profile(f, t, 0, "hand-made");
     }
 
+    /** {@code p} with its POST table {@code times} slower. */
+    private static Profile withPostTable(Profile p, double times) {
+        Map<String, ProfileTable> t = new HashMap<>(p.tables());
+        t.put(Profile.POST, line("width", 1, 100, 2 * MS * times, 200 * MS * times));
+        return new Profile(p.fingerprint(), t, p.launchSecPerKernel(), p.measuredWith());
+    }
+
     private static IterationOutcome run(Profile p, IterationPlan plan, long seed, List<SubtaskRecord> into) {
         try (Executor x = MeasuredSim.executor(p, SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B, seed, 0)) {
             return x.execute(plan, List.of(), 0, 0, into == null ? null : into::add);
@@ -184,6 +191,38 @@ class MeasuredSimTest {
         assertEquals(16, MeasuredRuntime.noiseWidth(profile()));
         Profile p = MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null, null, null, null);
         overlapWithCpuAttentionOfLayer0(p, 3, 86, 10.5, 30.5);
+    }
+
+    /**
+     * With a noise reference (single runs of the noise subtask, taken with the tables) the factors are the samples over
+     * it, whatever the POST table's cell says: samples of 64 ms over single runs of 32 ms double every subtask (the
+     * overlap iteration at 86 ms, as above), samples equal to the single runs leave the tables as they are, even where
+     * the POST cell was measured 4 times slower (a sweep caught in a slow state must not scale every other subtask
+     * by a quarter). Samples re-taken later (bracketing) keep the profile's reference, so the factors carry the change
+     * of load since the tables were taken.
+     */
+    @Test
+    void noiseIsRelativeToTheNoiseReferenceWhereTheProfileHoldsOne() {
+        double[] slow = new double[5], single = new double[5];
+        java.util.Arrays.fill(slow, 64 * MS);
+        java.util.Arrays.fill(single, 32 * MS);
+        Profile p = MeasuredRuntime.withSamples(profile(), slow, single, new double[] {4 * MS, 6 * MS}, null, null, null, null);
+        assertArrayEquals(new double[] {2, 2, 2, 2, 2}, MeasuredRuntime.noiseFactors(p), 1e-12);
+        overlapWithCpuAttentionOfLayer0(p, 3, 86, 10.5, 30.5);
+
+        Profile slowCell = withPostTable(profile(), 4);
+        Profile asTables = MeasuredRuntime.withSamples(slowCell, single, single, null, null, null, null, null);
+        assertArrayEquals(new double[] {1, 1, 1, 1, 1}, MeasuredRuntime.noiseFactors(asTables), 1e-12);
+        assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25, 0.25},
+                MeasuredRuntime.noiseFactors(MeasuredRuntime.withSamples(slowCell, single, null, null, null, null, null)), 1e-12,
+                "without a reference: the POST cell, as older profiles");
+
+        double[] fast = new double[5];
+        java.util.Arrays.fill(fast, 16 * MS);
+        Profile bracketed = MeasuredRuntime.withSamples(p, slow, fast, null, null, null, null, null);
+        assertArrayEquals(single, ((org.apexbench.profiler.table.Table1D) bracketed.table(MeasuredRuntime.NOISE_REFERENCE)).seconds(), 0,
+                "the profile's reference is kept");
+        assertArrayEquals(new double[] {2, 2, 2, 2, 2}, MeasuredRuntime.noiseFactors(bracketed), 1e-12);
     }
 
     /**
