@@ -116,9 +116,8 @@ public final class RuntimeSweep {
 
     /**
      * The runtime samples of {@code p} taken again now, on the same model, machine and budgets (its tables and per-iteration
-     * calibration kept, and the noise reference taken with the tables, so that the noise factors carry the change of load
-     * since then): {@code apex validate} brackets each real run with them, so that the simulated side meets the machine's
-     * load of that moment.
+     * calibration kept): {@code apex validate} brackets each real run with them, so that the simulated side meets the
+     * machine's load of that moment.
      */
     public static Profile resample(Profile p, LlamaModel model, Backend host, EngineBudgets b, DType kvType) {
         return measure(p, model, host, b, kvType);
