@@ -1,11 +1,18 @@
 package org.apexbench.harness;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.profiler.IterationRecord;
+import org.apexbench.profiler.Op;
+import org.apexbench.profiler.SubtaskFeatures;
+import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.cost.TableCostModel;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
 import picocli.CommandLine;
@@ -13,7 +20,8 @@ import picocli.CommandLine;
 /**
  * The last part of a measured machine's profile: short real calibration runs (their own small workload, not any
  * validated one) whose iterations give the runtime's time outside any subtask (scheduling, batch building,
- * bookkeeping; {@link MeasuredRuntime#ITERATION_SAMPLES}), which no subtask table holds. gpu-only's is the default; an
+ * bookkeeping; {@link MeasuredRuntime#ITERATION_SAMPLES}), which no subtask table holds, and whose device subtasks
+ * (gpu-only's) give each device operator's time inside a run against its table's ({@link MeasuredRuntime#inRunTable}). gpu-only's is the default; an
  * engine calibrated on its own ({@link MeasuredRuntime#iterationTable}) gets its scheduler's own cost. Each engine runs
  * the workload twice and only the second run counts: the first run of an engine in a JVM times the JIT compiling its
  * scheduler and the loop (in a quiet profile of tiny-llama3 the first two iterations took 4.8 and 1.0 ms, the rest
@@ -48,7 +56,7 @@ final class IterationCalibration {
         new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", workload, "--seed", Long.toString(seed + 7919),
                 "--gpu-kv-blocks", Integer.toString(b.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(b.hostKvBlocks()),
                 "--max-running", Integer.toString(b.maxRunning()), "--max-tokens", Integer.toString(b.maxTokensPerIteration()),
-                "--threads", Integer.toString(threads), "--kv-dtype", kvDtype, "--profile", file.toString());
+                "--threads", Integer.toString(threads), "--kv-dtype", kvDtype, "--profile", file.toString(), "--all-subtasks");
         EngineRunner.Setup setup = EngineRunner.prepare(o, null);
         Set<String> all = new LinkedHashSet<>();
         all.add(DEFAULT_ENGINE);
@@ -56,9 +64,11 @@ final class IterationCalibration {
         Profile calibrated = profile;
         for (String engine : all) {
             if (warmUp) warmUp(setup, engine);
-            double[] samples = samples(EngineRunner.run(setup, engine, null, false).result().iterations());
+            var result = EngineRunner.run(setup, engine, null, false).result();
+            double[] samples = samples(result.iterations());
             calibrated = MeasuredRuntime.withIterationSamples(calibrated,
                     engine.equals(DEFAULT_ENGINE) ? MeasuredRuntime.ITERATION_SAMPLES : MeasuredRuntime.iterationTable(engine), samples);
+            if (engine.equals(DEFAULT_ENGINE)) calibrated = withInRunRatios(calibrated, result.subtasks());
         }
         Outputs.saveProfile(calibrated, file);
         return calibrated;
@@ -76,6 +86,40 @@ final class IterationCalibration {
         do {
             iterations += EngineRunner.run(setup, engine, null, false).result().iterations().size();
         } while (iterations < WARM_UP_ITERATIONS && System.nanoTime() - t0 < MAX_WARM_UP_SEC * 1_000_000_000L);
+    }
+
+    /**
+     * {@code profile} with the in-run ratios ({@link MeasuredRuntime#inRunTable}) of the device subtasks in {@code subtasks}:
+     * each one's time in the run over its table's time for the same shape (a table with fewer than 2 such subtasks gets
+     * none). Measured on tiny-llama3, a standalone real run's
+     * operators took 0.9 to 1.2 times their tables (PRE 1.1 to 1.6, POST 0.9 to 1.3), and a validation's real runs, in the
+     * process that had just profiled, 0.8 times; in a profile whose sweeps caught a slow compiled state, POST took a fifth
+     * of its table (docs/validation.md).
+     */
+    static Profile withInRunRatios(Profile profile, List<SubtaskRecord> subtasks) {
+        TableCostModel tables = new TableCostModel(profile);
+        Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        for (SubtaskRecord r : subtasks) {
+            String table = switch (r.op()) {
+                case PRE -> Profile.PRE;
+                case POST -> Profile.POST;
+                case EMBED -> Profile.EMBED;
+                case LM_HEAD -> Profile.LM_HEAD;
+                case GPU_DECODE_ATTN -> Profile.GPU_DECODE_ATTN;
+                default -> null;
+            };
+            if (table == null || r.rows() < 1) continue;
+            SubtaskFeatures f = r.op() == Op.GPU_DECODE_ATTN ? SubtaskFeatures.decode(r.rows(), Math.max(r.rows(), r.contextTokens()))
+                    : SubtaskFeatures.linear(r.rows());
+            double t = tables.seconds(r.op(), f);
+            if (t > 0 && r.durationSec() > 0) ratios.computeIfAbsent(table, k -> new ArrayList<>()).add(r.durationSec() / t);
+        }
+        Profile out = profile;
+        for (var e : ratios.entrySet()) {
+            if (e.getValue().size() < 2) continue;   // one subtask is no median
+            out = MeasuredRuntime.withInRunRatios(out, e.getKey(), e.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+        }
+        return out;
     }
 
     /** Each iteration's time in neither device work nor a wait for the host. */

@@ -23,8 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "sim: the sweep runs over the hardware spec's simulated subtask times, exactly as `apex run` does",
                 "when no --profile is given; pass the file to `apex run --profile FILE` to reuse it.",
                 "cpu: times the real model's own subtasks on the cpu backend (device and host backends), after a discarded",
-                "warm-up sweep, then the runtime's samples (jitter, host hand-over, contention, per-iteration time; see",
-                "docs/validation.md) that let `apex run --backend sim --profile FILE` simulate this machine;",
+                "warm-up sweep, then the runtime's samples (jitter, host hand-over, contention, per-iteration time, each",
+                "device operator's speed inside a calibration run; see docs/validation.md) that let `apex run --backend sim --profile FILE` simulate this machine;",
                 "cuda: the same subtasks on the GPU (GPU-event times) with CPU attention on this host's cpu backend;",
                 "--model may be a checkpoint folder or a preset (synthetic fp16 weights: keep to small presets)."})
 final class ProfileCommand implements Callable<Integer> {

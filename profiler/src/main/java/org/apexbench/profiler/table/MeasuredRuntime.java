@@ -10,6 +10,12 @@ import java.util.Map;
  * their JSON unchanged. Read by the simulator when it replays a measured machine (docs/validation.md):
  * <ul>
  * <li>{@value #JITTER_SAMPLES}: one subtask (POST at a mid width) timed again and again: the run-to-run noise;</li>
+ * <li>{@code runtime.inRunOverTable[TABLE]} ({@link #inRunTable}): for each device subtask of a short real calibration run of
+ *     gpu-only, its time in the run over its table's time for the same shape (dimensionless): the operators as a run meets
+ *     them (the compiled code of a run's mix of operators, the caches of a walk over every layer) against the sweep's one
+ *     operator at a time;</li>
+ * <li>{@value #NOISE_REFERENCE}: per noise sample, the median single run among the runs it averages: the reference the
+ *     noise samples are divided by (the same code in the same compiled state at the same moment, without the load's tail);</li>
  * <li>{@value #HANDOFF_SAMPLES}: round trips of an empty job from the device thread to the host-attention thread
  *     and back (two thread wake-ups);</li>
  * <li>{@value #CPU_ATTN_ALONE} / {@value #CPU_ATTN_SHARED}: CPU decode attention of one shape alone, and while the
@@ -52,6 +58,12 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     public static final String TWO_THREAD_HOST = "runtime.twoThreadHost";
     public static final String TWO_THREAD_WAIT = "runtime.twoThreadWait";
     public static final String TWO_THREAD_HOST_ALONE = "runtime.twoThreadHostAlone";
+    public static final String NOISE_REFERENCE = "runtime.noiseReference";
+    /** Prefix of the in-run ratio tables ({@link #inRunTable}). */
+    public static final String IN_RUN = "runtime.inRunOverTable";
+    /** The device tables whose subtasks a calibration run times in place ({@link #inRunTable}). */
+    public static final java.util.List<String> IN_RUN_TABLES = java.util.List.of(Profile.PRE, Profile.POST, Profile.EMBED,
+            Profile.LM_HEAD, Profile.GPU_DECODE_ATTN);
 
     /** No runtime effects: what a profile without runtime tables (a simulated hardware's sweep) implies. */
     public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0, 0);
@@ -101,18 +113,21 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     /**
-     * The noise of {@code p}'s machine as factors: each jitter sample over the POST table's median at the same width
-     * ({@link #noiseWidth}). The tables hold medians of single runs, which a descheduling seldom hits; a jitter sample
-     * is the mean of runs spanning at least 10 ms, so the factors carry the share of wall time the loaded machine
-     * takes from the run (a subtask's time drawn as median times one of these has the measured mean); null when not
-     * measured.
+     * The noise of {@code p}'s machine as factors: each jitter sample over the median of the noise reference
+     * ({@value #NOISE_REFERENCE}: the single runs of the same moments), or, in a profile without it, over the POST table's
+     * median at the same width ({@link #noiseWidth}). A jitter sample is the mean of runs spanning at least 10 ms, so the
+     * factors carry the share of wall time the loaded machine takes from a run (a subtask's time drawn as its table's
+     * median times one of these has the measured mean) and nothing else: divided by a table cell instead, they also
+     * carried that cell's measurement into every subtask (a POST cell measured at 12 times the samples' speed by a
+     * profile's sweeps put every simulated subtask at a twelfth; docs/validation.md). How fast the operators run in a run
+     * is the in-run ratios' business ({@link #inRunTables}); null when not measured.
      */
     public static double[] noiseFactors(Profile p) { return factors(p, JITTER_SAMPLES); }
 
     /**
      * The noise of an iteration that runs both roles (the two-thread runtime with CPU rows): the device work's samples in
-     * the two-thread layer ({@value #TWO_THREAD_DEVICE}) over the POST table's median at the same width, as
-     * {@link #noiseFactors}; null when not measured.
+     * the two-thread layer ({@value #TWO_THREAD_DEVICE}) over the same reference as {@link #noiseFactors}; null when not
+     * measured.
      */
     public static double[] twoThreadNoiseFactors(Profile p) { return factors(p, TWO_THREAD_DEVICE); }
 
@@ -126,13 +141,63 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     private static double[] factors(Profile p, String table) {
-        return p.tables().containsKey(table) ? factors(p, table, p.table(Profile.POST).at(noiseWidth(p))) : null;
+        if (!p.tables().containsKey(table)) return null;
+        return factors(p, table, p.tables().containsKey(NOISE_REFERENCE) ? median(samples(p, NOISE_REFERENCE))
+                : p.table(Profile.POST).at(noiseWidth(p)));
     }
 
     private static double[] factors(Profile p, String table, double reference) {
         double[] s = samples(p, table).clone();
         for (int i = 0; i < s.length; i++) s[i] /= reference;
         return s;
+    }
+
+    /** The table of in-run ratios of subtask table {@code table} ({@link #IN_RUN_TABLES}). */
+    public static String inRunTable(String table) { return IN_RUN + "[" + table + "]"; }
+
+    /** {@code p} with the in-run ratios of {@code table}'s subtasks (each a subtask's time in a run over its table's time; at least 2). */
+    public static Profile withInRunRatios(Profile p, String table, double[] ratios) {
+        if (!IN_RUN_TABLES.contains(table)) throw new IllegalArgumentException("in-run ratios: no device table '" + table + "'");
+        if (ratios.length < 2) throw new IllegalArgumentException("in-run ratios of '" + table + "': need at least 2, got " + ratios.length);
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        put(tables, inRunTable(table), ratios);
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /**
+     * How much slower (above 1) or faster a subtask of {@code table} runs in a run than its table says: the median of the
+     * profile's in-run ratios (a median: a descheduled subtask of the calibration run is the noise's business, not the
+     * operator's); 1 when not measured.
+     */
+    public static double inRunScale(Profile p, String table) {
+        String t = inRunTable(table);
+        return p.tables().containsKey(t) ? median(samples(p, t)) : 1;
+    }
+
+    /**
+     * {@code p}'s subtask tables as the simulator of its machine uses them: each device table ({@link #IN_RUN_TABLES})
+     * times its {@link #inRunScale}, the rest as measured. The schedulers keep predicting from the sweep's tables, as in a
+     * real run given the profile.
+     */
+    public static Profile inRunTables(Profile p) {
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        for (String name : IN_RUN_TABLES) {
+            double k = inRunScale(p, name);
+            if (k == 1 || !tables.containsKey(name)) continue;
+            tables.put(name, switch (tables.get(name)) {
+                case Table1D t -> {
+                    double[] v = t.seconds();
+                    for (int i = 0; i < v.length; i++) v[i] *= k;
+                    yield new Table1D(t.name(), t.x(), v);
+                }
+                case Table2D t -> {
+                    double[][] v = t.seconds();
+                    for (double[] row : v) for (int i = 0; i < row.length; i++) row[i] *= k;
+                    yield new Table2D(t.name(), t.x(), t.y(), v);
+                }
+            });
+        }
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 
     /** Whether {@code p} carries any runtime table (a measured machine's profile taken by `apex profile` since issue 20). */
@@ -143,11 +208,18 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         return false;
     }
 
-    /** {@code p} with these sample tables added (each array: one measurement per sample, seconds; null: not measured). */
+    /** {@code p} with these sample tables added, without a noise reference (each array: seconds per sample; null: not measured). */
     public static Profile withSamples(Profile p, double[] jitter, double[] handoff, double[] cpuAlone, double[] cpuShared,
                                       double[] deviceAlone, double[] deviceShared) {
+        return withSamples(p, jitter, null, handoff, cpuAlone, cpuShared, deviceAlone, deviceShared);
+    }
+
+    /** {@code p} with these sample tables added (each array: one measurement per sample, seconds; null: not measured). */
+    public static Profile withSamples(Profile p, double[] jitter, double[] noiseReference, double[] handoff, double[] cpuAlone,
+                                      double[] cpuShared, double[] deviceAlone, double[] deviceShared) {
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
         put(tables, JITTER_SAMPLES, jitter);
+        put(tables, NOISE_REFERENCE, noiseReference);
         put(tables, HANDOFF_SAMPLES, handoff);
         put(tables, CPU_ATTN_ALONE, cpuAlone);
         put(tables, CPU_ATTN_SHARED, cpuShared);

@@ -19,11 +19,13 @@ import org.apexbench.profiler.table.Table2D;
 /**
  * A measured machine's profile for the simulator (docs/validation.md): the subtask tables of {@link RealRun#sweep},
  * taken after a first, discarded sweep has let the JIT compile the kernels (a cold sweep on this machine put a
- * width-1 POST at 58 ms against 0.03 ms warm), as the cell-wise lower of two further sweeps' medians (the JIT may still
- * recompile a kernel during the second sweep: on a quiet machine, POST of tiny-llama3 at widths 1 to 16 measured 6
- * times slower in it than the same subtask right after it), plus the runtime's {@link MeasuredRuntime} samples: the noise of one
- * subtask, the round trip to the host-attention thread, and, when the device backend is the cpu backend (both roles
- * share the machine's cores), CPU attention beside device work and device work beside CPU attention.
+ * width-1 POST at 58 ms against 0.03 ms warm), as the cell-wise lower of three further sweeps' medians: the process
+ * falls, at random moments, into a compiled state that runs POST about 5 times slower for a stretch of cells, sometimes
+ * a whole sweep (on a quiet machine, in 8 profiles of tiny-llama3: in 4 of the first measured sweeps, in the same cells of
+ * the first two in 1, of all three in none; one validation's profile kept POST at widths 1 to 32 at 5 to 8 times its
+ * time in the runs from two sweeps), plus the runtime's {@link MeasuredRuntime} samples: the noise of one subtask and
+ * its reference, the round trip to the host-attention thread, and, when the device backend is the cpu backend (both
+ * roles share the machine's cores), CPU attention beside device work and device work beside CPU attention.
  */
 public final class RuntimeSweep {
     /** Samples of each runtime quantity (interleaved alone/shared rounds for the contention pairs). */
@@ -36,24 +38,35 @@ public final class RuntimeSweep {
      */
     static final double MIN_SAMPLE_SEC = 0.010;
     private static final int ROUNDS = 3;
+    /** Spans of {@link #MIN_SAMPLE_SEC} run and discarded before the noise samples. */
+    private static final int DISCARDED_SPANS = 3;
 
     private RuntimeSweep() { }
 
-    /** Warm-up sweep (discarded), the sweep, and the runtime samples of {@code model} with host attention on {@code host}. */
+    /** Measured sweeps whose cell-wise lower the tables keep. */
+    static final int SWEEPS = 3;
+
+    /**
+     * Warm-up sweep (discarded), {@link #SWEEPS} sweeps (the tables keep each cell's lowest), and the runtime samples of
+     * {@code model} with host attention on {@code host}.
+     */
     public static Profile profile(LlamaModel model, Backend host, EngineBudgets b, DType weightType, DType kvType, int threads) {
         RealRun.sweep(model, host, b, weightType, kvType, threads);
-        Profile p = lower(RealRun.sweep(model, host, b, weightType, kvType, threads), RealRun.sweep(model, host, b, weightType, kvType, threads));
+        Profile p = RealRun.sweep(model, host, b, weightType, kvType, threads);
+        for (int i = 1; i < SWEEPS; i++) p = lower(p, RealRun.sweep(model, host, b, weightType, kvType, threads));
         return measure(p, model, host, b, kvType);
     }
 
     /**
-     * {@code a} with each cell the lower of its and {@code b}'s (same grid): a sweep cell that the JIT or a descheduling
-     * slowed down in one sweep is taken from the other; the measured noise adds the machine's tail back in the simulator.
+     * {@code a} with each cell of the tables both hold the lower of its and {@code b}'s (same grid): a sweep cell that the
+     * JIT or a descheduling slowed down in one sweep is taken from the other; the measured noise adds the machine's tail
+     * back in the simulator. Tables only {@code a} holds (its runtime samples) are kept.
      */
     static Profile lower(Profile a, Profile b) {
         Map<String, ProfileTable> tables = new HashMap<>(a.tables());
         for (var e : a.tables().entrySet()) {
             ProfileTable other = b.tables().get(e.getKey());
+            if (other == null) continue;
             tables.put(e.getKey(), switch (e.getValue()) {
                 case Table1D t when other instanceof Table1D o && Arrays.equals(t.x(), o.x()) -> {
                     double[] s = t.seconds(), so = o.seconds();
@@ -78,12 +91,12 @@ public final class RuntimeSweep {
         long context = Math.min((long) b.hostKvBlocks() * b.blockSize(), requests * 64L);
         context = Math.max(context, requests);
         boolean cpuDevice = "cpu".equals(model.backend().name());
-        double[] jitter, handoff;
+        double[] jitter, reference = new double[SAMPLES], handoff;
         double[][] contention = null, twoThread = null;
         if (cpuDevice) {
             try (CpuSubtaskTimer device = new CpuSubtaskTimer(model, host, width, 1, 32, 2048, kvType);
                  CpuSubtaskTimer cpu = new CpuSubtaskTimer(model, host, Math.max(requests, 16), requests, context, 2048, kvType)) {
-                jitter = samples(device, width);
+                jitter = samples(device, width, reference);
                 Runnable post = device.postJob(width);
                 handoff = handoff(post);
                 Runnable attention = cpu.cpuAttentionJob(requests, context);
@@ -92,12 +105,12 @@ public final class RuntimeSweep {
             }
         } else {
             try (DeviceSubtaskTimer device = new DeviceSubtaskTimer(model, host, width, 1, 32, 2048, kvType)) {
-                jitter = samples(device, width);
+                jitter = samples(device, width, reference);
                 handoff = handoff(() -> device.seconds(Op.POST, SubtaskFeatures.linear(width)));
             }
         }
-        Profile out = contention == null ? MeasuredRuntime.withSamples(p, jitter, handoff, null, null, null, null)
-                : MeasuredRuntime.withSamples(p, jitter, handoff, contention[0], contention[1], contention[2], contention[3]);
+        Profile out = contention == null ? MeasuredRuntime.withSamples(p, jitter, reference, handoff, null, null, null, null)
+                : MeasuredRuntime.withSamples(p, jitter, reference, handoff, contention[0], contention[1], contention[2], contention[3]);
         return twoThread == null ? out : MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
     }
 
@@ -110,16 +123,29 @@ public final class RuntimeSweep {
         return measure(p, model, host, b, kvType);
     }
 
-    private static double[] samples(ModelSubtaskTimer timer, int width) {
-        SubtaskFeatures f = SubtaskFeatures.linear(width);
+    /**
+     * The noise samples of POST of layer 0 at {@code width} run back to back, each the mean of runs spanning {@link #MIN_SAMPLE_SEC}, after
+     * {@link #DISCARDED_SPANS} such spans discarded (in a profile on a quiet machine the first two samples after the sweep
+     * measured 8 to 10 times the rest); into {@code reference}, each span's median single run: what the sample would be
+     * without the load's tail, the same code in the same compiled state (a separate set of single runs before the samples,
+     * on a quiet machine, measured 1.5 times the samples after them: the state after the sweep still settling).
+     */
+    private static double[] samples(ModelSubtaskTimer timer, int width, double[] reference) {
+        Runnable post = timer.postJob(width);
         double probe = 0;
-        for (int i = 0; i < 3; i++) probe = timer.seconds(Op.POST, f);
+        for (int i = 0; i < 3; i++) probe = timer.deviceSeconds(post);
         int k = runsPerSample(probe);
-        double[] s = new double[SAMPLES];
+        for (int j = 0; j < DISCARDED_SPANS * k; j++) timer.deviceSeconds(post);
+        double[] s = new double[SAMPLES], runs = new double[k];
         for (int i = 0; i < s.length; i++) {
             double sum = 0;
-            for (int j = 0; j < k; j++) sum += timer.seconds(Op.POST, f);
+            for (int j = 0; j < k; j++) {
+                runs[j] = timer.deviceSeconds(post);
+                sum += runs[j];
+            }
             s[i] = positive(sum / k);
+            Arrays.sort(runs);
+            reference[i] = positive(k % 2 == 1 ? runs[k / 2] : 0.5 * (runs[k / 2 - 1] + runs[k / 2]));
         }
         return s;
     }

@@ -18,7 +18,8 @@ import org.apexbench.workloads.RequestSpec;
 
 /**
  * Simulates the machine a measured profile ({@code apex profile --backend cpu|cuda}) was taken on
- * (docs/validation.md): every subtask lasts what the profile's tables say ({@link TableCostModel}); a hand-over of CPU
+ * (docs/validation.md): every subtask lasts what the profile's tables say ({@link TableCostModel}), each device table
+ * scaled by how much slower or faster its subtasks ran inside a real calibration run ({@link MeasuredRuntime#inRunTables}); a hand-over of CPU
  * rows to the host-attention thread and of their output back costs half the measured round trip each (charged to the
  * q/k/v and output copies); the two roles slow each other down by the measured contention factors when they share the
  * machine's cores; every iteration starts after the measured per-iteration runtime time (scheduling and bookkeeping
@@ -71,7 +72,8 @@ public final class MeasuredSim {
 
     private static Executor executor(Profile profile, MeasuredRuntime runtime, ModelGeometry geometry, EngineBudgets budgets, long seed,
                                      double launchSecPerStage) {
-        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, new TableCostModel(profile), 0, seed, launchSecPerStage)
+        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, new TableCostModel(MeasuredRuntime.inRunTables(profile)), 0, seed,
+                launchSecPerStage)
                 .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile))
                 .withHandoff(runtime.handoffSec() / 2)
                 .withTwoThreadLoad(MeasuredRuntime.twoThreadNoiseFactors(profile), MeasuredRuntime.twoThreadHostNoiseFactors(profile),

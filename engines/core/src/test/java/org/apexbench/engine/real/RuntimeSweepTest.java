@@ -14,7 +14,7 @@ import org.apexbench.profiler.table.Table1D;
 import org.apexbench.profiler.table.Table2D;
 import org.junit.jupiter.api.Test;
 
-/** How the runtime sweep combines its two measured sweeps and sizes its samples, on hand-made numbers. */
+/** How the runtime sweep combines its measured sweeps and sizes its samples, on hand-made numbers. */
 class RuntimeSweepTest {
     private static Profile sweep(double post1, double post2, double cpu11, double launch, double[] postX) {
         Map<String, ProfileTable> t = new HashMap<>();
@@ -34,13 +34,19 @@ class RuntimeSweepTest {
     }
 
     /**
-     * Each cell is the lower of the two sweeps' (the one the JIT or a descheduling did not slow down), tables of one and
-     * two dimensions alike, and the launch time too; sweeps over different grids are refused naming the table.
+     * Each cell is the lower of two sweeps' (the one the JIT or a descheduling did not slow down), tables of one and
+     * two dimensions alike, and the launch time too; the runtime samples only the first holds (taken between the two
+     * sweeps) are kept; sweeps over different grids are refused naming the table.
      */
     @Test
     void theTablesAreTheCellWiseLowerOfTwoSweeps() {
-        Profile a = sweep(6, 1, 9, 0.5, new double[] {1, 2}), b = sweep(2, 3, 4, 0.25, new double[] {1, 2});
+        Profile a = org.apexbench.profiler.table.MeasuredRuntime.withSamples(sweep(6, 1, 9, 0.5, new double[] {1, 2}),
+                new double[] {7, 8}, new double[] {5, 6}, null, null, null, null, null);
+        Profile b = sweep(2, 3, 4, 0.25, new double[] {1, 2});
         Profile low = RuntimeSweep.lower(a, b);
+        assertArrayEquals(new double[] {5, 6},
+                ((Table1D) low.table(org.apexbench.profiler.table.MeasuredRuntime.NOISE_REFERENCE)).seconds());
+        assertArrayEquals(new double[] {7, 8}, ((Table1D) low.table(org.apexbench.profiler.table.MeasuredRuntime.JITTER_SAMPLES)).seconds());
         assertArrayEquals(new double[] {2, 1}, ((Table1D) low.table(Profile.POST)).seconds());
         assertEquals(4, ((Table2D) low.table(Profile.CPU_DECODE_ATTN)).seconds()[0][0]);
         assertEquals(2, ((Table2D) low.table(Profile.CPU_DECODE_ATTN)).seconds()[0][1]);

@@ -76,6 +76,13 @@ class MeasuredSimTest {
         return new Profile(f, t, 0, "hand-made");
     }
 
+    /** {@code p} with its POST table {@code times} slower. */
+    private static Profile withPostTable(Profile p, double times) {
+        Map<String, ProfileTable> t = new HashMap<>(p.tables());
+        t.put(Profile.POST, line("width", 1, 100, 2 * MS * times, 200 * MS * times));
+        return new Profile(p.fingerprint(), t, p.launchSecPerKernel(), p.measuredWith());
+    }
+
     private static IterationOutcome run(Profile p, IterationPlan plan, long seed, List<SubtaskRecord> into) {
         try (Executor x = MeasuredSim.executor(p, SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B, seed, 0)) {
             return x.execute(plan, List.of(), 0, 0, into == null ? null : into::add);
@@ -184,6 +191,64 @@ class MeasuredSimTest {
         assertEquals(16, MeasuredRuntime.noiseWidth(profile()));
         Profile p = MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null, null, null, null);
         overlapWithCpuAttentionOfLayer0(p, 3, 86, 10.5, 30.5);
+    }
+
+    /**
+     * A calibration run's operators slower in place than their tables: the simulator's device tables are scaled by the
+     * median of each table's in-run ratios (POST 2, 2 and 9: twice; EMBED none measured: as swept), host tables never;
+     * the hand-made profile's POST at width 16 is 32 ms, so 64 ms in the simulator's tables.
+     */
+    @Test
+    void deviceTablesAreScaledByTheirSubtasksInRunRatios() {
+        Profile p = MeasuredRuntime.withInRunRatios(MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {2, 9, 2}),
+                Profile.GPU_DECODE_ATTN, new double[] {0.5, 0.5});
+        assertEquals(2, MeasuredRuntime.inRunScale(p, Profile.POST), 0);
+        assertEquals(1, MeasuredRuntime.inRunScale(p, Profile.EMBED), 0);
+        Profile sim = MeasuredRuntime.inRunTables(p);
+        assertEquals(64 * MS, sim.table(Profile.POST).at(16), 1e-12);
+        assertEquals(profile().table(Profile.PRE).at(16), sim.table(Profile.PRE).at(16), 0);
+        assertEquals(0.5 * profile().table(Profile.GPU_DECODE_ATTN).at(4, 100), sim.table(Profile.GPU_DECODE_ATTN).at(4, 100), 1e-15);
+        assertEquals(profile().table(Profile.CPU_DECODE_ATTN).at(4, 100), sim.table(Profile.CPU_DECODE_ATTN).at(4, 100), 0);
+        assertEquals(32 * MS, p.table(Profile.POST).at(16), 1e-12, "the profile itself (what schedulers predict from) is unchanged");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MeasuredRuntime.withInRunRatios(profile(), Profile.CPU_DECODE_ATTN, new double[] {1, 1}));
+        assertTrue(e.getMessage().contains(Profile.CPU_DECODE_ATTN), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {1}));
+        assertTrue(e.getMessage().contains("at least 2"), e.getMessage());
+        // an iteration of two GPU decode rows (22 ms as swept) with POST (4 ms per layer at width 2, 2 layers) twice as long
+        Profile postTwice = MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {2, 2});
+        IterationPlan gpuOnly = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
+        assertEquals(22, 1e3 * run(profile(), gpuOnly, 1, null).endSec(), 1e-9);
+        assertEquals(30, 1e3 * run(postTwice, gpuOnly, 1, null).endSec(), 1e-9, "the simulator runs the scaled tables");
+    }
+
+    /**
+     * With a noise reference (single runs of the noise subtask, taken with the tables) the factors are the samples over
+     * it, whatever the POST table's cell says: samples of 64 ms over single runs of 32 ms double every subtask (the
+     * overlap iteration at 86 ms, as above), samples equal to the single runs leave the tables as they are, even where
+     * the POST cell was measured 4 times slower (a sweep caught in a slow state must not scale every other subtask
+     * by a quarter). Samples re-taken later (bracketing) come with their own reference.
+     */
+    @Test
+    void noiseIsRelativeToTheNoiseReferenceWhereTheProfileHoldsOne() {
+        double[] slow = new double[5], single = new double[5];
+        java.util.Arrays.fill(slow, 64 * MS);
+        java.util.Arrays.fill(single, 32 * MS);
+        Profile p = MeasuredRuntime.withSamples(profile(), slow, single, new double[] {4 * MS, 6 * MS}, null, null, null, null);
+        assertArrayEquals(new double[] {2, 2, 2, 2, 2}, MeasuredRuntime.noiseFactors(p), 1e-12);
+        overlapWithCpuAttentionOfLayer0(p, 3, 86, 10.5, 30.5);
+
+        Profile slowCell = withPostTable(profile(), 4);
+        Profile asTables = MeasuredRuntime.withSamples(slowCell, single, single, null, null, null, null, null);
+        assertArrayEquals(new double[] {1, 1, 1, 1, 1}, MeasuredRuntime.noiseFactors(asTables), 1e-12);
+        assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25, 0.25},
+                MeasuredRuntime.noiseFactors(MeasuredRuntime.withSamples(slowCell, single, null, null, null, null, null)), 1e-12,
+                "without a reference: the POST cell, as older profiles");
+
+        double[] fast = new double[5];
+        java.util.Arrays.fill(fast, 16 * MS);
+        Profile bracketed = MeasuredRuntime.withSamples(p, slow, fast, null, null, null, null, null);
+        assertArrayEquals(new double[] {4, 4, 4, 4, 4}, MeasuredRuntime.noiseFactors(bracketed), 1e-12);
     }
 
     /**

@@ -1,0 +1,60 @@
+package org.apexbench.harness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apexbench.profiler.Op;
+import org.apexbench.profiler.Resource;
+import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.MeasuredRuntime;
+import org.apexbench.profiler.table.Profile;
+import org.apexbench.profiler.table.ProfileFingerprint;
+import org.apexbench.profiler.table.ProfileTable;
+import org.apexbench.profiler.table.Table1D;
+import org.apexbench.profiler.table.Table2D;
+import org.junit.jupiter.api.Test;
+
+/** The in-run ratios a calibration run's device subtasks give, on hand-made records. */
+class IterationCalibrationTest {
+    private static Profile profile() {
+        Map<String, ProfileTable> t = new HashMap<>();
+        for (String name : Profile.TABLE_NAMES) {
+            if (name.equals(Profile.GPU_DECODE_ATTN) || name.equals(Profile.CPU_DECODE_ATTN)) {
+                t.put(name, new Table2D("requests x contextTokens", new double[] {1, 2}, new double[] {16, 32}, new double[][] {{1e-3, 2e-3}, {2e-3, 4e-3}}));
+            } else {
+                t.put(name, new Table1D("width", new double[] {1, 17}, new double[] {1e-3, 17e-3}));   // 1 ms a row
+            }
+        }
+        var f = new ProfileFingerprint("vm", "cpu", "n/a", "amd64 x2", 1, new ModelGeometry("cal", 2, 100, 1, 1, 1, 100, 1, 4096, false, 1, 5),
+                "bf16", "f16", 16, "cpu");
+        return new Profile(f, t, 0, "hand-made");
+    }
+
+    private static SubtaskRecord record(Op op, int rows, long context, double ms) {
+        return new SubtaskRecord(0, 0, 0, op, Resource.GPU, rows, context, 0, 1.0, 1.0 + ms / 1e3, Double.NaN);
+    }
+
+    /**
+     * Each device subtask's time over its table's for the same shape: POST of 4 rows in 8 ms and of 2 rows in 2 ms (table
+     * 4 and 2 ms: ratios 2 and 1), GPU decode attention of 2 rows over 32 tokens in 2 and 3 ms (table 4 ms: 0.5, 0.75);
+     * host work, copies and empty subtasks give none, and a table with fewer than two subtasks in the run (LM head: one)
+     * gets no ratios (scale 1).
+     */
+    @Test
+    void eachDeviceSubtaskGivesItsTimeOverItsTables() {
+        List<SubtaskRecord> run = List.of(record(Op.POST, 4, 0, 8), record(Op.POST, 2, 0, 2), record(Op.GPU_DECODE_ATTN, 2, 32, 2),
+                record(Op.GPU_DECODE_ATTN, 2, 32, 3), record(Op.LM_HEAD, 2, 0, 9), record(Op.CPU_DECODE_ATTN, 2, 32, 40), record(Op.QKV_D2H, 2, 0, 5), record(Op.PRE, 0, 0, 3));
+        Profile p = IterationCalibration.withInRunRatios(profile(), run);
+        assertArrayEquals(new double[] {2, 1}, ((Table1D) p.table(MeasuredRuntime.inRunTable(Profile.POST))).seconds(), 1e-9);
+        assertFalse(p.tables().containsKey(MeasuredRuntime.inRunTable(Profile.LM_HEAD)));
+        assertArrayEquals(new double[] {0.5, 0.75}, ((Table1D) p.table(MeasuredRuntime.inRunTable(Profile.GPU_DECODE_ATTN))).seconds(), 1e-9);
+        assertFalse(p.tables().containsKey(MeasuredRuntime.inRunTable(Profile.PRE)));
+        assertEquals(1, MeasuredRuntime.inRunScale(p, Profile.PRE), 0);
+        assertEquals(1.5, MeasuredRuntime.inRunScale(p, Profile.POST), 1e-9);
+    }
+}
