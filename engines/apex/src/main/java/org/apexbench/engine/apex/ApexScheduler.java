@@ -44,6 +44,8 @@ public final class ApexScheduler implements Scheduler {
     private final SubBatchLoad steadyGpu = new SubBatchLoad();
     private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
     private long[] cpuCtx = new long[64];
+    /** The CPU attention of every prefix of this decision's CPU candidates, read by each of its passes. */
+    private PrefixSweep sweep;
     private long[] keys = new long[64];
     /**
      * With a TPOT SLO: how many of this iteration's CPU candidates (the first) must run, and the iteration time the
@@ -106,6 +108,8 @@ public final class ApexScheduler implements Scheduler {
     private IterationPlan build(SchedulerContext ctx) {
         Predictor p = predictor(ctx);
         var geo = ctx.geometry();
+        if (sweep == null) sweep = new PrefixSweep(p);
+        sweep.clear();   // the recalibrated predictor may have changed since the last decision
         if (dispatch == null) dispatch = newDispatch(p, geo);
         if (steady == null && options.hasTpotSlo()) steady = newDispatch(p, geo);
         PlacementRules rules = PlacementRules.apex(options.swapInHysteresis(), options.hostAdmission(), p, geo.layers());
@@ -156,7 +160,8 @@ public final class ApexScheduler implements Scheduler {
     SubBatchLoad gpuRows() { return gpu; }
 
     private Dispatch newDispatch(Predictor p, ModelGeometry geo) {
-        return new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(), options.neoPacking());
+        return new Dispatch(p, geo.layers(), geo.qkvBytesPerToken(), geo.attnOutBytesPerToken(), options.margin(), options.neoPacking(),
+                sweep);
     }
 
     Dispatch.Choice choice() { return choice; }

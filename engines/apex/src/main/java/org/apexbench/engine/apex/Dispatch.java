@@ -64,7 +64,18 @@ final class Dispatch {
 
     /** @param neoPacking also consider AP with NEO's zero-slack greedy packing of the candidates (may skip some) */
     Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin, boolean neoPacking) {
+        this(p, layers, qkvBytesPerRow, outBytesPerRow, margin, neoPacking, null);
+    }
+
+    /**
+     * As above, reading the prefix sweep {@code shared} (its owner clears it whenever {@code p} may have changed), or
+     * sweeping at every {@link #begin} when null.
+     */
+    Dispatch(Predictor p, int layers, long qkvBytesPerRow, long outBytesPerRow, double margin, boolean neoPacking,
+             PrefixSweep shared) {
         this.p = p;
+        this.ownSweep = shared == null;
+        this.sweep = shared == null ? new PrefixSweep(p) : shared;
         this.layers = layers;
         this.qkvBytes = qkvBytesPerRow;
         this.outBytes = outBytesPerRow;
@@ -152,12 +163,13 @@ final class Dispatch {
     private double l0, l1, cp0, cp1;
     private final double[] saved = new double[24];
     /**
-     * {@link #begin}'s candidates and the CPU attention of each prefix of them (index k: the first k), looked up there
-     * in one sweep, where consecutive lookups stay in the table's remembered cells; {@link #add} reads them while the
-     * candidates added are those, in that order ({@code matched}: how many of the first added are).
+     * {@link #begin}'s candidates and the CPU attention of each prefix of them, swept there or shared with the other
+     * passes of the decision; {@link #add} reads them while the candidates added are the first {@code prefixCount} of
+     * those, in that order ({@code matched}: how many of the first added are).
      */
-    private long[] prefixCtx = new long[64];
-    private double[] prefixAttention = new double[65];
+    private final PrefixSweep sweep;
+    /** Whether this dispatcher's sweep is its own (cleared at every {@link #begin}) or its scheduler's, cleared per decision. */
+    private final boolean ownSweep;
     private int prefixCount, matched;
 
     /**
@@ -224,18 +236,10 @@ final class Dispatch {
         }
     }
 
-    /** Looks up the CPU attention of every prefix of {@code cpuCtx[0..n)}, for {@link #add}. */
+    /** The CPU attention of every prefix of {@code cpuCtx[0..n)}, for {@link #add}. */
     private void sweepPrefixes(long[] cpuCtx, int n) {
-        if (prefixCtx.length < n) {
-            prefixCtx = new long[Math.max(n, 2 * prefixCtx.length)];
-            prefixAttention = new double[prefixCtx.length + 1];
-        }
-        long sum = 0;
-        for (int i = 0; i < n; i++) {
-            prefixCtx[i] = cpuCtx[i];
-            sum += cpuCtx[i];
-            prefixAttention[i + 1] = p.cpuDecodeAttention(i + 1, sum);
-        }
+        if (ownSweep) sweep.clear();
+        sweep.cover(cpuCtx, n);
         prefixCount = n;
         matched = 0;
     }
@@ -243,9 +247,9 @@ final class Dispatch {
     /** {@link #cpuPath} of the first k candidates added, the last of context {@code c}, read from the sweep when it holds them. */
     private double prefixPath(long c) {
         if (matched > k - 1) matched = k - 1;   // a trial add was undone
-        if (matched == k - 1 && matched < prefixCount && prefixCtx[matched] == c) {
+        if (matched == k - 1 && matched < prefixCount && sweep.context(matched) == c) {
             matched = k;
-            return copyFixed + copyPerRow * k + prefixAttention[k];
+            return copyFixed + copyPerRow * k + sweep.attention(k);
         }
         return cpuPath(k, aoCtx);
     }

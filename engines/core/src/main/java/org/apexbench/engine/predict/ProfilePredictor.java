@@ -62,17 +62,17 @@ public final class ProfilePredictor implements Predictor {
 
     /**
      * The profile's bilinear table with the same interpolation and linear extrapolation, remembering the
-     * last two segments per axis: schedulers query it with slowly moving arguments, often two interleaved
-     * sequences (APEX prices a prefix of its candidates and one sub-batch per candidate), so most lookups
-     * skip the binary search.
+     * last two cells it answered in (their bounds and corners): schedulers query it with slowly moving arguments,
+     * often two interleaved sequences (APEX prices a prefix of its candidates and one sub-batch per candidate), so
+     * most lookups read neither the grid nor the table.
      */
     private static final class Grid2 {
         private final double[] x, y;
         private final double[][] s;
-        /** Per axis, the segments of the last two lookups, the latest first. */
-        private final int[] i = new int[2], j = new int[2];
         /** Per axis and segment, {@link #exactInverses}. */
         private final double[] xInv, yInv;
+        /** The cells of the last two lookups that fell inside the grid, the latest first. */
+        private Cell recent = new Cell(), other = new Cell();
 
         Grid2(ProfileTable t) {
             if (!(t instanceof org.apexbench.profiler.table.Table2D d)) {
@@ -101,30 +101,60 @@ public final class ProfilePredictor implements Predictor {
             return inv;
         }
 
-        /** Where q lies along segment k of g, as a fraction of its width. */
-        private static double fraction(double[] g, double[] inv, int k, double q) {
-            double f = inv[k];
-            return f == f ? (q - g[k]) * f : (q - g[k]) / (g[k + 1] - g[k]);
+        double at(double qx, double qy) {
+            Cell c = recent;
+            if (c.holds(qx, qy)) return c.at(qx, qy);
+            c = other;
+            if (c.holds(qx, qy)) return c.at(qx, qy);
+            return miss(qx, qy);
         }
 
-        /** {@link ProfileTable#segment}, trying the remembered segments {@code hint} first (the only one that holds q). */
-        private static int seg(double[] g, double q, int[] hint) {
-            int h = hint[0];
-            if (h < g.length - 1 && g[h] <= q && q < g[h + 1]) return h;
-            int s = hint[1];
-            if (!(s < g.length - 1 && g[s] <= q && q < g[s + 1])) s = ProfileTable.segment(g, q);
-            hint[1] = h;
-            hint[0] = s;
-            return s;
+        /** Finds the cell of (qx, qy) ({@link ProfileTable#segment} per axis) and remembers it when it lies inside the grid. */
+        private double miss(double qx, double qy) {
+            int a = ProfileTable.segment(x, qx);
+            int b = ProfileTable.segment(y, qy);
+            Cell c = other;
+            c.set(x, xInv, a, y, yInv, b, s);
+            // a query off the grid extrapolates from an edge cell, which holds() must not claim for other points
+            if (c.holds(qx, qy)) {
+                other = recent;
+                recent = c;
+            }
+            return c.at(qx, qy);
         }
+    }
+
+    /**
+     * One grid cell: where it lies, the segments' exact inverse widths, and its corners, so that {@link #at} is the
+     * table's interpolation, operation for operation: the fraction along each axis, then along context, then along
+     * requests. {@link #holds} is the cell {@link ProfileTable#segment} picks for points inside the grid.
+     */
+    private static final class Cell {
+        private double x0 = Double.NaN, x1 = Double.NaN, xInv, xWidth, y0 = Double.NaN, y1 = Double.NaN, yInv, yWidth;
+        private double s00, d0, s10, d1;
+
+        void set(double[] x, double[] xInvs, int a, double[] y, double[] yInvs, int b, double[][] s) {
+            x0 = x[a];
+            x1 = x[a + 1];
+            xInv = xInvs[a];
+            xWidth = x1 - x0;
+            y0 = y[b];
+            y1 = y[b + 1];
+            yInv = yInvs[b];
+            yWidth = y1 - y0;
+            s00 = s[a][b];
+            d0 = s[a][b + 1] - s00;
+            s10 = s[a + 1][b];
+            d1 = s[a + 1][b + 1] - s10;
+        }
+
+        boolean holds(double qx, double qy) { return x0 <= qx && qx < x1 && y0 <= qy && qy < y1; }
 
         double at(double qx, double qy) {
-            int a = seg(x, qx, i);
-            int b = seg(y, qy, j);
-            double tx = fraction(x, xInv, a, qx);
-            double ty = fraction(y, yInv, b, qy);
-            double lo = s[a][b] + ty * (s[a][b + 1] - s[a][b]);
-            double hi = s[a + 1][b] + ty * (s[a + 1][b + 1] - s[a + 1][b]);
+            double tx = xInv == xInv ? (qx - x0) * xInv : (qx - x0) / xWidth;
+            double ty = yInv == yInv ? (qy - y0) * yInv : (qy - y0) / yWidth;
+            double lo = s00 + ty * d0;
+            double hi = s10 + ty * d1;
             return Math.max(0, lo + tx * (hi - lo));
         }
     }

@@ -129,6 +129,37 @@ class ProfilePredictionTest {
     }
 
     @Test
+    void cellEdgesGiveTheTablesOwnBits() {
+        // a remembered cell answers only inside its bounds (upper edges excluded, as the table's segment search); the
+        // grid's points, their integer neighbours and points off the grid, each queried after a point of another cell
+        Profile profile = SimSetup.profile(T4, MODEL, new EngineBudgets(64, 512, 200, 4000, 16));
+        Predictor p = new ProfilePredictor(profile);
+        for (String name : List.of(Profile.CPU_DECODE_ATTN, Profile.GPU_DECODE_ATTN)) {
+            org.apexbench.profiler.table.Table2D t = (org.apexbench.profiler.table.Table2D) profile.table(name);
+            java.util.function.ToDoubleBiFunction<Integer, Long> predicted = name.equals(Profile.CPU_DECODE_ATTN)
+                    ? p::cpuDecodeAttention : p::gpuDecodeAttention;
+            List<Integer> rows = new ArrayList<>(List.of(1, 2, 5000));
+            for (double x : t.x()) for (int d = -1; d <= 1; d++) if (x + d >= 1) rows.add((int) x + d);
+            List<Long> ctxs = new ArrayList<>(List.of(1L, 5L, 10_000_000L));
+            for (double y : t.y()) for (int d = -1; d <= 1; d++) if (y + d >= 1) ctxs.add((long) y + d);
+            int q = 0;
+            for (int r : rows) {
+                for (long c : ctxs) {
+                    int r2 = rows.get(q % rows.size());
+                    long c2 = ctxs.get((q * 7) % ctxs.size());
+                    q++;
+                    // the point, one of another cell, the point again (now from a remembered cell)
+                    long[][] queries = {{r, c}, {r2, c2}, {r, c}};
+                    for (long[] k : queries) {
+                        assertEquals(Double.doubleToRawLongBits(t.at(k[0], k[1])),
+                                Double.doubleToRawLongBits(predicted.applyAsDouble((int) k[0], k[1])), name + " of " + k[0] + " x " + k[1]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void copiesOfSeveralTransfersCostEachTransfer() {
         Predictor p = predictor();
         assertEquals(0, p.h2d(0, 3));
