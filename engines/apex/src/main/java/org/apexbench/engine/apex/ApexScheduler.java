@@ -43,6 +43,8 @@ public final class ApexScheduler implements Scheduler {
     private Dispatch steady;
     private final SubBatchLoad steadyGpu = new SubBatchLoad();
     private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
+    /** With a TTFT SLO: when the waiting requests would get GPU memory, which host admission tests against the SLO. */
+    private final GpuQueueForecast queueForecast = new GpuQueueForecast();
     private long[] cpuCtx = new long[64];
     private long[] keys = new long[64];
     /**
@@ -127,7 +129,7 @@ public final class ApexScheduler implements Scheduler {
         boolean starving = n > 0
                 && ctx.iteration() - Math.max(0, candidates.getFirst().lastProgressIteration()) > options.starvationIterations();
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
-        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl);
+        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl, rules);
         pl.admit(n, admission);
         // the admitted prefills change the GPU rows: decide again over the real CPU candidates
         for (PrefillChunk c : pl.gpuAdmitted) addPrefill(prefills, c, p);
@@ -170,6 +172,8 @@ public final class ApexScheduler implements Scheduler {
     Dispatch.Choice steadyChoice() { return steadyChoice; }
 
     long[] cpuContexts() { return cpuCtx; }
+
+    GpuQueueForecast queueForecast() { return queueForecast; }
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). With a
