@@ -56,8 +56,8 @@ class NeoReproductionTest {
                 "t4-load-latency neo 3.1", 0.346491,
                 "t4-load-latency vllm 0.2", 0.073996,
                 "t4-load-latency vllm 0.4", 0.129700,
-                "a10g-cpu-sensitivity g5.2xlarge 200", 1.628130,
-                "a10g-cpu-sensitivity g5.16xlarge 200", 5.003148);
+                "a10g-cpu-sensitivity g5.2xlarge 200", 1.602145,
+                "a10g-cpu-sensitivity g5.16xlarge 200", 3.582255);
         assertEquals(expected.size(), points.size(), points.toString());
         StringBuilder actual = new StringBuilder();
         for (NeoReport.Point p : points) {

@@ -84,8 +84,11 @@ public final class RooflineCostModel implements CostModel {
         return elementwise((2.0 * n * model.hidden() + model.hidden()) * activationBytes());
     }
 
-    /** One GEMM of {@code n} rows through a {@code k x nOut} weight: soft-maximum roofline above a floor. */
-    private double gemm(int n, long k, long nOut) {
+    /**
+     * One GEMM of {@code n} rows through a {@code k x nOut} weight: soft-maximum roofline above a floor. Package-visible
+     * for the tests that hold each GPU's tensor rate to its measured GEMM.
+     */
+    double gemm(int n, long k, long nOut) {
         HardwareSpec.Gemm g = hw.gpu().gemm();
         double compute = 2.0 * n * k * nOut / (hw.gpu().fp16TensorFlopsPerSec() * g.computeEfficiency());
         double bytes = (double) k * nOut * model.weightBytesPerElement() + ((double) n * k + (double) n * nOut) * activationBytes();

@@ -145,8 +145,14 @@ class OnlineLoopTest {
         assertEquals("finished", normal.how);
         assertEquals(List.of(0, 1, 2), stopsItself.indexes, "a listener that says stop hears nothing more");
         assertEquals(null, stopsItself.how, "nor is it told it was cancelled");
-        Thread.sleep(50);
+        // the stopped request leaves at the loop's next turn: wait for the state that turn publishes, not a fixed time
+        long deadline = System.nanoTime() + 10_000_000_000L;
         OnlineRequests.State s = online.state();
+        while ((s.running() != 0 || s.waiting() != 0 || s.gpuBlocksUsed() != 0 || s.hostBlocksUsed() != 0)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            s = online.state();
+        }
         assertEquals(0, s.running());
         assertEquals(0, s.waiting());
         assertEquals(0, s.gpuBlocksUsed(), "every block freed");
