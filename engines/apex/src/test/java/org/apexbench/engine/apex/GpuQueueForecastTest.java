@@ -42,6 +42,20 @@ class GpuQueueForecastTest {
         assertEquals(100, f.admit(1, 1));
     }
 
+    /**
+     * Ten one-block requests fill a ten-block pool and end in scrambled order (blocks of a million tokens: growth too
+     * small to matter but for an exact fit): a newcomer of 5 blocks fits once 6 have ended (at 6; after 5 the pool
+     * holds 5 and a trace of growth), one of 1 block at the next end (7), one of 2 blocks two ends later (9).
+     */
+    @Test
+    void theEndsFreeTheirBlocksInTimeOrderWhateverTheOrderAdded() {
+        GpuQueueForecast f = new GpuQueueForecast().reset(10, 1 << 20);
+        for (int remaining : new int[] {7, 3, 9, 1, 5, 8, 2, 6, 4, 10}) f.addRunning(remaining, 1);
+        assertEquals(6, f.admit(5, 100));
+        assertEquals(7, f.admit(1, 100));
+        assertEquals(9, f.admit(2, 100));
+    }
+
     @Test
     void aResetForecastAnswersAsAFreshOne() {
         GpuQueueForecast f = twoRunning(new GpuQueueForecast());

@@ -42,12 +42,15 @@ class HostAdmissionSloTest {
      * Five GPU decoders (35 of 40 blocks) of which g4 has 3 tokens left and the others 7, six host decoders, and w (80
      * tokens, arrived at 0.5 s) waiting: it does not fit the GPU's 5 free blocks.
      */
-    static SchedulerSnapshot queue() {
+    static SchedulerSnapshot queue() { return queue(new RequestSpec("w", 0.5, new int[80], 40, SamplingParams.GREEDY)); }
+
+    /** The GPU and host decoders of {@link #queue()} with {@code waiting} queued in order. */
+    static SchedulerSnapshot queue(RequestSpec... waiting) {
         SchedulerSnapshot s = snapshot(40, 400, 512, SLOW_CPU);
         for (int i = 0; i < 4; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 0);
         s.addDecoding(spec("g4", 99, 8), Location.GPU, 5, 0);
         for (int i = 0; i < 6; i++) s.addDecoding(spec("h" + i, 59, 8), Location.HOST, 1, 100 - i);
-        s.addWaiting(new RequestSpec("w", 0.5, new int[80], 40, SamplingParams.GREEDY));
+        for (RequestSpec w : waiting) s.addWaiting(w);
         return s;
     }
 
@@ -91,13 +94,8 @@ class HostAdmissionSloTest {
 
     /** {@link #queue()} with w and w2 (100 tokens) both arrived at 1 s. */
     static SchedulerSnapshot twoQueued() {
-        SchedulerSnapshot s = snapshot(40, 400, 512, SLOW_CPU);
-        for (int i = 0; i < 4; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 0);
-        s.addDecoding(spec("g4", 99, 8), Location.GPU, 5, 0);
-        for (int i = 0; i < 6; i++) s.addDecoding(spec("h" + i, 59, 8), Location.HOST, 1, 100 - i);
-        s.addWaiting(new RequestSpec("w", 1.0, new int[80], 40, SamplingParams.GREEDY));
-        s.addWaiting(new RequestSpec("w2", 1.0, new int[100], 40, SamplingParams.GREEDY));
-        return s;
+        return queue(new RequestSpec("w", 1.0, new int[80], 40, SamplingParams.GREEDY),
+                new RequestSpec("w2", 1.0, new int[100], 40, SamplingParams.GREEDY));
     }
 
     @Test
