@@ -43,6 +43,8 @@ public final class ApexScheduler implements Scheduler {
     private Dispatch steady;
     private final SubBatchLoad steadyGpu = new SubBatchLoad();
     private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
+    /** With a TTFT SLO: when the waiting requests would get GPU memory, which host admission tests against the SLO. */
+    private final GpuQueueForecast queueForecast = new GpuQueueForecast();
     private long[] cpuCtx = new long[64];
     /** The CPU attention of every prefix of this decision's CPU candidates, read by each of its passes. */
     private PrefixSweep sweep;
@@ -131,7 +133,7 @@ public final class ApexScheduler implements Scheduler {
         boolean starving = n > 0
                 && ctx.iteration() - Math.max(0, candidates.getFirst().lastProgressIteration()) > options.starvationIterations();
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
-        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl);
+        HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl, rules);
         pl.admit(n, admission);
         // the admitted prefills change the GPU rows: decide again over the real CPU candidates
         for (PrefillChunk c : pl.gpuAdmitted) addPrefill(prefills, c, p);
@@ -175,6 +177,8 @@ public final class ApexScheduler implements Scheduler {
     Dispatch.Choice steadyChoice() { return steadyChoice; }
 
     long[] cpuContexts() { return cpuCtx; }
+
+    GpuQueueForecast queueForecast() { return queueForecast; }
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). With a

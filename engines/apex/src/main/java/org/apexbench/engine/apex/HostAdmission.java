@@ -6,6 +6,7 @@ import org.apexbench.engine.RequestState;
 import org.apexbench.engine.SchedulerContext;
 import org.apexbench.engine.plan.SubBatchLoad;
 import org.apexbench.engine.policy.Placement;
+import org.apexbench.engine.policy.PlacementRules;
 import org.apexbench.engine.predict.Predictor;
 
 import java.util.List;
@@ -29,6 +30,7 @@ final class HostAdmission implements Placement.HostAdmission {
     private final List<PrefillChunk> prefills;
     private final SchedulerContext ctx;
     private final Placement pl;
+    private final PlacementRules rules;
     private long[] admittedCtx = new long[16];
     private int admitted;
     private long cpuSum;
@@ -36,6 +38,10 @@ final class HostAdmission implements Placement.HostAdmission {
     private boolean steadyBegun;
     /** With a TPOT SLO: nothing ran when the steady step was begun (the first admission then always passes). */
     private boolean idle;
+    /** With a TPOT SLO: rows per second of the steady decode step with the host admissions so far. */
+    private double steadyRate;
+    /** With a TTFT SLO: the iteration time the queue forecast runs at, fixed at its first use this iteration (0: not yet). */
+    private double forecastIterationSec;
     /**
      * Whether the choice and the dispatch's state are {@link #decide()}'s over the rows as they are now. Deciding is
      * the decision's costliest step (one pass over every CPU candidate) and its answer is needed only when an admission
@@ -44,10 +50,11 @@ final class HostAdmission implements Placement.HostAdmission {
     private boolean decided;
 
     HostAdmission(ApexScheduler s, Predictor p, int layers, int n, double fixed, boolean starving, List<PrefillChunk> prefills,
-                  SchedulerContext ctx, Placement pl) {
+                  SchedulerContext ctx, Placement pl, PlacementRules rules) {
         this.s = s;
         this.ctx = ctx;
         this.pl = pl;
+        this.rules = rules;
         this.dispatch = s.dispatch();
         this.gpu = s.gpuRows();
         this.choice = s.choice();
@@ -90,19 +97,22 @@ final class HostAdmission implements Placement.HostAdmission {
         if (kv.peakBlocks(r.spec()) > kv.gpuBlocks()) return admitToHost(hc);
         var o = s.options();
         if (o.hasTpotSlo()) {
-            // with a TPOT objective: admit while the decode step with every host request and the newcomer meets it and
-            // this iteration, lengthened by the newcomer's prefill, leaves every running request within its TPOT
-            // budget; else only when waiting for GPU memory is predicted to miss the TTFT objective (the rule without
-            // an objective never overrides a predicted TPOT miss)
-            if (steadyStepMeetsSlo(r) && prefillKeepsTpotBudgets(hc)
-                    || o.hasTtftSlo() && predictedTtftIfWaiting(r) > o.ttftSloSec()) {
+            // with a TPOT objective, gpu-only's candidate (r waits for GPU memory) unless NEO's (the host takes r now)
+            // raises the throughput of the decode step with every host request by the margin without breaking the
+            // objective: that step meets it, and this iteration, lengthened by r's prefill, leaves every running
+            // request within its TPOT budget; or unless waiting is predicted to miss the TTFT objective (the rule
+            // without an objective never overrides a predicted TPOT miss). The steady step takes r in either case.
+            boolean meets = steadyStepMeetsSlo(r);
+            if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && prefillKeepsTpotBudgets(hc)
+                    || o.hasTtftSlo() && waitingMissesTtft(r)) {
+                steadyRate = s.steadyChoice().rate;
                 return admitToHost(hc);
             }
             s.steadyDispatch().restore();
             return false;
         }
         // with only a TTFT objective: admit when waiting for GPU memory is predicted to miss it, else by the rule below
-        if (o.hasTtftSlo() && predictedTtftIfWaiting(r) > o.ttftSloSec()) return admitToHost(hc);
+        if (o.hasTtftSlo() && waitingMissesTtft(r)) return admitToHost(hc);
         if (o.amortizedAdmission()) {
             // judge the admission with its prefill in this iteration's GPU rows (it lengthens the windows the CPU
             // hides behind) and the newcomer as a CPU row standing for its future decode steps
@@ -169,6 +179,7 @@ final class HostAdmission implements Placement.HostAdmission {
             for (int i = 0; i < admitted; i++) steady.add(admittedCtx[i], true);
             steadyBegun = true;
             idle = g.rows == 0 && steady.candidates() == 0;
+            steadyRate = steady.result(s.steadyChoice()).rate;
         }
         Dispatch.Choice c = s.steadyChoice();
         steady.save();
@@ -205,17 +216,40 @@ final class HostAdmission implements Placement.HostAdmission {
     }
 
     /**
-     * TTFT admission: {@code r}'s predicted time to first token if it waits for GPU memory, the time it has waited plus
-     * the GPU request nearest to finishing's remaining tokens at the current plan's iteration time plus one
-     * iteration for its own prefill.
+     * TTFT admission: whether gpu-only's candidate, {@code r} and every request queued behind it waiting for GPU memory,
+     * is predicted to miss the TTFT objective: some request of that queue without a first token gets it later than
+     * the objective after its arrival. Each one's first token comes after the time it has waited, plus the iterations
+     * until its prompt fits the GPU pool ({@link GpuQueueForecast}: the GPU requests' remaining tokens free their
+     * memory, the queue is admitted FCFS and frees in turn), plus one for its prefill, at the mean iteration time of
+     * the plans run ({@link ApexScheduler#horizonIterationSec}, which counts the prefill iterations; before the first
+     * plan, this iteration's without host admissions). A request that would never fit misses.
      */
-    private double predictedTtftIfWaiting(RequestState r) {
-        decided();
-        int soonest = Integer.MAX_VALUE;
-        for (RequestState g : ctx.gpuRunning()) soonest = Math.min(soonest, g.targetOutput() - g.generated());
-        double t = choice.predictedSec;
-        double untilFree = soonest == Integer.MAX_VALUE ? 0 : soonest * t;
-        return ctx.nowSec() - r.arrivalSec() + untilFree + t;
+    private boolean waitingMissesTtft(RequestState r) {
+        if (forecastIterationSec == 0) {
+            forecastIterationSec = s.horizonIterationSec();
+            if (!(forecastIterationSec > 0)) {
+                decided();
+                forecastIterationSec = choice.predictedSec;
+            }
+        }
+        double t = forecastIterationSec;
+        KvCapacity kv = ctx.kv();
+        int blocks = rules.gpuDecodeBlocks() < 0 ? kv.gpuBlocks() : rules.gpuDecodeBlocks();
+        GpuQueueForecast f = s.queueForecast().reset(blocks - (int) Math.ceil(rules.gpuWatermark() * blocks), kv.blockSize());
+        // the GPU's requests after this iteration's placement (no admission runs in one that swaps out or recomputes)
+        for (RequestState g : ctx.gpuRunning()) f.addRunning(g.targetOutput() - g.generated(), kv.blocksAfterStep(g));
+        for (RequestState g : pl.swapIn) f.addRunning(g.targetOutput() - g.generated(), kv.blocksAfterStep(g));
+        for (PrefillChunk c : pl.gpuAdmitted) f.addRunning(c.request().targetOutput(), kv.blocksAfterStep(c.request()));
+        double slo = s.options().ttftSloSec(), now = ctx.nowSec();
+        boolean queued = false;
+        for (RequestState q : ctx.waiting()) {
+            if (!queued && q != r) continue;
+            queued = true;
+            long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
+            if (at < 0) return true;
+            if (q.generated() == 0 && now - q.arrivalSec() + (at + 1) * t > slo) return true;
+        }
+        return false;
     }
 
     /** A host admission's first CPU row, which {@link #decide()} includes from now on. */

@@ -113,6 +113,29 @@ class HostAdmissionBudgetTest {
         return s;
     }
 
+    /**
+     * NEO's candidate must raise the steady step's rows per second by the margin: g alone decodes one row per
+     * {@code alone}, with w1 on the host two per {@code step(CPU3, 1, 81)}. The SLO is far away (g is 96 tokens ahead and
+     * the step a hundredth of it); w1 goes to the host exactly while the gain exceeds the margin.
+     */
+    @Test
+    void aHostAdmissionMustRaiseTheSteadyStepsRowsPerSecondByTheMargin() {
+        Predictor p = CPU3;
+        double alone = L * (p.linear(1) + p.gpuDecodeAttention(1, 100)) + p.embedAndHead(1, 1);
+        double with = step(p, 1, 81);
+        double gain = (2 / with) / (1 / alone) - 1;
+        assertTrue(gain > 0 && gain < 1, "a gain a margin can express: " + gain);
+        assertEquals(List.of("w1:80@host"), chunks(plan(margin(100 * with, gain * (1 - 1e-6)), oneWaiting(p, 1000, true), 0)));
+        assertEquals(List.of(), chunks(plan(margin(100 * with, gain * (1 + 1e-6)), oneWaiting(p, 1000, true), 0)),
+                "a gain just under the margin: gpu-only's candidate");
+    }
+
+    static ApexOptions margin(double tpotSloSec, double margin) {
+        var d = ApexPlanTest.D;
+        return new ApexOptions(tpotSloSec, d.starvationIterations(), true, true, d.swapInHysteresis(), margin, d.neoPacking(),
+                false, false, Double.NaN);
+    }
+
     /** A request the GPU pool can never hold goes to the host even when its step misses the SLO: it has no other place. */
     @Test
     void aRequestTheGpuCanNeverHoldGoesToTheHostWhateverTheSlo() {

@@ -42,12 +42,15 @@ class HostAdmissionSloTest {
      * Five GPU decoders (35 of 40 blocks) of which g4 has 3 tokens left and the others 7, six host decoders, and w (80
      * tokens, arrived at 0.5 s) waiting: it does not fit the GPU's 5 free blocks.
      */
-    static SchedulerSnapshot queue() {
+    static SchedulerSnapshot queue() { return queue(new RequestSpec("w", 0.5, new int[80], 40, SamplingParams.GREEDY)); }
+
+    /** The GPU and host decoders of {@link #queue()} with {@code waiting} queued in order. */
+    static SchedulerSnapshot queue(RequestSpec... waiting) {
         SchedulerSnapshot s = snapshot(40, 400, 512, SLOW_CPU);
         for (int i = 0; i < 4; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 0);
         s.addDecoding(spec("g4", 99, 8), Location.GPU, 5, 0);
         for (int i = 0; i < 6; i++) s.addDecoding(spec("h" + i, 59, 8), Location.HOST, 1, 100 - i);
-        s.addWaiting(new RequestSpec("w", 0.5, new int[80], 40, SamplingParams.GREEDY));
+        for (RequestSpec w : waiting) s.addWaiting(w);
         return s;
     }
 
@@ -69,6 +72,30 @@ class HostAdmissionSloTest {
         assertEquals(List.of(), chunks(plan(ttft(predicted), queue(), now)), "exactly met is met");
         // later, the same request has waited longer: the same objective is now missed
         assertEquals(List.of("w:80@host"), chunks(plan(ttft(predicted * (1 + 1e-9)), queue(), now + 0.01)));
+    }
+
+    /**
+     * The queue behind a waiting request counts: w and w2 (100 tokens, 7 blocks) both arrived at 1 s and the pool
+     * (39 blocks with the watermark) holds 35 + 5 t / 16 at iteration t. Waiting, w fits when g4 frees its 7 blocks
+     * at 3 (28.75 + 5), first token after 4 iterations; w2 does not fit beside it (38.75 + 7) until g0..g3 finish at
+     * 7, first token after 8. With the objective between the two, w goes to the host: then w2 fits at 3 (28.75 + 7)
+     * and meets it, and waits.
+     */
+    @Test
+    void withATtftSloTheRequestsQueuedBehindDecideWhetherTheHeadMayWait() {
+        double now = 2.0;
+        double t = plan(NO_SLO, twoQueued(), now).predictedSec();
+        double head = 1.0 + 4 * t, tail = 1.0 + 8 * t;
+        assertEquals(List.of("w:80@host"), chunks(plan(ttft((head + tail) / 2), twoQueued(), now)),
+                "w alone would meet it, w2 behind it would not: w goes to the host, then w2 may wait");
+        assertEquals(List.of("w:80@host"), chunks(plan(ttft(tail * (1 - 1e-9)), twoQueued(), now)), "w2 just misses it");
+        assertEquals(List.of(), chunks(plan(ttft(tail * (1 + 1e-9)), twoQueued(), now)), "both meet it waiting");
+    }
+
+    /** {@link #queue()} with w and w2 (100 tokens) both arrived at 1 s. */
+    static SchedulerSnapshot twoQueued() {
+        return queue(new RequestSpec("w", 1.0, new int[80], 40, SamplingParams.GREEDY),
+                new RequestSpec("w2", 1.0, new int[100], 40, SamplingParams.GREEDY));
     }
 
     @Test
@@ -104,23 +131,27 @@ class HostAdmissionSloTest {
     }
 
     /**
-     * With a TPOT SLO the first waiting request goes to the host when the steady decode step with it (g's decode on the GPU,
+     * With a TPOT SLO a host admission must also raise the throughput of the steady decode step (g's decode on the GPU,
      * every host admission so far as a CPU row that must run, asynchronous overlap: no host request to size a
-     * pipeline) is predicted within the SLO. Per layer: linear over the GPU and CPU rows, then the longer of g's GPU
-     * attention and the CPU path (one q/k/v copy down, attention, one output copy up).
+     * pipeline): with this CPU w1's row lengthens the step more than it adds, so w1 waits for GPU memory even under an
+     * SLO its step meets. Per layer: linear over the GPU and CPU rows, then the longer of g's GPU attention and the CPU
+     * path (one q/k/v copy down, attention, one output copy up); g alone: linear of one row and its attention.
      */
     @Test
-    void withATpotSloTheFirstHostAdmissionFlipsExactlyWhereTheSteadyStepMeetsIt() {
+    void withATpotSloAHostRowThatLowersTheStepsRowsPerSecondWaitsAlthoughItsStepMeetsTheSlo() {
         Predictor p = SLOW_CPU;
         int layers = ApexPlanTest.GEO.layers();
         double copy = p.d2h(ApexPlanTest.GEO.qkvBytesPerToken(), 1) + p.h2d(ApexPlanTest.GEO.attnOutBytesPerToken(), 1);
         double gpuAttn = p.gpuDecodeAttention(1, 100);
         // w1 decodes its 81st token on the CPU
         double one = layers * (p.linear(2) + Math.max(gpuAttn, copy + p.cpuDecodeAttention(1, 81))) + p.embedAndHead(2, 2);
+        double alone = layers * (p.linear(1) + gpuAttn) + p.embedAndHead(1, 1);
+        assertTrue(2 / one < 1 / alone, "two rows in " + one + " s are fewer per second than one in " + alone + " s");
         assertEquals(List.of(), chunks(plan(NO_SLO, oneGpuDecoder(), 0)), "without an SLO no CPU row this slow pays");
         assertEquals(List.of(), chunks(plan(tpot(one * (1 - 1e-5)), oneGpuDecoder(), 0)), "the step with w1 misses the SLO");
-        assertEquals(List.of("w1:80@host"), chunks(plan(tpot(one * (1 + 1e-5)), oneGpuDecoder(), 0)).subList(0, 1),
-                "the step with w1 meets it");
+        assertEquals(List.of(), chunks(plan(tpot(one * (1 + 1e-5)), oneGpuDecoder(), 0)),
+                "the step with w1 meets it, but w1's row lowers its rows per second: gpu-only's candidate");
+        assertEquals(List.of(), chunks(plan(tpot(100 * one), oneGpuDecoder(), 0)), "whatever the SLO");
     }
 
     /**
