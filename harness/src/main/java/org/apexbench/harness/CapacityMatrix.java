@@ -258,15 +258,12 @@ final class CapacityMatrix {
         return m -> EngineRunner.prepare(options(hw, model, spec(w, m, w.minRate()), grid.seed()), null).workload().requests();
     }
 
-    /** One run's outcome at one rate. */
-    private record Probe(Summary summary, int rejected) {}
-
     /**
      * Every SLO pair's search for one engine in one cell. APEX schedules to the run's SLOs, so each pair runs it anew
      * with that pair as the run's SLOs; the baselines ignore SLOs, so a rate probed by two of their searches runs once.
      */
     private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine, CommonRequests common) {
-        Map<Double, Probe> runs = new HashMap<>();
+        Map<Double, Summary> runs = new HashMap<>();
         int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), RESOLUTION);
         double resolution = MaxRateSearch.resolution(w.minRate(), w.maxRate(), steps);
         boolean apex = isApex(engine);
@@ -274,13 +271,13 @@ final class CapacityMatrix {
         for (Slo slo : grid.slos()) {
             if (apex) runs.clear();
             Slo runSlo = apex ? slo : null;
-            MaxRateSearch.Result<Probe> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps,
+            MaxRateSearch.Result<Summary> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps,
                     rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo, common)),
-                    p -> SweepCommand.meets(p.summary(), p.rejected(), slo.ttftMs(), slo.tpotMs()));
+                    // a probe runs only requests every engine can serve (it fails otherwise): none is rejected
+                    s -> SweepCommand.meets(s, 0, slo.ttftMs(), slo.tpotMs()));
             // without an answer, the counts are those at the lowest rate (why nothing met)
             double rate = r.best() != null ? r.rate() : w.minRate();
-            Probe at = runs.get(rate);
-            Summary s = at.summary();
+            Summary s = runs.get(rate);
             CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
@@ -292,7 +289,7 @@ final class CapacityMatrix {
     }
 
     /** One run at {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to. */
-    private Probe probe(String hw, String model, Workload w, String engine, double rate, Slo slo, CommonRequests common) {
+    private Summary probe(String hw, String model, Workload w, String engine, double rate, Slo slo, CommonRequests common) {
         int n = grid.requestsAt(rate);
         RunOptions o = options(hw, model, spec(w, common.drawnFor(n, draw(hw, model, w)), rate), grid.seed());
         if (slo != null) {
@@ -306,7 +303,7 @@ final class CapacityMatrix {
         int rejected = Rejections.of(out.report().records().requests()).size();
         if (rejected > 0) throw new IllegalStateException(engine + " rejected " + rejected + " of the requests every engine of "
                 + hw + " + " + model + ", " + w.name() + " was found to serve");
-        return new Probe(out.report().summary(), rejected);
+        return out.report().summary();
     }
 
     private synchronized void searched(CapacityReport.Cell cell, String engine, Double rate, boolean saturated) {
