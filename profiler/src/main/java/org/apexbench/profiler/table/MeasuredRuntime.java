@@ -184,18 +184,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         for (String name : IN_RUN_TABLES) {
             double k = inRunScale(p, name);
             if (k == 1 || !tables.containsKey(name)) continue;
-            tables.put(name, switch (tables.get(name)) {
-                case Table1D t -> {
-                    double[] v = t.seconds();
-                    for (int i = 0; i < v.length; i++) v[i] *= k;
-                    yield new Table1D(t.name(), t.x(), v);
-                }
-                case Table2D t -> {
-                    double[][] v = t.seconds();
-                    for (double[] row : v) for (int i = 0; i < row.length; i++) row[i] *= k;
-                    yield new Table2D(t.name(), t.x(), t.y(), v);
-                }
-            });
+            tables.put(name, tables.get(name).scaled(k));
         }
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
@@ -271,7 +260,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         return sum / v.length;
     }
 
-    static double median(double[] v) {
+    /** The median of {@code v} (the mean of the middle two of an even count); {@code v} is left as it was. */
+    public static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         int n = s.length;

@@ -1,6 +1,5 @@
 package org.apexbench.engine.real;
 
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,8 +12,6 @@ import org.apexbench.profiler.SubtaskFeatures;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileTable;
-import org.apexbench.profiler.table.Table1D;
-import org.apexbench.profiler.table.Table2D;
 
 /**
  * A measured machine's profile for the simulator (docs/validation.md): the subtask tables of {@link RealRun#sweep},
@@ -67,19 +64,11 @@ public final class RuntimeSweep {
         for (var e : a.tables().entrySet()) {
             ProfileTable other = b.tables().get(e.getKey());
             if (other == null) continue;
-            tables.put(e.getKey(), switch (e.getValue()) {
-                case Table1D t when other instanceof Table1D o && Arrays.equals(t.x(), o.x()) -> {
-                    double[] s = t.seconds(), so = o.seconds();
-                    for (int i = 0; i < s.length; i++) s[i] = Math.min(s[i], so[i]);
-                    yield new Table1D(t.name(), t.x(), s);
-                }
-                case Table2D t when other instanceof Table2D o && Arrays.equals(t.x(), o.x()) && Arrays.equals(t.y(), o.y()) -> {
-                    double[][] s = t.seconds(), so = o.seconds();
-                    for (int i = 0; i < s.length; i++) for (int j = 0; j < s[i].length; j++) s[i][j] = Math.min(s[i][j], so[i][j]);
-                    yield new Table2D(t.name(), t.x(), t.y(), s);
-                }
-                default -> throw new IllegalArgumentException("profile table '" + e.getKey() + "': the two sweeps' grids differ");
-            });
+            try {
+                tables.put(e.getKey(), e.getValue().combine(other, Math::min));
+            } catch (IllegalArgumentException differ) {
+                throw new IllegalArgumentException("profile table '" + e.getKey() + "': the two sweeps' grids differ", differ);
+            }
         }
         return new Profile(a.fingerprint(), tables, Math.min(a.launchSecPerKernel(), b.launchSecPerKernel()), a.measuredWith());
     }
@@ -144,8 +133,7 @@ public final class RuntimeSweep {
                 sum += runs[j];
             }
             s[i] = positive(sum / k);
-            Arrays.sort(runs);
-            reference[i] = positive(k % 2 == 1 ? runs[k / 2] : 0.5 * (runs[k / 2 - 1] + runs[k / 2]));
+            reference[i] = positive(MeasuredRuntime.median(runs));
         }
         return s;
     }
