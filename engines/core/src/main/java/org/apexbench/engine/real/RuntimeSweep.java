@@ -81,9 +81,10 @@ public final class RuntimeSweep {
         context = Math.max(context, requests);
         boolean cpuDevice = "cpu".equals(model.backend().name());
         double[] jitter, reference = new double[SAMPLES], handoff;
-        double[][] contention = null, twoThread = null;
+        double[][] contention = null, twoThread = null, overlap = null;
         if (cpuDevice) {
             try (CpuSubtaskTimer device = new CpuSubtaskTimer(model, host, width, 1, 32, 2048, kvType);
+                 CpuSubtaskTimer beside = new CpuSubtaskTimer(model, host, 1, 1, 32, 2048, kvType);
                  CpuSubtaskTimer cpu = new CpuSubtaskTimer(model, host, Math.max(requests, 16), requests, context, 2048, kvType)) {
                 jitter = samples(device, width, reference);
                 Runnable post = device.postJob(width);
@@ -91,6 +92,7 @@ public final class RuntimeSweep {
                 Runnable attention = cpu.cpuAttentionJob(requests, context);
                 contention = contention(post, attention);
                 twoThread = twoThreadLayer(post, attention);
+                overlap = overlappedLayer(post, beside.postJob(1), attention);
             }
         } else {
             try (DeviceSubtaskTimer device = new DeviceSubtaskTimer(model, host, width, 1, 32, 2048, kvType)) {
@@ -100,7 +102,8 @@ public final class RuntimeSweep {
         }
         Profile out = contention == null ? MeasuredRuntime.withSamples(p, jitter, reference, handoff, null, null, null, null)
                 : MeasuredRuntime.withSamples(p, jitter, reference, handoff, contention[0], contention[1], contention[2], contention[3]);
-        return twoThread == null ? out : MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
+        if (twoThread != null) out = MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
+        return overlap == null ? out : MeasuredRuntime.withOverlapSamples(out, overlap[0], overlap[1]);
     }
 
     /**
@@ -151,14 +154,7 @@ public final class RuntimeSweep {
     private static double[] handoff(Runnable deviceWork) {
         double[] s = new double[SAMPLES];
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
-            t.beginIteration();
-            long w0 = System.nanoTime();
-            for (int i = 0; i < 5; i++) {
-                deviceWork.run();
-                t.submit(0, () -> { });
-                t.await(0);
-            }
-            int k = runsPerSample((System.nanoTime() - w0) / 5e9);
+            int k = warmUpLayers(t, deviceWork, () -> { });
             for (int i = 0; i < s.length; i++) {
                 long trips = 0;
                 for (int j = 0; j < k; j++) {
@@ -199,14 +195,7 @@ public final class RuntimeSweep {
             hostSpan[1] = System.nanoTime();
         };
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
-            t.beginIteration();
-            long w0 = System.nanoTime();
-            for (int i = 0; i < 5; i++) {
-                deviceJob.run();
-                t.submit(0, hostJob);
-                t.await(0);
-            }
-            int k = runsPerSample((System.nanoTime() - w0) / 5e9);
+            int k = warmUpLayers(t, deviceJob, hostJob);
             for (int i = 0; i < SAMPLES; i++) {
                 long device = 0, host = 0, wait = 0;
                 for (int j = 0; j < k; j++) {
@@ -227,6 +216,65 @@ public final class RuntimeSweep {
             t.endIteration();
         }
         return out;
+    }
+
+    /**
+     * {pickup, return}: a layer of the two-thread runtime in miniature as an overlapped layer runs it (APEX's asynchronous
+     * overlap, a window of a pipelined layer): the device thread runs device work (POST), hands a CPU attention to the
+     * host-attention thread (yield-polling meanwhile, as in an iteration), runs device work of its own beside it (POST at
+     * width 1, standing for the GPU rows' attention), then waits for the output. Per sample (the mean over layers spanning
+     * at least 10 ms): the time from the job's publication to the host thread starting it, and the time from the later of
+     * its end and the device's own work to the device resuming. These are the hand-over's two halves where the real runtime
+     * pays them (before the host's q/k/v copy, after its output copy), with the device busy meanwhile; the serial layer's
+     * wait ({@link #twoThreadLayer}) times them with the device waiting from the start.
+     */
+    private static double[][] overlappedLayer(Runnable deviceJob, Runnable besideJob, Runnable cpuJob) {
+        double[][] out = new double[2][SAMPLES];
+        long[] hostSpan = new long[2];   // written by the host thread before its completion signal, read after the await
+        Runnable hostJob = () -> {
+            hostSpan[0] = System.nanoTime();
+            cpuJob.run();
+            hostSpan[1] = System.nanoTime();
+        };
+        try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
+            int k = warmUpLayers(t, () -> {
+                deviceJob.run();
+                besideJob.run();
+            }, hostJob);
+            for (int i = 0; i < SAMPLES; i++) {
+                long pickup = 0, back = 0;
+                for (int j = 0; j < k; j++) {
+                    deviceJob.run();
+                    long published = System.nanoTime();
+                    t.submit(0, hostJob);
+                    besideJob.run();
+                    long besideEnd = System.nanoTime();
+                    t.await(0);
+                    long resumed = System.nanoTime();
+                    pickup += hostSpan[0] - published;
+                    back += resumed - Math.max(hostSpan[1], besideEnd);
+                }
+                out[0][i] = positive(pickup / 1e9 / k);
+                out[1][i] = positive(back / 1e9 / k);
+            }
+            t.endIteration();
+        }
+        return out;
+    }
+
+    /**
+     * Starts an iteration on {@code t} and runs five layers of {@code deviceJob} followed by a round trip of {@code hostJob}
+     * to the host thread, discarded; returns how many such layers span {@link #MIN_SAMPLE_SEC}.
+     */
+    private static int warmUpLayers(HostAttentionThread t, Runnable deviceJob, Runnable hostJob) {
+        t.beginIteration();
+        long w0 = System.nanoTime();
+        for (int i = 0; i < 5; i++) {
+            deviceJob.run();
+            t.submit(0, hostJob);
+            t.await(0);
+        }
+        return runsPerSample((System.nanoTime() - w0) / 5e9);
     }
 
     /**
