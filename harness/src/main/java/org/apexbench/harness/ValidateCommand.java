@@ -75,7 +75,7 @@ final class ValidateCommand implements Callable<Integer> {
     int repeats;
 
     @Option(names = "--bracket", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Take the runtime samples (noise, hand-over, contention, two-thread layer) again right before every real "
+            description = "Take the runtime samples (noise, hand-over, contention, two-thread and overlapped layers) again right before every real "
                     + "run and simulate that run from them, the profile's tables kept, so that each simulated run meets the load its "
                     + "real run met; the simulated side is the median of these simulations (default). --no-bracket: simulate each "
                     + "engine once from the profile taken first.")
@@ -163,8 +163,9 @@ final class ValidateCommand implements Callable<Integer> {
                         }
                         if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
                         if (progress != null) {
-                            progress.println(String.format(Locale.ROOT, "validate: %s %s: real run %d/%d: %.1f output tok/s in %.2f s (load average %.1f, JIT compiling %d ms)",
-                                    slug, e, k, repeats, r.report().summary().outputThroughput(), r.wallSec(), load, jit));
+                            progress.println(String.format(Locale.ROOT, "validate: %s %s: real run %d/%d: %.1f output tok/s in %.2f s"
+                                    + " (load average %.1f, JIT compiling %d ms)", slug, e, k, repeats,
+                                    r.report().summary().outputThroughput(), r.wallSec(), load, jit));
                         }
                     }
                 }

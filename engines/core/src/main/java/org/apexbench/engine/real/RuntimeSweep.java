@@ -81,7 +81,7 @@ public final class RuntimeSweep {
         context = Math.max(context, requests);
         boolean cpuDevice = "cpu".equals(model.backend().name());
         double[] jitter, reference = new double[SAMPLES], handoff;
-        double[][] contention = null, twoThread = null, overlap = null;
+        double[][] contention = null, twoThread = null;
         if (cpuDevice) {
             try (CpuSubtaskTimer device = new CpuSubtaskTimer(model, host, width, 1, 32, 2048, kvType);
                  CpuSubtaskTimer beside = new CpuSubtaskTimer(model, host, 1, 1, 32, 2048, kvType);
@@ -91,8 +91,7 @@ public final class RuntimeSweep {
                 handoff = handoff(post);
                 Runnable attention = cpu.cpuAttentionJob(requests, context);
                 contention = contention(post, attention);
-                twoThread = twoThreadLayer(post, attention);
-                overlap = overlappedLayer(post, beside.postJob(1), attention);
+                twoThread = twoThreadLayers(post, beside.postJob(1), attention);
             }
         } else {
             try (DeviceSubtaskTimer device = new DeviceSubtaskTimer(model, host, width, 1, 32, 2048, kvType)) {
@@ -102,8 +101,9 @@ public final class RuntimeSweep {
         }
         Profile out = contention == null ? MeasuredRuntime.withSamples(p, jitter, reference, handoff, null, null, null, null)
                 : MeasuredRuntime.withSamples(p, jitter, reference, handoff, contention[0], contention[1], contention[2], contention[3]);
-        if (twoThread != null) out = MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
-        return overlap == null ? out : MeasuredRuntime.withOverlapSamples(out, overlap[0], overlap[1]);
+        if (twoThread == null) return out;
+        out = MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
+        return MeasuredRuntime.withOverlapSamples(out, twoThread[4], twoThread[5]);
     }
 
     /**
@@ -172,17 +172,23 @@ public final class RuntimeSweep {
     }
 
     /**
-     * {device work, host work, wait, host work alone}: a layer of the two-thread runtime in miniature, as a serial hybrid layer runs it: the
-     * device thread runs device work (POST), hands a CPU attention to the host-attention thread (yield-polling meanwhile,
-     * as in an iteration) and waits for its output. Per sample (the mean over layers spanning at least 10 ms): the device
+     * {device work, host work, wait, host work alone, pickup, return}: layers of the two-thread runtime in miniature,
+     * alternately as a serial hybrid layer and as an overlapped one runs them, in the same samples (so both meet the same
+     * moment of the machine, in the span one kind alone took before). Serial: the device thread runs device work (POST),
+     * hands a CPU attention to the host-attention thread (yield-polling meanwhile, as in an iteration) and waits for its
+     * output. Overlapped (APEX's asynchronous overlap, a window of a pipelined layer): the device thread runs POST,
+     * publishes the CPU attention, runs device work of its own beside it ({@code besideJob}, standing for the GPU rows'
+     * attention), then waits. Per sample (the mean over layers spanning at least 10 ms), of the serial layers: the device
      * work's time, the host's CPU attention's time, and the device's wait beyond that attention (the two wake-ups and
-     * whatever descheduling lands between them). On a loaded machine the run's lost share of wall time lands in these
-     * three as it does in a run's layers, which the single-thread samples (device work alone) do not show. The fourth
-     * are single runs of the same CPU attention alone (the reference of the host work's noise, as a table cell is of
-     * the device work's).
+     * whatever descheduling lands between them); of the overlapped layers: the time from the job's publication to the host
+     * thread starting it (the pickup), and from the later of its end and the device's own work to the device resuming (the
+     * return), the hand-over's two halves where the real runtime pays them. On a loaded machine the run's lost share of
+     * wall time lands in these as it does in a run's layers, which the single-thread samples (device work alone) do not
+     * show. The fourth are single runs of the same CPU attention alone (the reference of the host work's noise, as a
+     * table cell is of the device work's).
      */
-    private static double[][] twoThreadLayer(Runnable deviceJob, Runnable cpuJob) {
-        double[][] out = new double[4][SAMPLES];
+    private static double[][] twoThreadLayers(Runnable deviceJob, Runnable besideJob, Runnable cpuJob) {
+        double[][] out = new double[6][SAMPLES];
         for (int i = 0; i < SAMPLES; i++) {
             long t0 = System.nanoTime();
             cpuJob.run();
@@ -195,67 +201,35 @@ public final class RuntimeSweep {
             hostSpan[1] = System.nanoTime();
         };
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
-            int k = warmUpLayers(t, deviceJob, hostJob);
+            int k = Math.max(2, warmUpLayers(t, deviceJob, hostJob));
+            int serial = (k + 1) / 2, overlapped = k / 2;
             for (int i = 0; i < SAMPLES; i++) {
-                long device = 0, host = 0, wait = 0;
+                long device = 0, host = 0, wait = 0, pickup = 0, back = 0;
                 for (int j = 0; j < k; j++) {
                     long d0 = System.nanoTime();
                     deviceJob.run();
                     long d1 = System.nanoTime();
                     t.submit(0, hostJob);
-                    t.await(0);
-                    long a1 = System.nanoTime();
-                    device += d1 - d0;
-                    host += hostSpan[1] - hostSpan[0];
-                    wait += (a1 - d1) - (hostSpan[1] - hostSpan[0]);
+                    if (j % 2 == 0) {
+                        t.await(0);
+                        long a1 = System.nanoTime();
+                        device += d1 - d0;
+                        host += hostSpan[1] - hostSpan[0];
+                        wait += (a1 - d1) - (hostSpan[1] - hostSpan[0]);
+                    } else {
+                        besideJob.run();
+                        long besideEnd = System.nanoTime();
+                        t.await(0);
+                        long resumed = System.nanoTime();
+                        pickup += hostSpan[0] - d1;
+                        back += resumed - Math.max(hostSpan[1], besideEnd);
+                    }
                 }
-                out[0][i] = positive(device / 1e9 / k);
-                out[1][i] = positive(host / 1e9 / k);
-                out[2][i] = positive(wait / 1e9 / k);
-            }
-            t.endIteration();
-        }
-        return out;
-    }
-
-    /**
-     * {pickup, return}: a layer of the two-thread runtime in miniature as an overlapped layer runs it (APEX's asynchronous
-     * overlap, a window of a pipelined layer): the device thread runs device work (POST), hands a CPU attention to the
-     * host-attention thread (yield-polling meanwhile, as in an iteration), runs device work of its own beside it (POST at
-     * width 1, standing for the GPU rows' attention), then waits for the output. Per sample (the mean over layers spanning
-     * at least 10 ms): the time from the job's publication to the host thread starting it, and the time from the later of
-     * its end and the device's own work to the device resuming. These are the hand-over's two halves where the real runtime
-     * pays them (before the host's q/k/v copy, after its output copy), with the device busy meanwhile; the serial layer's
-     * wait ({@link #twoThreadLayer}) times them with the device waiting from the start.
-     */
-    private static double[][] overlappedLayer(Runnable deviceJob, Runnable besideJob, Runnable cpuJob) {
-        double[][] out = new double[2][SAMPLES];
-        long[] hostSpan = new long[2];   // written by the host thread before its completion signal, read after the await
-        Runnable hostJob = () -> {
-            hostSpan[0] = System.nanoTime();
-            cpuJob.run();
-            hostSpan[1] = System.nanoTime();
-        };
-        try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
-            int k = warmUpLayers(t, () -> {
-                deviceJob.run();
-                besideJob.run();
-            }, hostJob);
-            for (int i = 0; i < SAMPLES; i++) {
-                long pickup = 0, back = 0;
-                for (int j = 0; j < k; j++) {
-                    deviceJob.run();
-                    long published = System.nanoTime();
-                    t.submit(0, hostJob);
-                    besideJob.run();
-                    long besideEnd = System.nanoTime();
-                    t.await(0);
-                    long resumed = System.nanoTime();
-                    pickup += hostSpan[0] - published;
-                    back += resumed - Math.max(hostSpan[1], besideEnd);
-                }
-                out[0][i] = positive(pickup / 1e9 / k);
-                out[1][i] = positive(back / 1e9 / k);
+                out[0][i] = positive(device / 1e9 / serial);
+                out[1][i] = positive(host / 1e9 / serial);
+                out[2][i] = positive(wait / 1e9 / serial);
+                out[4][i] = positive(pickup / 1e9 / overlapped);
+                out[5][i] = positive(back / 1e9 / overlapped);
             }
             t.endIteration();
         }
