@@ -173,12 +173,19 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     /** The table of in-run ratios of subtask table {@code table} ({@link #IN_RUN_TABLES}). */
     public static String inRunTable(String table) { return IN_RUN + "[" + table + "]"; }
 
-    /** {@code p} with the in-run ratios of {@code table}'s subtasks (each a subtask's time in a run over its table's time; at least 2). */
+    /**
+     * {@code p} with the in-run ratios of {@code table}'s subtasks (each a subtask's time in a run over its table's time; at
+     * least 2). A ratio above {@link Profile#MAX_CELL_SEC}, the most a profile cell holds, is stored at that bound: one
+     * descheduled subtask over a table cell of a tenth of a microsecond (the embedding's) measured 7956 on a loaded machine,
+     * and refusing it failed the whole profile; the ratios are read through their median, which the bound leaves as it was.
+     */
     public static Profile withInRunRatios(Profile p, String table, double[] ratios) {
         if (!IN_RUN_TABLES.contains(table)) throw new IllegalArgumentException("in-run ratios: no device table '" + table + "'");
         if (ratios.length < 2) throw new IllegalArgumentException("in-run ratios of '" + table + "': need at least 2, got " + ratios.length);
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
-        put(tables, inRunTable(table), ratios);
+        double[] bounded = ratios.clone();
+        for (int i = 0; i < bounded.length; i++) bounded[i] = Math.min(bounded[i], Profile.MAX_CELL_SEC);
+        put(tables, inRunTable(table), bounded);
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 

@@ -215,6 +215,8 @@ class MeasuredSimTest {
         assertTrue(e.getMessage().contains(Profile.CPU_DECODE_ATTN), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {1}));
         assertTrue(e.getMessage().contains("at least 2"), e.getMessage());
+        Profile outlier = MeasuredRuntime.withInRunRatios(profile(), Profile.EMBED, new double[] {3, 7956, 4});
+        assertEquals(4, MeasuredRuntime.inRunScale(outlier, Profile.EMBED), 0, "a descheduled embedding beyond a cell's bound is kept at it");
         // an iteration of two GPU decode rows (22 ms as swept) with POST (4 ms per layer at width 2, 2 layers) twice as long
         Profile postTwice = MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {2, 2});
         IterationPlan gpuOnly = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
