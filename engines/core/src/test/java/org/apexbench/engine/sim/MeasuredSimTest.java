@@ -264,13 +264,7 @@ class MeasuredSimTest {
      */
     @Test
     void anIterationRunningBothRolesTakesTheTwoThreadLayersNoiseAndWait() {
-        double[] slow = new double[5], device = new double[5], host = new double[5], alone = new double[5];
-        java.util.Arrays.fill(slow, 64 * MS);
-        java.util.Arrays.fill(device, 32 * MS);
-        java.util.Arrays.fill(host, 30 * MS);
-        java.util.Arrays.fill(alone, 10 * MS);
-        Profile p = MeasuredRuntime.withTwoThreadSamples(MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null,
-                null, null, null), device, host, new double[] {2.5 * MS, 3.5 * MS}, alone);
+        Profile p = twoThreadProfile();
         assertEquals(3 * MS, MeasuredRuntime.of(p).twoThreadWaitSec(), 1e-15);
         assertArrayEquals(new double[] {1, 1, 1, 1, 1}, MeasuredRuntime.twoThreadNoiseFactors(p), 1e-12);
         assertArrayEquals(new double[] {3, 3, 3, 3, 3}, MeasuredRuntime.twoThreadHostNoiseFactors(p), 1e-12);
@@ -288,6 +282,21 @@ class MeasuredSimTest {
     }
 
     /**
+     * The samples of the test above: single-thread POST at width 16 in 64 ms (twice its table) and a round trip of 4 and 6
+     * ms; in the two-thread layer device work at its table time, the host's CPU attention 30 ms against 10 alone, the wait
+     * beyond it 2.5 and 3.5 ms.
+     */
+    private static Profile twoThreadProfile() {
+        double[] slow = new double[5], device = new double[5], host = new double[5], alone = new double[5];
+        java.util.Arrays.fill(slow, 64 * MS);
+        java.util.Arrays.fill(device, 32 * MS);
+        java.util.Arrays.fill(host, 30 * MS);
+        java.util.Arrays.fill(alone, 10 * MS);
+        return MeasuredRuntime.withTwoThreadSamples(MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null,
+                null, null, null), device, host, new double[] {2.5 * MS, 3.5 * MS}, alone);
+    }
+
+    /**
      * The overlapped layer's hand-over where the device works beside the host's attention. The two-thread layer as in the
      * test above (device work at its table time, the host's attention three times its own, a serial wait of 3 ms), and the
      * overlapped layer's samples: the host thread starts a published job 4 ms later (3 and 5), the device resumes 1 ms
@@ -298,13 +307,7 @@ class MeasuredSimTest {
      */
     @Test
     void anOverlappedIterationPaysTheOverlappedLayersPickupAndReturn() {
-        double[] slow = new double[5], device = new double[5], host = new double[5], alone = new double[5];
-        java.util.Arrays.fill(slow, 64 * MS);
-        java.util.Arrays.fill(device, 32 * MS);
-        java.util.Arrays.fill(host, 30 * MS);
-        java.util.Arrays.fill(alone, 10 * MS);
-        Profile serial = MeasuredRuntime.withTwoThreadSamples(MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS},
-                null, null, null, null), device, host, new double[] {2.5 * MS, 3.5 * MS}, alone);
+        Profile serial = twoThreadProfile();
         Profile p = MeasuredRuntime.withOverlapSamples(serial, new double[] {3 * MS, 5 * MS}, new double[] {0.5 * MS, 1.5 * MS});
         assertTrue(MeasuredRuntime.overlapMeasured(p));
         assertEquals(4 * MS, MeasuredRuntime.of(p).overlapPickupSec(), 1e-15);
