@@ -40,8 +40,8 @@ class RooflineCostModelTest {
         // The GPUs without a profile (T4, A10G, L4) take the A40's fitted efficiencies at their own datasheet peaks. Checked
         // where a published batch-1 decode exists for a board of the A40's die and memory type: the RTX A6000 (GA102,
         // GDDR6, 768 GB/s). Llama-2-7B fp16, one request: llama.cpp tg128 44.84 and 45.20 tokens/s (llama.cpp PR #3816),
-        // vLLM 46.4 tokens/s over 200 output tokens including the prefill (hamel.dev, "Optimizing latency"), i.e.
-        // 21.6-22.3 ms per token; the model prices 22.5 ms of GPU time.
+        // vLLM 46.4 tokens/s per request over 200 output tokens (hamel.dev, "Optimizing latency"), i.e.
+        // 22.1-22.3 ms (llama.cpp) and at most 21.6 ms (vLLM) per token; the model prices 22.5 ms of GPU time.
         HardwareSpec a40 = HardwareSpecs.builtIn("a40");
         HardwareSpec.Gpu g = a40.gpu();
         HardwareSpec.Gpu a6000 = new HardwareSpec.Gpu("RTX A6000", g.memoryBytes(), g.defaultMemoryUtilization(), 768, g.fp16TensorTflops(),
