@@ -57,6 +57,33 @@ class RooflineCostModelTest {
     }
 
     @Test
+    void theT4sBorrowedKernelFloorsPriceFasterTransformersMeasuredT4DecodingStep() {
+        // The one published T4 decode step found: FasterTransformer v3.1 decoding on a T4 (clocks 5000/1590 MHz), FP16,
+        // batch 1, beam 1, 32 steps of a 6-layer decoder (hidden 512, FFN 2048, cross attention over 32 memory tokens,
+        // vocabulary 30,000): FT-CPP 26.66 ms, i.e. 0.833 ms per step (NVIDIA/DeepLearningExamples,
+        // FasterTransformer/v3.1/docs/decoder_guide.md, "Decoding performance on T4 and TensorFlow"). Mostly kernel
+        // floors (small GEMMs, ~68 MB of weights per step), so it tests the floors the T4 borrows from the A40. Per layer
+        // (open_decoder.h): layernorm, the QKV projection (one batched GEMM, or three when decoding_gemm found that
+        // faster), masked attention, O, add-bias-residual-layernorm, cross Q, cross attention, cross O,
+        // add-bias-residual-layernorm, FFN up, bias+ReLU, FFN down, add-bias-residual; the memory's K and V are two GEMMs
+        // of 32 rows at the first step. Per step: embedding with position encoding, final layernorm, the vocabulary GEMM,
+        // logits update, two top-k kernels and the beam update.
+        HardwareSpec.Gpu g = t4.gpu();
+        double small = g.elementwise().floorUs() * 1e-6;   // the norms, bias and update kernels move a few KB
+        HardwareSpec.DecodeAttention d = g.decodeAttention();
+        double attention = (d.fixedUs() + d.perRequestUs()) * 1e-6 + 32 * 2 * 512 * 2 / (g.memoryBandwidthBytesPerSec() * d.bandwidthEfficiency());
+        double projection = model.gemm(1, 512, 512);
+        double layerWithoutQkv = 3 * projection + model.gemm(1, 512, 2048) + model.gemm(1, 2048, 512) + 5 * small + 2 * attention
+                + 2 * model.gemm(32, 512, 512) / 32;
+        double perStep = model.gemm(1, 512, 30000) + 6 * small;
+        double fusedQkv = 6 * (layerWithoutQkv + model.gemm(1, 512, 3 * 512)) + perStep;
+        double splitQkv = 6 * (layerWithoutQkv + 3 * projection) + perStep;
+        double measured = 26.66e-3 / 32;
+        assertTrue(fusedQkv < measured && measured < splitQkv, fusedQkv + " < " + measured + " < " + splitQkv);
+        assertEquals(measured, (fusedQkv + splitQkv) / 2, 0.05 * measured);
+    }
+
+    @Test
     void decodeGemmIsBandwidthBoundAboveTheKernelFloors() {
         double layer = model.seconds(Op.PRE, SubtaskFeatures.linear(1)) + model.seconds(Op.POST, SubtaskFeatures.linear(1));
         HardwareSpec.Gpu g = t4.gpu();
