@@ -204,9 +204,9 @@ public final class ApexScheduler implements Scheduler {
                 order.key(i, r.lastProgressIteration() + 1);
             }
         }
-        int[] byKey = order.sort(n);
+        order.sort(n);
         ordered.clear();
-        for (int i = 0; i < n; i++) ordered.add(l.get(byKey[i]));
+        for (int i = 0; i < n; i++) ordered.add(l.get(order.index(i)));
         return ordered;
     }
 

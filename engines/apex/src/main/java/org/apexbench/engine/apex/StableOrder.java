@@ -2,59 +2,60 @@ package org.apexbench.engine.apex;
 
 /**
  * The order of {@code 0..n-1} by a non-negative key, ties by index: what sorting the packed keys
- * {@code key << 32 | index} gives, by a stable least-significant-digit radix sort of the keys' offsets from their
- * minimum, one pass per byte of their range. APEX orders its CPU candidates this way every iteration (keys are
- * iterations or milliseconds of slack, whose range is a byte or two), where a comparison sort of hundreds of host
- * requests was a tenth of a decision. Reusable scratch, no allocation once grown.
+ * {@code key << 32 | index} gives, by a least-significant-digit radix sort of the same packing with the keys taken
+ * from their minimum, one stable pass per byte of their range (the indices start in order, so each pass keeps ties
+ * by index). APEX orders its CPU candidates this way every iteration: iterations since progress span a byte, a
+ * slack in milliseconds two or three, where a comparison sort of hundreds of host requests was a tenth of a decision.
+ * Reusable scratch, no allocation once grown.
  */
 final class StableOrder {
     private static final int BITS = 8, RADIX = 1 << BITS;
-    private long[] key = new long[64];
-    private int[] order = new int[64], swap = new int[64];
+    private long[] packed = new long[64], swap = new long[64];
     private final int[] count = new int[RADIX];
+    private long min = Long.MAX_VALUE, max = Long.MIN_VALUE;
 
-    /** Sizes the scratch for {@code n} keys; set them with {@link #key} before {@link #sort}. */
+    /** Starts an ordering of {@code n} keys, set with {@link #key} before {@link #sort}. */
     void reset(int n) {
-        if (key.length < n) {
-            key = new long[Math.max(n, 2 * key.length)];
-            order = new int[key.length];
-            swap = new int[key.length];
+        if (packed.length < n) {
+            packed = new long[Math.max(n, 2 * packed.length)];
+            swap = new long[packed.length];
         }
+        min = Long.MAX_VALUE;
+        max = Long.MIN_VALUE;
     }
 
     /** Sets the key of index {@code i} (0 to 2^31 - 1, as the packed key keeps it). */
-    void key(int i, long k) { key[i] = k; }
+    void key(int i, long k) {
+        packed[i] = k;
+        min = Math.min(min, k);
+        max = Math.max(max, k);
+    }
 
-    /** Orders the first {@code n} indices by key, ties by index; returns the order (valid until the next call). */
-    int[] sort(int n) {
-        long min = Long.MAX_VALUE, max = Long.MIN_VALUE;
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-            min = Math.min(min, key[i]);
-            max = Math.max(max, key[i]);
-        }
-        int[] from = order, to = swap;
-        // each pass is stable, so after the pass over the highest byte the order is by key, then by index
-        for (int shift = 0; n > 1 && (max - min) >>> shift != 0; shift += BITS) {
+    /** Orders the first {@code n} indices by key, ties by index; read them with {@link #index}. */
+    void sort(int n) {
+        long[] from = packed, to = swap;
+        for (int i = 0; i < n; i++) from[i] = (from[i] - min) << 32 | i;
+        long range = max - min;
+        for (int shift = 32; n > 1 && range >>> (shift - 32) != 0; shift += BITS) {
             java.util.Arrays.fill(count, 0);
-            for (int i = 0; i < n; i++) count[digit(from[i], min, shift)]++;
+            for (int i = 0; i < n; i++) count[(int) (from[i] >>> shift) & (RADIX - 1)]++;
             for (int d = 0, sum = 0; d < RADIX; d++) {
                 int c = count[d];
                 count[d] = sum;
                 sum += c;
             }
             for (int i = 0; i < n; i++) {
-                int idx = from[i];
-                to[count[digit(idx, min, shift)]++] = idx;
+                long v = from[i];
+                to[count[(int) (v >>> shift) & (RADIX - 1)]++] = v;
             }
-            int[] t = from;
+            long[] t = from;
             from = to;
             to = t;
         }
-        order = from;
+        packed = from;
         swap = to;
-        return from;
     }
 
-    private int digit(int idx, long min, int shift) { return (int) ((key[idx] - min) >>> shift) & (RADIX - 1); }
+    /** The {@code i}-th index in the last {@link #sort}'s order. */
+    int index(int i) { return (int) packed[i]; }
 }
