@@ -62,7 +62,7 @@ class PrefixSweepTest {
         }
     }
 
-    private static void assertSame(Dispatch.Choice expected, Dispatch.Choice actual, String where) {
+    static void assertSame(Dispatch.Choice expected, Dispatch.Choice actual, String where) {
         assertEquals(expected.strategy, actual.strategy, where);
         assertEquals(expected.cpuCount, actual.cpuCount, where);
         assertEquals(expected.packed, actual.packed, where);
