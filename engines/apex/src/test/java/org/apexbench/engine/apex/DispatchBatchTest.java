@@ -1,8 +1,12 @@
 package org.apexbench.engine.apex;
 
+import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.plan.SubBatchLoad;
+import org.apexbench.engine.predict.ProfilePredictor;
 import org.apexbench.engine.predict.RecalibratingPredictor;
+import org.apexbench.engine.sim.SimSetup;
 import org.apexbench.model.ModelPresets;
+import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +25,9 @@ class DispatchBatchTest {
     @Test
     void runsOfCandidatesChooseAsCandidatesAddedOneAtATime() {
         ModelGeometry model = ModelPresets.geometry("llama-2-7b");
-        RecalibratingPredictor p = PrefixSweepTest.t4(model);
+        var hw = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
+        EngineBudgets b = new EngineBudgets(1024, 2048, 236, 200_000, 16);
+        RecalibratingPredictor p = new RecalibratingPredictor(new ProfilePredictor(SimSetup.profile(hw, model, b)));
         SplittableRandom rnd = new SplittableRandom(17);
         for (int trial = 0; trial < 300; trial++) {
             boolean packing = rnd.nextBoolean(), pipeline = rnd.nextInt(5) > 0, requireCpu = rnd.nextInt(6) == 0;

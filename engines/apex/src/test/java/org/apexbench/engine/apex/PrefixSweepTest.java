@@ -24,7 +24,9 @@ class PrefixSweepTest {
     @Test
     void passesOverASharedSweepChooseAsPassesThatSweepThemselves() {
         ModelGeometry model = ModelPresets.geometry("llama-2-7b");
-        RecalibratingPredictor p = t4(model);
+        var hw = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
+        EngineBudgets b = new EngineBudgets(1024, 2048, 236, 200_000, 16);
+        RecalibratingPredictor p = new RecalibratingPredictor(new ProfilePredictor(SimSetup.profile(hw, model, b)));
         SplittableRandom rnd = new SplittableRandom(11);
         for (int trial = 0; trial < 300; trial++) {
             boolean packing = rnd.nextBoolean(), pipeline = rnd.nextInt(5) > 0, requireCpu = rnd.nextInt(6) == 0;
@@ -58,12 +60,6 @@ class PrefixSweepTest {
                 assertSame(reference.result(new Dispatch.Choice()), d.result(new Dispatch.Choice()), where + " after the undo");
             }
         }
-    }
-
-    /** A recalibrating predictor over the tables of {@code model} swept on the simulated T4 (a full GPU pool of 236 blocks). */
-    static RecalibratingPredictor t4(ModelGeometry model) {
-        EngineBudgets b = new EngineBudgets(1024, 2048, 236, 200_000, 16);
-        return new RecalibratingPredictor(new ProfilePredictor(SimSetup.profile(HardwareSpecs.builtIn("t4-g4dn.4xlarge"), model, b)));
     }
 
     static void assertSame(Dispatch.Choice expected, Dispatch.Choice actual, String where) {
