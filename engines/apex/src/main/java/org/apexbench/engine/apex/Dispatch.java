@@ -171,8 +171,6 @@ final class Dispatch {
     /** Whether this dispatcher's sweep is its own (cleared at every {@link #begin}) or its scheduler's, cleared per decision. */
     private final boolean ownSweep;
     private int prefixCount, matched;
-    /** {@link #add(long, boolean)}'s one candidate. */
-    private final long[] single = new long[1];
 
     /**
      * Chooses the dispatch for GPU rows {@code g} and the first {@code n} CPU candidates.
@@ -194,7 +192,7 @@ final class Dispatch {
     Choice choose(SubBatchLoad g, long[] cpuCtx, int n, int mustRun, double fixedSec, boolean requireCpu, double tpotSloSec,
                   boolean allowPipeline, Choice out) {
         begin(g, cpuCtx, n, fixedSec, requireCpu, tpotSloSec, allowPipeline);
-        add(cpuCtx, n, mustRun);
+        for (int i = 0; i < n; i++) add(cpuCtx[i], i < mustRun);
         return result(out);
     }
 
@@ -246,11 +244,8 @@ final class Dispatch {
         matched = 0;
     }
 
-    /**
-     * {@link #cpuPath} of the first {@code k} candidates added (contexts summing to {@code aoCtx}), the last of context
-     * {@code c}, read from the sweep when it holds them.
-     */
-    private double prefixPath(int k, long aoCtx, long c) {
+    /** {@link #cpuPath} of the first k candidates added, the last of context {@code c}, read from the sweep when it holds them. */
+    private double prefixPath(long c) {
         if (matched > k - 1) matched = k - 1;   // a trial add was undone
         if (matched == k - 1 && matched < prefixCount && sweep.context(matched) == c) {
             matched = k;
@@ -267,70 +262,40 @@ final class Dispatch {
      * the TPOT SLO: its TPOT budget has no room for one more iteration without a token.
      */
     void add(long c, boolean must) {
-        single[0] = c;
-        add(single, 1, must ? 1 : 0);
-    }
-
-    /**
-     * Adds the candidates of contexts {@code cs[0..count)} in that order, as {@link #add(long, boolean)} one at a time
-     * would, the first {@code must} of them must-run. A pass over every candidate is most of a decision's time: the
-     * loop keeps the decision's running state in locals and stores it once at the end.
-     */
-    void add(long[] cs, int count, int must) {
-        if (count <= 0) return;
-        int end = this.k + count;
-        if (ctxs.length < end) ctxs = java.util.Arrays.copyOf(ctxs, Math.max(end, 2 * ctxs.length));
-        if (pipelineAllowed && side.length < end) side = java.util.Arrays.copyOf(side, Math.max(end, side.length * 2));
-        boolean hasSlo = Double.isFinite(slo);
-        int k = this.k, mustRun = this.mustRun;
-        long aoCtx = this.aoCtx;
-        int bestAo = this.bestAo, plainAo = this.plainAo, bestAp = this.bestAp, plainAp = this.plainAp;
-        double bestAoScore = this.bestAoScore, bestAoT = this.bestAoT, plainAoScore = this.plainAoScore, plainAoT = this.plainAoT;
-        double bestApScore = this.bestApScore, bestApT = this.bestApT, plainApScore = this.plainApScore, plainApT = this.plainApT;
-        int w0 = this.w0, n0 = this.n0, n1 = this.n1;
-        long c0 = this.c0, c1 = this.c1;
-        double l0 = this.l0, l1 = this.l1, cp0 = this.cp0, cp1 = this.cp1;
-        for (int i = 0; i < count; i++) {
-            long c = cs[i];
-            if (i < must && hasSlo) {
-                // every shorter prefix leaves this candidate waiting: none of them meets the SLO any more
-                mustRun = k + 1;
-                bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
-            }
-            ctxs[k] = c;
-            k++;
-            aoCtx += c;
-            double head = p.embedAndHead(g.width + k, g.sampled + k);
-            double t = whole(overlapped(p.linear(g.width + k), prefixPath(k, aoCtx, c)), head);
-            double sc = score(g.rows + k, t, k, mustRun);
-            if (better(sc, bestAoScore)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
-            if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
-            if (!pipelineAllowed) continue;
-            // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
-            // the CPU cost linearised per token (one table lookup per candidate instead of two)
-            double add = copyPerRow + cpuPerToken * c;
-            double l1b = p.linear(n1 + 1), cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
-            double tB1 = pipelined(l0, l1b, cp0, cp1a);
-            double l0b = p.linear(w0 + 1), cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
-            double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1);
-            if (tB1 <= tB0) {
-                side[k - 1] = false;
-                n1++; c1 += c; l1 = l1b; cp1 = cpuPath(n1, c1);
-            } else {
-                side[k - 1] = true;
-                n0++; w0++; c0 += c; l0 = l0b; cp0 = cpuPath(n0, c0);
-            }
-            t = whole(pipelined(l0, l1, cp0, cp1), head);
-            sc = score(g.rows + k, t, k, mustRun);
-            if (better(sc, bestApScore)) { bestApScore = sc; bestAp = k; bestApT = t; }
-            if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
+        if (must && Double.isFinite(slo)) {
+            // every shorter prefix leaves this candidate waiting: none of them meets the SLO any more
+            mustRun = k + 1;
+            bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
         }
-        this.k = k; this.mustRun = mustRun; this.aoCtx = aoCtx;
-        this.bestAo = bestAo; this.plainAo = plainAo; this.bestAp = bestAp; this.plainAp = plainAp;
-        this.bestAoScore = bestAoScore; this.bestAoT = bestAoT; this.plainAoScore = plainAoScore; this.plainAoT = plainAoT;
-        this.bestApScore = bestApScore; this.bestApT = bestApT; this.plainApScore = plainApScore; this.plainApT = plainApT;
-        this.w0 = w0; this.n0 = n0; this.n1 = n1; this.c0 = c0; this.c1 = c1;
-        this.l0 = l0; this.l1 = l1; this.cp0 = cp0; this.cp1 = cp1;
+        if (ctxs.length <= k) ctxs = java.util.Arrays.copyOf(ctxs, Math.max(k + 1, 2 * ctxs.length));
+        ctxs[k] = c;
+        k++;
+        aoCtx += c;
+        double head = p.embedAndHead(g.width + k, g.sampled + k);
+        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c)), head);
+        double sc = score(g.rows + k, t, k);
+        if (better(sc, bestAoScore)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
+        if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
+        if (!pipelineAllowed) return;
+        if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
+        // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
+        // the CPU cost linearised per token (one table lookup per candidate instead of two)
+        double add = copyPerRow + cpuPerToken * c;
+        double l1b = p.linear(n1 + 1), cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
+        double tB1 = pipelined(l0, l1b, cp0, cp1a);
+        double l0b = p.linear(w0 + 1), cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
+        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1);
+        if (tB1 <= tB0) {
+            side[k - 1] = false;
+            n1++; c1 += c; l1 = l1b; cp1 = cpuPath(n1, c1);
+        } else {
+            side[k - 1] = true;
+            n0++; w0++; c0 += c; l0 = l0b; cp0 = cpuPath(n0, c0);
+        }
+        t = whole(pipelined(l0, l1, cp0, cp1), head);
+        sc = score(g.rows + k, t, k);
+        if (better(sc, bestApScore)) { bestApScore = sc; bestAp = k; bestApT = t; }
+        if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
@@ -449,13 +414,10 @@ final class Dispatch {
      * it loses to every plan that meets the SLO and, among plans that all miss it, the lowest TPOT wins (never one that
      * leaves a must-run candidate waiting while another runs them all).
      */
-    private double score(int rows, double t, int cpuRows) { return score(rows, t, cpuRows, mustRun); }
-
-    /** {@link #score(int, double, int)} with the first {@code mustRun} candidates must-run. */
-    private double score(int rows, double t, int cpuRows, int mustRun) {
+    private double score(int rows, double t, int cpuRows) {
         if (rows == 0) return Double.NEGATIVE_INFINITY;
         if (Double.isFinite(slo)) {
-            double tpot = tpot(t, cpuRows, mustRun);
+            double tpot = tpot(t, cpuRows);
             if (tpot > slo) return -tpot;
         }
         return rows / t;
@@ -465,7 +427,5 @@ final class Dispatch {
      * Predicted TPOT of a plan of {@code t} seconds that runs the first {@code cpuRows} candidates (a prefix): t,
      * or infinite when a candidate that must run is left out.
      */
-    double tpot(double t, int cpuRows) { return tpot(t, cpuRows, mustRun); }
-
-    private static double tpot(double t, int cpuRows, int mustRun) { return cpuRows < mustRun ? Double.POSITIVE_INFINITY : t; }
+    double tpot(double t, int cpuRows) { return cpuRows < mustRun ? Double.POSITIVE_INFINITY : t; }
 }

@@ -74,7 +74,7 @@ final class HostAdmission implements Placement.HostAdmission {
         long[] cpuCtx = s.cpuContexts();
         dispatch.begin(gpu, cpuCtx, n, fixed, starving, o.tpotSloSec(), o.pipeline());
         boolean slo = o.hasTpotSlo();
-        dispatch.add(cpuCtx, n, s.mustRun());
+        for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i], i < s.mustRun());
         for (int i = 0; i < admitted; i++) dispatch.add(admittedCtx[i], slo);
         dispatch.result(choice);
         decided = true;
@@ -174,7 +174,7 @@ final class HostAdmission implements Placement.HostAdmission {
             for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
             long[] cpuCtx = s.cpuContexts();
             steady.begin(g, cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
-            steady.add(cpuCtx, n, n);
+            for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
             for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
             for (int i = 0; i < admitted; i++) steady.add(admittedCtx[i], true);
             steadyBegun = true;

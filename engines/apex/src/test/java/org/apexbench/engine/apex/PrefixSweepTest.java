@@ -62,7 +62,7 @@ class PrefixSweepTest {
         }
     }
 
-    static void assertSame(Dispatch.Choice expected, Dispatch.Choice actual, String where) {
+    private static void assertSame(Dispatch.Choice expected, Dispatch.Choice actual, String where) {
         assertEquals(expected.strategy, actual.strategy, where);
         assertEquals(expected.cpuCount, actual.cpuCount, where);
         assertEquals(expected.packed, actual.packed, where);
