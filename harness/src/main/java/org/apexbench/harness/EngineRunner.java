@@ -301,8 +301,7 @@ final class EngineRunner {
         double inf = Double.POSITIVE_INFINITY;
         double[] rateAndBurstiness = switch (a) {
             case null -> new double[] {Double.NaN, Double.NaN};
-            case ArrivalProcess.Poisson p -> new double[] {p.rate(), 1.0};
-            case ArrivalProcess.NumpyPoisson p -> new double[] {p.rate(), 1.0};
+            case ArrivalProcess.PoissonArrivals p -> new double[] {p.rate(), 1.0};
             case ArrivalProcess.Gamma g -> new double[] {g.rate(), 1 / (g.cv() * g.cv())};
             case ArrivalProcess.Uniform u -> new double[] {u.rate(), inf};
             case ArrivalProcess.AllAtOnce _, ArrivalProcess.ClosedLoop _ -> new double[] {inf, 1.0};

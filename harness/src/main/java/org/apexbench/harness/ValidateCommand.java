@@ -75,7 +75,7 @@ final class ValidateCommand implements Callable<Integer> {
     int repeats;
 
     @Option(names = "--bracket", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Take the runtime samples (noise, hand-over, contention, two-thread layer) again right before every real "
+            description = "Take the runtime samples (noise, hand-over, contention, two-thread and overlapped layers) again right before every real "
                     + "run and simulate that run from them, the profile's tables kept, so that each simulated run meets the load its "
                     + "real run met; the simulated side is the median of these simulations (default). --no-bracket: simulate each "
                     + "engine once from the profile taken first.")
@@ -152,7 +152,9 @@ final class ValidateCommand implements Callable<Integer> {
                             Outputs.saveProfile(org.apexbench.engine.runs.EngineRuns.resampleRuntime(real.real(), taken), fresh);
                         }
                         double load = loadAverage();
+                        long jit0 = compileMillis();
                         EngineRunner.Outcome r = EngineRunner.run(real, e, progress, false);
+                        long jit = compileMillis() - jit0;
                         if (device == null) device = r.device();
                         measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations()).withLoadAverage(load));
                         if (fresh != null) {
@@ -161,8 +163,9 @@ final class ValidateCommand implements Callable<Integer> {
                         }
                         if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
                         if (progress != null) {
-                            progress.println(String.format(Locale.ROOT, "validate: %s %s: real run %d/%d: %.1f output tok/s (load average %.1f)",
-                                    slug, e, k, repeats, r.report().summary().outputThroughput(), load));
+                            progress.println(String.format(Locale.ROOT, "validate: %s %s: real run %d/%d: %.1f output tok/s in %.2f s"
+                                    + " (load average %.1f, JIT compiling %d ms)", slug, e, k, repeats,
+                                    r.report().summary().outputThroughput(), r.wallSec(), load, jit));
                         }
                     }
                 }
@@ -225,6 +228,12 @@ final class ValidateCommand implements Callable<Integer> {
         if (!(load > cores)) return null;
         return String.format(Locale.ROOT, "validate: warning: the load average is %.1f on %d cores: other processes will take time from the"
                 + " real runs and widen their spread; on a shared machine run validate at raised priority (docs/validation.md)", load, cores);
+    }
+
+    /** Milliseconds this JVM's JIT compilers have spent compiling so far (-1 where the JVM does not say). */
+    static long compileMillis() {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     /** The machine's 1-minute load average (the JDK reads /proc/loadavg on Linux), NaN where the system has none. */

@@ -137,7 +137,8 @@ class ValidateCommandTest {
             }
             assertTrue(fresh.tables().keySet().containsAll(List.of(MeasuredRuntime.inRunTable(org.apexbench.profiler.table.Profile.POST),
                     MeasuredRuntime.NOISE_REFERENCE, MeasuredRuntime.TWO_THREAD_DEVICE, MeasuredRuntime.TWO_THREAD_HOST,
-                    MeasuredRuntime.TWO_THREAD_WAIT, MeasuredRuntime.TWO_THREAD_HOST_ALONE)), fresh.tables().keySet().toString());
+                    MeasuredRuntime.TWO_THREAD_WAIT, MeasuredRuntime.TWO_THREAD_HOST_ALONE, MeasuredRuntime.OVERLAP_PICKUP,
+                    MeasuredRuntime.OVERLAP_RETURN)), fresh.tables().keySet().toString());
             assertFalse(java.util.Arrays.equals(((org.apexbench.profiler.table.Table1D) first.table(MeasuredRuntime.JITTER_SAMPLES)).seconds(),
                     ((org.apexbench.profiler.table.Table1D) fresh.table(MeasuredRuntime.JITTER_SAMPLES)).seconds()), "measured again");
             Path out = tmp.resolve("bracketed-" + k);

@@ -8,7 +8,7 @@ import java.util.random.RandomGenerator;
  * loop honours (see {@link Workload#closedLoopConcurrency()}). Trace timestamps are not a process:
  * trace replay keeps the trace's own times (scaled).
  */
-public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, ArrivalProcess.Poisson, ArrivalProcess.NumpyPoisson,
+public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, ArrivalProcess.PoissonArrivals,
         ArrivalProcess.Gamma, ArrivalProcess.Uniform, ArrivalProcess.ClosedLoop, ArrivalProcess.SpanNormalized {
 
     /** Arrival times of {@code n} requests, non-decreasing, the first gap drawn from 0. */
@@ -25,8 +25,13 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
         public String describe() { return "all at once"; }
     }
 
+    /** Poisson arrivals at {@code rate()} requests per second, whichever stream draws them (vLLM's burstiness 1). */
+    sealed interface PoissonArrivals extends ArrivalProcess permits Poisson, NumpyPoisson {
+        double rate();
+    }
+
     /** Poisson arrivals: exponential gaps with mean 1/rate. The first request arrives after one gap. */
-    record Poisson(double rate) implements ArrivalProcess {
+    record Poisson(double rate) implements PoissonArrivals {
         public Poisson {
             positiveRate(rate);
         }
@@ -52,7 +57,7 @@ public sealed interface ArrivalProcess permits ArrivalProcess.AllAtOnce, Arrival
      * later (NEO's {@code evaluation/benchmark.py}). Reproduces such an experiment's own arrival times; the run's
      * random streams are not used.
      */
-    record NumpyPoisson(double rate, long seed) implements ArrivalProcess {
+    record NumpyPoisson(double rate, long seed) implements PoissonArrivals {
         public NumpyPoisson {
             positiveRate(rate);
             new NumpyLegacyRandom(seed);   // the seed's range check, with numpy's message

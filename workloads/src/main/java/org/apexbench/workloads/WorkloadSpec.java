@@ -201,8 +201,7 @@ public record WorkloadSpec(String text, LengthDistribution lengths, TraceReplay 
     /** The mean rate of an open-loop process (0 for all-at-once and closed loop). */
     private static double rate(ArrivalProcess p) {
         return switch (p) {
-            case ArrivalProcess.Poisson q -> q.rate();
-            case ArrivalProcess.NumpyPoisson q -> q.rate();
+            case ArrivalProcess.PoissonArrivals q -> q.rate();
             case ArrivalProcess.Gamma g -> g.rate();
             case ArrivalProcess.Uniform u -> u.rate();
             case ArrivalProcess.SpanNormalized s -> rate(s.process());

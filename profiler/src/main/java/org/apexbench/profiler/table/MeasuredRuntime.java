@@ -31,7 +31,11 @@ import java.util.Map;
  *     two-thread runtime in miniature (device work, a CPU attention handed to the host thread, the wait for it): the
  *     device work's time, the CPU attention's, and the wait beyond it; where the loaded machine's descheduling lands
  *     when both roles run (cpu backend only); {@value #TWO_THREAD_HOST_ALONE}: single runs of that CPU attention alone,
- *     the reference of its noise.</li>
+ *     the reference of its noise;</li>
+ * <li>{@value #OVERLAP_PICKUP} / {@value #OVERLAP_RETURN}: an overlapped layer of the two-thread runtime in miniature
+ *     (device work, a CPU attention handed to the host thread while the device runs work of its own beside it, the wait
+ *     for its output): how long the host thread took to start the published job, and how long the device took to resume
+ *     once both the output and its own work were done (cpu backend only).</li>
  * </ul>
  *
  * @param jitterSigma     standard deviation of ln(t) of the jitter samples (robust: 1.4826 times the MAD); 0 when absent
@@ -41,12 +45,16 @@ import java.util.Map;
  * @param deviceSharedFactor the same for device work beside CPU attention; 1 when absent
  * @param twoThreadWaitSec mean wait of the device thread for a CPU attention beyond the attention itself, in the two-thread
  *                        layer samples (a mean, as the hand-over's); 0 when absent
+ * @param overlapPickupSec mean time from a CPU attention's publication to the host thread starting it, in the overlapped
+ *                        layer samples (a mean, as the hand-over's); 0 when absent
+ * @param overlapReturnSec mean time from its output (and the device's own work beside it) to the device resuming, in the
+ *                        same samples; 0 when absent
  * @param iterationSec    median per-iteration runtime time outside any subtask (a median: a calibration run is short, and
  *                        two or three descheduled iterations among its 16 to 32 set its mean: 1.15 ms against a median of
  *                        0.16 ms, while the validated gpu-only run's mean was 0.09 ms); 0 when absent
  */
 public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuSharedFactor, double deviceSharedFactor,
-                              double twoThreadWaitSec, double iterationSec) {
+                              double twoThreadWaitSec, double overlapPickupSec, double overlapReturnSec, double iterationSec) {
     public static final String JITTER_SAMPLES = "runtime.jitterSamples";
     public static final String HANDOFF_SAMPLES = "runtime.handoffSamples";
     public static final String CPU_ATTN_ALONE = "runtime.cpuAttnAlone";
@@ -58,6 +66,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     public static final String TWO_THREAD_HOST = "runtime.twoThreadHost";
     public static final String TWO_THREAD_WAIT = "runtime.twoThreadWait";
     public static final String TWO_THREAD_HOST_ALONE = "runtime.twoThreadHostAlone";
+    public static final String OVERLAP_PICKUP = "runtime.overlapPickup";
+    public static final String OVERLAP_RETURN = "runtime.overlapReturn";
     public static final String NOISE_REFERENCE = "runtime.noiseReference";
     /** Prefix of the in-run ratio tables ({@link #inRunTable}). */
     public static final String IN_RUN = "runtime.inRunOverTable";
@@ -66,7 +76,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
             Profile.LM_HEAD, Profile.GPU_DECODE_ATTN);
 
     /** No runtime effects: what a profile without runtime tables (a simulated hardware's sweep) implies. */
-    public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0, 0);
+    public static final MeasuredRuntime NONE = new MeasuredRuntime(0, 0, 1, 1, 0, 0, 0, 0);
 
     public MeasuredRuntime {
         check("jitterSigma", jitterSigma, 0, 3);
@@ -74,6 +84,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         check("cpuSharedFactor", cpuSharedFactor, 1e-3, 1e3);
         check("deviceSharedFactor", deviceSharedFactor, 1e-3, 1e3);
         check("twoThreadWaitSec", twoThreadWaitSec, 0, Profile.MAX_CELL_SEC);
+        check("overlapPickupSec", overlapPickupSec, 0, Profile.MAX_CELL_SEC);
+        check("overlapReturnSec", overlapReturnSec, 0, Profile.MAX_CELL_SEC);
         check("iterationSec", iterationSec, 0, Profile.MAX_CELL_SEC);
     }
 
@@ -93,17 +105,23 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         String own = engine == null ? null : iterationTable(engine);
         if (own == null || !p.tables().containsKey(own)) return r;
         return new MeasuredRuntime(r.jitterSigma(), r.handoffSec(), r.cpuSharedFactor(), r.deviceSharedFactor(), r.twoThreadWaitSec(),
-                median(samples(p, own)));
+                r.overlapPickupSec(), r.overlapReturnSec(), median(samples(p, own)));
     }
 
     /** The runtime measured in {@code p}'s sample tables; each quantity whose tables are absent takes its NONE value. */
     public static MeasuredRuntime of(Profile p) {
         double sigma = p.tables().containsKey(JITTER_SAMPLES) ? robustLogSigma(samples(p, JITTER_SAMPLES)) : 0;
-        double handoff = p.tables().containsKey(HANDOFF_SAMPLES) ? mean(samples(p, HANDOFF_SAMPLES)) : 0;
-        return new MeasuredRuntime(Math.min(3, sigma), handoff, ratio(p, CPU_ATTN_SHARED, CPU_ATTN_ALONE),
-                ratio(p, DEVICE_SHARED, DEVICE_ALONE), p.tables().containsKey(TWO_THREAD_WAIT) ? mean(samples(p, TWO_THREAD_WAIT)) : 0,
-                p.tables().containsKey(ITERATION_SAMPLES) ? median(samples(p, ITERATION_SAMPLES)) : 0);
+        return new MeasuredRuntime(Math.min(3, sigma), meanOrZero(p, HANDOFF_SAMPLES), ratio(p, CPU_ATTN_SHARED, CPU_ATTN_ALONE),
+                ratio(p, DEVICE_SHARED, DEVICE_ALONE), meanOrZero(p, TWO_THREAD_WAIT), meanOrZero(p, OVERLAP_PICKUP),
+                meanOrZero(p, OVERLAP_RETURN), p.tables().containsKey(ITERATION_SAMPLES) ? median(samples(p, ITERATION_SAMPLES)) : 0);
     }
+
+    /** Whether {@code p} holds the overlapped layer's hand-over samples ({@value #OVERLAP_PICKUP}, {@value #OVERLAP_RETURN}). */
+    public static boolean overlapMeasured(Profile p) {
+        return p.tables().containsKey(OVERLAP_PICKUP) && p.tables().containsKey(OVERLAP_RETURN);
+    }
+
+    private static double meanOrZero(Profile p, String table) { return p.tables().containsKey(table) ? mean(samples(p, table)) : 0; }
 
     /** Width of the noise subtask (POST) the runtime sweep samples: 16, or the widest the profile's POST table holds. */
     public static double noiseWidth(Profile p) {
@@ -155,12 +173,19 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     /** The table of in-run ratios of subtask table {@code table} ({@link #IN_RUN_TABLES}). */
     public static String inRunTable(String table) { return IN_RUN + "[" + table + "]"; }
 
-    /** {@code p} with the in-run ratios of {@code table}'s subtasks (each a subtask's time in a run over its table's time; at least 2). */
+    /**
+     * {@code p} with the in-run ratios of {@code table}'s subtasks (each a subtask's time in a run over its table's time; at
+     * least 2). A ratio above {@link Profile#MAX_CELL_SEC}, the most a profile cell holds, is stored at that bound: one
+     * descheduled subtask over a table cell of a tenth of a microsecond (the embedding's) measured 7956 on a loaded machine,
+     * and refusing it failed the whole profile; the ratios are read through their median, which the bound leaves as it was.
+     */
     public static Profile withInRunRatios(Profile p, String table, double[] ratios) {
         if (!IN_RUN_TABLES.contains(table)) throw new IllegalArgumentException("in-run ratios: no device table '" + table + "'");
         if (ratios.length < 2) throw new IllegalArgumentException("in-run ratios of '" + table + "': need at least 2, got " + ratios.length);
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
-        put(tables, inRunTable(table), ratios);
+        double[] bounded = ratios.clone();
+        for (int i = 0; i < bounded.length; i++) bounded[i] = Math.min(bounded[i], Profile.MAX_CELL_SEC);
+        put(tables, inRunTable(table), bounded);
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 
@@ -184,18 +209,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         for (String name : IN_RUN_TABLES) {
             double k = inRunScale(p, name);
             if (k == 1 || !tables.containsKey(name)) continue;
-            tables.put(name, switch (tables.get(name)) {
-                case Table1D t -> {
-                    double[] v = t.seconds();
-                    for (int i = 0; i < v.length; i++) v[i] *= k;
-                    yield new Table1D(t.name(), t.x(), v);
-                }
-                case Table2D t -> {
-                    double[][] v = t.seconds();
-                    for (double[] row : v) for (int i = 0; i < row.length; i++) row[i] *= k;
-                    yield new Table2D(t.name(), t.x(), t.y(), v);
-                }
-            });
+            tables.put(name, tables.get(name).scaled(k));
         }
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
@@ -238,6 +252,14 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 
+    /** {@code p} with the overlapped layer's hand-over samples added (seconds, one per sample; {@link #OVERLAP_PICKUP}, {@link #OVERLAP_RETURN}). */
+    public static Profile withOverlapSamples(Profile p, double[] pickup, double[] ret) {
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        put(tables, OVERLAP_PICKUP, pickup);
+        put(tables, OVERLAP_RETURN, ret);
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
     /** {@code p} with the per-iteration runtime samples of a calibration run added (seconds, one per iteration). */
     public static Profile withIterationSamples(Profile p, double[] iteration) { return withIterationSamples(p, ITERATION_SAMPLES, iteration); }
 
@@ -271,7 +293,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         return sum / v.length;
     }
 
-    static double median(double[] v) {
+    /** The median of {@code v} (the mean of the middle two of an even count); {@code v} is left as it was. */
+    public static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         int n = s.length;

@@ -18,6 +18,30 @@ public sealed interface ProfileTable permits Table1D, Table2D {
     /** Seconds at (x, y); 1-D tables ignore y. */
     double at(double x, double y);
 
+    /**
+     * A table of this one's name and grid whose every cell is {@code f} of this table's cell and {@code other}'s (the same
+     * kind and grid; an IllegalArgumentException otherwise): e.g. the cell-wise lower of two sweeps.
+     */
+    default ProfileTable combine(ProfileTable other, java.util.function.DoubleBinaryOperator f) {
+        return switch (this) {
+            case Table1D t when other instanceof Table1D o && java.util.Arrays.equals(t.x(), o.x()) -> {
+                double[] s = t.seconds(), so = o.seconds();
+                for (int i = 0; i < s.length; i++) s[i] = f.applyAsDouble(s[i], so[i]);
+                yield new Table1D(t.name(), t.x(), s);
+            }
+            case Table2D t when other instanceof Table2D o && java.util.Arrays.equals(t.x(), o.x())
+                    && java.util.Arrays.equals(t.y(), o.y()) -> {
+                double[][] s = t.seconds(), so = o.seconds();
+                for (int i = 0; i < s.length; i++) for (int j = 0; j < s[i].length; j++) s[i][j] = f.applyAsDouble(s[i][j], so[i][j]);
+                yield new Table2D(t.name(), t.x(), t.y(), s);
+            }
+            default -> throw new IllegalArgumentException("tables differ in kind or grid: cannot combine them cell by cell");
+        };
+    }
+
+    /** This table with every cell times {@code k}. */
+    default ProfileTable scaled(double k) { return combine(this, (a, b) -> a * k); }
+
     /** The smallest index i with {@code grid[i] <= x < grid[i+1]}, clamped to [0, n-2]. */
     static int segment(double[] grid, double x) {
         int lo = 0;

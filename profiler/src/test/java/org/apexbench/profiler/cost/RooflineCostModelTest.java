@@ -36,6 +36,54 @@ class RooflineCostModelTest {
     }
 
     @Test
+    void theA40sGemvEfficiencyCarriesToAnotherGa102BoardsPublishedDecodeStep() {
+        // The GPUs without a profile (T4, A10G, L4) take the A40's fitted efficiencies at their own datasheet peaks. Checked
+        // where a published batch-1 decode exists for a board of the A40's die and memory type: the RTX A6000 (GA102,
+        // GDDR6, 768 GB/s). Llama-2-7B fp16, one request: llama.cpp tg128 44.84 and 45.20 tokens/s (llama.cpp PR #3816),
+        // vLLM 46.4 tokens/s per request over 200 output tokens (hamel.dev, "Optimizing latency"), i.e.
+        // 22.1-22.3 ms (llama.cpp) and at most 21.6 ms (vLLM) per token; the model prices 22.5 ms of GPU time.
+        HardwareSpec a40 = HardwareSpecs.builtIn("a40");
+        HardwareSpec.Gpu g = a40.gpu();
+        HardwareSpec.Gpu a6000 = new HardwareSpec.Gpu("RTX A6000", g.memoryBytes(), g.defaultMemoryUtilization(), 768, g.fp16TensorTflops(),
+                g.gemm(), g.elementwise(), g.decodeAttention(), g.prefillAttention(), g.kernelLaunchUs());
+        RooflineCostModel m = new RooflineCostModel(new HardwareSpec("rtx-a6000", "A40 fit at the A6000's bandwidth", a6000, a40.link(),
+                a40.host(), a40.sources()), llama2);
+        double step = llama2.layers() * (m.seconds(Op.PRE, SubtaskFeatures.linear(1)) + m.seconds(Op.POST, SubtaskFeatures.linear(1))
+                + m.seconds(Op.GPU_DECODE_ATTN, SubtaskFeatures.decode(1, 128)))
+                + m.seconds(Op.LM_HEAD, SubtaskFeatures.linear(1)) + m.seconds(Op.EMBED, SubtaskFeatures.linear(1));
+        double llamaCpp = 1 / 45.02;
+        assertEquals(llamaCpp, step, 0.05 * llamaCpp, "A6000 decode step " + step);
+        assertTrue(step > 1 / 46.4, "no faster than vLLM's whole step, framework included: " + step);
+    }
+
+    @Test
+    void theT4sBorrowedKernelFloorsPriceFasterTransformersMeasuredT4DecodingStep() {
+        // The one published T4 decode step found: FasterTransformer v3.1 decoding on a T4 (clocks 5000/1590 MHz), FP16,
+        // batch 1, beam 1, 32 steps of a 6-layer decoder (hidden 512, FFN 2048, cross attention over 32 memory tokens,
+        // vocabulary 30,000): FT-CPP 26.66 ms, i.e. 0.833 ms per step (NVIDIA/DeepLearningExamples,
+        // FasterTransformer/v3.1/docs/decoder_guide.md, "Decoding performance on T4 and TensorFlow"). Mostly kernel
+        // floors (small GEMMs, ~68 MB of weights per step), so it tests the floors the T4 borrows from the A40. Per layer
+        // (open_decoder.h): layernorm, the QKV projection (one batched GEMM, or three when decoding_gemm found that
+        // faster), masked attention, O, add-bias-residual-layernorm, cross Q, cross attention, cross O,
+        // add-bias-residual-layernorm, FFN up, bias+ReLU, FFN down, add-bias-residual; the memory's K and V are two GEMMs
+        // of 32 rows at the first step. Per step: embedding with position encoding, final layernorm, the vocabulary GEMM,
+        // logits update, two top-k kernels and the beam update.
+        HardwareSpec.Gpu g = t4.gpu();
+        double small = g.elementwise().floorUs() * 1e-6;   // the norms, bias and update kernels move a few KB
+        HardwareSpec.DecodeAttention d = g.decodeAttention();
+        double attention = (d.fixedUs() + d.perRequestUs()) * 1e-6 + 32 * 2 * 512 * 2 / (g.memoryBandwidthBytesPerSec() * d.bandwidthEfficiency());
+        double projection = model.gemm(1, 512, 512);
+        double layerWithoutQkv = 3 * projection + model.gemm(1, 512, 2048) + model.gemm(1, 2048, 512) + 5 * small + 2 * attention
+                + 2 * model.gemm(32, 512, 512) / 32;
+        double perStep = model.gemm(1, 512, 30000) + 6 * small;
+        double fusedQkv = 6 * (layerWithoutQkv + model.gemm(1, 512, 3 * 512)) + perStep;
+        double splitQkv = 6 * (layerWithoutQkv + 3 * projection) + perStep;
+        double measured = 26.66e-3 / 32;
+        assertTrue(fusedQkv < measured && measured < splitQkv, fusedQkv + " < " + measured + " < " + splitQkv);
+        assertEquals(measured, (fusedQkv + splitQkv) / 2, 0.05 * measured);
+    }
+
+    @Test
     void decodeGemmIsBandwidthBoundAboveTheKernelFloors() {
         double layer = model.seconds(Op.PRE, SubtaskFeatures.linear(1)) + model.seconds(Op.POST, SubtaskFeatures.linear(1));
         HardwareSpec.Gpu g = t4.gpu();

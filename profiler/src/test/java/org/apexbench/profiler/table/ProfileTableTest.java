@@ -2,10 +2,36 @@ package org.apexbench.profiler.table;
 
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ProfileTableTest {
+    /** Cell by cell, in one dimension and two, keeping the name and grid; tables of another kind or grid are refused. */
+    @Test
+    void tablesCombineCellByCellOnTheSameGrid() {
+        Table1D a = new Table1D("width", new double[] {1, 2, 4}, new double[] {5, 1, 7});
+        Table1D b = new Table1D("width", new double[] {1, 2, 4}, new double[] {2, 3, 7});
+        Table1D low = (Table1D) a.combine(b, Math::min);
+        assertArrayEquals(new double[] {2, 1, 7}, low.seconds());
+        assertArrayEquals(a.x(), low.x());
+        assertEquals("width", low.name());
+        assertArrayEquals(new double[] {10, 2, 14}, ((Table1D) a.scaled(2)).seconds());
+        assertArrayEquals(new double[] {5, 1, 7}, a.seconds(), "the operands are left as they were");
+
+        Table2D c = new Table2D("r x c", new double[] {1, 2}, new double[] {16, 32}, new double[][] {{1, 8}, {3, 4}});
+        Table2D d = new Table2D("r x c", new double[] {1, 2}, new double[] {16, 32}, new double[][] {{2, 2}, {2, 6}});
+        Table2D max = (Table2D) c.combine(d, Math::max);
+        assertArrayEquals(new double[] {2, 8}, max.seconds()[0]);
+        assertArrayEquals(new double[] {3, 6}, max.seconds()[1]);
+        assertArrayEquals(new double[] {4.5, 6}, ((Table2D) c.scaled(1.5)).seconds()[1]);
+
+        assertThrows(IllegalArgumentException.class, () -> a.combine(new Table1D("width", new double[] {1, 2, 8}, new double[] {1, 1, 1}), Math::min));
+        assertThrows(IllegalArgumentException.class, () -> c.combine(new Table2D("r x c", new double[] {1, 2}, new double[] {16, 64},
+                new double[][] {{1, 1}, {1, 1}}), Math::min));
+        assertThrows(IllegalArgumentException.class, () -> a.combine(c, Math::min));
+    }
+
     @Test
     void oneDimensionalIsExactOnLinearDataInsideAndOutsideTheGrid() {
         double[] x = {1, 2, 4, 8, 16};

@@ -1,6 +1,5 @@
 package org.apexbench.engine.real;
 
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,8 +12,6 @@ import org.apexbench.profiler.SubtaskFeatures;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileTable;
-import org.apexbench.profiler.table.Table1D;
-import org.apexbench.profiler.table.Table2D;
 
 /**
  * A measured machine's profile for the simulator (docs/validation.md): the subtask tables of {@link RealRun#sweep},
@@ -67,19 +64,11 @@ public final class RuntimeSweep {
         for (var e : a.tables().entrySet()) {
             ProfileTable other = b.tables().get(e.getKey());
             if (other == null) continue;
-            tables.put(e.getKey(), switch (e.getValue()) {
-                case Table1D t when other instanceof Table1D o && Arrays.equals(t.x(), o.x()) -> {
-                    double[] s = t.seconds(), so = o.seconds();
-                    for (int i = 0; i < s.length; i++) s[i] = Math.min(s[i], so[i]);
-                    yield new Table1D(t.name(), t.x(), s);
-                }
-                case Table2D t when other instanceof Table2D o && Arrays.equals(t.x(), o.x()) && Arrays.equals(t.y(), o.y()) -> {
-                    double[][] s = t.seconds(), so = o.seconds();
-                    for (int i = 0; i < s.length; i++) for (int j = 0; j < s[i].length; j++) s[i][j] = Math.min(s[i][j], so[i][j]);
-                    yield new Table2D(t.name(), t.x(), t.y(), s);
-                }
-                default -> throw new IllegalArgumentException("profile table '" + e.getKey() + "': the two sweeps' grids differ");
-            });
+            try {
+                tables.put(e.getKey(), e.getValue().combine(other, Math::min));
+            } catch (IllegalArgumentException differ) {
+                throw new IllegalArgumentException("profile table '" + e.getKey() + "': the two sweeps' grids differ", differ);
+            }
         }
         return new Profile(a.fingerprint(), tables, Math.min(a.launchSecPerKernel(), b.launchSecPerKernel()), a.measuredWith());
     }
@@ -95,13 +84,14 @@ public final class RuntimeSweep {
         double[][] contention = null, twoThread = null;
         if (cpuDevice) {
             try (CpuSubtaskTimer device = new CpuSubtaskTimer(model, host, width, 1, 32, 2048, kvType);
+                 CpuSubtaskTimer beside = new CpuSubtaskTimer(model, host, 1, 1, 32, 2048, kvType);
                  CpuSubtaskTimer cpu = new CpuSubtaskTimer(model, host, Math.max(requests, 16), requests, context, 2048, kvType)) {
                 jitter = samples(device, width, reference);
                 Runnable post = device.postJob(width);
                 handoff = handoff(post);
                 Runnable attention = cpu.cpuAttentionJob(requests, context);
                 contention = contention(post, attention);
-                twoThread = twoThreadLayer(post, attention);
+                twoThread = twoThreadLayers(post, beside.postJob(1), attention);
             }
         } else {
             try (DeviceSubtaskTimer device = new DeviceSubtaskTimer(model, host, width, 1, 32, 2048, kvType)) {
@@ -111,7 +101,9 @@ public final class RuntimeSweep {
         }
         Profile out = contention == null ? MeasuredRuntime.withSamples(p, jitter, reference, handoff, null, null, null, null)
                 : MeasuredRuntime.withSamples(p, jitter, reference, handoff, contention[0], contention[1], contention[2], contention[3]);
-        return twoThread == null ? out : MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
+        if (twoThread == null) return out;
+        out = MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
+        return MeasuredRuntime.withOverlapSamples(out, twoThread[4], twoThread[5]);
     }
 
     /**
@@ -144,8 +136,7 @@ public final class RuntimeSweep {
                 sum += runs[j];
             }
             s[i] = positive(sum / k);
-            Arrays.sort(runs);
-            reference[i] = positive(k % 2 == 1 ? runs[k / 2] : 0.5 * (runs[k / 2 - 1] + runs[k / 2]));
+            reference[i] = positive(MeasuredRuntime.median(runs));
         }
         return s;
     }
@@ -163,14 +154,7 @@ public final class RuntimeSweep {
     private static double[] handoff(Runnable deviceWork) {
         double[] s = new double[SAMPLES];
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
-            t.beginIteration();
-            long w0 = System.nanoTime();
-            for (int i = 0; i < 5; i++) {
-                deviceWork.run();
-                t.submit(0, () -> { });
-                t.await(0);
-            }
-            int k = runsPerSample((System.nanoTime() - w0) / 5e9);
+            int k = warmUpLayers(t, deviceWork, () -> { });
             for (int i = 0; i < s.length; i++) {
                 long trips = 0;
                 for (int j = 0; j < k; j++) {
@@ -188,17 +172,23 @@ public final class RuntimeSweep {
     }
 
     /**
-     * {device work, host work, wait, host work alone}: a layer of the two-thread runtime in miniature, as a serial hybrid layer runs it: the
-     * device thread runs device work (POST), hands a CPU attention to the host-attention thread (yield-polling meanwhile,
-     * as in an iteration) and waits for its output. Per sample (the mean over layers spanning at least 10 ms): the device
+     * {device work, host work, wait, host work alone, pickup, return}: layers of the two-thread runtime in miniature,
+     * alternately as a serial hybrid layer and as an overlapped one runs them, in the same samples (so both meet the same
+     * moment of the machine, in the span one kind alone took before). Serial: the device thread runs device work (POST),
+     * hands a CPU attention to the host-attention thread (yield-polling meanwhile, as in an iteration) and waits for its
+     * output. Overlapped (APEX's asynchronous overlap, a window of a pipelined layer): the device thread runs POST,
+     * publishes the CPU attention, runs device work of its own beside it ({@code besideJob}, standing for the GPU rows'
+     * attention), then waits. Per sample (the mean over layers spanning at least 10 ms), of the serial layers: the device
      * work's time, the host's CPU attention's time, and the device's wait beyond that attention (the two wake-ups and
-     * whatever descheduling lands between them). On a loaded machine the run's lost share of wall time lands in these
-     * three as it does in a run's layers, which the single-thread samples (device work alone) do not show. The fourth
-     * are single runs of the same CPU attention alone (the reference of the host work's noise, as a table cell is of
-     * the device work's).
+     * whatever descheduling lands between them); of the overlapped layers: the time from the job's publication to the host
+     * thread starting it (the pickup), and from the later of its end and the device's own work to the device resuming (the
+     * return), the hand-over's two halves where the real runtime pays them. On a loaded machine the run's lost share of
+     * wall time lands in these as it does in a run's layers, which the single-thread samples (device work alone) do not
+     * show. The fourth are single runs of the same CPU attention alone (the reference of the host work's noise, as a
+     * table cell is of the device work's).
      */
-    private static double[][] twoThreadLayer(Runnable deviceJob, Runnable cpuJob) {
-        double[][] out = new double[4][SAMPLES];
+    private static double[][] twoThreadLayers(Runnable deviceJob, Runnable besideJob, Runnable cpuJob) {
+        double[][] out = new double[6][SAMPLES];
         for (int i = 0; i < SAMPLES; i++) {
             long t0 = System.nanoTime();
             cpuJob.run();
@@ -211,34 +201,54 @@ public final class RuntimeSweep {
             hostSpan[1] = System.nanoTime();
         };
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
-            t.beginIteration();
-            long w0 = System.nanoTime();
-            for (int i = 0; i < 5; i++) {
-                deviceJob.run();
-                t.submit(0, hostJob);
-                t.await(0);
-            }
-            int k = runsPerSample((System.nanoTime() - w0) / 5e9);
+            int k = Math.max(2, warmUpLayers(t, deviceJob, hostJob));
+            int serial = (k + 1) / 2, overlapped = k / 2;
             for (int i = 0; i < SAMPLES; i++) {
-                long device = 0, host = 0, wait = 0;
+                long device = 0, host = 0, wait = 0, pickup = 0, back = 0;
                 for (int j = 0; j < k; j++) {
                     long d0 = System.nanoTime();
                     deviceJob.run();
                     long d1 = System.nanoTime();
                     t.submit(0, hostJob);
-                    t.await(0);
-                    long a1 = System.nanoTime();
-                    device += d1 - d0;
-                    host += hostSpan[1] - hostSpan[0];
-                    wait += (a1 - d1) - (hostSpan[1] - hostSpan[0]);
+                    if (j % 2 == 0) {
+                        t.await(0);
+                        long a1 = System.nanoTime();
+                        device += d1 - d0;
+                        host += hostSpan[1] - hostSpan[0];
+                        wait += (a1 - d1) - (hostSpan[1] - hostSpan[0]);
+                    } else {
+                        besideJob.run();
+                        long besideEnd = System.nanoTime();
+                        t.await(0);
+                        long resumed = System.nanoTime();
+                        pickup += hostSpan[0] - d1;
+                        back += resumed - Math.max(hostSpan[1], besideEnd);
+                    }
                 }
-                out[0][i] = positive(device / 1e9 / k);
-                out[1][i] = positive(host / 1e9 / k);
-                out[2][i] = positive(wait / 1e9 / k);
+                out[0][i] = positive(device / 1e9 / serial);
+                out[1][i] = positive(host / 1e9 / serial);
+                out[2][i] = positive(wait / 1e9 / serial);
+                out[4][i] = positive(pickup / 1e9 / overlapped);
+                out[5][i] = positive(back / 1e9 / overlapped);
             }
             t.endIteration();
         }
         return out;
+    }
+
+    /**
+     * Starts an iteration on {@code t} and runs five layers of {@code deviceJob} followed by a round trip of {@code hostJob}
+     * to the host thread, discarded; returns how many such layers span {@link #MIN_SAMPLE_SEC}.
+     */
+    private static int warmUpLayers(HostAttentionThread t, Runnable deviceJob, Runnable hostJob) {
+        t.beginIteration();
+        long w0 = System.nanoTime();
+        for (int i = 0; i < 5; i++) {
+            deviceJob.run();
+            t.submit(0, hostJob);
+            t.await(0);
+        }
+        return runsPerSample((System.nanoTime() - w0) / 5e9);
     }
 
     /**

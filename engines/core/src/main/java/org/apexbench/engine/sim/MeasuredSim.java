@@ -26,7 +26,9 @@ import org.apexbench.workloads.RequestSpec;
  * outside any subtask); every subtask's time is its table's median times a factor drawn, from the run's seed, from
  * the measured noise samples over their median (so a run sums to the measured mean, tail included); an iteration in which
  * both roles of the two-thread runtime run takes its noise and hand-over from the two-thread layer samples instead
- * (where the loaded machine's descheduling lands when both roles share the cores). The schedulers
+ * (where the loaded machine's descheduling lands when both roles share the cores), and, where its device works beside the
+ * host's attention (not OFFLOAD_SERIAL), its hand-over from the overlapped layer's samples: the host thread's pickup of a
+ * published job charged to the q/k/v copy, the device's resumption after the output to the output copy. The schedulers
  * predict from the same profile, as in a real run given {@code --profile}.
  */
 public final class MeasuredSim {
@@ -78,6 +80,7 @@ public final class MeasuredSim {
                 .withHandoff(runtime.handoffSec() / 2)
                 .withTwoThreadLoad(MeasuredRuntime.twoThreadNoiseFactors(profile), MeasuredRuntime.twoThreadHostNoiseFactors(profile),
                         runtime.twoThreadWaitSec() / 2);
+        if (MeasuredRuntime.overlapMeasured(profile)) sim.withOverlapHandover(runtime.overlapPickupSec(), runtime.overlapReturnSec());
         if (runtime.iterationSec() == 0) return sim;
         return new Executor() {
             @Override

@@ -125,9 +125,11 @@ public final class SimulatedExecutor implements Executor {
     /** The noise and hand-over of an iteration in which both roles run (null: as any other iteration). */
     private double[] twoThreadNoise, twoThreadHostNoise;
     private double twoThreadHandoffSec;
-    /** This iteration's noise factors (device work and copies; CPU attention) and hand-over time. */
+    /** The hand-over's halves in an overlapped or pipelined iteration in which both roles run (null: as a serial one). */
+    private double[] overlapHandover;
+    /** This iteration's noise factors (device work and copies; CPU attention) and hand-over times (to the host; back). */
     private double[] activeNoise, activeCpuNoise;
-    private double activeHandoffSec;
+    private double activePickupSec, activeReturnSec;
 
     /**
      * Models where a loaded machine's descheduling lands when both roles run (the two-thread runtime, an iteration with CPU
@@ -144,6 +146,21 @@ public final class SimulatedExecutor implements Executor {
         this.twoThreadNoise = checkedFactors(deviceFactors);
         this.twoThreadHostNoise = checkedFactors(hostFactors);
         this.twoThreadHandoffSec = secPerCopy;
+        return this;
+    }
+
+    /**
+     * Models the hand-over of an iteration in which both roles run and the device works beside the host's attention
+     * (asynchronous overlap, the pipelined layouts; not OFFLOAD_SERIAL, whose device waits from the hand-over on): each q/k/v
+     * copy to the host costs {@code pickupSec} more (the host thread starting the published job) and each output copy back
+     * {@code returnSec} more (the device resuming), instead of half the two-thread layer's wait each
+     * ({@link #withTwoThreadLoad}); both are measured means, their tail included, added after the noise.
+     */
+    public SimulatedExecutor withOverlapHandover(double pickupSec, double returnSec) {
+        if (!(pickupSec >= 0 && returnSec >= 0) || Double.isInfinite(pickupSec) || Double.isInfinite(returnSec)) {
+            throw new IllegalArgumentException("overlapped hand-over times must be finite and >= 0, got " + pickupSec + ", " + returnSec);
+        }
+        this.overlapHandover = new double[] {pickupSec, returnSec};
         return this;
     }
 
@@ -175,7 +192,11 @@ public final class SimulatedExecutor implements Executor {
         boolean bothRoles = twoThreadNoise != null && launchSecPerStage == 0 && !plan.cpuDecodes().isEmpty();
         activeNoise = bothRoles ? twoThreadNoise : noise;
         activeCpuNoise = bothRoles && twoThreadHostNoise != null ? twoThreadHostNoise : activeNoise;
-        activeHandoffSec = bothRoles ? twoThreadHandoffSec : handoffSec;
+        activePickupSec = activeReturnSec = bothRoles ? twoThreadHandoffSec : handoffSec;
+        if (bothRoles && overlapHandover != null && plan.strategy() != org.apexbench.engine.Strategy.OFFLOAD_SERIAL) {
+            activePickupSec = overlapHandover[0];
+            activeReturnSec = overlapHandover[1];
+        }
         java.util.Arrays.fill(free, startSec + frameworkSecPerIteration);
         java.util.Arrays.fill(busy, 0);
         long h2dBytes = 0, d2hBytes = 0, swapIn = 0, swapOut = 0;
@@ -234,7 +255,8 @@ public final class SimulatedExecutor implements Executor {
                     stall += ready - free[GPU];
                 }
                 double d = jitter(t.duration[j], r == CPU ? activeCpuNoise : activeNoise);
-                if (activeHandoffSec > 0 && t.bytes[j] > 0 && (t.op[j] == Op.QKV_D2H || t.op[j] == Op.ATTN_OUT_H2D)) d += activeHandoffSec;
+                if (t.bytes[j] > 0 && t.op[j] == Op.QKV_D2H) d += activePickupSec;
+                else if (t.bytes[j] > 0 && t.op[j] == Op.ATTN_OUT_H2D) d += activeReturnSec;
                 if (contended && r == CPU && d > 0) {
                     // the part of this attention that device work runs beside: queued GPU work, then the step's GPU nodes
                     // that do not wait for it

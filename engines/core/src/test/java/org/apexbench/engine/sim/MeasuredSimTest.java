@@ -215,6 +215,8 @@ class MeasuredSimTest {
         assertTrue(e.getMessage().contains(Profile.CPU_DECODE_ATTN), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {1}));
         assertTrue(e.getMessage().contains("at least 2"), e.getMessage());
+        Profile outlier = MeasuredRuntime.withInRunRatios(profile(), Profile.EMBED, new double[] {3, 7956, 4});
+        assertEquals(4, MeasuredRuntime.inRunScale(outlier, Profile.EMBED), 0, "a descheduled embedding beyond a cell's bound is kept at it");
         // an iteration of two GPU decode rows (22 ms as swept) with POST (4 ms per layer at width 2, 2 layers) twice as long
         Profile postTwice = MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {2, 2});
         IterationPlan gpuOnly = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
@@ -262,13 +264,7 @@ class MeasuredSimTest {
      */
     @Test
     void anIterationRunningBothRolesTakesTheTwoThreadLayersNoiseAndWait() {
-        double[] slow = new double[5], device = new double[5], host = new double[5], alone = new double[5];
-        java.util.Arrays.fill(slow, 64 * MS);
-        java.util.Arrays.fill(device, 32 * MS);
-        java.util.Arrays.fill(host, 30 * MS);
-        java.util.Arrays.fill(alone, 10 * MS);
-        Profile p = MeasuredRuntime.withTwoThreadSamples(MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null,
-                null, null, null), device, host, new double[] {2.5 * MS, 3.5 * MS}, alone);
+        Profile p = twoThreadProfile();
         assertEquals(3 * MS, MeasuredRuntime.of(p).twoThreadWaitSec(), 1e-15);
         assertArrayEquals(new double[] {1, 1, 1, 1, 1}, MeasuredRuntime.twoThreadNoiseFactors(p), 1e-12);
         assertArrayEquals(new double[] {3, 3, 3, 3, 3}, MeasuredRuntime.twoThreadHostNoiseFactors(p), 1e-12);
@@ -283,6 +279,45 @@ class MeasuredSimTest {
         assertNull(MeasuredRuntime.twoThreadNoiseFactors(profile()), "not measured: no two-thread model");
         assertNull(MeasuredRuntime.twoThreadHostNoiseFactors(profile()));
         assertEquals(0, MeasuredRuntime.of(profile()).twoThreadWaitSec());
+    }
+
+    /**
+     * The samples of the test above: single-thread POST at width 16 in 64 ms (twice its table) and a round trip of 4 and 6
+     * ms; in the two-thread layer device work at its table time, the host's CPU attention 30 ms against 10 alone, the wait
+     * beyond it 2.5 and 3.5 ms.
+     */
+    private static Profile twoThreadProfile() {
+        double[] slow = new double[5], device = new double[5], host = new double[5], alone = new double[5];
+        java.util.Arrays.fill(slow, 64 * MS);
+        java.util.Arrays.fill(device, 32 * MS);
+        java.util.Arrays.fill(host, 30 * MS);
+        java.util.Arrays.fill(alone, 10 * MS);
+        return MeasuredRuntime.withTwoThreadSamples(MeasuredRuntime.withSamples(profile(), slow, new double[] {4 * MS, 6 * MS}, null,
+                null, null, null), device, host, new double[] {2.5 * MS, 3.5 * MS}, alone);
+    }
+
+    /**
+     * The overlapped layer's hand-over where the device works beside the host's attention. The two-thread layer as in the
+     * test above (device work at its table time, the host's attention three times its own, a serial wait of 3 ms), and the
+     * overlapped layer's samples: the host thread starts a published job 4 ms later (3 and 5), the device resumes 1 ms
+     * after its output (0.5 and 1.5). The overlap iteration then pays 4 ms before its q/k/v copy and 1 ms after its output
+     * copy instead of 1.5 and 1.5: per layer PRE 2, q/k/v 1 + 4, CPU attention 30, output 1 + 1, POST 4 = 43; with embed
+     * and head 88 ms, layer 0's CPU attention in [8, 38). An OFFLOAD_SERIAL iteration keeps the serial layer's wait, and a
+     * profile without the overlapped samples the model before.
+     */
+    @Test
+    void anOverlappedIterationPaysTheOverlappedLayersPickupAndReturn() {
+        Profile serial = twoThreadProfile();
+        Profile p = MeasuredRuntime.withOverlapSamples(serial, new double[] {3 * MS, 5 * MS}, new double[] {0.5 * MS, 1.5 * MS});
+        assertTrue(MeasuredRuntime.overlapMeasured(p));
+        assertEquals(4 * MS, MeasuredRuntime.of(p).overlapPickupSec(), 1e-15);
+        assertEquals(1 * MS, MeasuredRuntime.of(p, "apex").overlapReturnSec(), 1e-15);
+        overlapWithCpuAttentionOfLayer0(p, 3, 88, 8, 38);
+        overlapWithCpuAttentionOfLayer0(serial, 3, 84, 5.5, 35.5);
+        IterationPlan offload = plan(List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST)), Strategy.OFFLOAD_SERIAL);
+        assertEquals(run(serial, offload, 3, null).endSec(), run(p, offload, 3, null).endSec(), 0, "a serial layer keeps the serial wait");
+        assertFalse(MeasuredRuntime.overlapMeasured(serial));
+        assertEquals(0, MeasuredRuntime.of(serial).overlapPickupSec());
     }
 
     /** Jitter samples give a log-normal sigma; the same seed draws the same times, another seed others. */
