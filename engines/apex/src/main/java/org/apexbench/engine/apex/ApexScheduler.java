@@ -48,7 +48,9 @@ public final class ApexScheduler implements Scheduler {
     private long[] cpuCtx = new long[64];
     /** The CPU attention of every prefix of this decision's CPU candidates, read by each of its passes. */
     private PrefixSweep sweep;
-    private long[] keys = new long[64];
+    private final StableOrder order = new StableOrder();
+    /** This decision's CPU candidates in priority order (reused). */
+    private final List<RequestState> ordered = new ArrayList<>();
     /**
      * With a TPOT SLO: how many of this iteration's CPU candidates (the first) must run, and the iteration time the
      * slack is priced at: the predicted times of the plans run, exponentially decayed (prefill iterations included).
@@ -181,13 +183,13 @@ public final class ApexScheduler implements Scheduler {
     GpuQueueForecast queueForecast() { return queueForecast; }
 
     /**
-     * Round-robin order: least recently advanced first, ties by queue position (primitive sort, no comparator). With a
-     * TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no slack
-     * left {@link #mustRun}.
+     * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With
+     * a TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no
+     * slack left {@link #mustRun}.
      */
     private List<RequestState> leastRecentlyServedFirst(List<RequestState> l, double now) {
         int n = l.size();
-        if (keys.length < n) keys = new long[Math.max(n, 2 * keys.length)];
+        order.reset(n);
         mustRun = 0;
         boolean slo = options.hasTpotSlo();
         for (int i = 0; i < n; i++) {
@@ -195,17 +197,17 @@ public final class ApexScheduler implements Scheduler {
             if (slo) {
                 double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
                 if (slack < 0) mustRun++;
-                // milliseconds of slack, offset to be positive, in the high bits (about +-12 days)
+                // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
                 long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
-                keys[i] = (q << 32) | i;
+                order.key(i, q);
             } else {
-                keys[i] = ((r.lastProgressIteration() + 1) << 32) | i;
+                order.key(i, r.lastProgressIteration() + 1);
             }
         }
-        java.util.Arrays.sort(keys, 0, n);
-        List<RequestState> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) out.add(l.get((int) keys[i]));
-        return out;
+        order.sort(n);
+        ordered.clear();
+        for (int i = 0; i < n; i++) ordered.add(l.get(order.index(i)));
+        return ordered;
     }
 
     /**

@@ -48,8 +48,8 @@ public final class Placement {
     /** GPU requests in admission order (victims removed, swap-ins appended), host requests (victims first). */
     private final List<RequestState> onGpu, host;
     public final List<RequestState> gpuDecodes = new ArrayList<>();
-    /** Host decode candidates in NEO's cpu_decoding_q order (victims of this iteration first). */
-    public final List<RequestState> cpuQueue = new ArrayList<>();
+    /** Host decode candidates in NEO's cpu_decoding_q order (victims of this iteration first), sized for every host request. */
+    public final List<RequestState> cpuQueue;
     public final List<RequestState> swapOut = new ArrayList<>();
     public final List<RequestState> swapIn = new ArrayList<>();
     public final List<RequestState> recompute = new ArrayList<>();
@@ -73,6 +73,7 @@ public final class Placement {
         this.slotsLeft = ctx.budgets().maxRunning() - ctx.runningCount();
         this.onGpu = new ArrayList<>(ctx.gpuRunning());
         this.host = new ArrayList<>(ctx.hostRunning());
+        this.cpuQueue = new ArrayList<>(host.size());
     }
 
     /** NEO's whole placement (steps 1-4) with {@code rules}: preempt, schedule, admit. */
