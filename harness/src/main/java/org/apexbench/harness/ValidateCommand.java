@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prove the simulator against real runs (docs/validation.md). For each model: profile this machine on",
-                "the backend (a discarded warm-up sweep first, then the tables and the runtime samples), then run every engine",
+                "the backend (a discarded warm-up sweep first, then the tables and the runtime samples), warm every engine up with",
+                "a discarded real run on the validated workload, then run every engine",
                 "for real and simulated from that profile (by default with its runtime samples taken again right before each",
                 "real run), with the same workload, budgets and seed, and compare output throughput, median and p99 TPOT,",
                 "median TTFT, strategy mix and GPU/CPU busy time.",
@@ -32,6 +33,8 @@ import picocli.CommandLine.Model.CommandSpec;
 final class ValidateCommand implements Callable<Integer> {
     static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,"
             + "static-hybrid:offload,apex";
+    /** After the first round of warm-up runs (every engine warmed once), further rounds start only within this many seconds. */
+    static final long WARM_UP_MAX_SEC = 60;
     static final String MODELS = "testdata/models/tiny-llama2,testdata/models/tiny-llama3,testdata/models/tiny-llama32,llama-3.2-1b";
 
     @Spec CommandSpec spec;
@@ -74,6 +77,13 @@ final class ValidateCommand implements Callable<Integer> {
                     + "ignores one outlier run).")
     int repeats;
 
+    @Option(names = "--warm-up-runs", defaultValue = "1", paramLabel = "N",
+            description = "Discarded real runs of every engine on the validated workload (a preset: its first --max-running "
+                    + "requests), all engines in turn, before any measured run, so that the JIT has compiled each engine's own "
+                    + "paths (host attention, its scheduler) first; rounds after the first stop once the model's warm-up has "
+                    + "taken " + WARM_UP_MAX_SEC + " s (default ${DEFAULT-VALUE}; 0: none).")
+    int warmUpRuns;
+
     @Option(names = "--bracket", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Take the runtime samples (noise, hand-over, contention, two-thread and overlapped layers) again right before every real "
                     + "run and simulate that run from them, the profile's tables kept, so that each simulated run meets the load its "
@@ -108,6 +118,7 @@ final class ValidateCommand implements Callable<Integer> {
         }
         RunOptions.checkThreads("--threads", threads);
         RunOptions.checkRange("--repeats", repeats, 1, 100, "a count of real runs per engine, 1 to 100");
+        RunOptions.checkRange("--warm-up-runs", warmUpRuns, 0, 20, "a count of discarded real runs per engine, 0 (none) to 20");
         String warning = loadWarning(loadAverage(), Runtime.getRuntime().availableProcessors());
         if (warning != null) spec.commandLine().getErr().println(warning);
         boolean defaultFolder = out == null;
@@ -143,6 +154,7 @@ final class ValidateCommand implements Callable<Integer> {
                     measured.put(e, new ArrayList<>());
                     bracketed.put(e, new ArrayList<>());
                 }
+                Map<String, Validation.WarmUp> warmUps = warmUp(warmUpSetup(real, checkpoint), slug, progress);
                 // interleaved: a drift of the machine's load between repeats hits every engine alike
                 for (int k = 1; k <= repeats; k++) {
                     for (String e : engines) {
@@ -156,7 +168,8 @@ final class ValidateCommand implements Callable<Integer> {
                         EngineRunner.Outcome r = EngineRunner.run(real, e, progress, false);
                         long jit = compileMillis() - jit0;
                         if (device == null) device = r.device();
-                        measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations()).withLoadAverage(load));
+                        measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations())
+                                .withConditions(load, jit0 < 0 ? Double.NaN : jit));
                         if (fresh != null) {
                             EngineRunner.Outcome b = EngineRunner.run(EngineRunner.prepare(options(c, "sim", fresh), null), e, null, false);
                             bracketed.get(e).add(Validation.Metrics.of(b.report().summary(), b.result().iterations()));
@@ -170,7 +183,8 @@ final class ValidateCommand implements Callable<Integer> {
                     }
                 }
                 for (String e : engines) {
-                    Validation v = Validation.of(slug, e, measured.get(e), bracket ? Validation.median(bracketed.get(e)) : simulated.get(e));
+                    Validation v = Validation.of(slug, e, measured.get(e), bracket ? Validation.median(bracketed.get(e)) : simulated.get(e))
+                            .withWarmUp(warmUps.get(e));
                     rows.add(v);
                     if (bracket) snapshot.put(slug + " " + e, Validation.of(slug, e, measured.get(e), simulated.get(e)));
                     if (progress != null) {
@@ -218,6 +232,49 @@ final class ValidateCommand implements Callable<Integer> {
                 "--max-running", Integer.toString(c.maxRunning()), "--max-tokens", Integer.toString(c.maxTokens()),
                 "--threads", Integer.toString(threads), "--kv-dtype", "f16", "--profile", profile.toString());
         return o;
+    }
+
+    /**
+     * The setup of the warm-up runs: the validated workload of a checkpoint folder's model (a fraction of a second to a
+     * second or two a run on the test-data models); of a preset, its first {@code --max-running} requests (one batch, whose
+     * KV spills to the host as the full workload's does): a preset's full run takes 30 to 50 s on this machine.
+     */
+    static EngineRunner.Setup warmUpSetup(EngineRunner.Setup real, boolean checkpoint) {
+        var requests = real.workload().requests();
+        int n = warmUpRequests(requests.size(), checkpoint, real.budgets().maxRunning());
+        return n == requests.size() ? real : real.withRequests(requests.subList(0, n), "the first " + n + " requests of " + real.workloadText());
+    }
+
+    /** How many of a validated workload's {@code requests} the warm-up runs: all of a checkpoint folder's, a batch of a preset's. */
+    static int warmUpRequests(int requests, boolean checkpoint, int maxRunning) {
+        return checkpoint ? requests : Math.min(requests, Math.max(1, maxRunning));
+    }
+
+    /**
+     * Runs {@link #warmUpRuns} rounds of discarded real runs, every engine once a round in the validated order, before any
+     * measured run: warming every engine before measuring any means that no engine's first run, whose new types can make
+     * the JVM recompile shared code, lands among the measured runs. Rounds after the first start only while the model's
+     * warm-up has taken less than {@link #WARM_UP_MAX_SEC}.
+     */
+    private Map<String, Validation.WarmUp> warmUp(EngineRunner.Setup setup, String slug, CommandProgress progress) {
+        Map<String, Validation.WarmUp> done = new LinkedHashMap<>();
+        for (String e : engines) done.put(e, Validation.WarmUp.NONE);
+        long t0 = System.nanoTime();
+        for (int round = 1; round <= warmUpRuns && (round == 1 || System.nanoTime() - t0 < WARM_UP_MAX_SEC * 1_000_000_000L); round++) {
+            for (String e : engines) {
+                long jit0 = compileMillis();
+                EngineRunner.Outcome r = EngineRunner.run(setup, e, null, false);
+                long jit = compileMillis() - jit0;
+                Validation.WarmUp w = done.get(e);
+                done.put(e, new Validation.WarmUp(w.runs() + 1, w.iterations() + r.result().iterations().size(), w.seconds() + r.wallSec(),
+                        jit0 < 0 ? Double.NaN : (w.runs() == 0 ? 0 : w.jitMs()) + jit));
+                if (progress != null) {
+                    progress.println(String.format(Locale.ROOT, "validate: %s %s: warm-up run %d/%d, discarded: %d iterations in %.2f s"
+                            + " (JIT compiling %d ms)", slug, e, round, warmUpRuns, r.result().iterations().size(), r.wallSec(), jit));
+                }
+            }
+        }
+        return done;
     }
 
     /**
