@@ -24,10 +24,10 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "validate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prove the simulator against real runs (docs/validation.md). For each model: profile this machine on",
                 "the backend (a discarded warm-up sweep first, then the tables and the runtime samples), warm every engine up",
-                "with discarded real runs on the validated workload until the JIT is quiet, then run every engine for real and simulated from that",
-                "profile (by default with its runtime samples taken again right before each real run), with the same workload,",
-                "budgets and seed, and compare output throughput, median and p99 TPOT, median TTFT, strategy mix and GPU/CPU",
-                "busy time.",
+                "with discarded real runs on the validated workload (--warm-up-runs) and calibrate again, then run every engine",
+                "for real and simulated from that profile (by default with its runtime samples taken again right before each",
+                "real run), with the same workload, budgets and seed, and compare output throughput, median and p99 TPOT,",
+                "median TTFT, strategy mix and GPU/CPU busy time.",
                 "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile*.json, environment.json and manifest.json,",
                 "whole or not at all. --backend cuda does the same on a GPU (and is refused where none can run)."})
 final class ValidateCommand implements Callable<Integer> {
