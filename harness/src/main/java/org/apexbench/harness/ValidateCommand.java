@@ -83,7 +83,7 @@ final class ValidateCommand implements Callable<Integer> {
             description = "Most rounds of discarded real runs, every engine once a round on the validated workload (a preset: "
                     + "its first --max-running requests), before any measured run, so that the JIT has compiled each engine's "
                     + "own paths (host attention, its scheduler) first; the rounds stop early once one finds the JIT quiet "
-                    + "(compiling for less than " + WARM_UP_QUIET_PERCENT + "%% of the round's wall time), and start only within "
+                    + "(compiling for less than " + WARM_UP_QUIET_PERCENT + " percent of the round's wall time), and start only within "
                     + WARM_UP_MAX_SEC + " s of the first (default ${DEFAULT-VALUE}; 0: none).")
     int warmUpRuns;
 
