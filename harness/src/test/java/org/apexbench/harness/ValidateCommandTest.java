@@ -83,6 +83,13 @@ class ValidateCommandTest {
             boolean explained = (tputErr <= ValidationReport.TARGET || tputErr <= Double.parseDouble(r.get("output_throughput_real_spread")))
                     && (tpotErr <= ValidationReport.TARGET || tpotErr <= Double.parseDouble(r.get("median_tpot_real_spread")));
             assertEquals(within ? "within_target" : explained ? "within_real_spread" : "model_error", r.get("verdict"), r.toString());
+            int warmUps = Integer.parseInt(r.get("warm_up_runs"));
+            assertTrue(warmUps >= 1 && warmUps <= 5, "discarded warm-up runs, at most 5 (the default): " + r);
+            assertEquals(warmUps * Integer.parseInt(r.get("real_iterations")), Integer.parseInt(r.get("warm_up_iterations")),
+                    "each warm-up ran the validated workload whole (the schedule of a measured run), none counted among them: " + r);
+            assertTrue(Double.parseDouble(r.get("warm_up_s")) > 0, r.toString());
+            assertTrue(Double.parseDouble(r.get("real_max_jit_ms")) >= Double.parseDouble(r.get("real_jit_ms"))
+                    && Double.parseDouble(r.get("real_jit_ms")) >= 0, "the JIT's time inside the measured runs: " + r);
             if (Files.isReadable(Path.of("/proc/loadavg"))) {
                 assertTrue(Double.parseDouble(r.get("real_load_average")) >= 0, "the load the real runs met: " + r);
             }
@@ -193,6 +200,36 @@ class ValidateCommandTest {
                 && !r.err().contains("got 0.0"), "the count shown as a count: " + r.err());
         assertFalse(r.err().contains("Exception"), "no stack trace: " + r.err());
         assertFalse(Files.exists(out), "no folder from a refused validation");
+    }
+
+    @Test
+    void aWarmUpRunCountOutsideItsRangeIsRefusedNamingTheOption() {
+        for (String bad : List.of("-1", "21")) {
+            Path out = tmp.resolve("warm-up" + bad);
+            Cli r = Cli.run("validate", "--model", RealEngineRuns.tinyLlama3().toString(), "--engines", "gpu-only", "--warm-up-runs", bad,
+                    "--out", out.toString(), "--quiet");
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().contains("--warm-up-runs must be the most rounds of discarded real runs, 0 (none) to 20, got " + bad),
+                    r.err());
+            assertFalse(r.err().contains("Exception"), "no stack trace: " + r.err());
+            assertFalse(Files.exists(out), "no folder from a refused validation");
+        }
+    }
+
+    /** A checkpoint folder's model warms up on the whole validated workload; a preset, whose runs take 30 to 50 s, on one batch. */
+    @Test
+    void aPresetWarmsUpOnOneBatchOfTheValidatedWorkload() {
+        assertEquals(32, ValidateCommand.warmUpRequests(32, true, 16));
+        assertEquals(4, ValidateCommand.warmUpRequests(8, false, 4));
+        assertEquals(3, ValidateCommand.warmUpRequests(3, false, 4), "never more requests than the workload has");
+    }
+
+    /** The warm-up ends after a round in which the JIT compiled for less than 5% of the round's wall time. */
+    @Test
+    void aRoundInWhichTheJitBarelyCompiledEndsTheWarmUp() {
+        assertTrue(ValidateCommand.quiet(26, 2400), "26 ms of compiling in a 2.4 s round");
+        assertFalse(ValidateCommand.quiet(466, 1800), "466 ms in a 1.8 s round: still compiling");
+        assertFalse(ValidateCommand.quiet(120, 2400), "exactly 5% is not below it");
     }
 
     @Test

@@ -22,8 +22,10 @@ import org.apexbench.profiler.metrics.Summary;
  * @param strategyDistance total variation distance between the median real run's and the simulated run's strategy
  *                         mixes (share of iterations per strategy): 0 = the same mix, 1 = disjoint
  * @param realRuns         every real run, in the order they ran (at least one)
+ * @param warmUp           the discarded real runs of the engine before its measured ones ({@link WarmUp#NONE}: none)
  */
-public record Validation(String model, String engine, Metrics real, Metrics sim, double strategyDistance, List<Metrics> realRuns) {
+public record Validation(String model, String engine, Metrics real, Metrics sim, double strategyDistance, List<Metrics> realRuns,
+                         WarmUp warmUp) {
     /** What a row's comparison concludes (docs/validation.md). */
     public enum Verdict {
         /** Throughput and median TPOT within the target. */
@@ -34,26 +36,42 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
         MODEL_ERROR
     }
 
+    /**
+     * The discarded real runs of an engine before its measured ones, on the validated workload, so that the JIT has
+     * compiled the engine's own paths (host attention, its scheduler) before they are measured.
+     *
+     * @param runs       how many warm-up runs the engine ran
+     * @param iterations their iterations, in total
+     * @param seconds    their wall time, in total
+     * @param jitMs      the milliseconds the JVM's JIT compilers spent compiling during them (NaN: not measured)
+     */
+    public record WarmUp(int runs, int iterations, double seconds, double jitMs) {
+        /** No warm-up run. */
+        public static final WarmUp NONE = new WarmUp(0, 0, 0, Double.NaN);
+    }
+
     public Validation {
         realRuns = List.copyOf(realRuns);
+        java.util.Objects.requireNonNull(warmUp, "warmUp");
         if (realRuns.isEmpty()) throw new IllegalArgumentException("validation of " + model + " " + engine + ": no real run");
     }
 
     /**
-     * The compared metrics of one run; {@code loadAverage}: the machine's 1-minute load average when the run started
-     * (NaN: not read, as for a simulated run).
+     * The compared metrics of one run; {@code loadAverage}: the machine's 1-minute load average when the run started,
+     * {@code jitMs}: the milliseconds the JVM's JIT compilers spent compiling during the run (both NaN: not read, as for
+     * a simulated run).
      */
     public record Metrics(int completed, int iterations, double outputThroughput, double medianTpotMs, double p99TpotMs,
                           double medianTtftMs, double gpuBusySec, double cpuBusySec, double unaccountedSec,
-                          Map<String, Double> strategyMix, double loadAverage) {
+                          Map<String, Double> strategyMix, double loadAverage, double jitMs) {
         public Metrics {
             strategyMix = Map.copyOf(strategyMix);
         }
 
-        /** These metrics of a run that started at load average {@code load}. */
-        public Metrics withLoadAverage(double load) {
+        /** These metrics of a run that started at load average {@code load} and in which the JIT compiled for {@code jit} ms. */
+        public Metrics withConditions(double load, double jit) {
             return new Metrics(completed, iterations, outputThroughput, medianTpotMs, p99TpotMs, medianTtftMs, gpuBusySec, cpuBusySec,
-                    unaccountedSec, strategyMix, load);
+                    unaccountedSec, strategyMix, load, jit);
         }
 
         /**
@@ -74,7 +92,7 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
             int n = iterations.size();
             mix.replaceAll((k, v) -> v / Math.max(1, n));
             return new Metrics(summary.completed(), n, summary.outputThroughput(), summary.tpot().medianMs(), summary.tpot().p99Ms(),
-                    summary.ttft().medianMs(), gpu, cpu, unaccounted, mix, Double.NaN);
+                    summary.ttft().medianMs(), gpu, cpu, unaccounted, mix, Double.NaN, Double.NaN);
         }
     }
 
@@ -86,7 +104,12 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
     /** The comparison of the median of real runs {@code realRuns} (at least one) with a simulated run. */
     public static Validation of(String model, String engine, List<Metrics> realRuns, Metrics sim) {
         Metrics real = median(realRuns);
-        return new Validation(model, engine, real, sim, distance(real, sim), realRuns);
+        return new Validation(model, engine, real, sim, distance(real, sim), realRuns, WarmUp.NONE);
+    }
+
+    /** This comparison, its engine's real runs preceded by the warm-up {@code w}. */
+    public Validation withWarmUp(WarmUp w) {
+        return new Validation(model, engine, real, sim, strategyDistance, realRuns, w);
     }
 
     /**
@@ -99,7 +122,7 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
         return new Metrics((int) Math.round(median(runs, Metrics::completed)), (int) Math.round(median(runs, Metrics::iterations)),
                 median(runs, Metrics::outputThroughput), median(runs, Metrics::medianTpotMs), median(runs, Metrics::p99TpotMs),
                 median(runs, Metrics::medianTtftMs), median(runs, Metrics::gpuBusySec), median(runs, Metrics::cpuBusySec),
-                median(runs, Metrics::unaccountedSec), mid.strategyMix(), median(runs, Metrics::loadAverage));
+                median(runs, Metrics::unaccountedSec), mid.strategyMix(), median(runs, Metrics::loadAverage), median(runs, Metrics::jitMs));
     }
 
     private static double median(List<Metrics> runs, ToDoubleFunction<Metrics> metric) {

@@ -40,7 +40,9 @@ public final class ValidationReport {
 
     /**
      * The CSV's columns: real values are the real runs' medians, {@code real_min_} / {@code real_max_} their extremes;
-     * {@code *_real_spread} the largest deviation of a real run from their median; {@code verdict} one of
+     * {@code *_real_spread} the largest deviation of a real run from their median; {@code warm_up_*} the discarded
+     * warm-up runs before the measured ones ({@link Validation.WarmUp}); {@code real_jit_ms} / {@code real_max_jit_ms} the
+     * median / most milliseconds the JIT compiled inside a measured real run; {@code verdict} one of
      * {@link Validation.Verdict}.
      */
     public static final List<String> COLUMNS = columns();
@@ -53,7 +55,8 @@ public final class ValidationReport {
         }
         c.addAll(List.of("real_unaccounted_s", "sim_unaccounted_s", "real_unaccounted_per_iteration_ms", "sim_unaccounted_per_iteration_ms",
                 "real_strategy_mix", "sim_strategy_mix", "strategy_mix_distance", "output_throughput_real_spread",
-                "median_tpot_real_spread", "real_load_average", "within_target", "verdict"));
+                "median_tpot_real_spread", "real_load_average", "warm_up_runs", "warm_up_iterations", "warm_up_s", "warm_up_jit_ms",
+                "real_jit_ms", "real_max_jit_ms", "within_target", "verdict"));
         return List.copyOf(c);
     }
 
@@ -97,6 +100,12 @@ public final class ValidationReport {
         c.add(RunDirectory.cell(v.realSpread(Validation.Metrics::outputThroughput)));
         c.add(RunDirectory.cell(v.realSpread(Validation.Metrics::medianTpotMs)));
         c.add(RunDirectory.cell(r.loadAverage()));
+        c.add(v.warmUp().runs());
+        c.add(v.warmUp().iterations());
+        c.add(RunDirectory.cell(v.warmUp().seconds()));
+        c.add(RunDirectory.cell(v.warmUp().jitMs()));
+        c.add(RunDirectory.cell(r.jitMs()));
+        c.add(RunDirectory.cell(v.realMax(Validation.Metrics::jitMs)));
         c.add(v.within(TARGET));
         c.add(v.verdict(TARGET).name().toLowerCase(Locale.ROOT));
         return c;

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ValidationTest {
     private static Validation.Metrics metrics(double tput, double tpot, double p99, double ttft, double gpu, double cpu,
                                               Map<String, Double> mix) {
-        return new Validation.Metrics(10, 20, tput, tpot, p99, ttft, gpu, cpu, 0.5, mix, Double.NaN);
+        return new Validation.Metrics(10, 20, tput, tpot, p99, ttft, gpu, cpu, 0.5, mix, Double.NaN, Double.NaN);
     }
 
     @Test
@@ -76,5 +76,26 @@ class ValidationTest {
         assertEquals(Map.of("A", 1.0), two.real().strategyMix(), "the lower middle run's mix");
         assertEquals(Validation.Verdict.WITHIN_TARGET, two.verdict(0.10));
         assertThrows(IllegalArgumentException.class, () -> Validation.of("m", "e", List.of(), run(1, 1, "A")));
+    }
+
+    /**
+     * The JIT's compile time inside each measured run is a metric of the real runs like the others (median, extremes); the
+     * warm-up before them is carried beside the comparison and changes none of it.
+     */
+    @Test
+    void theJitTimeOfTheMeasuredRunsAndTheWarmUpAreCarriedBesideTheComparison() {
+        List<Validation.Metrics> runs = List.of(run(80, 12, "A").withConditions(3.0, 120), run(130, 9, "C").withConditions(4.0, 5),
+                run(100, 10, "B").withConditions(5.0, 40));
+        Validation v = Validation.of("m", "e", runs, run(125, 8, "B"));
+        assertEquals(Validation.WarmUp.NONE, v.warmUp());
+        assertEquals(40, v.real().jitMs(), 1e-12);
+        assertEquals(120, v.realMax(Validation.Metrics::jitMs), 1e-12);
+        assertEquals(4.0, v.real().loadAverage(), 1e-12);
+        Validation warmed = v.withWarmUp(new Validation.WarmUp(1, 700, 0.4, 350));
+        assertEquals(new Validation.WarmUp(1, 700, 0.4, 350), warmed.warmUp());
+        assertEquals(v.real(), warmed.real());
+        assertEquals(v.throughputError(), warmed.throughputError(), 0);
+        assertEquals(v.verdict(0.10), warmed.verdict(0.10));
+        assertTrue(Double.isNaN(run(1, 1, "A").jitMs()), "a simulated run has no JIT time");
     }
 }
