@@ -260,9 +260,9 @@ final class ValidateCommand implements Callable<Integer> {
     /**
      * Runs up to {@link #warmUpRuns} rounds of discarded real runs, every engine once a round in the validated order, before
      * any measured run: warming every engine before measuring any means that no engine's first run, whose new types can
-     * make the JVM recompile shared code, lands among the measured runs. One round is not enough: in a validation of
-     * tiny-llama3 after one round the JIT still compiled 907 and 466 ms in the first two measured rounds (of 2.2 and 1.8 s),
-     * so rounds go on until one finds the JIT quiet ({@link #quiet}), and start only while the model's warm-up has taken
+     * make the JVM recompile shared code, lands among the measured runs. One round is not enough (after it the JIT still
+     * compiles through the first measured rounds; docs/validation.md, run 9), so rounds go on until one finds the JIT
+     * quiet ({@link #quiet}), and start only while the model's warm-up has taken
      * less than {@link #WARM_UP_MAX_SEC} (a preset's first round takes longer: it stops there).
      */
     private Map<String, Validation.WarmUp> warmUp(EngineRunner.Setup setup, String slug, CommandProgress progress) {
@@ -297,14 +297,22 @@ final class ValidateCommand implements Callable<Integer> {
     /**
      * Calibrates the profile at {@code file} again after the warm-up ({@link IterationCalibration}, without its own warm-up:
      * the JVM is warm now), so that the in-run ratios and the per-iteration runtime time are measured in the JVM the measured
-     * runs meet, not in the one before the warm-up: in three validations of tiny-llama3 warmed up after the profile's
-     * calibration, the real runs ran faster than before (gpu-only 7188 to 7735 tok/s against 4403 to 6896 without a
-     * warm-up) and two of the three simulations were slow for every engine (simulated device busy time 1.38 to 1.72 times
-     * the real), their calibration's POST ratio 1.05 and 1.56 (docs/validation.md, run 9).
+     * runs meet, not in the one before the warm-up: the warmed runs run the operators faster than a calibration taken
+     * before the warm-up prices them (docs/validation.md, run 9).
      */
     private void recalibrate(Case c, Path file, org.apexbench.profiler.table.Profile profile, boolean checkpoint) {
         IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
-                checkpoint ? IterationCalibration.WORKLOAD : IterationCalibration.PRESET_WORKLOAD, checkpoint ? engines : List.of(), false);
+                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false);
+    }
+
+    /** The workload each engine's per-iteration calibration runs: a checkpoint folder's, or a preset's smaller one. */
+    private static String calibrationWorkload(boolean checkpoint) {
+        return checkpoint ? IterationCalibration.WORKLOAD : IterationCalibration.PRESET_WORKLOAD;
+    }
+
+    /** The engines calibrated each on its own: every validated one for a checkpoint folder, none for a preset ({@link #profile}). */
+    private List<String> calibratedEngines(boolean checkpoint) {
+        return checkpoint ? engines : List.of();
     }
 
     private static EngineBudgets budgets(Case c) {
@@ -347,6 +355,6 @@ final class ValidateCommand implements Callable<Integer> {
             throw new java.io.UncheckedIOException("cannot create " + file.getParent(), e);
         }
         ProfileCommand.measureMachine(backend, c.model(), threads, "f16", seed, budgets(c), file,
-                checkpoint ? IterationCalibration.WORKLOAD : IterationCalibration.PRESET_WORKLOAD, checkpoint ? engines : List.of(), checkpoint);
+                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), checkpoint);
     }
 }
