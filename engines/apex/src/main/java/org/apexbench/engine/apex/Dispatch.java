@@ -274,7 +274,7 @@ final class Dispatch {
         double head = p.embedAndHead(g.width + k, g.sampled + k);
         double t = whole(overlapped(p.linear(g.width + k), prefixPath(c)), head);
         double sc = score(g.rows + k, t, k);
-        if (better(sc, bestAoScore)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
+        if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
         if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
         if (!pipelineAllowed) return;
         if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
@@ -294,7 +294,7 @@ final class Dispatch {
         }
         t = whole(pipelined(l0, l1, cp0, cp1), head);
         sc = score(g.rows + k, t, k);
-        if (better(sc, bestApScore)) { bestApScore = sc; bestAp = k; bestApT = t; }
+        if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
         if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
     }
 
@@ -323,6 +323,7 @@ final class Dispatch {
         take(out, Strategy.GPU_ONLY, 0, tGpu);
         if (Double.isFinite(slo)) gpuScore = score(g.rows, tGpu, 0);   // with an SLO it depends on the candidates added since begin
         double bestScore = requireCpu && k > 0 ? Double.NEGATIVE_INFINITY : gpuScore;
+        pickedRows = g.rows;
         bestScore = pick(out, bestScore, bestAoScore, bestAo, bestAoT, bestApScore, bestAp, bestApT);
         int packedRows = 0;
         double packedT = 0;
@@ -343,6 +344,7 @@ final class Dispatch {
             out.clear(k);
             out.packed = false;
             take(out, Strategy.GPU_ONLY, 0, tGpu);
+            pickedRows = g.rows;
             double best = pick(out, requireCpu || g.rows == 0 ? Double.NEGATIVE_INFINITY : g.rows / tGpu,
                     plainAoScore, plainAo, plainAoT, plainApScore, plainAp, plainApT);
             if (packedRows > 0 && (g.rows + packedRows) / packedT > best) takePacked(out, packedRows, packedT);
@@ -371,15 +373,20 @@ final class Dispatch {
         return packing.runsFirst(mustRun) ? out.predictedSec : Double.POSITIVE_INFINITY;
     }
 
+    /** The rows of the plan {@link #pick} holds (its caller sets the GPU-only plan's before the first call). */
+    private int pickedRows;
+
     /** Takes AO's or AP's best prefix into {@code out} where it beats {@code bestScore}; returns the best score. */
     private double pick(Choice out, double bestScore, double aoScore, int ao, double aoT, double apScore, int ap, double apT) {
-        if (better(aoScore, bestScore)) {
+        if (better(aoScore, g.rows + ao, bestScore, pickedRows)) {
             bestScore = aoScore;
+            pickedRows = g.rows + ao;
             take(out, Strategy.ASYNC_OVERLAP, ao, aoT);
             java.util.Arrays.fill(out.used, 0, ao, true);
         }
-        if (better(apScore, bestScore)) {
+        if (better(apScore, g.rows + ap, bestScore, pickedRows)) {
             bestScore = apScore;
+            pickedRows = g.rows + ap;
             take(out, Strategy.ASYMMETRIC_PIPELINE, ap, apT);
             java.util.Arrays.fill(out.used, 0, k, false);
             java.util.Arrays.fill(out.used, 0, ap, true);
@@ -395,12 +402,31 @@ final class Dispatch {
 
     /**
      * Candidates are visited from the shortest iteration up; a longer one must beat the best so far by
-     * {@link #MARGIN} (2%; in our T4 and A10G long-output sims 1-5% moved throughput by under 3%).
+     * {@link #MARGIN} (2%; in our T4 and A10G long-output sims 1-5% moved throughput by under 3%), with a TPOT SLO
+     * per added row ({@link #better(double, int, double, int)}).
      * Rows per second is often flat once the CPU is the bottleneck, and without the margin the argmax
      * drifts to huge CPU batches whose iterations multiply every request's TPOT for a fraction of a
      * percent of throughput (our choice; the paper does not say how ties are broken).
      */
     static final double MARGIN = 0.02;
+
+    /**
+     * Whether a plan of {@code rows} rows scoring {@code s} beats the best so far ({@code bestRows} rows, {@code best}).
+     * With a TPOT SLO, a plan with more rows than the best, both scored by rows per second (both meet the SLO; in an
+     * overload, {@link #result}'s pick among the fastest prefixes), must make its added rows cost less than
+     * (1 - margin) of the best plan's time per row, (T' - T) / (R' - R) &lt; (1 - margin) T / R: the margin applies to
+     * what the added host rows cost, not to the whole step, whose rows per second one free host row beside R GPU rows
+     * raises by only 1/R (under the 2% the whole-step margin asks once R passes 50). The SLO bounds the longer plan's
+     * iteration, the margin's other job. Otherwise (no SLO, a plan that misses it, or one with fewer rows) the whole
+     * step's rows per second must rise by the margin.
+     */
+    private boolean better(double s, int rows, double best, int bestRows) {
+        if (Double.isFinite(slo) && s > 0 && best > 0 && rows > bestRows && bestRows > 0) {
+            double t = rows / s, tBest = bestRows / best;
+            return (t - tBest) / (rows - bestRows) < (1 - margin) * tBest / bestRows;
+        }
+        return better(s, best);
+    }
 
     private boolean better(double s, double best) {
         return best == Double.NEGATIVE_INFINITY ? s > best : s > best + Math.abs(best) * margin;

@@ -171,4 +171,47 @@ class DispatchTest {
         double perLayer = p.linear(3 + b0) + p.linear(used - b0) + attention(g, p);
         assertEquals(32 * perLayer, packed.predictedSec, 1e-9);
     }
+
+    /**
+     * With a TPOT SLO the margin is per added row. Beside 60 GPU decodes, one host row whose CPU path asynchronous overlap
+     * hides behind the GPU attention costs nothing and raises the step's rows per second by 1/60 (1.7%): the whole-step
+     * margin (2%, the rule without an SLO) leaves it waiting, the per-row margin runs it.
+     */
+    @Test
+    void withATpotSloAHiddenHostRowBesideManyGpuRowsRuns() {
+        Predictor p = tables(1.7, 10, 8);
+        Dispatch d = new Dispatch(p, 32, 0, 0);
+        SubBatchLoad g = gpuRows(p, 60, 1000);
+        long[] cpu = {1000};   // 80 us of CPU path per layer, behind 600 us of GPU attention
+        Dispatch.Choice wholeStep = d.choose(g, cpu, 1, 0, false, Double.NaN, false, new Dispatch.Choice());
+        assertEquals(Strategy.GPU_ONLY, wholeStep.strategy, "no SLO: the whole step's rows per second must rise by 2%");
+        Dispatch.Choice perRow = d.choose(g, cpu, 1, 0, false, 0.2, false, new Dispatch.Choice());
+        assertEquals(Strategy.ASYNC_OVERLAP, perRow.strategy);
+        assertEquals(1, perRow.cpuCount);
+        assertEquals(wholeStep.predictedSec, perRow.predictedSec, 1e-12, "the host row is free");
+        assertTrue(perRow.rate / wholeStep.rate - 1 < Dispatch.MARGIN, "and gains less than the whole-step margin");
+    }
+
+    /**
+     * The per-row margin still refuses a host row that costs nearly the step's time per row (99% of it: rows per second
+     * rises, by 0.01%, for a longer step) and takes one that costs 90% of it; the SLO is loose enough for both.
+     */
+    @Test
+    void withATpotSloAHostRowMustCostUnderTheMarginOfTheTimePerRow() {
+        Predictor p = tables(1.7, 10, 8);
+        Dispatch d = new Dispatch(p, 32, 0, 0);
+        SubBatchLoad g = gpuRows(p, 60, 1000);
+        double perLayer = 1.7e-3 + attention(g, p), perRow = perLayer / 60;
+        for (double share : new double[] {0.99, 0.90}) {
+            // a context whose CPU path overruns the GPU attention by `share` of the step's time per row (per layer)
+            long ctx = Math.round((attention(g, p) + share * perRow) / 80e-9);
+            Dispatch.Choice c = d.choose(g, new long[] {ctx}, 1, 0, false, 1.0, false, new Dispatch.Choice());
+            double added = (32 * (1.7e-3 + d.cpuPath(1, ctx)) - 32 * perLayer) / (32 * perRow);
+            assertEquals(share, added, 1e-3, "the host row costs " + share + " of the time per row");
+            double rate = 61 / (32 * (1.7e-3 + d.cpuPath(1, ctx)));
+            assertTrue(rate > 60 / (32 * perLayer), "it raises rows per second");
+            if (share > 1 - Dispatch.MARGIN) assertEquals(Strategy.GPU_ONLY, c.strategy, "refused at " + share);
+            else assertEquals(1, c.cpuCount, "taken at " + share);
+        }
+    }
 }
