@@ -37,6 +37,11 @@ final class ValidateCommand implements Callable<Integer> {
     static final long WARM_UP_MAX_SEC = 60;
     /** A warm-up round in which the JIT compiled for less than this share (percent) of its wall time ends the warm-up. */
     static final int WARM_UP_QUIET_PERCENT = 5;
+    /**
+     * Requests of a checkpoint folder's default workload: enough that each real run of a test-data model lasts 1 to 3 s
+     * warmed, not 0.15 to 0.4 s, to outlast the machine's slow stretches (docs/validation.md, run 12).
+     */
+    static final int CHECKPOINT_REQUESTS = 256;
     static final String MODELS = "testdata/models/tiny-llama2,testdata/models/tiny-llama3,testdata/models/tiny-llama32,llama-3.2-1b";
 
     @Spec CommandSpec spec;
@@ -53,8 +58,8 @@ final class ValidateCommand implements Callable<Integer> {
             description = "Engines (default: every engine, NEO with both host runtimes).")
     List<String> engines;
 
-    @Option(names = "--requests", paramLabel = "SPEC", description = "Workload of every model (default: 32 requests of 48+64 "
-            + "tokens for checkpoint folders, 8 of 16+16 for presets).")
+    @Option(names = "--requests", paramLabel = "SPEC", description = "Workload of every model (default: " + CHECKPOINT_REQUESTS + " requests of 48+64 "
+            + "tokens for checkpoint folders, so that each real run lasts seconds; 8 of 16+16 for presets).")
     String requests;
 
     @Option(names = "--gpu-kv-blocks", paramLabel = "N", description = "GPU KV pool of every model (default: 8 blocks for "
@@ -84,7 +89,8 @@ final class ValidateCommand implements Callable<Integer> {
                     + "its first --max-running requests), before any measured run, so that the JIT has compiled each engine's "
                     + "own paths (host attention, its scheduler) first; the rounds stop early once one finds the JIT quiet "
                     + "(compiling for less than " + WARM_UP_QUIET_PERCENT + " percent of the round's wall time), and start only within "
-                    + WARM_UP_MAX_SEC + " s of the first (default ${DEFAULT-VALUE}; 0: none).")
+                    + WARM_UP_MAX_SEC + " s of the first; on a checkpoint folder one more round follows the recalibration (default "
+                    + "${DEFAULT-VALUE}; 0: none).")
     int warmUpRuns;
 
     @Option(names = "--bracket", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -109,7 +115,8 @@ final class ValidateCommand implements Callable<Integer> {
     /** The budgets and workload a model is validated with: small pools that push requests to the host. */
     record Case(String model, String workload, int gpuKvBlocks, int hostKvBlocks, int maxRunning, int maxTokens) {
         static Case of(String model, String requests, boolean checkpoint) {
-            return checkpoint ? new Case(model, requests != null ? requests : "synthetic:count=32,input=48,output=64", 8, 256, 16, 128)
+            return checkpoint ? new Case(model, requests != null ? requests : "synthetic:count=" + CHECKPOINT_REQUESTS + ",input=48,output=64",
+                    8, 256, 16, 128)
                     : new Case(model, requests != null ? requests : "synthetic:count=8,input=16,output=16", 4, 16, 4, 64);
         }
     }
@@ -162,6 +169,7 @@ final class ValidateCommand implements Callable<Integer> {
                     measured.put(e, new ArrayList<>());
                     bracketed.put(e, new ArrayList<>());
                 }
+                if (warmUpRuns > 0 && checkpoint) warmUpRound(real, warmUps, slug, "after the recalibration and the simulations", progress);
                 // interleaved: a drift of the machine's load between repeats hits every engine alike
                 for (int k = 1; k <= repeats; k++) {
                     for (String e : engines) {
@@ -263,7 +271,10 @@ final class ValidateCommand implements Callable<Integer> {
      * make the JVM recompile shared code, lands among the measured runs. One round is not enough (after it the JIT still
      * compiles through the first measured rounds; docs/validation.md, run 9), so rounds go on until one finds the JIT
      * quiet ({@link #quiet}), and start only while the model's warm-up has taken
-     * less than {@link #WARM_UP_MAX_SEC} (a preset's first round takes longer: it stops there).
+     * less than {@link #WARM_UP_MAX_SEC} (a preset's first round takes longer: it stops there). On a checkpoint folder the
+     * caller runs one more round after the recalibration and the simulations, whose runs of the same engines' code on other
+     * shapes and another executor made the JVM recompile inside the first measured run for a second (docs/validation.md,
+     * run 12); not on a preset, whose round takes minutes and whose runs last 30 to 50 s.
      */
     private Map<String, Validation.WarmUp> warmUp(EngineRunner.Setup setup, String slug, CommandProgress progress) {
         Map<String, Validation.WarmUp> done = new LinkedHashMap<>();
@@ -272,21 +283,27 @@ final class ValidateCommand implements Callable<Integer> {
         boolean quiet = false;
         for (int round = 1; round <= warmUpRuns && !quiet && (round == 1 || System.nanoTime() - t0 < WARM_UP_MAX_SEC * 1_000_000_000L); round++) {
             long roundJit0 = compileMillis(), round0 = System.nanoTime();
-            for (String e : engines) {
-                long jit0 = compileMillis();
-                EngineRunner.Outcome r = EngineRunner.run(setup, e, null, false);
-                long jit = compileMillis() - jit0;
-                Validation.WarmUp w = done.get(e);
-                done.put(e, new Validation.WarmUp(w.runs() + 1, w.iterations() + r.result().iterations().size(), w.seconds() + r.wallSec(),
-                        jit0 < 0 ? Double.NaN : (w.runs() == 0 ? 0 : w.jitMs()) + jit));
-                if (progress != null) {
-                    progress.println(String.format(Locale.ROOT, "validate: %s %s: warm-up run %d (at most %d), discarded: %d iterations"
-                            + " in %.2f s (JIT compiling %d ms)", slug, e, round, warmUpRuns, r.result().iterations().size(), r.wallSec(), jit));
-                }
-            }
+            warmUpRound(setup, done, slug, "(at most " + warmUpRuns + ")", progress);
             quiet = roundJit0 >= 0 && quiet(compileMillis() - roundJit0, (System.nanoTime() - round0) / 1e6);
         }
         return done;
+    }
+
+    /** One discarded real run of every engine in the validated order, added to each engine's warm-up in {@code done}. */
+    private void warmUpRound(EngineRunner.Setup setup, Map<String, Validation.WarmUp> done, String slug, String which,
+                             CommandProgress progress) {
+        for (String e : engines) {
+            long jit0 = compileMillis();
+            EngineRunner.Outcome r = EngineRunner.run(setup, e, null, false);
+            long jit = compileMillis() - jit0;
+            Validation.WarmUp w = done.get(e);
+            done.put(e, new Validation.WarmUp(w.runs() + 1, w.iterations() + r.result().iterations().size(), w.seconds() + r.wallSec(),
+                    jit0 < 0 ? Double.NaN : (w.runs() == 0 ? 0 : w.jitMs()) + jit));
+            if (progress != null) {
+                progress.println(String.format(Locale.ROOT, "validate: %s %s: warm-up run %d %s, discarded: %d iterations"
+                        + " in %.2f s (JIT compiling %d ms)", slug, e, w.runs() + 1, which, r.result().iterations().size(), r.wallSec(), jit));
+            }
+        }
     }
 
     /** Whether a warm-up round of {@code wallMs} in which the JIT compiled for {@code jitMs} found it quiet: the warm-up's end. */

@@ -61,12 +61,14 @@ class ValidateCommandTest {
         for (CSVRecord r : rows) {
             assertEquals("4", r.get("real_completed"), "every request of the real run: " + r);
             assertEquals("4", r.get("sim_completed"), "every request of the simulated run: " + r);
-            for (String metric : List.of("output_throughput", "median_tpot_ms", "p99_tpot_ms", "median_ttft_ms", "gpu_busy_s")) {
+            for (String metric : List.of("output_throughput", "median_tpot_ms", "p99_tpot_ms", "median_ttft_ms", "gpu_busy_s", "duration_s")) {
                 double real = Double.parseDouble(r.get("real_" + metric)), sim = Double.parseDouble(r.get("sim_" + metric));
                 assertTrue(real > 0 && sim > 0, metric + " measured on both sides: " + r);
                 String err = metric.replace("_ms", "").replace("_s", "") + "_error";
                 assertEquals(sim / real - 1, Double.parseDouble(r.get(err)), 1e-9 + 1e-6 * Math.abs(sim / real), err + " of " + r);
             }
+            assertEquals(4 * 6, Double.parseDouble(r.get("real_min_duration_s")) * Double.parseDouble(r.get("real_max_output_throughput")),
+                    1e-6, "the shortest real run is the fastest, and it produced the workload's 4 x 6 output tokens: " + r);
             boolean within = Math.abs(Double.parseDouble(r.get("output_throughput_error"))) <= ValidationReport.TARGET
                     && Math.abs(Double.parseDouble(r.get("median_tpot_error"))) <= ValidationReport.TARGET;
             assertEquals(within, Boolean.parseBoolean(r.get("within_target")), r.toString());
@@ -84,7 +86,8 @@ class ValidateCommandTest {
                     && (tpotErr <= ValidationReport.TARGET || tpotErr <= Double.parseDouble(r.get("median_tpot_real_spread")));
             assertEquals(within ? "within_target" : explained ? "within_real_spread" : "model_error", r.get("verdict"), r.toString());
             int warmUps = Integer.parseInt(r.get("warm_up_runs"));
-            assertTrue(warmUps >= 1 && warmUps <= 5, "discarded warm-up runs, at most 5 (the default): " + r);
+            assertTrue(warmUps >= 2 && warmUps <= 6, "discarded warm-up runs: 1 to 5 rounds (the default), one more after the"
+                    + " recalibration: " + r);
             assertEquals(warmUps * Integer.parseInt(r.get("real_iterations")), Integer.parseInt(r.get("warm_up_iterations")),
                     "each warm-up ran the validated workload whole (the schedule of a measured run), none counted among them: " + r);
             assertTrue(Double.parseDouble(r.get("warm_up_s")) > 0, r.toString());

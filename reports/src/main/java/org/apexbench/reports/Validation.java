@@ -57,12 +57,13 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
     }
 
     /**
-     * The compared metrics of one run; {@code loadAverage}: the machine's 1-minute load average when the run started,
-     * {@code jitMs}: the milliseconds the JVM's JIT compilers spent compiling during the run (both NaN: not read, as for
-     * a simulated run).
+     * The compared metrics of one run; {@code durationSec}: the run's duration, to the last request's return (a real run
+     * shorter than the machine's slow stretches does not repeat: docs/validation.md, run 10); {@code loadAverage}: the
+     * machine's 1-minute load average when the run started, {@code jitMs}: the milliseconds the JVM's JIT compilers spent
+     * compiling during the run (both NaN: not read, as for a simulated run).
      */
     public record Metrics(int completed, int iterations, double outputThroughput, double medianTpotMs, double p99TpotMs,
-                          double medianTtftMs, double gpuBusySec, double cpuBusySec, double unaccountedSec,
+                          double medianTtftMs, double gpuBusySec, double cpuBusySec, double unaccountedSec, double durationSec,
                           Map<String, Double> strategyMix, double loadAverage, double jitMs) {
         public Metrics {
             strategyMix = Map.copyOf(strategyMix);
@@ -71,7 +72,7 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
         /** These metrics of a run that started at load average {@code load} and in which the JIT compiled for {@code jit} ms. */
         public Metrics withConditions(double load, double jit) {
             return new Metrics(completed, iterations, outputThroughput, medianTpotMs, p99TpotMs, medianTtftMs, gpuBusySec, cpuBusySec,
-                    unaccountedSec, strategyMix, load, jit);
+                    unaccountedSec, durationSec, strategyMix, load, jit);
         }
 
         /**
@@ -92,7 +93,7 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
             int n = iterations.size();
             mix.replaceAll((k, v) -> v / Math.max(1, n));
             return new Metrics(summary.completed(), n, summary.outputThroughput(), summary.tpot().medianMs(), summary.tpot().p99Ms(),
-                    summary.ttft().medianMs(), gpu, cpu, unaccounted, mix, Double.NaN, Double.NaN);
+                    summary.ttft().medianMs(), gpu, cpu, unaccounted, summary.durationSec(), mix, Double.NaN, Double.NaN);
         }
     }
 
@@ -122,7 +123,8 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
         return new Metrics((int) Math.round(median(runs, Metrics::completed)), (int) Math.round(median(runs, Metrics::iterations)),
                 median(runs, Metrics::outputThroughput), median(runs, Metrics::medianTpotMs), median(runs, Metrics::p99TpotMs),
                 median(runs, Metrics::medianTtftMs), median(runs, Metrics::gpuBusySec), median(runs, Metrics::cpuBusySec),
-                median(runs, Metrics::unaccountedSec), mid.strategyMix(), median(runs, Metrics::loadAverage), median(runs, Metrics::jitMs));
+                median(runs, Metrics::unaccountedSec), median(runs, Metrics::durationSec), mid.strategyMix(),
+                median(runs, Metrics::loadAverage), median(runs, Metrics::jitMs));
     }
 
     private static double median(List<Metrics> runs, ToDoubleFunction<Metrics> metric) {

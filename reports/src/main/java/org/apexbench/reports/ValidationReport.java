@@ -36,7 +36,8 @@ public final class ValidationReport {
             new Metric("p99_tpot_ms", Validation.Metrics::p99TpotMs, "p99_tpot_error"),
             new Metric("median_ttft_ms", Validation.Metrics::medianTtftMs, "median_ttft_error"),
             new Metric("gpu_busy_s", Validation.Metrics::gpuBusySec, "gpu_busy_error"),
-            new Metric("cpu_busy_s", Validation.Metrics::cpuBusySec, "cpu_busy_error"));
+            new Metric("cpu_busy_s", Validation.Metrics::cpuBusySec, "cpu_busy_error"),
+            new Metric("duration_s", Validation.Metrics::durationSec, "duration_error"));
 
     /**
      * The CSV's columns: real values are the real runs' medians, {@code real_min_} / {@code real_max_} their extremes;

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ValidationTest {
     private static Validation.Metrics metrics(double tput, double tpot, double p99, double ttft, double gpu, double cpu,
                                               Map<String, Double> mix) {
-        return new Validation.Metrics(10, 20, tput, tpot, p99, ttft, gpu, cpu, 0.5, mix, Double.NaN, Double.NaN);
+        return new Validation.Metrics(10, 20, tput, tpot, p99, ttft, gpu, cpu, 0.5, 1000 / tput, mix, Double.NaN, Double.NaN);
     }
 
     @Test

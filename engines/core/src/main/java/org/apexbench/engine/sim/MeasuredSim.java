@@ -28,7 +28,8 @@ import org.apexbench.workloads.RequestSpec;
  * both roles of the two-thread runtime run takes its noise and hand-over from the two-thread layer samples instead
  * (where the loaded machine's descheduling lands when both roles share the cores), and, where its device works beside the
  * host's attention (not OFFLOAD_SERIAL), its hand-over from the overlapped layer's samples: the host thread's pickup of a
- * published job charged to the q/k/v copy, the device's resumption after the output to the output copy. The schedulers
+ * published job charged to the q/k/v copy, the device's resumption after the output to the output copy. The LM head runs
+ * once per sub-batch over each of its sequences, as the real executor samples. The schedulers
  * predict from the same profile, as in a real run given {@code --profile}.
  */
 public final class MeasuredSim {
@@ -76,6 +77,7 @@ public final class MeasuredSim {
                                      double launchSecPerStage) {
         SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, new TableCostModel(MeasuredRuntime.inRunTables(profile)), 0, seed,
                 launchSecPerStage)
+                .withHeadPerSubBatch()
                 .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile))
                 .withHandoff(runtime.handoffSec() / 2)
                 .withTwoThreadLoad(MeasuredRuntime.twoThreadNoiseFactors(profile), MeasuredRuntime.twoThreadHostNoiseFactors(profile),

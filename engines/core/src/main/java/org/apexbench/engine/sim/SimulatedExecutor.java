@@ -177,6 +177,21 @@ public final class SimulatedExecutor implements Executor {
         return this;
     }
 
+    /** Whether the LM head runs once per sub-batch over each of its sequences, as the real executor samples. */
+    private boolean headPerSubBatch;
+
+    /**
+     * Runs the LM head as the real executor's sampling does (a measured machine's replay): once per non-empty
+     * sub-batch, over every sequence of it (each prefill chunk's last row and each decode), each run its table's time
+     * and its own noise, instead of once over the rows that sample a token. A pipelined iteration's two sub-batches
+     * then pay the head twice at about half the rows, which on a machine whose head is bound by streaming its
+     * weights costs nearly twice the single run (docs/validation.md).
+     */
+    public SimulatedExecutor withHeadPerSubBatch() {
+        this.headPerSubBatch = true;
+        return this;
+    }
+
     private double jitter(double d) { return jitter(d, activeNoise); }
 
     private double jitter(double d, double[] factors) {
@@ -285,9 +300,21 @@ public final class SimulatedExecutor implements Executor {
             System.arraycopy(endCur, 0, endPrev, 0, t.size);
             System.arraycopy(presCur, 0, presPrev, 0, t.size);
         }
-        int sampled = plan.gpuDecodes().size() + plan.cpuDecodes().size();
-        for (PrefillChunk c : plan.prefills()) if (c.completes()) sampled++;
-        double head = jitter(cost.seconds(Op.LM_HEAD, SubtaskFeatures.linear(sampled)));
+        int sampled = 0;
+        double head = 0;
+        if (headPerSubBatch) {
+            for (int s = 0; s < 2; s++) {
+                SubBatches.Shape g = subBatches.get(s);
+                int sequences = g.prefillSeqs + g.gpuDecodes + g.cpuDecodes;
+                if (sequences == 0) continue;
+                head += jitter(cost.seconds(Op.LM_HEAD, SubtaskFeatures.linear(sequences)));
+                sampled += sequences;
+            }
+        } else {
+            sampled = plan.gpuDecodes().size() + plan.cpuDecodes().size();
+            for (PrefillChunk c : plan.prefills()) if (c.completes()) sampled++;
+            head = jitter(cost.seconds(Op.LM_HEAD, SubtaskFeatures.linear(sampled)));
+        }
         double headStart = free[GPU];
         emit(sink, iteration, -1, 0, Op.LM_HEAD, GPU, sampled, 0, 0, headStart, headStart + head);
         free[GPU] += head;

@@ -320,6 +320,35 @@ class MeasuredSimTest {
         assertEquals(0, MeasuredRuntime.of(serial).overlapPickupSec());
     }
 
+    /**
+     * The LM head as the real executor samples: once per sub-batch. A pipelined iteration of one GPU decode and two CPU
+     * decodes split one per sub-batch (sub-batch 0: the GPU decode and one CPU decode, sub-batch 1: the other) runs the
+     * hand-made head (1 ms at any width) twice: 2 ms, and the iteration ends 1 ms later than with one head over the three
+     * sampled rows, which the hardware spec's simulator keeps. An asynchronous-overlap iteration has one sub-batch: one head.
+     */
+    @Test
+    void theLmHeadRunsOncePerSubBatchAsTheRealExecutorSamples() {
+        List<RequestState> cpu = List.of(decoding(200, Location.HOST), decoding(300, Location.HOST));
+        IterationPlan pipelined = new IterationPlan(List.of(), List.of(decoding(100, Location.GPU)), cpu, 1, List.of(), List.of(),
+                List.of(), Strategy.SYMMETRIC_PIPELINE, Double.NaN);
+        List<SubtaskRecord> records = new ArrayList<>();
+        IterationOutcome measured = run(profile(), pipelined, 1, records);
+        SubtaskRecord head = records.stream().filter(r -> r.op() == org.apexbench.profiler.Op.LM_HEAD).findFirst().orElseThrow();
+        assertEquals(2, 1e3 * (head.endSec() - head.startSec()), 1e-9);
+        assertEquals(3, head.rows());
+        assertEquals(measured.endSec(), head.endSec(), 0, "the head is the iteration's last subtask");
+        try (Executor spec = new SimulatedExecutor(SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B,
+                new org.apexbench.profiler.cost.TableCostModel(profile()), 0, 1, 0)) {
+            IterationOutcome once = spec.execute(pipelined, List.of(), 0, 0, null);
+            assertEquals(1, 1e3 * (measured.endSec() - once.endSec()), 1e-9);
+            assertEquals(1, 1e3 * (measured.gpuBusySec() - once.gpuBusySec()), 1e-9);
+        }
+        records.clear();
+        run(profile(), plan(List.of(decoding(100, Location.GPU)), cpu, Strategy.ASYNC_OVERLAP), 1, records);
+        SubtaskRecord single = records.stream().filter(r -> r.op() == org.apexbench.profiler.Op.LM_HEAD).findFirst().orElseThrow();
+        assertEquals(1, 1e3 * (single.endSec() - single.startSec()), 1e-9);
+    }
+
     /** Jitter samples give a log-normal sigma; the same seed draws the same times, another seed others. */
     @Test
     void measuredJitterIsDrawnFromTheSeed() {
