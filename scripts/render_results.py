@@ -247,7 +247,9 @@ def section_cpu(out, cmds):
         parts += ["## APEX decision cost\n",
                   "One APEX scheduling decision (placement, the three candidates, the argmax) on a T4 + Llama-2-7B "
                   "engine state with a full GPU pool, N host-resident decodes of 1-3K tokens and M queued requests "
-                  "(JMH, average time).\n",
+                  "(JMH, average time). The table is this run's, at the load below; on the shared 2-core VM JMH's "
+                  "average time moves with the load, and docs/engines.md quotes the interleaved thread-CPU-time "
+                  "measurement behind the < 50 µs target.\n",
                   command_block("jmh-decision", cmds, out)]
         if load.exists():
             parts.append(f"Load average {load.read_text().strip()} (1, 5 and 15 minutes; 2 cores).\n")

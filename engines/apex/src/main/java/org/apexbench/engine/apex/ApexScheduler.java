@@ -48,9 +48,10 @@ public final class ApexScheduler implements Scheduler {
     private long[] cpuCtx = new long[64];
     /** The CPU attention of every prefix of this decision's CPU candidates, read by each of its passes. */
     private PrefixSweep sweep;
+    /** This decision's CPU candidates in priority order: the i-th is the CPU queue's {@code order.index(i)}-th. */
     private final StableOrder order = new StableOrder();
-    /** This decision's CPU candidates in priority order (reused). */
-    private final List<RequestState> ordered = new ArrayList<>();
+    /** Context length of each request of the CPU queue, by queue position, read while ordering them (reused). */
+    private long[] queueCtx = new long[64];
     /**
      * With a TPOT SLO: how many of this iteration's CPU candidates (the first) must run, and the iteration time the
      * slack is priced at: the predicted times of the plans run, exponentially decayed (prefill iterations included).
@@ -128,12 +129,13 @@ public final class ApexScheduler implements Scheduler {
         for (PrefillChunk c : pl.gpuContinued) addPrefill(prefills, c, p);
         for (PrefillChunk c : pl.hostContinued) addPrefill(prefills, c, p);
         for (RequestState r : pl.gpuDecodes) gpu.addGpuDecode(r);
-        List<RequestState> candidates = leastRecentlyServedFirst(pl.cpuQueue, ctx.nowSec());
-        int n = Math.min(candidates.size(), pl.tokensLeft);
+        List<RequestState> queue = pl.cpuQueue;
+        leastRecentlyServedFirst(queue, ctx.nowSec());
+        int n = Math.min(queue.size(), pl.tokensLeft);
         if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
-        for (int i = 0; i < n; i++) cpuCtx[i] = candidates.get(i).contextLength();
+        for (int i = 0; i < n; i++) cpuCtx[i] = queueCtx[order.index(i)];
         boolean starving = n > 0
-                && ctx.iteration() - Math.max(0, candidates.getFirst().lastProgressIteration()) > options.starvationIterations();
+                && ctx.iteration() - Math.max(0, queue.get(order.index(0)).lastProgressIteration()) > options.starvationIterations();
         // one decision over the n CPU candidates; host admissions extend it by one hypothetical CPU row each
         HostAdmission admission = new HostAdmission(this, p, geo.layers(), n, fixed, starving, prefills, ctx, pl, rules);
         pl.admit(n, admission);
@@ -147,8 +149,8 @@ public final class ApexScheduler implements Scheduler {
         List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
         int inB0 = 0;
         boolean ap = choice.strategy == Strategy.ASYMMETRIC_PIPELINE;
-        for (int i = 0; i < n; i++) if (choice.used[i] && (!ap || choice.inB0[i])) { cpu.add(candidates.get(i)); if (ap) inB0++; }
-        if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(candidates.get(i));
+        for (int i = 0; i < n; i++) if (choice.used[i] && (!ap || choice.inB0[i])) { cpu.add(queue.get(order.index(i))); if (ap) inB0++; }
+        if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(queue.get(order.index(i)));
         meanIterationSec = meanIterationSec == 0 ? choice.predictedSec
                 : ITERATION_DECAY * meanIterationSec + (1 - ITERATION_DECAY) * choice.predictedSec;
         horizonIterationSec = horizonIterationSec == 0 ? choice.predictedSec
@@ -185,15 +187,18 @@ public final class ApexScheduler implements Scheduler {
     /**
      * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With
      * a TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no
-     * slack left {@link #mustRun}.
+     * slack left {@link #mustRun}. Reads each request's context length on the way ({@link #queueCtx}): one walk over
+     * the queue in its own order instead of a second one in priority order.
      */
-    private List<RequestState> leastRecentlyServedFirst(List<RequestState> l, double now) {
+    private void leastRecentlyServedFirst(List<RequestState> l, double now) {
         int n = l.size();
         order.reset(n);
+        if (queueCtx.length < n) queueCtx = new long[Math.max(n, 2 * queueCtx.length)];
         mustRun = 0;
         boolean slo = options.hasTpotSlo();
         for (int i = 0; i < n; i++) {
             RequestState r = l.get(i);
+            queueCtx[i] = r.contextLength();
             if (slo) {
                 double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
                 if (slack < 0) mustRun++;
@@ -205,9 +210,6 @@ public final class ApexScheduler implements Scheduler {
             }
         }
         order.sort(n);
-        ordered.clear();
-        for (int i = 0; i < n; i++) ordered.add(l.get(order.index(i)));
-        return ordered;
     }
 
     /**

@@ -133,13 +133,21 @@ final class Dispatch {
     // most of a decision's time. The same additions in the same order, so the same bits (DispatchLayoutTest).
 
     /** Asynchronous Overlap's per-layer time: {@code linear} over the GPU and CPU rows, beside CPU path {@code cp}. */
-    double overlapped(double linear, double cp) {
-        return 0.0 + Math.max(0.0 + linear, 0.0) + Math.max(0.0 + gpuAttention() + 0.0, cp + 0.0);
+    double overlapped(double linear, double cp) { return overlapped(linear, cp, gpuAttention()); }
+
+    /** {@link #overlapped(double, double)} beside GPU attention {@code ga} ({@link #gpuAttention}, read once per candidate). */
+    private static double overlapped(double linear, double cp, double ga) {
+        return 0.0 + Math.max(0.0 + linear, 0.0) + Math.max(0.0 + ga + 0.0, cp + 0.0);
     }
 
     /** Asymmetric pipelining's per-layer time: B0 = the GPU rows plus CPU rows with path cp0, B1 = CPU rows only. */
     double pipelined(double linear0, double linear1, double cp0, double cp1) {
-        return 0.0 + Math.max(0.0 + linear0, cp1 + 0.0) + Math.max(0.0 + linear1 + gpuAttention() + 0.0, cp0 + 0.0);
+        return pipelined(linear0, linear1, cp0, cp1, gpuAttention());
+    }
+
+    /** {@link #pipelined(double, double, double, double)} beside GPU attention {@code ga}. */
+    private static double pipelined(double linear0, double linear1, double cp0, double cp1, double ga) {
+        return 0.0 + Math.max(0.0 + linear0, cp1 + 0.0) + Math.max(0.0 + linear1 + ga + 0.0, cp0 + 0.0);
     }
 
     /** The pipelined pair's slack in window {@code w} (A: 0, B: 1). */
@@ -161,7 +169,9 @@ final class Dispatch {
     private int w0, n0, n1;
     private long c0, c1;
     private double l0, l1, cp0, cp1;
-    private final double[] saved = new double[24];
+    /** With AP allowed: the linear time of B0 and of B1 with one more row ({@code linear(w0 + 1)}, {@code linear(n1 + 1)}). */
+    private double nextL0, nextL1;
+    private final double[] saved = new double[26];
     /**
      * {@link #begin}'s candidates and the CPU attention of each prefix of them, swept there or shared with the other
      * passes of the decision; {@link #add} reads them while the candidates added are the first {@code prefixCount} of
@@ -233,6 +243,8 @@ final class Dispatch {
             double all = p.cpuDecodeAttention(n, total);
             cpuPerToken = n > 1 && total > total / n ? Math.max(0, (all - one) / (total - total / n)) : one / Math.max(1, total);
             cpuFixed = Math.max(0, one - cpuPerToken * (total / n));
+            nextL0 = p.linear(w0 + 1);
+            nextL1 = p.linear(n1 + 1);
         }
     }
 
@@ -271,31 +283,35 @@ final class Dispatch {
         ctxs[k] = c;
         k++;
         aoCtx += c;
+        // the plain (rows per second) prefixes are read only with an SLO
+        boolean plain = Double.isFinite(slo);
+        double ga = gpuAttention();
         double head = p.embedAndHead(g.width + k, g.sampled + k);
-        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c)), head);
+        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c), ga), head);
         double sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
-        if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
+        if (plain && better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
         if (!pipelineAllowed) return;
         if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
         // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
         // the CPU cost linearised per token (one table lookup per candidate instead of two)
         double add = copyPerRow + cpuPerToken * c;
-        double l1b = p.linear(n1 + 1), cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
-        double tB1 = pipelined(l0, l1b, cp0, cp1a);
-        double l0b = p.linear(w0 + 1), cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
-        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1);
+        double l1b = nextL1, cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
+        double tB1 = pipelined(l0, l1b, cp0, cp1a, ga);
+        double l0b = nextL0, cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
+        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1, ga);
+        // the side that grew is the only one whose next linear time changes
         if (tB1 <= tB0) {
             side[k - 1] = false;
-            n1++; c1 += c; l1 = l1b; cp1 = cpuPath(n1, c1);
+            n1++; c1 += c; l1 = l1b; nextL1 = p.linear(n1 + 1); cp1 = cpuPath(n1, c1);
         } else {
             side[k - 1] = true;
-            n0++; w0++; c0 += c; l0 = l0b; cp0 = cpuPath(n0, c0);
+            n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0);
         }
-        t = whole(pipelined(l0, l1, cp0, cp1), head);
+        t = whole(pipelined(l0, l1, cp0, cp1, ga), head);
         sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
-        if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
+        if (plain && better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
@@ -305,7 +321,7 @@ final class Dispatch {
         v[7] = bestApT; v[8] = w0; v[9] = n0; v[10] = n1; v[11] = c0; v[12] = c1; v[13] = l0; v[14] = l1; v[15] = cp0;
         v[16] = cp1;
         v[17] = mustRun; v[18] = plainAo; v[19] = plainAp; v[20] = plainAoScore; v[21] = plainAoT; v[22] = plainApScore;
-        v[23] = plainApT;
+        v[23] = plainApT; v[24] = nextL0; v[25] = nextL1;
     }
 
     void restore() {
@@ -314,6 +330,7 @@ final class Dispatch {
         bestApScore = v[6]; bestApT = v[7]; w0 = (int) v[8]; n0 = (int) v[9]; n1 = (int) v[10]; c0 = (long) v[11];
         c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = v[16]; mustRun = (int) v[17];
         plainAo = (int) v[18]; plainAp = (int) v[19]; plainAoScore = v[20]; plainAoT = v[21]; plainApScore = v[22]; plainApT = v[23];
+        nextL0 = v[24]; nextL1 = v[25];
     }
 
     /** The best dispatch over the candidates added so far. */
@@ -397,6 +414,15 @@ final class Dispatch {
 
     /** Candidates added so far. */
     int candidates() { return k; }
+
+    /** Whether this decision considers AP's prefix split (eq. (6) and the option), read by tests. */
+    boolean pipelineAllowed() { return pipelineAllowed; }
+
+    /** AP's greedy split prices one more row of context {@code c} in a sub-batch at this (linearised; tests replay it). */
+    double splitRowCost(long c) { return copyPerRow + cpuPerToken * c; }
+
+    /** What the greedy split prices a sub-batch's first row at beyond {@link #splitRowCost}: the copies' and attention's fixed parts. */
+    double splitFirstRowFixed() { return copyFixed + cpuFixed; }
 
     Predictor predictor() { return p; }
 

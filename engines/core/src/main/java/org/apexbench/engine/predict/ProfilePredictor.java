@@ -109,10 +109,13 @@ public final class ProfilePredictor implements Predictor {
             return miss(qx, qy);
         }
 
-        /** Finds the cell of (qx, qy) ({@link ProfileTable#segment} per axis) and remembers it when it lies inside the grid. */
+        /**
+         * Finds the cell of (qx, qy) ({@link ProfileTable#segment} per axis, walked from the latest cell: a sequence of
+         * queries leaves a cell for a neighbour) and remembers it when it lies inside the grid.
+         */
         private double miss(double qx, double qy) {
-            int a = ProfileTable.segment(x, qx);
-            int b = ProfileTable.segment(y, qy);
+            int a = segmentFrom(x, qx, recent.a);
+            int b = segmentFrom(y, qy, recent.b);
             Cell c = other;
             c.set(x, xInv, a, y, yInv, b, s);
             // a query off the grid extrapolates from an edge cell, which holds() must not claim for other points
@@ -125,6 +128,18 @@ public final class ProfilePredictor implements Predictor {
     }
 
     /**
+     * {@link ProfileTable#segment}{@code (grid, q)} found by walking from segment {@code from}: the smallest i with
+     * grid[i] &lt;= q &lt; grid[i+1], clamped to [0, n-2], as the binary search gives it (a NaN query goes to that search).
+     */
+    static int segmentFrom(double[] grid, double q, int from) {
+        if (q != q) return ProfileTable.segment(grid, q);
+        int i = from;
+        while (i > 0 && q < grid[i]) i--;
+        while (i < grid.length - 2 && q >= grid[i + 1]) i++;
+        return i;
+    }
+
+    /**
      * One grid cell: where it lies, the segments' exact inverse widths, and its corners, so that {@link #at} is the
      * table's interpolation, operation for operation: the fraction along each axis, then along context, then along
      * requests. {@link #holds} is the cell {@link ProfileTable#segment} picks for points inside the grid.
@@ -132,8 +147,12 @@ public final class ProfilePredictor implements Predictor {
     private static final class Cell {
         private double x0 = Double.NaN, x1 = Double.NaN, xInv, xWidth, y0 = Double.NaN, y1 = Double.NaN, yInv, yWidth;
         private double s00, d0, s10, d1;
+        /** Its segment on each axis (the walk's start for the next cell, {@link #segmentFrom}). */
+        private int a, b;
 
         void set(double[] x, double[] xInvs, int a, double[] y, double[] yInvs, int b, double[][] s) {
+            this.a = a;
+            this.b = b;
             x0 = x[a];
             x1 = x[a + 1];
             xInv = xInvs[a];
