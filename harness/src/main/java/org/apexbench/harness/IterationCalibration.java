@@ -54,16 +54,22 @@ final class IterationCalibration {
      */
     static Profile calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
                              long seed, String workload, List<String> engines, boolean warmUp) {
-        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, null);
+        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, null).profile();
     }
+
+    /**
+     * A calibrated profile, and the in-run ratios of its gpu-only calibration run ({@link #inRunRatios}), whether the profile
+     * took them or other runs' (validate prints both: docs/validation.md, run 13).
+     */
+    record Calibrated(Profile profile, Map<String, double[]> calibrationRunRatios) { }
 
     /**
      * As above, with the in-run ratios of each table that {@code inRunRatios} holds at least 2 of ({@link #inRunRatios}, of
      * runs longer than the calibration's: `apex validate`'s gpu-only warm-up runs on the validated workload) instead of the
      * gpu-only calibration run's; a table it lacks keeps the calibration run's. Null: the calibration run's for every table.
      */
-    static Profile calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
-                             long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios) {
+    static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
+                                long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios) {
         RunOptions o = new RunOptions();
         new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", workload, "--seed", Long.toString(seed + 7919),
                 "--gpu-kv-blocks", Integer.toString(b.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(b.hostKvBlocks()),
@@ -74,6 +80,7 @@ final class IterationCalibration {
         all.add(DEFAULT_ENGINE);
         all.addAll(engines);
         Profile calibrated = profile;
+        Map<String, double[]> calibrationRun = Map.of();
         for (String engine : all) {
             if (warmUp) warmUp(setup, engine);
             var result = EngineRunner.run(setup, engine, null, false).result();
@@ -81,13 +88,14 @@ final class IterationCalibration {
             calibrated = MeasuredRuntime.withIterationSamples(calibrated,
                     engine.equals(DEFAULT_ENGINE) ? MeasuredRuntime.ITERATION_SAMPLES : MeasuredRuntime.iterationTable(engine), samples);
             if (engine.equals(DEFAULT_ENGINE)) {
-                Map<String, double[]> ratios = inRunRatios(calibrated, result.subtasks());
+                calibrationRun = inRunRatios(calibrated, result.subtasks());
+                Map<String, double[]> ratios = new LinkedHashMap<>(calibrationRun);
                 if (inRunRatios != null) inRunRatios.forEach((table, r) -> { if (r.length >= 2) ratios.put(table, r); });
                 calibrated = withInRunRatios(calibrated, ratios);
             }
         }
         Outputs.saveProfile(calibrated, file);
-        return calibrated;
+        return new Calibrated(calibrated, calibrationRun);
     }
 
     /**

@@ -331,7 +331,19 @@ final class ValidateCommand implements Callable<Integer> {
         Map<String, double[]> pooled = IterationCalibration.pooled(operatorRuns);
         var calibrated = IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
                 calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled);
-        if (progress != null) progress.println("validate: " + slug + ": " + operatorSpeed(calibrated, operatorRuns.size(), pooled));
+        if (progress != null) {
+            progress.println("validate: " + slug + ": " + operatorSpeed(calibrated.profile(), operatorRuns.size(), pooled)
+                    + "; the calibration run's own:" + factors(IterationCalibration.withInRunRatios(profile, calibrated.calibrationRunRatios())));
+        }
+    }
+
+    /** Each device table's factor in {@code profile} (its median in-run ratio), as " pre 0.812 post 0.731 ...". */
+    private static String factors(org.apexbench.profiler.table.Profile profile) {
+        StringBuilder b = new StringBuilder();
+        for (String table : org.apexbench.profiler.table.MeasuredRuntime.IN_RUN_TABLES) {
+            b.append(String.format(Locale.ROOT, " %s %.3f", table, org.apexbench.profiler.table.MeasuredRuntime.inRunScale(profile, table)));
+        }
+        return b.toString();
     }
 
     /**
@@ -340,10 +352,7 @@ final class ValidateCommand implements Callable<Integer> {
      * as {@link IterationCalibration#pooled} took them; none: the calibration run's).
      */
     static String operatorSpeed(org.apexbench.profiler.table.Profile calibrated, int runs, Map<String, double[]> pooled) {
-        StringBuilder b = new StringBuilder("operator speed in runs (median in-run ratio over the profile's tables)");
-        for (String table : org.apexbench.profiler.table.MeasuredRuntime.IN_RUN_TABLES) {
-            b.append(String.format(Locale.ROOT, " %s %.3f", table, org.apexbench.profiler.table.MeasuredRuntime.inRunScale(calibrated, table)));
-        }
+        StringBuilder b = new StringBuilder("operator speed in runs (median in-run ratio over the profile's tables)").append(factors(calibrated));
         if (runs == 0) return b.append(", from the gpu-only calibration run (no gpu-only warm-up run: gpu-only is not validated)").toString();
         int subtasks = pooled.values().stream().mapToInt(v -> v.length).sum();
         return b.append(String.format(Locale.ROOT, ", from %s on the warm-up workload (%d device subtasks)",
