@@ -37,6 +37,8 @@ final class IterationCalibration {
     static final int WARM_UP_ITERATIONS = 2000;
     /** The longest an engine's warm-up runs (bounds it where a run is slow: a loaded machine, a larger model). */
     static final long MAX_WARM_UP_SEC = 3;
+    /** Most in-run ratios a profile keeps of one table ({@link #quantiles}). */
+    static final int MAX_IN_RUN_SAMPLES = 257;
 
     private IterationCalibration() { }
 
@@ -52,6 +54,22 @@ final class IterationCalibration {
      */
     static Profile calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
                              long seed, String workload, List<String> engines, boolean warmUp) {
+        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, null).profile();
+    }
+
+    /**
+     * A calibrated profile, and the in-run ratios of its gpu-only calibration run ({@link #inRunRatios}), whether the profile
+     * took them or other runs' (validate prints both: docs/validation.md, run 14).
+     */
+    record Calibrated(Profile profile, Map<String, double[]> calibrationRunRatios) { }
+
+    /**
+     * As above, with the in-run ratios of each table that {@code inRunRatios} holds at least 2 of ({@link #inRunRatios}, of
+     * runs longer than the calibration's: `apex validate`'s gpu-only warm-up runs on the validated workload) instead of the
+     * gpu-only calibration run's; a table it lacks keeps the calibration run's. Null: the calibration run's for every table.
+     */
+    static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
+                                long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios) {
         RunOptions o = new RunOptions();
         new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", workload, "--seed", Long.toString(seed + 7919),
                 "--gpu-kv-blocks", Integer.toString(b.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(b.hostKvBlocks()),
@@ -62,16 +80,22 @@ final class IterationCalibration {
         all.add(DEFAULT_ENGINE);
         all.addAll(engines);
         Profile calibrated = profile;
+        Map<String, double[]> calibrationRun = Map.of();
         for (String engine : all) {
             if (warmUp) warmUp(setup, engine);
             var result = EngineRunner.run(setup, engine, null, false).result();
             double[] samples = samples(result.iterations());
             calibrated = MeasuredRuntime.withIterationSamples(calibrated,
                     engine.equals(DEFAULT_ENGINE) ? MeasuredRuntime.ITERATION_SAMPLES : MeasuredRuntime.iterationTable(engine), samples);
-            if (engine.equals(DEFAULT_ENGINE)) calibrated = withInRunRatios(calibrated, result.subtasks());
+            if (engine.equals(DEFAULT_ENGINE)) {
+                calibrationRun = inRunRatios(calibrated, result.subtasks());
+                Map<String, double[]> ratios = new LinkedHashMap<>(calibrationRun);
+                if (inRunRatios != null) inRunRatios.forEach((table, r) -> { if (r.length >= 2) ratios.put(table, r); });
+                calibrated = withInRunRatios(calibrated, ratios);
+            }
         }
         Outputs.saveProfile(calibrated, file);
-        return calibrated;
+        return new Calibrated(calibrated, calibrationRun);
     }
 
     /**
@@ -89,14 +113,34 @@ final class IterationCalibration {
     }
 
     /**
-     * {@code profile} with the in-run ratios ({@link MeasuredRuntime#inRunTable}) of the device subtasks in {@code subtasks}:
-     * each one's time in the run over its table's time for the same shape (a table with fewer than 2 such subtasks gets
-     * none). Measured on tiny-llama3, a standalone real run's
-     * operators took 0.9 to 1.2 times their tables (PRE 1.1 to 1.6, POST 0.9 to 1.3), and a validation's real runs, in the
-     * process that had just profiled, 0.8 times; in a profile whose sweeps caught a slow compiled state, POST took a fifth
+     * {@code profile} with the in-run ratios ({@link MeasuredRuntime#inRunTable}) of the device subtasks in {@code subtasks}
+     * ({@link #inRunRatios}; a table with fewer than 2 such subtasks gets none). Measured on tiny-llama3, a standalone real
+     * run's operators took 0.9 to 1.2 times their tables (PRE 1.1 to 1.6, POST 0.9 to 1.3), and a validation's real runs, in
+     * the process that had just profiled, 0.8 times; in a profile whose sweeps caught a slow compiled state, POST took a fifth
      * of its table (docs/validation.md).
      */
     static Profile withInRunRatios(Profile profile, List<SubtaskRecord> subtasks) {
+        return withInRunRatios(profile, inRunRatios(profile, subtasks));
+    }
+
+    /**
+     * {@code profile} with the in-run ratios of each table in {@code ratios} that has at least 2 (one subtask is no median),
+     * at most {@link #MAX_IN_RUN_SAMPLES} of them kept ({@link #quantiles}: their median is that of all).
+     */
+    static Profile withInRunRatios(Profile profile, Map<String, double[]> ratios) {
+        Profile out = profile;
+        for (var e : ratios.entrySet()) {
+            if (e.getValue().length < 2) continue;
+            out = MeasuredRuntime.withInRunRatios(out, e.getKey(), quantiles(e.getValue(), MAX_IN_RUN_SAMPLES));
+        }
+        return out;
+    }
+
+    /**
+     * Each device subtask's time in {@code subtasks} over its table's time in {@code profile} for the same shape, per device
+     * table ({@link MeasuredRuntime#IN_RUN_TABLES}); host work, copies and subtasks of no rows give none.
+     */
+    static Map<String, double[]> inRunRatios(Profile profile, List<SubtaskRecord> subtasks) {
         TableCostModel tables = new TableCostModel(profile);
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
         for (SubtaskRecord r : subtasks) {
@@ -114,12 +158,48 @@ final class IterationCalibration {
             double t = tables.seconds(r.op(), f);
             if (t > 0 && r.durationSec() > 0) ratios.computeIfAbsent(table, k -> new ArrayList<>()).add(r.durationSec() / t);
         }
-        Profile out = profile;
-        for (var e : ratios.entrySet()) {
-            if (e.getValue().size() < 2) continue;   // one subtask is no median
-            out = MeasuredRuntime.withInRunRatios(out, e.getKey(), e.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+        Map<String, double[]> out = new LinkedHashMap<>();
+        ratios.forEach((table, v) -> out.put(table, v.stream().mapToDouble(Double::doubleValue).toArray()));
+        return out;
+    }
+
+    /**
+     * The in-run ratios of several runs pooled per table ({@code runs}: one {@link #inRunRatios} each, in the order they ran):
+     * every run's but the first's where there are several (the first run of a warm-up meets the JIT compiling, and the
+     * first of a series is most often the slow one: docs/validation.md, run 12), the first's where it is the only one; an
+     * empty map where there is none.
+     */
+    static Map<String, double[]> pooled(List<Map<String, double[]>> runs) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (Map<String, double[]> run : runs.subList(runs.size() > 1 ? 1 : 0, runs.size())) {
+            run.forEach((table, v) -> out.merge(table, v, (a, b) -> {
+                double[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+                System.arraycopy(b, 0, both, a.length, b.length);
+                return both;
+            }));
         }
         return out;
+    }
+
+    /**
+     * {@code v} itself where it holds at most {@code m} values, else {@code m} (odd) evenly spaced quantiles of it (linear
+     * between order statistics, the least and the greatest included), whose median is {@code v}'s: a validated workload's
+     * gpu-only run gives tens of thousands of ratios a table (tiny-llama3: 14208 iterations of 3 layers), which a profile,
+     * saved once per real run, need not carry.
+     */
+    static double[] quantiles(double[] v, int m) {
+        if (m < 3 || m % 2 == 0) throw new IllegalArgumentException("quantiles: need an odd count of at least 3, got " + m);
+        if (v.length <= m) return v.clone();
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        double[] q = new double[m];
+        for (int i = 0; i < m; i++) {
+            double at = (double) i * (s.length - 1) / (m - 1);
+            int lo = (int) Math.floor(at);
+            int hi = Math.min(lo + 1, s.length - 1);
+            q[i] = lo == hi || at == lo ? s[lo] : 0.5 * (s[lo] + s[hi]) + (at - lo - 0.5) * (s[hi] - s[lo]);
+        }
+        return q;
     }
 
     /** Each iteration's time in neither device work nor a wait for the host. */

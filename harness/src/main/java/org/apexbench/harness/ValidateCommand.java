@@ -153,9 +153,10 @@ final class ValidateCommand implements Callable<Integer> {
                 if (progress != null) progress.println("validate: profiling " + slug + " on the " + backend + " backend ...");
                 profile(c, profileFile, checkpoint);
                 EngineRunner.Setup real = EngineRunner.prepare(options(c, backend, profileFile), null);
-                Map<String, Validation.WarmUp> warmUps = warmUp(warmUpSetup(real, checkpoint), slug, progress);
+                List<Map<String, double[]>> operatorRuns = new ArrayList<>();
+                Map<String, Validation.WarmUp> warmUps = warmUp(warmUpSetup(real, checkpoint), slug, operatorRuns, progress);
                 if (warmUpRuns > 0) {
-                    recalibrate(c, profileFile, real.profile(), checkpoint);
+                    recalibrate(c, profileFile, real.profile(), checkpoint, operatorRuns, slug, progress);
                     real = EngineRunner.prepare(options(c, backend, profileFile), null);
                 }
                 EngineRunner.Setup sim = EngineRunner.prepare(options(c, "sim", profileFile), null);
@@ -169,7 +170,7 @@ final class ValidateCommand implements Callable<Integer> {
                     measured.put(e, new ArrayList<>());
                     bracketed.put(e, new ArrayList<>());
                 }
-                if (warmUpRuns > 0 && checkpoint) warmUpRound(real, warmUps, slug, "after the recalibration and the simulations", progress);
+                if (warmUpRuns > 0 && checkpoint) warmUpRound(real, warmUps, slug, "after the recalibration and the simulations", null, progress);
                 // interleaved: a drift of the machine's load between repeats hits every engine alike
                 for (int k = 1; k <= repeats; k++) {
                     for (String e : engines) {
@@ -276,26 +277,34 @@ final class ValidateCommand implements Callable<Integer> {
      * shapes and another executor made the JVM recompile inside the first measured run for a second (docs/validation.md,
      * run 12); not on a preset, whose round takes minutes and whose runs last 30 to 50 s.
      */
-    private Map<String, Validation.WarmUp> warmUp(EngineRunner.Setup setup, String slug, CommandProgress progress) {
+    private Map<String, Validation.WarmUp> warmUp(EngineRunner.Setup setup, String slug, List<Map<String, double[]>> operatorRuns,
+                                                  CommandProgress progress) {
         Map<String, Validation.WarmUp> done = new LinkedHashMap<>();
         for (String e : engines) done.put(e, Validation.WarmUp.NONE);
         long t0 = System.nanoTime();
         boolean quiet = false;
         for (int round = 1; round <= warmUpRuns && !quiet && (round == 1 || System.nanoTime() - t0 < WARM_UP_MAX_SEC * 1_000_000_000L); round++) {
             long roundJit0 = compileMillis(), round0 = System.nanoTime();
-            warmUpRound(setup, done, slug, "(at most " + warmUpRuns + ")", progress);
+            warmUpRound(setup, done, slug, "(at most " + warmUpRuns + ")", operatorRuns, progress);
             quiet = roundJit0 >= 0 && quiet(compileMillis() - roundJit0, (System.nanoTime() - round0) / 1e6);
         }
         return done;
     }
 
-    /** One discarded real run of every engine in the validated order, added to each engine's warm-up in {@code done}. */
+    /**
+     * One discarded real run of every engine in the validated order, added to each engine's warm-up in {@code done}; gpu-only's
+     * device subtasks, as in-run ratios against the profile's tables ({@link IterationCalibration#inRunRatios}), added to
+     * {@code operatorRuns} unless it is null.
+     */
     private void warmUpRound(EngineRunner.Setup setup, Map<String, Validation.WarmUp> done, String slug, String which,
-                             CommandProgress progress) {
+                             List<Map<String, double[]>> operatorRuns, CommandProgress progress) {
         for (String e : engines) {
             long jit0 = compileMillis();
             EngineRunner.Outcome r = EngineRunner.run(setup, e, null, false);
             long jit = compileMillis() - jit0;
+            if (operatorRuns != null && e.equals(IterationCalibration.DEFAULT_ENGINE)) {
+                operatorRuns.add(IterationCalibration.inRunRatios(setup.profile(), r.result().subtasks()));
+            }
             Validation.WarmUp w = done.get(e);
             done.put(e, new Validation.WarmUp(w.runs() + 1, w.iterations() + r.result().iterations().size(), w.seconds() + r.wallSec(),
                     jit0 < 0 ? Double.NaN : (w.runs() == 0 ? 0 : w.jitMs()) + jit));
@@ -317,9 +326,37 @@ final class ValidateCommand implements Callable<Integer> {
      * runs meet, not in the one before the warm-up: the warmed runs run the operators faster than a calibration taken
      * before the warm-up prices them (docs/validation.md, run 9).
      */
-    private void recalibrate(Case c, Path file, org.apexbench.profiler.table.Profile profile, boolean checkpoint) {
-        IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
-                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false);
+    private void recalibrate(Case c, Path file, org.apexbench.profiler.table.Profile profile, boolean checkpoint,
+                             List<Map<String, double[]>> operatorRuns, String slug, CommandProgress progress) {
+        Map<String, double[]> pooled = IterationCalibration.pooled(operatorRuns);
+        var calibrated = IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
+                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled);
+        if (progress != null) {
+            progress.println("validate: " + slug + ": " + operatorSpeed(calibrated.profile(), operatorRuns.size(), pooled)
+                    + "; the calibration run's own:" + factors(IterationCalibration.withInRunRatios(profile, calibrated.calibrationRunRatios())));
+        }
+    }
+
+    /** Each device table's factor in {@code profile} (its median in-run ratio), as " pre 0.812 post 0.731 ...". */
+    private static String factors(org.apexbench.profiler.table.Profile profile) {
+        StringBuilder b = new StringBuilder();
+        for (String table : org.apexbench.profiler.table.MeasuredRuntime.IN_RUN_TABLES) {
+            b.append(String.format(Locale.ROOT, " %s %.3f", table, org.apexbench.profiler.table.MeasuredRuntime.inRunScale(profile, table)));
+        }
+        return b.toString();
+    }
+
+    /**
+     * The line saying where the simulator's level of the operators' speed comes from: the median in-run ratio of each device
+     * table in {@code calibrated}, and which runs gave them ({@code runs} gpu-only warm-up runs, {@code pooled} their ratios
+     * as {@link IterationCalibration#pooled} took them; none: the calibration run's).
+     */
+    static String operatorSpeed(org.apexbench.profiler.table.Profile calibrated, int runs, Map<String, double[]> pooled) {
+        StringBuilder b = new StringBuilder("operator speed in runs (median in-run ratio over the profile's tables)").append(factors(calibrated));
+        if (runs == 0) return b.append(", from the gpu-only calibration run (no gpu-only warm-up run: gpu-only is not validated)").toString();
+        int subtasks = pooled.values().stream().mapToInt(v -> v.length).sum();
+        return b.append(String.format(Locale.ROOT, ", from %s on the warm-up workload (%d device subtasks)",
+                runs == 1 ? "gpu-only's warm-up run" : "gpu-only's warm-up runs 2 to " + runs, subtasks)).toString();
     }
 
     /** The workload each engine's per-iteration calibration runs: a checkpoint folder's, or a preset's smaller one. */

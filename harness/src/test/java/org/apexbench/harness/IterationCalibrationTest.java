@@ -3,6 +3,7 @@ package org.apexbench.harness;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.List;
@@ -56,5 +57,52 @@ class IterationCalibrationTest {
         assertFalse(p.tables().containsKey(MeasuredRuntime.inRunTable(Profile.PRE)));
         assertEquals(1, MeasuredRuntime.inRunScale(p, Profile.PRE), 0);
         assertEquals(1.5, MeasuredRuntime.inRunScale(p, Profile.POST), 1e-9);
+    }
+
+    /**
+     * Validate's operator speed: gpu-only's warm-up runs on the validated workload, one {@code inRunRatios} each, pooled over
+     * every run but the first; the profile keeps at most {@link IterationCalibration#MAX_IN_RUN_SAMPLES} of a table's ratios,
+     * and its factor (the median) is the median of every ratio of those runs. Run 1 (POST 10 times its table) is left out;
+     * runs 2 and 3 give POST ratios 0.5 + i / 1000 for i below 400 and 0.9 + i / 1000 for i below 301 (701 ratios, no two
+     * alike: the median is the 351st, 0.5 + 350 / 1000 = 0.85); LM head only in run 1 gives none.
+     */
+    @Test
+    void theFactorsAreTheMedianOfEveryRatioOfTheWarmUpRunsAfterTheFirst() {
+        Profile base = profile();
+        List<SubtaskRecord> first = new java.util.ArrayList<>(), second = new java.util.ArrayList<>(), third = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) first.add(record(Op.POST, 2, 0, 20));
+        first.add(record(Op.LM_HEAD, 2, 0, 2));
+        first.add(record(Op.LM_HEAD, 2, 0, 2));
+        for (int i = 0; i < 400; i++) second.add(record(Op.POST, 2, 0, 2 * (0.5 + i / 1000.0)));
+        for (int i = 0; i < 301; i++) third.add(record(Op.POST, 1, 0, 0.9 + i / 1000.0));
+        third.add(record(Op.CPU_DECODE_ATTN, 2, 32, 40));
+        List<Map<String, double[]>> runs = List.of(IterationCalibration.inRunRatios(base, first), IterationCalibration.inRunRatios(base, second),
+                IterationCalibration.inRunRatios(base, third));
+        Map<String, double[]> pooled = IterationCalibration.pooled(runs);
+        assertEquals(java.util.Set.of(Profile.POST), pooled.keySet(), "run 1's LM head left out with run 1, no host table");
+        assertEquals(701, pooled.get(Profile.POST).length);
+        Profile p = IterationCalibration.withInRunRatios(base, pooled);
+        double[] kept = ((Table1D) p.table(MeasuredRuntime.inRunTable(Profile.POST))).seconds();
+        assertEquals(IterationCalibration.MAX_IN_RUN_SAMPLES, kept.length);
+        assertEquals(0.85, MeasuredRuntime.inRunScale(p, Profile.POST), 1e-12);
+        assertEquals(MeasuredRuntime.median(pooled.get(Profile.POST)), MeasuredRuntime.inRunScale(p, Profile.POST), 0);
+        assertEquals(0.5, kept[0], 1e-12, "the least ratio kept");
+        assertEquals(1.2, kept[kept.length - 1], 1e-12, "the greatest ratio kept");
+        assertFalse(p.tables().containsKey(MeasuredRuntime.inRunTable(Profile.LM_HEAD)));
+        assertEquals(Map.of(), IterationCalibration.pooled(List.of()), "no warm-up run: nothing, the calibration run's ratios stay");
+        assertEquals(50, IterationCalibration.pooled(runs.subList(0, 1)).get(Profile.POST).length, "one run: its own");
+    }
+
+    /** The quantiles a profile keeps have the median of all the ratios, an even count of them too; a bad count is refused by name. */
+    @Test
+    void quantilesKeepTheMedianOfAnEvenCountAndRefuseAnEvenTarget() {
+        double[] v = new double[1000];
+        for (int i = 0; i < v.length; i++) v[i] = (i * 7919 % 1000) / 100.0;   // 0 .. 9.99, shuffled
+        double[] q = IterationCalibration.quantiles(v, 5);
+        assertArrayEquals(new double[] {0, 2.4975, MeasuredRuntime.median(v), 7.4925, 9.99}, q, 1e-9);
+        assertEquals(MeasuredRuntime.median(v), MeasuredRuntime.median(q), 0);
+        assertArrayEquals(new double[] {3, 1, 2}, IterationCalibration.quantiles(new double[] {3, 1, 2}, 5), 0, "few: kept as they are");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> IterationCalibration.quantiles(v, 4));
+        assertTrue(e.getMessage().contains("odd count"), e.getMessage());
     }
 }

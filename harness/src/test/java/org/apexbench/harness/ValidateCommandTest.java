@@ -37,7 +37,7 @@ class ValidateCommandTest {
         folder = tmp.resolve("validate");
         validate = Cli.run("validate", "--model", RealEngineRuns.tinyLlama3().toString(), "--engines", ENGINES,
                 "--requests", "synthetic:count=4,input=16,output=6", "--gpu-kv-blocks", "2", "--host-kv-blocks", "16",
-                "--max-running", "4", "--max-tokens", "32", "--repeats", "2", "--out", folder.toString(), "--quiet");
+                "--max-running", "4", "--max-tokens", "32", "--repeats", "2", "--out", folder.toString());
     }
 
     private static List<CSVRecord> rows() throws IOException {
@@ -106,6 +106,44 @@ class ValidateCommandTest {
         assertTrue(p.tables().keySet().containsAll(List.of(MeasuredRuntime.JITTER_SAMPLES, MeasuredRuntime.HANDOFF_SAMPLES,
                 MeasuredRuntime.CPU_ATTN_SHARED, MeasuredRuntime.DEVICE_SHARED, MeasuredRuntime.ITERATION_SAMPLES,
                 MeasuredRuntime.iterationTable("static-hybrid:offload"))), p.tables().keySet().toString());
+    }
+
+    /**
+     * The simulator's level of the operators' speed (each device table's median in-run ratio in the profile the simulations
+     * use) is the one stderr names, and comes from gpu-only's warm-up runs on the validated workload, every round but the
+     * first (all of the warm-up's rounds: gpu-only's warm-up runs less the one after the recalibration), which ran PRE and
+     * POST on each of tiny-llama3's 3 layers in every iteration, not from the calibration's 8-request run.
+     */
+    @Test
+    void theOperatorSpeedComesFromTheWarmUpRunsOnTheValidatedWorkload() throws IOException {
+        assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
+        var line = java.util.regex.Pattern.compile("validate: tiny-llama3: operator speed in runs \\(median in-run ratio over the profile's tables\\)"
+                + " pre ([0-9.]+) post ([0-9.]+) embed ([0-9.]+) lmHead ([0-9.]+) gpuDecodeAttn ([0-9.]+), from gpu-only's warm-up"
+                + " (?:run|runs 2 to ([0-9]+)) on the warm-up workload \\(([0-9]+) device subtasks\\)").matcher(validate.err());
+        assertTrue(line.find(), validate.err());
+        Profile p = Profile.load(folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE));
+        List<String> tables = List.of(Profile.PRE, Profile.POST, Profile.EMBED, Profile.LM_HEAD, Profile.GPU_DECODE_ATTN);
+        for (int i = 0; i < tables.size(); i++) {
+            assertEquals(Double.parseDouble(line.group(i + 1)), MeasuredRuntime.inRunScale(p, tables.get(i)), 5e-4, tables.get(i));
+        }
+        CSVRecord gpuOnly = rows().get(0);
+        int rounds = Integer.parseInt(gpuOnly.get("warm_up_runs")) - 1;
+        assertEquals(rounds, line.group(6) == null ? 1 : Integer.parseInt(line.group(6)), "every round before the recalibration: " + gpuOnly);
+        int pooledRuns = rounds > 1 ? rounds - 1 : 1;
+        assertTrue(Long.parseLong(line.group(7)) >= (long) pooledRuns * Integer.parseInt(gpuOnly.get("real_iterations")) * 2 * 3,
+                "PRE and POST of 3 layers in every iteration of " + pooledRuns + " runs: " + line.group());
+        assertTrue(p.table(MeasuredRuntime.inRunTable(Profile.POST)) instanceof org.apexbench.profiler.table.Table1D t
+                && t.seconds().length <= IterationCalibration.MAX_IN_RUN_SAMPLES, "a bounded number of ratios kept");
+    }
+
+    /** Without gpu-only among the validated engines there is no warm-up run of it: the line says the calibration run's are used. */
+    @Test
+    void withoutAGpuOnlyWarmUpTheCalibrationRunGivesTheOperatorSpeed() {
+        assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
+        Profile p = org.apexbench.profiler.table.MeasuredRuntime.withInRunRatios(Profile.load(folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE)),
+                Profile.POST, new double[] {0.5, 0.7, 0.9});
+        String s = ValidateCommand.operatorSpeed(p, 0, java.util.Map.of());
+        assertTrue(s.contains(" post 0.700") && s.endsWith("from the gpu-only calibration run (no gpu-only warm-up run: gpu-only is not validated)"), s);
     }
 
     private static String[] simRun(Path out) { return simRun(out, RealEngineRuns.tinyLlama3().toString(), "f16"); }
