@@ -340,7 +340,6 @@ final class Dispatch {
         take(out, Strategy.GPU_ONLY, 0, tGpu);
         if (Double.isFinite(slo)) gpuScore = score(g.rows, tGpu, 0);   // with an SLO it depends on the candidates added since begin
         double bestScore = requireCpu && k > 0 ? Double.NEGATIVE_INFINITY : gpuScore;
-        pickedRows = g.rows;
         bestScore = pick(out, bestScore, bestAoScore, bestAo, bestAoT, bestApScore, bestAp, bestApT);
         int packedRows = 0;
         double packedT = 0;
@@ -361,7 +360,6 @@ final class Dispatch {
             out.clear(k);
             out.packed = false;
             take(out, Strategy.GPU_ONLY, 0, tGpu);
-            pickedRows = g.rows;
             double best = pick(out, requireCpu || g.rows == 0 ? Double.NEGATIVE_INFINITY : g.rows / tGpu,
                     plainAoScore, plainAo, plainAoT, plainApScore, plainAp, plainApT);
             if (packedRows > 0 && (g.rows + packedRows) / packedT > best) takePacked(out, packedRows, packedT);
@@ -390,20 +388,18 @@ final class Dispatch {
         return packing.runsFirst(mustRun) ? out.predictedSec : Double.POSITIVE_INFINITY;
     }
 
-    /** The rows of the plan {@link #pick} holds (its caller sets the GPU-only plan's before the first call). */
-    private int pickedRows;
-
-    /** Takes AO's or AP's best prefix into {@code out} where it beats {@code bestScore}; returns the best score. */
+    /**
+     * Takes AO's or AP's best prefix into {@code out} where it beats {@code bestScore}, the score of the plan {@code out}
+     * holds ({@code g.rows + out.cpuCount} rows); returns the best score.
+     */
     private double pick(Choice out, double bestScore, double aoScore, int ao, double aoT, double apScore, int ap, double apT) {
-        if (better(aoScore, g.rows + ao, bestScore, pickedRows)) {
+        if (better(aoScore, g.rows + ao, bestScore, g.rows + out.cpuCount)) {
             bestScore = aoScore;
-            pickedRows = g.rows + ao;
             take(out, Strategy.ASYNC_OVERLAP, ao, aoT);
             java.util.Arrays.fill(out.used, 0, ao, true);
         }
-        if (better(apScore, g.rows + ap, bestScore, pickedRows)) {
+        if (better(apScore, g.rows + ap, bestScore, g.rows + out.cpuCount)) {
             bestScore = apScore;
-            pickedRows = g.rows + ap;
             take(out, Strategy.ASYMMETRIC_PIPELINE, ap, apT);
             java.util.Arrays.fill(out.used, 0, k, false);
             java.util.Arrays.fill(out.used, 0, ap, true);
