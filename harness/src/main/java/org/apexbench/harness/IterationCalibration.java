@@ -197,6 +197,8 @@ final class IterationCalibration {
             double at = (double) i * (s.length - 1) / (m - 1);
             int lo = (int) Math.floor(at);
             int hi = Math.min(lo + 1, s.length - 1);
+            // interpolated from the midpoint of the two order statistics, so that the middle quantile of an even count is
+            // 0.5 * (s[lo] + s[hi]) to the bit, as MeasuredRuntime.median computes it
             q[i] = lo == hi || at == lo ? s[lo] : 0.5 * (s[lo] + s[hi]) + (at - lo - 0.5) * (s[hi] - s[lo]);
         }
         return q;
