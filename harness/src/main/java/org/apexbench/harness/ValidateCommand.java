@@ -164,9 +164,11 @@ final class ValidateCommand implements Callable<Integer> {
                 Map<String, List<Validation.Metrics>> measured = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> bracketed = new LinkedHashMap<>();
                 org.apexbench.profiler.table.Profile taken = real.profile();
+                var breakdown = new org.apexbench.reports.IterationBreakdown.Collector();
                 for (String e : engines) {
                     EngineRunner.Outcome s = EngineRunner.run(sim, e, progress, false);
                     simulated.put(e, Validation.Metrics.of(s.report().summary(), s.result().iterations()));
+                    if (!bracket) breakdown.add(e, "sim", 0, s.result().requests(), s.result().iterations());
                     measured.put(e, new ArrayList<>());
                     bracketed.put(e, new ArrayList<>());
                 }
@@ -186,9 +188,11 @@ final class ValidateCommand implements Callable<Integer> {
                         if (device == null) device = r.device();
                         measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations())
                                 .withConditions(load, jit0 < 0 ? Double.NaN : jit));
+                        breakdown.add(e, "real", k, r.result().requests(), r.result().iterations());
                         if (fresh != null) {
                             EngineRunner.Outcome b = EngineRunner.run(EngineRunner.prepare(options(c, "sim", fresh), null), e, null, false);
                             bracketed.get(e).add(Validation.Metrics.of(b.report().summary(), b.result().iterations()));
+                            breakdown.add(e, "sim", k, b.result().requests(), b.result().iterations());
                         }
                         if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
                         if (progress != null) {
@@ -210,6 +214,7 @@ final class ValidateCommand implements Callable<Integer> {
                                 100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET)));
                     }
                 }
+                breakdown.write(profileFile.getParent());
                 last = real;
             }
             Path staging = folder.staging();
