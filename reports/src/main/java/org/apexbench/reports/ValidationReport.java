@@ -43,7 +43,11 @@ public final class ValidationReport {
      * The CSV's columns: real values are the real runs' medians, {@code real_min_} / {@code real_max_} their extremes;
      * {@code *_real_spread} the largest deviation of a real run from their median; {@code warm_up_*} the discarded
      * warm-up runs before the measured ones ({@link Validation.WarmUp}); {@code real_jit_ms} / {@code real_max_jit_ms} the
-     * median / most milliseconds the JIT compiled inside a measured real run; {@code verdict} one of
+     * median / most milliseconds the JIT compiled inside a measured real run; {@code operator_speed} each device table's
+     * factor in the engine's simulation ({@code table=factor;...}), {@code operator_speed_from} whether the engine's own
+     * ({@code own}) or gpu-only's ({@code gpu-only}), {@code gpu_only_operator_speed} gpu-only's, and
+     * {@code gpu_only_speed_*_error} the errors of the same simulations at gpu-only's factors (empty where the engine's are
+     * gpu-only's); {@code verdict} one of
      * {@link Validation.Verdict}.
      */
     public static final List<String> COLUMNS = columns();
@@ -57,7 +61,8 @@ public final class ValidationReport {
         c.addAll(List.of("real_unaccounted_s", "sim_unaccounted_s", "real_unaccounted_per_iteration_ms", "sim_unaccounted_per_iteration_ms",
                 "real_strategy_mix", "sim_strategy_mix", "strategy_mix_distance", "output_throughput_real_spread",
                 "median_tpot_real_spread", "real_load_average", "warm_up_runs", "warm_up_iterations", "warm_up_s", "warm_up_jit_ms",
-                "real_jit_ms", "real_max_jit_ms", "within_target", "verdict"));
+                "real_jit_ms", "real_max_jit_ms", "operator_speed_from", "operator_speed", "gpu_only_operator_speed",
+                "gpu_only_speed_output_throughput_error", "gpu_only_speed_median_tpot_error", "within_target", "verdict"));
         return List.copyOf(c);
     }
 
@@ -107,9 +112,19 @@ public final class ValidationReport {
         c.add(RunDirectory.cell(v.warmUp().jitMs()));
         c.add(RunDirectory.cell(r.jitMs()));
         c.add(RunDirectory.cell(v.realMax(Validation.Metrics::jitMs)));
+        c.add(v.speed().factors().isEmpty() ? "" : v.speed().own() ? "own" : "gpu-only");
+        c.add(factors(v.speed().factors()));
+        c.add(factors(v.speed().gpuOnly()));
+        c.add(RunDirectory.cell(v.defaultSpeedThroughputError()));
+        c.add(RunDirectory.cell(v.defaultSpeedMedianTpotError()));
         c.add(v.within(TARGET));
         c.add(v.verdict(TARGET).name().toLowerCase(Locale.ROOT));
         return c;
+    }
+
+    private static String factors(Map<String, Double> m) {
+        return m.entrySet().stream().map(e -> e.getKey() + "=" + String.format(Locale.ROOT, "%.4f", e.getValue()))
+                .collect(Collectors.joining(";"));
     }
 
     private static String mix(Map<String, Double> m) {
