@@ -46,7 +46,7 @@ public final class ValidationReport {
      * median / most milliseconds the JIT compiled inside a measured real run; {@code operator_speed} each device table's
      * factor in the engine's simulation ({@code table=factor;...}), {@code operator_speed_from} whether the engine's own
      * ({@code own}) or gpu-only's ({@code gpu-only}), {@code gpu_only_operator_speed} gpu-only's, and
-     * {@code gpu_only_speed_*_error} the errors of the same simulations at gpu-only's factors (empty where the engine's are
+     * {@code gpu_only_speed_*_error} the errors (throughput, median TPOT, device busy time) of the same simulations at gpu-only's factors (empty where the engine's are
      * gpu-only's); {@code verdict} one of
      * {@link Validation.Verdict}.
      */
@@ -62,7 +62,8 @@ public final class ValidationReport {
                 "real_strategy_mix", "sim_strategy_mix", "strategy_mix_distance", "output_throughput_real_spread",
                 "median_tpot_real_spread", "real_load_average", "warm_up_runs", "warm_up_iterations", "warm_up_s", "warm_up_jit_ms",
                 "real_jit_ms", "real_max_jit_ms", "operator_speed_from", "operator_speed", "gpu_only_operator_speed",
-                "gpu_only_speed_output_throughput_error", "gpu_only_speed_median_tpot_error", "within_target", "verdict"));
+                "gpu_only_speed_output_throughput_error", "gpu_only_speed_median_tpot_error", "gpu_only_speed_gpu_busy_error", "within_target",
+                "verdict"));
         return List.copyOf(c);
     }
 
@@ -117,6 +118,7 @@ public final class ValidationReport {
         c.add(factors(v.speed().gpuOnly()));
         c.add(RunDirectory.cell(v.defaultSpeedThroughputError()));
         c.add(RunDirectory.cell(v.defaultSpeedMedianTpotError()));
+        c.add(RunDirectory.cell(v.defaultSpeedSim() == null ? Double.NaN : Validation.error(r.gpuBusySec(), v.defaultSpeedSim().gpuBusySec())));
         c.add(v.within(TARGET));
         c.add(v.verdict(TARGET).name().toLowerCase(Locale.ROOT));
         return c;
