@@ -70,10 +70,15 @@ public final class ValidationReport {
     private ValidationReport() { }
 
     public static void writeCsv(Path file, List<Validation> rows) {
+        writeCsv(file, COLUMNS, rows.stream().map(ValidationReport::values).toList());
+    }
+
+    /** {@code rows} under the header {@code columns}, as this report's and {@link ValidationSummary}'s CSVs are written. */
+    static void writeCsv(Path file, List<String> columns, List<List<Object>> rows) {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(COLUMNS.toArray(String[]::new))
+             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(columns.toArray(String[]::new))
                      .setRecordSeparator("\n").get())) {
-            for (Validation v : rows) p.printRecord(values(v));
+            for (List<Object> r : rows) p.printRecord(r);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -165,19 +170,30 @@ public final class ValidationReport {
     }
 
     private static CategoryChart chart(List<Validation> rows, String metric, boolean throughput) {
-        CategoryChart c = new CategoryChartBuilder().width(900).height(380).title("simulated vs real " + metric + ": error (%)")
+        return errorChart("simulated vs real " + metric + ": error (%)", rows.stream().map(Validation::model).distinct().toList(),
+                rows.stream().map(Validation::engine).distinct().toList(), (model, e) -> {
+                    Validation v = rows.stream().filter(r -> r.model().equals(model) && r.engine().equals(e)).findFirst().orElse(null);
+                    return v == null ? null : new double[] {throughput ? v.throughputError() : v.medianTpotError(),
+                            v.realSpread(throughput ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs)};
+                });
+    }
+
+    /**
+     * A bar chart of errors per engine, one series per model, with whiskers: {@code errorAndSpread} gives a model's and
+     * engine's {error, spread} (null, or NaN in either: drawn as 0).
+     */
+    static CategoryChart errorChart(String title, List<String> models, List<String> engines,
+                                    java.util.function.BiFunction<String, String, double[]> errorAndSpread) {
+        CategoryChart c = new CategoryChartBuilder().width(900).height(380).title(title)
                 .xAxisTitle("engine").yAxisTitle("sim / real - 1 (%)").build();
         c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
         c.getStyler().setXAxisLabelRotation(20);
-        List<String> engines = rows.stream().map(Validation::engine).distinct().toList();
-        for (String model : rows.stream().map(Validation::model).distinct().toList()) {
+        for (String model : models) {
             List<Double> y = new ArrayList<>(), spread = new ArrayList<>();
             for (String e : engines) {
-                Validation v = rows.stream().filter(r -> r.model().equals(model) && r.engine().equals(e)).findFirst().orElse(null);
-                double err = v == null ? Double.NaN : throughput ? v.throughputError() : v.medianTpotError();
-                double sp = v == null ? Double.NaN : v.realSpread(throughput ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs);
-                y.add(Double.isNaN(err) ? 0 : 100 * err);
-                spread.add(Double.isNaN(sp) ? 0 : 100 * sp);
+                double[] v = errorAndSpread.apply(model, e);
+                y.add(v == null || Double.isNaN(v[0]) ? 0 : 100 * v[0]);
+                spread.add(v == null || Double.isNaN(v[1]) ? 0 : 100 * v[1]);
             }
             c.addSeries(model, engines, y, spread);
         }

@@ -3,7 +3,6 @@ package org.apexbench.reports;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,10 +16,8 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 
 /**
  * A verdict across validations ({@code apex validate --summarize DIR...}, docs/validation.md): the rows of several complete
@@ -198,13 +195,7 @@ public final class ValidationSummary {
     }
 
     public static void writeCsv(Path file, List<Engine> engines) {
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(COLUMNS.toArray(String[]::new))
-                     .setRecordSeparator("\n").get())) {
-            for (Engine e : engines) p.printRecord(values(e));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        ValidationReport.writeCsv(file, COLUMNS, engines.stream().map(ValidationSummary::values).toList());
     }
 
     private static List<Object> values(Engine e) {
@@ -272,23 +263,10 @@ public final class ValidationSummary {
     }
 
     private static CategoryChart chart(List<Engine> engines, boolean throughput) {
-        String metric = throughput ? "output throughput" : "median TPOT";
-        CategoryChart c = new CategoryChartBuilder().width(900).height(380).title("simulated vs real " + metric + ": median error (%)")
-                .xAxisTitle("engine").yAxisTitle("sim / real - 1 (%)").build();
-        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-        c.getStyler().setXAxisLabelRotation(20);
-        List<String> names = engines.stream().map(Engine::engine).distinct().toList();
-        for (String model : engines.stream().map(Engine::model).distinct().toList()) {
-            List<Double> y = new ArrayList<>(), spread = new ArrayList<>();
-            for (String name : names) {
-                Engine e = engines.stream().filter(r -> r.model().equals(model) && r.engine().equals(name)).findFirst().orElse(null);
-                double err = e == null ? Double.NaN : throughput ? e.medianThroughputError() : e.medianTpotError();
-                double sp = e == null ? Double.NaN : throughput ? e.medianThroughputSpread() : e.medianTpotSpread();
-                y.add(Double.isNaN(err) ? 0 : 100 * err);
-                spread.add(Double.isNaN(sp) ? 0 : 100 * sp);
-            }
-            c.addSeries(model, names, y, spread);
-        }
-        return c;
+        return ValidationReport.errorChart("simulated vs real " + (throughput ? "output throughput" : "median TPOT") + ": median error (%)",
+                engines.stream().map(Engine::model).distinct().toList(), engines.stream().map(Engine::engine).distinct().toList(),
+                (model, name) -> engines.stream().filter(r -> r.model().equals(model) && r.engine().equals(name)).findFirst()
+                        .map(e -> new double[] {throughput ? e.medianThroughputError() : e.medianTpotError(),
+                                throughput ? e.medianThroughputSpread() : e.medianTpotSpread()}).orElse(null));
     }
 }
