@@ -289,6 +289,14 @@ final class ValidateCommand implements Callable<Integer> {
         List<ValidationSummary.Engine> engines = ValidationSummary.read(summarize);
         boolean defaultFolder = out == null;
         Path dir = defaultFolder ? ApexCli.root().resolve("runs").resolve("validate-summary") : out;
+        Path target = dir.toAbsolutePath().normalize();
+        for (Path f : summarize) {
+            Path read = f.toAbsolutePath().normalize();
+            if (read.startsWith(target) || target.startsWith(read)) {
+                throw new IllegalArgumentException((defaultFolder ? "the default folder " : "--out ") + dir + ": it would replace or sit inside "
+                        + "the validation folder " + f + " that --summarize reads; give another folder");
+            }
+        }
         try (ResultFolder folder = ResultFolder.create(dir, defaultFolder ? "the default folder" : "--out",
                 force || defaultFolder ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE)) {
             ValidationSummary.writeCsv(folder.staging().resolve(ValidationSummary.CSV), engines);

@@ -146,7 +146,7 @@ class ValidateSummarizeTest {
     }
 
     @Test
-    void aFolderGivenTwiceOrARunOptionBesideSummarizeIsRefused() {
+    void aFolderGivenTwiceARunOptionBesideSummarizeOrAnOutOverAReadFolderIsRefused() {
         Path good = validation("good", row("apex", new double[] {100}, 105, 1.0));
         Cli twice = Cli.run("validate", "--summarize", good.toString(), good.toString(), "--out", tmp.resolve("s1").toString());
         assertEquals(1, twice.code(), twice.err());
@@ -154,6 +154,10 @@ class ValidateSummarizeTest {
         Cli repeats = Cli.run("validate", "--summarize", good.toString(), "--repeats", "5", "--out", tmp.resolve("s2").toString());
         assertEquals(1, repeats.code(), repeats.err());
         assertTrue(repeats.err().contains("--repeats: --summarize runs nothing"), repeats.err());
+        Cli over = Cli.run("validate", "--summarize", good.toString(), "--out", good.toString(), "--force");
+        assertEquals(1, over.code(), over.err());
+        assertTrue(over.err().contains("--out " + good + ": it would replace or sit inside the validation folder " + good), over.err());
+        assertEquals("validation", Manifest.verify(good).kind(), "the validation folder is left whole");
         assertFalse(Files.exists(tmp.resolve("s1")) || Files.exists(tmp.resolve("s2")));
     }
 }
