@@ -50,6 +50,7 @@ public final class ResultFolder implements AutoCloseable {
             FidelityReport.POINTS_CSV, FidelityReport.HTML,
             NeoReport.CSV, NeoReport.HTML, ValidationReport.CSV, ValidationReport.HTML, ValidationReport.PROFILE,
             IterationBreakdown.FILE, IterationBreakdown.TPOT_FILE,
+            ValidationSummary.CSV, ValidationSummary.HTML,
             CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML);
 
     private final Path target;
