@@ -30,7 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "for real and simulated from that profile (by default with its runtime samples taken again right before each",
                 "real run), with the same workload, budgets and seed, and compare output throughput, median and p99 TPOT,",
                 "median TTFT, strategy mix and GPU/CPU busy time.",
-                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile*.json, environment.json and manifest.json,",
+                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile*.json, DIR/<model>/breakdown.csv and",
+                "tpot.csv (each run's iterations and requests broken down, real beside simulated), environment.json and manifest.json,",
                 "whole or not at all. --backend cuda does the same on a GPU (and is refused where none can run)."})
 final class ValidateCommand implements Callable<Integer> {
     static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,"
