@@ -30,7 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "for real and simulated from that profile (by default with its runtime samples taken again right before each",
                 "real run), with the same workload, budgets and seed, and compare output throughput, median and p99 TPOT,",
                 "median TTFT, strategy mix and GPU/CPU busy time.",
-                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile*.json, environment.json and manifest.json,",
+                "Writes DIR/validation.csv, DIR/validation.html, DIR/<model>/profile*.json, DIR/<model>/breakdown.csv and",
+                "tpot.csv (each run's iterations and requests broken down, real beside simulated), environment.json and manifest.json,",
                 "whole or not at all. --backend cuda does the same on a GPU (and is refused where none can run)."})
 final class ValidateCommand implements Callable<Integer> {
     static final String ENGINES = "gpu-only,static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,"
@@ -175,9 +176,11 @@ final class ValidateCommand implements Callable<Integer> {
                 Map<String, List<Validation.Metrics>> bracketed = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> atDefaultSpeed = new LinkedHashMap<>();   // engines with their own speed
                 org.apexbench.profiler.table.Profile taken = real.profile();
+                var breakdown = new org.apexbench.reports.IterationBreakdown.Collector();
                 for (String e : engines) {
                     EngineRunner.Outcome s = EngineRunner.run(sim, e, progress, false);
                     simulated.put(e, Validation.Metrics.of(s.report().summary(), s.result().iterations()));
+                    if (!bracket) breakdown.add(e, "sim", 0, s.result().requests(), s.result().iterations());
                     measured.put(e, new ArrayList<>());
                     bracketed.put(e, new ArrayList<>());
                     if (MeasuredRuntime.ownInRunRatios(taken, e)) {
@@ -203,10 +206,12 @@ final class ValidateCommand implements Callable<Integer> {
                         if (device == null) device = r.device();
                         measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations())
                                 .withConditions(load, jit0 < 0 ? Double.NaN : jit));
+                        breakdown.add(e, "real", k, r.result().requests(), r.result().iterations());
                         if (fresh != null) {
                             EngineRunner.Setup bracketedSim = EngineRunner.prepare(options(c, "sim", fresh), null);
                             EngineRunner.Outcome b = EngineRunner.run(bracketedSim, e, null, false);
                             bracketed.get(e).add(Validation.Metrics.of(b.report().summary(), b.result().iterations()));
+                            breakdown.add(e, "sim", k, b.result().requests(), b.result().iterations());
                             if (atDefaultSpeed.containsKey(e)) {
                                 if (k == 1) atDefaultSpeed.get(e).clear();   // bracketed: the snapshot's goes
                                 EngineRunner.Outcome d = EngineRunner.run(
@@ -241,6 +246,7 @@ final class ValidateCommand implements Callable<Integer> {
                         }
                     }
                 }
+                breakdown.write(profileFile.getParent());
                 last = real;
             }
             Path staging = folder.staging();

@@ -15,6 +15,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
+import org.apexbench.reports.IterationBreakdown;
 import org.apexbench.reports.Manifest;
 import org.apexbench.reports.ValidationReport;
 import org.junit.jupiter.api.BeforeAll;
@@ -231,7 +232,8 @@ class ValidateCommandTest {
             assertTrue(fresh.tables().keySet().containsAll(List.of(MeasuredRuntime.inRunTable(org.apexbench.profiler.table.Profile.POST),
                     MeasuredRuntime.NOISE_REFERENCE, MeasuredRuntime.TWO_THREAD_DEVICE, MeasuredRuntime.TWO_THREAD_HOST,
                     MeasuredRuntime.TWO_THREAD_WAIT, MeasuredRuntime.TWO_THREAD_HOST_ALONE, MeasuredRuntime.OVERLAP_PICKUP,
-                    MeasuredRuntime.OVERLAP_RETURN)), fresh.tables().keySet().toString());
+                    MeasuredRuntime.OVERLAP_RETURN, MeasuredRuntime.TWO_THREAD_DEVICE_REFERENCE,
+                    MeasuredRuntime.TWO_THREAD_HOST_REFERENCE)), fresh.tables().keySet().toString());
             assertFalse(java.util.Arrays.equals(((org.apexbench.profiler.table.Table1D) first.table(MeasuredRuntime.JITTER_SAMPLES)).seconds(),
                     ((org.apexbench.profiler.table.Table1D) fresh.table(MeasuredRuntime.JITTER_SAMPLES)).seconds()), "measured again");
             Path out = tmp.resolve("bracketed-" + k);
@@ -241,6 +243,46 @@ class ValidateCommandTest {
         }
         double rowSim = Double.parseDouble(rows().get(1).get("sim_output_throughput"));
         assertEquals(sum / 2, rowSim, 1e-6 * rowSim, "the median of the two bracketed simulations");
+    }
+
+    /**
+     * The per-iteration breakdown of every real run and its bracketed simulation ({@link IterationBreakdown}): the same
+     * schedule on both sides, so each real run's iteration groups are its simulation's with the same counts, and a run's
+     * groups sum to its iterations; each run's requests split by preemption, with the run's median TPOT beside.
+     */
+    @Test
+    void everyRunsIterationsAreBrokenDownBesideItsSimulation() throws IOException {
+        assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
+        Manifest m = Manifest.verify(folder);
+        for (String f : List.of(IterationBreakdown.FILE, IterationBreakdown.TPOT_FILE)) {
+            assertTrue(m.files().containsKey("tiny-llama3/" + f), f + " in " + m.files().keySet());
+        }
+        List<CSVRecord> groups;
+        try (Reader r = Files.newBufferedReader(folder.resolve("tiny-llama3").resolve(IterationBreakdown.FILE))) {
+            groups = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r).getRecords();
+        }
+        for (CSVRecord row : rows()) {
+            String e = row.get("engine");
+            for (int k = 1; k <= 2; k++) {
+                int run = k;
+                java.util.function.Function<String, List<String>> side = s -> groups.stream()
+                        .filter(g -> g.get("engine").equals(e) && g.get("side").equals(s) && Integer.parseInt(g.get("run")) == run)
+                        .map(g -> g.get("strategy") + " " + g.get("prefill") + " " + g.get("decode_rows") + " x" + g.get("iterations")).toList();
+                assertFalse(side.apply("real").isEmpty(), e + " run " + k);
+                assertEquals(side.apply("real"), side.apply("sim"), e + " run " + k + ": the same iterations on both sides");
+                int iterations = side.apply("real").stream().mapToInt(g -> Integer.parseInt(g.substring(g.lastIndexOf('x') + 1))).sum();
+                assertEquals(Integer.parseInt(row.get("real_iterations")), iterations, e + " run " + k);
+            }
+        }
+        List<CSVRecord> tpot;
+        try (Reader r = Files.newBufferedReader(folder.resolve("tiny-llama3").resolve(IterationBreakdown.TPOT_FILE))) {
+            tpot = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r).getRecords();
+        }
+        for (String s : List.of("real", "sim")) {
+            int requests = tpot.stream().filter(t -> t.get("engine").equals("gpu-only") && t.get("side").equals(s) && t.get("run").equals("1"))
+                    .mapToInt(t -> Integer.parseInt(t.get("requests"))).sum();
+            assertEquals(4, requests, s + ": every request of the run, preempted or not");
+        }
     }
 
     /** Validate warns, before it starts, where the load average exceeds the cores (the real runs' spread grows). */

@@ -30,8 +30,10 @@ import java.util.Map;
  * <li>{@value #TWO_THREAD_DEVICE} / {@value #TWO_THREAD_HOST} / {@value #TWO_THREAD_WAIT}: a serial hybrid layer of the
  *     two-thread runtime in miniature (device work, a CPU attention handed to the host thread, the wait for it): the
  *     device work's time, the CPU attention's, and the wait beyond it; where the loaded machine's descheduling lands
- *     when both roles run (cpu backend only); {@value #TWO_THREAD_HOST_ALONE}: single runs of that CPU attention alone,
- *     the reference of its noise;</li>
+ *     when both roles run (cpu backend only); {@value #TWO_THREAD_DEVICE_REFERENCE} / {@value #TWO_THREAD_HOST_REFERENCE}:
+ *     per sample, the median single layer's device work and CPU attention among those it averages, the references of their
+ *     noise (the same code at the same moment); {@value #TWO_THREAD_HOST_ALONE}: single runs of that CPU attention alone,
+ *     measured before the samples, the host noise's reference in a profile without the in-sample one;</li>
  * <li>{@value #OVERLAP_PICKUP} / {@value #OVERLAP_RETURN}: an overlapped layer of the two-thread runtime in miniature
  *     (device work, a CPU attention handed to the host thread while the device runs work of its own beside it, the wait
  *     for its output): how long the host thread took to start the published job, and how long the device took to resume
@@ -66,6 +68,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     public static final String TWO_THREAD_HOST = "runtime.twoThreadHost";
     public static final String TWO_THREAD_WAIT = "runtime.twoThreadWait";
     public static final String TWO_THREAD_HOST_ALONE = "runtime.twoThreadHostAlone";
+    public static final String TWO_THREAD_DEVICE_REFERENCE = "runtime.twoThreadDeviceReference";
+    public static final String TWO_THREAD_HOST_REFERENCE = "runtime.twoThreadHostReference";
     public static final String OVERLAP_PICKUP = "runtime.overlapPickup";
     public static final String OVERLAP_RETURN = "runtime.overlapReturn";
     public static final String NOISE_REFERENCE = "runtime.noiseReference";
@@ -144,18 +148,31 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
 
     /**
      * The noise of an iteration that runs both roles (the two-thread runtime with CPU rows): the device work's samples in
-     * the two-thread layer ({@value #TWO_THREAD_DEVICE}) over the same reference as {@link #noiseFactors}; null when not
-     * measured.
+     * the two-thread layer ({@value #TWO_THREAD_DEVICE}) over the median of their own single layers
+     * ({@value #TWO_THREAD_DEVICE_REFERENCE}), so that the factors carry the load's tail and not the level of another
+     * moment; in a profile without that reference, over the same reference as {@link #noiseFactors} (a POST of another
+     * measurement: over the 19 profiles of one validation of tiny-llama3 the layer's device work over it had a median of
+     * 0.65 to 1.69, where the single-thread samples over their own reference had 1.03 to 1.07; docs/validation.md); null
+     * when not measured.
      */
-    public static double[] twoThreadNoiseFactors(Profile p) { return factors(p, TWO_THREAD_DEVICE); }
+    public static double[] twoThreadNoiseFactors(Profile p) {
+        if (p.tables().containsKey(TWO_THREAD_DEVICE) && p.tables().containsKey(TWO_THREAD_DEVICE_REFERENCE)) {
+            return factors(p, TWO_THREAD_DEVICE, median(samples(p, TWO_THREAD_DEVICE_REFERENCE)));
+        }
+        return factors(p, TWO_THREAD_DEVICE);
+    }
 
     /**
      * The noise of the host's CPU attention in such an iteration: its samples in the two-thread layer
-     * ({@value #TWO_THREAD_HOST}) over the median of single runs of the same attention alone; null when not measured.
+     * ({@value #TWO_THREAD_HOST}) over the median of their own single attentions ({@value #TWO_THREAD_HOST_REFERENCE}); in a
+     * profile without that reference, over the median of single runs of the same attention alone measured before the
+     * samples ({@value #TWO_THREAD_HOST_ALONE}: 0.72 to 1.53 in the profiles above); null when not measured.
      */
     public static double[] twoThreadHostNoiseFactors(Profile p) {
-        if (!p.tables().containsKey(TWO_THREAD_HOST) || !p.tables().containsKey(TWO_THREAD_HOST_ALONE)) return null;
-        return factors(p, TWO_THREAD_HOST, median(samples(p, TWO_THREAD_HOST_ALONE)));
+        if (!p.tables().containsKey(TWO_THREAD_HOST)) return null;
+        String reference = p.tables().containsKey(TWO_THREAD_HOST_REFERENCE) ? TWO_THREAD_HOST_REFERENCE : TWO_THREAD_HOST_ALONE;
+        if (!p.tables().containsKey(reference)) return null;
+        return factors(p, TWO_THREAD_HOST, median(samples(p, reference)));
     }
 
     private static double[] factors(Profile p, String table) {
@@ -286,13 +303,28 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 
-    /** {@code p} with the two-thread layer's samples added (seconds per layer, one per sample; {@link #TWO_THREAD_DEVICE} etc.). */
+    /**
+     * {@code p} with the two-thread layer's samples added, without in-sample references (seconds per layer, one per sample;
+     * {@link #TWO_THREAD_DEVICE} etc.).
+     */
     public static Profile withTwoThreadSamples(Profile p, double[] device, double[] host, double[] wait, double[] hostAlone) {
+        return withTwoThreadSamples(p, device, host, wait, hostAlone, null, null);
+    }
+
+    /**
+     * {@code p} with the two-thread layer's samples added (seconds per layer, one per sample), with each sample's median
+     * single layer's device work and CPU attention ({@link #TWO_THREAD_DEVICE_REFERENCE}, {@link #TWO_THREAD_HOST_REFERENCE};
+     * null: not measured).
+     */
+    public static Profile withTwoThreadSamples(Profile p, double[] device, double[] host, double[] wait, double[] hostAlone,
+                                               double[] deviceReference, double[] hostReference) {
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
         put(tables, TWO_THREAD_DEVICE, device);
         put(tables, TWO_THREAD_HOST, host);
         put(tables, TWO_THREAD_WAIT, wait);
         put(tables, TWO_THREAD_HOST_ALONE, hostAlone);
+        put(tables, TWO_THREAD_DEVICE_REFERENCE, deviceReference);
+        put(tables, TWO_THREAD_HOST_REFERENCE, hostReference);
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 

@@ -102,7 +102,7 @@ public final class RuntimeSweep {
         Profile out = contention == null ? MeasuredRuntime.withSamples(p, jitter, reference, handoff, null, null, null, null)
                 : MeasuredRuntime.withSamples(p, jitter, reference, handoff, contention[0], contention[1], contention[2], contention[3]);
         if (twoThread == null) return out;
-        out = MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3]);
+        out = MeasuredRuntime.withTwoThreadSamples(out, twoThread[0], twoThread[1], twoThread[2], twoThread[3], twoThread[6], twoThread[7]);
         return MeasuredRuntime.withOverlapSamples(out, twoThread[4], twoThread[5]);
     }
 
@@ -172,7 +172,8 @@ public final class RuntimeSweep {
     }
 
     /**
-     * {device work, host work, wait, host work alone, pickup, return}: layers of the two-thread runtime in miniature,
+     * {device work, host work, wait, host work alone, pickup, return, device work's reference, host work's reference}:
+     * layers of the two-thread runtime in miniature,
      * alternately as a serial hybrid layer and as an overlapped one runs them, in the same samples (so both meet the same
      * moment of the machine, in the span one kind alone took before). Serial: the device thread runs device work (POST),
      * hands a CPU attention to the host-attention thread (yield-polling meanwhile, as in an iteration) and waits for its
@@ -184,11 +185,14 @@ public final class RuntimeSweep {
      * thread starting it (the pickup), and from the later of its end and the device's own work to the device resuming (the
      * return), the hand-over's two halves where the real runtime pays them. On a loaded machine the run's lost share of
      * wall time lands in these as it does in a run's layers, which the single-thread samples (device work alone) do not
-     * show. The fourth are single runs of the same CPU attention alone (the reference of the host work's noise, as a
-     * table cell is of the device work's).
+     * show. The fourth are single runs of the same CPU attention alone, before the samples. The last two are, per sample,
+     * the median single serial layer's device work and host work: the references of their noise, the same code at the same
+     * moment without the load's tail (a reference measured at another moment carries that moment's level: the attention
+     * alone before the samples and POST in the single-thread samples put the layer's host work at 0.72 to 1.53 and its
+     * device work at 0.65 to 1.69 of them over one validation's profiles; docs/validation.md).
      */
     private static double[][] twoThreadLayers(Runnable deviceJob, Runnable besideJob, Runnable cpuJob) {
-        double[][] out = new double[6][SAMPLES];
+        double[][] out = new double[8][SAMPLES];
         for (int i = 0; i < SAMPLES; i++) {
             long t0 = System.nanoTime();
             cpuJob.run();
@@ -203,6 +207,7 @@ public final class RuntimeSweep {
         try (HostAttentionThread t = new HostAttentionThread("runtime-sweep-host")) {
             int k = Math.max(2, warmUpLayers(t, deviceJob, hostJob));
             int serial = (k + 1) / 2, overlapped = k / 2;
+            double[] deviceRuns = new double[serial], hostRuns = new double[serial];
             for (int i = 0; i < SAMPLES; i++) {
                 long device = 0, host = 0, wait = 0, pickup = 0, back = 0;
                 for (int j = 0; j < k; j++) {
@@ -215,6 +220,8 @@ public final class RuntimeSweep {
                         long a1 = System.nanoTime();
                         device += d1 - d0;
                         host += hostSpan[1] - hostSpan[0];
+                        deviceRuns[j / 2] = (d1 - d0) / 1e9;
+                        hostRuns[j / 2] = (hostSpan[1] - hostSpan[0]) / 1e9;
                         wait += (a1 - d1) - (hostSpan[1] - hostSpan[0]);
                     } else {
                         besideJob.run();
@@ -230,6 +237,8 @@ public final class RuntimeSweep {
                 out[2][i] = positive(wait / 1e9 / serial);
                 out[4][i] = positive(pickup / 1e9 / overlapped);
                 out[5][i] = positive(back / 1e9 / overlapped);
+                out[6][i] = positive(MeasuredRuntime.median(deviceRuns));
+                out[7][i] = positive(MeasuredRuntime.median(hostRuns));
             }
             t.endIteration();
         }

@@ -282,6 +282,30 @@ class MeasuredSimTest {
     }
 
     /**
+     * The two-thread layer's noise over references taken inside its own samples. The layer's samples as in the test above
+     * (device work 32 ms, the host's attention 30 ms), now with each sample's median single layer: device work 16 ms, the
+     * host's attention 30 ms. The factors are then 2 (device) and 1 (host): what the load added to the layer's own single
+     * runs, not how the layer compares with POST of the single-thread samples (the table's 32 ms) and with the attention
+     * alone measured before (10 ms), which gave 1 and 3. The overlap iteration: embed 2; per layer PRE 4, q/k/v 2 + 1.5, CPU
+     * attention 10, output 2 + 1.5, POST 8 = 29; head 2: 62 ms, layer 0's CPU attention in [9.5, 19.5).
+     */
+    @Test
+    void theTwoThreadLayersNoiseIsOverItsOwnSinglelayersNotAnotherMoments() {
+        double[] deviceReference = new double[5], hostReference = new double[5];
+        java.util.Arrays.fill(deviceReference, 16 * MS);
+        java.util.Arrays.fill(hostReference, 30 * MS);
+        Profile old = twoThreadProfile();
+        var t = old.tables();
+        Profile p = MeasuredRuntime.withTwoThreadSamples(old, ((Table1D) t.get(MeasuredRuntime.TWO_THREAD_DEVICE)).seconds(),
+                ((Table1D) t.get(MeasuredRuntime.TWO_THREAD_HOST)).seconds(), ((Table1D) t.get(MeasuredRuntime.TWO_THREAD_WAIT)).seconds(),
+                ((Table1D) t.get(MeasuredRuntime.TWO_THREAD_HOST_ALONE)).seconds(), deviceReference, hostReference);
+        assertArrayEquals(new double[] {2, 2, 2, 2, 2}, MeasuredRuntime.twoThreadNoiseFactors(p), 1e-12);
+        assertArrayEquals(new double[] {1, 1, 1, 1, 1}, MeasuredRuntime.twoThreadHostNoiseFactors(p), 1e-12);
+        overlapWithCpuAttentionOfLayer0(p, 3, 62, 9.5, 19.5);
+        overlapWithCpuAttentionOfLayer0(old, 3, 84, 5.5, 35.5);
+    }
+
+    /**
      * The samples of the test above: single-thread POST at width 16 in 64 ms (twice its table) and a round trip of 4 and 6
      * ms; in the two-thread layer device work at its table time, the host's CPU attention 30 ms against 10 alone, the wait
      * beyond it 2.5 and 3.5 ms.
