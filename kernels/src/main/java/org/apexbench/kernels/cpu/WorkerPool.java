@@ -40,7 +40,7 @@ final class WorkerPool implements AutoCloseable {
      * later call.
      */
     private final AtomicLong claim = new AtomicLong();
-    private final AtomicInteger unfinished = new AtomicInteger();   // parts claimed by workers, not yet done
+    private final AtomicInteger done = new AtomicInteger();   // parts of the call in progress that have run
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean closed;
     // the call's arguments: written before the claim word is published, read after a claim of this call
@@ -64,7 +64,12 @@ final class WorkerPool implements AutoCloseable {
             int index = i;
             workers[i] = factory.newThread(() -> work(index));
         }
-        for (Thread t : workers) t.start();
+        try {
+            for (Thread t : workers) t.start();
+        } catch (RuntimeException | Error e) {
+            close();   // the workers already started end instead of idling forever
+            throw e;
+        }
     }
 
     private static ThreadFactory namedDaemons(int pool) {
@@ -97,13 +102,13 @@ final class WorkerPool implements AutoCloseable {
         this.n = n;
         this.caller = Thread.currentThread();
         failure.set(null);
-        long generation = (claim.get() >>> 32) + 1;
-        long first = generation << 32 | (long) chunks << PART_BITS | 1;   // part 0 is the caller's
-        claim.set(first);
+        done.set(0);
+        long generation = ((claim.get() >>> 32) + 1) & 0xffff_ffffL;
+        claim.set(generation << 32 | (long) chunks << PART_BITS | 1);   // part 0 is the caller's
         wakeParked();
         runPart(0, chunks);
         for (int part; (part = tryClaim(generation)) >= 0; ) runPart(part, chunks);
-        awaitWorkers();
+        awaitParts(chunks);
         this.body = null;
         this.caller = null;
         Throwable t = failure.getAndSet(null);
@@ -122,17 +127,19 @@ final class WorkerPool implements AutoCloseable {
         return -1;
     }
 
-    private void runPart(int part, int chunks) {
+    /** Runs one claimed part, keeps the call's first failure, counts the part; true if it was the call's last. */
+    private boolean runPart(int part, int chunks) {
         try {
             body.run(part, (int) ((long) n * part / chunks), (int) ((long) n * (part + 1) / chunks));
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
         }
+        return done.incrementAndGet() == chunks;
     }
 
-    /** The caller, its own parts done: waits for the parts workers claimed, spinning briefly, then parked. */
-    private void awaitWorkers() {
-        for (int spins = 0; unfinished.get() != 0; spins++) {
+    /** The caller, every part claimed: waits for the parts workers are running, spinning briefly, then parked. */
+    private void awaitParts(int chunks) {
+        for (int spins = 0; done.get() != chunks; spins++) {
             if (spins < IDLE_SPINS) Thread.onSpinWait();
             else LockSupport.park(this);   // unparked by the worker that finishes the last part
         }
@@ -153,14 +160,10 @@ final class WorkerPool implements AutoCloseable {
             long generation = c >>> 32;
             int parts = (int) (c >>> PART_BITS) & PART_MASK;
             for (long w = c; w >>> 32 == generation && ((int) w & PART_MASK) < parts; w = claim.get()) {
-                // count the part as unfinished before claiming it, so the caller cannot miss it
-                unfinished.incrementAndGet();
                 if (claim.compareAndSet(w, w + 1)) {
-                    Thread waiting = caller;   // the claim was of this call: its arguments are published
-                    runPart((int) w & PART_MASK, parts);
-                    if (unfinished.decrementAndGet() == 0) LockSupport.unpark(waiting);
-                } else if (unfinished.decrementAndGet() == 0) {
-                    LockSupport.unpark(caller);
+                    // a claim of this call: its arguments are published, and stay until this part is done
+                    Thread waiting = caller;
+                    if (runPart((int) w & PART_MASK, parts)) LockSupport.unpark(waiting);
                 }
             }
             seen = generation;

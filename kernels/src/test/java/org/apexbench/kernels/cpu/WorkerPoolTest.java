@@ -139,6 +139,20 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aWorkerThatCannotStartFailsThePoolAndEndsTheOnesStarted() throws InterruptedException {
+        Thread[] first = new Thread[1];
+        assertThrows(IllegalThreadStateException.class, () -> new WorkerPool(3, r -> {
+            if (first[0] == null) return first[0] = new Thread(r, "first-worker");
+            // a thread that has already been started cannot be started again: the second worker fails to start
+            Thread spent = new Thread(() -> { });
+            spent.start();
+            return spent;
+        }));
+        first[0].join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(first[0].isAlive(), "the worker started before the failure ended");
+    }
+
+    @Test
     void aPoolNeedsAtLeastOneThread() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new WorkerPool(0));
         assertTrue(e.getMessage().contains("threads must be in [1, 65535], got 0"), e.getMessage());
