@@ -57,8 +57,10 @@ if [ "${1:-}" != "--render" ]; then
     >"$out/jmh-build.log" 2>&1 || { tail -20 "$out/jmh-build.log" >&2; exit 1; }
   # the machine is shared: the load around the benchmark goes beside its figures
   jmh_load="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
-  fig jmh-decision java -jar benchmarks/target/apex-benchmarks.jar ApexDecisionBench -f 1 -wi 3 -i 5 -rf csv \
-    -rff "$out/jmh-decision.csv"
+  # the target's state (512 host, 512 queued requests) with SLOs and without them (the peer, same run); four forks of
+  # 5 x 1 s warmup and 5 x 1 s measured: the JVM's JIT modes differ between forks, and a loaded VM compiles late
+  fig jmh-decision java -jar benchmarks/target/apex-benchmarks.jar ApexDecisionBench -p hostRequests=512 -p waiting=512 \
+    -f 4 -wi 5 -i 5 -rf csv -rff "$out/jmh-decision.csv"
   echo "$jmh_load at the start, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') at the end" >"$out/jmh-decision.load"
   # The machine and the commit the figures belong to.
   {

@@ -15,18 +15,23 @@ import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -77,8 +82,32 @@ public class ApexDecisionBench {
         return new RequestSpec(id, 0, new int[prompt], out, SamplingParams.GREEDY);
     }
 
+    /**
+     * The benchmark thread's CPU time and decisions in each iteration, reported beside the wall-clock score (JMH sums
+     * them over iterations and forks; their quotient is the CPU time per decision): on a machine shared with other jobs
+     * the wall clock also counts the time the thread waits for a core, the CPU time does not.
+     */
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    @State(Scope.Thread)
+    public static class CpuTime {
+        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+        public long cpuNanos, decisions;
+        private long startNs;
+
+        @Setup(Level.Iteration)
+        public void start() {
+            cpuNanos = 0;
+            decisions = 0;
+            startNs = THREADS.getCurrentThreadCpuTime();
+        }
+
+        @TearDown(Level.Iteration)
+        public void stop() { cpuNanos = THREADS.getCurrentThreadCpuTime() - startNs; }
+    }
+
     @Benchmark
-    public IterationPlan decide() {
+    public IterationPlan decide(CpuTime cpu) {
+        cpu.decisions++;
         return scheduler.plan(context);
     }
 }

@@ -1,6 +1,5 @@
 package org.apexbench.bench;
 
-import java.util.concurrent.TimeUnit;
 import org.apexbench.kernels.AttentionShape;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.DeviceBuffer;
@@ -9,18 +8,12 @@ import org.apexbench.kernels.KvPool;
 import org.apexbench.kernels.cpu.CpuBackend;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Paged decode attention of the CPU backend (the kernel hybrid engines run on host-resident KV): a batch of
@@ -28,14 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * block tables a random permutation of a pool holding exactly the needed blocks. The {@code kvBytes}
  * counter is K+V bytes read per second: divide by 1e9 for GB/s and compare with {@link StreamBench}.
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
-@State(Scope.Benchmark)
-public class DecodeAttentionBench {
+public class DecodeAttentionBench extends KernelBench {
     @Param({"0"}) public int threads;
     @Param({"16"}) public int requests;
     @Param({"1024", "4096"}) public int context;

@@ -1,38 +1,24 @@
 package org.apexbench.bench;
 
-import java.util.concurrent.TimeUnit;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.DeviceBuffer;
 import org.apexbench.kernels.Weight;
 import org.apexbench.kernels.cpu.CpuBackend;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * gemm of the CPU backend at {@code rows} activation rows against a Llama-2-7B MLP weight
  * ({@code [11008][4096]}: out = 11008, k = 4096). Rows = 1 is the decode gemv (memory bound: compare the
  * {@code weightBytes} rate with {@link StreamBench}); larger rows show the register-tiled prefill path.
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
-@State(Scope.Benchmark)
-public class GemvBench {
+public class GemvBench extends KernelBench {
     @Param({"0"}) public int threads;
     @Param({"1"}) public int rows;
     @Param({"BF16", "F16", "F32"}) public String weightType;

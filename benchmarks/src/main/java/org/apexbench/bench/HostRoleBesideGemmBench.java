@@ -1,6 +1,5 @@
 package org.apexbench.bench;
 
-import java.util.concurrent.TimeUnit;
 import org.apexbench.kernels.AttentionShape;
 import org.apexbench.kernels.DType;
 import org.apexbench.kernels.DeviceBuffer;
@@ -9,20 +8,12 @@ import org.apexbench.kernels.KvPool;
 import org.apexbench.kernels.Weight;
 import org.apexbench.kernels.cpu.CpuBackend;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Group;
 import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The device role's gemm on the cpu backend (a Llama-3.2-1B MLP weight, {@code [8192][2048]}, at {@code rows} activation
@@ -33,14 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * gemm} (beside the polling) and {@code gemmBesideAttention}: the slowdown of the device's kernels that each host
  * activity causes on this machine.
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
-@State(Scope.Benchmark)
-public class HostRoleBesideGemmBench {
+public class HostRoleBesideGemmBench extends KernelBench {
     @Param({"2", "16"}) public int rows;
 
     static final int OUT = 8192, K = 2048, REQUESTS = 4, CONTEXT = 256;

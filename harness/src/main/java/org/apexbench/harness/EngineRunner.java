@@ -73,6 +73,12 @@ final class EngineRunner {
                     durationClock, workloadSpec);
         }
 
+        /** This setup reading {@code p} as its profile (a simulated run of a measured machine: the machine it replays). */
+        Setup withProfile(Profile p) {
+            return new Setup(backend, model, hardware, budgets, gpuPool, workloadText, workload, p, slo, seed, jitter, allSubtasks,
+                    engineOptions, gpuMemoryGb, gpuMemoryUtilization, real, measured, cpuSlowdown, durationClock, workloadSpec);
+        }
+
         /** Why {@code engineLabel} would reject each request on arrival as never servable under this setup's budgets (null: it can serve it). */
         java.util.function.Function<RequestSpec, String> rejection(String engineLabel) {
             EngineChoice choice = EngineChoice.parse(engineLabel, engineOptions);

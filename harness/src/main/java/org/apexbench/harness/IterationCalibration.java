@@ -70,6 +70,17 @@ final class IterationCalibration {
      */
     static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
                                 long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios) {
+        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, inRunRatios, Map.of());
+    }
+
+    /**
+     * As above, and each engine's own in-run ratios ({@code ownRatios}: engine label to table to ratios, each of a table
+     * held at least twice; {@link #deviceAlone}'s subtasks of that engine's own runs) stored beside the default's
+     * ({@link MeasuredRuntime#inRunTable(String, String)}), which that engine's simulation reads instead.
+     */
+    static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
+                                long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios,
+                                Map<String, Map<String, double[]>> ownRatios) {
         RunOptions o = new RunOptions();
         new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", workload, "--seed", Long.toString(seed + 7919),
                 "--gpu-kv-blocks", Integer.toString(b.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(b.hostKvBlocks()),
@@ -94,8 +105,68 @@ final class IterationCalibration {
                 calibrated = withInRunRatios(calibrated, ratios);
             }
         }
+        calibrated = withOwnInRunRatios(calibrated, ownRatios);
         Outputs.saveProfile(calibrated, file);
         return new Calibrated(calibrated, calibrationRun);
+    }
+
+    /**
+     * {@code profile} with each engine's own in-run ratios in {@code ownRatios} (engine label to table to ratios; a table
+     * with fewer than 2 is left out: that engine reads the default's), at most {@link #MAX_IN_RUN_SAMPLES} kept a table.
+     */
+    static Profile withOwnInRunRatios(Profile profile, Map<String, Map<String, double[]>> ownRatios) {
+        Profile out = profile;
+        for (var engine : ownRatios.entrySet()) {
+            for (var e : engine.getValue().entrySet()) {
+                if (e.getValue().length < 2) continue;
+                out = MeasuredRuntime.withInRunRatios(out, e.getKey(), engine.getKey(), quantiles(e.getValue(), MAX_IN_RUN_SAMPLES));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The device subtasks of a run that ran while the host computed no attention: each device subtask ({@link
+     * org.apexbench.profiler.Resource#GPU}) whose interval meets no CPU decode attention's. These give an engine's own
+     * operator speed without the contention of the host role beside it, which the simulator charges on its own (the
+     * contention pair, the two-thread layer's noise): a ratio taken from the overlapped ones too would count it twice.
+     *
+     * @return those subtasks, and how many device subtasks were left out because the host computed beside them
+     */
+    static DeviceSubtasks deviceAlone(List<SubtaskRecord> subtasks) {
+        List<double[]> host = new ArrayList<>();
+        for (SubtaskRecord r : subtasks) if (r.op() == Op.CPU_DECODE_ATTN) host.add(new double[] {r.startSec(), r.endSec()});
+        host.sort(java.util.Comparator.comparingDouble(h -> h[0]));
+        // ends[i]: the latest end among the first i + 1 host intervals by start, so one binary search per device subtask
+        double[] starts = new double[host.size()], ends = new double[host.size()];
+        for (int i = 0; i < starts.length; i++) {
+            starts[i] = host.get(i)[0];
+            ends[i] = Math.max(host.get(i)[1], i > 0 ? ends[i - 1] : Double.NEGATIVE_INFINITY);
+        }
+        List<SubtaskRecord> alone = new ArrayList<>();
+        int beside = 0;
+        for (SubtaskRecord r : subtasks) {
+            if (r.resource() != org.apexbench.profiler.Resource.GPU) continue;
+            // the host intervals starting before this subtask ends; one of them overlaps it iff the latest end is after its start
+            int k = lastStartBefore(starts, r.endSec());
+            if (k >= 0 && ends[k] > r.startSec()) beside++;
+            else alone.add(r);
+        }
+        return new DeviceSubtasks(alone, beside);
+    }
+
+    /** A run's device subtasks that ran with no host attention beside them, and the count of those left out for it. */
+    record DeviceSubtasks(List<SubtaskRecord> alone, int besideHost) { }
+
+    /** The index of the last of the ascending {@code starts} below {@code t}; -1 where none is. */
+    private static int lastStartBefore(double[] starts, double t) {
+        int lo = 0, hi = starts.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (starts[mid] < t) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo - 1;
     }
 
     /**

@@ -10,11 +10,13 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apexbench.engine.EngineBudgets;
+import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.reports.Manifest;
 import org.apexbench.reports.ReportedRun;
 import org.apexbench.reports.ResultFolder;
 import org.apexbench.reports.Validation;
 import org.apexbench.reports.ValidationReport;
+import org.apexbench.reports.ValidationSummary;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -103,7 +105,14 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Workers of each cpu backend (default ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default runs/validate, replaced).")
+    @Option(names = "--summarize", arity = "1..*", paramLabel = "DIR",
+            description = "Run nothing: read these complete validation folders and write, per model and engine, the verdict across "
+                    + "them (median errors, how many in target, how many misses within their real spread) as DIR/"
+                    + ValidationSummary.CSV + " and " + ValidationSummary.HTML + " (--out, default runs/validate-summary).")
+    List<Path> summarize;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default runs/validate, replaced; with --summarize "
+            + "runs/validate-summary).")
     Path out;
 
     @Option(names = "--force", description = "Replace a --out that holds earlier results, whole.")
@@ -123,6 +132,7 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (summarize != null) return summarize();
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("--backend: validate compares real runs with the simulator: cpu or cuda, got '" + backend + "'");
         }
@@ -153,7 +163,7 @@ final class ValidateCommand implements Callable<Integer> {
                 if (progress != null) progress.println("validate: profiling " + slug + " on the " + backend + " backend ...");
                 profile(c, profileFile, checkpoint);
                 EngineRunner.Setup real = EngineRunner.prepare(options(c, backend, profileFile), null);
-                List<Map<String, double[]>> operatorRuns = new ArrayList<>();
+                OperatorRuns operatorRuns = new OperatorRuns();
                 Map<String, Validation.WarmUp> warmUps = warmUp(warmUpSetup(real, checkpoint), slug, operatorRuns, progress);
                 if (warmUpRuns > 0) {
                     recalibrate(c, profileFile, real.profile(), checkpoint, operatorRuns, slug, progress);
@@ -163,21 +173,28 @@ final class ValidateCommand implements Callable<Integer> {
                 Map<String, Validation.Metrics> simulated = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> measured = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> bracketed = new LinkedHashMap<>();
+                Map<String, List<Validation.Metrics>> atDefaultSpeed = new LinkedHashMap<>();   // engines with their own speed
                 org.apexbench.profiler.table.Profile taken = real.profile();
                 for (String e : engines) {
                     EngineRunner.Outcome s = EngineRunner.run(sim, e, progress, false);
                     simulated.put(e, Validation.Metrics.of(s.report().summary(), s.result().iterations()));
                     measured.put(e, new ArrayList<>());
                     bracketed.put(e, new ArrayList<>());
+                    if (MeasuredRuntime.ownInRunRatios(taken, e)) {
+                        EngineRunner.Outcome d = EngineRunner.run(sim.withProfile(MeasuredRuntime.withoutOwnInRunRatios(taken)), e, null, false);
+                        atDefaultSpeed.put(e, new ArrayList<>(List.of(Validation.Metrics.of(d.report().summary(), d.result().iterations()))));
+                    }
                 }
                 if (warmUpRuns > 0 && checkpoint) warmUpRound(real, warmUps, slug, "after the recalibration and the simulations", null, progress);
                 // interleaved: a drift of the machine's load between repeats hits every engine alike
                 for (int k = 1; k <= repeats; k++) {
                     for (String e : engines) {
                         Path fresh = null;
+                        org.apexbench.profiler.table.Profile resampled = null;
                         if (bracket) {
                             fresh = profileFile.resolveSibling("profile-" + ReportedRun.slug(e) + "-" + k + ".json");
-                            Outputs.saveProfile(org.apexbench.engine.runs.EngineRuns.resampleRuntime(real.real(), taken), fresh);
+                            resampled = org.apexbench.engine.runs.EngineRuns.resampleRuntime(real.real(), taken);
+                            Outputs.saveProfile(resampled, fresh);
                         }
                         double load = loadAverage();
                         long jit0 = compileMillis();
@@ -187,8 +204,15 @@ final class ValidateCommand implements Callable<Integer> {
                         measured.get(e).add(Validation.Metrics.of(r.report().summary(), r.result().iterations())
                                 .withConditions(load, jit0 < 0 ? Double.NaN : jit));
                         if (fresh != null) {
-                            EngineRunner.Outcome b = EngineRunner.run(EngineRunner.prepare(options(c, "sim", fresh), null), e, null, false);
+                            EngineRunner.Setup bracketedSim = EngineRunner.prepare(options(c, "sim", fresh), null);
+                            EngineRunner.Outcome b = EngineRunner.run(bracketedSim, e, null, false);
                             bracketed.get(e).add(Validation.Metrics.of(b.report().summary(), b.result().iterations()));
+                            if (atDefaultSpeed.containsKey(e)) {
+                                if (k == 1) atDefaultSpeed.get(e).clear();   // bracketed: the snapshot's goes
+                                EngineRunner.Outcome d = EngineRunner.run(
+                                        bracketedSim.withProfile(MeasuredRuntime.withoutOwnInRunRatios(resampled)), e, null, false);
+                                atDefaultSpeed.get(e).add(Validation.Metrics.of(d.report().summary(), d.result().iterations()));
+                            }
                         }
                         if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
                         if (progress != null) {
@@ -199,8 +223,10 @@ final class ValidateCommand implements Callable<Integer> {
                     }
                 }
                 for (String e : engines) {
+                    List<Validation.Metrics> atDefault = atDefaultSpeed.get(e);
                     Validation v = Validation.of(slug, e, measured.get(e), bracket ? Validation.median(bracketed.get(e)) : simulated.get(e))
-                            .withWarmUp(warmUps.get(e));
+                            .withWarmUp(warmUps.get(e))
+                            .withSpeed(operatorSpeed(taken, e), atDefault == null ? null : Validation.median(atDefault));
                     rows.add(v);
                     if (bracket) snapshot.put(slug + " " + e, Validation.of(slug, e, measured.get(e), simulated.get(e)));
                     if (progress != null) {
@@ -208,6 +234,11 @@ final class ValidateCommand implements Callable<Integer> {
                                 + " %+.1f%% (real spread %.1f%%): %s", slug, e, 100 * v.throughputError(),
                                 100 * v.realSpread(Validation.Metrics::outputThroughput), 100 * v.medianTpotError(),
                                 100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET)));
+                        if (atDefault != null) {
+                            progress.println(String.format(Locale.ROOT, "validate: %s %s: at gpu-only's operator speed instead of its own:"
+                                    + " throughput %+.1f%%, median TPOT %+.1f%%", slug, e, 100 * v.defaultSpeedThroughputError(),
+                                    100 * v.defaultSpeedMedianTpotError()));
+                        }
                     }
                 }
                 last = real;
@@ -230,6 +261,10 @@ final class ValidateCommand implements Callable<Integer> {
                     v.sim().outputThroughput(), 100 * v.throughputError(), 100 * v.realSpread(Validation.Metrics::outputThroughput),
                     v.real().medianTpotMs(), v.sim().medianTpotMs(), 100 * v.medianTpotError(),
                     100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET).name().toLowerCase(Locale.ROOT));
+            if (v.defaultSpeedSim() != null) {
+                w.printf(Locale.ROOT, "%-14s %-40s   at gpu-only's operator speed instead of its own: throughput %+6.1f%%, median TPOT %+6.1f%%%n",
+                        v.model(), v.engine(), 100 * v.defaultSpeedThroughputError(), 100 * v.defaultSpeedMedianTpotError());
+            }
             Validation s = snapshot.get(v.model() + " " + v.engine());
             if (s != null) {
                 w.printf(Locale.ROOT, "%-14s %-40s   simulated from the profile taken first instead: throughput %+6.1f%%, median TPOT %+6.1f%%%n",
@@ -237,6 +272,49 @@ final class ValidateCommand implements Callable<Integer> {
             }
         }
         w.println("wrote " + dir.resolve(ValidationReport.HTML));
+        return 0;
+    }
+
+    /** The options --summarize takes beside the folders; any other is refused: it runs nothing. */
+    private static final java.util.Set<String> SUMMARIZE_OPTIONS = java.util.Set.of("--summarize", "--out", "--force", "--quiet");
+
+    /** {@code --summarize}: the verdict across the validation folders given ({@link ValidationSummary}). */
+    private int summarize() {
+        for (var o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (!SUMMARIZE_OPTIONS.contains(o.longestName())) {
+                throw new IllegalArgumentException(o.longestName() + ": --summarize runs nothing, it reads finished validations; it takes "
+                        + "only --out, --force and --quiet beside the folders");
+            }
+        }
+        List<ValidationSummary.Engine> engines = ValidationSummary.read(summarize);
+        boolean defaultFolder = out == null;
+        Path dir = defaultFolder ? ApexCli.root().resolve("runs").resolve("validate-summary") : out;
+        Path target = dir.toAbsolutePath().normalize();
+        for (Path f : summarize) {
+            Path read = f.toAbsolutePath().normalize();
+            if (read.startsWith(target) || target.startsWith(read)) {
+                throw new IllegalArgumentException((defaultFolder ? "the default folder " : "--out ") + dir + ": it would replace or sit inside "
+                        + "the validation folder " + f + " that --summarize reads; give another folder");
+            }
+        }
+        try (ResultFolder folder = ResultFolder.create(dir, defaultFolder ? "the default folder" : "--out",
+                force || defaultFolder ? ResultFolder.Existing.REPLACE : ResultFolder.Existing.REFUSE)) {
+            ValidationSummary.writeCsv(folder.staging().resolve(ValidationSummary.CSV), engines);
+            ValidationSummary.writeHtml(folder.staging().resolve(ValidationSummary.HTML), summarize, engines);
+            folder.commit("validation-summary", Outputs.arguments(spec), List.of());
+        }
+        var w = spec.commandLine().getOut();
+        for (ValidationSummary.Engine e : engines) {
+            w.printf(Locale.ROOT, "%-14s %-40s %d validations: throughput %+6.1f%% (median; %+.1f to %+.1f), median TPOT %+6.1f%% (%+.1f to"
+                    + " %+.1f); in target %d, missed within the real spread %d, beyond it %d: %s%n", e.model(), e.engine(), e.rows().size(),
+                    100 * e.medianThroughputError(), 100 * e.rows().stream().mapToDouble(ValidationSummary.Row::throughputError).min().orElseThrow(),
+                    100 * e.rows().stream().mapToDouble(ValidationSummary.Row::throughputError).max().orElseThrow(), 100 * e.medianTpotError(),
+                    100 * e.rows().stream().mapToDouble(ValidationSummary.Row::medianTpotError).min().orElseThrow(),
+                    100 * e.rows().stream().mapToDouble(ValidationSummary.Row::medianTpotError).max().orElseThrow(),
+                    e.count(Validation.Verdict.WITHIN_TARGET), e.count(Validation.Verdict.WITHIN_REAL_SPREAD),
+                    e.count(Validation.Verdict.MODEL_ERROR), e.verdict(ValidationReport.TARGET).name().toLowerCase(Locale.ROOT));
+        }
+        w.println("wrote " + dir.resolve(ValidationSummary.HTML));
         return 0;
     }
 
@@ -277,7 +355,7 @@ final class ValidateCommand implements Callable<Integer> {
      * shapes and another executor made the JVM recompile inside the first measured run for a second (docs/validation.md,
      * run 12); not on a preset, whose round takes minutes and whose runs last 30 to 50 s.
      */
-    private Map<String, Validation.WarmUp> warmUp(EngineRunner.Setup setup, String slug, List<Map<String, double[]>> operatorRuns,
+    private Map<String, Validation.WarmUp> warmUp(EngineRunner.Setup setup, String slug, OperatorRuns operatorRuns,
                                                   CommandProgress progress) {
         Map<String, Validation.WarmUp> done = new LinkedHashMap<>();
         for (String e : engines) done.put(e, Validation.WarmUp.NONE);
@@ -292,19 +370,40 @@ final class ValidateCommand implements Callable<Integer> {
     }
 
     /**
-     * One discarded real run of every engine in the validated order, added to each engine's warm-up in {@code done}; gpu-only's
-     * device subtasks, as in-run ratios against the profile's tables ({@link IterationCalibration#inRunRatios}), added to
-     * {@code operatorRuns} unless it is null.
+     * The in-run ratios of each engine's warm-up runs ({@link IterationCalibration#inRunRatios}), one map a run in the order
+     * they ran, of the device subtasks that ran with no host attention beside them ({@link IterationCalibration#deviceAlone}),
+     * and how many were left out of each run for it.
+     */
+    static final class OperatorRuns {
+        final Map<String, List<Map<String, double[]>>> ratios = new LinkedHashMap<>();
+        final Map<String, List<Integer>> besideHost = new LinkedHashMap<>();
+
+        void add(String engine, org.apexbench.profiler.table.Profile profile, List<org.apexbench.profiler.SubtaskRecord> subtasks) {
+            IterationCalibration.DeviceSubtasks d = IterationCalibration.deviceAlone(subtasks);
+            ratios.computeIfAbsent(engine, k -> new ArrayList<>()).add(IterationCalibration.inRunRatios(profile, d.alone()));
+            besideHost.computeIfAbsent(engine, k -> new ArrayList<>()).add(d.besideHost());
+        }
+
+        List<Map<String, double[]>> of(String engine) { return ratios.getOrDefault(engine, List.of()); }
+
+        /** The device subtasks left out of the runs {@link IterationCalibration#pooled} takes of {@code engine}'s. */
+        int besideHostPooled(String engine) {
+            List<Integer> n = besideHost.getOrDefault(engine, List.of());
+            return n.subList(n.size() > 1 ? 1 : 0, n.size()).stream().mapToInt(Integer::intValue).sum();
+        }
+    }
+
+    /**
+     * One discarded real run of every engine in the validated order, added to each engine's warm-up in {@code done}; each
+     * engine's device subtasks, as in-run ratios against the profile's tables, added to {@code operatorRuns} unless it is null.
      */
     private void warmUpRound(EngineRunner.Setup setup, Map<String, Validation.WarmUp> done, String slug, String which,
-                             List<Map<String, double[]>> operatorRuns, CommandProgress progress) {
+                             OperatorRuns operatorRuns, CommandProgress progress) {
         for (String e : engines) {
             long jit0 = compileMillis();
             EngineRunner.Outcome r = EngineRunner.run(setup, e, null, false);
             long jit = compileMillis() - jit0;
-            if (operatorRuns != null && e.equals(IterationCalibration.DEFAULT_ENGINE)) {
-                operatorRuns.add(IterationCalibration.inRunRatios(setup.profile(), r.result().subtasks()));
-            }
+            if (operatorRuns != null) operatorRuns.add(e, setup.profile(), r.result().subtasks());
             Validation.WarmUp w = done.get(e);
             done.put(e, new Validation.WarmUp(w.runs() + 1, w.iterations() + r.result().iterations().size(), w.seconds() + r.wallSec(),
                     jit0 < 0 ? Double.NaN : (w.runs() == 0 ? 0 : w.jitMs()) + jit));
@@ -327,14 +426,36 @@ final class ValidateCommand implements Callable<Integer> {
      * before the warm-up prices them (docs/validation.md, run 9).
      */
     private void recalibrate(Case c, Path file, org.apexbench.profiler.table.Profile profile, boolean checkpoint,
-                             List<Map<String, double[]>> operatorRuns, String slug, CommandProgress progress) {
-        Map<String, double[]> pooled = IterationCalibration.pooled(operatorRuns);
+                             OperatorRuns operatorRuns, String slug, CommandProgress progress) {
+        String gpuOnly = IterationCalibration.DEFAULT_ENGINE;
+        Map<String, double[]> pooled = IterationCalibration.pooled(operatorRuns.of(gpuOnly));
+        Map<String, Map<String, double[]>> own = new LinkedHashMap<>();
+        for (String e : engines) if (!e.equals(gpuOnly)) own.put(e, IterationCalibration.pooled(operatorRuns.of(e)));
         var calibrated = IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
-                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled);
+                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled, own);
         if (progress != null) {
-            progress.println("validate: " + slug + ": " + operatorSpeed(calibrated.profile(), operatorRuns.size(), pooled)
+            progress.println("validate: " + slug + ": " + operatorSpeed(calibrated.profile(), operatorRuns.of(gpuOnly).size(), pooled)
                     + "; the calibration run's own:" + factors(IterationCalibration.withInRunRatios(profile, calibrated.calibrationRunRatios())));
+            for (var e : own.entrySet()) {
+                int runs = operatorRuns.of(e.getKey()).size();
+                progress.println(String.format(Locale.ROOT, "validate: %s %s: its own operator speed%s, from %s (%d device subtasks with no"
+                        + " host attention beside them; %d beside it left out)", slug, e.getKey(),
+                        factors(MeasuredRuntime.forEngine(calibrated.profile(), e.getKey())),
+                        runs == 1 ? "its warm-up run" : "its warm-up runs 2 to " + runs,
+                        e.getValue().values().stream().mapToInt(v -> v.length).sum(), operatorRuns.besideHostPooled(e.getKey())));
+            }
         }
+    }
+
+    /** The operator speed engine {@code engine}'s simulation takes from {@code profile}: its own where held, else gpu-only's. */
+    static Validation.OperatorSpeed operatorSpeed(org.apexbench.profiler.table.Profile profile, String engine) {
+        Map<String, Double> used = new LinkedHashMap<>(), gpuOnly = new LinkedHashMap<>();
+        var own = MeasuredRuntime.forEngine(profile, engine);
+        for (String table : MeasuredRuntime.IN_RUN_TABLES) {
+            used.put(table, MeasuredRuntime.inRunScale(own, table));
+            gpuOnly.put(table, MeasuredRuntime.inRunScale(profile, table));
+        }
+        return new Validation.OperatorSpeed(MeasuredRuntime.ownInRunRatios(profile, engine), used, gpuOnly);
     }
 
     /** Each device table's factor in {@code profile} (its median in-run ratio), as " pre 0.812 post 0.731 ...". */

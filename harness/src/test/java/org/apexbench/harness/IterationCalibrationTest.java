@@ -105,4 +105,46 @@ class IterationCalibrationTest {
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> IterationCalibration.quantiles(v, 4));
         assertTrue(e.getMessage().contains("odd count"), e.getMessage());
     }
+
+    private static SubtaskRecord at(Op op, int rows, double startMs, double endMs) {
+        return new SubtaskRecord(0, 0, 0, op, op.resource(), rows, op == Op.CPU_DECODE_ATTN ? 32 : 0, 0, startMs / 1e3, endMs / 1e3, Double.NaN);
+    }
+
+    /**
+     * An engine's own operator speed counts only the device subtasks the host computed no attention beside: of POSTs at
+     * 0-2, 2-4, 4-6 and 9-10 ms beside CPU attentions at 3-5 and 5.5-8 ms (the first also overlapping two device subtasks),
+     * the first and the last are kept; a device subtask that only touches an attention's end (8-9 ms) is kept too; copies
+     * and the host's own work are not device subtasks.
+     */
+    @Test
+    void anEnginesOwnSpeedTakesOnlyDeviceSubtasksWithNoHostAttentionBeside() {
+        List<SubtaskRecord> run = List.of(at(Op.POST, 2, 0, 2), at(Op.POST, 2, 2, 4), at(Op.CPU_DECODE_ATTN, 2, 3, 5),
+                at(Op.POST, 2, 4, 6), at(Op.CPU_DECODE_ATTN, 2, 5.5, 8), at(Op.PRE, 2, 8, 9), at(Op.QKV_D2H, 2, 8, 9), at(Op.POST, 2, 9, 10));
+        IterationCalibration.DeviceSubtasks d = IterationCalibration.deviceAlone(run);
+        assertEquals(List.of(run.get(0), run.get(5), run.get(7)), d.alone());
+        assertEquals(2, d.besideHost());
+        assertEquals(5, IterationCalibration.deviceAlone(run.stream().filter(r -> r.op() != Op.CPU_DECODE_ATTN).toList()).alone().size(),
+                "no host attention: every device subtask");
+    }
+
+    /**
+     * An engine's own in-run ratios are kept beside the default's and read only by that engine's simulation
+     * ({@link MeasuredRuntime#forEngine}); a table the engine's runs gave fewer than two of keeps the default's; without them
+     * every engine reads the default's.
+     */
+    @Test
+    void anEnginesOwnRatiosReplaceTheDefaultsOnlyForThatEngine() {
+        Profile p = MeasuredRuntime.withInRunRatios(profile(), Profile.POST, new double[] {0.6, 0.7, 0.8});
+        p = IterationCalibration.withOwnInRunRatios(p, Map.of("apex", Map.of(Profile.POST, new double[] {0.9, 1.1}, Profile.PRE, new double[] {2})));
+        assertEquals(0.7, MeasuredRuntime.inRunScale(p, Profile.POST), 1e-12, "the default's");
+        assertEquals(1.0, MeasuredRuntime.inRunScale(MeasuredRuntime.forEngine(p, "apex"), Profile.POST), 1e-12, "apex's own");
+        assertEquals(1, MeasuredRuntime.inRunScale(MeasuredRuntime.forEngine(p, "apex"), Profile.PRE), 0, "one PRE ratio: none kept");
+        assertEquals(0.7, MeasuredRuntime.inRunScale(MeasuredRuntime.forEngine(p, "gpu-only"), Profile.POST), 1e-12, "another engine");
+        assertTrue(MeasuredRuntime.ownInRunRatios(p, "apex"));
+        assertFalse(MeasuredRuntime.ownInRunRatios(p, "gpu-only"));
+        Profile stripped = MeasuredRuntime.withoutOwnInRunRatios(p);
+        assertFalse(MeasuredRuntime.ownInRunRatios(stripped, "apex"));
+        assertEquals(0.7, MeasuredRuntime.inRunScale(MeasuredRuntime.forEngine(stripped, "apex"), Profile.POST), 1e-12);
+        assertEquals(p.tables().size() - 1, stripped.tables().size(), "only apex's own table went");
+    }
 }

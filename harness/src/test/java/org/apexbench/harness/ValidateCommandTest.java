@@ -136,6 +136,51 @@ class ValidateCommandTest {
                 && t.seconds().length <= IterationCalibration.MAX_IN_RUN_SAMPLES, "a bounded number of ratios kept");
     }
 
+    /**
+     * Every engine but gpu-only gets its own operator speed from its own warm-up runs (the device subtasks with no host
+     * attention beside them), which its simulation, and `apex run --backend sim --profile` of the same engine, read; the row
+     * says which and gives the errors of the same simulations at gpu-only's speed; and `--summarize` of this one folder
+     * gives back each row's errors as the medians.
+     */
+    @Test
+    void eachEngineSimulatesAtItsOwnOperatorSpeedWithGpuOnlysBeside() throws IOException {
+        assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
+        Profile p = Profile.load(folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE));
+        assertTrue(MeasuredRuntime.ownInRunRatios(p, "static-hybrid:offload"), p.tables().keySet().toString());
+        assertFalse(MeasuredRuntime.ownInRunRatios(p, "gpu-only"), "gpu-only's own is the default");
+        var line = java.util.regex.Pattern.compile("validate: tiny-llama3 static-hybrid:offload: its own operator speed pre ([0-9.]+) post"
+                + " ([0-9.]+) .*, from its warm-up (?:run|runs 2 to [0-9]+) \\(([0-9]+) device subtasks with no host attention beside them;"
+                + " ([0-9]+) beside it left out\\)").matcher(validate.err());
+        assertTrue(line.find(), validate.err());
+        Profile own = MeasuredRuntime.forEngine(p, "static-hybrid:offload");
+        assertEquals(Double.parseDouble(line.group(2)), MeasuredRuntime.inRunScale(own, Profile.POST), 5e-4);
+        assertTrue(Long.parseLong(line.group(3)) > 0, line.group());
+        List<CSVRecord> rows = rows();
+        assertEquals("gpu-only", rows.get(0).get("operator_speed_from"));
+        assertEquals("", rows.get(0).get("gpu_only_speed_output_throughput_error"), "gpu-only's speed is its own");
+        CSVRecord offload = rows.get(1);
+        assertEquals("own", offload.get("operator_speed_from"));
+        assertTrue(offload.get("operator_speed").contains(String.format(java.util.Locale.ROOT, "post=%.4f",
+                MeasuredRuntime.inRunScale(own, Profile.POST))), offload.toString());
+        assertTrue(offload.get("gpu_only_operator_speed").contains(String.format(java.util.Locale.ROOT, "post=%.4f",
+                MeasuredRuntime.inRunScale(p, Profile.POST))), offload.toString());
+        assertTrue(Double.isFinite(Double.parseDouble(offload.get("gpu_only_speed_output_throughput_error"))), offload.toString());
+
+        Path summary = tmp.resolve("summary-of-one");
+        Cli s = Cli.run("validate", "--summarize", folder.toString(), "--out", summary.toString(), "--quiet");
+        assertEquals(0, s.code(), s.err());
+        try (Reader r = Files.newBufferedReader(summary.resolve(org.apexbench.reports.ValidationSummary.CSV))) {
+            List<CSVRecord> sum = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(r).getRecords();
+            assertEquals(rows.size(), sum.size());
+            for (int i = 0; i < rows.size(); i++) {
+                assertEquals("1", sum.get(i).get("validations"));
+                assertEquals(Double.parseDouble(rows.get(i).get("output_throughput_error")),
+                        Double.parseDouble(sum.get(i).get("median_output_throughput_error")), 1e-12);
+                assertEquals(rows.get(i).get("verdict"), sum.get(i).get("verdicts"));
+            }
+        }
+    }
+
     /** Without gpu-only among the validated engines there is no warm-up run of it: the line says the calibration run's are used. */
     @Test
     void withoutAGpuOnlyWarmUpTheCalibrationRunGivesTheOperatorSpeed() {

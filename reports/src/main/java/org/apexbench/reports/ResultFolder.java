@@ -49,6 +49,7 @@ public final class ResultFolder implements AutoCloseable {
             "tokens.jsonl", "sweep.csv", "sweep.html", "max_rate.csv", "paper.md", "paper.csv", FidelityReport.SUMMARY_CSV,
             FidelityReport.POINTS_CSV, FidelityReport.HTML,
             NeoReport.CSV, NeoReport.HTML, ValidationReport.CSV, ValidationReport.HTML, ValidationReport.PROFILE,
+            ValidationSummary.CSV, ValidationSummary.HTML,
             CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML);
 
     private final Path target;

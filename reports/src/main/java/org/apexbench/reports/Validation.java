@@ -23,9 +23,29 @@ import org.apexbench.profiler.metrics.Summary;
  *                         mixes (share of iterations per strategy): 0 = the same mix, 1 = disjoint
  * @param realRuns         every real run, in the order they ran (at least one)
  * @param warmUp           the discarded real runs of the engine before its measured ones ({@link WarmUp#NONE}: none)
+ * @param speed            the operator speed the simulation took ({@link OperatorSpeed#NONE}: not recorded)
+ * @param defaultSpeedSim  where the engine's simulation took its own operator speed: the same simulation at the default's
+ *                         (gpu-only's), for comparison; null otherwise
  */
 public record Validation(String model, String engine, Metrics real, Metrics sim, double strategyDistance, List<Metrics> realRuns,
-                         WarmUp warmUp) {
+                         WarmUp warmUp, OperatorSpeed speed, Metrics defaultSpeedSim) {
+    /**
+     * How fast the simulated engine's device operators ran against the profile's tables (docs/validation.md: in-run ratios).
+     *
+     * @param own     whether from the engine's own warm-up runs (else the default's: gpu-only's)
+     * @param factors each device table's factor in the engine's simulation (its median in-run ratio)
+     * @param gpuOnly the default's factors, which an engine without its own takes
+     */
+    public record OperatorSpeed(boolean own, Map<String, Double> factors, Map<String, Double> gpuOnly) {
+        /** Not recorded. */
+        public static final OperatorSpeed NONE = new OperatorSpeed(false, Map.of(), Map.of());
+
+        public OperatorSpeed {
+            factors = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(factors));
+            gpuOnly = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(gpuOnly));
+        }
+    }
+
     /** What a row's comparison concludes (docs/validation.md). */
     public enum Verdict {
         /** Throughput and median TPOT within the target. */
@@ -53,6 +73,7 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
     public Validation {
         realRuns = List.copyOf(realRuns);
         java.util.Objects.requireNonNull(warmUp, "warmUp");
+        java.util.Objects.requireNonNull(speed, "speed");
         if (realRuns.isEmpty()) throw new IllegalArgumentException("validation of " + model + " " + engine + ": no real run");
     }
 
@@ -105,12 +126,30 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
     /** The comparison of the median of real runs {@code realRuns} (at least one) with a simulated run. */
     public static Validation of(String model, String engine, List<Metrics> realRuns, Metrics sim) {
         Metrics real = median(realRuns);
-        return new Validation(model, engine, real, sim, distance(real, sim), realRuns, WarmUp.NONE);
+        return new Validation(model, engine, real, sim, distance(real, sim), realRuns, WarmUp.NONE, OperatorSpeed.NONE, null);
     }
 
     /** This comparison, its engine's real runs preceded by the warm-up {@code w}. */
     public Validation withWarmUp(WarmUp w) {
-        return new Validation(model, engine, real, sim, strategyDistance, realRuns, w);
+        return new Validation(model, engine, real, sim, strategyDistance, realRuns, w, speed, defaultSpeedSim);
+    }
+
+    /**
+     * This comparison, its simulation at operator speed {@code s}; {@code atDefault}: the same simulation at the default's
+     * speed where {@code s} is the engine's own (null: none).
+     */
+    public Validation withSpeed(OperatorSpeed s, Metrics atDefault) {
+        return new Validation(model, engine, real, sim, strategyDistance, realRuns, warmUp, s, atDefault);
+    }
+
+    /** The throughput error of the simulation at the default's operator speed; NaN where there is none. */
+    public double defaultSpeedThroughputError() {
+        return defaultSpeedSim == null ? Double.NaN : error(real.outputThroughput(), defaultSpeedSim.outputThroughput());
+    }
+
+    /** The median TPOT error of the simulation at the default's operator speed; NaN where there is none. */
+    public double defaultSpeedMedianTpotError() {
+        return defaultSpeedSim == null ? Double.NaN : error(real.medianTpotMs(), defaultSpeedSim.medianTpotMs());
     }
 
     /**

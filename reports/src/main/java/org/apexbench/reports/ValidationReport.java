@@ -43,7 +43,11 @@ public final class ValidationReport {
      * The CSV's columns: real values are the real runs' medians, {@code real_min_} / {@code real_max_} their extremes;
      * {@code *_real_spread} the largest deviation of a real run from their median; {@code warm_up_*} the discarded
      * warm-up runs before the measured ones ({@link Validation.WarmUp}); {@code real_jit_ms} / {@code real_max_jit_ms} the
-     * median / most milliseconds the JIT compiled inside a measured real run; {@code verdict} one of
+     * median / most milliseconds the JIT compiled inside a measured real run; {@code operator_speed} each device table's
+     * factor in the engine's simulation ({@code table=factor;...}), {@code operator_speed_from} whether the engine's own
+     * ({@code own}) or gpu-only's ({@code gpu-only}), {@code gpu_only_operator_speed} gpu-only's, and
+     * {@code gpu_only_speed_*_error} the errors (throughput, median TPOT, device busy time) of the same simulations at gpu-only's factors (empty where the engine's are
+     * gpu-only's); {@code verdict} one of
      * {@link Validation.Verdict}.
      */
     public static final List<String> COLUMNS = columns();
@@ -57,17 +61,24 @@ public final class ValidationReport {
         c.addAll(List.of("real_unaccounted_s", "sim_unaccounted_s", "real_unaccounted_per_iteration_ms", "sim_unaccounted_per_iteration_ms",
                 "real_strategy_mix", "sim_strategy_mix", "strategy_mix_distance", "output_throughput_real_spread",
                 "median_tpot_real_spread", "real_load_average", "warm_up_runs", "warm_up_iterations", "warm_up_s", "warm_up_jit_ms",
-                "real_jit_ms", "real_max_jit_ms", "within_target", "verdict"));
+                "real_jit_ms", "real_max_jit_ms", "operator_speed_from", "operator_speed", "gpu_only_operator_speed",
+                "gpu_only_speed_output_throughput_error", "gpu_only_speed_median_tpot_error", "gpu_only_speed_gpu_busy_error", "within_target",
+                "verdict"));
         return List.copyOf(c);
     }
 
     private ValidationReport() { }
 
     public static void writeCsv(Path file, List<Validation> rows) {
+        writeCsv(file, COLUMNS, rows.stream().map(ValidationReport::values).toList());
+    }
+
+    /** {@code rows} under the header {@code columns}, as this report's and {@link ValidationSummary}'s CSVs are written. */
+    static void writeCsv(Path file, List<String> columns, List<List<Object>> rows) {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(COLUMNS.toArray(String[]::new))
+             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(columns.toArray(String[]::new))
                      .setRecordSeparator("\n").get())) {
-            for (Validation v : rows) p.printRecord(values(v));
+            for (List<Object> r : rows) p.printRecord(r);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
@@ -107,9 +118,20 @@ public final class ValidationReport {
         c.add(RunDirectory.cell(v.warmUp().jitMs()));
         c.add(RunDirectory.cell(r.jitMs()));
         c.add(RunDirectory.cell(v.realMax(Validation.Metrics::jitMs)));
+        c.add(v.speed().factors().isEmpty() ? "" : v.speed().own() ? "own" : "gpu-only");
+        c.add(factors(v.speed().factors()));
+        c.add(factors(v.speed().gpuOnly()));
+        c.add(RunDirectory.cell(v.defaultSpeedThroughputError()));
+        c.add(RunDirectory.cell(v.defaultSpeedMedianTpotError()));
+        c.add(RunDirectory.cell(v.defaultSpeedSim() == null ? Double.NaN : Validation.error(r.gpuBusySec(), v.defaultSpeedSim().gpuBusySec())));
         c.add(v.within(TARGET));
         c.add(v.verdict(TARGET).name().toLowerCase(Locale.ROOT));
         return c;
+    }
+
+    private static String factors(Map<String, Double> m) {
+        return m.entrySet().stream().map(e -> e.getKey() + "=" + String.format(Locale.ROOT, "%.4f", e.getValue()))
+                .collect(Collectors.joining(";"));
     }
 
     private static String mix(Map<String, Double> m) {
@@ -148,19 +170,30 @@ public final class ValidationReport {
     }
 
     private static CategoryChart chart(List<Validation> rows, String metric, boolean throughput) {
-        CategoryChart c = new CategoryChartBuilder().width(900).height(380).title("simulated vs real " + metric + ": error (%)")
+        return errorChart("simulated vs real " + metric + ": error (%)", rows.stream().map(Validation::model).distinct().toList(),
+                rows.stream().map(Validation::engine).distinct().toList(), (model, e) -> {
+                    Validation v = rows.stream().filter(r -> r.model().equals(model) && r.engine().equals(e)).findFirst().orElse(null);
+                    return v == null ? null : new double[] {throughput ? v.throughputError() : v.medianTpotError(),
+                            v.realSpread(throughput ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs)};
+                });
+    }
+
+    /**
+     * A bar chart of errors per engine, one series per model, with whiskers: {@code errorAndSpread} gives a model's and
+     * engine's {error, spread} (null, or NaN in either: drawn as 0).
+     */
+    static CategoryChart errorChart(String title, List<String> models, List<String> engines,
+                                    java.util.function.BiFunction<String, String, double[]> errorAndSpread) {
+        CategoryChart c = new CategoryChartBuilder().width(900).height(380).title(title)
                 .xAxisTitle("engine").yAxisTitle("sim / real - 1 (%)").build();
         c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
         c.getStyler().setXAxisLabelRotation(20);
-        List<String> engines = rows.stream().map(Validation::engine).distinct().toList();
-        for (String model : rows.stream().map(Validation::model).distinct().toList()) {
+        for (String model : models) {
             List<Double> y = new ArrayList<>(), spread = new ArrayList<>();
             for (String e : engines) {
-                Validation v = rows.stream().filter(r -> r.model().equals(model) && r.engine().equals(e)).findFirst().orElse(null);
-                double err = v == null ? Double.NaN : throughput ? v.throughputError() : v.medianTpotError();
-                double sp = v == null ? Double.NaN : v.realSpread(throughput ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs);
-                y.add(Double.isNaN(err) ? 0 : 100 * err);
-                spread.add(Double.isNaN(sp) ? 0 : 100 * sp);
+                double[] v = errorAndSpread.apply(model, e);
+                y.add(v == null || Double.isNaN(v[0]) ? 0 : 100 * v[0]);
+                spread.add(v == null || Double.isNaN(v[1]) ? 0 : 100 * v[1]);
             }
             c.addSeries(model, engines, y, spread);
         }

@@ -200,6 +200,50 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     /**
+     * The table of engine {@code engine}'s own in-run ratios of subtask table {@code table}: each device subtask of that
+     * engine's own runs that ran while the host computed no attention, over its table's time (`apex validate` takes them
+     * from the engine's warm-up runs; docs/validation.md). An engine without one takes the default ({@link #inRunTable(String)}).
+     */
+    public static String inRunTable(String table, String engine) { return inRunTable(table) + "[" + engine + "]"; }
+
+    /** {@code p} with engine {@code engine}'s own in-run ratios of {@code table} ({@link #inRunTable(String, String)}; at least 2). */
+    public static Profile withInRunRatios(Profile p, String table, String engine, double[] ratios) {
+        Profile own = withInRunRatios(p, table, ratios);
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        tables.put(inRunTable(table, engine), own.tables().get(inRunTable(table)));
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /**
+     * {@code p} as engine {@code engine}'s simulation reads it: each device table's in-run ratios that engine's own where the
+     * profile holds them ({@link #inRunTable(String, String)}), the default's otherwise. Only the in-run ratios change: the
+     * schedulers' tables and every runtime sample stay as they are.
+     */
+    public static Profile forEngine(Profile p, String engine) {
+        if (engine == null) return p;
+        Map<String, ProfileTable> tables = null;
+        for (String table : IN_RUN_TABLES) {
+            ProfileTable own = p.tables().get(inRunTable(table, engine));
+            if (own == null) continue;
+            if (tables == null) tables = new HashMap<>(p.tables());
+            tables.put(inRunTable(table), own);
+        }
+        return tables == null ? p : new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /** {@code p} without any engine's own in-run ratios: every engine's simulation at the default's operator speed. */
+    public static Profile withoutOwnInRunRatios(Profile p) {
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        tables.keySet().removeIf(name -> IN_RUN_TABLES.stream().anyMatch(t -> name.startsWith(inRunTable(t) + "[")));
+        return tables.size() == p.tables().size() ? p : new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /** Whether {@code p} holds engine {@code engine}'s own in-run ratios of any device table. */
+    public static boolean ownInRunRatios(Profile p, String engine) {
+        return IN_RUN_TABLES.stream().anyMatch(t -> p.tables().containsKey(inRunTable(t, engine)));
+    }
+
+    /**
      * {@code p}'s subtask tables as the simulator of its machine uses them: each device table ({@link #IN_RUN_TABLES})
      * times its {@link #inRunScale}, the rest as measured. The schedulers keep predicting from the sweep's tables, as in a
      * real run given the profile.

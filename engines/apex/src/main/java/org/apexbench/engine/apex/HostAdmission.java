@@ -34,10 +34,18 @@ final class HostAdmission implements Placement.HostAdmission {
     private long[] admittedCtx = new long[16];
     private int admitted;
     private long cpuSum;
+    /** With a TPOT SLO: whether this iteration's first SLO admission test has come ({@link #firstSloTest}). */
+    private boolean sloTested;
     /** With a TPOT SLO: whether the steady decode step ({@link #steadyStepMeetsSlo}) has been begun this iteration. */
     private boolean steadyBegun;
-    /** With a TPOT SLO: nothing ran when the steady step was begun (the first admission then always passes). */
+    /** With a TPOT SLO: nothing ran at the first SLO admission test (the first admission then always passes). */
     private boolean idle;
+    /**
+     * With a TPOT SLO, until the steady step is begun: the host rows it takes beyond the CPU candidates and continued
+     * host prefills, the admissions before the first SLO test and those the TTFT test made since.
+     */
+    private long[] steadyCtx = new long[16];
+    private int steadyRows;
     /** With a TPOT SLO: rows per second of the steady decode step with the host admissions so far. */
     private double steadyRate;
     /** With a TTFT SLO: the iteration time the queue forecast runs at, fixed at its first use this iteration (0: not yet). */
@@ -102,9 +110,19 @@ final class HostAdmission implements Placement.HostAdmission {
             // objective: that step meets it, and this iteration, lengthened by r's prefill, leaves every running
             // request within its TPOT budget; or unless waiting is predicted to miss the TTFT objective (the rule
             // without an objective never overrides a predicted TPOT miss). The steady step takes r in either case.
+            firstSloTest();
+            // a request that would miss its TTFT waiting is admitted whatever the TPOT test says: until the steady step is
+            // begun, and when the TTFT test reads nothing the TPOT test changes (its iteration time is fixed), it goes
+            // first, and the steady step takes r when a later test begins it (a full pass over the candidates saved when
+            // no test follows)
+            boolean ttftFirst = o.hasTtftSlo() && !steadyBegun && forecastFixed();
+            if (ttftFirst && waitingMissesTtft(r)) {
+                steadyTake(r.contextLength() + 1L);
+                return admitToHost(hc);
+            }
             boolean meets = steadyStepMeetsSlo(r);
             if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && prefillKeepsTpotBudgets(hc)
-                    || o.hasTtftSlo() && waitingMissesTtft(r)) {
+                    || !ttftFirst && o.hasTtftSlo() && waitingMissesTtft(r)) {
                 steadyRate = s.steadyChoice().rate;
                 return admitToHost(hc);
             }
@@ -168,17 +186,12 @@ final class HostAdmission implements Placement.HostAdmission {
     private boolean steadyStepMeetsSlo(RequestState r) {
         Dispatch steady = s.steadyDispatch();
         if (!steadyBegun) {
-            SubBatchLoad g = s.steadyGpuRows().clear();
-            for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
-            for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
-            for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
             long[] cpuCtx = s.cpuContexts();
-            steady.begin(g, cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
+            steady.begin(s.steadyGpuRows(), cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
             for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
             for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
-            for (int i = 0; i < admitted; i++) steady.add(admittedCtx[i], true);
+            for (int i = 0; i < steadyRows; i++) steady.add(steadyCtx[i], true);
             steadyBegun = true;
-            idle = g.rows == 0 && steady.candidates() == 0;
             steadyRate = steady.result(s.steadyChoice()).rate;
         }
         Dispatch.Choice c = s.steadyChoice();
@@ -187,6 +200,31 @@ final class HostAdmission implements Placement.HostAdmission {
         steady.result(c);
         return idle || c.tpotSec <= s.options().tpotSloSec();
     }
+
+    /**
+     * At this iteration's first SLO admission test: the steady step's GPU rows (the GPU requests' decodes, requests
+     * mid-prefill and this iteration's GPU admissions as decodes; none is added after a host admission is tested), the
+     * host admissions so far as its rows, and whether nothing runs.
+     */
+    private void firstSloTest() {
+        if (sloTested) return;
+        sloTested = true;
+        SubBatchLoad g = s.steadyGpuRows().clear();
+        for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
+        for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
+        for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
+        for (int i = 0; i < admitted; i++) steadyTake(admittedCtx[i]);
+        idle = g.rows == 0 && n + pl.hostContinued.size() + steadyRows == 0;
+    }
+
+    /** A host row for the steady step to take when it is begun. */
+    private void steadyTake(long ctx) {
+        if (steadyCtx.length <= steadyRows) steadyCtx = java.util.Arrays.copyOf(steadyCtx, 2 * steadyCtx.length);
+        steadyCtx[steadyRows++] = ctx;
+    }
+
+    /** Whether the TTFT test's iteration time is already fixed this iteration, so that when it runs changes nothing. */
+    private boolean forecastFixed() { return forecastIterationSec != 0 || s.horizonIterationSec() > 0; }
 
     /**
      * TPOT budgets of the running requests: whether every running request that has its first token still meets its

@@ -172,6 +172,46 @@ class HostAdmissionSloTest {
                 "with one: 7 s and 8 s of slack before 9 s .. 12 s");
     }
 
+    /**
+     * With both objectives, a request admitted because waiting would miss its TTFT is still a row of the steady decode
+     * step that judges the next one, also when that step is first needed after it (the TTFT test runs first once the
+     * iteration time it reads is fixed). g (313 of 335 GPU blocks, 3 tokens left) decodes on the GPU; w1 (arrived at 0)
+     * and w2 (arrived now), 400 tokens each, do not fit beside it; the CPU is fast, so one CPU row pays. w1 misses a
+     * 0.9 s TTFT waiting, w2 meets it; the TPOT objective lies between the step with w2's row and the one with w1's and
+     * w2's rows: w2 waits.
+     */
+    @Test
+    void aHostRowAdmittedForItsTtftCountsInTheStepThatJudgesTheNext() {
+        Predictor p = predictor(1, 1e-10);
+        int layers = ApexPlanTest.GEO.layers();
+        double copy = p.d2h(ApexPlanTest.GEO.qkvBytesPerToken(), 1) + p.h2d(ApexPlanTest.GEO.attnOutBytesPerToken(), 1);
+        double gpuAttn = p.gpuDecodeAttention(1, 5007);
+        double one = layers * (p.linear(2) + Math.max(gpuAttn, copy + p.cpuDecodeAttention(1, 401))) + p.embedAndHead(2, 2);
+        double two = layers * (p.linear(3) + Math.max(gpuAttn, copy + p.cpuDecodeAttention(2, 802))) + p.embedAndHead(3, 3);
+        assertTrue(two > 1.05 * one, one + " s with one CPU row, " + two + " s with two");
+        ApexOptions both = new ApexOptions((one + two) / 2, D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(),
+                D.neoPacking(), false, false, 0.9);
+        double now = 1.0;
+        RequestSpec w1 = new RequestSpec("w1", 0, new int[400], 40, SamplingParams.GREEDY);
+        RequestSpec w2 = new RequestSpec("w2", now, new int[400], 40, SamplingParams.GREEDY);
+        ApexScheduler apex = new ApexScheduler(both);
+        SchedulerSnapshot s = gpuNearlyFull(p, w1, w2);
+        apex.plan(s.context(100, now));   // a first plan fixes the mean iteration time the TTFT test reads
+        assertEquals(List.of("w1:400@host"), chunks(apex.plan(s.context(101, now))), "w1's row makes w2's step miss the TPOT objective");
+        ApexScheduler alone = new ApexScheduler(both);
+        SchedulerSnapshot s2 = gpuNearlyFull(p, w2);
+        alone.plan(s2.context(100, now));
+        assertEquals(List.of("w2:400@host"), chunks(alone.plan(s2.context(101, now))), "without w1 the step with w2 meets it and pays");
+    }
+
+    /** g (10 + 4,996 tokens known, 313 blocks) decoding on a 335-block GPU pool with 3 tokens left; {@code waiting} queued. */
+    static SchedulerSnapshot gpuNearlyFull(Predictor p, RequestSpec... waiting) {
+        SchedulerSnapshot s = snapshot(335, 2000, 2048, p);
+        s.addDecoding(spec("g", 10, 5000), Location.GPU, 4997, 0);
+        for (RequestSpec w : waiting) s.addWaiting(w);
+        return s;
+    }
+
     @Test
     void theOptionsRefuseValuesJustOutsideTheirRanges() {
         assertThrows(IllegalArgumentException.class, () -> new ApexOptions(Double.NaN, 1, true, true, 0, 0, true, false, true, Double.NaN),
