@@ -1,14 +1,19 @@
 package org.apexbench.kernels.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The backend's own workers (never the common pool). The calling thread runs part 0 itself, so a pool of
- * {@code threads} uses {@code threads - 1} extra threads. The part tasks are preallocated and reinitialised,
- * so dispatch allocates nothing per call.
+ * The backend's own workers: {@code threads - 1} platform threads that live until {@link #close()}; the
+ * calling thread is the last of the {@code threads}. A parallel loop is cut into parts; every part is
+ * claimed by one atomic step before it runs, by a worker or by the caller, so each runs exactly once. The
+ * caller runs part 0, then claims and runs every part no worker has claimed yet, then waits only for parts
+ * a worker is running: a call never waits for a worker to wake, so a late or lost wake-up costs speed,
+ * never progress. Dispatch allocates nothing.
  */
 final class WorkerPool implements AutoCloseable {
     /** One part of a parallel loop: the index range {@code [from, to)}, run by worker {@code worker}. */
@@ -16,79 +21,176 @@ final class WorkerPool implements AutoCloseable {
         void run(int worker, int from, int to);
     }
 
+    /**
+     * Spin-waits (Thread.onSpinWait) of an idle worker before it parks, and of a caller waiting for a worker's
+     * part: the 256 a ForkJoinPool worker makes before it parks (~8 us here), so back-to-back kernel calls
+     * find the workers awake, and an idle pool costs no CPU.
+     */
+    static final int IDLE_SPINS = 1 << 8;
+
     private static final AtomicInteger POOLS = new AtomicInteger();
+    private static final int PART_BITS = 16, PART_MASK = (1 << PART_BITS) - 1;
 
     private final int threads;
-    private final ForkJoinPool pool;
-    private final Part[] parts;
+    private final Thread[] workers;
+    private final AtomicIntegerArray parked;   // 1 while worker i is parked or about to park
+    /**
+     * The call in progress, one word so that a claim names its call: {@code generation << 32 | parts << 16 |
+     * next part}. Workers claim by CAS on the exact word they read, so a claim can never take a part of a
+     * later call.
+     */
+    private final AtomicLong claim = new AtomicLong();
+    private final AtomicInteger done = new AtomicInteger();   // parts of the call in progress that have run
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile boolean closed;
+    // the call's arguments: written before the claim word is published, read after a claim of this call
+    private Body body;
+    private int n;
+    private Thread caller;
 
     WorkerPool(int threads) {
+        this(threads, namedDaemons(POOLS.incrementAndGet()));
+    }
+
+    /** @param factory makes the worker threads (tests hold them back to check the caller alone completes a call) */
+    WorkerPool(int threads, ThreadFactory factory) {
+        if (threads < 1 || threads > PART_MASK) {
+            throw new IllegalArgumentException("worker pool: threads must be in [1, " + PART_MASK + "], got " + threads);
+        }
         this.threads = threads;
-        int id = POOLS.incrementAndGet();
-        this.pool = threads > 1 ? new ForkJoinPool(threads - 1, p -> {
-            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setName("apex-cpu-" + id + "-" + t.getPoolIndex());
+        this.workers = new Thread[threads - 1];
+        this.parked = new AtomicIntegerArray(threads - 1);
+        for (int i = 0; i < workers.length; i++) {
+            int index = i;
+            workers[i] = factory.newThread(() -> work(index));
+        }
+        try {
+            for (Thread t : workers) t.start();
+        } catch (RuntimeException | Error e) {
+            close();   // the workers already started end instead of idling forever
+            throw e;
+        }
+    }
+
+    private static ThreadFactory namedDaemons(int pool) {
+        AtomicInteger next = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "apex-cpu-" + pool + "-" + next.getAndIncrement());
             t.setDaemon(true);
             return t;
-        }, null, false) : null;
-        this.parts = new Part[threads];
-        for (int i = 0; i < threads; i++) parts[i] = new Part();
+        };
     }
 
     int threads() { return threads; }
 
+    /** The worker threads (tests wait for them to end after {@link #close()}). */
+    Thread[] workerThreads() { return workers.clone(); }
+
     /**
      * Runs {@code body} over {@code [0, n)} split into at most {@code threads} contiguous, equal chunks, or
-     * inline in one call when {@code parallel} is false (small work does not pay the hand-off).
+     * inline in one call when {@code parallel} is false (small work does not pay the hand-off). The first
+     * failure of any part is rethrown once every part has run.
      */
     synchronized void forRange(int n, boolean parallel, Body body) {
+        if (closed) throw new IllegalStateException("worker pool is closed");
         int chunks = parallel ? Math.min(threads, n) : 1;
         if (chunks <= 1) {
             if (n > 0) body.run(0, 0, n);
             return;
         }
-        for (int c = 1; c < chunks; c++) {
-            Part part = parts[c];
-            part.set(body, c, (int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
-            part.reinitialize();
-            pool.execute(part);
+        this.body = body;
+        this.n = n;
+        this.caller = Thread.currentThread();
+        failure.set(null);
+        done.set(0);
+        long generation = ((claim.get() >>> 32) + 1) & 0xffff_ffffL;
+        claim.set(generation << 32 | (long) chunks << PART_BITS | 1);   // part 0 is the caller's
+        wakeParked();
+        runPart(0, chunks);
+        for (int part; (part = tryClaim(generation)) >= 0; ) runPart(part, chunks);
+        awaitParts(chunks);
+        this.body = null;
+        this.caller = null;
+        Throwable t = failure.getAndSet(null);
+        if (t instanceof RuntimeException re) throw re;
+        if (t instanceof Error e) throw e;
+        if (t != null) throw new IllegalStateException(t);
+    }
+
+    /** Claims the next part of call {@code generation}; -1 when none is left or the call is over. */
+    private int tryClaim(long generation) {
+        for (long c = claim.get(); c >>> 32 == generation; c = claim.get()) {
+            int next = (int) c & PART_MASK, parts = (int) (c >>> PART_BITS) & PART_MASK;
+            if (next >= parts) return -1;
+            if (claim.compareAndSet(c, c + 1)) return next;
         }
-        Throwable failure = null;
+        return -1;
+    }
+
+    /** Runs one claimed part, keeps the call's first failure, counts the part; true if it was the call's last. */
+    private boolean runPart(int part, int chunks) {
         try {
-            body.run(0, 0, (int) ((long) n / chunks));
+            body.run(part, (int) ((long) n * part / chunks), (int) ((long) n * (part + 1) / chunks));
         } catch (Throwable t) {
-            failure = t;
+            failure.compareAndSet(null, t);
         }
-        for (int c = 1; c < chunks; c++) {
-            try {
-                parts[c].join();
-            } catch (Throwable t) {
-                if (failure == null) failure = t;
+        return done.incrementAndGet() == chunks;
+    }
+
+    /** The caller, every part claimed: waits for the parts workers are running, spinning briefly, then parked. */
+    private void awaitParts(int chunks) {
+        for (int spins = 0; done.get() != chunks; spins++) {
+            if (spins < IDLE_SPINS) Thread.onSpinWait();
+            else LockSupport.park(this);   // unparked by the worker that finishes the last part
+        }
+    }
+
+    private void wakeParked() {
+        for (int i = 0; i < workers.length; i++) {
+            if (parked.get(i) != 0) LockSupport.unpark(workers[i]);
+        }
+    }
+
+    /** A worker's life: claim parts of each new call until none is left, idle (spin, then park) between calls. */
+    private void work(int index) {
+        long seen = claim.get() >>> 32;
+        while (!closed) {
+            long c = awaitCall(index, seen);
+            if (c == -1) return;
+            long generation = c >>> 32;
+            int parts = (int) (c >>> PART_BITS) & PART_MASK;
+            for (long w = c; w >>> 32 == generation && ((int) w & PART_MASK) < parts; w = claim.get()) {
+                if (claim.compareAndSet(w, w + 1)) {
+                    // a claim of this call: its arguments are published, and stay until this part is done
+                    Thread waiting = caller;
+                    if (runPart((int) w & PART_MASK, parts)) LockSupport.unpark(waiting);
+                }
             }
-            parts[c].body = null;
+            seen = generation;
         }
-        if (failure instanceof RuntimeException re) throw re;
-        if (failure instanceof Error e) throw e;
-        if (failure != null) throw new IllegalStateException(failure);
+    }
+
+    /** Spins, then parks, until a call newer than {@code seen} is published; returns its claim word, -1 if closed. */
+    private long awaitCall(int index, long seen) {
+        for (int spins = 0; ; spins++) {
+            if (closed) return -1;
+            long c = claim.get();
+            if (c >>> 32 != seen) return c;
+            if (spins < IDLE_SPINS) {
+                Thread.onSpinWait();
+                continue;
+            }
+            parked.set(index, 1);
+            // re-check after announcing: a call published before the announcement is seen here, one after it unparks us
+            if (claim.get() >>> 32 == seen && !closed) LockSupport.park(this);
+            parked.set(index, 0);
+            spins = 0;
+        }
     }
 
     @Override
     public void close() {
-        if (pool != null) pool.shutdownNow();
-    }
-
-    private static final class Part extends RecursiveAction {
-        private Body body;
-        private int worker, from, to;
-
-        void set(Body body, int worker, int from, int to) {
-            this.body = body;
-            this.worker = worker;
-            this.from = from;
-            this.to = to;
-        }
-
-        @Override
-        protected void compute() { body.run(worker, from, to); }
+        closed = true;
+        for (Thread t : workers) LockSupport.unpark(t);
     }
 }
