@@ -76,7 +76,8 @@ final class IterationCalibration {
     /**
      * As above, and each engine's own in-run ratios ({@code ownRatios}: engine label to table to ratios, each of a table
      * held at least twice; {@link #deviceAlone}'s subtasks of that engine's own runs) stored beside the default's
-     * ({@link MeasuredRuntime#inRunTable(String, String)}), which that engine's simulation reads instead.
+     * ({@link MeasuredRuntime#inRunTable(String, String)}): a diagnostic, which validate simulates beside the shared speed
+     * every engine's simulation takes.
      */
     static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
                                 long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios,
@@ -112,7 +113,7 @@ final class IterationCalibration {
 
     /**
      * {@code profile} with each engine's own in-run ratios in {@code ownRatios} (engine label to table to ratios; a table
-     * with fewer than 2 is left out: that engine reads the default's), at most {@link #MAX_IN_RUN_SAMPLES} kept a table.
+     * with fewer than 2 is left out: that engine's own takes the default's), at most {@link #MAX_IN_RUN_SAMPLES} kept a table.
      */
     static Profile withOwnInRunRatios(Profile profile, Map<String, Map<String, double[]>> ownRatios) {
         Profile out = profile;

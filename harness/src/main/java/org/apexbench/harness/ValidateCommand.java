@@ -174,7 +174,7 @@ final class ValidateCommand implements Callable<Integer> {
                 Map<String, Validation.Metrics> simulated = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> measured = new LinkedHashMap<>();
                 Map<String, List<Validation.Metrics>> bracketed = new LinkedHashMap<>();
-                Map<String, List<Validation.Metrics>> atDefaultSpeed = new LinkedHashMap<>();   // engines with their own speed
+                Map<String, List<Validation.Metrics>> atOwnSpeed = new LinkedHashMap<>();   // engines with their own speed measured
                 org.apexbench.profiler.table.Profile taken = real.profile();
                 var breakdown = new org.apexbench.reports.IterationBreakdown.Collector();
                 for (String e : engines) {
@@ -184,8 +184,8 @@ final class ValidateCommand implements Callable<Integer> {
                     measured.put(e, new ArrayList<>());
                     bracketed.put(e, new ArrayList<>());
                     if (MeasuredRuntime.ownInRunRatios(taken, e)) {
-                        EngineRunner.Outcome d = EngineRunner.run(sim.withProfile(MeasuredRuntime.withoutOwnInRunRatios(taken)), e, null, false);
-                        atDefaultSpeed.put(e, new ArrayList<>(List.of(Validation.Metrics.of(d.report().summary(), d.result().iterations()))));
+                        EngineRunner.Outcome d = EngineRunner.run(sim.withProfile(MeasuredRuntime.forEngine(taken, e)), e, null, false);
+                        atOwnSpeed.put(e, new ArrayList<>(List.of(Validation.Metrics.of(d.report().summary(), d.result().iterations()))));
                     }
                 }
                 if (warmUpRuns > 0 && checkpoint) warmUpRound(real, warmUps, slug, "after the recalibration and the simulations", null, progress);
@@ -212,11 +212,11 @@ final class ValidateCommand implements Callable<Integer> {
                             EngineRunner.Outcome b = EngineRunner.run(bracketedSim, e, null, false);
                             bracketed.get(e).add(Validation.Metrics.of(b.report().summary(), b.result().iterations()));
                             breakdown.add(e, "sim", k, b.result().requests(), b.result().iterations());
-                            if (atDefaultSpeed.containsKey(e)) {
-                                if (k == 1) atDefaultSpeed.get(e).clear();   // bracketed: the snapshot's goes
+                            if (atOwnSpeed.containsKey(e)) {
+                                if (k == 1) atOwnSpeed.get(e).clear();   // bracketed: the snapshot's goes
                                 EngineRunner.Outcome d = EngineRunner.run(
-                                        bracketedSim.withProfile(MeasuredRuntime.withoutOwnInRunRatios(resampled)), e, null, false);
-                                atDefaultSpeed.get(e).add(Validation.Metrics.of(d.report().summary(), d.result().iterations()));
+                                        bracketedSim.withProfile(MeasuredRuntime.forEngine(resampled, e)), e, null, false);
+                                atOwnSpeed.get(e).add(Validation.Metrics.of(d.report().summary(), d.result().iterations()));
                             }
                         }
                         if (k == 1) manifest.add(new Manifest.Engine(slug + ": " + e, slug, r.report().runSpec()));
@@ -228,10 +228,10 @@ final class ValidateCommand implements Callable<Integer> {
                     }
                 }
                 for (String e : engines) {
-                    List<Validation.Metrics> atDefault = atDefaultSpeed.get(e);
+                    List<Validation.Metrics> atOwn = atOwnSpeed.get(e);
                     Validation v = Validation.of(slug, e, measured.get(e), bracket ? Validation.median(bracketed.get(e)) : simulated.get(e))
                             .withWarmUp(warmUps.get(e))
-                            .withSpeed(operatorSpeed(taken, e), atDefault == null ? null : Validation.median(atDefault));
+                            .withSpeed(operatorSpeed(taken, e), atOwn == null ? null : Validation.median(atOwn));
                     rows.add(v);
                     if (bracket) snapshot.put(slug + " " + e, Validation.of(slug, e, measured.get(e), simulated.get(e)));
                     if (progress != null) {
@@ -239,10 +239,10 @@ final class ValidateCommand implements Callable<Integer> {
                                 + " %+.1f%% (real spread %.1f%%): %s", slug, e, 100 * v.throughputError(),
                                 100 * v.realSpread(Validation.Metrics::outputThroughput), 100 * v.medianTpotError(),
                                 100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET)));
-                        if (atDefault != null) {
-                            progress.println(String.format(Locale.ROOT, "validate: %s %s: at gpu-only's operator speed instead of its own:"
-                                    + " throughput %+.1f%%, median TPOT %+.1f%%", slug, e, 100 * v.defaultSpeedThroughputError(),
-                                    100 * v.defaultSpeedMedianTpotError()));
+                        if (atOwn != null) {
+                            progress.println(String.format(Locale.ROOT, "validate: %s %s: at its own operator speed instead of the shared:"
+                                    + " throughput %+.1f%%, median TPOT %+.1f%%", slug, e, 100 * v.ownSpeedThroughputError(),
+                                    100 * v.ownSpeedMedianTpotError()));
                         }
                     }
                 }
@@ -267,9 +267,9 @@ final class ValidateCommand implements Callable<Integer> {
                     v.sim().outputThroughput(), 100 * v.throughputError(), 100 * v.realSpread(Validation.Metrics::outputThroughput),
                     v.real().medianTpotMs(), v.sim().medianTpotMs(), 100 * v.medianTpotError(),
                     100 * v.realSpread(Validation.Metrics::medianTpotMs), v.verdict(ValidationReport.TARGET).name().toLowerCase(Locale.ROOT));
-            if (v.defaultSpeedSim() != null) {
-                w.printf(Locale.ROOT, "%-14s %-40s   at gpu-only's operator speed instead of its own: throughput %+6.1f%%, median TPOT %+6.1f%%%n",
-                        v.model(), v.engine(), 100 * v.defaultSpeedThroughputError(), 100 * v.defaultSpeedMedianTpotError());
+            if (v.ownSpeedSim() != null) {
+                w.printf(Locale.ROOT, "%-14s %-40s   at its own operator speed instead of the shared: throughput %+6.1f%%, median TPOT %+6.1f%%%n",
+                        v.model(), v.engine(), 100 * v.ownSpeedThroughputError(), 100 * v.ownSpeedMedianTpotError());
             }
             Validation s = snapshot.get(v.model() + " " + v.engine());
             if (s != null) {
@@ -453,15 +453,16 @@ final class ValidateCommand implements Callable<Integer> {
         }
     }
 
-    /** The operator speed engine {@code engine}'s simulation takes from {@code profile}: its own where held, else gpu-only's. */
+    /** The operator speed engine {@code engine}'s simulation takes from {@code profile} (the shared one), and its own where held. */
     static Validation.OperatorSpeed operatorSpeed(org.apexbench.profiler.table.Profile profile, String engine) {
-        Map<String, Double> used = new LinkedHashMap<>(), gpuOnly = new LinkedHashMap<>();
-        var own = MeasuredRuntime.forEngine(profile, engine);
+        Map<String, Double> shared = new LinkedHashMap<>(), own = new LinkedHashMap<>();
+        boolean measured = MeasuredRuntime.ownInRunRatios(profile, engine);
+        var ownProfile = MeasuredRuntime.forEngine(profile, engine);
         for (String table : MeasuredRuntime.IN_RUN_TABLES) {
-            used.put(table, MeasuredRuntime.inRunScale(own, table));
-            gpuOnly.put(table, MeasuredRuntime.inRunScale(profile, table));
+            shared.put(table, MeasuredRuntime.inRunScale(profile, table));
+            if (measured) own.put(table, MeasuredRuntime.inRunScale(ownProfile, table));
         }
-        return new Validation.OperatorSpeed(MeasuredRuntime.ownInRunRatios(profile, engine), used, gpuOnly);
+        return new Validation.OperatorSpeed(shared, own);
     }
 
     /** Each device table's factor in {@code profile} (its median in-run ratio), as " pre 0.812 post 0.731 ...". */

@@ -138,17 +138,18 @@ class ValidateCommandTest {
     }
 
     /**
-     * Every engine but gpu-only gets its own operator speed from its own warm-up runs (the device subtasks with no host
-     * attention beside them), which its simulation, and `apex run --backend sim --profile` of the same engine, read; the row
-     * says which and gives the errors of the same simulations at gpu-only's speed; and `--summarize` of this one folder
-     * gives back each row's errors as the medians.
+     * Every engine is simulated at the shared operator speed (gpu-only's warm-up runs), as `apex run --backend sim --profile`
+     * simulates it ({@link #everyRealRunIsSimulatedFromRuntimeSamplesTakenRightBeforeIt}); every engine but gpu-only also
+     * gets its own operator speed from its own warm-up runs (the device subtasks with no host attention beside them), kept
+     * in the profile and reported beside: the row gives both speeds and the errors of the same simulations at its own, empty
+     * for gpu-only; and `--summarize` of this one folder gives back each row's errors as the medians.
      */
     @Test
-    void eachEngineSimulatesAtItsOwnOperatorSpeedWithGpuOnlysBeside() throws IOException {
+    void everyEngineSimulatesAtTheSharedOperatorSpeedWithItsOwnBeside() throws IOException {
         assumeTrue(validate.code() == 0, "validate failed: " + validate.err());
         Profile p = Profile.load(folder.resolve("tiny-llama3").resolve(ValidationReport.PROFILE));
         assertTrue(MeasuredRuntime.ownInRunRatios(p, "static-hybrid:offload"), p.tables().keySet().toString());
-        assertFalse(MeasuredRuntime.ownInRunRatios(p, "gpu-only"), "gpu-only's own is the default");
+        assertFalse(MeasuredRuntime.ownInRunRatios(p, "gpu-only"), "gpu-only's own is the shared one");
         var line = java.util.regex.Pattern.compile("validate: tiny-llama3 static-hybrid:offload: its own operator speed pre ([0-9.]+) post"
                 + " ([0-9.]+) .*, from its warm-up (?:run|runs 2 to [0-9]+) \\(([0-9]+) device subtasks with no host attention beside them;"
                 + " ([0-9]+) beside it left out\\)").matcher(validate.err());
@@ -157,15 +158,27 @@ class ValidateCommandTest {
         assertEquals(Double.parseDouble(line.group(2)), MeasuredRuntime.inRunScale(own, Profile.POST), 5e-4);
         assertTrue(Long.parseLong(line.group(3)) > 0, line.group());
         List<CSVRecord> rows = rows();
-        assertEquals("gpu-only", rows.get(0).get("operator_speed_from"));
-        assertEquals("", rows.get(0).get("gpu_only_speed_output_throughput_error"), "gpu-only's speed is its own");
+        String shared = String.format(java.util.Locale.ROOT, "post=%.4f", MeasuredRuntime.inRunScale(p, Profile.POST));
+        for (CSVRecord r : rows) assertTrue(r.get("operator_speed").contains(shared), "every engine at the shared speed: " + r);
+        assertEquals("", rows.get(0).get("own_operator_speed"), "gpu-only's own is the shared one");
+        assertEquals("", rows.get(0).get("own_speed_output_throughput_error"));
         CSVRecord offload = rows.get(1);
-        assertEquals("own", offload.get("operator_speed_from"));
-        assertTrue(offload.get("operator_speed").contains(String.format(java.util.Locale.ROOT, "post=%.4f",
+        assertTrue(offload.get("own_operator_speed").contains(String.format(java.util.Locale.ROOT, "post=%.4f",
                 MeasuredRuntime.inRunScale(own, Profile.POST))), offload.toString());
-        assertTrue(offload.get("gpu_only_operator_speed").contains(String.format(java.util.Locale.ROOT, "post=%.4f",
-                MeasuredRuntime.inRunScale(p, Profile.POST))), offload.toString());
-        assertTrue(Double.isFinite(Double.parseDouble(offload.get("gpu_only_speed_output_throughput_error"))), offload.toString());
+        // the own-speed simulations: each bracketed profile at the engine's own speed, simulated as apex run simulates it
+        double ownSum = 0;
+        for (int k = 1; k <= 2; k++) {
+            Path ownProfile = tmp.resolve("own-speed-" + k + ".json");
+            Outputs.saveProfile(MeasuredRuntime.forEngine(Profile.load(folder.resolve("tiny-llama3")
+                    .resolve("profile-static-hybrid-offload-" + k + ".json")), "static-hybrid:offload"), ownProfile);
+            Path out = tmp.resolve("own-speed-run-" + k);
+            Cli sim = Cli.run(simRun(out, RealEngineRuns.tinyLlama3().toString(), "f16", ownProfile, 1));
+            assertEquals(0, sim.code(), sim.err());
+            ownSum += new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("output_throughput").asDouble();
+        }
+        double real = Double.parseDouble(offload.get("real_output_throughput"));
+        assertEquals(ownSum / 2 / real - 1, Double.parseDouble(offload.get("own_speed_output_throughput_error")), 1e-6,
+                "the error of the median of the simulations at its own speed: " + offload);
 
         Path summary = tmp.resolve("summary-of-one");
         Cli s = Cli.run("validate", "--summarize", folder.toString(), "--out", summary.toString(), "--quiet");
@@ -178,6 +191,10 @@ class ValidateCommandTest {
                 assertEquals(Double.parseDouble(rows.get(i).get("output_throughput_error")),
                         Double.parseDouble(sum.get(i).get("median_output_throughput_error")), 1e-12);
                 assertEquals(rows.get(i).get("verdict"), sum.get(i).get("verdicts"));
+                String ownError = rows.get(i).get("own_speed_output_throughput_error");
+                String median = sum.get(i).get("median_own_speed_output_throughput_error");
+                if (ownError.isEmpty()) assertEquals("", median, "no own speed: " + sum.get(i));
+                else assertEquals(Double.parseDouble(ownError), Double.parseDouble(median), 1e-12);
             }
         }
     }

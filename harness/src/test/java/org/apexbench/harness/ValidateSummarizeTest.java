@@ -34,6 +34,11 @@ class ValidateSummarizeTest {
         return Validation.of("tiny", engine, runs, run(sim, tpot));
     }
 
+    /** {@code v} with its engine's own operator speed measured and the same simulation at it giving {@code throughput} tok/s. */
+    private static Validation atOwnSpeed(Validation v, double throughput) {
+        return v.withSpeed(new Validation.OperatorSpeed(Map.of("post", 0.9), Map.of("post", 0.8)), run(throughput, 1.0));
+    }
+
     /** A complete validation folder holding {@code rows}, as apex validate writes it. */
     private Path validation(String name, Validation... rows) {
         Path dir = tmp.resolve(name);
@@ -69,9 +74,9 @@ class ValidateSummarizeTest {
     @Test
     void theVerdictAcrossValidationsTakesTheMediansAndCountsEachValidationsVerdict() throws IOException {
         double[] agree = {100, 100, 100};
-        Path a = validation("a", row("gpu-only", new double[] {90, 100, 110}, 114, 1.0), row("apex", agree, 105, 1.0));
-        Path b = validation("b", row("apex", agree, 130, 0.8));
-        Path c = validation("c", row("apex", agree, 92, 1.0), row("gpu-only", new double[] {80, 100, 120}, 114, 1.0));
+        Path a = validation("a", row("gpu-only", new double[] {90, 100, 110}, 114, 1.0), atOwnSpeed(row("apex", agree, 105, 1.0), 110));
+        Path b = validation("b", atOwnSpeed(row("apex", agree, 130, 0.8), 120));
+        Path c = validation("c", atOwnSpeed(row("apex", agree, 92, 1.0), 90), row("gpu-only", new double[] {80, 100, 120}, 114, 1.0));
         Path out = tmp.resolve("summary");
         Cli r = Cli.run("validate", "--summarize", a.toString(), b.toString(), c.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
@@ -90,13 +95,14 @@ class ValidateSummarizeTest {
         assertEquals("within_target;model_error;within_target", apex.get("verdicts"), "in the folders' order");
         assertEquals("+0.0500;+0.3000;-0.0800", apex.get("output_throughput_errors"));
         assertEquals("within_target", apex.get("verdict"));
+        assertEquals(0.10, Double.parseDouble(apex.get("median_own_speed_output_throughput_error")), 1e-9, "+10%, +20%, -10% at its own speed");
         assertEquals("2", gpu.get("validations"));
         assertEquals(0.14, Double.parseDouble(gpu.get("median_output_throughput_error")), 1e-9);
         assertEquals(0.15, Double.parseDouble(gpu.get("median_output_throughput_real_spread")), 1e-9);
         assertEquals(List.of("0", "1", "1"), List.of(gpu.get("within_target"), gpu.get("within_real_spread"), gpu.get("model_error")));
         assertEquals("within_real_spread", gpu.get("verdict"), "the median miss within the median real spread");
         assertEquals(0, Double.parseDouble(gpu.get("real_output_throughput_range")), 1e-9, "both validations' real median 100 tok/s");
-        assertEquals("", gpu.get("median_gpu_only_speed_output_throughput_error"), "no simulation at gpu-only's speed in these");
+        assertEquals("", gpu.get("median_own_speed_output_throughput_error"), "no simulation at an engine's own speed in these");
         assertTrue(r.out().contains("apex") && r.out().contains("3 validations: throughput   +5.0%"), r.out());
         String html = Files.readString(out.resolve(ValidationSummary.HTML));
         assertTrue(html.contains("<img") && html.contains("id=\"summary\"") && html.contains(b.toString()), "charts, table, folders");
@@ -143,6 +149,23 @@ class ValidateSummarizeTest {
         assertEquals(1, m.code(), m.err());
         assertTrue(m.err().contains(missing.resolve(ValidationReport.CSV) + ": column 'real_output_throughput' is missing"), m.err());
         assertFalse(Files.exists(tmp.resolve("summary")) || Files.exists(tmp.resolve("summary2")), "no summary from a refused folder");
+    }
+
+    /** A validation written while each engine was simulated at its own operator speed: its errors are another machine's. */
+    @Test
+    void aValidationFromWhenEachEngineSimulatedAtItsOwnSpeedIsRefusedNamingTheColumn() throws IOException {
+        Path good = validation("good", row("apex", new double[] {100}, 105, 1.0));
+        String csv = Files.readString(good.resolve(ValidationReport.CSV));
+        int eol = csv.indexOf('\n');
+        Path old = folder("old", "validation", csv.substring(0, eol) + ",gpu_only_speed_output_throughput_error" + csv.substring(eol,
+                csv.length() - 1) + ",0.05\n");
+        Path out = tmp.resolve("summary");
+        Cli r = Cli.run("validate", "--summarize", good.toString(), old.toString(), "--out", out.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains(old.resolve(ValidationReport.CSV) + ": written while each engine was simulated at its own operator"
+                + " speed (its 'gpu_only_speed_output_throughput_error' column)"), r.err());
+        assertFalse(r.err().contains("Exception"), "no stack trace: " + r.err());
+        assertFalse(Files.exists(out), "no summary from a refused folder");
     }
 
     @Test

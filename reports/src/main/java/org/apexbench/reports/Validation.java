@@ -24,25 +24,24 @@ import org.apexbench.profiler.metrics.Summary;
  * @param realRuns         every real run, in the order they ran (at least one)
  * @param warmUp           the discarded real runs of the engine before its measured ones ({@link WarmUp#NONE}: none)
  * @param speed            the operator speed the simulation took ({@link OperatorSpeed#NONE}: not recorded)
- * @param defaultSpeedSim  where the engine's simulation took its own operator speed: the same simulation at the default's
- *                         (gpu-only's), for comparison; null otherwise
+ * @param ownSpeedSim      where the profile holds the engine's own operator speed: the same simulation at it, a diagnostic
+ *                         beside the simulation at the shared speed; null otherwise
  */
 public record Validation(String model, String engine, Metrics real, Metrics sim, double strategyDistance, List<Metrics> realRuns,
-                         WarmUp warmUp, OperatorSpeed speed, Metrics defaultSpeedSim) {
+                         WarmUp warmUp, OperatorSpeed speed, Metrics ownSpeedSim) {
     /**
      * How fast the simulated engine's device operators ran against the profile's tables (docs/validation.md: in-run ratios).
      *
-     * @param own     whether from the engine's own warm-up runs (else the default's: gpu-only's)
-     * @param factors each device table's factor in the engine's simulation (its median in-run ratio)
-     * @param gpuOnly the default's factors, which an engine without its own takes
+     * @param factors each device table's factor in the engine's simulation: the shared one, every engine's (gpu-only's)
+     * @param own     each device table's factor from the engine's own warm-up runs, a diagnostic (empty: none measured)
      */
-    public record OperatorSpeed(boolean own, Map<String, Double> factors, Map<String, Double> gpuOnly) {
+    public record OperatorSpeed(Map<String, Double> factors, Map<String, Double> own) {
         /** Not recorded. */
-        public static final OperatorSpeed NONE = new OperatorSpeed(false, Map.of(), Map.of());
+        public static final OperatorSpeed NONE = new OperatorSpeed(Map.of(), Map.of());
 
         public OperatorSpeed {
             factors = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(factors));
-            gpuOnly = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(gpuOnly));
+            own = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(own));
         }
     }
 
@@ -131,25 +130,25 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
 
     /** This comparison, its engine's real runs preceded by the warm-up {@code w}. */
     public Validation withWarmUp(WarmUp w) {
-        return new Validation(model, engine, real, sim, strategyDistance, realRuns, w, speed, defaultSpeedSim);
+        return new Validation(model, engine, real, sim, strategyDistance, realRuns, w, speed, ownSpeedSim);
     }
 
     /**
-     * This comparison, its simulation at operator speed {@code s}; {@code atDefault}: the same simulation at the default's
-     * speed where {@code s} is the engine's own (null: none).
+     * This comparison, its simulation at operator speed {@code s}; {@code atOwn}: the same simulation at the engine's own
+     * speed where {@code s} holds one (null: none).
      */
-    public Validation withSpeed(OperatorSpeed s, Metrics atDefault) {
-        return new Validation(model, engine, real, sim, strategyDistance, realRuns, warmUp, s, atDefault);
+    public Validation withSpeed(OperatorSpeed s, Metrics atOwn) {
+        return new Validation(model, engine, real, sim, strategyDistance, realRuns, warmUp, s, atOwn);
     }
 
-    /** The throughput error of the simulation at the default's operator speed; NaN where there is none. */
-    public double defaultSpeedThroughputError() {
-        return defaultSpeedSim == null ? Double.NaN : error(real.outputThroughput(), defaultSpeedSim.outputThroughput());
+    /** The throughput error of the simulation at the engine's own operator speed; NaN where there is none. */
+    public double ownSpeedThroughputError() {
+        return ownSpeedSim == null ? Double.NaN : error(real.outputThroughput(), ownSpeedSim.outputThroughput());
     }
 
-    /** The median TPOT error of the simulation at the default's operator speed; NaN where there is none. */
-    public double defaultSpeedMedianTpotError() {
-        return defaultSpeedSim == null ? Double.NaN : error(real.medianTpotMs(), defaultSpeedSim.medianTpotMs());
+    /** The median TPOT error of the simulation at the engine's own operator speed; NaN where there is none. */
+    public double ownSpeedMedianTpotError() {
+        return ownSpeedSim == null ? Double.NaN : error(real.medianTpotMs(), ownSpeedSim.medianTpotMs());
     }
 
     /**

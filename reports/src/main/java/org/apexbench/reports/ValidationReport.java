@@ -44,10 +44,10 @@ public final class ValidationReport {
      * {@code *_real_spread} the largest deviation of a real run from their median; {@code warm_up_*} the discarded
      * warm-up runs before the measured ones ({@link Validation.WarmUp}); {@code real_jit_ms} / {@code real_max_jit_ms} the
      * median / most milliseconds the JIT compiled inside a measured real run; {@code operator_speed} each device table's
-     * factor in the engine's simulation ({@code table=factor;...}), {@code operator_speed_from} whether the engine's own
-     * ({@code own}) or gpu-only's ({@code gpu-only}), {@code gpu_only_operator_speed} gpu-only's, and
-     * {@code gpu_only_speed_*_error} the errors (throughput, median TPOT, device busy time) of the same simulations at gpu-only's factors (empty where the engine's are
-     * gpu-only's); {@code verdict} one of
+     * factor in the engine's simulation ({@code table=factor;...}): the shared one (gpu-only's), every engine's;
+     * {@code own_operator_speed} the engine's own, from its own warm-up runs (empty where none: gpu-only's is the shared
+     * one), and {@code own_speed_*_error} the errors (throughput, median TPOT, device busy time) of the same simulations at
+     * the engine's own factors, a diagnostic (empty where none); {@code verdict} one of
      * {@link Validation.Verdict}.
      */
     public static final List<String> COLUMNS = columns();
@@ -61,8 +61,8 @@ public final class ValidationReport {
         c.addAll(List.of("real_unaccounted_s", "sim_unaccounted_s", "real_unaccounted_per_iteration_ms", "sim_unaccounted_per_iteration_ms",
                 "real_strategy_mix", "sim_strategy_mix", "strategy_mix_distance", "output_throughput_real_spread",
                 "median_tpot_real_spread", "real_load_average", "warm_up_runs", "warm_up_iterations", "warm_up_s", "warm_up_jit_ms",
-                "real_jit_ms", "real_max_jit_ms", "operator_speed_from", "operator_speed", "gpu_only_operator_speed",
-                "gpu_only_speed_output_throughput_error", "gpu_only_speed_median_tpot_error", "gpu_only_speed_gpu_busy_error", "within_target",
+                "real_jit_ms", "real_max_jit_ms", "operator_speed", "own_operator_speed",
+                "own_speed_output_throughput_error", "own_speed_median_tpot_error", "own_speed_gpu_busy_error", "within_target",
                 "verdict"));
         return List.copyOf(c);
     }
@@ -118,12 +118,11 @@ public final class ValidationReport {
         c.add(RunDirectory.cell(v.warmUp().jitMs()));
         c.add(RunDirectory.cell(r.jitMs()));
         c.add(RunDirectory.cell(v.realMax(Validation.Metrics::jitMs)));
-        c.add(v.speed().factors().isEmpty() ? "" : v.speed().own() ? "own" : "gpu-only");
         c.add(factors(v.speed().factors()));
-        c.add(factors(v.speed().gpuOnly()));
-        c.add(RunDirectory.cell(v.defaultSpeedThroughputError()));
-        c.add(RunDirectory.cell(v.defaultSpeedMedianTpotError()));
-        c.add(RunDirectory.cell(v.defaultSpeedSim() == null ? Double.NaN : Validation.error(r.gpuBusySec(), v.defaultSpeedSim().gpuBusySec())));
+        c.add(factors(v.speed().own()));
+        c.add(RunDirectory.cell(v.ownSpeedThroughputError()));
+        c.add(RunDirectory.cell(v.ownSpeedMedianTpotError()));
+        c.add(RunDirectory.cell(v.ownSpeedSim() == null ? Double.NaN : Validation.error(r.gpuBusySec(), v.ownSpeedSim().gpuBusySec())));
         c.add(v.within(TARGET));
         c.add(v.verdict(TARGET).name().toLowerCase(Locale.ROOT));
         return c;

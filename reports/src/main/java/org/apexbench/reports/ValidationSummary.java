@@ -36,16 +36,19 @@ public final class ValidationSummary {
     static final List<String> REQUIRED = List.of("model", "engine", "real_output_throughput", "real_median_tpot_ms",
             "output_throughput_error", "median_tpot_error", "output_throughput_real_spread", "median_tpot_real_spread", "verdict");
 
+    /** The column of validations written while each engine was simulated at its own operator speed (docs/decisions.md). */
+    static final String OWN_SPEED_DEFAULT_COLUMN = "gpu_only_speed_output_throughput_error";
+
     /**
      * One engine's row of one validation.
      *
      * @param folder              the validation folder it came from
-     * @param defaultSpeedThroughputError the throughput error at gpu-only's operator speed (NaN: the engine's simulation
-     *                            took gpu-only's, or the folder predates the column); likewise the median TPOT's
+     * @param ownSpeedThroughputError the throughput error at the engine's own operator speed, a diagnostic (NaN: none
+     *                            measured, gpu-only's is the shared one, or the folder predates the column); likewise the median TPOT's
      */
     public record Row(Path folder, String model, String engine, double realThroughput, double realMedianTpotMs, double throughputError,
                       double medianTpotError, double throughputSpread, double medianTpotSpread, Validation.Verdict verdict,
-                      double loadAverage, double defaultSpeedThroughputError, double defaultSpeedMedianTpotError) { }
+                      double loadAverage, double ownSpeedThroughputError, double ownSpeedMedianTpotError) { }
 
     /**
      * One model and engine over every validation that has it.
@@ -65,9 +68,9 @@ public final class ValidationSummary {
 
         public double medianTpotSpread() { return median(Row::medianTpotSpread); }
 
-        public double medianDefaultSpeedThroughputError() { return median(Row::defaultSpeedThroughputError); }
+        public double medianOwnSpeedThroughputError() { return median(Row::ownSpeedThroughputError); }
 
-        public double medianDefaultSpeedTpotError() { return median(Row::defaultSpeedMedianTpotError); }
+        public double medianOwnSpeedTpotError() { return median(Row::ownSpeedMedianTpotError); }
 
         /** How many validations gave verdict {@code v}. */
         public long count(Validation.Verdict v) { return rows.stream().filter(r -> r.verdict() == v).count(); }
@@ -106,7 +109,7 @@ public final class ValidationSummary {
             "min_output_throughput_error", "max_output_throughput_error", "median_median_tpot_error", "min_median_tpot_error",
             "max_median_tpot_error", "within_target", "within_real_spread", "model_error", "median_output_throughput_real_spread",
             "median_median_tpot_real_spread", "median_real_output_throughput", "real_output_throughput_range",
-            "median_gpu_only_speed_output_throughput_error", "median_gpu_only_speed_median_tpot_error", "output_throughput_errors",
+            "median_own_speed_output_throughput_error", "median_own_speed_median_tpot_error", "output_throughput_errors",
             "median_tpot_errors", "verdicts", "verdict");
 
     private ValidationSummary() { }
@@ -115,7 +118,8 @@ public final class ValidationSummary {
      * Reads complete validation folders and groups their rows per model and engine, in the order they first appear.
      * Refuses, naming the folder (and the file, row and column), a folder that is not a complete result folder, not a
      * validation, or whose {@value ValidationReport#CSV} lacks a column, holds a value that is not a number or verdict,
-     * has no row, or repeats a model and engine; and a folder given twice.
+     * has no row, repeats a model and engine, or was written while each engine was simulated at its own operator speed; and
+     * a folder given twice.
      */
     public static List<Engine> read(List<Path> folders) {
         if (folders.isEmpty()) throw new IllegalArgumentException("--summarize: give at least one validation folder");
@@ -148,6 +152,11 @@ public final class ValidationSummary {
                     throw new ResultFolderException(file + ": column '" + c + "' is missing (expected the columns apex validate writes)");
                 }
             }
+            if (parser.getHeaderMap().containsKey(OWN_SPEED_DEFAULT_COLUMN)) {
+                // its errors are at each engine's own operator speed: across validations they would mix two simulated machines
+                throw new ResultFolderException(file + ": written while each engine was simulated at its own operator speed (its '"
+                        + OWN_SPEED_DEFAULT_COLUMN + "' column); its errors are not at the shared speed: validate again");
+            }
             List<String> keys = new ArrayList<>();
             for (CSVRecord rec : parser) {
                 String where = file + " row " + rec.getRecordNumber() + " (" + get(rec, "model") + " " + get(rec, "engine") + ")";
@@ -158,8 +167,8 @@ public final class ValidationSummary {
                         number(rec, "real_median_tpot_ms", where, true), number(rec, "output_throughput_error", where, true),
                         number(rec, "median_tpot_error", where, true), number(rec, "output_throughput_real_spread", where, true),
                         number(rec, "median_tpot_real_spread", where, true), verdict(get(rec, "verdict"), where),
-                        number(rec, "real_load_average", where, false), number(rec, "gpu_only_speed_output_throughput_error", where, false),
-                        number(rec, "gpu_only_speed_median_tpot_error", where, false)));
+                        number(rec, "real_load_average", where, false), number(rec, "own_speed_output_throughput_error", where, false),
+                        number(rec, "own_speed_median_tpot_error", where, false)));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
@@ -216,8 +225,8 @@ public final class ValidationSummary {
         c.add(RunDirectory.cell(e.medianTpotSpread()));
         c.add(RunDirectory.cell(e.median(Row::realThroughput)));
         c.add(RunDirectory.cell(e.realThroughputRange()));
-        c.add(RunDirectory.cell(e.medianDefaultSpeedThroughputError()));
-        c.add(RunDirectory.cell(e.medianDefaultSpeedTpotError()));
+        c.add(RunDirectory.cell(e.medianOwnSpeedThroughputError()));
+        c.add(RunDirectory.cell(e.medianOwnSpeedTpotError()));
         c.add(list(e, Row::throughputError));
         c.add(list(e, Row::medianTpotError));
         c.add(e.rows().stream().map(r -> r.verdict().name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(";")));

@@ -219,7 +219,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     /**
      * The table of engine {@code engine}'s own in-run ratios of subtask table {@code table}: each device subtask of that
      * engine's own runs that ran while the host computed no attention, over its table's time (`apex validate` takes them
-     * from the engine's warm-up runs; docs/validation.md). An engine without one takes the default ({@link #inRunTable(String)}).
+     * from the engine's warm-up runs; docs/validation.md). A diagnostic: every engine's simulation takes the default
+     * ({@link #inRunTable(String)}), the shared machine's; {@link #forEngine} gives a profile at the engine's own.
      */
     public static String inRunTable(String table, String engine) { return inRunTable(table) + "[" + engine + "]"; }
 
@@ -232,8 +233,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     /**
-     * {@code p} as engine {@code engine}'s simulation reads it: each device table's in-run ratios that engine's own where the
-     * profile holds them ({@link #inRunTable(String, String)}), the default's otherwise. Only the in-run ratios change: the
+     * {@code p} at engine {@code engine}'s own operator speed (validate's comparison): each device table's in-run ratios that
+     * engine's own where the profile holds them ({@link #inRunTable(String, String)}), the default's otherwise. Only the in-run ratios change: the
      * schedulers' tables and every runtime sample stay as they are.
      */
     public static Profile forEngine(Profile p, String engine) {
@@ -246,13 +247,6 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
             tables.put(inRunTable(table), own);
         }
         return tables == null ? p : new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
-    }
-
-    /** {@code p} without any engine's own in-run ratios: every engine's simulation at the default's operator speed. */
-    public static Profile withoutOwnInRunRatios(Profile p) {
-        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
-        tables.keySet().removeIf(name -> IN_RUN_TABLES.stream().anyMatch(t -> name.startsWith(inRunTable(t) + "[")));
-        return tables.size() == p.tables().size() ? p : new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
 
     /** Whether {@code p} holds engine {@code engine}'s own in-run ratios of any device table. */
