@@ -180,6 +180,9 @@ class IterationCalibrationTest {
                 "no widths: no per-width ratios");
         assertFalse(MeasuredRuntime.forEngine(IterationCalibration.withOwnInRunRatios(p, Map.of("apex", Map.of(Profile.PRE, new double[] {1, 1}))), "apex")
                 .tables().containsKey(MeasuredRuntime.inRunWidthTable(Profile.PRE)), "an engine's own pooled ratios replace the per-width ones");
+        double[] many = new double[40];
+        java.util.Arrays.fill(many, 1);
+        assertEquals(base, MeasuredRuntime.withInRunWidthRatios(base, Profile.GPU_DECODE_ATTN, many, many), "a two-dimensional table: none");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> MeasuredRuntime.withInRunWidthRatios(base, Profile.PRE, new double[] {1, 1}, new double[] {1}));
         assertTrue(e.getMessage().contains("2 ratios but 1 widths"), e.getMessage());

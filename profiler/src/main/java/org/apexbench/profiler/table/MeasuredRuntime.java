@@ -235,13 +235,15 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     /**
      * {@code p} with the per-width in-run ratios of {@code table} ({@link #inRunWidthTable}) taken from {@code ratios} and the
      * widths of their subtasks ({@code widths}, one each): the median of each power-of-two bucket holding at least
-     * {@link #MIN_WIDTH_SAMPLES}; {@code p} unchanged where no bucket does.
+     * {@link #MIN_WIDTH_SAMPLES}; {@code p} unchanged where no bucket does, or where {@code table} is not one-dimensional
+     * in {@code p} (GPU decode attention: its time depends on the context as much as on the width).
      */
     public static Profile withInRunWidthRatios(Profile p, String table, double[] ratios, double[] widths) {
         if (!IN_RUN_TABLES.contains(table)) throw new IllegalArgumentException("in-run ratios: no device table '" + table + "'");
         if (ratios.length != widths.length) {
             throw new IllegalArgumentException("in-run ratios of '" + table + "': " + ratios.length + " ratios but " + widths.length + " widths");
         }
+        if (!(p.tables().get(table) instanceof Table1D)) return p;
         java.util.TreeMap<Integer, java.util.List<Double>> buckets = new java.util.TreeMap<>();
         for (int i = 0; i < ratios.length; i++) {
             buckets.computeIfAbsent(widthBucket(widths[i]), k -> new java.util.ArrayList<>()).add(Math.min(ratios[i], Profile.MAX_CELL_SEC));
