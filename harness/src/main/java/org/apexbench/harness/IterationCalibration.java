@@ -82,6 +82,17 @@ final class IterationCalibration {
     static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
                                 long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios,
                                 Map<String, Map<String, double[]>> ownRatios) {
+        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, inRunRatios, Map.of(), ownRatios);
+    }
+
+    /**
+     * As above, with the widths of the subtasks of {@code inRunRatios} ({@code inRunWidths}: per table, one a ratio, as
+     * {@link #inRunWidths} gives them), from which the profile keeps per-width ratios
+     * ({@link MeasuredRuntime#withInRunWidthRatios}); a table of {@code inRunRatios} without its widths gets none.
+     */
+    static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
+                                long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios,
+                                Map<String, double[]> inRunWidths, Map<String, Map<String, double[]>> ownRatios) {
         RunOptions o = new RunOptions();
         new CommandLine(o).parseArgs("--backend", backend, "--model", model, "--requests", workload, "--seed", Long.toString(seed + 7919),
                 "--gpu-kv-blocks", Integer.toString(b.gpuKvBlocks()), "--host-kv-blocks", Integer.toString(b.hostKvBlocks()),
@@ -102,8 +113,15 @@ final class IterationCalibration {
             if (engine.equals(DEFAULT_ENGINE)) {
                 calibrationRun = inRunRatios(calibrated, result.subtasks());
                 Map<String, double[]> ratios = new LinkedHashMap<>(calibrationRun);
-                if (inRunRatios != null) inRunRatios.forEach((table, r) -> { if (r.length >= 2) ratios.put(table, r); });
-                calibrated = withInRunRatios(calibrated, ratios);
+                Map<String, double[]> widths = new LinkedHashMap<>(inRunWidths(calibrated, result.subtasks()));
+                if (inRunRatios != null) inRunRatios.forEach((table, r) -> {
+                    if (r.length < 2) return;
+                    ratios.put(table, r);
+                    widths.remove(table);
+                    double[] w = inRunWidths.get(table);
+                    if (w != null && w.length == r.length) widths.put(table, w);
+                });
+                calibrated = withInRunRatios(calibrated, ratios, widths);
             }
         }
         calibrated = withOwnInRunRatios(calibrated, ownRatios);
@@ -199,11 +217,19 @@ final class IterationCalibration {
      * {@code profile} with the in-run ratios of each table in {@code ratios} that has at least 2 (one subtask is no median),
      * at most {@link #MAX_IN_RUN_SAMPLES} of them kept ({@link #quantiles}: their median is that of all).
      */
-    static Profile withInRunRatios(Profile profile, Map<String, double[]> ratios) {
+    static Profile withInRunRatios(Profile profile, Map<String, double[]> ratios) { return withInRunRatios(profile, ratios, Map.of()); }
+
+    /**
+     * As above, and per-width ratios ({@link MeasuredRuntime#withInRunWidthRatios}) of each table whose subtasks' widths
+     * {@code widths} holds (one a ratio, in the same order).
+     */
+    static Profile withInRunRatios(Profile profile, Map<String, double[]> ratios, Map<String, double[]> widths) {
         Profile out = profile;
         for (var e : ratios.entrySet()) {
             if (e.getValue().length < 2) continue;
             out = MeasuredRuntime.withInRunRatios(out, e.getKey(), quantiles(e.getValue(), MAX_IN_RUN_SAMPLES));
+            double[] w = widths.get(e.getKey());
+            if (w != null) out = MeasuredRuntime.withInRunWidthRatios(out, e.getKey(), e.getValue(), w);
         }
         return out;
     }
@@ -212,7 +238,12 @@ final class IterationCalibration {
      * Each device subtask's time in {@code subtasks} over its table's time in {@code profile} for the same shape, per device
      * table ({@link MeasuredRuntime#IN_RUN_TABLES}); host work, copies and subtasks of no rows give none.
      */
-    static Map<String, double[]> inRunRatios(Profile profile, List<SubtaskRecord> subtasks) {
+    static Map<String, double[]> inRunRatios(Profile profile, List<SubtaskRecord> subtasks) { return inRun(profile, subtasks, false); }
+
+    /** The width (rows) of each subtask {@link #inRunRatios} takes a ratio of, per table, in the same order. */
+    static Map<String, double[]> inRunWidths(Profile profile, List<SubtaskRecord> subtasks) { return inRun(profile, subtasks, true); }
+
+    private static Map<String, double[]> inRun(Profile profile, List<SubtaskRecord> subtasks, boolean widths) {
         TableCostModel tables = new TableCostModel(profile);
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
         for (SubtaskRecord r : subtasks) {
@@ -228,7 +259,7 @@ final class IterationCalibration {
             SubtaskFeatures f = r.op() == Op.GPU_DECODE_ATTN ? SubtaskFeatures.decode(r.rows(), Math.max(r.rows(), r.contextTokens()))
                     : SubtaskFeatures.linear(r.rows());
             double t = tables.seconds(r.op(), f);
-            if (t > 0 && r.durationSec() > 0) ratios.computeIfAbsent(table, k -> new ArrayList<>()).add(r.durationSec() / t);
+            if (t > 0 && r.durationSec() > 0) ratios.computeIfAbsent(table, k -> new ArrayList<>()).add(widths ? r.rows() : r.durationSec() / t);
         }
         Map<String, double[]> out = new LinkedHashMap<>();
         ratios.forEach((table, v) -> out.put(table, v.stream().mapToDouble(Double::doubleValue).toArray()));

@@ -383,14 +383,19 @@ final class ValidateCommand implements Callable<Integer> {
     static final class OperatorRuns {
         final Map<String, List<Map<String, double[]>>> ratios = new LinkedHashMap<>();
         final Map<String, List<Integer>> besideHost = new LinkedHashMap<>();
+        /** The widths of the subtasks of {@link #ratios}, one a ratio ({@link IterationCalibration#inRunWidths}). */
+        final Map<String, List<Map<String, double[]>>> widths = new LinkedHashMap<>();
 
         void add(String engine, org.apexbench.profiler.table.Profile profile, List<org.apexbench.profiler.SubtaskRecord> subtasks) {
             IterationCalibration.DeviceSubtasks d = IterationCalibration.deviceAlone(subtasks);
             ratios.computeIfAbsent(engine, k -> new ArrayList<>()).add(IterationCalibration.inRunRatios(profile, d.alone()));
             besideHost.computeIfAbsent(engine, k -> new ArrayList<>()).add(d.besideHost());
+            widths.computeIfAbsent(engine, k -> new ArrayList<>()).add(IterationCalibration.inRunWidths(profile, d.alone()));
         }
 
         List<Map<String, double[]>> of(String engine) { return ratios.getOrDefault(engine, List.of()); }
+
+        List<Map<String, double[]>> widthsOf(String engine) { return widths.getOrDefault(engine, List.of()); }
 
         /** The device subtasks left out of the runs {@link IterationCalibration#pooled} takes of {@code engine}'s. */
         int besideHostPooled(String engine) {
@@ -438,7 +443,8 @@ final class ValidateCommand implements Callable<Integer> {
         Map<String, Map<String, double[]>> own = new LinkedHashMap<>();
         for (String e : engines) if (!e.equals(gpuOnly)) own.put(e, IterationCalibration.pooled(operatorRuns.of(e)));
         var calibrated = IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
-                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled, own);
+                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled,
+                IterationCalibration.pooled(operatorRuns.widthsOf(gpuOnly)), own);
         if (progress != null) {
             progress.println("validate: " + slug + ": " + operatorSpeed(calibrated.profile(), operatorRuns.of(gpuOnly).size(), pooled)
                     + "; the calibration run's own:" + factors(IterationCalibration.withInRunRatios(profile, calibrated.calibrationRunRatios())));

@@ -142,4 +142,49 @@ class IterationCalibrationTest {
         assertTrue(MeasuredRuntime.ownInRunRatios(p, "apex"));
         assertFalse(MeasuredRuntime.ownInRunRatios(p, "gpu-only"));
     }
+
+    /**
+     * Per-width ratios from pooled runs: PRE at width 1 (40 subtasks at 0.7 of the table) and widths 8 and 9 (20 each at
+     * 0.9: one bucket, 8 to 15) keep their own medians; width 4 (10 subtasks at 2: too few for a bucket) and every other
+     * width fall back to the median of all 90 (0.9). The widths travel through {@link IterationCalibration#pooled} beside
+     * the ratios (runs after the first), in the same order.
+     */
+    @Test
+    void eachWidthBucketWithEnoughSubtasksKeepsItsOwnRatio() {
+        Profile base = profile();
+        List<SubtaskRecord> first = new java.util.ArrayList<>(), second = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) first.add(record(Op.PRE, 1, 0, 5));   // left out with run 1
+        for (int i = 0; i < 40; i++) second.add(record(Op.PRE, 1, 0, 0.7));
+        for (int i = 0; i < 20; i++) second.add(record(Op.PRE, 8, 0, 8 * 0.9));
+        for (int i = 0; i < 20; i++) second.add(record(Op.PRE, 9, 0, 9 * 0.9));
+        for (int i = 0; i < 10; i++) second.add(record(Op.PRE, 4, 0, 4 * 2.0));
+        Map<String, double[]> ratios = IterationCalibration.pooled(List.of(IterationCalibration.inRunRatios(base, first),
+                IterationCalibration.inRunRatios(base, second)));
+        Map<String, double[]> widths = IterationCalibration.pooled(List.of(IterationCalibration.inRunWidths(base, first),
+                IterationCalibration.inRunWidths(base, second)));
+        assertEquals(90, widths.get(Profile.PRE).length);
+        Profile p = IterationCalibration.withInRunRatios(base, ratios, widths);
+        Table1D byWidth = (Table1D) p.table(MeasuredRuntime.inRunWidthTable(Profile.PRE));
+        assertArrayEquals(new double[] {0, 1, 8}, byWidth.x(), 0);
+        assertArrayEquals(new double[] {0.9, 0.7, 0.9}, byWidth.seconds(), 1e-9, "x = 0: every width's median");
+        assertEquals(0.9, MeasuredRuntime.inRunScale(p, Profile.PRE), 1e-9, "the pooled median");
+        assertEquals(0.7, MeasuredRuntime.inRunScale(p, Profile.PRE, 1), 1e-9);
+        assertEquals(0.9, MeasuredRuntime.inRunScale(p, Profile.PRE, 15), 1e-9);
+        assertEquals(MeasuredRuntime.inRunScale(p, Profile.PRE), MeasuredRuntime.inRunScale(p, Profile.PRE, 4), 0, "too few: the pooled median");
+        Profile sim = MeasuredRuntime.inRunTables(p);
+        assertEquals(0.7e-3, sim.table(Profile.PRE).at(1), 1e-12, "width 1 at its own 0.7 (the table: 1 ms a row)");
+        assertEquals(0.9 * 7e-3, sim.table(Profile.PRE).at(7), 1e-12, "bucket 4 to 7: the fallback");
+        assertEquals(0.9 * 9e-3, sim.table(Profile.PRE).at(9), 1e-12);
+        assertEquals(1.2e-3, sim.table(Profile.POST).at(1.2), 1e-12, "no POST ratios: as swept");
+        assertFalse(IterationCalibration.withInRunRatios(base, ratios).tables().containsKey(MeasuredRuntime.inRunWidthTable(Profile.PRE)),
+                "no widths: no per-width ratios");
+        assertFalse(MeasuredRuntime.forEngine(IterationCalibration.withOwnInRunRatios(p, Map.of("apex", Map.of(Profile.PRE, new double[] {1, 1}))), "apex")
+                .tables().containsKey(MeasuredRuntime.inRunWidthTable(Profile.PRE)), "an engine's own pooled ratios replace the per-width ones");
+        double[] many = new double[40];
+        java.util.Arrays.fill(many, 1);
+        assertEquals(base, MeasuredRuntime.withInRunWidthRatios(base, Profile.GPU_DECODE_ATTN, many, many), "a two-dimensional table: none");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> MeasuredRuntime.withInRunWidthRatios(base, Profile.PRE, new double[] {1, 1}, new double[] {1}));
+        assertTrue(e.getMessage().contains("2 ratios but 1 widths"), e.getMessage());
+    }
 }

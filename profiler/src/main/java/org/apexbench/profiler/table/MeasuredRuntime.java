@@ -75,6 +75,10 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     public static final String NOISE_REFERENCE = "runtime.noiseReference";
     /** Prefix of the in-run ratio tables ({@link #inRunTable}). */
     public static final String IN_RUN = "runtime.inRunOverTable";
+    /** Prefix of the per-width in-run ratio tables ({@link #inRunWidthTable}). */
+    public static final String IN_RUN_BY_WIDTH = "runtime.inRunOverTableByWidth";
+    /** Fewest in-run ratios of one width bucket whose median the profile keeps for that bucket ({@link #withInRunWidthRatios}). */
+    public static final int MIN_WIDTH_SAMPLES = 30;
     /** The device tables whose subtasks a calibration run times in place ({@link #inRunTable}). */
     public static final java.util.List<String> IN_RUN_TABLES = java.util.List.of(Profile.PRE, Profile.POST, Profile.EMBED,
             Profile.LM_HEAD, Profile.GPU_DECODE_ATTN);
@@ -217,6 +221,63 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     }
 
     /**
+     * The table of per-width in-run ratios of subtask table {@code table}: x = a width bucket's least width (a power of two:
+     * bucket b holds the widths b to 2b - 1), value = the median in-run ratio of that bucket's subtasks; only buckets of at
+     * least {@link #MIN_WIDTH_SAMPLES} subtasks; first x = 0, the median of every width's (as {@link #inRunScale(Profile, String)}
+     * gives it from the pooled table, kept so that one bucket is a table of two points). The ratio depends on the width: PRE's was 0.69 at width 1 and 0.88 to 0.93
+     * at widths 2 to 8 in one validation's gpu-only runs (docs/validation.md, run 15).
+     */
+    public static String inRunWidthTable(String table) { return IN_RUN_BY_WIDTH + "[" + table + "]"; }
+
+    /** The power-of-two bucket of width {@code width} (its least width; at least 1). */
+    public static int widthBucket(double width) { return Integer.highestOneBit(Math.max(1, (int) Math.floor(width))); }
+
+    /**
+     * {@code p} with the per-width in-run ratios of {@code table} ({@link #inRunWidthTable}) taken from {@code ratios} and the
+     * widths of their subtasks ({@code widths}, one each): the median of each power-of-two bucket holding at least
+     * {@link #MIN_WIDTH_SAMPLES}; {@code p} unchanged where no bucket does, or where {@code table} is not one-dimensional
+     * in {@code p} (GPU decode attention: its time depends on the context as much as on the width).
+     */
+    public static Profile withInRunWidthRatios(Profile p, String table, double[] ratios, double[] widths) {
+        if (!IN_RUN_TABLES.contains(table)) throw new IllegalArgumentException("in-run ratios: no device table '" + table + "'");
+        if (ratios.length != widths.length) {
+            throw new IllegalArgumentException("in-run ratios of '" + table + "': " + ratios.length + " ratios but " + widths.length + " widths");
+        }
+        if (!(p.tables().get(table) instanceof Table1D)) return p;
+        java.util.TreeMap<Integer, java.util.List<Double>> buckets = new java.util.TreeMap<>();
+        for (int i = 0; i < ratios.length; i++) {
+            buckets.computeIfAbsent(widthBucket(widths[i]), k -> new java.util.ArrayList<>()).add(Math.min(ratios[i], Profile.MAX_CELL_SEC));
+        }
+        buckets.values().removeIf(v -> v.size() < MIN_WIDTH_SAMPLES);
+        if (buckets.isEmpty()) return p;
+        double[] x = new double[buckets.size() + 1], median = new double[buckets.size() + 1];
+        double[] all = ratios.clone();
+        for (int k = 0; k < all.length; k++) all[k] = Math.min(all[k], Profile.MAX_CELL_SEC);
+        median[0] = median(all);   // x = 0: every width's (what a width without a bucket takes)
+        int i = 1;
+        for (var e : buckets.entrySet()) {
+            x[i] = e.getKey();
+            median[i++] = median(e.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+        }
+        Map<String, ProfileTable> tables = new HashMap<>(p.tables());
+        tables.put(inRunWidthTable(table), new Table1D("width", x, median));
+        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /**
+     * How much slower or faster a subtask of {@code table} of width {@code width} runs in a run than its table says: its
+     * width bucket's median ({@link #inRunWidthTable}) where the profile holds one, else {@link #inRunScale(Profile, String)}.
+     */
+    public static double inRunScale(Profile p, String table, double width) {
+        if (p.tables().get(inRunWidthTable(table)) instanceof Table1D t) {
+            double b = widthBucket(width);
+            double[] x = t.x();
+            for (int i = 1; i < x.length; i++) if (x[i] == b) return t.seconds()[i];
+        }
+        return inRunScale(p, table);
+    }
+
+    /**
      * The table of engine {@code engine}'s own in-run ratios of subtask table {@code table}: each device subtask of that
      * engine's own runs that ran while the host computed no attention, over its table's time (`apex validate` takes them
      * from the engine's warm-up runs; docs/validation.md). A diagnostic: every engine's simulation takes the default
@@ -245,6 +306,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
             if (own == null) continue;
             if (tables == null) tables = new HashMap<>(p.tables());
             tables.put(inRunTable(table), own);
+            tables.remove(inRunWidthTable(table)); // the engine's own ratios are pooled over widths: the shared per-width ones go
         }
         return tables == null ? p : new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
@@ -256,17 +318,44 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
 
     /**
      * {@code p}'s subtask tables as the simulator of its machine uses them: each device table ({@link #IN_RUN_TABLES})
-     * times its {@link #inRunScale}, the rest as measured. The schedulers keep predicting from the sweep's tables, as in a
-     * real run given the profile.
+     * times its {@link #inRunScale}, the rest as measured; a one-dimensional table with per-width ratios
+     * ({@link #inRunWidthTable}) is charged at each whole width its own bucket's ratio ({@link #scaledPerWidth}). The schedulers keep predicting from the sweep's tables, as in a real run
+     * given the profile.
      */
     public static Profile inRunTables(Profile p) {
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
         for (String name : IN_RUN_TABLES) {
+            if (tables.get(name) instanceof Table1D t && tables.containsKey(inRunWidthTable(name))) {
+                tables.put(name, scaledPerWidth(p, name, t));
+                continue;
+            }
             double k = inRunScale(p, name);
             if (k == 1 || !tables.containsKey(name)) continue;
             tables.put(name, tables.get(name).scaled(k));
         }
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /**
+     * Table {@code t} of {@code p} with each whole width w inside its grid at {@code t.at(w)} times w's ratio
+     * ({@link #inRunScale(Profile, String, double)}): the grid gains the ends of every power-of-two bucket inside it (b - 1
+     * and b), so that between two points the ratio is one bucket's and the table as linear as it was; a width beyond the
+     * grid extrapolates from its end segment, as the table did.
+     */
+    static Table1D scaledPerWidth(Profile p, String name, Table1D t) {
+        double[] x = t.x();
+        java.util.TreeSet<Double> grid = new java.util.TreeSet<>();
+        for (double v : x) grid.add(v);
+        for (long b = 2; b - 1 <= x[x.length - 1]; b *= 2) {
+            for (double v : new double[] {b - 1, b}) if (v >= x[0] && v <= x[x.length - 1]) grid.add(v);
+        }
+        double[] gx = new double[grid.size()], gs = new double[grid.size()];
+        int i = 0;
+        for (double v : grid) {
+            gx[i] = v;
+            gs[i++] = t.at(v) * inRunScale(p, name, v);
+        }
+        return new Table1D(t.name(), gx, gs);
     }
 
     /** Whether {@code p} carries any runtime table (a measured machine's profile taken by `apex profile` since issue 20). */

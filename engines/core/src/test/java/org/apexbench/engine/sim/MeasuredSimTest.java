@@ -399,4 +399,43 @@ class MeasuredSimTest {
                 .contains("threads: '1' (profile) vs '4'"));
         MeasuredSim.check(p, new ProfileFingerprint("x", "cpu", "n/a", "y", 1, f.model(), "f16", "f16", 16, "cpu"), "p.json");
     }
+
+    /**
+     * Per-width in-run ratios: PRE 0.7 at width 1 and 0.9 at widths 8 to 15 (40 subtasks each), 0.5 pooled (the median of
+     * every PRE subtask, which buckets without enough subtasks fall back to). The simulator's PRE table charges each whole
+     * width its own bucket's ratio (the hand-made PRE: 1 ms a row, grid 1 and 100), and an iteration of two decoding
+     * requests (width 2: no bucket of its own) runs exactly as one whose profile holds only the pooled ratio.
+     */
+    @Test
+    void eachWidthIsChargedItsOwnBucketsInRunRatio() {
+        double[] ratios = new double[100], widths = new double[100];
+        for (int i = 0; i < 100; i++) {
+            ratios[i] = i < 40 ? 0.7 : i < 80 ? 0.9 : 0.1;
+            widths[i] = i < 40 ? 1 : i < 60 ? 8 : i < 80 ? 15 : 2;
+        }
+        Profile pooled = MeasuredRuntime.withInRunRatios(profile(), Profile.PRE, new double[] {0.5, 0.5, 0.5});
+        Profile perWidth = MeasuredRuntime.withInRunWidthRatios(pooled, Profile.PRE, ratios, widths);
+        Profile sim = MeasuredRuntime.inRunTables(perWidth);
+        assertEquals(0.7 * MS, sim.table(Profile.PRE).at(1), 1e-15);
+        for (int w = 8; w <= 15; w++) assertEquals(0.9 * w * MS, sim.table(Profile.PRE).at(w), 1e-15, "width " + w);
+        for (int w : new int[] {2, 3, 7, 16, 100}) assertEquals(0.5 * w * MS, sim.table(Profile.PRE).at(w), 1e-15, "width " + w);
+        assertEquals(MeasuredRuntime.inRunTables(pooled).table(Profile.POST), sim.table(Profile.POST), "other tables as they were");
+        IterationPlan two = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
+        assertEquals(run(pooled, two, 1, null).endSec(), run(perWidth, two, 1, null).endSec(), 0);
+        IterationPlan one = plan(List.of(decoding(100, Location.GPU)), List.of(), Strategy.GPU_ONLY);
+        // 3 layers' PRE at width 1: 0.7 ms a layer against 0.5 pooled
+        assertEquals(run(pooled, one, 1, null).endSec() + SimulatedScheduleOracleTest.GEO.layers() * 0.2 * MS, run(perWidth, one, 1, null).endSec(), 1e-12);
+    }
+
+    /** A profile without per-width ratios (every profile before them) gets exactly the tables it got before: each device table times its pooled median. */
+    @Test
+    void aProfileWithoutPerWidthRatiosSimulatesAsBefore() {
+        Profile p = MeasuredRuntime.withInRunRatios(MeasuredRuntime.withInRunRatios(profile(), Profile.PRE, new double[] {0.6, 0.7, 0.9}),
+                Profile.POST, new double[] {1.5, 2});
+        Profile sim = MeasuredRuntime.inRunTables(p);
+        assertEquals(profile().table(Profile.PRE).scaled(0.7), sim.table(Profile.PRE));
+        assertEquals(profile().table(Profile.POST).scaled(1.75), sim.table(Profile.POST));
+        assertEquals(profile().table(Profile.EMBED), sim.table(Profile.EMBED));
+        assertEquals(MeasuredRuntime.inRunScale(p, Profile.PRE), MeasuredRuntime.inRunScale(p, Profile.PRE, 1), 0);
+    }
 }
