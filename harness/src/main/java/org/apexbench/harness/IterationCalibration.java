@@ -54,7 +54,8 @@ final class IterationCalibration {
      */
     static Profile calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
                              long seed, String workload, List<String> engines, boolean warmUp) {
-        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, null).profile();
+        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, null, Map.of(), Map.of())
+                .profile();
     }
 
     /**
@@ -66,29 +67,13 @@ final class IterationCalibration {
     /**
      * As above, with the in-run ratios of each table that {@code inRunRatios} holds at least 2 of ({@link #inRunRatios}, of
      * runs longer than the calibration's: `apex validate`'s gpu-only warm-up runs on the validated workload) instead of the
-     * gpu-only calibration run's; a table it lacks keeps the calibration run's. Null: the calibration run's for every table.
-     */
-    static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
-                                long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios) {
-        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, inRunRatios, Map.of());
-    }
-
-    /**
-     * As above, and each engine's own in-run ratios ({@code ownRatios}: engine label to table to ratios, each of a table
-     * held at least twice; {@link #deviceAlone}'s subtasks of that engine's own runs) stored beside the default's
-     * ({@link MeasuredRuntime#inRunTable(String, String)}): a diagnostic, which validate simulates beside the shared speed
-     * every engine's simulation takes.
-     */
-    static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
-                                long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios,
-                                Map<String, Map<String, double[]>> ownRatios) {
-        return calibrate(profile, file, backend, model, threads, kvDtype, b, seed, workload, engines, warmUp, inRunRatios, Map.of(), ownRatios);
-    }
-
-    /**
-     * As above, with the widths of the subtasks of {@code inRunRatios} ({@code inRunWidths}: per table, one a ratio, as
-     * {@link #inRunWidths} gives them), from which the profile keeps per-width ratios
-     * ({@link MeasuredRuntime#withInRunWidthRatios}); a table of {@code inRunRatios} without its widths gets none.
+     * gpu-only calibration run's; a table it lacks keeps the calibration run's (null: the calibration run's for every
+     * table); the widths of their subtasks ({@code inRunWidths}: per table, one a ratio, as {@link InRun#widths} gives
+     * them), from which the profile keeps per-width ratios ({@link MeasuredRuntime#withInRunWidthRatios}; a table of
+     * {@code inRunRatios} without its widths gets none); and each engine's own in-run ratios ({@code ownRatios}: engine
+     * label to table to ratios, each of a table held at least twice; {@link #deviceAlone}'s subtasks of that engine's own
+     * runs) stored beside the default's ({@link MeasuredRuntime#inRunTable(String, String)}): a diagnostic, which validate
+     * simulates beside the shared speed every engine's simulation takes.
      */
     static Calibrated calibrate(Profile profile, Path file, String backend, String model, int threads, String kvDtype, EngineBudgets b,
                                 long seed, String workload, List<String> engines, boolean warmUp, Map<String, double[]> inRunRatios,
@@ -111,9 +96,10 @@ final class IterationCalibration {
             calibrated = MeasuredRuntime.withIterationSamples(calibrated,
                     engine.equals(DEFAULT_ENGINE) ? MeasuredRuntime.ITERATION_SAMPLES : MeasuredRuntime.iterationTable(engine), samples);
             if (engine.equals(DEFAULT_ENGINE)) {
-                calibrationRun = inRunRatios(calibrated, result.subtasks());
+                InRun run = inRun(calibrated, result.subtasks());
+                calibrationRun = run.ratios();
                 Map<String, double[]> ratios = new LinkedHashMap<>(calibrationRun);
-                Map<String, double[]> widths = new LinkedHashMap<>(inRunWidths(calibrated, result.subtasks()));
+                Map<String, double[]> widths = new LinkedHashMap<>(run.widths());
                 if (inRunRatios != null) inRunRatios.forEach((table, r) -> {
                     if (r.length < 2) return;
                     ratios.put(table, r);
@@ -238,14 +224,18 @@ final class IterationCalibration {
      * Each device subtask's time in {@code subtasks} over its table's time in {@code profile} for the same shape, per device
      * table ({@link MeasuredRuntime#IN_RUN_TABLES}); host work, copies and subtasks of no rows give none.
      */
-    static Map<String, double[]> inRunRatios(Profile profile, List<SubtaskRecord> subtasks) { return inRun(profile, subtasks, false); }
+    static Map<String, double[]> inRunRatios(Profile profile, List<SubtaskRecord> subtasks) { return inRun(profile, subtasks).ratios(); }
 
-    /** The width (rows) of each subtask {@link #inRunRatios} takes a ratio of, per table, in the same order. */
-    static Map<String, double[]> inRunWidths(Profile profile, List<SubtaskRecord> subtasks) { return inRun(profile, subtasks, true); }
+    /**
+     * A run's in-run ratios ({@link #inRunRatios}) and the width (rows) of each subtask they were taken of, per table, in the
+     * same order.
+     */
+    record InRun(Map<String, double[]> ratios, Map<String, double[]> widths) { }
 
-    private static Map<String, double[]> inRun(Profile profile, List<SubtaskRecord> subtasks, boolean widths) {
+    /** {@link #inRunRatios} and their subtasks' widths, in one pass over {@code subtasks}. */
+    static InRun inRun(Profile profile, List<SubtaskRecord> subtasks) {
         TableCostModel tables = new TableCostModel(profile);
-        Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        Map<String, List<Double>> ratios = new LinkedHashMap<>(), widths = new LinkedHashMap<>();
         for (SubtaskRecord r : subtasks) {
             String table = switch (r.op()) {
                 case PRE -> Profile.PRE;
@@ -259,10 +249,17 @@ final class IterationCalibration {
             SubtaskFeatures f = r.op() == Op.GPU_DECODE_ATTN ? SubtaskFeatures.decode(r.rows(), Math.max(r.rows(), r.contextTokens()))
                     : SubtaskFeatures.linear(r.rows());
             double t = tables.seconds(r.op(), f);
-            if (t > 0 && r.durationSec() > 0) ratios.computeIfAbsent(table, k -> new ArrayList<>()).add(widths ? r.rows() : r.durationSec() / t);
+            if (t > 0 && r.durationSec() > 0) {
+                ratios.computeIfAbsent(table, k -> new ArrayList<>()).add(r.durationSec() / t);
+                widths.computeIfAbsent(table, k -> new ArrayList<>()).add((double) r.rows());
+            }
         }
+        return new InRun(arrays(ratios), arrays(widths));
+    }
+
+    private static Map<String, double[]> arrays(Map<String, List<Double>> lists) {
         Map<String, double[]> out = new LinkedHashMap<>();
-        ratios.forEach((table, v) -> out.put(table, v.stream().mapToDouble(Double::doubleValue).toArray()));
+        lists.forEach((table, v) -> out.put(table, v.stream().mapToDouble(Double::doubleValue).toArray()));
         return out;
     }
 

@@ -383,14 +383,15 @@ final class ValidateCommand implements Callable<Integer> {
     static final class OperatorRuns {
         final Map<String, List<Map<String, double[]>>> ratios = new LinkedHashMap<>();
         final Map<String, List<Integer>> besideHost = new LinkedHashMap<>();
-        /** The widths of the subtasks of {@link #ratios}, one a ratio ({@link IterationCalibration#inRunWidths}). */
+        /** The widths of the subtasks of {@link #ratios}, one a ratio ({@link IterationCalibration.InRun#widths}). */
         final Map<String, List<Map<String, double[]>>> widths = new LinkedHashMap<>();
 
         void add(String engine, org.apexbench.profiler.table.Profile profile, List<org.apexbench.profiler.SubtaskRecord> subtasks) {
             IterationCalibration.DeviceSubtasks d = IterationCalibration.deviceAlone(subtasks);
-            ratios.computeIfAbsent(engine, k -> new ArrayList<>()).add(IterationCalibration.inRunRatios(profile, d.alone()));
+            IterationCalibration.InRun run = IterationCalibration.inRun(profile, d.alone());
+            ratios.computeIfAbsent(engine, k -> new ArrayList<>()).add(run.ratios());
             besideHost.computeIfAbsent(engine, k -> new ArrayList<>()).add(d.besideHost());
-            widths.computeIfAbsent(engine, k -> new ArrayList<>()).add(IterationCalibration.inRunWidths(profile, d.alone()));
+            widths.computeIfAbsent(engine, k -> new ArrayList<>()).add(run.widths());
         }
 
         List<Map<String, double[]>> of(String engine) { return ratios.getOrDefault(engine, List.of()); }

@@ -160,8 +160,8 @@ class IterationCalibrationTest {
         for (int i = 0; i < 10; i++) second.add(record(Op.PRE, 4, 0, 4 * 2.0));
         Map<String, double[]> ratios = IterationCalibration.pooled(List.of(IterationCalibration.inRunRatios(base, first),
                 IterationCalibration.inRunRatios(base, second)));
-        Map<String, double[]> widths = IterationCalibration.pooled(List.of(IterationCalibration.inRunWidths(base, first),
-                IterationCalibration.inRunWidths(base, second)));
+        Map<String, double[]> widths = IterationCalibration.pooled(List.of(IterationCalibration.inRun(base, first).widths(),
+                IterationCalibration.inRun(base, second).widths()));
         assertEquals(90, widths.get(Profile.PRE).length);
         Profile p = IterationCalibration.withInRunRatios(base, ratios, widths);
         Table1D byWidth = (Table1D) p.table(MeasuredRuntime.inRunWidthTable(Profile.PRE));
