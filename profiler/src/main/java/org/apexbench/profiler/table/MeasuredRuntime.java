@@ -204,10 +204,15 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         if (!IN_RUN_TABLES.contains(table)) throw new IllegalArgumentException("in-run ratios: no device table '" + table + "'");
         if (ratios.length < 2) throw new IllegalArgumentException("in-run ratios of '" + table + "': need at least 2, got " + ratios.length);
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
-        double[] bounded = ratios.clone();
-        for (int i = 0; i < bounded.length; i++) bounded[i] = Math.min(bounded[i], Profile.MAX_CELL_SEC);
-        put(tables, inRunTable(table), bounded);
+        put(tables, inRunTable(table), bounded(ratios));
         return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+    }
+
+    /** In-run ratios as a profile keeps them: each at most {@link Profile#MAX_CELL_SEC} (a copy). */
+    private static double[] bounded(double[] ratios) {
+        double[] b = ratios.clone();
+        for (int i = 0; i < b.length; i++) b[i] = Math.min(b[i], Profile.MAX_CELL_SEC);
+        return b;
     }
 
     /**
@@ -244,16 +249,15 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
             throw new IllegalArgumentException("in-run ratios of '" + table + "': " + ratios.length + " ratios but " + widths.length + " widths");
         }
         if (!(p.tables().get(table) instanceof Table1D)) return p;
+        double[] bounded = bounded(ratios);
         java.util.TreeMap<Integer, java.util.List<Double>> buckets = new java.util.TreeMap<>();
-        for (int i = 0; i < ratios.length; i++) {
-            buckets.computeIfAbsent(widthBucket(widths[i]), k -> new java.util.ArrayList<>()).add(Math.min(ratios[i], Profile.MAX_CELL_SEC));
+        for (int i = 0; i < bounded.length; i++) {
+            buckets.computeIfAbsent(widthBucket(widths[i]), k -> new java.util.ArrayList<>()).add(bounded[i]);
         }
         buckets.values().removeIf(v -> v.size() < MIN_WIDTH_SAMPLES);
         if (buckets.isEmpty()) return p;
         double[] x = new double[buckets.size() + 1], median = new double[buckets.size() + 1];
-        double[] all = ratios.clone();
-        for (int k = 0; k < all.length; k++) all[k] = Math.min(all[k], Profile.MAX_CELL_SEC);
-        median[0] = median(all);   // x = 0: every width's (what a width without a bucket takes)
+        median[0] = median(bounded);   // x = 0: every width's (what a width without a bucket takes)
         int i = 1;
         for (var e : buckets.entrySet()) {
             x[i] = e.getKey();
