@@ -313,10 +313,10 @@ final class ValidateCommand implements Callable<Integer> {
         for (ValidationSummary.Engine e : engines) {
             w.printf(Locale.ROOT, "%-14s %-40s %d validations: throughput %+6.1f%% (median; %+.1f to %+.1f), median TPOT %+6.1f%% (%+.1f to"
                     + " %+.1f); in target %d, missed within the real spread %d, beyond it %d: %s%n", e.model(), e.engine(), e.rows().size(),
-                    100 * e.medianThroughputError(), 100 * e.rows().stream().mapToDouble(ValidationSummary.Row::throughputError).min().orElseThrow(),
-                    100 * e.rows().stream().mapToDouble(ValidationSummary.Row::throughputError).max().orElseThrow(), 100 * e.medianTpotError(),
-                    100 * e.rows().stream().mapToDouble(ValidationSummary.Row::medianTpotError).min().orElseThrow(),
-                    100 * e.rows().stream().mapToDouble(ValidationSummary.Row::medianTpotError).max().orElseThrow(),
+                    100 * e.medianThroughputError(), 100 * e.least(ValidationSummary.Row::throughputError),
+                    100 * e.greatest(ValidationSummary.Row::throughputError), 100 * e.medianTpotError(),
+                    100 * e.least(ValidationSummary.Row::medianTpotError),
+                    100 * e.greatest(ValidationSummary.Row::medianTpotError),
                     e.count(Validation.Verdict.WITHIN_TARGET), e.count(Validation.Verdict.WITHIN_REAL_SPREAD),
                     e.count(Validation.Verdict.MODEL_ERROR), e.verdict(ValidationReport.TARGET).name().toLowerCase(Locale.ROOT));
         }

@@ -42,6 +42,18 @@ public final class CsvFiles {
         return CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new)).setRecordSeparator("\n").get();
     }
 
+    /**
+     * {@code rows} under the header {@code columns}, each value printed as given ("\n" line ends): the reports' own
+     * tables (validation, its summary, the iteration breakdown).
+     */
+    static void writeRows(Path file, List<String> columns, List<List<Object>> rows) {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8); CSVPrinter p = new CSVPrinter(w, format(columns))) {
+            for (List<Object> r : rows) p.printRecord(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
     private static CSVFormat readFormat() {
         return CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get();
     }

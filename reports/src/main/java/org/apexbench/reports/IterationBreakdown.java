@@ -1,10 +1,5 @@
 package org.apexbench.reports;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 import org.apexbench.profiler.IterationRecord;
 import org.apexbench.profiler.RequestRecord;
 import org.apexbench.profiler.metrics.VllmRequest;
@@ -139,13 +132,7 @@ public final class IterationBreakdown {
     }
 
     private static void print(Path file, List<String> columns, List<List<Object>> rows) {
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(columns.toArray(String[]::new))
-                     .setRecordSeparator("\n").get())) {
-            for (List<Object> r : rows) p.printRecord(r.stream().map(RunDirectory::cell).toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        CsvFiles.writeRows(file, columns, rows.stream().map(r -> r.stream().<Object>map(RunDirectory::cell).toList()).toList());
     }
 
     private static double median(double[] v) {

@@ -1,10 +1,5 @@
 package org.apexbench.reports;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +8,6 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 
@@ -70,18 +63,7 @@ public final class ValidationReport {
     private ValidationReport() { }
 
     public static void writeCsv(Path file, List<Validation> rows) {
-        writeCsv(file, COLUMNS, rows.stream().map(ValidationReport::values).toList());
-    }
-
-    /** {@code rows} under the header {@code columns}, as this report's and {@link ValidationSummary}'s CSVs are written. */
-    static void writeCsv(Path file, List<String> columns, List<List<Object>> rows) {
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(columns.toArray(String[]::new))
-                     .setRecordSeparator("\n").get())) {
-            for (List<Object> r : rows) p.printRecord(r);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        CsvFiles.writeRows(file, COLUMNS, rows.stream().map(ValidationReport::values).toList());
     }
 
     private static List<Object> values(Validation v) {

@@ -72,13 +72,18 @@ public final class ValidationSummary {
 
         public double medianOwnSpeedTpotError() { return median(Row::ownSpeedMedianTpotError); }
 
+        /** The least value of {@code metric} over the validations. */
+        public double least(ToDoubleFunction<Row> metric) { return rows.stream().mapToDouble(metric).min().orElseThrow(); }
+
+        /** The greatest value of {@code metric} over the validations. */
+        public double greatest(ToDoubleFunction<Row> metric) { return rows.stream().mapToDouble(metric).max().orElseThrow(); }
+
         /** How many validations gave verdict {@code v}. */
         public long count(Validation.Verdict v) { return rows.stream().filter(r -> r.verdict() == v).count(); }
 
         /** How far the slowest validation's median real throughput is below the fastest's: {@code 1 - min / max}. */
         public double realThroughputRange() {
-            double lo = rows.stream().mapToDouble(Row::realThroughput).min().orElseThrow();
-            double hi = rows.stream().mapToDouble(Row::realThroughput).max().orElseThrow();
+            double lo = least(Row::realThroughput), hi = greatest(Row::realThroughput);
             return hi > 0 ? 1 - lo / hi : Double.NaN;
         }
 
@@ -204,7 +209,7 @@ public final class ValidationSummary {
     }
 
     public static void writeCsv(Path file, List<Engine> engines) {
-        ValidationReport.writeCsv(file, COLUMNS, engines.stream().map(ValidationSummary::values).toList());
+        CsvFiles.writeRows(file, COLUMNS, engines.stream().map(ValidationSummary::values).toList());
     }
 
     private static List<Object> values(Engine e) {
@@ -213,11 +218,11 @@ public final class ValidationSummary {
         c.add(e.engine());
         c.add(e.rows().size());
         c.add(RunDirectory.cell(e.medianThroughputError()));
-        c.add(RunDirectory.cell(e.rows().stream().mapToDouble(Row::throughputError).min().orElseThrow()));
-        c.add(RunDirectory.cell(e.rows().stream().mapToDouble(Row::throughputError).max().orElseThrow()));
+        c.add(RunDirectory.cell(e.least(Row::throughputError)));
+        c.add(RunDirectory.cell(e.greatest(Row::throughputError)));
         c.add(RunDirectory.cell(e.medianTpotError()));
-        c.add(RunDirectory.cell(e.rows().stream().mapToDouble(Row::medianTpotError).min().orElseThrow()));
-        c.add(RunDirectory.cell(e.rows().stream().mapToDouble(Row::medianTpotError).max().orElseThrow()));
+        c.add(RunDirectory.cell(e.least(Row::medianTpotError)));
+        c.add(RunDirectory.cell(e.greatest(Row::medianTpotError)));
         c.add(e.count(Validation.Verdict.WITHIN_TARGET));
         c.add(e.count(Validation.Verdict.WITHIN_REAL_SPREAD));
         c.add(e.count(Validation.Verdict.MODEL_ERROR));
