@@ -159,12 +159,10 @@ final class WorkerPool implements AutoCloseable {
             if (c == -1) return;
             long generation = c >>> 32;
             int parts = (int) (c >>> PART_BITS) & PART_MASK;
-            for (long w = c; w >>> 32 == generation && ((int) w & PART_MASK) < parts; w = claim.get()) {
-                if (claim.compareAndSet(w, w + 1)) {
-                    // a claim of this call: its arguments are published, and stay until this part is done
-                    Thread waiting = caller;
-                    if (runPart((int) w & PART_MASK, parts)) LockSupport.unpark(waiting);
-                }
+            for (int part; (part = tryClaim(generation)) >= 0; ) {
+                // a claim of this call: its arguments are published, and stay until this part is done
+                Thread waiting = caller;
+                if (runPart(part, parts)) LockSupport.unpark(waiting);
             }
             seen = generation;
         }
