@@ -92,7 +92,7 @@ public final class IterationBreakdown {
             }
             int n = g.size();
             Key k = e.getKey();
-            out.add(new Group(engine, side, run, k.strategy(), k.prefill(), k.decodeRows(), n, 1e3 * wall / n, 1e3 * median(walls),
+            out.add(new Group(engine, side, run, k.strategy(), k.prefill(), k.decodeRows(), n, 1e3 * wall / n, 1e3 * Medians.of(walls),
                     1e3 * busy / n, 1e3 * stall / n, 1e3 * (wall - busy - stall) / n, 1e3 * cpu / n, wall,
                     rows == 0 ? 0 : 1e3 * weighted / rows));
         }
@@ -109,12 +109,12 @@ public final class IterationBreakdown {
             all.add(ms);
             (r.preemptions() > 0 ? preempted : never).add(ms);
         }
-        double runMedian = median(all.stream().mapToDouble(Double::doubleValue).toArray());
+        double runMedian = Medians.of(all.stream().mapToDouble(Double::doubleValue).toArray());
         List<TpotGroup> out = new ArrayList<>();
         for (boolean p : new boolean[] {false, true}) {
             double[] v = (p ? preempted : never).stream().mapToDouble(Double::doubleValue).toArray();
             if (v.length == 0) continue;
-            out.add(new TpotGroup(engine, side, run, p, v.length, median(v), Arrays.stream(v).average().orElseThrow(),
+            out.add(new TpotGroup(engine, side, run, p, v.length, Medians.of(v), Arrays.stream(v).average().orElseThrow(),
                     Arrays.stream(v).min().orElseThrow(), Arrays.stream(v).max().orElseThrow(), runMedian));
         }
         return out;
@@ -133,13 +133,5 @@ public final class IterationBreakdown {
 
     private static void print(Path file, List<String> columns, List<List<Object>> rows) {
         CsvFiles.writeRows(file, columns, rows.stream().map(r -> r.stream().<Object>map(RunDirectory::cell).toList()).toList());
-    }
-
-    private static double median(double[] v) {
-        if (v.length == 0) return Double.NaN;
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
     }
 }

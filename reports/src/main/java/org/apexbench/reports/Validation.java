@@ -166,9 +166,7 @@ public record Validation(String model, String engine, Metrics real, Metrics sim,
     }
 
     private static double median(List<Metrics> runs, ToDoubleFunction<Metrics> metric) {
-        double[] v = runs.stream().mapToDouble(metric).sorted().toArray();
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+        return Medians.of(runs.stream().mapToDouble(metric).toArray());
     }
 
     /** The lowest value of {@code metric} over the real runs. */

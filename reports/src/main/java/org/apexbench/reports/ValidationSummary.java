@@ -102,10 +102,7 @@ public final class ValidationSummary {
 
         /** The median of {@code metric} over the rows that have it (NaN where none has). */
         private double median(ToDoubleFunction<Row> metric) {
-            double[] v = rows.stream().mapToDouble(metric).filter(x -> !Double.isNaN(x)).sorted().toArray();
-            int n = v.length;
-            if (n == 0) return Double.NaN;
-            return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+            return Medians.of(rows.stream().mapToDouble(metric).filter(x -> !Double.isNaN(x)).toArray());
         }
     }
 
