@@ -13,6 +13,10 @@
 #      and the side-by-side ratios
 #   6. the distribution's own command line on this host: a small sim comparison with its report (charts
 #      drawn headless, with the bundled font where the host has none)
+#   7. sim vs real on this GPU: `apex validate --backend cuda` (docs/validation.md) on tiny-llama3, gpu-only and
+#      NEO's two-thread runtime, 64 requests, one warm-up round each side of the recalibration, one real run
+#      each (bounded at 150 s), into $OUT/validate-cuda; its summary lines (throughput and median TPOT, real vs
+#      simulated, and the error) are printed and kept in $OUT/validate-cuda.log
 # CSV and logs go to $OUT (default ./gpu-check-out). Exit code: GpuCheck's (0 ok, 1 parity failure,
 # 2 cuda unavailable), else the first failing step's. Run from anywhere:
 #   scripts/gpu-check.sh [DIST]
@@ -94,5 +98,19 @@ timeout 120 "$DIST/bin/apex" compare --requests synthetic:count=20,input=64,outp
 crc=${PIPESTATUS[0]}
 [[ $crc -eq 0 && ! -f "$OUT/dist-compare/report.html" ]] && crc=1
 [[ $rc -eq 0 && $crc -ne 0 ]] && rc=$crc
+
+echo "== sim vs real on cuda: apex validate (tiny-llama3, gpu-only and NEO two-thread, 1 real run each)"
+if [[ -d "$FIXTURES/tiny-llama3" ]]; then
+  rm -rf "$OUT/validate-cuda"
+  # stdout: one summary line per engine (real vs simulated throughput and median TPOT); --quiet drops the progress
+  timeout 150 "$DIST/bin/apex" validate --backend cuda --model "$FIXTURES/tiny-llama3" \
+    --engines 'gpu-only,static-hybrid:neo[runtime=two-thread]' --requests synthetic:count=64,input=48,output=64 \
+    --repeats 1 --warm-up-runs 1 --out "$OUT/validate-cuda" --quiet 2>&1 | tee "$OUT/validate-cuda.log"
+  vrc=${PIPESTATUS[0]}
+  [[ $vrc -eq 0 && ! -f "$OUT/validate-cuda/validation.csv" ]] && vrc=1
+  [[ $rc -eq 0 && $vrc -ne 0 ]] && rc=$vrc
+else
+  echo "no test-data models at $FIXTURES: skipped" | tee "$OUT/validate-cuda.log"
+fi
 echo "== done (GpuCheck exit $rc); results in $OUT"
 exit "$rc"

@@ -135,7 +135,7 @@ final class EngineRunner {
                 : Path.of(System.getProperty(WorkloadContext.TRACES_PROPERTY));
         Workload workload = spec.generate(new WorkloadContext(model.vocab(), model.maxContext(), traces, Limits.workloadMemoryBytes()));
         EngineRuns.Real realSetup = real ? new EngineRuns.Real(o.backend, o.threads, source, kvType(o.kvDtypeOrDefault()), budgets,
-                profile) : null;
+                profile, RealDevices.opener(o.backend)) : null;
         MeasuredSimSetup.Machine machine = measured ? new MeasuredSimSetup.Machine(o.threads, kvType(o.kvDtypeOrDefault())) : null;
         return new Setup(o.backend, model, hw, budgets, gpuPool, text, workload, profile, o.slo(), o.seed, o.jitter, o.allSubtasks,
                 Map.copyOf(o.engineOptions), o.gpuMemoryGb, o.gpuMemoryUtilization, realSetup, machine, o.simCpuSlowdown, clock, spec);

@@ -69,7 +69,7 @@ final class Limits {
         }
         if (backend.equals("cuda")) {
             EngineRuns.checkReal(backend, kv);  // what cuda cannot run is said before the device is asked anything
-            checkDeviceMemory(Backends.deviceMemory("cuda"), c, source.weightType(), kv, b);
+            checkDeviceMemory(RealDevices.memory("cuda"), c, source.weightType(), kv, b);
         }
     }
 

@@ -112,7 +112,8 @@ final class ProfileCommand implements Callable<Integer> {
                                   String calibrationWorkload, java.util.List<String> engines, boolean warmUp) {
         DType kvType = EngineRunner.kvType(kvDtype);
         EngineRuns.checkReal(backend, kvType);
-        Profile p = EngineRuns.profileReal(new EngineRuns.Real(backend, threads, ModelSource.of(model, seed), kvType, b, null));
+        Profile p = EngineRuns.profileReal(new EngineRuns.Real(backend, threads, ModelSource.of(model, seed), kvType, b, null,
+                RealDevices.opener(backend)));
         Outputs.saveProfile(p, out);
         return IterationCalibration.calibrate(p, out, backend, model, threads, kvDtype, b, seed, calibrationWorkload, engines, warmUp);
     }

@@ -27,11 +27,22 @@ public interface HostBridge extends AutoCloseable {
         if (!"cpu".equals(host.name())) {
             throw new IllegalArgumentException("host attention runs on the cpu backend, got host backend '" + host.name() + "'");
         }
+        if (device instanceof Provider own) return own.hostBridge(host);
         return switch (device.name()) {
             case "cpu" -> new org.apexbench.kernels.cpu.CpuHostBridge(device, host);
             case "cuda" -> org.apexbench.kernels.cuda.CudaHostBridge.create(device, host);
             default -> throw new IllegalArgumentException("no host bridge for device backend '" + device.name() + "'");
         };
+    }
+
+    /**
+     * A device backend that brings its own bridge, which {@link #open} returns for it: a test's emulation of an
+     * enqueueing device on the cpu backend (named "cuda"), so that the code paths that switch on the device backend's
+     * name run their cuda branch without a GPU. No backend of the product implements it.
+     */
+    interface Provider {
+        /** This device's bridge to the host-attention backend {@code host} (cpu). */
+        HostBridge hostBridge(Backend host);
     }
 
     /**

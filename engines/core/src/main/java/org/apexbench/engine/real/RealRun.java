@@ -130,10 +130,18 @@ public final class RealRun {
     public static RealRunResult run(Engine engine, String backend, int threads, Function<Backend, LlamaWeights> weights,
                                     DType weightType, EngineBudgets budgets, Profile profile, List<RequestSpec> requests,
                                     int closedLoopConcurrency, RecordOptions records, DType kvType) {
+        return run(engine, backend, DeviceOpener.named(backend), threads, weights, weightType, budgets, profile, requests,
+                closedLoopConcurrency, records, kvType);
+    }
+
+    /** As above, with the device backend opened by {@code device} (e.g. a test's emulation of {@code backend}). */
+    public static RealRunResult run(Engine engine, String backend, DeviceOpener device, int threads,
+                                    Function<Backend, LlamaWeights> weights, DType weightType, EngineBudgets budgets, Profile profile,
+                                    List<RequestSpec> requests, int closedLoopConcurrency, RecordOptions records, DType kvType) {
         checkSupported(backend, kvType);
-        try (Backend device = Backends.open(backend, threads);
+        try (Backend opened = device.open(threads);
              Backend host = Backends.open("cpu", threads);
-             LlamaModel model = new LlamaModel(weights.apply(device), device)) {
+             LlamaModel model = new LlamaModel(weights.apply(opened), opened)) {
             Predictor predictor = predictor(model, host, budgets, profile, weightType, kvType, threads);
             return run(engine, backend, model, host, null, budgets, predictor, requests, closedLoopConcurrency, records, kvType,
                     TokenForcing.NONE);

@@ -6,6 +6,7 @@ import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
 import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.real.DeviceOpener;
 import org.apexbench.engine.real.RealRun;
 import org.apexbench.engine.real.RuntimeSweep;
 import org.apexbench.engine.real.RealRunResult;
@@ -106,10 +107,18 @@ public final class EngineRuns {
      * @param backend "cpu" or "cuda": where the model runs (host attention always runs on a cpu backend)
      * @param threads workers of each cpu backend (0: all processors)
      * @param profile what the schedulers predict from (refused unless its fingerprint is this setup); null: swept first
+     * @param device  opens the device backend: {@code backend} by name, or a test's emulation of it (null: by name)
      */
-    public record Real(String backend, int threads, ModelSource model, DType kvType, EngineBudgets budgets, Profile profile) {
+    public record Real(String backend, int threads, ModelSource model, DType kvType, EngineBudgets budgets, Profile profile,
+                       DeviceOpener device) {
         public Real {
             RealRun.checkSupported(backend, kvType);
+            if (device == null) device = DeviceOpener.named(backend);
+        }
+
+        /** The device backend opened by name. */
+        public Real(String backend, int threads, ModelSource model, DType kvType, EngineBudgets budgets, Profile profile) {
+            this(backend, threads, model, kvType, budgets, profile, null);
         }
     }
 
@@ -119,7 +128,7 @@ public final class EngineRuns {
     /** Runs {@code engine} on the real model; {@code closedLoopConcurrency} &gt; 0: that many closed-loop clients. */
     public static RealRunResult runReal(Engine engine, Real r, List<RequestSpec> requests, int closedLoopConcurrency,
                                         RecordOptions records) {
-        return RealRun.run(engine, r.backend(), r.threads(), r.model().weights(), r.model().weightType(), r.budgets(),
+        return RealRun.run(engine, r.backend(), r.device(), r.threads(), r.model().weights(), r.model().weightType(), r.budgets(),
                 r.profile(), requests, closedLoopConcurrency, records, r.kvType());
     }
 
@@ -137,7 +146,7 @@ public final class EngineRuns {
      * model and backends, its tables and per-iteration calibration kept: the machine as the next real run meets it.
      */
     public static Profile resampleRuntime(Real r, Profile p) {
-        try (Backend device = Backends.open(r.backend(), r.threads());
+        try (Backend device = r.device().open(r.threads());
              Backend host = Backends.open("cpu", r.threads());
              LlamaModel lm = new LlamaModel(r.model().load(device), device)) {
             return RuntimeSweep.resample(p, lm, host, r.budgets(), r.kvType());
@@ -146,7 +155,7 @@ public final class EngineRuns {
 
     /** Profiles the real model's subtasks on {@code r}'s backends over the grid its budgets reach. */
     public static Profile profileReal(Real r) {
-        try (Backend device = Backends.open(r.backend(), r.threads());
+        try (Backend device = r.device().open(r.threads());
              Backend host = Backends.open("cpu", r.threads());
              LlamaModel lm = new LlamaModel(r.model().load(device), device)) {
             return RuntimeSweep.profile(lm, host, r.budgets(), r.model().weightType(), r.kvType(), r.threads());
