@@ -24,7 +24,8 @@ import org.apexbench.profiler.table.MeasuredRuntime;
  * machine's tail is the noise samples' business); the terms are chosen forward, on the group medians weighted by their
  * iterations: a term joins when it lowers the weighted residual the most among the candidates, its coefficient is at
  * least {@link #MIN_T} standard errors from zero, and every coefficient of the fit stays positive (a cost); the
- * constant is always in. A term whose units never change in the runs (CPU rows in gpu-only's) cannot join.
+ * constant is always in. A term whose units never change in the runs (CPU rows in gpu-only's), or change only with the
+ * kept terms', cannot join.
  */
 final class IterationCostFit {
     /** Fewest standard errors a term's coefficient must stand from zero to join the fit. */
@@ -69,13 +70,23 @@ final class IterationCostFit {
 
     /** The samples of a composition: how many, their median and mean, and what the fit charges it. */
     record Group(int gpuRows, int cpuRows, int prefillTokens, int n, double medianSec, double meanSec, double p90Sec, double maxSec,
-                 double fittedSec) {
+                 double madSec, double fittedSec) {
         double residualSec() { return medianSec - fittedSec; }
+
+        /**
+         * The variance of the median of {@link #n} samples of this scatter: (1.2533 sigma)^2 / n, sigma = 1.4826 MAD (a normal
+         * scatter's; the median of a normal sample has sqrt(pi / 2) = 1.2533 times the mean's standard error).
+         */
+        double medianVariance() {
+            double sigma = 1.4826 * madSec;
+            return 1.2533 * 1.2533 * sigma * sigma / n;
+        }
     }
 
     /**
      * A fit: the cost (null where there were no samples), the kept terms with their coefficients and standard errors, each
-     * candidate term's t where it was last tried and not kept (NaN: its units never varied), and the groups.
+     * candidate term's t where it was last tried and not kept (NaN: not separable: its units never varied over the groups, or
+     * varied with the kept terms' or there were fewer groups than terms), and the groups.
      */
     record Fit(IterationCost cost, Map<Term, double[]> kept, Map<Term, Double> rejected, List<Group> groups, int samples,
                int leftOut) { }
@@ -142,7 +153,7 @@ final class IterationCostFit {
         List<Group> fitted = new ArrayList<>();
         for (Group g : groups) {
             fitted.add(new Group(g.gpuRows(), g.cpuRows(), g.prefillTokens(), g.n(), g.medianSec(), g.meanSec(), g.p90Sec(), g.maxSec(),
-                    cost == null ? 0 : cost.seconds(g.gpuRows(), g.cpuRows(), g.prefillTokens())));
+                    g.madSec(), cost == null ? 0 : cost.seconds(g.gpuRows(), g.cpuRows(), g.prefillTokens())));
         }
         return new Fit(cost, kept, rejected, fitted, samples.size(), leftOut);
     }
@@ -164,8 +175,11 @@ final class IterationCostFit {
             for (double x : v) mean += x / v.length;
             double[] sorted = v.clone();
             java.util.Arrays.sort(sorted);
-            out.add(new Group(e.getKey().get(0), e.getKey().get(1), e.getKey().get(2), v.length, MeasuredRuntime.median(v), mean,
-                    sorted[(int) Math.floor(0.9 * (sorted.length - 1))], sorted[sorted.length - 1], 0));
+            double median = MeasuredRuntime.median(v);
+            double[] deviation = new double[v.length];
+            for (int i = 0; i < v.length; i++) deviation[i] = Math.abs(v[i] - median);
+            out.add(new Group(e.getKey().get(0), e.getKey().get(1), e.getKey().get(2), v.length, median, mean,
+                    sorted[(int) Math.floor(0.9 * (sorted.length - 1))], sorted[sorted.length - 1], MeasuredRuntime.median(deviation), 0));
         }
         return out;
     }
@@ -188,11 +202,14 @@ final class IterationCostFit {
 
     /**
      * The group medians fitted to {@code terms} by least squares, each group weighted by its iterations; null where the terms'
-     * units are collinear over the groups or there are no more groups than terms.
+     * units are collinear over the groups or there are fewer groups than terms. A coefficient's variance is the larger of
+     * two: from the medians' own sampling error (each group's {@link Group#medianVariance}, through the fit: what the samples'
+     * scatter leaves uncertain, which needs no spare group: two compositions measure a prefill term), and, where there are
+     * more groups than terms, from the groups' residuals (what the terms fail to explain).
      */
     private static Solution solve(List<Group> groups, List<Term> terms) {
         int k = terms.size(), g = groups.size();
-        if (g <= k) return k == 1 && g == 1 ? exact(groups.getFirst()) : null;
+        if (g < k) return null;
         double[][] a = new double[k][k];
         double[] b = new double[k];
         double[] row = new double[k];
@@ -208,20 +225,23 @@ final class IterationCostFit {
         double[] coef = new double[k];
         for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) coef[i] += inverse[i][j] * b[j];
         double rss = 0;
+        double[] sampling = new double[k];   // diag of inverse X'W S W X inverse, S = the medians' variances
         for (Group gr : groups) {
             units(gr, terms, row);
             double f = 0;
             for (int i = 0; i < k; i++) f += coef[i] * row[i];
             rss += gr.n() * (gr.medianSec() - f) * (gr.medianSec() - f);
+            for (int i = 0; i < k; i++) {
+                double leverage = 0;
+                for (int j = 0; j < k; j++) leverage += inverse[i][j] * gr.n() * row[j];
+                sampling[i] += leverage * leverage * gr.medianVariance();
+            }
         }
-        double s2 = rss / (g - k);
+        double s2 = g > k ? rss / (g - k) : 0;
         double[] variance = new double[k];
-        for (int i = 0; i < k; i++) variance[i] = s2 * inverse[i][i];
+        for (int i = 0; i < k; i++) variance[i] = Math.max(s2 * inverse[i][i], sampling[i]);
         return new Solution(coef, variance, rss);
     }
-
-    /** One group, the constant alone: its median, exactly. */
-    private static Solution exact(Group g) { return new Solution(new double[] {g.medianSec()}, new double[] {0}, 0); }
 
     private static void units(Group g, List<Term> terms, double[] row) {
         for (int i = 0; i < terms.size(); i++) row[i] = terms.get(i).units(g.gpuRows(), g.cpuRows(), g.prefillTokens());
@@ -275,7 +295,7 @@ final class IterationCostFit {
         f.kept().forEach((t, c) -> b.append(String.format(Locale.ROOT, " %s %.5f ms (se %.5f)", name(t), 1e3 * c[0], 1e3 * c[1])));
         if (!f.rejected().isEmpty()) {
             b.append("; left out:");
-            f.rejected().forEach((t, v) -> b.append(Double.isNaN(v) ? String.format(Locale.ROOT, " %s (no variation)", name(t))
+            f.rejected().forEach((t, v) -> b.append(Double.isNaN(v) ? String.format(Locale.ROOT, " %s (not separable in these runs)", name(t))
                     : String.format(Locale.ROOT, " %s (t %.1f)", name(t), v)));
         }
         out.add(b.toString());

@@ -98,6 +98,28 @@ class IterationCostFitTest {
         assertNull(IterationCostFit.fit(List.of()).cost(), "no samples: no cost");
     }
 
+    /**
+     * FastDecode's runs on the validated workload: two compositions only (decodes of 16 CPU rows, prefills of 96 tokens beside
+     * 14), as many groups as terms: no residual is left to judge a term by, and the medians' own sampling error does: the
+     * prefill's 8 us joins, its two collinear alternatives (per token, the CPU rows' change) are not separable from it.
+     */
+    @Test
+    void twoCompositionsMeasureATermFromTheMediansOwnScatter() {
+        SplittableRandom rng = new SplittableRandom(5);
+        List<IterationCostFit.Sample> s = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            boolean prefill = i % 8 == 0;
+            double sec = (16 + (prefill ? 8 : 0)) * US * (0.9 + 0.2 * rng.nextDouble());
+            s.add(new IterationCostFit.Sample(0, prefill ? 14 : 16, prefill ? 96 : 0, sec));
+        }
+        var f = IterationCostFit.fit(s);
+        assertEquals(2, f.cost().costs().size(), String.join("\n", IterationCostFit.describe("test", f, 8)));
+        assertEquals(16 * US, f.cost().costs().get(Term.ITERATION), 0.5 * US);
+        double prefillCost = f.cost().seconds(0, 14, 96) - f.cost().seconds(0, 16, 0);
+        assertEquals(8 * US, prefillCost, 0.8 * US, "the prefill iteration's extra cost, whichever of its collinear terms carries it");
+        assertTrue(Double.isNaN(f.rejected().get(Term.GPU_ROW)), "no GPU rows: not separable");
+    }
+
     @Test
     void aSampleIsTheIterationLessItsDeviceWorkItsWaitAndItsSwaps() {
         // 1 ms iteration: 0.6 ms device busy, 0.1 ms waiting for the host, a swap of 0.2 ms: 0.1 ms outside
