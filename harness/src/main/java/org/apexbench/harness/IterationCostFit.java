@@ -19,9 +19,9 @@ import org.apexbench.profiler.table.MeasuredRuntime;
  * one engine's real runs (docs/validation.md, run 19). Each iteration gives a sample: its wall time less its device
  * work, its wait for the host and its swaps (the device thread's copies, which the simulator charges from the copy
  * tables). The samples are grouped by composition (device decode rows, host decode rows, prefill tokens) and each
- * group of at least {@link #MIN_GROUP} gives its median (a median: one descheduling of 10 ms lands in one iteration of
- * hundreds and doubles their mean, in NEO two-thread's warm-up runs 0.031 ms against a median of 0.017, run 19; the
- * machine's tail is the noise samples' business); the terms are chosen forward, on the group medians weighted by their
+ * group of at least {@link #MIN_GROUP} gives its median (a median: NEO two-thread's most common composition had a mean of
+ * 0.031 ms and a median of 0.017 in one validation's warm-up runs, 21 ms more over 1504 iterations, the size of one or two
+ * of a loaded machine's deschedulings; the machine's tail is the noise samples' business, run 19); the terms are chosen forward, on the group medians weighted by their
  * iterations: a term joins when it lowers the weighted residual the most among the candidates, its coefficient is at
  * least {@link #MIN_T} standard errors from zero, and every coefficient of the fit stays positive (a cost); the
  * constant is always in. A term whose units never change in the runs (CPU rows in gpu-only's), or change only with the
