@@ -386,7 +386,12 @@ final class ValidateCommand implements Callable<Integer> {
         /** The widths of the subtasks of {@link #ratios}, one a ratio ({@link IterationCalibration.InRun#widths}). */
         final Map<String, List<Map<String, double[]>>> widths = new LinkedHashMap<>();
 
-        void add(String engine, org.apexbench.profiler.table.Profile profile, List<org.apexbench.profiler.SubtaskRecord> subtasks) {
+        /** Each run's per-iteration runtime samples ({@link IterationCostFit#samples}), in the order they ran. */
+        final Map<String, List<List<IterationCostFit.Sample>>> iterationSamples = new LinkedHashMap<>();
+
+        void add(String engine, org.apexbench.profiler.table.Profile profile, List<org.apexbench.profiler.IterationRecord> iterations,
+                 List<org.apexbench.profiler.SubtaskRecord> subtasks) {
+            iterationSamples.computeIfAbsent(engine, k -> new ArrayList<>()).add(IterationCostFit.samples(iterations, subtasks));
             IterationCalibration.DeviceSubtasks d = IterationCalibration.deviceAlone(subtasks);
             IterationCalibration.InRun run = IterationCalibration.inRun(profile, d.alone());
             ratios.computeIfAbsent(engine, k -> new ArrayList<>()).add(run.ratios());
@@ -395,6 +400,12 @@ final class ValidateCommand implements Callable<Integer> {
         }
 
         List<Map<String, double[]>> of(String engine) { return ratios.getOrDefault(engine, List.of()); }
+
+        /** {@code engine}'s per-iteration samples of the runs {@link IterationCalibration#pooled} takes: all but the first of several. */
+        List<IterationCostFit.Sample> iterationSamplesPooled(String engine) {
+            List<List<IterationCostFit.Sample>> runs = iterationSamples.getOrDefault(engine, List.of());
+            return runs.subList(runs.size() > 1 ? 1 : 0, runs.size()).stream().flatMap(List::stream).toList();
+        }
 
         List<Map<String, double[]>> widthsOf(String engine) { return widths.getOrDefault(engine, List.of()); }
 
@@ -415,7 +426,7 @@ final class ValidateCommand implements Callable<Integer> {
             long jit0 = compileMillis();
             EngineRunner.Outcome r = EngineRunner.run(setup, e, null, false);
             long jit = compileMillis() - jit0;
-            if (operatorRuns != null) operatorRuns.add(e, setup.profile(), r.result().subtasks());
+            if (operatorRuns != null) operatorRuns.add(e, setup.profile(), r.result().iterations(), r.result().subtasks());
             Validation.WarmUp w = done.get(e);
             done.put(e, new Validation.WarmUp(w.runs() + 1, w.iterations() + r.result().iterations().size(), w.seconds() + r.wallSec(),
                     jit0 < 0 ? Double.NaN : (w.runs() == 0 ? 0 : w.jitMs()) + jit));
@@ -446,6 +457,9 @@ final class ValidateCommand implements Callable<Integer> {
         var calibrated = IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
                 calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled,
                 IterationCalibration.pooled(operatorRuns.widthsOf(gpuOnly)), own);
+        var withCost = IterationCostFit.apply(calibrated.profile(), file, engines, operatorRuns::iterationSamplesPooled,
+                progress == null ? null : line -> progress.println("validate: " + slug + " " + line));
+        calibrated = new IterationCalibration.Calibrated(withCost, calibrated.calibrationRunRatios());
         if (progress != null) {
             progress.println("validate: " + slug + ": " + operatorSpeed(calibrated.profile(), operatorRuns.of(gpuOnly).size(), pooled)
                     + "; the calibration run's own:" + factors(IterationCalibration.withInRunRatios(profile, calibrated.calibrationRunRatios())));

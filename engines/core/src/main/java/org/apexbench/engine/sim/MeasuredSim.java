@@ -11,6 +11,7 @@ import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.cost.TableCostModel;
 import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.IterationCost;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileFingerprint;
@@ -23,7 +24,8 @@ import org.apexbench.workloads.RequestSpec;
  * rows to the host-attention thread and of their output back costs half the measured round trip each (charged to the
  * q/k/v and output copies); the two roles slow each other down by the measured contention factors when they share the
  * machine's cores; every iteration starts after the measured per-iteration runtime time (scheduling and bookkeeping
- * outside any subtask); every subtask's time is its table's median times a factor drawn, from the run's seed, from
+ * outside any subtask; where the profile holds the engine's {@link IterationCost}, this long for the iteration's own
+ * composition); every subtask's time is its table's median times a factor drawn, from the run's seed, from
  * the measured noise samples over their median (so a run sums to the measured mean, tail included); an iteration in which
  * both roles of the two-thread runtime run takes its noise and hand-over from the two-thread layer samples instead
  * (where the loaded machine's descheduling lands when both roles share the cores), and, where its device works beside the
@@ -58,8 +60,7 @@ public final class MeasuredSim {
     public static RunResult simulate(Engine engine, String engineLabel, ModelGeometry geometry, Profile profile, EngineBudgets budgets,
                                      List<RequestSpec> requests, int closedLoopConcurrency, long seed, RecordOptions records,
                                      EngineLoop.Progress progress) {
-        try (Executor executor = executor(profile, MeasuredRuntime.of(profile, engineLabel), geometry, budgets, seed,
-                engine.launchSecPerStage())) {
+        try (Executor executor = executor(profile, engineLabel, geometry, budgets, seed, engine.launchSecPerStage())) {
             return new EngineLoop(engine, executor, "sim", geometry, budgets, new ProfilePredictor(profile), records, false)
                     .onProgress(progress).run(requests, closedLoopConcurrency);
         }
@@ -70,11 +71,26 @@ public final class MeasuredSim {
      * contention, each iteration starting the measured per-iteration runtime time after the loop hands it over.
      */
     public static Executor executor(Profile profile, ModelGeometry geometry, EngineBudgets budgets, long seed, double launchSecPerStage) {
-        return executor(profile, MeasuredRuntime.of(profile), geometry, budgets, seed, launchSecPerStage);
+        return executor(profile, MeasuredRuntime.of(profile), null, geometry, budgets, seed, launchSecPerStage);
     }
 
-    private static Executor executor(Profile profile, MeasuredRuntime runtime, ModelGeometry geometry, EngineBudgets budgets, long seed,
-                                     double launchSecPerStage) {
+    /**
+     * The executor of engine {@code engineLabel}'s run: as above, with that engine's own per-iteration runtime time where the
+     * profile holds it ({@link MeasuredRuntime#of(Profile, String)}), and, where it holds the engine's {@link IterationCost},
+     * that time per iteration from the iteration's composition instead.
+     */
+    public static Executor executor(Profile profile, String engineLabel, ModelGeometry geometry, EngineBudgets budgets, long seed,
+                                    double launchSecPerStage) {
+        return executor(profile, MeasuredRuntime.of(profile, engineLabel), IterationCost.of(profile, engineLabel), geometry, budgets,
+                seed, launchSecPerStage);
+    }
+
+    /**
+     * As above; {@code cost} (null: none) charges each iteration the engine's runtime time outside subtasks for its own
+     * composition instead of the calibration's one median ({@link IterationCost}; docs/validation.md, run 19).
+     */
+    private static Executor executor(Profile profile, MeasuredRuntime runtime, IterationCost cost, ModelGeometry geometry,
+                                     EngineBudgets budgets, long seed, double launchSecPerStage) {
         SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, new TableCostModel(MeasuredRuntime.inRunTables(profile)), 0, seed,
                 launchSecPerStage)
                 .withHeadPerSubBatch()
@@ -83,6 +99,7 @@ public final class MeasuredSim {
                 .withTwoThreadLoad(MeasuredRuntime.twoThreadNoiseFactors(profile), MeasuredRuntime.twoThreadHostNoiseFactors(profile),
                         runtime.twoThreadWaitSec() / 2);
         if (MeasuredRuntime.overlapMeasured(profile)) sim.withOverlapHandover(runtime.overlapPickupSec(), runtime.overlapReturnSec());
+        if (cost != null) return new CompositionCharged(sim, cost);
         if (runtime.iterationSec() == 0) return sim;
         return new Executor() {
             @Override

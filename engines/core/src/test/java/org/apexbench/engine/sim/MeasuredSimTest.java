@@ -21,6 +21,7 @@ import org.apexbench.engine.predict.Predictor;
 import org.apexbench.engine.runtime.Executor;
 import org.apexbench.engine.runtime.SchedulerSnapshot;
 import org.apexbench.profiler.SubtaskRecord;
+import org.apexbench.profiler.table.IterationCost;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
 import org.apexbench.profiler.table.ProfileException;
@@ -176,6 +177,35 @@ class MeasuredSimTest {
         assertEquals(2 * MS, MeasuredRuntime.of(p, "static-hybrid:neo").iterationSec(), 1e-15);
         assertEquals(2 * MS, MeasuredRuntime.of(p, null).iterationSec(), 1e-15);
         assertEquals("runtime.iterationSamples[apex]", MeasuredRuntime.iterationTable("apex"));
+    }
+
+    /**
+     * An engine whose runs measured its runtime time per iteration against the iteration's composition
+     * ({@link IterationCost}: 0.5 ms an iteration, 3 ms a CPU row, 1 ms an iteration with CPU rows) is charged that for each
+     * iteration's own composition, not the calibration's median (2 ms): two GPU decodes (22 ms of subtasks) end at 22.5 ms,
+     * one GPU and one CPU decode 4.5 ms after the same plan without any runtime time; its device work is unchanged. Any
+     * other engine keeps the calibration's median.
+     */
+    @Test
+    void anEngineWithAnIterationCostIsChargedItsCompositionsCost() {
+        Profile base = MeasuredRuntime.withIterationSamples(profile(), new double[] {2 * MS, 2 * MS});
+        Profile p = IterationCost.with(base, "apex", new IterationCost(Map.of(IterationCost.Term.ITERATION, 0.5 * MS,
+                IterationCost.Term.CPU_ROW, 3 * MS, IterationCost.Term.CPU_ITERATION, 1 * MS), 1 * MS));
+        IterationPlan gpuOnly = plan(List.of(decoding(100, Location.GPU), decoding(300, Location.GPU)), List.of(), Strategy.GPU_ONLY);
+        IterationPlan hybrid = plan(List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST)), Strategy.ASYNC_OVERLAP);
+        assertEquals(22.5, 1e3 * run(p, "apex", gpuOnly).endSec(), 1e-9);
+        assertEquals(24, 1e3 * run(p, "gpu-only", gpuOnly).endSec(), 1e-9, "another engine: the calibration's median");
+        assertEquals(24, 1e3 * run(base, "apex", gpuOnly).endSec(), 1e-9, "a profile without the cost: as before");
+        double none = run(profile(), "apex", hybrid).endSec();
+        IterationOutcome charged = run(p, "apex", hybrid);
+        assertEquals(4.5, 1e3 * (charged.endSec() - none), 1e-9);
+        assertEquals(run(profile(), "apex", hybrid).gpuBusySec(), charged.gpuBusySec(), 1e-15, "the runtime's time is not device work");
+    }
+
+    private static IterationOutcome run(Profile p, String engine, IterationPlan plan) {
+        try (Executor x = MeasuredSim.executor(p, engine, SimulatedScheduleOracleTest.GEO, SimulatedScheduleOracleTest.B, 1, 0)) {
+            return x.execute(plan, List.of(), 0, 0, null);
+        }
     }
 
     /**
