@@ -14,8 +14,9 @@ import java.util.TreeMap;
  * single measurements (tiny-llama3's PRE cells at widths 3, 4 and 6 took 11.6, 9.9 and 16.3 us) and a width between cells
  * is interpolated. In one JVM at one moment (run 18's probe, tiny-llama3), PRE ran at 0.88 of its table at width 4
  * (APEX's decode width, 34431 subtasks) and at 1.38 at width 7 (NEO two-thread's and FastDecode's), both in bucket 4 to 7,
- * whose median (0.88) APEX's subtasks set; at the same width the engines agreed (PRE at 7: 1.375 and 1.372; POST at 7:
- * 0.918, 0.921 and gpu-only's 0.916). A profile without this table is charged as before.
+ * whose median (0.88) APEX's subtasks set; at the same width the validated engines agreed (PRE at 7: 1.375 and 1.372;
+ * POST at 7: 0.918, 0.921, and gpu-only's 0.916 run at that width on other budgets, whose PRE there, 1.112, did not).
+ * A profile without this table is charged as before.
  */
 public final class InRunAtWidth {
     /** Prefix of the tables ({@link #table}). */
