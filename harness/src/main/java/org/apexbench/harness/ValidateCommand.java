@@ -389,9 +389,13 @@ final class ValidateCommand implements Callable<Integer> {
         /** Each run's per-iteration runtime samples ({@link IterationCostFit#samples}), in the order they ran. */
         final Map<String, List<List<IterationCostFit.Sample>>> iterationSamples = new LinkedHashMap<>();
 
+        /** Per engine, each run's host-attention in-run ratios split by what ran beside them ({@link HostAttentionRatios}). */
+        final Map<String, List<HostAttentionRatios.Split>> hostAttention = new LinkedHashMap<>();
+
         void add(String engine, org.apexbench.profiler.table.Profile profile, List<org.apexbench.profiler.IterationRecord> iterations,
                  List<org.apexbench.profiler.SubtaskRecord> subtasks) {
             iterationSamples.computeIfAbsent(engine, k -> new ArrayList<>()).add(IterationCostFit.samples(iterations, subtasks));
+            hostAttention.computeIfAbsent(engine, k -> new ArrayList<>()).add(HostAttentionRatios.of(profile, subtasks));
             IterationCalibration.DeviceSubtasks d = IterationCalibration.deviceAlone(subtasks);
             IterationCalibration.InRun run = IterationCalibration.inRun(profile, d.alone());
             ratios.computeIfAbsent(engine, k -> new ArrayList<>()).add(run.ratios());
@@ -408,6 +412,11 @@ final class ValidateCommand implements Callable<Integer> {
         }
 
         List<Map<String, double[]>> widthsOf(String engine) { return widths.getOrDefault(engine, List.of()); }
+
+        /** {@code engine}'s host-attention split over the runs {@link HostAttentionRatios#pooled} takes. */
+        HostAttentionRatios.Split hostAttentionOf(String engine) {
+            return HostAttentionRatios.pooled(hostAttention.getOrDefault(engine, List.of()));
+        }
 
         /** The device subtasks left out of the runs {@link IterationCalibration#pooled} takes of {@code engine}'s. */
         int besideHostPooled(String engine) {
@@ -454,13 +463,28 @@ final class ValidateCommand implements Callable<Integer> {
         Map<String, double[]> pooled = IterationCalibration.pooled(operatorRuns.of(gpuOnly));
         Map<String, Map<String, double[]>> own = new LinkedHashMap<>();
         for (String e : engines) if (!e.equals(gpuOnly)) own.put(e, IterationCalibration.pooled(operatorRuns.of(e)));
+        // no per-width ratios from gpu-only's runs alone: every engine's give them together (below)
         var calibrated = IterationCalibration.calibrate(profile, file, backend, c.model(), threads, "f16", budgets(c), seed,
-                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled,
-                IterationCalibration.pooled(operatorRuns.widthsOf(gpuOnly)), own);
-        var withCost = IterationCostFit.apply(calibrated.profile(), file, engines, operatorRuns::iterationSamplesPooled,
+                calibrationWorkload(checkpoint), calibratedEngines(checkpoint), false, pooled, Map.of(), own);
+        var shared = machineSpeed(calibrated.profile(), operatorRuns);
+        Outputs.saveProfile(shared, file);
+        IterationCostFit.apply(shared, file, engines, operatorRuns::iterationSamplesPooled,
                 progress == null ? null : line -> progress.println("validate: " + slug + " " + line));
-        calibrated = new IterationCalibration.Calibrated(withCost, calibrated.calibrationRunRatios());
         if (progress != null) {
+            var gpuOnlyWidths = SharedWidthRatios.apply(calibrated.profile(), SharedWidthRatios.pool(List.of(operatorRuns.of(gpuOnly)),
+                    List.of(operatorRuns.widthsOf(gpuOnly))));
+            progress.println("validate: " + slug + ": operator speed per width (TABLE: per bucket, x its least width, 0 pooled; TABLE@width: per width), from every"
+                    + " engine's warm-up runs:" + SharedWidthRatios.describe(shared) + "; from gpu-only's alone:" + SharedWidthRatios.describe(gpuOnlyWidths));
+            var host = org.apexbench.profiler.table.HostAttentionSpeed.of(shared);
+            StringBuilder b = new StringBuilder("validate: " + slug + ": host attention in runs over its table (median), alone / beside"
+                    + " device work: " + (host == null ? "not measured" : String.format(Locale.ROOT, "%.3f / %.3f", host.alone(), host.beside()))
+                    + "; per engine (alone / beside / left out between):");
+            for (String e : engines) {
+                HostAttentionRatios.Split h = operatorRuns.hostAttentionOf(e);
+                b.append(String.format(Locale.ROOT, " %s %s (%d) / %s (%d) / %d;", e, median(h.alone()), h.alone().length,
+                        median(h.beside()), h.beside().length, h.between()));
+            }
+            progress.println(b.toString());
             progress.println("validate: " + slug + ": " + operatorSpeed(calibrated.profile(), operatorRuns.of(gpuOnly).size(), pooled)
                     + "; the calibration run's own:" + factors(IterationCalibration.withInRunRatios(profile, calibrated.calibrationRunRatios())));
             for (var e : own.entrySet()) {
@@ -472,6 +496,29 @@ final class ValidateCommand implements Callable<Integer> {
                         e.getValue().values().stream().mapToInt(v -> v.length).sum(), operatorRuns.besideHostPooled(e.getKey())));
             }
         }
+    }
+
+    /**
+     * {@code calibrated} with the one simulated machine's operator speed from every validated engine's warm-up runs: the
+     * per-width in-run ratios ({@link SharedWidthRatios}) and the host attention's in-run speed beside device work and alone
+     * ({@link HostAttentionRatios}, each side at most {@link IterationCalibration#MAX_IN_RUN_SAMPLES} kept).
+     */
+    private org.apexbench.profiler.table.Profile machineSpeed(org.apexbench.profiler.table.Profile calibrated, OperatorRuns runs) {
+        List<List<Map<String, double[]>>> ratios = new ArrayList<>(), widths = new ArrayList<>();
+        HostAttentionRatios.Split host = HostAttentionRatios.Split.NONE;
+        for (String e : engines) {
+            ratios.add(runs.of(e));
+            widths.add(runs.widthsOf(e));
+            host = host.plus(runs.hostAttentionOf(e));
+        }
+        var p = SharedWidthRatios.apply(calibrated, SharedWidthRatios.pool(ratios, widths));
+        return org.apexbench.profiler.table.HostAttentionSpeed.with(p, reduced(host.alone()), reduced(host.beside()));
+    }
+
+    private static double[] reduced(double[] v) { return IterationCalibration.quantiles(v, IterationCalibration.MAX_IN_RUN_SAMPLES); }
+
+    private static String median(double[] v) {
+        return v.length == 0 ? "-" : String.format(Locale.ROOT, "%.3f", MeasuredRuntime.median(v));
     }
 
     /** The operator speed engine {@code engine}'s simulation takes from {@code profile} (the shared one), and its own where held. */

@@ -107,6 +107,9 @@ class ValidateCommandTest {
         assertTrue(p.tables().keySet().containsAll(List.of(MeasuredRuntime.JITTER_SAMPLES, MeasuredRuntime.HANDOFF_SAMPLES,
                 MeasuredRuntime.CPU_ATTN_SHARED, MeasuredRuntime.DEVICE_SHARED, MeasuredRuntime.ITERATION_SAMPLES,
                 MeasuredRuntime.iterationTable("static-hybrid:offload"))), p.tables().keySet().toString());
+        // offload's serial layers: its host attentions ran with no device work beside them, and the profile keeps their speed
+        var hostSpeed = org.apexbench.profiler.table.HostAttentionSpeed.of(p);
+        assertTrue(hostSpeed != null && hostSpeed.alone() > 0, p.tables().keySet().toString());
     }
 
     /**

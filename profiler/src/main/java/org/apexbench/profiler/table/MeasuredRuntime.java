@@ -240,10 +240,20 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     /**
      * {@code p} with the per-width in-run ratios of {@code table} ({@link #inRunWidthTable}) taken from {@code ratios} and the
      * widths of their subtasks ({@code widths}, one each): the median of each power-of-two bucket holding at least
-     * {@link #MIN_WIDTH_SAMPLES}; {@code p} unchanged where no bucket does, or where {@code table} is not one-dimensional
+     * {@link #MIN_WIDTH_SAMPLES}, and of each width holding that many ({@link InRunAtWidth}); {@code p} unchanged where no
+     * bucket does, or where {@code table} is not one-dimensional
      * in {@code p} (GPU decode attention: its time depends on the context as much as on the width).
      */
     public static Profile withInRunWidthRatios(Profile p, String table, double[] ratios, double[] widths) {
+        return withInRunWidthRatios(p, table, ratios, widths, Double.NaN);
+    }
+
+    /**
+     * As above, with {@code pooled} as the x = 0 value (what a width without a bucket takes) in place of the median of
+     * {@code ratios}, where it is a number: `apex validate` takes the buckets from every engine's warm-up runs and the
+     * pooled ratio from gpu-only's ({@link #inRunScale(Profile, String)}; docs/validation.md, run 18).
+     */
+    public static Profile withInRunWidthRatios(Profile p, String table, double[] ratios, double[] widths, double pooled) {
         if (!IN_RUN_TABLES.contains(table)) throw new IllegalArgumentException("in-run ratios: no device table '" + table + "'");
         if (ratios.length != widths.length) {
             throw new IllegalArgumentException("in-run ratios of '" + table + "': " + ratios.length + " ratios but " + widths.length + " widths");
@@ -257,7 +267,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         buckets.values().removeIf(v -> v.size() < MIN_WIDTH_SAMPLES);
         if (buckets.isEmpty()) return p;
         double[] x = new double[buckets.size() + 1], median = new double[buckets.size() + 1];
-        median[0] = median(bounded);   // x = 0: every width's (what a width without a bucket takes)
+        median[0] = Double.isNaN(pooled) ? median(bounded) : Math.min(pooled, Profile.MAX_CELL_SEC);   // x = 0: what a width without a bucket takes
         int i = 1;
         for (var e : buckets.entrySet()) {
             x[i] = e.getKey();
@@ -265,14 +275,18 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         }
         Map<String, ProfileTable> tables = new HashMap<>(p.tables());
         tables.put(inRunWidthTable(table), new Table1D("width", x, median));
-        return new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
+        // and each width of enough subtasks its own ratio, which the buckets' is the fallback of
+        return InRunAtWidth.with(new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith()), table, bounded, widths, median[0]);
     }
 
     /**
-     * How much slower or faster a subtask of {@code table} of width {@code width} runs in a run than its table says: its
-     * width bucket's median ({@link #inRunWidthTable}) where the profile holds one, else {@link #inRunScale(Profile, String)}.
+     * How much slower or faster a subtask of {@code table} of width {@code width} runs in a run than its table says: that
+     * width's own median ({@link InRunAtWidth}) where the profile holds one, else its width bucket's median
+     * ({@link #inRunWidthTable}) where it holds that, else {@link #inRunScale(Profile, String)}.
      */
     public static double inRunScale(Profile p, String table, double width) {
+        double exact = InRunAtWidth.at(p, table, width);
+        if (!Double.isNaN(exact)) return exact;
         if (p.tables().get(inRunWidthTable(table)) instanceof Table1D t) {
             double b = widthBucket(width);
             double[] x = t.x();
@@ -311,6 +325,7 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
             if (tables == null) tables = new HashMap<>(p.tables());
             tables.put(inRunTable(table), own);
             tables.remove(inRunWidthTable(table)); // the engine's own ratios are pooled over widths: the shared per-width ones go
+            tables.remove(InRunAtWidth.table(table));
         }
         return tables == null ? p : new Profile(p.fingerprint(), tables, p.launchSecPerKernel(), p.measuredWith());
     }
@@ -343,8 +358,9 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
     /**
      * Table {@code t} of {@code p} with each whole width w inside its grid at {@code t.at(w)} times w's ratio
      * ({@link #inRunScale(Profile, String, double)}): the grid gains the ends of every power-of-two bucket inside it (b - 1
-     * and b), so that between two points the ratio is one bucket's and the table as linear as it was; a width beyond the
-     * grid extrapolates from its end segment, as the table did.
+     * and b), so that between two points the ratio is one bucket's and the table as linear as it was, and, where the profile
+     * holds ratios per exact width ({@link InRunAtWidth}), every whole width inside it; a width beyond the grid extrapolates
+     * from its end segment, as the table did.
      */
     static Table1D scaledPerWidth(Profile p, String name, Table1D t) {
         double[] x = t.x();
@@ -353,6 +369,8 @@ public record MeasuredRuntime(double jitterSigma, double handoffSec, double cpuS
         for (long b = 2; b - 1 <= x[x.length - 1]; b *= 2) {
             for (double v : new double[] {b - 1, b}) if (v >= x[0] && v <= x[x.length - 1]) grid.add(v);
         }
+        // per exact width: every whole width inside the grid is a point of its own
+        if (InRunAtWidth.present(p, name)) for (double w = Math.ceil(x[0]); w <= x[x.length - 1]; w++) grid.add(w);
         double[] gx = new double[grid.size()], gs = new double[grid.size()];
         int i = 0;
         for (double v : grid) {

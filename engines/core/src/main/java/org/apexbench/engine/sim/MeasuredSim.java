@@ -11,6 +11,7 @@ import org.apexbench.engine.runtime.RecordOptions;
 import org.apexbench.engine.runtime.RunResult;
 import org.apexbench.profiler.cost.TableCostModel;
 import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.profiler.table.HostAttentionSpeed;
 import org.apexbench.profiler.table.IterationCost;
 import org.apexbench.profiler.table.MeasuredRuntime;
 import org.apexbench.profiler.table.Profile;
@@ -30,7 +31,9 @@ import org.apexbench.workloads.RequestSpec;
  * both roles of the two-thread runtime run takes its noise and hand-over from the two-thread layer samples instead
  * (where the loaded machine's descheduling lands when both roles share the cores), and, where its device works beside the
  * host's attention (not OFFLOAD_SERIAL), its hand-over from the overlapped layer's samples: the host thread's pickup of a
- * published job charged to the q/k/v copy, the device's resumption after the output to the output copy. The LM head runs
+ * published job charged to the q/k/v copy, the device's resumption after the output to the output copy. Where the profile
+ * holds the host attention's in-run speed ({@link HostAttentionSpeed}), a CPU attention runs at its alone ratio over the
+ * part of it with no device work beside and at its beside ratio over the rest, in place of the contention pair's CPU side. The LM head runs
  * once per sub-batch over each of its sequences, as the real executor samples. The schedulers
  * predict from the same profile, as in a real run given {@code --profile}.
  */
@@ -91,10 +94,14 @@ public final class MeasuredSim {
      */
     private static Executor executor(Profile profile, MeasuredRuntime runtime, IterationCost cost, ModelGeometry geometry,
                                      EngineBudgets budgets, long seed, double launchSecPerStage) {
-        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets, new TableCostModel(MeasuredRuntime.inRunTables(profile)), 0, seed,
-                launchSecPerStage)
+        // the host attention's in-run speed, where measured: its table at the alone ratio, and the beside ratio (over it) in
+        // place of the contention pair's CPU side over the part of it with device work beside
+        HostAttentionSpeed host = HostAttentionSpeed.of(profile);
+        double cpuShared = host == null ? runtime.cpuSharedFactor() : host.besideFactor(runtime.cpuSharedFactor());
+        SimulatedExecutor sim = new SimulatedExecutor(geometry, budgets,
+                new TableCostModel(HostAttentionSpeed.charged(MeasuredRuntime.inRunTables(profile))), 0, seed, launchSecPerStage)
                 .withHeadPerSubBatch()
-                .withContention(runtime.cpuSharedFactor(), runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile))
+                .withContention(cpuShared, runtime.deviceSharedFactor()).withMeasuredNoise(MeasuredRuntime.noiseFactors(profile))
                 .withHandoff(runtime.handoffSec() / 2)
                 .withTwoThreadLoad(MeasuredRuntime.twoThreadNoiseFactors(profile), MeasuredRuntime.twoThreadHostNoiseFactors(profile),
                         runtime.twoThreadWaitSec() / 2);

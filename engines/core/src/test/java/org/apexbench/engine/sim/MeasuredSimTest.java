@@ -468,4 +468,51 @@ class MeasuredSimTest {
         assertEquals(profile().table(Profile.EMBED), sim.table(Profile.EMBED));
         assertEquals(MeasuredRuntime.inRunScale(p, Profile.PRE), MeasuredRuntime.inRunScale(p, Profile.PRE, 1), 0);
     }
+
+    /**
+     * The host attention's in-run speed (run 18): a CPU attention with no device work beside it runs at the alone ratio (2:
+     * 20 ms for the hand-made 10 ms of one decode over 200 tokens), in a serial layer with only CPU rows, each of the 3
+     * layers; without the tables (every profile before them) at its table time, as before.
+     */
+    @Test
+    void aHostAttentionWithNoDeviceWorkBesideRunsAtItsAloneRatio() {
+        Profile p = org.apexbench.profiler.table.HostAttentionSpeed.with(profile(), new double[] {2, 2, 2}, new double[] {5, 5});
+        IterationPlan serial = plan(List.of(), List.of(decoding(200, Location.HOST)), Strategy.OFFLOAD_SERIAL);
+        List<SubtaskRecord> before = new ArrayList<>(), after = new ArrayList<>();
+        double end0 = run(profile(), serial, 1, before).endSec(), end1 = run(p, serial, 1, after).endSec();
+        for (List<SubtaskRecord> records : List.of(before, after)) {
+            List<SubtaskRecord> cpu = records.stream().filter(r -> r.op() == org.apexbench.profiler.Op.CPU_DECODE_ATTN).toList();
+            assertEquals(SimulatedScheduleOracleTest.GEO.layers(), cpu.size());
+            for (SubtaskRecord r : cpu) assertEquals(records == before ? 10 : 20, 1e3 * r.durationSec(), 1e-9, "nothing beside it: " + r);
+        }
+        assertEquals(end0 + SimulatedScheduleOracleTest.GEO.layers() * 10 * MS, end1, 1e-12);
+    }
+
+    /**
+     * Beside device work the attention runs at the beside ratio, in place of the contention pair's CPU side: a pipelined
+     * iteration (one GPU decode and two CPU decodes in two sub-batches, each CPU attention beside the other sub-batch's device
+     * work) from a profile with alone 2 and beside 3 and a
+     * contention pair of 0.5 (CPU attention) and 1 (device) runs exactly as one whose CPU table is twice the sweep's and
+     * whose contention pair is 3 / 2: the pair's 0.5 is not charged; and it ends later than the same profile without the
+     * host attention's speed, which charged the table at the pair's 0.5 beside device work.
+     */
+    @Test
+    void aHostAttentionBesideDeviceWorkRunsAtItsBesideRatioInPlaceOfTheContentionPair() {
+        double[] one = {1 * MS, 1 * MS}, half = {0.5 * MS, 0.5 * MS}, threeHalves = {1.5 * MS, 1.5 * MS};
+        Profile pair = MeasuredRuntime.withSamples(profile(), null, null, one, half, one, one);
+        Profile p = org.apexbench.profiler.table.HostAttentionSpeed.with(pair, new double[] {2, 2}, new double[] {3, 3});
+        Map<String, ProfileTable> t = new HashMap<>(profile().tables());
+        t.put(Profile.CPU_DECODE_ATTN, attention(2 / 20.0));
+        Profile equivalent = MeasuredRuntime.withSamples(new Profile(profile().fingerprint(), t, 0, "hand-made"), null, null, one,
+                threeHalves, one, one);
+        IterationPlan overlap = new IterationPlan(List.of(), List.of(decoding(100, Location.GPU)), List.of(decoding(200, Location.HOST),
+                decoding(200, Location.HOST)), 1, List.of(), List.of(), List.of(), Strategy.SYMMETRIC_PIPELINE, Double.NaN);
+        List<SubtaskRecord> got = new ArrayList<>(), want = new ArrayList<>();
+        IterationOutcome out = run(p, overlap, 1, got);
+        assertEquals(run(equivalent, overlap, 1, want).endSec(), out.endSec(), 0);
+        assertEquals(want, got);
+        assertTrue(got.stream().anyMatch(r -> r.op() == org.apexbench.profiler.Op.CPU_DECODE_ATTN && r.durationSec() > 20 * MS + 1e-9),
+                "device work beside an attention: slower than alone " + got);
+        assertTrue(out.endSec() > run(pair, overlap, 1, null).endSec(), "the pair alone charged the attention at its table, 0.5 beside");
+    }
 }
