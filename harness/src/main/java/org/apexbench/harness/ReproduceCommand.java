@@ -90,6 +90,11 @@ final class ReproduceCommand implements Callable<Integer> {
             + CAPACITY_MAX_REQUESTS + ").")
     Integer maxRequests;
 
+    @Option(names = "--check-above", paramLabel = "K", description = "capacity: after each search, probe the K points of its "
+            + "grid above the failing bound, to tell an answer that rests on pass/fail being monotone in the rate (default "
+            + CAPACITY_CHECK_ABOVE + "; 0: none; docs/capacity.md).")
+    Integer checkAbove;
+
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
 
@@ -97,6 +102,7 @@ final class ReproduceCommand implements Callable<Integer> {
     static final int CAPACITY_REQUESTS = 100;
     static final int CAPACITY_MIN_SPAN_S = 300;
     static final int CAPACITY_MAX_REQUESTS = 1000;
+    static final int CAPACITY_CHECK_ABOVE = 6;
 
     record Setup(String hardware, String model, String gpu) {}
 
@@ -157,6 +163,7 @@ final class ReproduceCommand implements Callable<Integer> {
                     + "counts each engine's rejections on the full workload). docs/capacity.md.",
                     grid.requests(), plainSeconds(grid.minSpanSec()), grid.maxRequests(), grid.seed(), grid.requests(),
                     plainSeconds(grid.minSpanSec()), grid.maxRequests()));
+            org.apexbench.reports.CapacityProbes.write(folder.staging(), r.probes());
             folder.commit("capacity", Outputs.arguments(spec), grid.engines().stream()
                     .map(e -> new org.apexbench.reports.Manifest.Engine(e, ".", java.util.Map.of())).toList());
             var o = spec.commandLine().getOut();
@@ -202,7 +209,8 @@ final class ReproduceCommand implements Callable<Integer> {
         if (j < 1 || j > 256) throw new IllegalArgumentException("--jobs must be in [1, 256], got " + j);
         int n = count == null ? CAPACITY_REQUESTS : count;
         return new CapacityMatrix.Grid(g, m, w, s, e, n, seed, j, minSpanSec == null ? CAPACITY_MIN_SPAN_S : minSpanSec,
-                maxRequests == null ? Math.max(n, CAPACITY_MAX_REQUESTS) : maxRequests);
+                maxRequests == null ? Math.max(n, CAPACITY_MAX_REQUESTS) : maxRequests,
+                checkAbove == null ? CAPACITY_CHECK_ABOVE : checkAbove);
     }
 
     /** NEO's two experiments; 1 when a point misses its target. */
