@@ -129,9 +129,9 @@ final class ReproduceCommand implements Callable<Integer> {
         if (count != null && count < 1) throw new IllegalArgumentException("--count (--requests) must be >= 1, got " + count);
         if (experiment.equals("capacity")) return capacity();
         if (gpus != null || models != null || workloads != null || slos != null || jobs != null || minSpanSec != null
-                || maxRequests != null) {
-            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos, --jobs, --min-span-s and --max-requests "
-                    + "restrict `reproduce capacity`; "
+                || maxRequests != null || checkAbove != null) {
+            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos, --jobs, --min-span-s, --max-requests and "
+                    + "--check-above restrict `reproduce capacity`; "
                     + experiment + " has a fixed grid");
         }
         if (engines == null) engines = List.of(PAPER_ENGINES.split(","));
@@ -169,11 +169,13 @@ final class ReproduceCommand implements Callable<Integer> {
             var o = spec.commandLine().getOut();
             var summary = org.apexbench.reports.CapacityReport.summarize(r.rows());
             for (var s : summary) {
-                o.println(String.format(Locale.ROOT, "%-58s %-7s APEX %s, best baseline %s %s%s", s.cell().key(), s.verdict().text(),
+                o.println(String.format(Locale.ROOT, "%-58s %-7s APEX %s, best baseline %s %s%s%s", s.cell().key(), s.verdict().text(),
                         s.apexRate() == null ? "none" : String.format(Locale.ROOT, "%.4g", s.apexRate()),
                         s.bestBaseline() == null ? "(none meets)" : s.bestBaseline(),
                         s.bestRate() == null ? "" : String.format(Locale.ROOT, "%.4g", s.bestRate()),
-                        s.gain() == null ? "" : String.format(Locale.ROOT, " (%+.1f%%)", 100 * s.gain())));
+                        s.gain() == null ? "" : String.format(Locale.ROOT, " (%+.1f%%)", 100 * s.gain()),
+                        s.monotonicity().depends() ? " [rests on a non-monotone answer: " + s.monotonicity().verdict().text()
+                                + " at every engine's highest rate met]" : ""));
             }
             long loses = summary.stream().filter(s -> !s.verdict().dominates()).count();
             o.println(String.format(Locale.ROOT, "wrote %s, %s and %s: %d cells, APEX below the best baseline in %d; %.0f s wall",
