@@ -296,7 +296,7 @@ final class CapacityMatrix {
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
                     common.rejected(engine), common.removed(grid.requests()), grid.requestsAt(rate), s.maxConcurrentRequests(),
-                    r.probed().size() + check.above(), check.above(), check.passesAbove(), check.highestMet()));
+                    check.probes().size(), check.above(), check.passesAbove(), check.highestMet()));
             for (MonotonicityCheck.Probe<Summary> p : check.probes()) {
                 Summary ps = p.result();
                 probes.add(new CapacityProbes.Probe(cell, engine, p.rate(), p.search(), p.met(), ps.ttft().p99Ms(), ps.tpot().p99Ms(),

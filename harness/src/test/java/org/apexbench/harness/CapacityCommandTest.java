@@ -72,6 +72,8 @@ class CapacityCommandTest {
             assertEquals("0,0,0", c[14] + "," + c[15] + "," + c[16], "none failed, rejected or removed: " + row);
         }
         assertTrue(Files.readString(one.resolve(CapacityReport.HTML)).contains("APEX / best baseline - 1"));
+        Cli again = capacity(two, "--jobs", "2", "--force");
+        assertEquals(0, again.code(), "a capacity folder, its probes file included, is apex's to replace: " + again.err());
         // every probe of a row's search and check is one line of capacity-probes.csv; the check's own probes lie above
         // the answer's failing bound, and a row is monotone exactly when none of them met
         List<String> probes = Files.readAllLines(one.resolve(org.apexbench.reports.CapacityProbes.CSV));
@@ -156,7 +158,6 @@ class CapacityCommandTest {
                 {"--min-span-s", "-1"}, {"--min-span-s must be a finite number of seconds >= 0, got -1.0"},
                 {"--min-span-s", "Infinity"}, {"--min-span-s must be a finite number of seconds >= 0, got Infinity"},
                 {"--check-above", "-1"}, {"--check-above must be >= 0, got -1"},
-                {"--check-above", "two"}, {"--check-above"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             Cli r = capacity(out, cases[i]);
@@ -170,6 +171,8 @@ class CapacityCommandTest {
         assertEquals(1, neo.code());
         assertTrue(neo.err().contains("--min-span-s, --max-requests and --check-above restrict `reproduce capacity`; neo has a fixed grid"),
                 neo.err());
+        Cli word = capacity(out, "--check-above", "two");
+        assertTrue(word.code() != 0 && word.err().contains("--check-above") && word.err().contains("two"), word.err());
         Cli check = Cli.run("reproduce", "paper", "--check-above", "3", "--out", out.toString());
         assertEquals(1, check.code());
         assertTrue(check.err().contains("--check-above restrict `reproduce capacity`; paper has a fixed grid"), check.err());
