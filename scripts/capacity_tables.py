@@ -6,8 +6,9 @@ Usage:
   python3 scripts/capacity_tables.py RUN_DIR --update docs/capacity.md  # replace the section in the page
 
 RUN_DIR holds capacity-summary.csv and capacity.csv. The section is one Markdown table per SLO pair (APEX / best
-baseline - 1; bold: loses, (tie): within the resolution, *: the summary has a note), the verdict counts, and every
-loss with its rates and note. --update replaces the text between the page's `<!-- capacity-tables:begin -->` and
+baseline - 1; bold: loses, (tie): within the resolution, *: the summary has a note, †: the verdict rests on a
+non-monotone answer), the verdict counts, the answers with a pass above them per engine, and every loss with its rates
+and note. --update replaces the text between the page's `<!-- capacity-tables:begin -->` and
 `<!-- capacity-tables:end -->` lines and nothing else. The details printed without --update (wins, ties, the
 cells where requests were removed, burst answers) are for checking the page's prose against the run.
 """
@@ -37,6 +38,8 @@ def fmt(s):
     g = s["apex_over_best_pct"]
     t = (("+" if not g.startswith("-") else "") + f"{float(g):.1f}%") if g else ("APEX only" if s["apex_rate_req_s"] else "baseline only")
     star = "*" if s["note"] else ""
+    if s.get("verdict_depends_on_non_monotone") == "true":
+        star += "†"
     if s["verdict"] == "loses":
         return f"**{t}{star}**"
     if s["verdict"] == "ties":
@@ -53,7 +56,8 @@ def section(summary, rows):
     out = []
     for tpot, ttft in slos:
         out.append(f"APEX / best baseline - 1 at p99 TPOT {tpot} ms, p99 TTFT {float(ttft) / 1000:g} s (**bold**: APEX loses "
-                   "beyond the resolution; (tie): within it; *: a note in capacity-summary.csv: requests removed, or a burst):")
+                   "beyond the resolution; (tie): within it; *: a note in capacity-summary.csv: requests removed, a burst, or "
+                   "†: a verdict that rests on a non-monotone answer):")
         out.append("")
         out.append("| GPU + model | " + " | ".join(wls) + " |")
         out.append("| --- |" + " ---: |" * len(wls))
@@ -75,6 +79,20 @@ def section(summary, rows):
                + (" (" + ", ".join(f"{w} {n}" for w, n in collections.Counter(r['workload'] for r in bursts).most_common()) + ")"
                   if bursts else "") + ".")
     out.append("")
+    if "passes_above" in rows[0]:
+        answered = [r for r in rows if r["max_rate_req_s"] and r["at_least"] != "true"]
+        non = [r for r in answered if r["monotone"] == "false"]
+        per = collections.Counter(SHORT.get(r["engine"], r["engine"]) for r in non)
+        of = collections.Counter(SHORT.get(r["engine"], r["engine"]) for r in answered)
+        k = max(int(r["checked_above"]) for r in rows)
+        depends = [s for s in cells if s.get("verdict_depends_on_non_monotone") == "true"]
+        out.append(f"Answers with a higher rate that met the SLOs (of the {k} grid points above each failing bound): {len(non)} of "
+                   f"{len(answered)} answers below the top of the range (" + ", ".join(f"{e} {per[e]}/{n}" for e, n in of.items())
+                   + f"); verdicts that would differ at every engine's highest rate met (†): {len(depends)}"
+                   + (" (" + ", ".join(f"{s['hardware']} + {s['model']} `{s['workload']}` TPOT {s['slo_p99_tpot_ms']}: "
+                                      f"{s['verdict']} → {s['verdict_at_highest_met']}" for s in depends) + ")" if depends else "")
+                   + ".")
+        out.append("")
     losses = [s for s in cells if s["verdict"] == "loses"]
     if losses:
         out.append("Where APEX loses (best baseline and its rate, APEX's rate, in req/s):")

@@ -17,6 +17,7 @@ import org.apexbench.profiler.hardware.HardwareSpec;
 import org.apexbench.profiler.hardware.HardwareSpecs;
 import org.apexbench.profiler.metrics.Summary;
 import org.apexbench.profiler.model.ModelGeometry;
+import org.apexbench.reports.CapacityProbes;
 import org.apexbench.reports.CapacityReport;
 import org.apexbench.reports.ProgressReporter;
 import org.apexbench.workloads.RequestSpec;
@@ -85,8 +86,9 @@ final class CapacityMatrix {
      * probe's rate, at most {@code maxRequests}.
      */
     record Grid(List<String> gpus, List<String> models, List<Workload> workloads, List<Slo> slos, List<String> engines,
-                int requests, long seed, int jobs, double minSpanSec, int maxRequests) {
+                int requests, long seed, int jobs, double minSpanSec, int maxRequests, int checkAbove) {
         Grid {
+            if (checkAbove < 0) throw new IllegalArgumentException("--check-above must be >= 0, got " + checkAbove);
             if (maxRequests < requests) throw new IllegalArgumentException("--max-requests (" + maxRequests
                     + ") must be at least --requests (" + requests + ")");
             if (!(minSpanSec >= 0) || Double.isInfinite(minSpanSec)) {
@@ -103,8 +105,11 @@ final class CapacityMatrix {
         }
     }
 
-    /** The matrix: every row in grid order, and the (hardware, model) pairs left out. */
-    record Result(List<CapacityReport.Row> rows, List<CapacityReport.Skipped> skipped) {}
+    /** The matrix: every row in grid order, the (hardware, model) pairs left out, and every probe (task order, then rate). */
+    record Result(List<CapacityReport.Row> rows, List<CapacityReport.Skipped> skipped, List<CapacityProbes.Probe> probes) {}
+
+    /** One task's rows and probes. */
+    private record Searched(List<CapacityReport.Row> rows, List<CapacityProbes.Probe> probes) {}
 
     /** The workload named {@code name}; unknown names are refused listing the known ones. */
     static Workload workload(String name) {
@@ -194,7 +199,7 @@ final class CapacityMatrix {
             t.setDaemon(true);
             return t;
         });
-        List<Future<List<CapacityReport.Row>>> tasks = new ArrayList<>();
+        List<Future<Searched>> tasks = new ArrayList<>();
         try {
             // every cell's common requests first: a workload too short for the comparison is refused before any run
             Map<String, CommonRequests> common = new HashMap<>();
@@ -212,8 +217,12 @@ final class CapacityMatrix {
                 }
             }
             List<CapacityReport.Row> rows = new ArrayList<>();
-            for (Future<List<CapacityReport.Row>> f : tasks) rows.addAll(f.get());
-            return new Result(sorted(rows), skipped);
+            List<CapacityProbes.Probe> probes = new ArrayList<>();
+            for (Future<Searched> f : tasks) {
+                rows.addAll(f.get().rows());
+                probes.addAll(f.get().probes());
+            }
+            return new Result(sorted(rows), skipped, probes);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -262,30 +271,46 @@ final class CapacityMatrix {
      * Every SLO pair's search for one engine in one cell. APEX schedules to the run's SLOs, so each pair runs it anew
      * with that pair as the run's SLOs; the baselines ignore SLOs, so a rate probed by two of their searches runs once.
      */
-    private List<CapacityReport.Row> searches(String hw, String model, Workload w, String engine, CommonRequests common) {
+    private Searched searches(String hw, String model, Workload w, String engine, CommonRequests common) {
         Map<Double, Summary> runs = new HashMap<>();
         int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), RESOLUTION);
         double resolution = MaxRateSearch.resolution(w.minRate(), w.maxRate(), steps);
         boolean apex = isApex(engine);
         List<CapacityReport.Row> rows = new ArrayList<>();
+        List<CapacityProbes.Probe> probes = new ArrayList<>();
         for (Slo slo : grid.slos()) {
             if (apex) runs.clear();
             Slo runSlo = apex ? slo : null;
-            MaxRateSearch.Result<Summary> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps,
-                    rate -> runs.computeIfAbsent(rate, x -> probe(hw, model, w, engine, x, runSlo, common)),
-                    // a probe runs only requests every engine can serve (it fails otherwise): none is rejected
-                    s -> SweepCommand.meets(s, 0, slo.ttftMs(), slo.tpotMs()));
+            // a rate within rounding of one already run (the same grid point reached by another path) is not run again
+            java.util.function.DoubleFunction<Summary> run = rate -> runs.computeIfAbsent(known(runs.keySet(), rate),
+                    x -> probe(hw, model, w, engine, x, runSlo, common));
+            // a probe runs only requests every engine can serve (it fails otherwise): none is rejected
+            java.util.function.Predicate<Summary> meets = s -> SweepCommand.meets(s, 0, slo.ttftMs(), slo.tpotMs());
+            MaxRateSearch.Result<Summary> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps, run, meets);
+            MonotonicityCheck.Check<Summary> check = MonotonicityCheck.check(r, w.minRate(), w.maxRate(), steps,
+                    grid.checkAbove(), run, meets);
             // without an answer, the counts are those at the lowest rate (why nothing met)
             double rate = r.best() != null ? r.rate() : w.minRate();
-            Summary s = runs.get(rate);
+            Summary s = run.apply(rate);
             CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
                     common.rejected(engine), common.removed(grid.requests()), grid.requestsAt(rate), s.maxConcurrentRequests(),
-                    r.probed().size()));
+                    check.probes().size(), check.above(), check.passesAbove(), check.highestMet()));
+            for (MonotonicityCheck.Probe<Summary> p : check.probes()) {
+                Summary ps = p.result();
+                probes.add(new CapacityProbes.Probe(cell, engine, p.rate(), p.search(), p.met(), ps.ttft().p99Ms(), ps.tpot().p99Ms(),
+                        ps.completed(), ps.failed(), grid.requestsAt(p.rate()), ps.maxConcurrentRequests()));
+            }
             searched(cell, engine, r.rate(), r.rate() != null && r.rate() == w.maxRate());
         }
-        return rows;
+        return new Searched(rows, probes);
+    }
+
+    /** {@code rate}, or a rate already run within rounding of it (1e-9 relative). */
+    private static double known(java.util.Set<Double> ran, double rate) {
+        for (double k : ran) if (Math.abs(k - rate) <= 1e-9 * rate) return k;
+        return rate;
     }
 
     /** One run at {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to. */

@@ -33,7 +33,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "highest Poisson request rate each engine sustains (geometric bisection resolving 2%%). Writes",
                 "DIR/capacity.csv (one row per cell, SLO pair and engine), DIR/capacity-summary.csv (per cell: the best",
                 "baseline, APEX, APEX / best - 1, whether APEX >= every baseline within the resolution) and",
-                "DIR/capacity.html (a heat map of APEX over the best baseline). Restrict the grid with --gpus, --models,",
+                "DIR/capacity.html (a heat map of APEX over the best baseline), DIR/capacity-probes.csv (every run of the",
+                "searches; --check-above says where pass/fail was not monotone in the rate). Restrict the grid with --gpus, --models,",
                 "--workloads, --slos, --engines; docs/capacity.md describes the grid."})
 final class ReproduceCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -90,6 +91,11 @@ final class ReproduceCommand implements Callable<Integer> {
             + CAPACITY_MAX_REQUESTS + ").")
     Integer maxRequests;
 
+    @Option(names = "--check-above", paramLabel = "K", description = "capacity: after each search, probe the K points of its "
+            + "grid above the failing bound, to tell an answer that rests on pass/fail being monotone in the rate (default "
+            + CAPACITY_CHECK_ABOVE + "; 0: none; docs/capacity.md).")
+    Integer checkAbove;
+
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
 
@@ -97,6 +103,7 @@ final class ReproduceCommand implements Callable<Integer> {
     static final int CAPACITY_REQUESTS = 100;
     static final int CAPACITY_MIN_SPAN_S = 300;
     static final int CAPACITY_MAX_REQUESTS = 1000;
+    static final int CAPACITY_CHECK_ABOVE = 6;
 
     record Setup(String hardware, String model, String gpu) {}
 
@@ -123,9 +130,9 @@ final class ReproduceCommand implements Callable<Integer> {
         if (count != null && count < 1) throw new IllegalArgumentException("--count (--requests) must be >= 1, got " + count);
         if (experiment.equals("capacity")) return capacity();
         if (gpus != null || models != null || workloads != null || slos != null || jobs != null || minSpanSec != null
-                || maxRequests != null) {
-            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos, --jobs, --min-span-s and --max-requests "
-                    + "restrict `reproduce capacity`; "
+                || maxRequests != null || checkAbove != null) {
+            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos, --jobs, --min-span-s, --max-requests and "
+                    + "--check-above restrict `reproduce capacity`; "
                     + experiment + " has a fixed grid");
         }
         if (engines == null) engines = List.of(PAPER_ENGINES.split(","));
@@ -157,16 +164,19 @@ final class ReproduceCommand implements Callable<Integer> {
                     + "counts each engine's rejections on the full workload). docs/capacity.md.",
                     grid.requests(), plainSeconds(grid.minSpanSec()), grid.maxRequests(), grid.seed(), grid.requests(),
                     plainSeconds(grid.minSpanSec()), grid.maxRequests()));
+            org.apexbench.reports.CapacityProbes.write(folder.staging(), r.probes());
             folder.commit("capacity", Outputs.arguments(spec), grid.engines().stream()
                     .map(e -> new org.apexbench.reports.Manifest.Engine(e, ".", java.util.Map.of())).toList());
             var o = spec.commandLine().getOut();
             var summary = org.apexbench.reports.CapacityReport.summarize(r.rows());
             for (var s : summary) {
-                o.println(String.format(Locale.ROOT, "%-58s %-7s APEX %s, best baseline %s %s%s", s.cell().key(), s.verdict().text(),
+                o.println(String.format(Locale.ROOT, "%-58s %-7s APEX %s, best baseline %s %s%s%s", s.cell().key(), s.verdict().text(),
                         s.apexRate() == null ? "none" : String.format(Locale.ROOT, "%.4g", s.apexRate()),
                         s.bestBaseline() == null ? "(none meets)" : s.bestBaseline(),
                         s.bestRate() == null ? "" : String.format(Locale.ROOT, "%.4g", s.bestRate()),
-                        s.gain() == null ? "" : String.format(Locale.ROOT, " (%+.1f%%)", 100 * s.gain())));
+                        s.gain() == null ? "" : String.format(Locale.ROOT, " (%+.1f%%)", 100 * s.gain()),
+                        s.monotonicity().depends() ? " [rests on a non-monotone answer: " + s.monotonicity().verdict().text()
+                                + " at every engine's highest rate met]" : ""));
             }
             long loses = summary.stream().filter(s -> !s.verdict().dominates()).count();
             o.println(String.format(Locale.ROOT, "wrote %s, %s and %s: %d cells, APEX below the best baseline in %d; %.0f s wall",
@@ -202,7 +212,8 @@ final class ReproduceCommand implements Callable<Integer> {
         if (j < 1 || j > 256) throw new IllegalArgumentException("--jobs must be in [1, 256], got " + j);
         int n = count == null ? CAPACITY_REQUESTS : count;
         return new CapacityMatrix.Grid(g, m, w, s, e, n, seed, j, minSpanSec == null ? CAPACITY_MIN_SPAN_S : minSpanSec,
-                maxRequests == null ? Math.max(n, CAPACITY_MAX_REQUESTS) : maxRequests);
+                maxRequests == null ? Math.max(n, CAPACITY_MAX_REQUESTS) : maxRequests,
+                checkAbove == null ? CAPACITY_CHECK_ABOVE : checkAbove);
     }
 
     /** NEO's two experiments; 1 when a point misses its target. */

@@ -47,7 +47,8 @@ class CapacityCommandTest {
         assertEquals(0, a.code(), a.out() + a.err());
         Cli b = capacity(two, "--jobs", "2");
         assertEquals(0, b.code(), b.out() + b.err());
-        for (String f : List.of(CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML)) {
+        for (String f : List.of(CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML,
+                org.apexbench.reports.CapacityProbes.CSV)) {
             assertArrayEquals(Files.readAllBytes(one.resolve(f)), Files.readAllBytes(two.resolve(f)), f + " depends on --jobs");
         }
         Manifest m = Manifest.verify(one);
@@ -71,6 +72,25 @@ class CapacityCommandTest {
             assertEquals("0,0,0", c[14] + "," + c[15] + "," + c[16], "none failed, rejected or removed: " + row);
         }
         assertTrue(Files.readString(one.resolve(CapacityReport.HTML)).contains("APEX / best baseline - 1"));
+        Cli again = capacity(two, "--jobs", "2", "--force");
+        assertEquals(0, again.code(), "a capacity folder, its probes file included, is apex's to replace: " + again.err());
+        // every probe of a row's search and check is one line of capacity-probes.csv; the check's own probes lie above
+        // the answer's failing bound, and a row is monotone exactly when none of them met
+        List<String> probes = Files.readAllLines(one.resolve(org.apexbench.reports.CapacityProbes.CSV));
+        assertEquals("hardware,model,workload,slo_p99_tpot_ms,slo_p99_ttft_ms,engine,rate_req_s,by,met,p99_ttft_ms,p99_tpot_ms,"
+                + "completed,failed,requests,peak_concurrent", probes.getFirst());
+        for (String row : rows.subList(1, rows.size())) {
+            String[] c = row.split(",");
+            List<String[]> mine = probes.stream().skip(1).map(l -> l.split(",")).filter(p -> p[5].equals(c[5])).toList();
+            assertEquals(Integer.parseInt(c[20]), mine.size(), "probes: " + row);
+            assertEquals("6", c[21], "the default check: six grid points above the failing bound: " + row);
+            long passesAbove = mine.stream().filter(p -> p[7].equals("check-above") && p[8].equals("true")).count();
+            assertEquals(Long.parseLong(c[22]), passesAbove, row);
+            assertEquals(Boolean.toString(passesAbove == 0), c[23], row);
+            double answer = Double.parseDouble(c[6]);
+            mine.stream().filter(p -> p[7].equals("check-above"))
+                    .forEach(p -> assertTrue(Double.parseDouble(p[6]) > answer * 1.02, "above the failing bound: " + String.join(",", p)));
+        }
     }
 
     /**
@@ -137,6 +157,7 @@ class CapacityCommandTest {
                 {"--max-requests", "11"}, {"--max-requests (11) must be at least --requests (12)"},
                 {"--min-span-s", "-1"}, {"--min-span-s must be a finite number of seconds >= 0, got -1.0"},
                 {"--min-span-s", "Infinity"}, {"--min-span-s must be a finite number of seconds >= 0, got Infinity"},
+                {"--check-above", "-1"}, {"--check-above must be >= 0, got -1"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             Cli r = capacity(out, cases[i]);
@@ -148,7 +169,13 @@ class CapacityCommandTest {
         assertTrue(paper.err().contains("restrict `reproduce capacity`; paper has a fixed grid"), paper.err());
         Cli neo = Cli.run("reproduce", "neo", "--min-span-s", "60", "--out", out.toString());
         assertEquals(1, neo.code());
-        assertTrue(neo.err().contains("--min-span-s and --max-requests restrict `reproduce capacity`; neo has a fixed grid"), neo.err());
+        assertTrue(neo.err().contains("--min-span-s, --max-requests and --check-above restrict `reproduce capacity`; neo has a fixed grid"),
+                neo.err());
+        Cli word = capacity(out, "--check-above", "two");
+        assertTrue(word.code() != 0 && word.err().contains("--check-above") && word.err().contains("two"), word.err());
+        Cli check = Cli.run("reproduce", "paper", "--check-above", "3", "--out", out.toString());
+        assertEquals(1, check.code());
+        assertTrue(check.err().contains("--check-above restrict `reproduce capacity`; paper has a fixed grid"), check.err());
         assertFalse(Files.exists(out), "nothing written");
     }
 

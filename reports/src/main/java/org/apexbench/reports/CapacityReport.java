@@ -48,11 +48,19 @@ public final class CapacityReport {
      *                     engine of the cell would reject them (the same in every row of a cell)
      * @param requests     requests of the run at {@code rate} (of the run at {@code minRate} without one)
      * @param peakConcurrent most requests in the system at once at {@code rate} (vLLM's max_concurrent_requests)
-     * @param probes       rates run by the search
+     * @param probes       rates run by the search and its monotonicity check
+     * @param checkedAbove grid points the check probed above the search's failing bound (rate x resolution)
+     * @param passesAbove  of those, how many met the SLOs: pass/fail was not monotone in the rate above the answer
+     * @param highestMet   the highest rate probed that met the SLOs (null: none); above {@code rate} only where
+     *                     {@code passesAbove} > 0
      */
     public record Row(Cell cell, String engine, boolean apex, double minRate, double maxRate, double resolution, Double rate,
                       boolean saturated, double p99TtftMs, double p99TpotMs, int completed, int failed, int rejected,
-                      int removed, int requests, int peakConcurrent, int probes) {
+                      int removed, int requests, int peakConcurrent, int probes, int checkedAbove, int passesAbove,
+                      Double highestMet) {
+        /** No rate probed above the answer met the SLOs (of the {@code checkedAbove} the check ran). */
+        public boolean monotone() { return passesAbove == 0; }
+
         /**
          * Whether the run at {@code rate} held half or more of its requests at once: the requests arrived faster than
          * they left, so the run measured a burst of that size rather than a steady load at that rate.
@@ -87,7 +95,8 @@ public final class CapacityReport {
      * rejects.
      */
     public record Summary(Cell cell, String apexEngine, Double apexRate, String bestBaseline, Double bestRate, Double gain,
-                          double resolution, Verdict verdict, int removed, Map<String, Integer> rejectedBy, List<String> bursts) {
+                          double resolution, Verdict verdict, int removed, Map<String, Integer> rejectedBy, List<String> bursts,
+                          CapacityMonotonicity monotonicity) {
         /**
          * Which requests the rates are over where some were removed (and by which engines' limits), and which of the two
          * answers came from a burst rather than a steady load ({@link Row#burst()}).
@@ -102,6 +111,7 @@ public final class CapacityReport {
             }
             if (!bursts.isEmpty()) notes.add("a burst, not a steady load, at the rate of " + String.join(" and ", bursts)
                     + " (half or more of the requests in the system at once): more requests would lower it");
+            if (monotonicity.depends()) notes.add(monotonicity.note());
             return String.join("; ", notes);
         }
     }
@@ -132,19 +142,23 @@ public final class CapacityReport {
                 throw new IllegalArgumentException(e.getKey().key() + ": a summary needs one APEX engine and at least one baseline");
             }
             double a = rate(apex), b = rate(best);
-            // adjacent points of the search's geometric grid are exactly one resolution apart: not "more than" it, so a
-            // tie, whatever the last bit of the product says
-            double within = res * (1 + RATIO_ULPS);
-            Verdict v = a == 0 && b == 0 ? Verdict.NONE_MEETS : a * within < b ? Verdict.LOSES : b * within < a ? Verdict.WINS
-                    : Verdict.TIES;
+            Verdict v = verdict(a, b, res);
             Double gain = a > 0 && b > 0 ? a / b - 1 : null;
             Map<String, Integer> rejectedBy = new LinkedHashMap<>();
             for (Row r : e.getValue()) if (r.rejected() > 0) rejectedBy.put(r.engine(), r.rejected());
             out.add(new Summary(e.getKey(), apex.engine(), apex.rate(), best.rate() == null ? null : best.engine(), best.rate(), gain,
                     res, v, apex.removed(), rejectedBy, java.util.stream.Stream.of(best, apex).filter(Row::burst).map(Row::engine)
-                    .toList()));
+                    .toList(), CapacityMonotonicity.of(e.getValue(), res, v)));
         }
         return out;
+    }
+
+    /** APEX's rate {@code a} against the best baseline's {@code b} (0: none met), with the search's resolution. */
+    static Verdict verdict(double a, double b, double res) {
+        // adjacent points of the search's geometric grid are exactly one resolution apart: not "more than" it, so a
+        // tie, whatever the last bit of the product says
+        double within = res * (1 + RATIO_ULPS);
+        return a == 0 && b == 0 ? Verdict.NONE_MEETS : a * within < b ? Verdict.LOSES : b * within < a ? Verdict.WINS : Verdict.TIES;
     }
 
     /** Relative rounding slack of a rate ratio computed from the search's grid (a few ulps, far below any resolution). */
@@ -165,14 +179,16 @@ public final class CapacityReport {
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
                      "slo_p99_tpot_ms", "slo_p99_ttft_ms", "engine", "max_rate_req_s", "at_least", "min_rate_req_s",
                      "search_max_rate_req_s", "resolution_pct", "p99_ttft_ms", "p99_tpot_ms", "completed", "failed",
-                     "rejected_never_servable", "removed_unservable", "requests", "peak_concurrent", "burst", "probes").setRecordSeparator("\n").get())) {
+                     "rejected_never_servable", "removed_unservable", "requests", "peak_concurrent", "burst", "probes", "checked_above",
+                     "passes_above", "monotone", "highest_met_req_s").setRecordSeparator("\n").get())) {
             for (Row r : rows) {
                 Cell c = r.cell();
                 boolean has = r.rate() != null;
                 p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()), r.engine(),
                         has ? rate(r.rate()) : "", r.saturated(), rate(r.minRate()), rate(r.maxRate()), pct(r.resolution()),
                         has ? ms(r.p99TtftMs()) : "", has ? ms(r.p99TpotMs()) : "", r.completed(), r.failed(), r.rejected(),
-                        r.removed(), r.requests(), r.peakConcurrent(), r.burst(), r.probes());
+                        r.removed(), r.requests(), r.peakConcurrent(), r.burst(), r.probes(), r.checkedAbove(), r.passesAbove(),
+                        r.monotone(), r.highestMet() == null ? "" : rate(r.highestMet()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
@@ -183,17 +199,19 @@ public final class CapacityReport {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
              CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
                      "slo_p99_tpot_ms", "slo_p99_ttft_ms", "best_baseline", "best_baseline_rate_req_s", "apex_engine",
-                     "apex_rate_req_s", "apex_over_best_pct", "resolution_pct", "verdict", "apex_ge_every_baseline", "removed_unservable", "note")
+                     "apex_rate_req_s", "apex_over_best_pct", "resolution_pct", "verdict", "apex_ge_every_baseline", "removed_unservable",
+                     "non_monotone", "verdict_at_highest_met", "verdict_depends_on_non_monotone", "note")
                      .setRecordSeparator("\n").get())) {
             for (Summary s : summary) {
                 Cell c = s.cell();
                 p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()),
                         s.bestBaseline() == null ? "" : s.bestBaseline(), s.bestRate() == null ? "" : rate(s.bestRate()), s.apexEngine(),
                         s.apexRate() == null ? "" : rate(s.apexRate()), s.gain() == null ? "" : pct(1 + s.gain()), pct(s.resolution()),
-                        s.verdict().text(), s.verdict().dominates(), s.removed(), s.note());
+                        s.verdict().text(), s.verdict().dominates(), s.removed(), String.join("; ", s.monotonicity().nonMonotone()),
+                        s.monotonicity().verdict().text(), s.monotonicity().depends(), s.note());
             }
             for (Skipped s : skipped) {
-                p.printRecord(s.hardware(), s.model(), "", "", "", "", "", "", "", "", "", "skipped", "", "", s.reason());
+                p.printRecord(s.hardware(), s.model(), "", "", "", "", "", "", "", "", "", "skipped", "", "", "", "", "", s.reason());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);

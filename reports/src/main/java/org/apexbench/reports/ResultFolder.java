@@ -51,7 +51,7 @@ public final class ResultFolder implements AutoCloseable {
             NeoReport.CSV, NeoReport.HTML, ValidationReport.CSV, ValidationReport.HTML, ValidationReport.PROFILE,
             IterationBreakdown.FILE, IterationBreakdown.TPOT_FILE,
             ValidationSummary.CSV, ValidationSummary.HTML,
-            CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML);
+            CapacityReport.CSV, CapacityReport.SUMMARY_CSV, CapacityReport.HTML, CapacityProbes.CSV);
 
     private final Path target;
     private final String option;

@@ -22,7 +22,7 @@ class CapacityReportTest {
     private static final double RES = 1.02;
 
     private static Row row(Cell c, String engine, boolean apex, Double rate) {
-        return new Row(c, engine, apex, 0.05, 50, RES, rate, false, 100, 50, 10, 0, 0, 0, 10, 2, 11);
+        return new Row(c, engine, apex, 0.05, 50, RES, rate, false, 100, 50, 10, 0, 0, 0, 10, 2, 11, 0, 0, rate);
     }
 
     private static Cell cell(String workload) { return new Cell("t4-g4dn.4xlarge", "llama-2-7b", workload, 200, 10_000); }
@@ -97,7 +97,7 @@ class CapacityReportTest {
     }
 
     private static Row gridRow(Cell c, String engine, boolean apex, double res, double rate) {
-        return new Row(c, engine, apex, 0.05, 200, res, rate, false, 1, 1, 10, 0, 0, 0, 10, 2, 10);
+        return new Row(c, engine, apex, 0.05, 200, res, rate, false, 1, 1, 10, 0, 0, 0, 10, 2, 10, 0, 0, rate);
     }
 
     @Test
@@ -113,30 +113,71 @@ class CapacityReportTest {
     @Test
     void filesHoldEveryRowTheSummaryAndTheSkippedPairs() throws Exception {
         Cell c = cell("osc");
-        Row gpuOnly = new Row(c, "gpu-only", false, 0.05, 50, RES, 1.25, false, 100, 50, 7, 0, 3, 3, 10, 4, 11);
-        Row apex = new Row(c, "apex", true, 0.05, 50, RES, null, false, 100, 50, 10, 0, 0, 3, 10, 2, 11);
+        Row gpuOnly = new Row(c, "gpu-only", false, 0.05, 50, RES, 1.25, false, 100, 50, 7, 0, 3, 3, 10, 4, 11, 0, 0, 1.25);
+        Row apex = new Row(c, "apex", true, 0.05, 50, RES, null, false, 100, 50, 10, 0, 0, 3, 10, 2, 11, 0, 0, null);
         List<Row> rows = List.of(gpuOnly, apex);
         CapacityReport.write(tmp, rows, List.of(new CapacityReport.Skipped("t4-g4dn.4xlarge", "llama-3.1-8b", "too big")), "note");
         List<String> csv = Files.readAllLines(tmp.resolve(CapacityReport.CSV));
         assertEquals(3, csv.size());
-        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,false,0.050000,50.000,2.00,100.0,50.0,7,0,3,3,10,4,true,11",
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,false,0.050000,50.000,2.00,100.0,50.0,7,0,3,3,10,4,true,11,0,0,true,1.2500",
                 csv.get(1));
-        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,apex,,false,0.050000,50.000,2.00,,,10,0,0,3,10,2,false,11", csv.get(2));
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,apex,,false,0.050000,50.000,2.00,,,10,0,0,3,10,2,false,11,0,0,true,", csv.get(2));
         List<String> summary = Files.readAllLines(tmp.resolve(CapacityReport.SUMMARY_CSV));
-        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,apex,,,2.00,loses,false,3,\"every rate is over the "
+        assertEquals("t4-g4dn.4xlarge,llama-2-7b,osc,200,10000,gpu-only,1.2500,apex,,,2.00,loses,false,3,,loses,false,\"every rate is over the "
                 + "requests all engines can serve: 3 drawn requests removed as never servable by some engine (of the full workload, "
                 + "rejected: gpu-only 3); a burst, not a steady load, at the rate of gpu-only "
                 + "(half or more of the requests in the system at once): more requests would lower it\"", summary.get(1));
-        assertEquals("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,,too big", summary.get(2));
+        assertEquals("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,,,,,too big", summary.get(2));
         String html = Files.readString(tmp.resolve(CapacityReport.HTML));
         assertTrue(html.contains("APEX none") && html.contains("too big") && html.contains("loses 1"), html);
+    }
+
+    /**
+     * A cell whose answers rest on pass/fail being monotone: the verdict is the answers' (APEX ties NEO), the summary lists
+     * the engines with a pass above their answer, and says the verdict depends on it where, at every engine's highest
+     * rate met, it would differ (APEX 1.0 with a pass at 1.1 against NEO 1.0: a win).
+     */
+    @Test
+    void aVerdictThatRestsOnANonMonotoneAnswerIsNamed() throws Exception {
+        Cell c = cell("cot");
+        Row neo = new Row(c, "static-hybrid:neo", false, 0.05, 50, RES, 1.0, false, 1, 1, 10, 0, 0, 0, 10, 2, 15, 6, 0, 1.0);
+        Row apex = new Row(c, "apex", true, 0.05, 50, RES, 1.0, false, 1, 1, 10, 0, 0, 0, 10, 2, 15, 6, 2, 1.1);
+        CapacityReport.Summary s = CapacityReport.summarize(List.of(neo, apex)).getFirst();
+        assertEquals(Verdict.TIES, s.verdict(), "the verdict is the answers'");
+        assertEquals(List.of("apex (2/6)"), s.monotonicity().nonMonotone());
+        assertEquals(Verdict.WINS, s.monotonicity().verdict());
+        assertTrue(s.monotonicity().depends());
+        assertTrue(s.note().contains("the verdict rests on a non-monotone answer (a higher rate than the answer met the SLOs: apex (2/6))")
+                && s.note().contains("APEX 1.1000 req/s against static-hybrid:neo 1.0000 req/s, it would be 'wins'"), s.note());
+        // a pass above that does not move the verdict is listed, not noted
+        Row apexLow = new Row(c, "apex", true, 0.05, 50, RES, 1.0, false, 1, 1, 10, 0, 0, 0, 10, 2, 15, 6, 1, 1.01);
+        CapacityReport.Summary same = CapacityReport.summarize(List.of(neo, apexLow)).getFirst();
+        assertEquals(List.of("apex (1/6)"), same.monotonicity().nonMonotone());
+        assertTrue(!same.monotonicity().depends() && same.note().isEmpty(), same.note());
+        // the best baseline at its highest rate met may be another engine than at its answer
+        Row gpuOnly = new Row(c, "gpu-only", false, 0.05, 50, RES, 0.9, false, 1, 1, 10, 0, 0, 0, 10, 2, 15, 6, 3, 1.2);
+        CapacityReport.Summary other = CapacityReport.summarize(List.of(gpuOnly, neo, apex)).getFirst();
+        assertEquals("static-hybrid:neo", other.bestBaseline());
+        assertEquals("gpu-only", other.monotonicity().bestHighestEngine());
+        assertEquals(Verdict.LOSES, other.monotonicity().verdict(), "APEX's 1.1 is 8% below gpu-only's 1.2");
+        CapacityReport.write(tmp, List.of(gpuOnly, neo, apex), List.of(), "note");
+        List<String> csv = Files.readAllLines(tmp.resolve(CapacityReport.CSV));
+        assertTrue(csv.get(0).endsWith(",probes,checked_above,passes_above,monotone,highest_met_req_s"), csv.get(0));
+        assertTrue(csv.get(3).endsWith(",15,6,2,false,1.1000"), csv.get(3));
+        List<String> summary = Files.readAllLines(tmp.resolve(CapacityReport.SUMMARY_CSV));
+        assertTrue(summary.get(0).endsWith(",removed_unservable,non_monotone,verdict_at_highest_met,verdict_depends_on_non_monotone,note"),
+                summary.get(0));
+        assertTrue(summary.get(1).contains(",ties,true,0,gpu-only (3/6); apex (2/6),loses,true,"), summary.get(1));
     }
 
     @Test
     void coloursAreWhiteWithinTheResolutionAndDeepenWithTheGain() {
         Cell c = cell("a");
-        assertEquals("#ffffff", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 1.0, "neo", 1.0, 0.0, RES, Verdict.TIES, 0, java.util.Map.of(), List.of())));
-        assertEquals("#64c864", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 2.0, "neo", 1.0, 1.0, RES, Verdict.WINS, 0, java.util.Map.of(), List.of())));
-        assertEquals("#ff6464", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 0.4, "neo", 1.0, -0.6, RES, Verdict.LOSES, 0, java.util.Map.of(), List.of())));
+        assertEquals("#ffffff", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 1.0, "neo", 1.0, 0.0, RES, Verdict.TIES, 0, java.util.Map.of(), List.of(),
+                CapacityMonotonicity.monotone(Verdict.TIES))));
+        assertEquals("#64c864", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 2.0, "neo", 1.0, 1.0, RES, Verdict.WINS, 0, java.util.Map.of(), List.of(),
+                CapacityMonotonicity.monotone(Verdict.WINS))));
+        assertEquals("#ff6464", CapacityReport.colour(new CapacityReport.Summary(c, "apex", 0.4, "neo", 1.0, -0.6, RES, Verdict.LOSES, 0, java.util.Map.of(), List.of(),
+                CapacityMonotonicity.monotone(Verdict.LOSES))));
     }
 }
