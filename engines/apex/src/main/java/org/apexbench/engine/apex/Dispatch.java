@@ -296,12 +296,11 @@ final class Dispatch {
         boolean plain = Double.isFinite(slo);
         double ga = gpuAttention();
         double head = p.embedAndHead(g.width + k, g.sampled + k);
-        double cpAo = prefixPath(c);
-        double t = whole(overlapped(p.linear(g.width + k), cpAo, ga), head);
+        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c), ga), head);
         double sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
         if (plain && better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
-        if (cpAo <= ga && paces(sc, t, k) && better(sc, g.rows + k, pacedAoScore, g.rows + pacedAo)) { pacedAoScore = sc; pacedAo = k; pacedAoT = t; }
+        if (paces(sc, t, k) && better(sc, g.rows + k, pacedAoScore, g.rows + pacedAo)) { pacedAoScore = sc; pacedAo = k; pacedAoT = t; }
         if (!pipelineAllowed) return;
         if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
         // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
@@ -323,7 +322,7 @@ final class Dispatch {
         sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
         if (plain && better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
-        if (cp1 <= l0 && cp0 <= l1 + ga && paces(sc, t, k) && better(sc, g.rows + k, pacedApScore, g.rows + pacedAp)) { pacedApScore = sc; pacedAp = k; pacedApT = t; }
+        if (paces(sc, t, k) && better(sc, g.rows + k, pacedApScore, g.rows + pacedAp)) { pacedApScore = sc; pacedAp = k; pacedApT = t; }
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
