@@ -195,7 +195,6 @@ public final class ApexScheduler implements Scheduler {
         order.reset(n);
         if (queueCtx.length < n) queueCtx = new long[Math.max(n, 2 * queueCtx.length)];
         mustRun = 0;
-        double pace = 0;
         boolean slo = options.hasTpotSlo();
         for (int i = 0; i < n; i++) {
             RequestState r = l.get(i);
@@ -203,7 +202,6 @@ public final class ApexScheduler implements Scheduler {
             if (slo) {
                 double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
                 if (slack < 0) mustRun++;
-                pace += HostPace.rowsPerSec(r, now, options.tpotSloSec());
                 // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
                 long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
                 order.key(i, q);
@@ -212,7 +210,6 @@ public final class ApexScheduler implements Scheduler {
             }
         }
         order.sort(n);
-        dispatch.pace(pace);
     }
 
     /**

@@ -171,14 +171,7 @@ final class Dispatch {
     private double l0, l1, cp0, cp1;
     /** With AP allowed: the linear time of B0 and of B1 with one more row ({@code linear(w0 + 1)}, {@code linear(n1 + 1)}). */
     private double nextL0, nextL1;
-    /**
-     * With a TPOT SLO: the host rows per second that keep the host requests on pace ({@link HostPace}; 0: no pace), and
-     * the best AO and AP prefixes that serve it and meet the SLO, preferred to every plan that does not.
-     */
-    private double pace;
-    private int pacedAo, pacedAp;
-    private double pacedAoScore, pacedAoT, pacedApScore, pacedApT;
-    private final double[] saved = new double[32];
+    private final double[] saved = new double[26];
     /**
      * {@link #begin}'s candidates and the CPU attention of each prefix of them, swept there or shared with the other
      * passes of the decision; {@link #add} reads them while the candidates added are the first {@code prefixCount} of
@@ -233,8 +226,6 @@ final class Dispatch {
         bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
         plainAo = plainAp = 0;
         plainAoScore = plainApScore = Double.NEGATIVE_INFINITY;
-        pacedAo = pacedAp = 0;
-        pacedAoScore = pacedApScore = Double.NEGATIVE_INFINITY;
         w0 = g.width;
         n0 = n1 = 0;
         c0 = c1 = 0;
@@ -286,7 +277,7 @@ final class Dispatch {
         if (must && Double.isFinite(slo)) {
             // every shorter prefix leaves this candidate waiting: none of them meets the SLO any more
             mustRun = k + 1;
-            bestAoScore = bestApScore = pacedAoScore = pacedApScore = Double.NEGATIVE_INFINITY;
+            bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
         }
         if (ctxs.length <= k) ctxs = java.util.Arrays.copyOf(ctxs, Math.max(k + 1, 2 * ctxs.length));
         ctxs[k] = c;
@@ -300,7 +291,6 @@ final class Dispatch {
         double sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
         if (plain && better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
-        if (paces(sc, t, k) && better(sc, g.rows + k, pacedAoScore, g.rows + pacedAo)) { pacedAoScore = sc; pacedAo = k; pacedAoT = t; }
         if (!pipelineAllowed) return;
         if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
         // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
@@ -322,7 +312,6 @@ final class Dispatch {
         sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
         if (plain && better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
-        if (paces(sc, t, k) && better(sc, g.rows + k, pacedApScore, g.rows + pacedAp)) { pacedApScore = sc; pacedAp = k; pacedApT = t; }
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
@@ -333,7 +322,6 @@ final class Dispatch {
         v[16] = cp1;
         v[17] = mustRun; v[18] = plainAo; v[19] = plainAp; v[20] = plainAoScore; v[21] = plainAoT; v[22] = plainApScore;
         v[23] = plainApT; v[24] = nextL0; v[25] = nextL1;
-        v[26] = pacedAo; v[27] = pacedAp; v[28] = pacedAoScore; v[29] = pacedAoT; v[30] = pacedApScore; v[31] = pacedApT;
     }
 
     void restore() {
@@ -343,7 +331,6 @@ final class Dispatch {
         c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = v[16]; mustRun = (int) v[17];
         plainAo = (int) v[18]; plainAp = (int) v[19]; plainAoScore = v[20]; plainAoT = v[21]; plainApScore = v[22]; plainApT = v[23];
         nextL0 = v[24]; nextL1 = v[25];
-        pacedAo = (int) v[26]; pacedAp = (int) v[27]; pacedAoScore = v[28]; pacedAoT = v[29]; pacedApScore = v[30]; pacedApT = v[31];
     }
 
     /** The best dispatch over the candidates added so far. */
@@ -352,20 +339,21 @@ final class Dispatch {
         out.packed = false;
         take(out, Strategy.GPU_ONLY, 0, tGpu);
         if (Double.isFinite(slo)) gpuScore = score(g.rows, tGpu, 0);   // with an SLO it depends on the candidates added since begin
-        int packedRows = 0;
-        double packedT = 0, packedScore = Double.NEGATIVE_INFINITY;
-        if (pipelineAllowed && packing != null && k > 0) {
-            packedRows = packing.pack(ctxs, k, g.width, lin0);
-            if (packedRows > 0) {
-                packedT = whole(packing.perLayer(), packedRows);
-                packedScore = score(g.rows + packedRows, packedT, packing.runsFirst(mustRun) ? packedRows : 0);
-            }
-        }
-        if (pace > 0 && k > 0 && paced(out, packedRows, packedT, packedScore)) return out;
         double bestScore = requireCpu && k > 0 ? Double.NEGATIVE_INFINITY : gpuScore;
         bestScore = pick(out, bestScore, bestAoScore, bestAo, bestAoT, bestApScore, bestAp, bestApT);
-        // the packed split hides its CPU rows by construction, so it competes without the latency margin
-        if (packedRows > 0 && (packedScore > bestScore || bestScore == Double.NEGATIVE_INFINITY)) takePacked(out, packedRows, packedT);
+        int packedRows = 0;
+        double packedT = 0;
+        if (pipelineAllowed && packing != null && k > 0) {
+            int rows = packing.pack(ctxs, k, g.width, lin0);
+            packedRows = rows;
+            if (rows > 0) {
+                double t = whole(packing.perLayer(), rows);
+                packedT = t;
+                double sc = score(g.rows + rows, t, packing.runsFirst(mustRun) ? rows : 0);
+                // the packed split hides its CPU rows by construction, so it competes without the latency margin
+                if (sc > bestScore || bestScore == Double.NEGATIVE_INFINITY) takePacked(out, rows, t);
+            }
+        }
         out.tpotSec = tpotOf(out);
         if (Double.isFinite(slo) && out.tpotSec > slo && k > 0) {
             // no plan meets the SLO (an overload): the most rows per second, as without one, drains it fastest
@@ -379,38 +367,6 @@ final class Dispatch {
         }
         return out;
     }
-
-    /**
-     * With a pace: the plan with the most rows per second (the per-row margin between them) among those that meet the
-     * SLO, run every must-run candidate and keep the host requests on pace ({@link HostPace#keeps}), into {@code out};
-     * false (and {@code out} to be rewritten) when there is none. Deferring a host row the pace asks for now only moves
-     * it to a later iteration, where the rows deferred with it run together on a CPU path that outlasts the GPU's work.
-     */
-    private boolean paced(Choice out, int packedRows, double packedT, double packedScore) {
-        out.clear(k);
-        out.packed = false;
-        take(out, Strategy.GPU_ONLY, 0, tGpu);
-        double best = !requireCpu && paces(gpuScore, tGpu, 0) ? gpuScore : Double.NEGATIVE_INFINITY;
-        best = pick(out, best, pacedAoScore, pacedAo, pacedAoT, pacedApScore, pacedAp, pacedApT);
-        if (packedRows > 0 && paces(packedScore, packedT, packedRows) && packedScore > best) {
-            takePacked(out, packedRows, packedT);
-            best = packedScore;
-        }
-        if (best == Double.NEGATIVE_INFINITY) return false;
-        out.tpotSec = tpotOf(out);
-        return true;
-    }
-
-    /** Whether a plan scoring {@code sc} (t seconds, {@code cpuRows} host rows) meets the SLO and keeps the pace. */
-    private boolean paces(double sc, double t, int cpuRows) {
-        return pace > 0 && sc > 0 && HostPace.keeps(pace, t, cpuRows);
-    }
-
-    /**
-     * Sets the pace the next decisions keep ({@link HostPace}: host rows per second; 0, the default, for none). With a
-     * TPOT SLO only: a plan that keeps it is preferred to every plan that does not.
-     */
-    void pace(double rowsPerSec) { this.pace = rowsPerSec; }
 
     private void take(Choice out, Strategy strategy, int cpuRows, double t) {
         out.strategy = strategy;
