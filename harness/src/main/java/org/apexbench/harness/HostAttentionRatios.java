@@ -1,7 +1,6 @@
 package org.apexbench.harness;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import org.apexbench.profiler.Op;
@@ -39,7 +38,7 @@ final class HostAttentionRatios {
 
         /** This split and {@code o}'s together. */
         Split plus(Split o) {
-            return new Split(concat(alone, o.alone), concat(beside, o.beside), between + o.between);
+            return new Split(IterationCalibration.concat(alone, o.alone), IterationCalibration.concat(beside, o.beside), between + o.between);
         }
     }
 
@@ -72,7 +71,7 @@ final class HostAttentionRatios {
      */
     static Split pooled(List<Split> runs) {
         Split out = Split.NONE;
-        for (Split s : runs.subList(runs.size() > 1 ? 1 : 0, runs.size())) out = out.plus(s);
+        for (Split s : IterationCalibration.pooledRuns(runs)) out = out.plus(s);
         return out;
     }
 
@@ -99,7 +98,7 @@ final class HostAttentionRatios {
 
     /** How much of [a, b] the disjoint ascending intervals cover. */
     private static double covered(double[] starts, double[] ends, double[] cumulative, double a, double b) {
-        int first = firstEndAfter(ends, a), last = firstStartAtOrAfter(starts, b) - 1;
+        int first = firstEndAfter(ends, a), last = IterationCalibration.firstAtOrAfter(starts, b) - 1;
         if (first > last) return 0;
         double c = cumulative[last + 1] - cumulative[first];
         c -= Math.max(0, a - starts[first]);   // the first interval's part before a
@@ -117,21 +116,5 @@ final class HostAttentionRatios {
         return lo;
     }
 
-    private static int firstStartAtOrAfter(double[] starts, double t) {
-        int lo = 0, hi = starts.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (starts[mid] < t) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
-    }
-
     private static double[] array(List<Double> v) { return v.stream().mapToDouble(Double::doubleValue).toArray(); }
-
-    private static double[] concat(double[] a, double[] b) {
-        double[] both = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, both, a.length, b.length);
-        return both;
-    }
 }

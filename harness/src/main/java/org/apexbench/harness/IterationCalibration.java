@@ -153,7 +153,7 @@ final class IterationCalibration {
         for (SubtaskRecord r : subtasks) {
             if (r.resource() != org.apexbench.profiler.Resource.GPU) continue;
             // the host intervals starting before this subtask ends; one of them overlaps it iff the latest end is after its start
-            int k = lastStartBefore(starts, r.endSec());
+            int k = firstAtOrAfter(starts, r.endSec()) - 1;
             if (k >= 0 && ends[k] > r.startSec()) beside++;
             else alone.add(r);
         }
@@ -163,15 +163,15 @@ final class IterationCalibration {
     /** A run's device subtasks that ran with no host attention beside them, and the count of those left out for it. */
     record DeviceSubtasks(List<SubtaskRecord> alone, int besideHost) { }
 
-    /** The index of the last of the ascending {@code starts} below {@code t}; -1 where none is. */
-    private static int lastStartBefore(double[] starts, double t) {
-        int lo = 0, hi = starts.length;
+    /** The index of the first of the ascending {@code v} at or after {@code t}; {@code v.length} where none is. */
+    static int firstAtOrAfter(double[] v, double t) {
+        int lo = 0, hi = v.length;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (starts[mid] < t) lo = mid + 1;
+            if (v[mid] < t) lo = mid + 1;
             else hi = mid;
         }
-        return lo - 1;
+        return lo;
     }
 
     /**
@@ -271,14 +271,18 @@ final class IterationCalibration {
      */
     static Map<String, double[]> pooled(List<Map<String, double[]>> runs) {
         Map<String, double[]> out = new LinkedHashMap<>();
-        for (Map<String, double[]> run : runs.subList(runs.size() > 1 ? 1 : 0, runs.size())) {
-            run.forEach((table, v) -> out.merge(table, v, (a, b) -> {
-                double[] both = java.util.Arrays.copyOf(a, a.length + b.length);
-                System.arraycopy(b, 0, both, a.length, b.length);
-                return both;
-            }));
-        }
+        for (Map<String, double[]> run : pooledRuns(runs)) run.forEach((table, v) -> out.merge(table, v, IterationCalibration::concat));
         return out;
+    }
+
+    /** The runs {@link #pooled} takes of several, in order: every one but the first (it meets the JIT compiling), or the one. */
+    static <T> List<T> pooledRuns(List<T> runs) { return runs.subList(runs.size() > 1 ? 1 : 0, runs.size()); }
+
+    /** {@code a} then {@code b}, in one new array. */
+    static double[] concat(double[] a, double[] b) {
+        double[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     /**

@@ -43,8 +43,8 @@ final class SharedWidthRatios {
                     throw new IllegalArgumentException("shared width ratios of '" + t.getKey() + "': " + t.getValue().length + " ratios but "
                             + (tw == null ? 0 : tw.length) + " widths");
                 }
-                r.merge(t.getKey(), t.getValue(), SharedWidthRatios::concat);
-                w.merge(t.getKey(), tw, SharedWidthRatios::concat);
+                r.merge(t.getKey(), t.getValue(), IterationCalibration::concat);
+                w.merge(t.getKey(), tw, IterationCalibration::concat);
             }
         }
         return new Pool(r, w);
@@ -84,11 +84,5 @@ final class SharedWidthRatios {
         double[] x = t.x(), v = t.seconds();
         for (int i = 0; i < x.length; i++) b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%d: %s", (long) x[i], v[i]));
         b.append(']');
-    }
-
-    private static double[] concat(double[] a, double[] b) {
-        double[] both = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, both, a.length, b.length);
-        return both;
     }
 }

@@ -407,8 +407,7 @@ final class ValidateCommand implements Callable<Integer> {
 
         /** {@code engine}'s per-iteration samples of the runs {@link IterationCalibration#pooled} takes: all but the first of several. */
         List<IterationCostFit.Sample> iterationSamplesPooled(String engine) {
-            List<List<IterationCostFit.Sample>> runs = iterationSamples.getOrDefault(engine, List.of());
-            return runs.subList(runs.size() > 1 ? 1 : 0, runs.size()).stream().flatMap(List::stream).toList();
+            return IterationCalibration.pooledRuns(iterationSamples.getOrDefault(engine, List.of())).stream().flatMap(List::stream).toList();
         }
 
         List<Map<String, double[]>> widthsOf(String engine) { return widths.getOrDefault(engine, List.of()); }
@@ -421,7 +420,7 @@ final class ValidateCommand implements Callable<Integer> {
         /** The device subtasks left out of the runs {@link IterationCalibration#pooled} takes of {@code engine}'s. */
         int besideHostPooled(String engine) {
             List<Integer> n = besideHost.getOrDefault(engine, List.of());
-            return n.subList(n.size() > 1 ? 1 : 0, n.size()).stream().mapToInt(Integer::intValue).sum();
+            return IterationCalibration.pooledRuns(n).stream().mapToInt(Integer::intValue).sum();
         }
     }
 
