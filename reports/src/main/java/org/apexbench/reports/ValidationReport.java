@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
@@ -122,32 +124,45 @@ public final class ValidationReport {
 
     /** Self-contained HTML: the errors per engine as bar charts (one series per model) and the whole table. */
     public static void writeHtml(Path file, String title, String note, List<Validation> rows) {
-        StringBuilder h = TextFiles.page(title, "body{font-family:sans-serif;margin:2em}"
-                + "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-                + "td.miss{background:#fdd}td.noise{background:#ffd}img{max-width:100%}", note);
+        StringBuilder h = TextFiles.page(title, STYLE, note);
         h.append("<p>Bars: the simulator's error against the median real run; whiskers: the real runs' own spread around their"
                 + " median. In the table a miss of the target is yellow where it lies within that spread (the machine's run-to-run"
                 + " variation) and red where it lies outside (a model error).</p>\n");
         h.append("<section id=\"chart-throughput-error\">\n").append(HtmlReport.png(chart(rows, "output throughput", true))).append("</section>\n");
         h.append("<section id=\"chart-tpot-error\">\n").append(HtmlReport.png(chart(rows, "median TPOT", false))).append("</section>\n");
-        h.append("<table id=\"validation\"><tr>");
-        for (String k : COLUMNS) h.append("<th>").append(HtmlReport.esc(k)).append("</th>");
+        appendTable(h, "validation", COLUMNS, rows, ValidationReport::values, (v, col) -> {
+            if (!col.equals("output_throughput_error") && !col.equals("median_tpot_error")) return "";
+            double err = col.startsWith("output") ? v.throughputError() : v.medianTpotError();
+            double spread = v.realSpread(col.startsWith("output") ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs);
+            return Math.abs(err) <= TARGET ? "" : Math.abs(err) <= spread ? " class=\"noise\"" : " class=\"miss\"";
+        });
+        TextFiles.writePage(file, h);
+    }
+
+    /** The style of the validation pages: a miss of the target red ({@code miss}), one within the real spread yellow ({@code noise}). */
+    static final String STYLE = "body{font-family:sans-serif;margin:2em}"
+                + "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+                + "td.miss{background:#fdd}td.noise{background:#ffd}img{max-width:100%}";
+
+    /**
+     * Appends a table {@code id} of {@code columns} with a row per item of {@code rows} ({@code values} of it, one a column), each
+     * cell with the attribute {@code cellClass} gives it for its column (empty for none).
+     */
+    static <R> void appendTable(StringBuilder h, String id, List<String> columns, List<R> rows, Function<R, List<Object>> values,
+                                BiFunction<R, String, String> cellClass) {
+        h.append("<table id=\"").append(id).append("\"><tr>");
+        for (String k : columns) h.append("<th>").append(HtmlReport.esc(k)).append("</th>");
         h.append("</tr>\n");
-        for (Validation v : rows) {
+        for (R r : rows) {
             h.append("<tr>");
-            List<Object> vals = values(v);
+            List<Object> vals = values.apply(r);
             for (int i = 0; i < vals.size(); i++) {
-                String col = COLUMNS.get(i);
-                boolean target = col.equals("output_throughput_error") || col.equals("median_tpot_error");
-                double err = col.startsWith("output") ? v.throughputError() : v.medianTpotError();
-                double spread = v.realSpread(col.startsWith("output") ? Validation.Metrics::outputThroughput : Validation.Metrics::medianTpotMs);
-                String cls = !target || Math.abs(err) <= TARGET ? "" : Math.abs(err) <= spread ? " class=\"noise\"" : " class=\"miss\"";
-                h.append("<td").append(cls).append(">").append(HtmlReport.esc(String.valueOf(vals.get(i)))).append("</td>");
+                h.append("<td").append(cellClass.apply(r, columns.get(i))).append(">").append(HtmlReport.esc(String.valueOf(vals.get(i))))
+                        .append("</td>");
             }
             h.append("</tr>\n");
         }
         h.append("</table>\n");
-        TextFiles.writePage(file, h);
     }
 
     private static CategoryChart chart(List<Validation> rows, String metric, boolean throughput) {

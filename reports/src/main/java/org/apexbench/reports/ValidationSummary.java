@@ -242,9 +242,7 @@ public final class ValidationSummary {
 
     /** Self-contained HTML: the median errors per engine as bar charts, the folders read, and the table. */
     public static void writeHtml(Path file, List<Path> folders, List<Engine> engines) {
-        StringBuilder h = TextFiles.page("apex validate --summarize: " + folders.size() + " validations", "body{font-family:sans-serif;"
-                + "margin:2em}table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-                + "td.miss{background:#fdd}td.noise{background:#ffd}img{max-width:100%}", "Per model and engine, over every validation"
+        StringBuilder h = TextFiles.page("apex validate --summarize: " + folders.size() + " validations", ValidationReport.STYLE, "Per model and engine, over every validation"
                 + " that has it: the median of the simulator's errors, how many validations met the target (throughput and median TPOT"
                 + " within " + Math.round(100 * ValidationReport.TARGET) + "%), missed it within their real runs' spread, or beyond"
                 + " it (docs/validation.md).");
@@ -255,21 +253,12 @@ public final class ValidationSummary {
         h.append("<section id=\"chart-tpot-error\">\n").append(HtmlReport.png(chart(engines, false))).append("</section>\n");
         h.append("<h2>Validations</h2>\n<ol id=\"folders\">\n");
         for (Path f : folders) h.append("<li>").append(HtmlReport.esc(f.toString())).append("</li>\n");
-        h.append("</ol>\n<table id=\"summary\"><tr>");
-        for (String k : COLUMNS) h.append("<th>").append(HtmlReport.esc(k)).append("</th>");
-        h.append("</tr>\n");
-        for (Engine e : engines) {
-            h.append("<tr>");
-            List<Object> vals = values(e);
+        h.append("</ol>\n");
+        ValidationReport.appendTable(h, "summary", COLUMNS, engines, ValidationSummary::values, (e, col) -> {
+            if (!col.equals("verdict")) return "";
             Validation.Verdict v = e.verdict(ValidationReport.TARGET);
-            for (int i = 0; i < vals.size(); i++) {
-                String cls = !COLUMNS.get(i).equals("verdict") || v == Validation.Verdict.WITHIN_TARGET ? ""
-                        : v == Validation.Verdict.WITHIN_REAL_SPREAD ? " class=\"noise\"" : " class=\"miss\"";
-                h.append("<td").append(cls).append(">").append(HtmlReport.esc(String.valueOf(vals.get(i)))).append("</td>");
-            }
-            h.append("</tr>\n");
-        }
-        h.append("</table>\n");
+            return v == Validation.Verdict.WITHIN_TARGET ? "" : v == Validation.Verdict.WITHIN_REAL_SPREAD ? " class=\"noise\"" : " class=\"miss\"";
+        });
         TextFiles.writePage(file, h);
     }
 
