@@ -106,18 +106,10 @@ public final class MeasuredSim {
                 .withTwoThreadLoad(MeasuredRuntime.twoThreadNoiseFactors(profile), MeasuredRuntime.twoThreadHostNoiseFactors(profile),
                         runtime.twoThreadWaitSec() / 2);
         if (MeasuredRuntime.overlapMeasured(profile)) sim.withOverlapHandover(runtime.overlapPickupSec(), runtime.overlapReturnSec());
-        if (cost != null) return new CompositionCharged(sim, cost);
+        if (cost != null) {
+            return new RuntimeTimeCharged(sim, plan -> cost.seconds(plan.gpuDecodes().size(), plan.cpuDecodes().size(), plan.prefillTokens()));
+        }
         if (runtime.iterationSec() == 0) return sim;
-        return new Executor() {
-            @Override
-            public org.apexbench.engine.IterationOutcome execute(org.apexbench.engine.IterationPlan plan, List<SwapMove> swaps,
-                                                                 long iteration, double startSec,
-                                                                 java.util.function.Consumer<org.apexbench.profiler.SubtaskRecord> sink) {
-                return sim.execute(plan, swaps, iteration, startSec + runtime.iterationSec(), sink);
-            }
-
-            @Override
-            public void close() { sim.close(); }
-        };
+        return new RuntimeTimeCharged(sim, plan -> runtime.iterationSec());
     }
 }
