@@ -29,7 +29,8 @@ import org.apexbench.reports.NeoReport;
  * <li>{@code a10g-cpu-sensitivity} (NEO Fig. 10a): A10G + Llama-3(.1)-8B on g5.2/4/8/16xlarge, 2,000 requests at t=0,
  *     input 1000 +/- 10%, output nominal +/- 10%; throughput = 1 / mean gap between sorted completion times in the
  *     [30%, 70%] window; relative = NEO (1,600 GPU blocks, 120 GB host KV, 20,480 tokens / 1,024 requests per batch) /
- *     GPU-only (1,650 blocks, swap 15 GB; SwiftLLM's --always-use-gpu, so no vLLM framework overhead).</li>
+ *     GPU-only (1,650 blocks, swap 15 GB; SwiftLLM's --always-use-gpu, so no vLLM framework overhead, and its preemption
+ *     for the blocks requests need rather than vLLM V0's rule: {@code scheduler=exact}).</li>
  * </ul>
  * Every published point is compared with its simulated value; nothing here is fitted to them.
  */
@@ -48,13 +49,13 @@ final class NeoReproduction {
             "NEO Fig. 6c: T4 (g4dn.4xlarge) + Llama-2-7B, OSC workload, load vs per-token latency", "request rate (req/s)",
             "average per-token latency (s)", "Per-token latency = mean over requests of (finish - arrival) / output tokens "
             + "after the first 25% of requests (NEO's get_lat_avg). NEO: 52 GPU blocks, 832 tokens per batch, 20 GB swap; "
-            + "vLLM: gpu-only with vLLM's per-iteration framework overhead, 54 GPU blocks, 864 tokens (vLLM-256/512: 256/512), "
+            + "vLLM: gpu-only (vLLM V0's scheduler) with vLLM's per-iteration framework overhead, 54 GPU blocks, 864 tokens (vLLM-256/512: 256/512), "
             + "recompute preemption. Target: |error| <= 20% per point.");
     static final NeoReport.Experiment A10G_EXPERIMENT = new NeoReport.Experiment(A10G,
             "NEO Fig. 10a: A10G + 8B model on g5 instances, relative throughput vs output length", "output length (tokens)",
             "throughput relative to GPU-only", "Throughput = 1 / mean gap between sorted completion times in [30%, 70%] "
             + "(NEO's get_tp), all requests at t=0, input 1000 +/- 10%, output +/- 10%; relative = NEO (1,600 GPU blocks) "
-            + "/ GPU-only (1,650 GPU blocks, swap preemption, no framework overhead: SwiftLLM's GPU-only mode). "
+            + "/ GPU-only (1,650 GPU blocks, swap preemption for the blocks requests need, no framework overhead: SwiftLLM's GPU-only mode). "
             + "Target: |error| <= 10% per point.");
 
     /** What to run: the request count of each experiment (NEO's: 2,000) and which points (null = all published). */
@@ -115,7 +116,7 @@ final class NeoReproduction {
                     output);
             // GPU-only never touches the host: one run per output length serves every instance
             double base = gpuOnly.computeIfAbsent(output, k -> throughput(simulate(options("a10g-" + p.series(), "llama-3.1-8b",
-                    1650, A10G_GPU_ONLY_HOST_BLOCKS, 20480, 1024, requests), "gpu-only[preemption=swap,frameworkOverhead=false]")));
+                    1650, A10G_GPU_ONLY_HOST_BLOCKS, 20480, 1024, requests), "gpu-only[preemption=swap,scheduler=exact,frameworkOverhead=false]")));
             double neo = throughput(simulate(options("a10g-" + p.series(), "llama-3.1-8b", 1600, neoHostBlocks(p.series()), 20480,
                     1024, requests), "static-hybrid:neo"));
             out.add(new NeoReport.Point(A10G, p.series(), p.x(), p.value(), p.lowerBound(), p.uncertainty(), neo / base,

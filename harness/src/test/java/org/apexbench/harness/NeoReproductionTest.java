@@ -54,8 +54,8 @@ class NeoReproductionTest {
         Map<String, Double> expected = Map.of(
                 "t4-load-latency neo 0.5", 0.098353,
                 "t4-load-latency neo 3.1", 0.346491,
-                "t4-load-latency vllm 0.2", 0.073996,
-                "t4-load-latency vllm 0.4", 0.129700,
+                "t4-load-latency vllm 0.2", 0.078487,
+                "t4-load-latency vllm 0.4", 0.156529,
                 "a10g-cpu-sensitivity g5.2xlarge 200", 1.602145,
                 "a10g-cpu-sensitivity g5.16xlarge 200", 3.582255);
         assertEquals(expected.size(), points.size(), points.toString());

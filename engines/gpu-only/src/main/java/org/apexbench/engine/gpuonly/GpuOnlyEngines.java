@@ -28,13 +28,17 @@ public final class GpuOnlyEngines implements EngineFactory {
     /** gpu-only's options. */
     static final EngineOption PREEMPTION = EngineOption.choice("preemption", "recompute", List.of("recompute", "swap"),
             "what a preempted request's KV becomes: recomputed when it resumes (vLLM's default) or swapped to the host pool");
+    static final EngineOption SCHEDULER = EngineOption.choice("scheduler", "vllm-v0", List.of("vllm-v0", "exact"),
+            "vllm-v0: vLLM V0's chunked-prefill scheduler (a free block per block a running request touches, else the newest is "
+            + "preempted; admission even in a step that preempts); exact: preempt only for blocks actually needed, admit "
+            + "nothing in a step that preempts");
     static final EngineOption FRAMEWORK_OVERHEAD = EngineOption.flag("frameworkOverhead", true,
             "vLLM V0's per-iteration serving-loop overhead (" + FRAMEWORK_MS + " ms, vLLM RFC #6854); false: an idealised engine");
 
     @Override
     public List<EngineOption> options(String id) {
         if (!ID.equals(id)) throw new IllegalArgumentException("GpuOnlyEngines does not offer engine " + id);
-        return List.of(PREEMPTION, FRAMEWORK_OVERHEAD);
+        return List.of(PREEMPTION, SCHEDULER, FRAMEWORK_OVERHEAD);
     }
 
     @Override
@@ -42,8 +46,10 @@ public final class GpuOnlyEngines implements EngineFactory {
         options.requireKnown(id, options(id));
         GpuOnlyScheduler.Preemption p = GpuOnlyScheduler.Preemption.valueOf(options.choice(PREEMPTION).toUpperCase(Locale.ROOT));
         boolean overhead = options.flag(FRAMEWORK_OVERHEAD);
+        boolean v0 = options.choice(SCHEDULER).equals("vllm-v0");
         return new Engine(ID, "gpu-only (vLLM-like, chunked prefill, FCFS, preemption=" + p.name().toLowerCase(Locale.ROOT)
+                + ", scheduler=" + options.choice(SCHEDULER)
                 + (overhead ? ", framework overhead " + FRAMEWORK_MS + " ms/iteration" : ", no framework overhead") + ")",
-                () -> new GpuOnlyScheduler(p), 0, overhead ? FRAMEWORK_MS / 1000 : 0);
+                v0 ? () -> new VllmV0Scheduler(p) : () -> new GpuOnlyScheduler(p), 0, overhead ? FRAMEWORK_MS / 1000 : 0);
     }
 }

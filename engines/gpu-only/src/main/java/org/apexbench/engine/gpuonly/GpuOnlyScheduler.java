@@ -12,11 +12,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * vLLM-like continuous batching (docs/engines.md#gpu-only): paged KV on the GPU only, FCFS, decodes first,
+ * gpu-only's {@code scheduler=exact} (docs/engines.md#gpu-only; the default is {@link VllmV0Scheduler}): vLLM-like
+ * continuous batching that preempts only for the blocks requests actually need, as SwiftLLM's GPU-only mode (NEO's
+ * A10G baseline) does. Paged KV on the GPU only, FCFS, decodes first,
  * then chunked prefills under the token budget. When the GPU pool cannot give every running request
  * its next token, the newest request is preempted, by recompute (vLLM's default) or by swapping its
- * KV to host memory (swapped requests come back oldest first before new admissions). New admissions
- * keep a 1% watermark of free blocks, as vLLM does, to limit immediate preemption. As vLLM V0's block manager does,
+ * KV to host memory (swapped requests come back oldest first before new admissions); nothing is admitted in an
+ * iteration that preempts. New admissions keep a watermark of ceil(1%) of the blocks free. As vLLM V0's block manager does,
  * a request is admitted only when the blocks of its whole prompt fit, and they stay reserved for it while it is
  * prefilled chunk by chunk: decodes never take a half-prefilled prompt's blocks.
  */

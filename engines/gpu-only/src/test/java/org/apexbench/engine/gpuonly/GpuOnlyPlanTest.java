@@ -22,7 +22,7 @@ import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.SamplingParams;
 
 /**
- * What gpu-only plans in hand-built situations (docs/engines.md#gpu-only, vLLM's rules): decodes first, then chunked prefills
+ * What gpu-only's {@code scheduler=exact} plans in hand-built situations (docs/engines.md#gpu-only): decodes first, then chunked prefills
  * under the token budget, FCFS admission that stops at the first request that does not fit and keeps a 1% free-block
  * watermark, the newest request preempted when the pool cannot give every running one its next token (by recompute,
  * or with preemption=swap by swapping its KV out when it is decoding and the host has room), and swapped requests

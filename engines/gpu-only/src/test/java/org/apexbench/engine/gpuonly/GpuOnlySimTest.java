@@ -147,7 +147,7 @@ class GpuOnlySimTest {
                 () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemption", "later")));
         assertTrue(e2.getMessage().contains("recompute"), e2.getMessage());
         // the registry lists what create accepts; an option it does not list is refused, naming the listed ones
-        assertEquals(java.util.Set.of("preemption", "frameworkOverhead"), EngineRegistry.options("gpu-only"));
+        assertEquals(java.util.Set.of("preemption", "scheduler", "frameworkOverhead"), EngineRegistry.options("gpu-only"));
         var e3 = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemptoin", "swap")));
         assertTrue(e3.getMessage().contains("preemptoin") && e3.getMessage().contains("preemption")
                 && e3.getMessage().contains("frameworkOverhead"), e3.getMessage());
