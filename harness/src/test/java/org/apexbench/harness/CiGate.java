@@ -72,6 +72,7 @@ final class CiGate {
             new Mutation("a10g-small-host", "gpu-only", "preemption", "swap"),
             new Mutation("a10g-small-host", "gpu-only[preemption=swap]", "preemption", "recompute"),
             new Mutation("a10g-small-host", "gpu-only", "frameworkOverhead", "false"),
+            new Mutation("a10g-small-host", "gpu-only", "scheduler", "exact"),
             new Mutation("a10g-small-host", "static-hybrid:neo", "runtime", "two-thread"),
             new Mutation("a10g-small-host", "static-hybrid:neo[runtime=two-thread]", "runtime", "single-thread"),
             new Mutation("a10g-small-host", "static-hybrid:neo", "launchMs", "0.4"),
