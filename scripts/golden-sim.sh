@@ -4,7 +4,7 @@
 #   scripts/golden-sim.sh record FILE   run the golden set and write the SHA-256 of every output to FILE
 #   scripts/golden-sim.sh check FILE    run it again and compare with FILE (exit 1 and a diff on any change)
 #
-# The set covers every engine and host runtime (gpu-only with recompute and swap preemption,
+# The set covers every engine and host runtime (gpu-only with recompute and swap preemption and scheduler=exact,
 # static-hybrid:neo single-thread and two-thread, fastdecode, offload, apex with its defaults and with
 # recalibrate=false, amortizedAdmission=true, tpotSloMs, pipeline=false, neoPacking=false), every strategy
 # (the script fails unless GPU_ONLY, ASYNC_OVERLAP, ASYMMETRIC_PIPELINE, SYMMETRIC_PIPELINE and
@@ -26,7 +26,7 @@ rm -rf "$out"
 mkdir -p "$out"
 apex() { "$root/apex" "$@" --quiet >/dev/null; }
 
-all_engines='gpu-only,gpu-only[preemption=swap],static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,static-hybrid:offload,apex,apex[recalibrate=false],apex[amortizedAdmission=true],apex[tpotSloMs=150],apex[pipeline=false],apex[neoPacking=false]'
+all_engines='gpu-only,gpu-only[preemption=swap],gpu-only[scheduler=exact],static-hybrid:neo,static-hybrid:neo[runtime=two-thread],static-hybrid:fastdecode,static-hybrid:offload,apex,apex[recalibrate=false],apex[amortizedAdmission=true],apex[tpotSloMs=150],apex[pipeline=false],apex[neoPacking=false]'
 
 # 1. T4 + llama-2-7b, decode-heavy mix, every engine, the report's timeline window only.
 #    236 GPU blocks: the T4's former default pool (vLLM's rule on the driver-reported memory leaves too few for long-output).
