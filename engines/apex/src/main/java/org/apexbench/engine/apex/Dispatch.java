@@ -378,14 +378,14 @@ final class Dispatch {
     }
 
     /**
-     * With a TPOT SLO and a plan that meets it: a plan with more host rows replaces it when the time it adds is less
-     * than the stall deferring those rows would cause ({@link StallTrade}).
+     * With a TPOT SLO and a plan that meets it: a plan with more host rows, hidden, replaces it when the time it adds is
+     * less than the stall deferring those rows would cause ({@link StallTrade}).
      */
     private void trade(Choice out, int packedRows, double packedT) {
         double packedStall = packedRows > 0 ? layers * Math.max(0, packing.perLayer() - (packing.gpuLinear() + gpuAttention())) : 0;
         double chosenStall = out.packed ? packedStall
                 : out.strategy == Strategy.GPU_ONLY ? 0 : trade.stall(out.cpuCount, out.strategy == Strategy.ASYMMETRIC_PIPELINE);
-        trade.choose(k, out.cpuCount, out.predictedSec, chosenStall, mustRun, slo, packedRows, packedT, packedStall,
+        trade.choose(k, layers * cpuPath(k, aoCtx) / k, out.cpuCount, out.predictedSec, chosenStall, mustRun, slo, packedRows, packedT, packedStall,
                 packedRows > 0 && packing.runsFirst(mustRun));
         int j = trade.rows;
         switch (trade.kind) {

@@ -3,15 +3,15 @@ package org.apexbench.engine.apex;
 /**
  * With a TPOT objective: the trade of the host rows a plan runs now against the time it adds (docs/engines.md,
  * SLO-aware scheduling). The argmax of one step's rows per second treats a host row it leaves waiting as free, but
- * the row must still run before its TPOT deadline; when the waiting host rows cannot all be hidden behind the GPU,
- * the deferred ones come due together in a plan whose CPU path outlasts the GPU's, where each costs what it adds to
- * that plan. Deferring is priced by that stall: sigma, what the last of the current candidates adds to the faster of
- * AO and AP running all of them (the bunch deferral leads to). A plan with k' > k host rows and time T' replaces the
- * chosen one (k rows, T) when T' - T &lt; sigma (k' - k), the one that gains most winning: rows hidden behind the GPU
- * now (AP's windows, AO's GPU attention) cost less than they will and run; rows that would stall now cost about
- * what they will and wait. Every term is a predicted time; there is no parameter.
+ * the row must still run before its TPOT deadline, and when the waiting host rows cannot all be hidden behind the GPU
+ * the deferred ones come due together in a plan whose CPU path outlasts the GPU's, where each adds its own CPU path
+ * to the step. Deferring is priced by that stall: sigma, the mean CPU path per row of the current candidates (the
+ * time one of them adds to a CPU-bound step), when the faster of AO's and AP's plans that run all of them stalls the
+ * GPU, and 0 when that plan hides them all. A plan that runs k' &gt; k host rows in T' with no more predicted GPU stall
+ * than the chosen plan (k rows in T: its added rows are hidden) replaces it when T' - T &lt; sigma (k' - k), the one
+ * that gains most winning. Every term is a predicted time; there is no parameter.
  *
- * <p>{@link Dispatch} records the time of each prefix it evaluates; reusable scratch.
+ * <p>{@link Dispatch} records the time and stall of each prefix it evaluates; reusable scratch.
  */
 final class StallTrade {
     /** Whole-iteration time of AO's and AP's plan with the first k candidates, at index k (0: GPU-only; AP: +inf if not evaluated). */
@@ -58,28 +58,29 @@ final class StallTrade {
     double stall(int k, boolean pipelined) { return pipelined ? apStall[k] : aoStall[k]; }
 
     /**
-     * The price of deferring one host row with {@code n} candidates: what the last of them adds to the faster of AO's
-     * and AP's plans that run all {@code n} (0 when it adds nothing: the bunch hides it).
+     * The price of deferring one of {@code n} host rows whose mean CPU path per iteration is {@code rowPathSec}: that
+     * path when the faster of AO's and AP's plans running all {@code n} stalls the GPU, else 0 (that plan hides them).
      */
-    double deferralSec(int n) {
+    double deferralSec(int n, double rowPathSec) {
         if (n == 0) return 0;
-        double d = ap[n] < ao[n] ? ap[n] - ap[n - 1] : ao[n] - ao[n - 1];
-        return Double.isFinite(d) ? Math.max(0, d) : 0;
+        double stall = ap[n] < ao[n] ? apStall[n] : aoStall[n];
+        return stall > 0 ? rowPathSec : 0;
     }
 
     /**
-     * Looks for the plan that gains most over the chosen one ({@code chosenRows} host rows in {@code chosenSec}, GPU stall
+     * With {@code n} candidates of mean CPU path {@code rowPathSec} ({@link #deferralSec}): looks for the plan that gains
+     * most over the chosen one ({@code chosenRows} host rows in {@code chosenSec}, GPU stall
      * {@code chosenStall}) among AO's and AP's prefixes of more rows and NEO's packing ({@code packedRows} rows in
      * {@code packedSec}, 0 rows: none), each hiding its added rows (no more GPU stall than the chosen plan), meeting TPOT
      * {@code slo} and running the first {@code mustRun} candidates ({@code packedRunsMust}); the
      * gain of k' rows in T' is sigma k' - T' against the chosen plan's sigma k - T. Sets {@link #kind} and {@link #rows}
      * (NONE when the chosen plan stays).
      */
-    void choose(int n, int chosenRows, double chosenSec, double chosenStall, int mustRun, double slo, int packedRows,
+    void choose(int n, double rowPathSec, int chosenRows, double chosenSec, double chosenStall, int mustRun, double slo, int packedRows,
                 double packedSec, double packedStall, boolean packedRunsMust) {
         kind = NONE;
         rows = chosenRows;
-        double sigma = deferralSec(n);
+        double sigma = deferralSec(n, rowPathSec);
         if (!(sigma > 0)) return;
         double best = sigma * chosenRows - chosenSec;
         for (int j = Math.max(chosenRows + 1, mustRun); j <= n; j++) {
