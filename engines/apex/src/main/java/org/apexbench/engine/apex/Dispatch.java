@@ -54,8 +54,6 @@ final class Dispatch {
     private final long outBytes;
     private final double margin;
     private final SlackPacking packing;
-    /** With a TPOT SLO: each prefix's time, for the trade of host rows run now against the stall deferring causes. */
-    private final StallTrade trade = new StallTrade();
     private final LaneCosts costs = new LaneCosts();
     private boolean[] side = new boolean[64];
     private long[] ctxs = new long[64];
@@ -222,7 +220,6 @@ final class Dispatch {
         costs.prefill[0] = gpuAttention();   // one term: prefill and GPU decode attention
         tGpu = whole(GPU_ONLY.perLayer(costs), 0);
         gpuScore = score(g.rows, tGpu, 0);
-        trade.begin(tGpu);
         k = 0;
         aoCtx = 0;
         bestAo = bestAp = 0;
@@ -290,12 +287,10 @@ final class Dispatch {
         boolean plain = Double.isFinite(slo);
         double ga = gpuAttention();
         double head = p.embedAndHead(g.width + k, g.sampled + k);
-        double lin = p.linear(g.width + k), cp = prefixPath(c);
-        double t = whole(overlapped(lin, cp, ga), head);
+        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c), ga), head);
         double sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
         if (plain && better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
-        if (plain) trade.overlapped(k, t, layers * Math.max(0, cp - ga));
         if (!pipelineAllowed) return;
         if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
         // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
@@ -313,12 +308,10 @@ final class Dispatch {
             side[k - 1] = true;
             n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0);
         }
-        double perLayer = pipelined(l0, l1, cp0, cp1, ga);
-        t = whole(perLayer, head);
+        t = whole(pipelined(l0, l1, cp0, cp1, ga), head);
         sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
         if (plain && better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
-        if (plain) trade.pipelined(k, t, layers * Math.max(0, perLayer - (l0 + l1 + ga)));
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
@@ -371,44 +364,8 @@ final class Dispatch {
                     plainAoScore, plainAo, plainAoT, plainApScore, plainAp, plainApT);
             if (packedRows > 0 && (g.rows + packedRows) / packedT > best) takePacked(out, packedRows, packedT);
             out.tpotSec = tpotOf(out);
-        } else if (Double.isFinite(slo) && k > 0) {
-            trade(out, packedRows, packedT);
         }
         return out;
-    }
-
-    /**
-     * With a TPOT SLO and a plan that meets it: a plan with more host rows, hidden, replaces it when the time it adds is
-     * less than the stall deferring those rows would cause ({@link StallTrade}).
-     */
-    private void trade(Choice out, int packedRows, double packedT) {
-        double packedStall = packedRows > 0 ? layers * Math.max(0, packing.perLayer() - (packing.gpuLinear() + gpuAttention())) : 0;
-        double chosenStall = out.packed ? packedStall
-                : out.strategy == Strategy.GPU_ONLY ? 0 : trade.stall(out.cpuCount, out.strategy == Strategy.ASYMMETRIC_PIPELINE);
-        trade.choose(k, layers * cpuPath(k, aoCtx) / k, out.cpuCount, out.predictedSec, chosenStall, mustRun, slo, packedRows, packedT, packedStall,
-                packedRows > 0 && packing.runsFirst(mustRun));
-        int j = trade.rows;
-        switch (trade.kind) {
-            case StallTrade.AO -> {
-                out.clear(k);
-                out.packed = false;
-                take(out, Strategy.ASYNC_OVERLAP, j, trade.sec(j, false));
-                java.util.Arrays.fill(out.used, 0, j, true);
-            }
-            case StallTrade.AP -> {
-                out.clear(k);
-                out.packed = false;
-                take(out, Strategy.ASYMMETRIC_PIPELINE, j, trade.sec(j, true));
-                java.util.Arrays.fill(out.used, 0, j, true);
-                System.arraycopy(side, 0, out.inB0, 0, j);
-            }
-            case StallTrade.PACKED -> {
-                out.clear(k);
-                takePacked(out, packedRows, packedT);
-            }
-            default -> { return; }
-        }
-        out.tpotSec = tpotOf(out);
     }
 
     private void take(Choice out, Strategy strategy, int cpuRows, double t) {

@@ -77,9 +77,6 @@ final class SlackPacking implements GreedyPacking.Lanes {
         return true;
     }
 
-    /** The GPU's linear time per layer of the last packing that found rows: B0's and B1's. */
-    double gpuLinear() { return l0 + l1; }
-
     /** Per-layer time of the last packing that found rows. */
     double perLayer() { return perLayer; }
 

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * AP's greedy split looked up afresh (both sub-batches' linear times for every candidate, no remembered value), the
  * rows-per-second prefixes tracked whether or not an SLO reads them, and the argmax with the margin (per added row
  * under an SLO), the must-run
- * candidates, the overload fallback and, under an SLO, the stall trade ({@link StallTrade}) over every prefix. On random decisions (T4 and A10G tables through a recalibrated predictor, 0-600
+ * candidates and the overload fallback. On random decisions (T4 and A10G tables through a recalibrated predictor, 0-600
  * candidates, GPU rows with and without prefills, SLOs and must-run candidates, the starvation guard) the dispatch
  * chooses what the reference chooses, to the bit.
  */
@@ -58,7 +58,7 @@ class DispatchReferenceTest {
                     rnd.nextInt(3) == 0 ? 0.02 : rnd.nextDouble() * 0.1, false);
             double gpuOnlySec = d.choose(g, ctx, 0, fixed, false, slo, pipeline, new Dispatch.Choice()).predictedSec;
             Dispatch.Choice actual = d.choose(g, ctx, n, mustRun, fixed, requireCpu, slo, pipeline, new Dispatch.Choice());
-            Reference expected = new Reference(d, p, g, gpuOnlySec, slo, requireCpu, mustRun, model.layers());
+            Reference expected = new Reference(d, p, g, gpuOnlySec, slo, requireCpu, mustRun);
             for (int i = 0; i < n; i++) expected.add(ctx[i]);
             expected.result();
             String where = "trial " + trial + ": " + n + " candidates, SLO " + slo + ", must run " + mustRun;
@@ -81,9 +81,7 @@ class DispatchReferenceTest {
         final SubBatchLoad g;
         final double gpuOnlySec, slo, margin;
         final boolean requireCpu;
-        final int mustRunGiven, layers;
-        /** Each prefix's AO and AP time and predicted GPU stall, for the stall trade. */
-        double[] aoT = new double[1], apT = new double[1], aoStall = new double[1], apStall = new double[1];
+        final int mustRunGiven;
         int k, mustRun, w0, n0, n1;
         long aoCtx, c0, c1;
         double l0, l1, cp0, cp1;
@@ -95,9 +93,7 @@ class DispatchReferenceTest {
         int cpuCount;
         double predictedSec;
 
-        Reference(Dispatch d, Predictor p, SubBatchLoad g, double gpuOnlySec, double slo, boolean requireCpu, int mustRun,
-                  int layers) {
-            this.layers = layers;
+        Reference(Dispatch d, Predictor p, SubBatchLoad g, double gpuOnlySec, double slo, boolean requireCpu, int mustRun) {
             this.d = d;
             this.p = p;
             this.g = g;
@@ -117,15 +113,7 @@ class DispatchReferenceTest {
             }
             k++;
             aoCtx += c;
-            double lin = p.linear(g.width + k), cp = d.cpuPath(k, aoCtx);
-            double t = d.whole(d.overlapped(lin, cp), k);
-            aoT = java.util.Arrays.copyOf(aoT, k + 1);
-            apT = java.util.Arrays.copyOf(apT, k + 1);
-            aoStall = java.util.Arrays.copyOf(aoStall, k + 1);
-            apStall = java.util.Arrays.copyOf(apStall, k + 1);
-            aoT[k] = t;
-            aoStall[k] = layers * Math.max(0, cp - d.gpuAttention());
-            apT[k] = Double.POSITIVE_INFINITY;
+            double t = d.whole(d.overlapped(p.linear(g.width + k), d.cpuPath(k, aoCtx)), k);
             double sc = score(g.rows + k, t, k);
             if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
             if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
@@ -139,8 +127,6 @@ class DispatchReferenceTest {
             if (tB1 <= tB0) { n1++; c1 += c; l1 = l1b; cp1 = d.cpuPath(n1, c1); }
             else { side[k - 1] = true; n0++; w0++; c0 += c; l0 = l0b; cp0 = d.cpuPath(n0, c0); }
             t = d.whole(d.pipelined(l0, l1, cp0, cp1), k);
-            apT[k] = t;
-            apStall[k] = layers * Math.max(0, d.pipelined(l0, l1, cp0, cp1) - (l0 + l1 + d.gpuAttention()));
             sc = score(g.rows + k, t, k);
             if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
             if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
@@ -159,37 +145,7 @@ class DispatchReferenceTest {
                 predictedSec = gpuOnlySec;
                 pick(requireCpu || g.rows == 0 ? Double.NEGATIVE_INFINITY : g.rows / gpuOnlySec,
                         plainAoScore, plainAo, plainAoT, plainApScore, plainAp, plainApT);
-            } else if (Double.isFinite(slo) && k > 0) {
-                trade();
             }
-        }
-
-        /**
-         * The stall trade: when the faster plan running every candidate stalls the GPU, deferring a row costs the
-         * candidates' mean CPU path; a prefix with more rows, no more stall than the chosen plan, meeting the SLO and
-         * running the must-run candidates replaces it when its added time is under that price times its added rows.
-         */
-        private void trade() {
-            double bunchStall = apT[k] < aoT[k] ? apStall[k] : aoStall[k];
-            if (!(bunchStall > 0)) return;
-            double sigma = layers * d.cpuPath(k, aoCtx) / k;
-            double chosenStall = strategy == Strategy.GPU_ONLY ? 0
-                    : strategy == Strategy.ASYNC_OVERLAP ? aoStall[cpuCount] : apStall[cpuCount];
-            double best = sigma * cpuCount - predictedSec;
-            Strategy s = null;
-            int rows = 0;
-            for (int j = Math.max(cpuCount + 1, mustRun); j <= k; j++) {
-                if (aoT[j] <= slo && aoStall[j] <= chosenStall && sigma * j - aoT[j] > best) {
-                    best = sigma * j - aoT[j]; s = Strategy.ASYNC_OVERLAP; rows = j;
-                }
-                if (apT[j] <= slo && apStall[j] <= chosenStall && sigma * j - apT[j] > best) {
-                    best = sigma * j - apT[j]; s = Strategy.ASYMMETRIC_PIPELINE; rows = j;
-                }
-            }
-            if (s == null) return;
-            strategy = s;
-            cpuCount = rows;
-            predictedSec = s == Strategy.ASYNC_OVERLAP ? aoT[rows] : apT[rows];
         }
 
         private void pick(double best, double aoScore, int ao, double aoT, double apScore, int ap, double apT) {
