@@ -34,7 +34,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "DIR/capacity.csv (one row per cell, SLO pair and engine), DIR/capacity-summary.csv (per cell: the best",
                 "baseline, APEX, APEX / best - 1, whether APEX >= every baseline within the resolution) and",
                 "DIR/capacity.html (a heat map of APEX over the best baseline), DIR/capacity-probes.csv (every run of the",
-                "searches; --check-above says where pass/fail was not monotone in the rate). Restrict the grid with --gpus, --models,",
+                "searches; --check-above says where pass/fail was not monotone in the rate; --draws K judges each rate over K draws).",
+                "Restrict the grid with --gpus, --models,",
                 "--workloads, --slos, --engines; docs/capacity.md describes the grid."})
 final class ReproduceCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
