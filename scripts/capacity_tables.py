@@ -54,6 +54,12 @@ def section(summary, rows):
     slos = list(dict.fromkeys((s["slo_p99_tpot_ms"], s["slo_p99_ttft_ms"]) for s in cells))
     by = {(s["hardware"], s["model"], s["workload"], s["slo_p99_tpot_ms"], s["slo_p99_ttft_ms"]): s for s in cells}
     out = []
+    draws = int(cells[0].get("draws") or 1)
+    if draws > 1:
+        out.append(f"Every answer over {draws} draws of the workload per probed rate (seeds S..S+{draws - 1}), judged "
+                   + ("by the p99s over their requests pooled" if cells[0]["draw_rule"] == "pooled"
+                      else "met where more than half of them meet the SLOs") + " (Repeated draws).")
+        out.append("")
     for tpot, ttft in slos:
         out.append(f"APEX / best baseline - 1 at p99 TPOT {tpot} ms, p99 TTFT {float(ttft) / 1000:g} s (**bold**: APEX loses "
                    "beyond the resolution; (tie): within it; *: a note in capacity-summary.csv: requests removed, a burst, or "

@@ -83,11 +83,13 @@ final class CapacityMatrix {
     /**
      * What to run: the grid's axes (already checked), the seed, the number of parallel tasks, and each probe's request
      * count ({@link #requestsAt}): at least {@code requests}, enough for arrivals spanning {@code minSpanSec} at the
-     * probe's rate, at most {@code maxRequests}.
+     * probe's rate, at most {@code maxRequests}; each probe runs {@code draws} independent draws (seeds seed ..
+     * seed + draws - 1), judged together by {@code rule} ({@link Draws}).
      */
     record Grid(List<String> gpus, List<String> models, List<Workload> workloads, List<Slo> slos, List<String> engines,
-                int requests, long seed, int jobs, double minSpanSec, int maxRequests, int checkAbove) {
+                int requests, long seed, int jobs, double minSpanSec, int maxRequests, int checkAbove, int draws, Draws.Rule rule) {
         Grid {
+            if (draws < 1) throw new IllegalArgumentException("--draws must be >= 1, got " + draws);
             if (checkAbove < 0) throw new IllegalArgumentException("--check-above must be >= 0, got " + checkAbove);
             if (maxRequests < requests) throw new IllegalArgumentException("--max-requests (" + maxRequests
                     + ") must be at least --requests (" + requests + ")");
@@ -201,18 +203,24 @@ final class CapacityMatrix {
         });
         List<Future<Searched>> tasks = new ArrayList<>();
         try {
-            // every cell's common requests first: a workload too short for the comparison is refused before any run
-            Map<String, CommonRequests> common = new HashMap<>();
+            // every cell's common requests first, one set per draw: a workload too short for the comparison is refused
+            // before any run
+            Map<String, List<CommonRequests>> common = new HashMap<>();
             for (String[] p : pairs) {
                 for (Workload w : grid.workloads()) {
-                    CommonRequests c = commonRequests(p[0], p[1], w);
-                    c.drawnFor(grid.requestsAt(w.maxRate()), draw(p[0], p[1], w));
-                    common.put(p[0] + "|" + p[1] + "|" + w.name(), c);
+                    List<CommonRequests> perDraw = new ArrayList<>();
+                    for (int k = 0; k < grid.draws(); k++) {
+                        long seed = grid.seed() + k;
+                        CommonRequests c = commonRequests(p[0], p[1], w, seed);
+                        c.drawnFor(grid.requestsAt(w.maxRate()), draw(p[0], p[1], w, seed));
+                        perDraw.add(c);
+                    }
+                    common.put(p[0] + "|" + p[1] + "|" + w.name(), List.copyOf(perDraw));
                 }
             }
             for (String[] p : pairs) {
                 for (Workload w : grid.workloads()) {
-                    CommonRequests c = common.get(p[0] + "|" + p[1] + "|" + w.name());
+                    List<CommonRequests> c = common.get(p[0] + "|" + p[1] + "|" + w.name());
                     for (String e : grid.engines()) tasks.add(pool.submit(() -> searches(p[0], p[1], w, e, c)));
                 }
             }
@@ -253,26 +261,27 @@ final class CapacityMatrix {
         return SweepCommand.withRate(spec, rate);
     }
 
-    /** The requests every engine of the cell can serve (the verdict's workload), drawn from the workload at its seed. */
-    private CommonRequests commonRequests(String hw, String model, Workload w) {
-        EngineRunner.Setup setup = EngineRunner.prepare(options(hw, model, spec(w, grid.requests(), w.minRate()), grid.seed()), null);
+    /** The requests every engine of the cell can serve (the verdict's workload), drawn from the workload at {@code seed}. */
+    private CommonRequests commonRequests(String hw, String model, Workload w, long seed) {
+        EngineRunner.Setup setup = EngineRunner.prepare(options(hw, model, spec(w, grid.requests(), w.minRate()), seed), null);
         Map<String, java.util.function.Function<RequestSpec, String>> rejection = new java.util.LinkedHashMap<>();
         for (String e : grid.engines()) rejection.put(e, setup.rejection(e));
-        return new CommonRequests(hw + " + " + model + ", workload " + w.name(), grid.requests(), rejection,
-                m -> m == grid.requests() ? setup.workload().requests() : draw(hw, model, w).apply(m));
+        String what = hw + " + " + model + ", workload " + w.name() + (seed == grid.seed() ? "" : ", seed " + seed);
+        return new CommonRequests(what, grid.requests(), rejection,
+                m -> m == grid.requests() ? setup.workload().requests() : draw(hw, model, w, seed).apply(m));
     }
 
-    /** The workload's first m requests (a trace's first m rows) at its lowest rate: what decides which can be served. */
-    private java.util.function.Function<Integer, List<RequestSpec>> draw(String hw, String model, Workload w) {
-        return m -> EngineRunner.prepare(options(hw, model, spec(w, m, w.minRate()), grid.seed()), null).workload().requests();
+    /** The workload's first m requests (a trace's first m rows) at its lowest rate and {@code seed}: what decides which can be served. */
+    private java.util.function.Function<Integer, List<RequestSpec>> draw(String hw, String model, Workload w, long seed) {
+        return m -> EngineRunner.prepare(options(hw, model, spec(w, m, w.minRate()), seed), null).workload().requests();
     }
 
     /**
      * Every SLO pair's search for one engine in one cell. APEX schedules to the run's SLOs, so each pair runs it anew
      * with that pair as the run's SLOs; the baselines ignore SLOs, so a rate probed by two of their searches runs once.
      */
-    private Searched searches(String hw, String model, Workload w, String engine, CommonRequests common) {
-        Map<Double, Summary> runs = new HashMap<>();
+    private Searched searches(String hw, String model, Workload w, String engine, List<CommonRequests> common) {
+        Map<Double, Draws> runs = new HashMap<>();
         int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), RESOLUTION);
         double resolution = MaxRateSearch.resolution(w.minRate(), w.maxRate(), steps);
         boolean apex = isApex(engine);
@@ -282,25 +291,35 @@ final class CapacityMatrix {
             if (apex) runs.clear();
             Slo runSlo = apex ? slo : null;
             // a rate within rounding of one already run (the same grid point reached by another path) is not run again
-            java.util.function.DoubleFunction<Summary> run = rate -> runs.computeIfAbsent(known(runs.keySet(), rate),
+            java.util.function.DoubleFunction<Draws> run = rate -> runs.computeIfAbsent(known(runs.keySet(), rate),
                     x -> probe(hw, model, w, engine, x, runSlo, common));
             // a probe runs only requests every engine can serve (it fails otherwise): none is rejected
-            java.util.function.Predicate<Summary> meets = s -> SweepCommand.meets(s, 0, slo.ttftMs(), slo.tpotMs());
-            MaxRateSearch.Result<Summary> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps, run, meets);
-            MonotonicityCheck.Check<Summary> check = MonotonicityCheck.check(r, w.minRate(), w.maxRate(), steps,
+            java.util.function.Predicate<Draws> meets = d -> grid.rule().meets(d, slo.ttftMs(), slo.tpotMs());
+            MaxRateSearch.Result<Draws> r = MaxRateSearch.searchHighFirst(w.minRate(), w.maxRate(), steps, run, meets);
+            MonotonicityCheck.Check<Draws> check = MonotonicityCheck.check(r, w.minRate(), w.maxRate(), steps,
                     grid.checkAbove(), run, meets);
             // without an answer, the counts are those at the lowest rate (why nothing met)
             double rate = r.best() != null ? r.rate() : w.minRate();
-            Summary s = run.apply(rate);
+            Draws d = run.apply(rate);
+            Summary s = d.pooled();
+            int rejected = 0, removed = 0;
+            for (CommonRequests c : common) {
+                rejected += c.rejected(engine);
+                removed += c.removed(grid.requests());
+            }
             CapacityReport.Cell cell = new CapacityReport.Cell(hw, model, w.name(), slo.tpotMs(), slo.ttftMs());
             rows.add(new CapacityReport.Row(cell, engine, apex, w.minRate(), w.maxRate(), resolution, r.rate(),
                     r.rate() != null && r.rate() == w.maxRate(), s.ttft().p99Ms(), s.tpot().p99Ms(), s.completed(), s.failed(),
-                    common.rejected(engine), common.removed(grid.requests()), grid.requestsAt(rate), s.maxConcurrentRequests(),
-                    check.probes().size(), check.above(), check.passesAbove(), check.highestMet()));
-            for (MonotonicityCheck.Probe<Summary> p : check.probes()) {
-                Summary ps = p.result();
+                    rejected, removed, d.size() * grid.requestsAt(rate), d.peakConcurrent(),
+                    check.probes().size(), check.above(), check.passesAbove(), check.highestMet(), d.size(),
+                    d.met(slo.ttftMs(), slo.tpotMs())));
+            for (MonotonicityCheck.Probe<Draws> p : check.probes()) {
+                Draws pd = p.result();
+                Summary ps = pd.pooled();
                 probes.add(new CapacityProbes.Probe(cell, engine, p.rate(), p.search(), p.met(), ps.ttft().p99Ms(), ps.tpot().p99Ms(),
-                        ps.completed(), ps.failed(), grid.requestsAt(p.rate()), ps.maxConcurrentRequests()));
+                        ps.completed(), ps.failed(), pd.size() * grid.requestsAt(p.rate()), pd.peakConcurrent(), pd.size(),
+                        pd.met(slo.ttftMs(), slo.tpotMs()), pd.each().stream().map(e -> e.ttft().p99Ms()).toList(),
+                        pd.each().stream().map(e -> e.tpot().p99Ms()).toList()));
             }
             searched(cell, engine, r.rate(), r.rate() != null && r.rate() == w.maxRate());
         }
@@ -313,22 +332,33 @@ final class CapacityMatrix {
         return rate;
     }
 
-    /** One run at {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to. */
-    private Summary probe(String hw, String model, Workload w, String engine, double rate, Slo slo, CommonRequests common) {
+    /**
+     * The runs at {@code rate}, one per draw (seed + k over draw k's common requests); with {@code slo} (APEX) the
+     * runs' SLOs are that pair, which the engine schedules to.
+     */
+    private Draws probe(String hw, String model, Workload w, String engine, double rate, Slo slo, List<CommonRequests> common) {
         int n = grid.requestsAt(rate);
-        RunOptions o = options(hw, model, spec(w, common.drawnFor(n, draw(hw, model, w)), rate), grid.seed());
-        if (slo != null) {
-            o.sloTpotMs = slo.tpotMs();
-            o.sloTtftMs = slo.ttftMs();
+        List<Summary> summaries = new ArrayList<>();
+        List<List<org.apexbench.profiler.RequestRecord>> records = new ArrayList<>();
+        for (int k = 0; k < common.size(); k++) {
+            long seed = grid.seed() + k;
+            CommonRequests c = common.get(k);
+            RunOptions o = options(hw, model, spec(w, c.drawnFor(n, draw(hw, model, w, seed)), rate), seed);
+            if (slo != null) {
+                o.sloTpotMs = slo.tpotMs();
+                o.sloTtftMs = slo.ttftMs();
+            }
+            EngineRunner.Setup setup = EngineRunner.prepare(o, null);
+            setup = setup.withRequests(c.select(n, setup.workload().requests()), setup.workload().description()
+                    + ", the first " + n + " every engine of the cell can serve");
+            EngineRunner.Outcome out = EngineRunner.run(setup, engine, null, false);
+            int rejected = Rejections.of(out.report().records().requests()).size();
+            if (rejected > 0) throw new IllegalStateException(engine + " rejected " + rejected + " of the requests every engine of "
+                    + hw + " + " + model + ", " + w.name() + (k == 0 ? "" : " (seed " + seed + ")") + " was found to serve");
+            summaries.add(out.report().summary());
+            records.add(out.report().records().requests());
         }
-        EngineRunner.Setup setup = EngineRunner.prepare(o, null);
-        setup = setup.withRequests(common.select(n, setup.workload().requests()), setup.workload().description()
-                + ", the first " + n + " every engine of the cell can serve");
-        EngineRunner.Outcome out = EngineRunner.run(setup, engine, null, false);
-        int rejected = Rejections.of(out.report().records().requests()).size();
-        if (rejected > 0) throw new IllegalStateException(engine + " rejected " + rejected + " of the requests every engine of "
-                + hw + " + " + model + ", " + w.name() + " was found to serve");
-        return out.report().summary();
+        return Draws.pool(summaries, records);
     }
 
     private synchronized void searched(CapacityReport.Cell cell, String engine, Double rate, boolean saturated) {

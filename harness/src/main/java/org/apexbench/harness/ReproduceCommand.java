@@ -34,7 +34,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "DIR/capacity.csv (one row per cell, SLO pair and engine), DIR/capacity-summary.csv (per cell: the best",
                 "baseline, APEX, APEX / best - 1, whether APEX >= every baseline within the resolution) and",
                 "DIR/capacity.html (a heat map of APEX over the best baseline), DIR/capacity-probes.csv (every run of the",
-                "searches; --check-above says where pass/fail was not monotone in the rate). Restrict the grid with --gpus, --models,",
+                "searches; --check-above says where pass/fail was not monotone in the rate; --draws K judges each rate over K draws).",
+                "Restrict the grid with --gpus, --models,",
                 "--workloads, --slos, --engines; docs/capacity.md describes the grid."})
 final class ReproduceCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -96,6 +97,16 @@ final class ReproduceCommand implements Callable<Integer> {
             + CAPACITY_CHECK_ABOVE + "; 0: none; docs/capacity.md).")
     Integer checkAbove;
 
+    @Option(names = "--draws", paramLabel = "K", description = "capacity: judge each probed rate over K independent draws of "
+            + "the workload (seeds S .. S+K-1; every engine of a cell runs the same K draws), by --draw-rule (default 1: one "
+            + "draw; docs/capacity.md, Repeated draws).")
+    Integer draws;
+
+    @Option(names = "--draw-rule", paramLabel = "RULE", description = "capacity, with --draws K > 1: pooled (p99 TTFT and TPOT "
+            + "over the K draws' requests together, as one K times longer run; default) or majority (more than half of the "
+            + "draws meet the SLOs on their own).")
+    String drawRule;
+
     @Option(names = "--quiet", description = "No progress lines on stderr.")
     boolean quiet;
 
@@ -130,9 +141,9 @@ final class ReproduceCommand implements Callable<Integer> {
         if (count != null && count < 1) throw new IllegalArgumentException("--count (--requests) must be >= 1, got " + count);
         if (experiment.equals("capacity")) return capacity();
         if (gpus != null || models != null || workloads != null || slos != null || jobs != null || minSpanSec != null
-                || maxRequests != null || checkAbove != null) {
-            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos, --jobs, --min-span-s, --max-requests and "
-                    + "--check-above restrict `reproduce capacity`; "
+                || maxRequests != null || checkAbove != null || draws != null || drawRule != null) {
+            throw new IllegalArgumentException("--gpus, --models, --workloads, --slos, --jobs, --min-span-s, --max-requests, "
+                    + "--check-above, --draws and --draw-rule restrict `reproduce capacity`; "
                     + experiment + " has a fixed grid");
         }
         if (engines == null) engines = List.of(PAPER_ENGINES.split(","));
@@ -155,15 +166,18 @@ final class ReproduceCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             CapacityMatrix.Result r = new CapacityMatrix(grid, quiet ? null : spec.commandLine().getErr()).run();
             double wall = (System.nanoTime() - t0) / 1e9;
+            boolean several = grid.draws() > 1;
             org.apexbench.reports.CapacityReport.write(folder.staging(), r.rows(), r.skipped(), String.format(Locale.ROOT,
-                    "Simulated (`apex reproduce capacity --requests %d --min-span-s %s --max-requests %d --seed %d`): each run "
+                    "Simulated (`apex reproduce capacity --requests %d --min-span-s %s --max-requests %d --seed %d%s`): each run "
                     + "max(%d, rate x %s s) requests, at most %d, Poisson arrivals, default budgets (the GPU KV pool by vLLM's "
                     + "rule, half the host memory for the host KV pool), 512 running requests and 2048 tokens per iteration. Per "
-                    + "engine, the highest rate whose p99 TPOT and p99 TTFT meet the SLO pair; in each cell every engine runs the "
+                    + "engine, the highest rate whose p99 TPOT and p99 TTFT meet the SLO pair%s; in each cell every engine runs the "
                     + "same requests, the workload's draw less those any engine of the cell can never serve (capacity.csv "
                     + "counts each engine's rejections on the full workload). docs/capacity.md.",
-                    grid.requests(), plainSeconds(grid.minSpanSec()), grid.maxRequests(), grid.seed(), grid.requests(),
-                    plainSeconds(grid.minSpanSec()), grid.maxRequests()));
+                    grid.requests(), plainSeconds(grid.minSpanSec()), grid.maxRequests(), grid.seed(),
+                    several ? " --draws " + grid.draws() + " --draw-rule " + grid.rule().text() : "", grid.requests(),
+                    plainSeconds(grid.minSpanSec()), grid.maxRequests(), several ? ", each rate judged over " + drawsText(grid) : ""),
+                    several ? grid.rule().text() : "");
             org.apexbench.reports.CapacityProbes.write(folder.staging(), r.probes());
             folder.commit("capacity", Outputs.arguments(spec), grid.engines().stream()
                     .map(e -> new org.apexbench.reports.Manifest.Engine(e, ".", java.util.Map.of())).toList());
@@ -179,11 +193,18 @@ final class ReproduceCommand implements Callable<Integer> {
                                 + " at every engine's highest rate met]" : ""));
             }
             long loses = summary.stream().filter(s -> !s.verdict().dominates()).count();
-            o.println(String.format(Locale.ROOT, "wrote %s, %s and %s: %d cells, APEX below the best baseline in %d; %.0f s wall",
+            o.println(String.format(Locale.ROOT, "wrote %s, %s and %s: %d cells, APEX below the best baseline in %d%s; %.0f s wall",
                     out.resolve(org.apexbench.reports.CapacityReport.CSV), out.resolve(org.apexbench.reports.CapacityReport.SUMMARY_CSV),
-                    out.resolve(org.apexbench.reports.CapacityReport.HTML), summary.size(), loses, wall));
+                    out.resolve(org.apexbench.reports.CapacityReport.HTML), summary.size(), loses,
+                    several ? "; every answer over " + drawsText(grid) : "", wall));
             return 0;
         }
+    }
+
+    /** "K draws (seeds S..S+K-1), RULE": what an answer over several draws is judged on. */
+    private static String drawsText(CapacityMatrix.Grid g) {
+        return String.format(Locale.ROOT, "%d draws (seeds %d..%d), %s", g.draws(), g.seed(), g.seed() + g.draws() - 1,
+                g.rule() == Draws.Rule.POOLED ? "p99s over their requests pooled" : "met when more than half of them meet the SLOs");
     }
 
     private static String plainSeconds(double s) { return java.math.BigDecimal.valueOf(s).stripTrailingZeros().toPlainString(); }
@@ -213,7 +234,8 @@ final class ReproduceCommand implements Callable<Integer> {
         int n = count == null ? CAPACITY_REQUESTS : count;
         return new CapacityMatrix.Grid(g, m, w, s, e, n, seed, j, minSpanSec == null ? CAPACITY_MIN_SPAN_S : minSpanSec,
                 maxRequests == null ? Math.max(n, CAPACITY_MAX_REQUESTS) : maxRequests,
-                checkAbove == null ? CAPACITY_CHECK_ABOVE : checkAbove);
+                checkAbove == null ? CAPACITY_CHECK_ABOVE : checkAbove, draws == null ? 1 : draws,
+                drawRule == null ? Draws.Rule.POOLED : Draws.Rule.parse(drawRule));
     }
 
     /** NEO's two experiments; 1 when a point misses its target. */

@@ -122,6 +122,67 @@ class CapacityCommandTest {
                 + "as never servable by some engine (of the full workload, rejected: gpu-only " + rejected + ")"), summary);
     }
 
+    /**
+     * Over K draws every engine runs, per draw, the requests every engine of the cell can serve in that draw (seed + k):
+     * on the T4 gpu-only cannot hold the longest `chat` prompts, which each seed draws anew, and no run rejects one. The
+     * rejections and removals are those of the K single-draw runs summed; the files say K and each draw's verdict.
+     */
+    @Test
+    void eachDrawComparesTheEnginesOnItsOwnServableRequests() throws Exception {
+        String[] code = {"--workloads", "chat", "--models", "llama-2-7b", "--requests", "20", "--min-span-s", "0",
+                "--max-requests", "20"};
+        List<String[]> single = new ArrayList<>();
+        for (String seed : List.of("0", "1")) {
+            Path out = tmp.resolve("seed" + seed);
+            List<String> args = new ArrayList<>(List.of(code));
+            args.addAll(List.of("--seed", seed));
+            Cli r = capacity(out, args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.out() + r.err());
+            single.add(Files.readAllLines(out.resolve(CapacityReport.CSV)).get(1).split(","));
+        }
+        Path two = tmp.resolve("two-draws");
+        List<String> args = new ArrayList<>(List.of(code));
+        args.addAll(List.of("--draws", "2"));
+        Cli r = capacity(two, args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("every answer over 2 draws (seeds 0..1), p99s over their requests pooled"), r.out());
+        List<String> rows = Files.readAllLines(two.resolve(CapacityReport.CSV));
+        assertTrue(rows.getFirst().endsWith(",highest_met_req_s,draws,draws_met"), rows.getFirst());
+        String[] gpuOnly = rows.get(1).split(",");
+        assertEquals("gpu-only", gpuOnly[5]);
+        assertEquals(Integer.parseInt(single.get(0)[15]) + Integer.parseInt(single.get(1)[15]), Integer.parseInt(gpuOnly[15]),
+                "rejections over both draws' full workloads");
+        assertEquals(Integer.parseInt(single.get(0)[16]) + Integer.parseInt(single.get(1)[16]), Integer.parseInt(gpuOnly[16]),
+                "requests removed from both draws");
+        assertTrue(Integer.parseInt(single.get(0)[16]) > 0 && Integer.parseInt(single.get(1)[16]) > 0, "each seed draws prompts "
+                + "gpu-only cannot hold: " + String.join(",", single.get(0)) + " / " + String.join(",", single.get(1)));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] c = row.split(",");
+            assertEquals("40", c[17], "two draws of 20 requests: " + row);
+            assertEquals("40", c[13], "every request of both draws completed: " + row);
+            assertEquals("0", c[14], row);
+            assertEquals("2", c[25], row);
+            int met = Integer.parseInt(c[26]);
+            assertTrue(met >= 0 && met <= 2, row);
+        }
+        List<String> summary = Files.readAllLines(two.resolve(CapacityReport.SUMMARY_CSV));
+        assertTrue(summary.getFirst().endsWith(",note,draws,draw_rule") && summary.get(1).endsWith(",2,pooled"), summary.toString());
+        // each probe: the rule's verdict is the pooled p99s' against the SLO pair, beside each draw's own p99s
+        List<String> probes = Files.readAllLines(two.resolve(org.apexbench.reports.CapacityProbes.CSV));
+        assertTrue(probes.getFirst().endsWith(",draws,draws_met,p99_ttft_ms_per_draw,p99_tpot_ms_per_draw"), probes.getFirst());
+        for (String line : probes.subList(1, probes.size())) {
+            String[] p = line.split(",");
+            boolean pooledMeets = Integer.parseInt(p[12]) == 0 && Double.parseDouble(p[9]) <= 10_000 && Double.parseDouble(p[10]) <= 200;
+            assertEquals(Boolean.toString(pooledMeets), p[8], line);
+            assertEquals(2, p[17].split(";").length, line);
+            assertEquals(2, p[18].split(";").length, line);
+        }
+        // one draw is today's matrix: no draw columns
+        assertFalse(Files.readAllLines(tmp.resolve("seed0").resolve(CapacityReport.CSV)).getFirst().contains("draws"));
+        assertFalse(Files.readAllLines(tmp.resolve("seed0").resolve(org.apexbench.reports.CapacityProbes.CSV)).getFirst()
+                .contains("draws"));
+    }
+
     @Test
     void unknownNamesAreRefusedNamingTheOptionAndTheKnownValues() {
         Path out = tmp.resolve("x");
@@ -158,6 +219,9 @@ class CapacityCommandTest {
                 {"--min-span-s", "-1"}, {"--min-span-s must be a finite number of seconds >= 0, got -1.0"},
                 {"--min-span-s", "Infinity"}, {"--min-span-s must be a finite number of seconds >= 0, got Infinity"},
                 {"--check-above", "-1"}, {"--check-above must be >= 0, got -1"},
+                {"--draws", "0"}, {"--draws must be >= 1, got 0"},
+                {"--draws", "-2"}, {"--draws must be >= 1, got -2"},
+                {"--draw-rule", "median"}, {"--draw-rule: expected pooled or majority, got 'median'"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             Cli r = capacity(out, cases[i]);
@@ -169,13 +233,23 @@ class CapacityCommandTest {
         assertTrue(paper.err().contains("restrict `reproduce capacity`; paper has a fixed grid"), paper.err());
         Cli neo = Cli.run("reproduce", "neo", "--min-span-s", "60", "--out", out.toString());
         assertEquals(1, neo.code());
-        assertTrue(neo.err().contains("--min-span-s, --max-requests and --check-above restrict `reproduce capacity`; neo has a fixed grid"),
-                neo.err());
-        Cli word = capacity(out, "--check-above", "two");
-        assertTrue(word.code() != 0 && word.err().contains("--check-above") && word.err().contains("two"), word.err());
+        assertTrue(neo.err().contains("--min-span-s, --max-requests, --check-above, --draws and --draw-rule restrict `reproduce "
+                + "capacity`; neo has a fixed grid"), neo.err());
+        Cli twice = Cli.run("reproduce", "capacity", "--out", out.toString(), "--draws", "3", "--draws", "5", "--quiet");
+        assertTrue(twice.code() != 0 && twice.err().contains("--draws") && twice.err().contains("only once"), twice.err());
+        Cli rule = Cli.run("reproduce", "capacity", "--out", out.toString(), "--draw-rule", "pooled", "--draw-rule", "majority",
+                "--quiet");
+        assertTrue(rule.code() != 0 && rule.err().contains("--draw-rule") && rule.err().contains("only once"), rule.err());
+        Cli draws = Cli.run("reproduce", "paper", "--draws", "3", "--out", out.toString());
+        assertEquals(1, draws.code());
+        assertTrue(draws.err().contains("--draws and --draw-rule restrict `reproduce capacity`; paper has a fixed grid"), draws.err());
+        Cli word = capacity(out, "--draws", "three");
+        assertTrue(word.code() != 0 && word.err().contains("--draws") && word.err().contains("three"), word.err());
+        Cli checkWord = capacity(out, "--check-above", "two");
+        assertTrue(checkWord.code() != 0 && checkWord.err().contains("--check-above") && checkWord.err().contains("two"), checkWord.err());
         Cli check = Cli.run("reproduce", "paper", "--check-above", "3", "--out", out.toString());
         assertEquals(1, check.code());
-        assertTrue(check.err().contains("--check-above restrict `reproduce capacity`; paper has a fixed grid"), check.err());
+        assertTrue(check.err().contains("--draw-rule restrict `reproduce capacity`; paper has a fixed grid"), check.err());
         assertFalse(Files.exists(out), "nothing written");
     }
 

@@ -53,19 +53,32 @@ public final class CapacityReport {
      * @param passesAbove  of those, how many met the SLOs: pass/fail was not monotone in the rate above the answer
      * @param highestMet   the highest rate probed that met the SLOs (null: none); above {@code rate} only where
      *                     {@code passesAbove} > 0
+     * @param draws        independent draws of the workload each probed rate ran (docs/capacity.md, Repeated draws): with
+     *                     more than one, the p99s, {@code completed}, {@code failed}, {@code rejected}, {@code removed}
+     *                     and {@code requests} are over all draws together and {@code peakConcurrent} is the most of any draw
+     * @param drawsMet     of the draws at {@code rate}, how many met the SLOs on their own
      */
     public record Row(Cell cell, String engine, boolean apex, double minRate, double maxRate, double resolution, Double rate,
                       boolean saturated, double p99TtftMs, double p99TpotMs, int completed, int failed, int rejected,
                       int removed, int requests, int peakConcurrent, int probes, int checkedAbove, int passesAbove,
-                      Double highestMet) {
+                      Double highestMet, int draws, int drawsMet) {
+        /** One draw per rate: {@code drawsMet} is 1 where a rate met. */
+        public Row(Cell cell, String engine, boolean apex, double minRate, double maxRate, double resolution, Double rate,
+                   boolean saturated, double p99TtftMs, double p99TpotMs, int completed, int failed, int rejected,
+                   int removed, int requests, int peakConcurrent, int probes, int checkedAbove, int passesAbove, Double highestMet) {
+            this(cell, engine, apex, minRate, maxRate, resolution, rate, saturated, p99TtftMs, p99TpotMs, completed, failed, rejected,
+                    removed, requests, peakConcurrent, probes, checkedAbove, passesAbove, highestMet, 1, rate == null ? 0 : 1);
+        }
+
         /** No rate probed above the answer met the SLOs (of the {@code checkedAbove} the check ran). */
         public boolean monotone() { return passesAbove == 0; }
 
         /**
          * Whether the run at {@code rate} held half or more of its requests at once: the requests arrived faster than
-         * they left, so the run measured a burst of that size rather than a steady load at that rate.
+         * they left, so the run measured a burst of that size rather than a steady load at that rate. Over several
+         * draws: some draw held half or more of a draw's mean completed requests.
          */
-        public boolean burst() { return rate != null && completed > 0 && 2L * peakConcurrent >= completed; }
+        public boolean burst() { return rate != null && completed > 0 && 2L * peakConcurrent * draws >= completed; }
     }
 
     /** A (hardware, model) pair left out of the grid, and why. */
@@ -166,52 +179,78 @@ public final class CapacityReport {
 
     private static double rate(Row r) { return r.rate() == null ? 0 : r.rate(); }
 
-    /** capacity.csv, capacity-summary.csv and capacity.html into {@code dir}. */
+    /** capacity.csv, capacity-summary.csv and capacity.html into {@code dir}, each rate from one draw. */
     public static void write(Path dir, List<Row> rows, List<Skipped> skipped, String note) {
+        write(dir, rows, skipped, note, "");
+    }
+
+    /**
+     * The same, where each rate was judged over several draws by the rule {@code drawRule} (its name, written beside the
+     * draws): with one draw per rate the files do not name one, and are those of {@link #write(Path, List, List, String)}.
+     */
+    public static void write(Path dir, List<Row> rows, List<Skipped> skipped, String note, String drawRule) {
         List<Summary> summary = summarize(rows);
+        int draws = draws(rows);
         writeRows(dir.resolve(CSV), rows);
-        writeSummary(dir.resolve(SUMMARY_CSV), summary, skipped);
+        writeSummary(dir.resolve(SUMMARY_CSV), summary, skipped, draws, drawRule);
         writeHtml(dir.resolve(HTML), rows, summary, skipped, note);
     }
 
+    /** The most draws any row's rates ran (1: the files have no draw columns). */
+    static int draws(List<Row> rows) { return rows.stream().mapToInt(Row::draws).max().orElse(1); }
+
     static void writeRows(Path file, List<Row> rows) {
+        boolean several = draws(rows) > 1;
+        List<String> header = new ArrayList<>(List.of("hardware", "model", "workload",
+                "slo_p99_tpot_ms", "slo_p99_ttft_ms", "engine", "max_rate_req_s", "at_least", "min_rate_req_s",
+                "search_max_rate_req_s", "resolution_pct", "p99_ttft_ms", "p99_tpot_ms", "completed", "failed",
+                "rejected_never_servable", "removed_unservable", "requests", "peak_concurrent", "burst", "probes", "checked_above",
+                "passes_above", "monotone", "highest_met_req_s"));
+        if (several) header.addAll(List.of("draws", "draws_met"));
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
-                     "slo_p99_tpot_ms", "slo_p99_ttft_ms", "engine", "max_rate_req_s", "at_least", "min_rate_req_s",
-                     "search_max_rate_req_s", "resolution_pct", "p99_ttft_ms", "p99_tpot_ms", "completed", "failed",
-                     "rejected_never_servable", "removed_unservable", "requests", "peak_concurrent", "burst", "probes", "checked_above",
-                     "passes_above", "monotone", "highest_met_req_s").setRecordSeparator("\n").get())) {
+             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new))
+                     .setRecordSeparator("\n").get())) {
             for (Row r : rows) {
                 Cell c = r.cell();
                 boolean has = r.rate() != null;
-                p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()), r.engine(),
-                        has ? rate(r.rate()) : "", r.saturated(), rate(r.minRate()), rate(r.maxRate()), pct(r.resolution()),
-                        has ? ms(r.p99TtftMs()) : "", has ? ms(r.p99TpotMs()) : "", r.completed(), r.failed(), r.rejected(),
-                        r.removed(), r.requests(), r.peakConcurrent(), r.burst(), r.probes(), r.checkedAbove(), r.passesAbove(),
-                        r.monotone(), r.highestMet() == null ? "" : rate(r.highestMet()));
+                List<Object> v = new ArrayList<>(List.of(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()),
+                        plain(c.sloTtftMs()), r.engine(), has ? rate(r.rate()) : "", r.saturated(), rate(r.minRate()),
+                        rate(r.maxRate()), pct(r.resolution()), has ? ms(r.p99TtftMs()) : "", has ? ms(r.p99TpotMs()) : "",
+                        r.completed(), r.failed(), r.rejected(), r.removed(), r.requests(), r.peakConcurrent(), r.burst(), r.probes(),
+                        r.checkedAbove(), r.passesAbove(), r.monotone(), r.highestMet() == null ? "" : rate(r.highestMet())));
+                if (several) v.addAll(List.of(r.draws(), r.drawsMet()));
+                p.printRecord(v);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
-    static void writeSummary(Path file, List<Summary> summary, List<Skipped> skipped) {
+    /** With {@code draws} > 1 two columns more say over how many draws, and by which rule, every answer was found. */
+    static void writeSummary(Path file, List<Summary> summary, List<Skipped> skipped, int draws, String drawRule) {
+        List<String> header = new ArrayList<>(List.of("hardware", "model", "workload",
+                "slo_p99_tpot_ms", "slo_p99_ttft_ms", "best_baseline", "best_baseline_rate_req_s", "apex_engine",
+                "apex_rate_req_s", "apex_over_best_pct", "resolution_pct", "verdict", "apex_ge_every_baseline", "removed_unservable",
+                "non_monotone", "verdict_at_highest_met", "verdict_depends_on_non_monotone", "note"));
+        if (draws > 1) header.addAll(List.of("draws", "draw_rule"));
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("hardware", "model", "workload",
-                     "slo_p99_tpot_ms", "slo_p99_ttft_ms", "best_baseline", "best_baseline_rate_req_s", "apex_engine",
-                     "apex_rate_req_s", "apex_over_best_pct", "resolution_pct", "verdict", "apex_ge_every_baseline", "removed_unservable",
-                     "non_monotone", "verdict_at_highest_met", "verdict_depends_on_non_monotone", "note")
+             CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new))
                      .setRecordSeparator("\n").get())) {
             for (Summary s : summary) {
                 Cell c = s.cell();
-                p.printRecord(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()),
+                List<Object> v = new ArrayList<>(List.of(c.hardware(), c.model(), c.workload(), plain(c.sloTpotMs()), plain(c.sloTtftMs()),
                         s.bestBaseline() == null ? "" : s.bestBaseline(), s.bestRate() == null ? "" : rate(s.bestRate()), s.apexEngine(),
                         s.apexRate() == null ? "" : rate(s.apexRate()), s.gain() == null ? "" : pct(1 + s.gain()), pct(s.resolution()),
                         s.verdict().text(), s.verdict().dominates(), s.removed(), String.join("; ", s.monotonicity().nonMonotone()),
-                        s.monotonicity().verdict().text(), s.monotonicity().depends(), s.note());
+                        s.monotonicity().verdict().text(), s.monotonicity().depends(), s.note()));
+                if (draws > 1) v.addAll(List.of(draws, drawRule));
+                p.printRecord(v);
             }
             for (Skipped s : skipped) {
-                p.printRecord(s.hardware(), s.model(), "", "", "", "", "", "", "", "", "", "skipped", "", "", "", "", "", s.reason());
+                List<Object> v = new ArrayList<>(List.of(s.hardware(), s.model(), "", "", "", "", "", "", "", "", "", "skipped", "", "", "",
+                        "", "", s.reason()));
+                if (draws > 1) v.addAll(List.of("", ""));
+                p.printRecord(v);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);

@@ -170,6 +170,36 @@ class CapacityReportTest {
         assertTrue(summary.get(1).contains(",ties,true,0,gpu-only (3/6); apex (2/6),loses,true,"), summary.get(1));
     }
 
+    /**
+     * Rates judged over several draws: capacity.csv gains the draws and how many met on their own, the summary the
+     * draws and the rule, the probes file each draw's p99s; a burst is a draw's peak against a draw's mean completed
+     * requests (3 draws of 10: a peak of 5 in one draw is a burst, 4 is not).
+     */
+    @Test
+    void ratesOverSeveralDrawsSayHowManyAndByWhichRule() throws Exception {
+        Cell c = cell("cot");
+        Row neo = new Row(c, "static-hybrid:neo", false, 0.05, 50, RES, 1.0, false, 1, 1, 30, 0, 0, 0, 30, 4, 15, 6, 0, 1.0, 3, 2);
+        Row apex = new Row(c, "apex", true, 0.05, 50, RES, 1.1, false, 1, 1, 30, 0, 0, 0, 30, 5, 15, 6, 0, 1.1, 3, 3);
+        assertTrue(!neo.burst() && apex.burst());
+        CapacityReport.write(tmp, List.of(neo, apex), List.of(new CapacityReport.Skipped("t4-g4dn.4xlarge", "llama-3.1-8b", "too big")),
+                "note", "pooled");
+        List<String> csv = Files.readAllLines(tmp.resolve(CapacityReport.CSV));
+        assertTrue(csv.get(0).endsWith(",monotone,highest_met_req_s,draws,draws_met"), csv.get(0));
+        assertTrue(csv.get(1).endsWith(",30,4,false,15,6,0,true,1.0000,3,2"), csv.get(1));
+        List<String> summary = Files.readAllLines(tmp.resolve(CapacityReport.SUMMARY_CSV));
+        assertTrue(summary.get(0).endsWith(",note,draws,draw_rule"), summary.get(0));
+        assertTrue(summary.get(1).endsWith(",3,pooled"), summary.get(1));
+        assertEquals("t4-g4dn.4xlarge,llama-3.1-8b,,,,,,,,,,skipped,,,,,,too big,,", summary.get(2));
+        CapacityProbes.write(tmp, List.of(new CapacityProbes.Probe(c, "apex", 1.1, true, true, 900, 99.5, 30, 0, 30, 5, 3, 2,
+                List.of(800.0, 950.25, 700.0), List.of(98.0, 101.0, 97.0))));
+        List<String> probes = Files.readAllLines(tmp.resolve(CapacityProbes.CSV));
+        assertTrue(probes.get(0).endsWith(",peak_concurrent,draws,draws_met,p99_ttft_ms_per_draw,p99_tpot_ms_per_draw"), probes.get(0));
+        assertTrue(probes.get(1).endsWith(",1.1000,search,true,900.0,99.5,30,0,30,5,3,2,800.0;950.3;700.0,98.0;101.0;97.0"), probes.get(1));
+        // one draw: the files of a matrix without draws
+        CapacityProbes.write(tmp, List.of(new CapacityProbes.Probe(c, "apex", 1.1, true, true, 900, 99.5, 10, 0, 10, 5)));
+        assertTrue(Files.readAllLines(tmp.resolve(CapacityProbes.CSV)).get(0).endsWith(",requests,peak_concurrent"));
+    }
+
     @Test
     void coloursAreWhiteWithinTheResolutionAndDeepenWithTheGain() {
         Cell c = cell("a");
