@@ -26,18 +26,19 @@ public final class GpuOnlyScheduler implements Scheduler {
     /** How KV exhaustion is resolved. */
     public enum Preemption { RECOMPUTE, SWAP }
 
-    private static final double WATERMARK = 0.01;
+    /** vLLM's watermark: the share of the GPU pool new admissions leave free. */
+    static final double WATERMARK = 0.01;
     private final Preemption preemption;
 
     public GpuOnlyScheduler(Preemption preemption) { this.preemption = preemption; }
 
     /** Blocks a decoding request needs for its next token; a prefilling one's are in its reservation. */
-    private static int minNeed(SchedulerContext ctx, RequestState r) {
+    static int minNeed(SchedulerContext ctx, RequestState r) {
         return r.decoding() ? Math.max(0, ctx.kv().blocksFor(r.kvTokens() + 1) - r.blocks()) : 0;
     }
 
     /** Blocks reserved for the rest of a prefilling request's prompt (allocated whole at admission, as in vLLM V0). */
-    private static int reserved(SchedulerContext ctx, RequestState r) {
+    static int reserved(SchedulerContext ctx, RequestState r) {
         return r.decoding() ? 0 : Math.max(0, ctx.kv().blocksFor(r.contextLength()) - r.blocks());
     }
 

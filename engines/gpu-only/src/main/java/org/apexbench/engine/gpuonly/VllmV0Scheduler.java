@@ -35,7 +35,6 @@ import java.util.Set;
  * than requests touch, and refills the freed blocks with the next waiting prompt at once.
  */
 final class VllmV0Scheduler implements Scheduler {
-    private static final double WATERMARK = 0.01;
     private final GpuOnlyScheduler.Preemption preemption;
     /** V0's running deque as the last step left it. */
     private List<RequestState> running = new ArrayList<>();
@@ -51,21 +50,11 @@ final class VllmV0Scheduler implements Scheduler {
         return r.contextLength() % ctx.kv().blockSize() == 0 ? 0 : 1;
     }
 
-    /** Blocks a decoding request takes for its next token; a prefilling one's are in its reservation. */
-    private static int growth(SchedulerContext ctx, RequestState r) {
-        return r.decoding() ? Math.max(0, ctx.kv().blocksFor(r.kvTokens() + 1) - r.blocks()) : 0;
-    }
-
-    /** Blocks reserved for the rest of a prefilling request's prompt (allocated whole at admission, as in vLLM V0). */
-    private static int reserved(SchedulerContext ctx, RequestState r) {
-        return r.decoding() ? 0 : Math.max(0, ctx.kv().blocksFor(r.contextLength()) - r.blocks());
-    }
-
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
         List<RequestState> queue = runningQueue(ctx);
         int free = ctx.kv().gpuFree();
-        for (RequestState r : queue) free -= reserved(ctx, r);
+        for (RequestState r : queue) free -= GpuOnlyScheduler.reserved(ctx, r);
         int hostFree = ctx.kv().hostFree();
         int tokens = ctx.budgets().maxTokensPerIteration();
         List<RequestState> decodes = new ArrayList<>();
@@ -74,6 +63,8 @@ final class VllmV0Scheduler implements Scheduler {
         List<RequestState> swapOut = new ArrayList<>();
         List<RequestState> unscheduled = new ArrayList<>();
         int next = 0;
+        // a request that preempts itself is the queue's last (the others were taken from its tail): at most one
+        boolean preemptedItself = false;
         while (next < queue.size()) {
             RequestState r = queue.get(next);
             int want = r.decoding() ? 1 : Math.min(r.remainingTokens(), tokens);
@@ -83,14 +74,13 @@ final class VllmV0Scheduler implements Scheduler {
                 break;
             }
             next++;
-            boolean preemptedItself = false;
             while (touched(ctx, r) > free) {
                 boolean alone = next >= queue.size() && decodes.isEmpty() && runningPrefills.isEmpty();
                 // V0 would preempt a lone request too and re-admit it, re-prefilling its context for every token (for ever
                 // if its prompt needs several chunks); the engine admits only requests whose peak KV fits, so it runs
-                if (alone && growth(ctx, r) <= free) break;
+                if (alone && GpuOnlyScheduler.minNeed(ctx, r) <= free) break;
                 RequestState victim = next < queue.size() ? queue.removeLast() : r;
-                free += victim.blocks() + reserved(ctx, victim);
+                free += victim.blocks() + GpuOnlyScheduler.reserved(ctx, victim);
                 if (preemption == GpuOnlyScheduler.Preemption.SWAP && victim.decoding() && victim.blocks() <= hostFree) {
                     hostFree -= victim.blocks();
                     swapOut.add(victim);
@@ -103,7 +93,7 @@ final class VllmV0Scheduler implements Scheduler {
                 }
             }
             if (preemptedItself) break;
-            free -= growth(ctx, r);
+            free -= GpuOnlyScheduler.minNeed(ctx, r);
             if (r.decoding()) {
                 decodes.add(r);
             } else {
@@ -111,8 +101,9 @@ final class VllmV0Scheduler implements Scheduler {
             }
             tokens -= want;
         }
-        int runningCount = queue.size() - (recompute.isEmpty() && swapOut.isEmpty() ? 0 : countPreempted(queue, recompute, swapOut));
-        int watermark = (int) Math.floor(WATERMARK * ctx.kv().gpuBlocks());
+        // the victims taken from the tail are gone from the queue; a request that preempted itself is still in it
+        int runningCount = queue.size() - (preemptedItself ? 1 : 0);
+        int watermark = (int) Math.floor(GpuOnlyScheduler.WATERMARK * ctx.kv().gpuBlocks());
         List<RequestState> swapIn = new ArrayList<>();
         if (recompute.isEmpty() && swapOut.isEmpty()) {
             List<RequestState> swapped = new ArrayList<>(ctx.hostRunning());
@@ -145,13 +136,6 @@ final class VllmV0Scheduler implements Scheduler {
         List<RequestState> gpuDecodes = new ArrayList<>(decodes);
         gpuDecodes.addAll(swapIn);
         return new IterationPlan(prefills, gpuDecodes, List.of(), 0, swapOut, swapIn, recompute, Strategy.GPU_ONLY, Double.NaN);
-    }
-
-    private static int countPreempted(List<RequestState> queue, List<RequestState> recompute, List<RequestState> swapOut) {
-        // the victims taken from the queue's tail are gone from it already; only a request that preempted itself is still in it
-        int n = 0;
-        for (RequestState r : queue) if (recompute.contains(r) || swapOut.contains(r)) n++;
-        return n;
     }
 
     /** V0's running deque: last step's order, less the requests that left the GPU, plus any this scheduler did not place. */
