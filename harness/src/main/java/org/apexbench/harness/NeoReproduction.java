@@ -115,8 +115,9 @@ final class NeoReproduction {
             String requests = String.format(Locale.ROOT, "synthetic:count=%d,input=1000,output=%d,spread=0.1", scope.a10gRequests(),
                     output);
             // GPU-only never touches the host: one run per output length serves every instance
+            // NEO's baseline is SwiftLLM's --always-use-gpu mode: SwiftLLM's serving loop, not vLLM's
             double base = gpuOnly.computeIfAbsent(output, k -> throughput(simulate(options("a10g-" + p.series(), "llama-3.1-8b",
-                    1650, A10G_GPU_ONLY_HOST_BLOCKS, 20480, 1024, requests), "gpu-only[preemption=swap,scheduler=exact,frameworkOverhead=false]")));
+                    1650, A10G_GPU_ONLY_HOST_BLOCKS, 20480, 1024, requests), "gpu-only[loop=swiftllm,preemption=swap,scheduler=exact]")));
             double neo = throughput(simulate(options("a10g-" + p.series(), "llama-3.1-8b", 1600, neoHostBlocks(p.series()), 20480,
                     1024, requests), "static-hybrid:neo"));
             out.add(new NeoReport.Point(A10G, p.series(), p.x(), p.value(), p.lowerBound(), p.uncertainty(), neo / base,

@@ -14,14 +14,23 @@ import java.util.function.Supplier;
  * @param frameworkSecPerIteration host time the engine's framework spends between two iterations with the GPU idle
  *                           (a synchronous serving loop's output processing, scheduling and input preparation; vLLM V0:
  *                           docs/engines.md#gpu-only); charged by the simulated executor before each iteration, 0 = none
+ * @param hostLoop           the same kind of host time priced from each iteration's plan (NEO/SwiftLLM's loop:
+ *                           {@link HostLoopCost#SWIFTLLM}); charged in addition, {@link HostLoopCost#NONE} = none
  */
 public record Engine(String id, String description, Supplier<Scheduler> schedulers, double launchSecPerStage,
-                     double frameworkSecPerIteration) {
+                     double frameworkSecPerIteration, HostLoopCost hostLoop) {
     public Engine {
         if (!(launchSecPerStage >= 0)) throw new IllegalArgumentException("launchSecPerStage must be >= 0");
         if (!(frameworkSecPerIteration >= 0) || Double.isInfinite(frameworkSecPerIteration)) {
             throw new IllegalArgumentException("frameworkSecPerIteration must be finite and >= 0");
         }
+        if (hostLoop == null) throw new IllegalArgumentException("hostLoop must not be null (HostLoopCost.NONE for none)");
+    }
+
+    /** An engine whose loop costs a constant per iteration (or nothing). */
+    public Engine(String id, String description, Supplier<Scheduler> schedulers, double launchSecPerStage,
+                  double frameworkSecPerIteration) {
+        this(id, description, schedulers, launchSecPerStage, frameworkSecPerIteration, HostLoopCost.NONE);
     }
 
     /** An engine without per-iteration framework overhead. */

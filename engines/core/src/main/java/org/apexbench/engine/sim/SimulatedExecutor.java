@@ -43,6 +43,7 @@ public final class SimulatedExecutor implements Executor {
     private final SplittableRandom rng;
     private final double launchSecPerStage;
     private final double frameworkSecPerIteration;
+    private final org.apexbench.engine.HostLoopCost hostLoop;
     private final LayerTemplate t = new LayerTemplate();
     private final double[] endPrev = new double[LayerTemplate.MAX_NODES];
     private final double[] endCur = new double[LayerTemplate.MAX_NODES];
@@ -61,9 +62,12 @@ public final class SimulatedExecutor implements Executor {
      *                          this long launching kernels on the thread that also runs CPU attention
      * @param frameworkSecPerIteration host time before each iteration in which every resource waits (the serving
      *                          framework's scheduling, input preparation and output processing; {@link org.apexbench.engine.Engine})
+     * @param hostLoop          the same kind of host time priced from each plan, charged in addition
+     *                          ({@link org.apexbench.engine.HostLoopCost#NONE}: none)
      */
     public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
-                             long seed, double launchSecPerStage, double frameworkSecPerIteration) {
+                             long seed, double launchSecPerStage, double frameworkSecPerIteration,
+                             org.apexbench.engine.HostLoopCost hostLoop) {
         if (!(jitterSigma >= 0) || Double.isInfinite(jitterSigma)) {
             throw new IllegalArgumentException("jitter sigma must be finite and >= 0, got " + jitterSigma);
         }
@@ -77,6 +81,15 @@ public final class SimulatedExecutor implements Executor {
             throw new IllegalArgumentException("framework time per iteration must be finite and >= 0, got " + frameworkSecPerIteration);
         }
         this.frameworkSecPerIteration = frameworkSecPerIteration;
+        if (hostLoop == null) throw new IllegalArgumentException("host loop cost must not be null (HostLoopCost.NONE for none)");
+        this.hostLoop = hostLoop;
+    }
+
+    /** An executor whose engine's loop costs a constant per iteration (or nothing). */
+    public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
+                             long seed, double launchSecPerStage, double frameworkSecPerIteration) {
+        this(geometry, budgets, cost, jitterSigma, seed, launchSecPerStage, frameworkSecPerIteration,
+                org.apexbench.engine.HostLoopCost.NONE);
     }
 
     /** An executor for an engine without per-iteration framework overhead. */
@@ -212,7 +225,7 @@ public final class SimulatedExecutor implements Executor {
             activePickupSec = overlapHandover[0];
             activeReturnSec = overlapHandover[1];
         }
-        java.util.Arrays.fill(free, startSec + frameworkSecPerIteration);
+        java.util.Arrays.fill(free, startSec + frameworkSecPerIteration + hostLoop.seconds(plan));
         java.util.Arrays.fill(busy, 0);
         long h2dBytes = 0, d2hBytes = 0, swapIn = 0, swapOut = 0;
         long blockBytes = KvCapacity.blockBytes(geometry, budgets.blockSize());

@@ -4,6 +4,7 @@ import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineFactory;
 import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.HostLoopCost;
 
 import java.util.List;
 import java.util.Locale;
@@ -11,7 +12,9 @@ import java.util.Locale;
 /**
  * Offers {@code gpu-only}; options {@code preemption=recompute|swap} (default recompute, as vLLM) and
  * {@code frameworkOverhead=true|false} (default true: vLLM's per-iteration host overhead, {@link #FRAMEWORK_MS};
- * false: an idealised engine whose GPU never waits for its serving loop).
+ * false: an idealised engine whose GPU never waits for its serving loop) and {@code loop=vllm-v0|swiftllm} (whose loop
+ * that overhead is: vLLM V0's c0, or SwiftLLM's, {@link HostLoopCost#SWIFTLLM}, where gpu-only stands for NEO's
+ * GPU-only baseline, SwiftLLM's {@code --always-use-gpu} mode).
  */
 public final class GpuOnlyEngines implements EngineFactory {
     public static final String ID = "gpu-only";
@@ -35,10 +38,14 @@ public final class GpuOnlyEngines implements EngineFactory {
     static final EngineOption FRAMEWORK_OVERHEAD = EngineOption.flag("frameworkOverhead", true,
             "vLLM V0's per-iteration serving-loop overhead (" + FRAMEWORK_MS + " ms, vLLM RFC #6854); false: an idealised engine");
 
+    static final EngineOption LOOP = EngineOption.choice("loop", "vllm-v0", List.of("vllm-v0", "swiftllm"),
+            "whose serving loop the framework overhead is: vLLM V0's (" + FRAMEWORK_MS + " ms per iteration) or SwiftLLM's "
+            + "(NEO's GPU-only baseline; priced per plan, measured by running NEO's control plane, docs/engines.md#gpu-only)");
+
     @Override
     public List<EngineOption> options(String id) {
         if (!ID.equals(id)) throw new IllegalArgumentException("GpuOnlyEngines does not offer engine " + id);
-        return List.of(PREEMPTION, SCHEDULER, FRAMEWORK_OVERHEAD);
+        return List.of(PREEMPTION, SCHEDULER, FRAMEWORK_OVERHEAD, LOOP);
     }
 
     @Override
@@ -46,10 +53,17 @@ public final class GpuOnlyEngines implements EngineFactory {
         options.requireKnown(id, options(id));
         GpuOnlyScheduler.Preemption p = GpuOnlyScheduler.Preemption.valueOf(options.choice(PREEMPTION).toUpperCase(Locale.ROOT));
         boolean overhead = options.flag(FRAMEWORK_OVERHEAD);
+        boolean swiftllm = options.choice(LOOP).equals("swiftllm");
+        if (!overhead && options.values().containsKey(LOOP.key())) {
+            throw new IllegalArgumentException("gpu-only: loop=" + options.choice(LOOP) + " names the loop whose overhead "
+                    + "frameworkOverhead=false turns off; give one of them");
+        }
         boolean v0 = options.choice(SCHEDULER).equals("vllm-v0");
         return new Engine(ID, "gpu-only (vLLM-like, chunked prefill, FCFS, preemption=" + p.name().toLowerCase(Locale.ROOT)
                 + ", scheduler=" + options.choice(SCHEDULER)
-                + (overhead ? ", framework overhead " + FRAMEWORK_MS + " ms/iteration" : ", no framework overhead") + ")",
-                v0 ? () -> new VllmV0Scheduler(p) : () -> new GpuOnlyScheduler(p), 0, overhead ? FRAMEWORK_MS / 1000 : 0);
+                + (!overhead ? ", no framework overhead" : swiftllm ? ", SwiftLLM's serving-loop host time"
+                        : ", framework overhead " + FRAMEWORK_MS + " ms/iteration") + ")",
+                v0 ? () -> new VllmV0Scheduler(p) : () -> new GpuOnlyScheduler(p), 0, overhead && !swiftllm ? FRAMEWORK_MS / 1000 : 0,
+                overhead && swiftllm ? HostLoopCost.SWIFTLLM : HostLoopCost.NONE);
     }
 }

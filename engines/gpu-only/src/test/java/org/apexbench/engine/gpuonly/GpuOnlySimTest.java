@@ -3,6 +3,7 @@ package org.apexbench.engine.gpuonly;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.HostLoopCost;
 import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.engine.sim.SimRun;
 import org.apexbench.engine.predict.Predictor;
@@ -147,7 +148,7 @@ class GpuOnlySimTest {
                 () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemption", "later")));
         assertTrue(e2.getMessage().contains("recompute"), e2.getMessage());
         // the registry lists what create accepts; an option it does not list is refused, naming the listed ones
-        assertEquals(java.util.Set.of("preemption", "scheduler", "frameworkOverhead"), EngineRegistry.options("gpu-only"));
+        assertEquals(java.util.Set.of("preemption", "scheduler", "frameworkOverhead", "loop"), EngineRegistry.options("gpu-only"));
         var e3 = assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("gpu-only", EngineOptions.of("preemptoin", "swap")));
         assertTrue(e3.getMessage().contains("preemptoin") && e3.getMessage().contains("preemption")
                 && e3.getMessage().contains("frameworkOverhead"), e3.getMessage());
@@ -176,6 +177,49 @@ class GpuOnlySimTest {
         }
         assertTrue(with.description().contains("framework overhead 4.0 ms") && without.description().contains("no framework overhead"),
                 with.description() + " / " + without.description());
+    }
+
+    /**
+     * SwiftLLM's loop (NEO's GPU-only baseline) in place of vLLM's: every iteration starts later than without overhead
+     * by the measured loop's price of its plan (0.40 ms + 4 us per GPU decode + 0.24 ms per prefill), the plans do not
+     * change; naming a loop while turning its overhead off is refused.
+     */
+    @Test
+    void swiftllmLoopDelaysEveryIterationByItsPlansPrice() {
+        List<RequestSpec> reqs = SimFixture.requests(24, 200, 60, 0, 3);   // all at t = 0: decisions do not depend on time
+        EngineBudgets budgets = new EngineBudgets(64, 512, 200, 2000, 16);
+        RunResult with = SimRun.simulate(EngineRegistry.create("gpu-only", EngineOptions.of("loop", "swiftllm")),
+                SimFixture.LLAMA2_7B, SimFixture.T4, Predictor.of(SimFixture.T4), budgets, reqs, 1, 0, RecordOptions.DEFAULT);
+        RunResult without = SimRun.simulate(EngineRegistry.create("gpu-only", EngineOptions.of("frameworkOverhead", "false")),
+                SimFixture.LLAMA2_7B, SimFixture.T4, Predictor.of(SimFixture.T4), budgets, reqs, 1, 0, RecordOptions.DEFAULT);
+        assertEquals(without.iterations().size(), with.iterations().size());
+        HostLoopCost loop = HostLoopCost.SWIFTLLM;
+        int withPrefills = 0;
+        for (int i = 0; i < with.iterations().size(); i++) {
+            IterationRecord a = with.iterations().get(i), b = without.iterations().get(i);
+            assertEquals(b.gpuDecodes(), a.gpuDecodes(), "iteration " + i);
+            double extra = a.durationSec() - b.durationSec() - loop.perIterationSec() - loop.perGpuDecodeSec() * a.gpuDecodes();
+            double prefills = extra / loop.perPrefillSec();
+            assertEquals(Math.rint(prefills), prefills, 1e-6, "iteration " + i + ": a whole number of prefills priced");
+            long k = Math.round(prefills);
+            assertTrue(k >= 0 && (k > 0) == (a.prefillTokens() > 0), "iteration " + i + ": " + prefills);
+            if (k > 0) withPrefills++;
+            assertEquals(b.gpuBusySec(), a.gpuBusySec(), 1e-12, "the loop's time is not GPU work");
+        }
+        assertTrue(withPrefills > 0, "the run prefills");
+        assertTrue(with.description().contains("SwiftLLM's serving-loop host time"), with.description());
+        var both = assertThrows(IllegalArgumentException.class,
+                () -> EngineRegistry.create("gpu-only", EngineOptions.of("loop", "swiftllm", "frameworkOverhead", "false")));
+        assertEquals("gpu-only: loop=swiftllm names the loop whose overhead frameworkOverhead=false turns off; give one of them",
+                both.getMessage());
+        var unknown = assertThrows(IllegalArgumentException.class,
+                () -> EngineRegistry.create("gpu-only", EngineOptions.of("loop", "vllm-v1")));
+        assertTrue(unknown.getMessage().contains("loop") && unknown.getMessage().contains("swiftllm"), unknown.getMessage());
+        Engine vllm = EngineRegistry.create("gpu-only", EngineOptions.NONE);
+        assertEquals(HostLoopCost.NONE, vllm.hostLoop(), "vLLM's loop by default: a constant c0, no plan-priced loop");
+        assertEquals(GpuOnlyEngines.FRAMEWORK_MS / 1000, vllm.frameworkSecPerIteration(), 1e-15);
+        assertEquals(0, EngineRegistry.create("gpu-only", EngineOptions.of("loop", "swiftllm")).frameworkSecPerIteration(),
+                "SwiftLLM's loop replaces c0");
     }
 
     /** vLLM V0 allocates a whole prompt's blocks at admission: a second prompt waits until the first's blocks are free. */

@@ -4,6 +4,7 @@ import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineFactory;
 import org.apexbench.engine.EngineOption;
 import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.HostLoopCost;
 
 import java.util.List;
 
@@ -47,10 +48,13 @@ public final class StaticHybridEngines implements EngineFactory {
                 double runtimeLaunchMs = neo.runtimeLaunchMs();
                 double lnch = single ? launchMs / 1000 : 0;
                 double runtimeLaunch = single ? runtimeLaunchMs / 1000 : 0;
+                // both runtimes run NEO's synchronous serving loop between iterations (swiftllm/server/engine.py)
+                HostLoopCost loop = neo.hostLoop() ? HostLoopCost.SWIFTLLM : HostLoopCost.NONE;
                 yield new Engine(NEO, "static-hybrid:neo (NEO load-aware asymmetric pipelining, "
                         + (single ? "single-thread host runtime, launches " + runtimeLaunchMs + " ms/stage, predicted as "
-                        + launchMs + " ms/stage" : "two-thread runtime") + ")",
-                        () -> new NeoScheduler(lnch), runtimeLaunch);
+                        + launchMs + " ms/stage" : "two-thread runtime")
+                        + (neo.hostLoop() ? ", NEO's serving-loop host time" : ", no serving-loop host time") + ")",
+                        () -> new NeoScheduler(lnch), runtimeLaunch, 0, loop);
             }
             case FASTDECODE -> new Engine(FASTDECODE, "static-hybrid:fastdecode (all decode attention on the CPU, symmetric halves)",
                     FastDecodeScheduler::new, 0);

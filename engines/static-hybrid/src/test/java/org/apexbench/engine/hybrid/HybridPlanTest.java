@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.HostLoopCost;
 import org.apexbench.engine.IterationPlan;
 import org.apexbench.engine.KvCapacity;
 import org.apexbench.engine.Location;
@@ -438,12 +439,22 @@ class HybridPlanTest {
         Engine two = EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtime", "two-thread"));
         assertEquals(0, two.launchSecPerStage());
         assertTrue(two.description().contains("two-thread runtime"), two.description());
+        // both runtimes run NEO's serving loop between iterations, unless turned off
+        assertEquals(HostLoopCost.SWIFTLLM, single.hostLoop());
+        assertEquals(HostLoopCost.SWIFTLLM, two.hostLoop());
+        assertTrue(single.description().endsWith(", NEO's serving-loop host time)"), single.description());
+        Engine free = EngineRegistry.create("static-hybrid:neo", EngineOptions.of("hostLoop", "false"));
+        assertEquals(HostLoopCost.NONE, free.hostLoop());
+        assertTrue(free.description().endsWith(", no serving-loop host time)"), free.description());
+        var badLoop = assertThrows(IllegalArgumentException.class,
+                () -> EngineRegistry.create("static-hybrid:neo", EngineOptions.of("hostLoop", "sometimes")));
+        assertTrue(badLoop.getMessage().contains("hostLoop") && badLoop.getMessage().contains("true/false"), badLoop.getMessage());
         var negative = assertThrows(IllegalArgumentException.class,
                 () -> EngineRegistry.create("static-hybrid:neo", EngineOptions.of("launchMs", "-1")));
         assertEquals("option launchMs: expected a number >= 0, got '-1'", negative.getMessage());
-        var free = assertThrows(IllegalArgumentException.class,
+        var freeLaunch = assertThrows(IllegalArgumentException.class,
                 () -> EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtimeLaunchMs", "0")));
-        assertEquals("option runtimeLaunchMs: expected a number > 0, got '0'", free.getMessage());
+        assertEquals("option runtimeLaunchMs: expected a number > 0, got '0'", freeLaunch.getMessage());
         assertThrows(IllegalArgumentException.class, () -> EngineRegistry.create("static-hybrid:neo", EngineOptions.of("runtime", "three")));
         for (String id : List.of("static-hybrid:fastdecode", "static-hybrid:offload")) {
             Engine e = EngineRegistry.create(id, EngineOptions.NONE);

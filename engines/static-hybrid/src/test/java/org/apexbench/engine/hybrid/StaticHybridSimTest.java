@@ -3,6 +3,8 @@ package org.apexbench.engine.hybrid;
 import org.apexbench.engine.Engine;
 import org.apexbench.engine.EngineBudgets;
 import org.apexbench.engine.EngineOptions;
+import org.apexbench.engine.HostLoopCost;
+import org.apexbench.engine.Strategy;
 import org.apexbench.engine.runtime.EngineRegistry;
 import org.apexbench.engine.sim.SimRun;
 import org.apexbench.engine.runtime.RecordOptions;
@@ -57,6 +59,37 @@ class StaticHybridSimTest {
             assertEquals(List.of(), RunChecks.dependencies(r.subtasks()), id);
             int cpu = r.iterations().stream().mapToInt(IterationRecord::cpuDecodes).sum();
             assertTrue(cpu > 0, id + " must decode on the CPU under a 60-block GPU pool");
+        }
+    }
+
+    /**
+     * NEO's serving loop: every iteration starts later by the loop's price of its plan (fixed part, the pipelined part
+     * for two sub-batches, per GPU and CPU decode, per prefill), in both runtimes; the plans do not change when every
+     * request arrives at t = 0 (NEO's scheduler does not predict the loop's time).
+     */
+    @Test
+    void neosServingLoopDelaysEveryIterationByItsPlansPrice() {
+        List<RequestSpec> reqs = new ArrayList<>();
+        for (RequestSpec q : requests(30, 7)) reqs.add(new RequestSpec(q.id(), 0, q.promptTokens(), q.outputTokens(), q.sampling()));
+        HostLoopCost loop = HostLoopCost.SWIFTLLM;
+        for (String runtime : List.of("single-thread", "two-thread")) {
+            RunResult with = run("static-hybrid:neo", EngineOptions.of("runtime", runtime), reqs, 3, 0);
+            RunResult without = run("static-hybrid:neo", EngineOptions.of("runtime", runtime, "hostLoop", "false"), reqs, 3, 0);
+            assertEquals(without.iterations().size(), with.iterations().size(), runtime);
+            int pipelined = 0;
+            for (int i = 0; i < with.iterations().size(); i++) {
+                IterationRecord a = with.iterations().get(i), b = without.iterations().get(i);
+                assertEquals(b.strategy() + b.gpuDecodes() + "/" + b.cpuDecodes(), a.strategy() + a.gpuDecodes() + "/" + a.cpuDecodes());
+                boolean two = Strategy.valueOf(a.strategy()).pipelined();
+                if (two) pipelined++;
+                double extra = a.durationSec() - b.durationSec() - loop.perIterationSec() - (two ? loop.pipelinedSec() : 0)
+                        - loop.perGpuDecodeSec() * a.gpuDecodes() - loop.perCpuDecodeSec() * a.cpuDecodes();
+                double prefills = extra / loop.perPrefillSec();
+                assertEquals(Math.rint(prefills), prefills, 1e-6, runtime + " iteration " + i + ": a whole number of prefills");
+                long k = Math.round(prefills);
+                assertTrue(k >= 0 && (k > 0) == (a.prefillTokens() > 0), runtime + " iteration " + i + ": " + prefills);
+            }
+            assertTrue(pipelined > 0, runtime + ": the run pipelines");
         }
     }
 
