@@ -1,6 +1,7 @@
 package org.apexbench.engine.sim;
 
 import org.apexbench.engine.EngineBudgets;
+import org.apexbench.engine.HostLoopCost;
 import org.apexbench.profiler.model.ModelGeometry;
 import org.apexbench.engine.IterationOutcome;
 import org.apexbench.engine.IterationPlan;
@@ -43,7 +44,7 @@ public final class SimulatedExecutor implements Executor {
     private final SplittableRandom rng;
     private final double launchSecPerStage;
     private final double frameworkSecPerIteration;
-    private final org.apexbench.engine.HostLoopCost hostLoop;
+    private final HostLoopCost hostLoop;
     private final LayerTemplate t = new LayerTemplate();
     private final double[] endPrev = new double[LayerTemplate.MAX_NODES];
     private final double[] endCur = new double[LayerTemplate.MAX_NODES];
@@ -63,11 +64,11 @@ public final class SimulatedExecutor implements Executor {
      * @param frameworkSecPerIteration host time before each iteration in which every resource waits (the serving
      *                          framework's scheduling, input preparation and output processing; {@link org.apexbench.engine.Engine})
      * @param hostLoop          the same kind of host time priced from each plan, charged in addition
-     *                          ({@link org.apexbench.engine.HostLoopCost#NONE}: none)
+     *                          ({@link HostLoopCost#NONE}: none)
      */
     public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
                              long seed, double launchSecPerStage, double frameworkSecPerIteration,
-                             org.apexbench.engine.HostLoopCost hostLoop) {
+                             HostLoopCost hostLoop) {
         if (!(jitterSigma >= 0) || Double.isInfinite(jitterSigma)) {
             throw new IllegalArgumentException("jitter sigma must be finite and >= 0, got " + jitterSigma);
         }
@@ -89,7 +90,7 @@ public final class SimulatedExecutor implements Executor {
     public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
                              long seed, double launchSecPerStage, double frameworkSecPerIteration) {
         this(geometry, budgets, cost, jitterSigma, seed, launchSecPerStage, frameworkSecPerIteration,
-                org.apexbench.engine.HostLoopCost.NONE);
+                HostLoopCost.NONE);
     }
 
     /** An executor for an engine without per-iteration framework overhead. */
