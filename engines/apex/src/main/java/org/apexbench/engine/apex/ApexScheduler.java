@@ -28,7 +28,8 @@ import java.util.List;
  * <p>Placement is NEO's ({@link Placement}) with APEX's rules ({@link PlacementRules#apex}): GPU requests are
  * chunked-prefilled FCFS under the token budget while the GPU pool has room; the newest GPU request is swapped
  * out when the pool overflows; host requests are swapped back, oldest first, under {@code swapInHysteresis} x GPU
- * blocks, at most one PCIe-time-worth per iteration and costed in the prediction. A waiting request that does not
+ * blocks (with a TPOT SLO, up to the admission's limit for one predicted to miss it on the host: {@link SwapInShare}),
+ * at most one PCIe-time-worth per iteration and costed in the prediction. A waiting request that does not
  * fit the GPU goes to the host pool only if {@link HostAdmission} predicts it pays (else it waits for GPU memory),
  * except a request whose peak KV can never fit the GPU pool, which goes to the host whenever the pool has room.
  * CPU candidates are ordered least recently advanced first (round robin), and a host request not advanced for
