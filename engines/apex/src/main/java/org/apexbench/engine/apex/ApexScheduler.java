@@ -28,7 +28,8 @@ import java.util.List;
  * <p>Placement is NEO's ({@link Placement}) with APEX's rules ({@link PlacementRules#apex}): GPU requests are
  * chunked-prefilled FCFS under the token budget while the GPU pool has room; the newest GPU request is swapped
  * out when the pool overflows; host requests are swapped back, oldest first, under {@code swapInHysteresis} x GPU
- * blocks, at most one PCIe-time-worth per iteration and costed in the prediction. A waiting request that does not
+ * blocks (with a TPOT SLO, up to the admission's limit for one predicted to miss it on the host: {@link SwapInShare}),
+ * at most one PCIe-time-worth per iteration and costed in the prediction. A waiting request that does not
  * fit the GPU goes to the host pool only if {@link HostAdmission} predicts it pays (else it waits for GPU memory),
  * except a request whose peak KV can never fit the GPU pool, which goes to the host whenever the pool has room.
  * CPU candidates are ordered least recently advanced first (round robin), and a host request not advanced for
@@ -66,6 +67,8 @@ public final class ApexScheduler implements Scheduler {
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
     private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
+    /** With a TPOT SLO: the host requests' recent pace, which decides whether one goes before the queue for GPU memory. */
+    private final SwapInShare swapInShare = new SwapInShare();
 
     /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
     static final double ITERATION_DECAY = 0.95;
@@ -118,6 +121,9 @@ public final class ApexScheduler implements Scheduler {
         if (dispatch == null) dispatch = newDispatch(p, geo);
         if (steady == null && options.hasTpotSlo()) steady = newDispatch(p, geo);
         PlacementRules rules = PlacementRules.apex(options.swapInHysteresis(), options.hostAdmission(), p, geo.layers());
+        // with a TPOT objective, a host request predicted to miss it on the host goes before the queue for GPU memory
+        double share = swapInShare.of(ctx, options.tpotSloSec(), options.swapInHysteresis(), rules.gpuWatermark());
+        if (share != options.swapInHysteresis()) rules = PlacementRules.apex(share, options.hostAdmission(), p, geo.layers());
         Placement pl = new Placement(ctx, rules);
         pl.preempt();
         pl.schedule();
@@ -151,6 +157,7 @@ public final class ApexScheduler implements Scheduler {
         boolean ap = choice.strategy == Strategy.ASYMMETRIC_PIPELINE;
         for (int i = 0; i < n; i++) if (choice.used[i] && (!ap || choice.inB0[i])) { cpu.add(queue.get(order.index(i))); if (ap) inB0++; }
         if (ap) for (int i = 0; i < n; i++) if (choice.used[i] && !choice.inB0[i]) cpu.add(queue.get(order.index(i)));
+        swapInShare.observe(queue.size(), choice.cpuCount, choice.predictedSec);
         meanIterationSec = meanIterationSec == 0 ? choice.predictedSec
                 : ITERATION_DECAY * meanIterationSec + (1 - ITERATION_DECAY) * choice.predictedSec;
         horizonIterationSec = horizonIterationSec == 0 ? choice.predictedSec
