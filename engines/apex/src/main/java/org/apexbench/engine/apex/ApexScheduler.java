@@ -66,6 +66,11 @@ public final class ApexScheduler implements Scheduler {
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
     private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
+    /**
+     * With a TPOT SLO: realized over priced time of the iterations ahead, whose p99 raises the price of a request's
+     * remaining tokens ({@link StepTimeTail}).
+     */
+    private final StepTimeTail tail = new StepTimeTail();
 
     /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
     static final double ITERATION_DECAY = 0.95;
@@ -79,6 +84,7 @@ public final class ApexScheduler implements Scheduler {
 
     @Override
     public void observe(IterationPlan plan, IterationOutcome outcome) {
+        tail.ran(outcome.endSec());
         if (recalibrating == null || lastPredicted == null) return;
         recalibrating.observe(lastPredicted.gpuSec(), outcome.gpuBusySec(), lastPredicted.cpuSec(), outcome.cpuBusySec());
         lastPredicted = null;
@@ -130,6 +136,7 @@ public final class ApexScheduler implements Scheduler {
         for (PrefillChunk c : pl.hostContinued) addPrefill(prefills, c, p);
         for (RequestState r : pl.gpuDecodes) gpu.addGpuDecode(r);
         List<RequestState> queue = pl.cpuQueue;
+        if (options.hasTpotSlo()) tail.priced(ctx.nowSec(), meanIterationSec);
         leastRecentlyServedFirst(queue, ctx.nowSec());
         int n = Math.min(queue.size(), pl.tokensLeft);
         if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
@@ -200,7 +207,9 @@ public final class ApexScheduler implements Scheduler {
             RequestState r = l.get(i);
             queueCtx[i] = r.contextLength();
             if (slo) {
-                double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
+                // remaining + 1 iterations at the mean, raised to the objective's quantile of what such pricing got wrong
+                double price = meanIterationSec * tail.factor(r.targetOutput() - r.generated() + 1);
+                double slack = tpotSlackSec(r, now, options.tpotSloSec(), price);
                 if (slack < 0) mustRun++;
                 // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
                 long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
@@ -239,6 +248,9 @@ public final class ApexScheduler implements Scheduler {
     }
 
     double horizonIterationSec() { return horizonIterationSec; }
+
+    /** Realized over priced iteration time of this run ({@link StepTimeTail}). */
+    StepTimeTail tail() { return tail; }
 
     /** Adds a prefill chunk to the plan and to the GPU rows. */
     void addPrefill(List<PrefillChunk> prefills, PrefillChunk c, Predictor p) {
