@@ -33,6 +33,8 @@ final class StepTimeTail {
 
     private final long[][] counts = new long[HORIZONS][BINS];
     private final long[] samples = new long[HORIZONS];
+    /** The longest horizon (index) with a sample, -1 before any: a lookup starts there, not at an empty one. */
+    private int longestSampled = -1;
     /** Highest non-empty bin per horizon, where the quantile's walk starts. */
     private final int[] top = new int[HORIZONS];
     private final double[] factor = new double[HORIZONS];
@@ -84,7 +86,7 @@ final class StepTimeTail {
      */
     double factor(int iterations) {
         int log = 31 - Integer.numberOfLeadingZeros(Math.max(1, iterations));
-        for (int k = Math.max(0, Math.min(HORIZONS - 1, log - MIN_LOG)); k >= 0; k--) if (samples[k] > 0) return factor[k];
+        for (int k = Math.min(longestSampled, Math.max(0, log - MIN_LOG)); k >= 0; k--) if (samples[k] > 0) return factor[k];
         return 1;
     }
 
@@ -111,5 +113,6 @@ final class StepTimeTail {
         counts[k][b]++;
         top[k] = Math.max(top[k], b);
         samples[k]++;
+        longestSampled = Math.max(longestSampled, k);
     }
 }
