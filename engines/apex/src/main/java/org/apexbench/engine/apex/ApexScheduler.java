@@ -193,8 +193,8 @@ public final class ApexScheduler implements Scheduler {
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With
-     * a TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no
-     * slack left {@link #mustRun}. Reads each request's context length on the way ({@link #queueCtx}): one walk over
+     * a TPOT SLO, the candidates with no slack left at the tail's price ({@link StepTimeTail}) first, they {@link #mustRun},
+     * then the others least {@link #tpotSlackSec TPOT slack} at the mean first (earliest deadline first). Reads each request's context length on the way ({@link #queueCtx}): one walk over
      * the queue in its own order instead of a second one in priority order.
      */
     private void leastRecentlyServedFirst(List<RequestState> l, double now) {
@@ -207,10 +207,13 @@ public final class ApexScheduler implements Scheduler {
             RequestState r = l.get(i);
             queueCtx[i] = r.contextLength();
             if (slo) {
-                // remaining + 1 iterations at the mean, raised to the objective's quantile of what such pricing got wrong
+                // must it run? its remaining + 1 iterations priced at the mean raised to the objective's quantile of what
+                // such pricing got wrong (StepTimeTail); those that can wait keep the mean's order (earliest deadline at
+                // the mean): ordering them by the tail's slack too moved long requests ahead of short ones
                 double price = meanIterationSec * tail.factor(r.targetOutput() - r.generated() + 1);
                 double slack = tpotSlackSec(r, now, options.tpotSloSec(), price);
                 if (slack < 0) mustRun++;
+                else slack = Math.max(0, tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec));
                 // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
                 long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
                 order.key(i, q);
