@@ -1,6 +1,7 @@
 package org.apexbench.engine.apex;
 
 import static org.apexbench.engine.apex.ApexPlanTest.D;
+import static org.apexbench.engine.apex.ApexPlanTest.predictor;
 import static org.apexbench.engine.apex.ApexPlanTest.snapshot;
 import static org.apexbench.engine.apex.ApexPlanTest.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -122,6 +123,31 @@ class StepTimeTailTest {
         IterationPlan runs = slow.plan(s.context(11, now));
         assertEquals(List.of("h"), ApexPlanTest.ids(runs.cpuDecodes()), "priced at 1.2 x the mean it has none");
         assertEquals(1, slow.mustRun());
+    }
+
+    /**
+     * Only the must-run test is priced at the tail; the candidates that can wait keep the mean's earliest-deadline order.
+     * With room for one CPU row beside five GPU decodes and S = 10 steps, l (100 tokens left, due at 1,000 steps) and s
+     * (1 left, due at 890) both have slack at either price; at the mean s has less (88 against 99 steps from now, 800),
+     * at 1.2 x the mean l has less (78.8 against 87.6): s runs.
+     */
+    @Test
+    void theCandidatesThatCanWaitKeepTheMeansOrder() {
+        SchedulerSnapshot s = snapshot(40, 400, 6, predictor(1, 1e-10));
+        for (int i = 0; i < 5; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 100);
+        s.addDecoding(spec("l", 59, 101), Location.HOST, 1, 100);
+        s.addDecoding(spec("s", 59, 90), Location.HOST, 89, 100);
+        double step = new ApexScheduler(tpot(1.0)).plan(s.context(101, 0)).predictedSec();
+        ApexScheduler slow = new ApexScheduler(tpot(10 * step));
+        for (int i = 101; i <= 110; i++) {
+            IterationPlan p = slow.plan(s.context(i, 0));
+            assertEquals(step, p.predictedSec(), 0);
+            slow.observe(p, outcome(1.2 * step));
+        }
+        assertEquals(1.2, slow.tail().factor(11), 0.012);
+        IterationPlan plan = slow.plan(s.context(111, 800 * step));
+        assertEquals(0, slow.mustRun());
+        assertEquals(List.of("s"), ApexPlanTest.ids(plan.cpuDecodes()), "the earlier deadline at the mean");
     }
 
     private static IterationOutcome outcome(double endSec) { return new IterationOutcome(endSec, 0, 0, 0, 0, 0, 0, 0, null); }
