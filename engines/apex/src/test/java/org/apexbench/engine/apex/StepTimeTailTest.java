@@ -133,17 +133,20 @@ class StepTimeTailTest {
      */
     @Test
     void theCandidatesThatCanWaitKeepTheMeansOrder() {
+        // the iterations measured: the five GPU decodes alone, a step of T that took 1.2 T each time
+        SchedulerSnapshot warm = snapshot(40, 400, 6, predictor(1, 1e-10));
+        for (int i = 0; i < 5; i++) warm.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 100);
+        double step = new ApexScheduler(tpot(1.0)).plan(warm.context(101, 0)).predictedSec();
+        ApexScheduler slow = new ApexScheduler(tpot(10 * step));
+        for (int i = 101; i <= 110; i++) {
+            IterationPlan p = slow.plan(warm.context(i, 0));
+            assertEquals(step, p.predictedSec(), 0);
+            slow.observe(p, outcome(1.2 * step));
+        }
         SchedulerSnapshot s = snapshot(40, 400, 6, predictor(1, 1e-10));
         for (int i = 0; i < 5; i++) s.addDecoding(spec("g" + i, 99, 8), Location.GPU, 1, 100);
         s.addDecoding(spec("l", 59, 101), Location.HOST, 1, 100);
         s.addDecoding(spec("s", 59, 90), Location.HOST, 89, 100);
-        double step = new ApexScheduler(tpot(1.0)).plan(s.context(101, 0)).predictedSec();
-        ApexScheduler slow = new ApexScheduler(tpot(10 * step));
-        for (int i = 101; i <= 110; i++) {
-            IterationPlan p = slow.plan(s.context(i, 0));
-            assertEquals(step, p.predictedSec(), 0);
-            slow.observe(p, outcome(1.2 * step));
-        }
         assertEquals(1.2, slow.tail().factor(11), 0.012);
         IterationPlan plan = slow.plan(s.context(111, 800 * step));
         assertEquals(0, slow.mustRun());
