@@ -66,14 +66,6 @@ public final class ApexScheduler implements Scheduler {
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
     private RecalibratingPredictor recalibrating;
     private PlanBusy lastPredicted;
-    /**
-     * With a TPOT SLO: realized over priced time of the iterations ahead, whose p99 raises the price of a request's
-     * remaining tokens ({@link StepTimeTail}).
-     */
-    private final StepTimeTail tail = new StepTimeTail();
-    /** Requests (by index) that have had to run at some iteration, and how many finished, of them and in all. */
-    private final java.util.BitSet atRisk = new java.util.BitSet();
-    private long finished, finishedAtRisk;
 
     /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
     static final double ITERATION_DECAY = 0.95;
@@ -87,20 +79,9 @@ public final class ApexScheduler implements Scheduler {
 
     @Override
     public void observe(IterationPlan plan, IterationOutcome outcome) {
-        for (RequestState r : plan.gpuDecodes()) countFinish(r);
-        for (RequestState r : plan.cpuDecodes()) countFinish(r);
-        tail.atRisk(finished, finishedAtRisk);
-        tail.ran(outcome.endSec());
         if (recalibrating == null || lastPredicted == null) return;
         recalibrating.observe(lastPredicted.gpuSec(), outcome.gpuBusySec(), lastPredicted.cpuSec(), outcome.cpuBusySec());
         lastPredicted = null;
-    }
-
-    /** Counts {@code r} if this iteration's decode is its last (observe comes before the token is committed). */
-    private void countFinish(RequestState r) {
-        if (r.generated() + 1 < r.targetOutput()) return;
-        finished++;
-        if (atRisk.get(r.index())) finishedAtRisk++;
     }
 
     /** The context's predictor, recalibrated when that option is on. */
@@ -149,7 +130,6 @@ public final class ApexScheduler implements Scheduler {
         for (PrefillChunk c : pl.hostContinued) addPrefill(prefills, c, p);
         for (RequestState r : pl.gpuDecodes) gpu.addGpuDecode(r);
         List<RequestState> queue = pl.cpuQueue;
-        if (options.hasTpotSlo()) tail.priced(ctx.nowSec(), meanIterationSec);
         leastRecentlyServedFirst(queue, ctx.nowSec());
         int n = Math.min(queue.size(), pl.tokensLeft);
         if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
@@ -206,8 +186,8 @@ public final class ApexScheduler implements Scheduler {
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With
-     * a TPOT SLO, the candidates with no slack left at the tail's price ({@link StepTimeTail}) first, they {@link #mustRun},
-     * then the others least {@link #tpotSlackSec TPOT slack} at the mean first (earliest deadline first). Reads each request's context length on the way ({@link #queueCtx}): one walk over
+     * a TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no
+     * slack left {@link #mustRun}. Reads each request's context length on the way ({@link #queueCtx}): one walk over
      * the queue in its own order instead of a second one in priority order.
      */
     private void leastRecentlyServedFirst(List<RequestState> l, double now) {
@@ -220,15 +200,8 @@ public final class ApexScheduler implements Scheduler {
             RequestState r = l.get(i);
             queueCtx[i] = r.contextLength();
             if (slo) {
-                // must it run? its remaining + 1 iterations priced at the mean raised to the objective's quantile of what
-                // such pricing got wrong (StepTimeTail); those that can wait keep the mean's order (earliest deadline at
-                // the mean): ordering them by the tail's slack too moved long requests ahead of short ones
-                double price = meanIterationSec * tail.factor(r.targetOutput() - r.generated() + 1);
-                double slack = tpotSlackSec(r, now, options.tpotSloSec(), price);
-                if (slack < 0) {
-                    mustRun++;
-                    atRisk.set(r.index());
-                } else slack = Math.max(0, tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec));
+                double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
+                if (slack < 0) mustRun++;
                 // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
                 long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
                 order.key(i, q);
@@ -266,9 +239,6 @@ public final class ApexScheduler implements Scheduler {
     }
 
     double horizonIterationSec() { return horizonIterationSec; }
-
-    /** Realized over priced iteration time of this run ({@link StepTimeTail}). */
-    StepTimeTail tail() { return tail; }
 
     /** Adds a prefill chunk to the plan and to the GPU rows. */
     void addPrefill(List<PrefillChunk> prefills, PrefillChunk c, Predictor p) {
