@@ -3,8 +3,8 @@ package org.apexbench.engine;
 /**
  * Host time a synchronous serving loop spends between two iterations while the GPU idles, priced from the iteration's
  * plan: scheduling, block management, input preparation, the hand-off to the worker thread and output handling of
- * the next iteration. Seconds. The simulated executor charges it before each iteration, like
- * {@link Engine#frameworkSecPerIteration()}; no scheduler predicts it (NEO's predictor has no such term).
+ * the next iteration. Seconds. The simulated executor charges it before each iteration with every resource idle;
+ * no scheduler predicts it (neither vLLM's nor NEO's predictor has such a term).
  *
  * @param perIterationSec every iteration
  * @param pipelinedSec    in addition when the plan has two sub-batches (each is prepared and allocated separately)
@@ -16,6 +16,9 @@ public record HostLoopCost(double perIterationSec, double pipelinedSec, double p
                            double perCpuDecodeSec) {
     /** A loop that costs nothing. */
     public static final HostLoopCost NONE = new HostLoopCost(0, 0, 0, 0, 0);
+
+    /** A loop that costs {@code sec} before every iteration whatever the plan holds (vLLM V0's c0). */
+    public static HostLoopCost perIteration(double sec) { return new HostLoopCost(sec, 0, 0, 0, 0); }
 
     /**
      * NEO/SwiftLLM's serving loop (NEO-MLSys25/NEO at b55aaab3: AsyncEngine._main_event_loop, Scheduler, BlockManager,

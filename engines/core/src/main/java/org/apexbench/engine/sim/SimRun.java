@@ -63,7 +63,7 @@ public final class SimRun {
         SubtaskTimer clock = cpuSlowdown == 1 ? hardware : (op, f) ->
                 (op == Op.CPU_DECODE_ATTN ? cpuSlowdown : 1) * hardware.seconds(op, f);
         try (SimulatedExecutor executor = new SimulatedExecutor(model, budgets, clock,
-                jitterSigma, seed, engine.launchSecPerStage(), engine.frameworkSecPerIteration(), engine.hostLoop())) {
+                jitterSigma, seed, engine.launchSecPerStage(), engine.hostLoop())) {
             return new EngineLoop(engine, executor, "sim", model, budgets, predictor, records, false)
                     .onProgress(progress).run(requests, closedLoopConcurrency);
         }
@@ -88,7 +88,7 @@ public final class SimRun {
                                      EngineBudgets budgets, List<RequestSpec> requests, long seed, double jitterSigma,
                                      RecordOptions records) {
         try (SimulatedExecutor executor = new SimulatedExecutor(geometry, budgets, hardware, jitterSigma, seed,
-                engine.launchSecPerStage(), engine.frameworkSecPerIteration(), engine.hostLoop())) {
+                engine.launchSecPerStage(), engine.hostLoop())) {
             return new EngineLoop(engine, executor, "sim", geometry, budgets, predictor, records, false).run(requests);
         }
     }

@@ -43,7 +43,6 @@ public final class SimulatedExecutor implements Executor {
     private final double jitterSigma;
     private final SplittableRandom rng;
     private final double launchSecPerStage;
-    private final double frameworkSecPerIteration;
     private final HostLoopCost hostLoop;
     private final LayerTemplate t = new LayerTemplate();
     private final double[] endPrev = new double[LayerTemplate.MAX_NODES];
@@ -61,14 +60,12 @@ public final class SimulatedExecutor implements Executor {
     /**
      * @param launchSecPerStage &gt; 0 models NEO's single host thread: every pipeline stage first spends
      *                          this long launching kernels on the thread that also runs CPU attention
-     * @param frameworkSecPerIteration host time before each iteration in which every resource waits (the serving
-     *                          framework's scheduling, input preparation and output processing; {@link org.apexbench.engine.Engine})
-     * @param hostLoop          the same kind of host time priced from each plan, charged in addition
-     *                          ({@link HostLoopCost#NONE}: none)
+     * @param hostLoop          host time before each iteration in which every resource waits (the serving
+     *                          loop's scheduling, input preparation and output processing; {@link org.apexbench.engine.Engine};
+     *                          {@link HostLoopCost#NONE}: none)
      */
     public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
-                             long seed, double launchSecPerStage, double frameworkSecPerIteration,
-                             HostLoopCost hostLoop) {
+                             long seed, double launchSecPerStage, HostLoopCost hostLoop) {
         if (!(jitterSigma >= 0) || Double.isInfinite(jitterSigma)) {
             throw new IllegalArgumentException("jitter sigma must be finite and >= 0, got " + jitterSigma);
         }
@@ -78,25 +75,14 @@ public final class SimulatedExecutor implements Executor {
         this.jitterSigma = jitterSigma;
         this.rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
         this.launchSecPerStage = launchSecPerStage;
-        if (!(frameworkSecPerIteration >= 0) || Double.isInfinite(frameworkSecPerIteration)) {
-            throw new IllegalArgumentException("framework time per iteration must be finite and >= 0, got " + frameworkSecPerIteration);
-        }
-        this.frameworkSecPerIteration = frameworkSecPerIteration;
         if (hostLoop == null) throw new IllegalArgumentException("host loop cost must not be null (HostLoopCost.NONE for none)");
         this.hostLoop = hostLoop;
     }
 
-    /** An executor whose engine's loop costs a constant per iteration (or nothing). */
-    public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
-                             long seed, double launchSecPerStage, double frameworkSecPerIteration) {
-        this(geometry, budgets, cost, jitterSigma, seed, launchSecPerStage, frameworkSecPerIteration,
-                HostLoopCost.NONE);
-    }
-
-    /** An executor for an engine without per-iteration framework overhead. */
+    /** An executor for an engine whose serving loop costs nothing between iterations. */
     public SimulatedExecutor(ModelGeometry geometry, EngineBudgets budgets, SubtaskTimer cost, double jitterSigma,
                              long seed, double launchSecPerStage) {
-        this(geometry, budgets, cost, jitterSigma, seed, launchSecPerStage, 0);
+        this(geometry, budgets, cost, jitterSigma, seed, launchSecPerStage, HostLoopCost.NONE);
     }
 
     /**
@@ -226,7 +212,7 @@ public final class SimulatedExecutor implements Executor {
             activePickupSec = overlapHandover[0];
             activeReturnSec = overlapHandover[1];
         }
-        java.util.Arrays.fill(free, startSec + frameworkSecPerIteration + hostLoop.seconds(plan));
+        java.util.Arrays.fill(free, startSec + hostLoop.seconds(plan));
         java.util.Arrays.fill(busy, 0);
         long h2dBytes = 0, d2hBytes = 0, swapIn = 0, swapOut = 0;
         long blockBytes = KvCapacity.blockBytes(geometry, budgets.blockSize());

@@ -40,6 +40,9 @@ class HostLoopCostTest {
                 Strategy.ASYNC_OVERLAP, Double.NaN);
         assertEquals(1e-3 + 4e-3 + 5e-3, COST.seconds(overlap), 1e-15, "one unified batch is not pipelined");
         assertEquals(0, HostLoopCost.NONE.seconds(pipelined));
+        // vLLM V0's c0: the same time before every iteration, bit for bit, whatever the plan holds
+        assertEquals(4e-3, HostLoopCost.perIteration(4e-3).seconds(pipelined));
+        assertEquals(4e-3, HostLoopCost.perIteration(4e-3).seconds(sequential));
         // the measured loop (ms): 0.40 + 4 us per GPU decode; pipelined with a prefill and a CPU decode 0.40 + 0.28 + 0.24
         // + 0.004 + 0.010
         assertEquals(0.404e-3, HostLoopCost.SWIFTLLM.seconds(new IterationPlan(List.of(), List.of(g1), List.of(), 0, List.of(),
@@ -55,8 +58,10 @@ class HostLoopCostTest {
         assertEquals("host loop cost perIterationSec must be finite and >= 0, got NaN", nan.getMessage());
         var inf = assertThrows(IllegalArgumentException.class, () -> new HostLoopCost(0, 0, 0, 0, Double.POSITIVE_INFINITY));
         assertEquals("host loop cost perCpuDecodeSec must be finite and >= 0, got Infinity", inf.getMessage());
-        var none = assertThrows(IllegalArgumentException.class, () -> new Engine("e", "e", () -> null, 0, 0, null));
+        var none = assertThrows(IllegalArgumentException.class, () -> new Engine("e", "e", () -> null, 0, null));
         assertTrue(none.getMessage().contains("HostLoopCost.NONE"), none.getMessage());
-        assertEquals(HostLoopCost.NONE, new Engine("e", "e", () -> null, 0, 1e-3).hostLoop(), "a constant-overhead engine prices no plan");
+        assertEquals(HostLoopCost.NONE, new Engine("e", "e", () -> null, 0).hostLoop(), "an engine given no loop cost pays none");
+        var negativeC0 = assertThrows(IllegalArgumentException.class, () -> HostLoopCost.perIteration(-4e-3));
+        assertEquals("host loop cost perIterationSec must be finite and >= 0, got -0.004", negativeC0.getMessage());
     }
 }

@@ -63,7 +63,7 @@ public final class GpuOnlyEngines implements EngineFactory {
                 + ", scheduler=" + options.choice(SCHEDULER)
                 + (!overhead ? ", no framework overhead" : swiftllm ? ", SwiftLLM's serving-loop host time"
                         : ", framework overhead " + FRAMEWORK_MS + " ms/iteration") + ")",
-                v0 ? () -> new VllmV0Scheduler(p) : () -> new GpuOnlyScheduler(p), 0, overhead && !swiftllm ? FRAMEWORK_MS / 1000 : 0,
-                overhead && swiftllm ? HostLoopCost.SWIFTLLM : HostLoopCost.NONE);
+                v0 ? () -> new VllmV0Scheduler(p) : () -> new GpuOnlyScheduler(p), 0,
+                !overhead ? HostLoopCost.NONE : swiftllm ? HostLoopCost.SWIFTLLM : HostLoopCost.perIteration(FRAMEWORK_MS / 1000));
     }
 }

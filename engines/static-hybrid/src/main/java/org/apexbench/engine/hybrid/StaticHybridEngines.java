@@ -54,7 +54,7 @@ public final class StaticHybridEngines implements EngineFactory {
                         + (single ? "single-thread host runtime, launches " + runtimeLaunchMs + " ms/stage, predicted as "
                         + launchMs + " ms/stage" : "two-thread runtime")
                         + (neo.hostLoop() ? ", NEO's serving-loop host time" : ", no serving-loop host time") + ")",
-                        () -> new NeoScheduler(lnch), runtimeLaunch, 0, loop);
+                        () -> new NeoScheduler(lnch), runtimeLaunch, loop);
             }
             case FASTDECODE -> new Engine(FASTDECODE, "static-hybrid:fastdecode (all decode attention on the CPU, symmetric halves)",
                     FastDecodeScheduler::new, 0);
