@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Host time of NEO/SwiftLLM's serving loop, measured by running NEO's own control plane on the CPU.
+"""Host time of NEO/SwiftLLM's serving loop, measured by running NEO's own control plane on the CPU; and NEO's real
+scheduler and block manager set beside our simulated NEO on the same cost tables (its batches and NEO's metrics).
 
 What it needs
   * A checkout of NEO (NEO-MLSys25/NEO; the docs cite commit b55aaab3), given as --neo DIR. Nothing of NEO is
@@ -41,11 +42,20 @@ What is stubbed, exactly:
   * The GPU work is a stand-in: the 32 transformer layers (LlamaModel._forward_sequential / _forward_pipeline) return
     their input, the post layer returns one token (id 10) per request of the batch, ModelEvents are not recorded
     (NEO records them only with monitor_performance on). The stand-in takes no real time; it advances a virtual
-    clock by the iteration time NEO's own predictor gives the batch (layers x (linr + pref + gdec) of each sub-batch,
-    plus the embedding and LM head of the profile), and requests arrive on that clock at NEO's arrival times
-    (numpy.random.seed(0); gaps numpy.random.exponential(1 / rate, n); the first at t = 0; --rates 0: all at t = 0,
-    NEO's throughput test), so the batches NEO's scheduler forms follow the load. When nothing can run, NEO's loop
-    sleeps 1 ms and the virtual clock jumps to the next arrival.
+    clock, and requests arrive on that clock at NEO's arrival times (numpy.random.seed(0); gaps
+    numpy.random.exponential(1 / rate, n); the first at t = 0; --rates 0: all at t = 0, NEO's throughput test), so
+    the batches NEO's scheduler forms follow the load. When nothing can run, NEO's loop sleeps 1 ms and the virtual
+    clock jumps to the next arrival. The clock (--clock):
+      - sim (default): the iteration as our simulator prices NEO's (ApexSimClock below: engines/core's
+        SimulatedExecutor with LayerLayout's node graph and NEO's single-thread runtime, from the same profile
+        tables): our HostLoopCost.SWIFTLLM serving-loop time first, whole-request swaps on the PCIe lanes (from the
+        block ids NEO's BlockManager.prepare returns), the embedding, then the layers list-scheduled on five lanes
+        (GPU, the two copy directions, CPU attention, the launching thread; launches 0.3 ms per stage; q/k/v and
+        output copies; host-bound prefill KV streamed out per layer), then the LM head. A pipelined layer thus lasts
+        about the longer of the GPU's linr(A) + pref(B) + gdec(B) and the CPU's launches + cdec(B), both stages.
+        With it the only difference left between this run and our simulated NEO is the scheduler and block manager.
+      - neo-predictor: NEO's own predictor (layers x (linr + pref + gdec) of each sub-batch, plus the embedding and
+        LM head of the profile): the ninth pass's runs.
   * Two lines of NEO's start-up that need the GPU or PyTorch >= 2.1 are done here with their arithmetic: the block
     counts of ModelProfiler.profile_num_blocks (with NEO's block override) and the KV slot size.
 
@@ -62,9 +72,20 @@ Distributions are reported per strategy: 'gpu-only' iterations (one sub-batch) a
 'cuda' tensor calls per iteration (each a host-to-device copy, allocation or launch on a GPU, not timed here), the
 run_in_executor round trip of a no-op, the int32 shim's cost, and a pure-Python yardstick (fib(23)) for rescaling.
 
+Batches and metrics: per rate, over the whole run and over the [30 %, 70 %] completion window of NEO's throughput
+metric, the iterations, the pipelined ones and their share of time, prefills / GPU decodes / CPU decodes per
+iteration, host-pool occupancy (time-weighted, after BlockManager.prepare), swapped blocks, and NEO's two metrics
+(get_lat_avg: mean (finish - arrival) / output tokens after the first 25 % of requests; get_tp: 1 / mean gap of
+sorted completion times in the window), each request finishing when the iteration that completes it ends.
+--apex-runs DIR... (one `apex run` folder per rate) prints our simulated run's iterations.csv and requests.csv
+beside it on the same terms; --workload-from DIR takes the request lengths from such a folder so that both serve the
+same requests (our synthetic draw is not NEO's). --no-host-times leaves out the per-part host-time tables.
+
 Usage: python3 neo_loop_host_time.py --neo /tmp/neo --profile t4.json --trace neo_osc_llama2.csv --rates 0.5 3.1
        [--requests 2000] [--device meta|cpu] [--always-use-gpu] [--json OUT.json]
        python3 neo_loop_host_time.py --neo /tmp/neo --config a10g --profile g5.json --synthetic-output 300 --rates 0
+       python3 neo_loop_host_time.py --neo /tmp/neo --config a10g --profile g5.16.json --workload-from RUN --rates 0 \
+           --apex-runs RUN --no-host-times        (RUN: `apex run ... --engine static-hybrid:neo --out RUN`)
 """
 
 import argparse
@@ -211,6 +232,154 @@ def fill_predictor(pp, profile, max_seq_len):
     return t
 
 
+# ---------------------------------------------------------------------------------------------------- our simulator's clock
+
+class Shape:
+    """The sums one sub-batch's subtasks are shaped by (our SubBatches.Shape), from a NEO SubBatch's request lists."""
+    def __init__(self, b=None):
+        self.pref_tokens = self.pref_seqs = self.pref_pairs = self.host_pref_tokens = 0
+        self.gdecs = self.gctx = self.cdecs = self.cctx = 0
+        if b is None:
+            return
+        for r in b.gprf_reqs + b.cprf_reqs:          # NEO prefills whole prompts: no cached tokens before them
+            self.pref_tokens += r.prompt_len
+            self.pref_seqs += 1
+            self.pref_pairs += r.prompt_len * (r.prompt_len + 1) // 2
+        self.host_pref_tokens = sum(r.prompt_len for r in b.cprf_reqs)   # KV staged, then streamed to the host
+        self.gdecs, self.gctx = len(b.gdec_reqs), sum(r.seq_len for r in b.gdec_reqs)
+        self.cdecs, self.cctx = len(b.cdec_reqs), sum(r.seq_len for r in b.cdec_reqs)
+
+    def width(self):
+        return self.pref_tokens + self.gdecs + self.cdecs
+
+
+# Our LayerLayout (engines/core .../plan/LayerLayout.java), node for node: (op, sub-batch, layer offset, presence,
+# [(node, delta)]); delta 0 = the same step, -1 = the previous step. A dependency on an absent node is ignored.
+SEQUENTIAL_NODES = [
+    ("PRE", 0, 0, "ALWAYS", [(7, -1)]),
+    ("QKV_D2H", 0, 0, "CPU_ROWS", [(0, 0)]),
+    ("CPU_DECODE_ATTN", 0, 0, "CPU_ROWS", [(1, 0)]),
+    ("ATTN_OUT_H2D", 0, 0, "CPU_ROWS", [(2, 0)]),
+    ("PREFILL_ATTN", 0, 0, "PREFILLS", [(0, 0)]),
+    ("GPU_DECODE_ATTN", 0, 0, "GPU_DECODES", [(0, 0)]),
+    ("SWAP_OUT", 0, 0, "HOST_PREFILL", [(0, 0)]),
+    ("POST", 0, 0, "ALWAYS", [(0, 0), (4, 0), (5, 0), (3, 0)]),
+]
+PIPELINED_NODES = [
+    ("LAUNCH", 0, 0, "SINGLE_THREAD", [(13, -1)]),
+    ("QKV_D2H", 1, -1, "CPU_ROWS", [(10, -1)]),
+    ("POST", 0, -1, "ROWS", [(3, -1), (11, -1), (12, -1), (14, -1), (0, 0)]),
+    ("PRE", 0, 0, "ROWS", [(2, 0), (0, 0)]),
+    ("SWAP_OUT", 0, 0, "HOST_PREFILL", [(3, 0)]),
+    ("QKV_D2H", 0, 0, "CPU_ROWS", [(3, 0)]),
+    ("CPU_DECODE_ATTN", 1, -1, "CPU_ROWS", [(1, 0), (0, 0)]),
+    ("ATTN_OUT_H2D", 1, -1, "CPU_ROWS", [(6, 0)]),
+    ("LAUNCH", 1, 0, "SINGLE_THREAD", [(6, 0), (0, 0)]),
+    ("POST", 1, -1, "ROWS", [(10, -1), (7, 0), (8, 0)]),
+    ("PRE", 1, 0, "ROWS", [(9, 0), (8, 0)]),
+    ("PREFILL_ATTN", 0, 0, "PREFILLS", [(3, 0), (8, 0)]),
+    ("GPU_DECODE_ATTN", 0, 0, "GPU_DECODES", [(3, 0), (8, 0)]),
+    ("CPU_DECODE_ATTN", 0, 0, "CPU_ROWS", [(5, 0), (8, 0)]),
+    ("ATTN_OUT_H2D", 0, 0, "CPU_ROWS", [(13, 0)]),
+]
+RESOURCE = {"PRE": "gpu", "POST": "gpu", "PREFILL_ATTN": "gpu", "GPU_DECODE_ATTN": "gpu", "QKV_D2H": "d2h",
+            "SWAP_OUT": "d2h", "ATTN_OUT_H2D": "h2d", "CPU_DECODE_ATTN": "cpu", "LAUNCH": "launch"}
+# Our HostLoopCost.SWIFTLLM (engines/core HostLoopCost.java), seconds: per iteration, + pipelined, per prefill, per GPU
+# decode, per CPU decode.
+SWIFTLLM_LOOP = (0.40e-3, 0.28e-3, 0.24e-3, 4e-6, 10e-6)
+
+
+class ApexSimClock:
+    """Prices an iteration as our simulator prices NEO's (SimulatedExecutor.execute with NEO's single-thread runtime):
+    the serving loop's host time (HostLoopCost.SWIFTLLM) first, whole-request swaps on the PCIe lanes, the embedding,
+    then L steps (sequential) or L + 1 (pipelined) of the layout's nodes list-scheduled on five lanes (GPU, the two
+    copy directions, CPU attention, the launching thread), each subtask its profile table's time (launch: the runtime's
+    0.3 ms per stage), then the LM head over the sampled rows. No jitter (our runs use none). The sub-batches are NEO's
+    own: batches[0] holds the prefills and GPU decodes (our sub-batch 0), batches[1] only CPU decodes."""
+
+    def __init__(self, tables, geometry, launch_sec=0.3e-3, loop=SWIFTLLM_LOOP):
+        self.t = tables
+        self.layers, self.kv_heads, self.heads, self.head_dim = geometry
+        self.launch = launch_sec
+        self.loop = loop
+        q, kv = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        self.qkv_bytes, self.out_bytes, self.kv_layer_bytes = (q + 2 * kv) * 2, q * 2, 2 * kv * 2
+        self.block_bytes = 16 * self.layers * self.kv_layer_bytes
+
+    def copy(self, table, nbytes, transfers=1):
+        # TableCostModel: a copy in n transfers costs n times the table at bytes / n
+        return transfers * self.t[table].at(nbytes / transfers)
+
+    def duration(self, op, g):
+        t = self.t
+        if op in ("PRE", "POST"):
+            return t["pre" if op == "PRE" else "post"].at(g.width())
+        if op == "PREFILL_ATTN":
+            return t["prefillAttn"].at(g.pref_pairs)
+        if op == "GPU_DECODE_ATTN":
+            return t["gpuDecodeAttn"].at(g.gdecs, g.gctx)
+        if op == "CPU_DECODE_ATTN":
+            return t["cpuDecodeAttn"].at(g.cdecs, g.cctx)
+        if op == "QKV_D2H":
+            return self.copy("d2h", g.cdecs * self.qkv_bytes)
+        if op == "ATTN_OUT_H2D":
+            return self.copy("h2d", g.cdecs * self.out_bytes)
+        if op == "SWAP_OUT":
+            return self.copy("d2h", g.host_pref_tokens * self.kv_layer_bytes)
+        if op == "LAUNCH":
+            return self.launch
+        raise ValueError(op)
+
+    @staticmethod
+    def present(presence, g):
+        return {"ALWAYS": True, "ROWS": g.width() > 0, "CPU_ROWS": g.cdecs > 0, "PREFILLS": g.pref_seqs > 0,
+                "GPU_DECODES": g.gdecs > 0, "HOST_PREFILL": g.host_pref_tokens > 0, "SINGLE_THREAD": True}[presence]
+
+    def seconds(self, shapes, swap_in_blocks=0, swap_out_blocks=0, swap_runs=1):
+        """Seconds of one iteration over `shapes` (one Shape: sequential; two: pipelined), and the loop's part."""
+        pipelined = len(shapes) == 2
+        g0 = shapes[0]
+        g1 = shapes[1] if pipelined else Shape()
+        a = self.loop
+        loop = a[0] + (a[1] if pipelined else 0) + a[2] * (g0.pref_seqs + g1.pref_seqs) \
+            + a[3] * (g0.gdecs + g1.gdecs) + a[4] * (g0.cdecs + g1.cdecs)
+        free = {r: loop for r in ("gpu", "h2d", "d2h", "cpu", "launch")}
+        transfers = max(1, swap_runs) * self.layers * 2
+        if swap_out_blocks:
+            free["d2h"] += self.copy("d2h", swap_out_blocks * self.block_bytes, transfers)
+        if swap_in_blocks:
+            free["h2d"] += self.copy("h2d", swap_in_blocks * self.block_bytes, transfers)
+        width = g0.width() + g1.width()
+        free["gpu"] = max(free["gpu"], free["h2d"], free["d2h"]) + self.t["embed"].at(width)
+        nodes = PIPELINED_NODES if pipelined else SEQUENTIAL_NODES
+        here = [self.present(p, (g0, g1)[sb]) for (_, sb, _, p, _) in nodes]
+        dur = [self.duration(op, (g0, g1)[sb]) if here[j] else 0.0 for j, (op, sb, _, _, _) in enumerate(nodes)]
+        n = len(nodes)
+        end_prev, pres_prev = [0.0] * n, [False] * n
+        for k in range(self.layers + (1 if pipelined else 0)):
+            end_cur, pres_cur = [0.0] * n, [False] * n
+            for j, (op, sb, off, _, deps) in enumerate(nodes):
+                layer = k + off
+                if not here[j] or layer < 0 or layer >= self.layers:
+                    continue
+                r = RESOURCE[op]
+                ready = free[r]
+                for on, delta in deps:
+                    if not here[on]:
+                        continue
+                    if delta == 0:
+                        if pres_cur[on]:
+                            ready = max(ready, end_cur[on])
+                    elif k > 0 and pres_prev[on]:
+                        ready = max(ready, end_prev[on])
+                free[r] = end_cur[j] = ready + dur[j]
+                pres_cur[j] = True
+            end_prev, pres_prev = end_cur, pres_cur
+        sampled = g0.pref_seqs + g1.pref_seqs + g0.gdecs + g1.gdecs + g0.cdecs + g1.cdecs
+        free["gpu"] += self.t["lmHead"].at(sampled)
+        return max(free.values()), loop
+
+
 # ---------------------------------------------------------------------------------------------------- the run
 
 PARTS_MAIN = ("sched", "bm.prepare", "out.update", "out.remove")
@@ -243,6 +412,9 @@ def timed(rec, part, fn):
 def workload(args):
     """(prompt, output) lengths: the OSC trace (T4), or NEO's prepare_mock_test (A10G: lengths uniform in
     avg +- int(avg * 0.1), Python's random; seeded here with 0, NEO's client does not seed it)."""
+    if args.workload_from:
+        with open(os.path.join(args.workload_from, "requests.csv"), newline="") as f:
+            return [(int(r["prompt_tokens"]), int(r["target_output_tokens"])) for r in csv.DictReader(f)][:args.requests]
     if args.synthetic_output:
         import random
         random.seed(0)
@@ -349,6 +521,9 @@ def run_one(args, rate, mods, profile_tables):
     state = {"next": 0, "done": 0, "cycle_start": None, "waiters": []}
     loop_holder = {}
     embed_head = tables["embed"], tables["lmHead"]
+    sim_clock = ApexSimClock(tables, (nl, mc.num_kv_heads, mc.num_q_heads, mc.head_dim)) if args.clock == "sim" else None
+    index_of = {}            # id(prompt token list) -> request index (NEO's Request keeps the RawRequest's list)
+    finish = [None] * len(lens)
 
     def iteration_seconds(batches):
         # NEO's predictor (ms per layer) over each sub-batch's requests, as BatchPerfData sums it: linr(width) + the
@@ -373,6 +548,7 @@ def run_one(args, rate, mods, profile_tables):
         while state["next"] < len(lens) and arrivals[state["next"]] <= t:
             p, o = lens[state["next"]]
             raw = RawRequest([10] * p, o)
+            index_of[id(raw.prompt)] = state["next"]
             state["waiters"].append(loop.create_task(engine.add_request_and_wait(raw)))
             state["next"] += 1
 
@@ -401,8 +577,12 @@ def run_one(args, rate, mods, profile_tables):
             rec.cur["cdecs"] = sum(len(b.cdec_reqs) for b in batches)
             rec.cur["prefs"] = sum(b.get_num_prefs() for b in batches)
             rec.cur["swaps"] = len(so) + len(si)
-            clock["pending"] = iteration_seconds(batches)
-            rec.cur["gpu_ms"] = clock["pending"] * 1000.0
+            rec.cur["swap_out_reqs"], rec.cur["swap_in_reqs"] = len(so), len(si)
+            rec.cur["gdecs"] = sum(len(b.gdec_reqs) for b in batches)
+            rec.cur["shapes"] = [Shape(b) for b in batches]   # before prepare, which folds the lists away
+            if sim_clock is None:
+                clock["pending"] = iteration_seconds(batches)
+                rec.cur["gpu_ms"] = clock["pending"] * 1000.0
         else:
             # idle: NEO sleeps 1 ms; the next request arrives meanwhile (virtual clock jumps to it)
             state["cycle_start"] = None
@@ -412,7 +592,19 @@ def run_one(args, rate, mods, profile_tables):
         return out
 
     sched.get_next_batch = get_next_batch
-    bm.prepare = timed(rec, "bm.prepare", bm.prepare)
+    real_prepare = timed(rec, "bm.prepare", bm.prepare)
+
+    def prepare(*a):
+        out = real_prepare(*a)
+        src = [int(x) for x in out[1][0]]   # the conventional swap's source block ids (swap out: GPU, swap in: CPU)
+        runs = sum(1 for i, x in enumerate(src) if i == 0 or x != src[i - 1] + 1)
+        c = rec.cur
+        c["swap_blocks"], c["swap_runs"], c["swap_is_out"] = len(src), runs, bool(out[2])
+        cpu, gpu = bm.cpu_block_manager, bm.gpu_block_manager
+        c["host_blocks"] = int(cpu.num_blocks - cpu.num_free_blocks[0])   # split 1 of each pool: the staging layer
+        c["gpu_blocks"] = int(gpu.num_blocks - gpu.num_free_blocks[0])
+        return out
+    bm.prepare = prepare
     bm.update_and_free = timed(rec, "out.update", bm.update_and_free)
     real_remove = sched.remove_finished_requests
 
@@ -420,6 +612,8 @@ def run_one(args, rate, mods, profile_tables):
         c0, w0 = tt(), pc()
         real_remove(reqs)
         rec.add("out.remove", tt() - c0, pc() - w0)
+        for r in reqs:
+            finish[index_of[id(r.prompt_token_ids)]] = clock["now"]
         state["done"] += len(reqs)
         if state["done"] >= len(lens):
             raise _Finished()
@@ -438,6 +632,18 @@ def run_one(args, rate, mods, profile_tables):
         c0, w0 = tt(), pc()
         r = real_do(*a)
         rec.add("worker", tt() - c0, pc() - w0)
+        c = rec.cur
+        if sim_clock is not None:
+            blocks = c.get("swap_blocks", 0)
+            out_ = c.get("swap_is_out", False)
+            clock["pending"], c["loop_ms"] = sim_clock.seconds(c["shapes"], 0 if out_ else blocks, blocks if out_ else 0,
+                                                              c.get("swap_runs", 1))
+            c["gpu_ms"] = clock["pending"] * 1000.0
+            c["loop_ms"] *= 1000.0
+        s_ = c.pop("shapes")
+        c["prefs"], c["pref_tokens"] = sum(g.pref_seqs for g in s_), sum(g.pref_tokens for g in s_)
+        c["host_pref_tokens"] = sum(g.host_pref_tokens for g in s_)
+        c["dur_s"] = clock["pending"]
         clock["now"] += clock["pending"]
         loop_holder["loop"].call_soon_threadsafe(arrive_until, clock["now"])
         return r
@@ -475,6 +681,7 @@ def run_one(args, rate, mods, profile_tables):
     if rec.cur is not None and rec.cur.get("ran") and state["cycle_start"] is not None:
         pass  # the last iteration's cycle is cut by the end of the run: not counted
     return rec.rows, {"rate": rate, "requests": len(lens), "virtual_s": clock["now"], "wall_s": wall,
+                      "arrivals": arrivals, "finish": finish, "outputs": [o for _, o in lens],
                       "loadavg_start": load0, "loadavg_end": load1, "shim_calls": SHIM_CALLS[0], "device_calls": dict(DEVICE_CALLS),
                       "rusage": {k: ru1[k] - ru0[k] for k in ru0}}
 
@@ -487,6 +694,108 @@ def _rusage():
     import resource
     r = resource.getrusage(resource.RUSAGE_SELF)
     return {"utime": r.ru_utime, "stime": r.ru_stime, "nvcsw": r.ru_nvcsw, "nivcsw": r.ru_nivcsw}
+
+
+# ---------------------------------------------------------------------------------------------------- batches and metrics
+
+def neo_latency(arrivals, finish, outputs):
+    """NEO's get_lat_avg (evaluation/illustrator.py): mean of (finish - arrival) / output tokens over the requests after the
+    first 25 %, in request order."""
+    lo = len(finish) // 4
+    xs = [(finish[i] - arrivals[i]) / outputs[i] for i in range(lo, len(finish))]
+    return sum(xs) / len(xs)
+
+
+def neo_throughput_window(finish):
+    """NEO's get_tp: 1 / mean gap between sorted completion times from index floor(0.3 n) to floor(0.7 n); and the window."""
+    f = sorted(finish)
+    lo, hi = int(len(f) * 0.3), int(len(f) * 0.7)
+    return (hi - lo) / (f[hi] - f[lo]), (f[lo], f[hi])
+
+
+def regime(iters, arrivals, finish, outputs, block_bytes):
+    """What the two schedulers are compared on. iters: dicts with start, dur, pipelined, prefs, pref_tokens, gdecs, cdecs,
+    host_blocks, swap_in_blocks, swap_out_blocks (conventional swaps of whole requests) and host_pref_tokens (prefill KV
+    streamed to the host). Over the whole run and over the [30 %, 70 %] completion window of NEO's throughput metric."""
+    tp, (w0, w1) = neo_throughput_window(finish)
+    out = {"latency_s_per_token": neo_latency(arrivals, finish, outputs), "throughput_req_per_s": tp,
+           "window_s": [w0, w1], "makespan_s": max(finish)}
+    for name, sel in (("all", iters), ("window", [r for r in iters if w0 < r["start"] + r["dur"] <= w1])):
+        if not sel:
+            continue
+        pipe = [r for r in sel if r["pipelined"]]
+        t_all = sum(r["dur"] for r in sel)
+        m = lambda xs, k: statistics.fmean(r[k] for r in xs) if xs else float("nan")
+        out[name] = {
+            "iterations": len(sel), "pipelined": len(pipe),
+            "pipelined_time_share": sum(r["dur"] for r in pipe) / t_all if t_all else float("nan"),
+            "mean_iteration_ms": 1000 * t_all / len(sel),
+            "mean_pipelined_ms": 1000 * sum(r["dur"] for r in pipe) / len(pipe) if pipe else float("nan"),
+            "prefills_per_iteration": m(sel, "prefs"), "prefill_tokens_per_iteration": m(sel, "pref_tokens"),
+            "gpu_decodes_per_iteration": m(sel, "gdecs"), "cpu_decodes_per_iteration": m(sel, "cdecs"),
+            "cpu_decodes_per_pipelined": m(pipe, "cdecs"), "prefills_per_pipelined": m(pipe, "prefs"),
+            "pipelined_with_prefill": sum(1 for r in pipe if r["prefs"]),
+            "gpu_decode_tokens_per_s": sum(r["gdecs"] for r in sel) / t_all, "cpu_decode_tokens_per_s": sum(r["cdecs"] for r in sel) / t_all,
+            "host_blocks_mean": sum(r["host_blocks"] * r["dur"] for r in sel) / t_all,
+            "host_blocks_max": max(r["host_blocks"] for r in sel),
+            "swap_in_blocks": sum(r["swap_in_blocks"] for r in sel), "swap_out_blocks": sum(r["swap_out_blocks"] for r in sel),
+            "host_prefill_tokens": sum(r["host_pref_tokens"] for r in sel),
+            "swap_iterations": sum(1 for r in sel if r["swap_in_blocks"] or r["swap_out_blocks"]),
+        }
+    return out
+
+
+def neo_iters(rows):
+    out = []
+    for r in rows:
+        b, is_out = r.get("swap_blocks", 0), r.get("swap_is_out", False)
+        out.append({"start": r["t"], "dur": r["dur_s"], "pipelined": r["strategy"] == "pipelined", "prefs": r["prefs"],
+                    "pref_tokens": r["pref_tokens"], "gdecs": r["gdecs"], "cdecs": r["cdecs"],
+                    "host_blocks": r.get("host_blocks", 0), "swap_in_blocks": 0 if is_out else b,
+                    "swap_out_blocks": b if is_out else 0, "host_pref_tokens": r["host_pref_tokens"]})
+    return out
+
+
+def apex_run(folder, block_bytes, kv_bytes_per_token):
+    """Our simulated run (`apex run` output folder): its iterations.csv and requests.csv in the same terms. Prefills per
+    iteration: requests whose first token ends that iteration (NEO and ours prefill whole prompts). Our swap_out_bytes
+    also holds host-bound prefill KV streamed out per layer; it is split off as host_pref_tokens where the iteration's
+    prefill tokens explain it."""
+    with open(os.path.join(folder, "requests.csv"), newline="") as f:
+        reqs = list(csv.DictReader(f))
+    first = {}
+    arrivals, finish, outputs = [], [], []
+    for q in reqs:
+        times = [float(x) for x in q["token_times_s"].split(";")]
+        first[times[0]] = first.get(times[0], 0) + 1
+        arrivals.append(float(q["arrival_s"]))
+        finish.append(times[-1])
+        outputs.append(int(q["output_tokens"]))
+    iters = []
+    with open(os.path.join(folder, "iterations.csv"), newline="") as f:
+        for r in csv.DictReader(f):
+            start, end = float(r["start_s"]), float(r["end_s"])
+            sout = int(r["swap_out_bytes"])
+            ptok = int(r["prefill_tokens"])
+            hp = min(ptok, sout // kv_bytes_per_token) if sout else 0
+            iters.append({"start": start, "dur": end - start, "pipelined": r["strategy"] != "GPU_ONLY",
+                          "prefs": first.get(end, 0), "pref_tokens": ptok, "gdecs": int(r["gpu_decodes"]),
+                          "cdecs": int(r["cpu_decodes"]), "host_blocks": int(r["host_kv_blocks"]),
+                          "swap_in_blocks": int(r["swap_in_bytes"]) // block_bytes,
+                          "swap_out_blocks": (sout - hp * kv_bytes_per_token) // block_bytes, "host_pref_tokens": hp})
+    return iters, arrivals, finish, outputs
+
+
+def print_regimes(pairs):
+    """Side by side: NEO's scheduler and ours, key by key."""
+    keys = ["latency_s_per_token", "throughput_req_per_s", "makespan_s"]
+    names = list(pairs)
+    print("  " + " | ".join(["metric"] + names))
+    for k in keys:
+        print("  " + " | ".join([k] + [f"{pairs[n][k]:.5g}" for n in names]))
+    for part in ("all", "window"):
+        for k in pairs[names[0]].get(part, {}):
+            print("  " + " | ".join([f"{part}.{k}"] + [f"{pairs[n].get(part, {}).get(k, float('nan')):.5g}" for n in names]))
 
 
 def derive(row):
@@ -629,15 +938,32 @@ def main():
     ap.add_argument("--device", default="meta", choices=["meta", "cpu"])
     ap.add_argument("--always-use-gpu", action="store_true", help="NEO's GPU-only baseline (_get_next_batch_old)")
     ap.add_argument("--json", help="write rows and summaries here")
+    ap.add_argument("--clock", default="sim", choices=["sim", "neo-predictor"],
+                    help="how the GPU stand-in advances the virtual clock: as our simulator prices NEO's iteration "
+                         "(ApexSimClock; default), or by NEO's own predictor (the ninth pass's runs)")
+    ap.add_argument("--apex-runs", nargs="+", help="`apex run` folders of our simulated NEO (or its baseline), one per "
+                    "rate in --rates order: printed beside NEO's scheduler on the same terms")
+    ap.add_argument("--workload-from", help="take the (prompt, output) lengths from this `apex run` folder's requests.csv, in "
+                    "request order, instead of --trace / --synthetic-output's own draw (so both schedulers serve the same requests)")
+    ap.add_argument("--no-host-times", action="store_true", help="leave out the per-part host-time tables")
     args = ap.parse_args()
 
     if not os.path.isdir(os.path.join(args.neo, "swiftllm")):
         sys.exit(f"--neo {args.neo}: no swiftllm/ there (want a NEO checkout)")
-    if not args.trace and not args.synthetic_output:
+    if args.workload_from and not os.path.isfile(os.path.join(args.workload_from, "requests.csv")):
+        sys.exit(f"--workload-from {args.workload_from}: no requests.csv there")
+    if not args.trace and not args.synthetic_output and not args.workload_from:
         sys.exit("give --trace (the OSC lengths) or --synthetic-output N")
     for path, what in ((args.profile, "--profile"), (args.trace, "--trace")):
         if path is not None and not os.path.isfile(path):
             sys.exit(f"{what} {path}: no such file")
+    if args.apex_runs is not None:
+        if len(args.apex_runs) != len(args.rates):
+            sys.exit(f"--apex-runs: {len(args.apex_runs)} folders for {len(args.rates)} rates")
+        for d in args.apex_runs:
+            for f in ("iterations.csv", "requests.csv"):
+                if not os.path.isfile(os.path.join(d, f)):
+                    sys.exit(f"--apex-runs {d}: no {f} there (want an `apex run` output folder)")
 
     install_stubs()
     import torch
@@ -689,7 +1015,7 @@ def main():
               "stubbed_modules": STUBBED, "runs": []}
     print(f"host: {platform.processor() or platform.machine()}, Python {result['machine']['python']}, PyTorch "
           f"{torch.__version__}, fib(23) {result['machine']['fib23_ms']:.2f} ms (thread CPU), load {os.getloadavg()}")
-    for rate in args.rates:
+    for ri, rate in enumerate(args.rates):
         rows, meta = run_one(args, rate, mods, profile)
         summ = summarise(rows)
         meta["per_iteration_shim_calls"] = meta["shim_calls"] / max(1, len(rows))
@@ -699,8 +1025,16 @@ def main():
               f"load {meta['loadavg_start'][0]:.2f} -> {meta['loadavg_end'][0]:.2f}, "
               f"shim calls/iteration {meta['per_iteration_shim_calls']:.1f}, 'cuda' tensor calls/iteration "
               f"{json.dumps({k: round(v, 2) for k, v in meta['per_iteration_device_calls'].items()})}", flush=True)
-        for strat, s in summ.items():
-            print(f"  {strat}: {s['iterations']} iterations, predicted GPU time median {s['predicted_gpu_ms']['median']:.1f} ms, "
+        hf = HF_CONFIGS[args.config]
+        kv_tok = 2 * hf["num_key_value_heads"] * (hf["hidden_size"] // hf["num_attention_heads"]) * 2 * hf["num_hidden_layers"]
+        pairs = {"neo-scheduler": regime(neo_iters(rows), meta["arrivals"], meta["finish"], meta["outputs"], 16 * kv_tok)}
+        if args.apex_runs:
+            pairs["apex-sim"] = regime(*apex_run(args.apex_runs[ri], 16 * kv_tok, kv_tok), 16 * kv_tok)
+        meta["regime"] = pairs
+        print(f"  batches and metrics (clock {args.clock}):")
+        print_regimes(pairs)
+        for strat, s in ({} if args.no_host_times else summ).items():
+            print(f"  {strat}: {s['iterations']} iterations, virtual-clock iteration median {s['predicted_gpu_ms']['median']:.1f} ms, "
                   f"mean rows {s['mean_rows']:.1f}, width {s['mean_width']:.1f}, "
                   f"CPU decodes {s['mean_cdecs']:.1f}, prefill iterations {s['prefill_iterations']}, "
                   f"swap iterations {s['swap_iterations']}")

@@ -19,7 +19,8 @@ import java.util.List;
  * <li>{@link #schedule}: GPU decodes, chunks of requests part-way through a (re)prefill, and swap-ins of host
  *     decodes under a hysteresis share of the GPU pool;</li>
  * <li>{@link #admit}: waiting requests FCFS to the GPU while they fit, else to the host pool (once one goes to
- *     the host every later one does), keeping a host reserve of hostBlocks - gpuBlocks.</li>
+ *     the host every later one does), keeping a host reserve of hostBlocks - gpuBlocks (NEO: a candidate the
+ *     reserve could not take waits even when it would fit the GPU).</li>
  * </ol>
  * Added where NEO is silent: a swap-out victim the host cannot take is recomputed; a context that no iteration
  * can prefill whole (longer than the token budget, or host-bound and larger than the GPU staging area, typically
@@ -209,6 +210,9 @@ public final class Placement {
         int decodes = gpuDecodes.size();
         for (RequestState r : ctx.waiting()) {
             int need = kv.blocksAfterStep(r);
+            // NEO checks the host reserve before it chooses the pool: with the host pool at its limit nothing is
+            // admitted, not even to a GPU with room, until host requests finish (docs/decisions.md, tenth pass)
+            if (rules.reserveGatesGpuAdmission() && rules.hostAdmission() && hostLoad + need > hostThreshold) break;
             boolean toGpu = !toHost && gpuHeld + need + watermark <= gpuBlocks;
             int len = chunk(r, need, toGpu, decodes, reservedTokens);
             if (slotsLeft < 1 || len < 1) break;

@@ -24,20 +24,24 @@ import org.apexbench.engine.predict.Predictor;
  *                             blocks the host decodes hold after this step)
  * @param noAdmissionWhilePreempting APEX: no admission in an iteration that swaps out or recomputes
  * @param hostAdmission        whether waiting requests may go to the host pool at all
+ * @param reserveGatesGpuAdmission NEO: the host reserve stops every admission, GPU-bound ones too (NEO's
+ *                             scheduler.py, _get_next_batch_new step 4, checks the CPU queue's blocks plus the
+ *                             candidate's against num_cpu_blocks - num_gpu_blocks before choosing its pool); APEX:
+ *                             only host-bound ones
  * @param predictor            prices swaps (PCIe copies of every layer's K and V)
  * @param layers               decoder layers
  */
 public record PlacementRules(int gpuDecodeBlocks, boolean evictAnyRequest, boolean swapIn, boolean swapInOldestFirst,
                              double swapInHysteresis, double swapInBudgetSec, boolean stagedHostPrefill, double gpuWatermark,
                              boolean hostLoadIsPoolUse, boolean noAdmissionWhilePreempting, boolean hostAdmission,
-                             Predictor predictor, int layers) {
+                             boolean reserveGatesGpuAdmission, Predictor predictor, int layers) {
     /** NEO's swap-in hysteresis: host requests come back while the GPU stays under 95% of its blocks. */
     public static final double NEO_SWAP_IN_HYSTERESIS = 0.95;
 
     /** NEO's placement; {@code gpuDecodeBlocks} -1 for the whole GPU pool. */
     public static PlacementRules neo(int gpuDecodeBlocks, boolean swapIn, Predictor predictor, int layers) {
         return new PlacementRules(gpuDecodeBlocks, false, swapIn, false, NEO_SWAP_IN_HYSTERESIS, Double.POSITIVE_INFINITY,
-                true, 0, false, false, true, predictor, layers);
+                true, 0, false, false, true, true, predictor, layers);
     }
 
     /**
@@ -46,7 +50,7 @@ public record PlacementRules(int gpuDecodeBlocks, boolean evictAnyRequest, boole
      */
     public static PlacementRules apex(double swapInHysteresis, boolean hostAdmission, Predictor predictor, int layers) {
         return new PlacementRules(-1, true, true, true, swapInHysteresis, layers * predictor.linear(1), false, 0.01, true, true,
-                hostAdmission, predictor, layers);
+                hostAdmission, false, predictor, layers);
     }
 
     /** PCIe seconds of swapping {@code r} in (host to device): every layer's K and V, one transfer each. */

@@ -163,7 +163,8 @@ class PlacementRulesTest {
         assertEquals(List.of(), q.prefills());
         Placement n = neo(recomputes);
         assertEquals(List.of("a"), ids(n.swapIn));
-        assertEquals(List.of("w:16"), chunks(n.gpuAdmitted));
+        assertEquals(List.of(), n.prefills(), "NEO's host reserve (4 - 40 blocks) takes no prompt, so NEO admits none even to"
+                + " the GPU (NeoReserveGateTest); its admission while preempting: apexEvictsTheNewestGpuRequest...");
     }
 
     @Test
@@ -206,7 +207,9 @@ class PlacementRulesTest {
         assertEquals(List.of("w:768"), chunks(apex(fits).gpuAdmitted));
         State over = new State(150, 0, 64, 2048, List.of(StubRequest.waiting("w", 1, 769, 4)), List.of(gpuDecode("g", 0, 1599)), List.of());
         assertEquals(List.of(), apex(over).prefills());
-        assertEquals(List.of("w:769"), chunks(neo(over).gpuAdmitted), "NEO has no watermark");
+        State overWithReserve = new State(150, 400, 64, 2048, List.of(StubRequest.waiting("w", 1, 769, 4)),
+                List.of(gpuDecode("g", 0, 1599)), List.of());
+        assertEquals(List.of("w:769"), chunks(neo(overWithReserve).gpuAdmitted), "NEO has no watermark (its host reserve has room)");
     }
 
     @Test

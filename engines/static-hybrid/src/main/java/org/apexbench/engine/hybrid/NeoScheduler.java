@@ -25,7 +25,8 @@ import java.util.List;
  * between sub-batches B1 and B0 while both windows of the pipelined {@link LayerLayout} keep a slack >= 0 (slack A =
  * linr(B0) - cdec(B1) - lnch, slack B = linr(B1) + pref(B0) + gdec(B0) - cdec(B0) - lnch), trim CPU prefills from
  * B0, and choose the pipelined pair if it advances more requests per unit of GPU time than the sequential batch.
- * Per-layer costs come from the profile tables through the {@link Predictor}; NEO charges no copies, and lnch is
+ * Per-layer costs come from the profile tables through the {@link Predictor}, GPU decode attention as NEO's profile
+ * prices it ({@link NeoProfiledPredictor}); NEO charges no copies, and lnch is
  * NEO's hard-coded 0.8 ms per stage in its faithful single-thread runtime and 0 on the two-thread runtime.
  *
  * <p>Where NEO is silent: when neither a GPU row nor a CPU decode fits the slacks, the head of the CPU queue runs
@@ -58,6 +59,12 @@ public final class NeoScheduler implements Scheduler {
             return "needs " + peak + " KV blocks but the GPU pool has " + b.gpuBlocks() + " and the host pool leaves "
                     + (b.hostBlocks() - b.gpuBlocks()) + " beyond its swap reserve";
         }
+        // NEO admits a prompt, to either pool, only while the host reserve could take it (PlacementRules.reserveGatesGpuAdmission)
+        int admit = b.blocksFor(r.promptLength());
+        if (admit > b.hostBlocks() - b.gpuBlocks()) {
+            return "needs " + admit + " KV blocks at admission, which NEO grants only while the host pool keeps them beyond its swap"
+                    + " reserve, and the host pool leaves " + Math.max(0, b.hostBlocks() - b.gpuBlocks());
+        }
         return null;
     }
 
@@ -76,9 +83,21 @@ public final class NeoScheduler implements Scheduler {
         costs.launch = lnch;
     }
 
+    private Predictor viewOf;
+    private NeoProfiledPredictor view;
+
+    /** The run's predictor as NEO's profile tables see it (GPU decode attention by tokens only). */
+    private Predictor neoView(SchedulerContext ctx) {
+        if (view == null || viewOf != ctx.predictor()) {
+            viewOf = ctx.predictor();
+            view = new NeoProfiledPredictor(viewOf, ctx.budgets());
+        }
+        return view;
+    }
+
     @Override
     public IterationPlan plan(SchedulerContext ctx) {
-        Predictor p = ctx.predictor();
+        Predictor p = neoView(ctx);
         int layers = ctx.geometry().layers();
         Placement pl = Placement.neo(ctx, PlacementRules.neo(-1, true, p, layers));
         List<PrefillChunk> gpuPrefills = new ArrayList<>(pl.gpuContinued);

@@ -293,8 +293,12 @@ class HybridPlanTest {
         assertEquals("needs 21 KV blocks but the GPU pool has 10 and the host pool leaves 20 beyond its swap reserve",
                 NeoScheduler.hybridInfeasibility(spec("big", 100, 237), b));
         assertEquals(NeoScheduler.NO_STAGING, NeoScheduler.hybridInfeasibility(spec("x", 10, 1), noGpu));
-        assertNull(NeoScheduler.hybridInfeasibility(spec("gpu", 100, 60), KvCapacity.empty(new EngineBudgets(64, 100, 10, 10, 16), GEO)),
-                "fits the GPU pool");
+        KvCapacity noReserve = KvCapacity.empty(new EngineBudgets(64, 100, 10, 10, 16), GEO);
+        assertEquals("needs 7 KV blocks at admission, which NEO grants only while the host pool keeps them beyond its swap reserve,"
+                        + " and the host pool leaves 0", NeoScheduler.hybridInfeasibility(spec("gpu", 100, 60), noReserve),
+                "fits the GPU pool, but NEO's admission asks the host reserve first");
+        assertNull(NeoScheduler.hybridInfeasibility(spec("gpu", 100, 60), KvCapacity.empty(new EngineBudgets(64, 100, 10, 17, 16), GEO)),
+                "7 prompt blocks within the host's 7 beyond the reserve; the whole request fits the GPU");
         FastDecodeScheduler fd = new FastDecodeScheduler();
         assertNull(fd.infeasibility(spec("ok", 100, 381), b), "480 tokens: exactly the 30 host blocks");
         assertTrue(fd.infeasibility(spec("big", 100, 382), b).contains("needs 31 host KV blocks"));
