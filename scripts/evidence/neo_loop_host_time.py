@@ -335,8 +335,9 @@ class ApexSimClock:
         return {"ALWAYS": True, "ROWS": g.width() > 0, "CPU_ROWS": g.cdecs > 0, "PREFILLS": g.pref_seqs > 0,
                 "GPU_DECODES": g.gdecs > 0, "HOST_PREFILL": g.host_pref_tokens > 0, "SINGLE_THREAD": True}[presence]
 
-    def seconds(self, shapes, swap_in_blocks=0, swap_out_blocks=0, swap_runs=1):
-        """Seconds of one iteration over `shapes` (one Shape: sequential; two: pipelined), and the loop's part."""
+    def seconds(self, shapes, swap_in_blocks=0, swap_out_blocks=0, swap_runs=1, sampled=None):
+        """Seconds of one iteration over `shapes` (one Shape: sequential; two: pipelined), and the loop's part. sampled:
+        the rows the LM head samples (default: every prefill and decode; a chunked prefill samples only its last chunk)."""
         pipelined = len(shapes) == 2
         g0 = shapes[0]
         g1 = shapes[1] if pipelined else Shape()
@@ -375,8 +376,9 @@ class ApexSimClock:
                 free[r] = end_cur[j] = ready + dur[j]
                 pres_cur[j] = True
             end_prev, pres_prev = end_cur, pres_cur
-        sampled = g0.pref_seqs + g1.pref_seqs + g0.gdecs + g1.gdecs + g0.cdecs + g1.cdecs
-        free["gpu"] += self.t["lmHead"].at(sampled)
+        if sampled is None:
+            sampled = g0.pref_seqs + g1.pref_seqs + g0.gdecs + g1.gdecs + g0.cdecs + g1.cdecs
+        free["gpu"] += self.t["lmHead"].at(sampled) if sampled else 0.0   # the cost model: no rows, no head
         return max(free.values()), loop
 
 
