@@ -46,6 +46,8 @@ public final class ApexScheduler implements Scheduler {
     private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
     /** With a TTFT SLO: when the waiting requests would get GPU memory, which host admission tests against the SLO. */
     private final GpuQueueForecast queueForecast = new GpuQueueForecast();
+    /** With a TPOT SLO: the prefills to come, which host admission charges to the running requests' windows. */
+    private final PrefillForecast prefillForecast = new PrefillForecast();
     private long[] cpuCtx = new long[64];
     /** The CPU attention of every prefix of this decision's CPU candidates, read by each of its passes. */
     private PrefixSweep sweep;
@@ -190,6 +192,8 @@ public final class ApexScheduler implements Scheduler {
     long[] cpuContexts() { return cpuCtx; }
 
     GpuQueueForecast queueForecast() { return queueForecast; }
+
+    PrefillForecast prefillForecast() { return prefillForecast; }
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With
