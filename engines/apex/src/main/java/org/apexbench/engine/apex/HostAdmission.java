@@ -344,10 +344,9 @@ final class HostAdmission implements Placement.HostAdmission {
     private boolean waitingMissesTtft(RequestState r) {
         boolean priced = s.options().hasTpotSlo();
         PrefillForecast pf = null;
-        double t, ahead = 0;
+        double t = -1, ahead = 0;
         if (priced) {
-            beginSteady();
-            t = steadyStepSec;
+            // the steady step is predicted only when a forecast needs it (a request already past F without it does not)
             pf = prefillForecast(0);
             for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted, pl.hostAdmitted)) {
                 for (PrefillChunk c : l) ahead += pf.wholeSec(c.start(), c.request().remainingTokens());
@@ -375,6 +374,11 @@ final class HostAdmission implements Placement.HostAdmission {
             if (priced) {
                 int len = q.remainingTokens();
                 ahead += pf.wholeSec(q.kvTokens(), len);
+                if (q.generated() == 0 && now - q.arrivalSec() + ahead > slo) return true;
+                if (t < 0) {
+                    beginSteady();
+                    t = steadyStepSec;
+                }
                 wait = (at + pf.chunks(len)) * t + ahead;
             } else {
                 wait = (at + 1) * t;
