@@ -62,8 +62,9 @@ public final class ApexScheduler implements Scheduler {
     private int mustRun;
     private double meanIterationSec;
     /**
-     * With a TPOT SLO: the predicted times of the plans run, decayed over about a short request's life, which host
-     * admission prices the running requests' remaining tokens at ({@link HostAdmission}).
+     * The predicted times of the plans run, decayed over about a short request's life: with a TTFT SLO and no TPOT SLO,
+     * the iteration time of host admission's queue forecast ({@link HostAdmission}; with a TPOT SLO it prices the
+     * steady step and the prefills to come instead).
      */
     private double horizonIterationSec;
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
