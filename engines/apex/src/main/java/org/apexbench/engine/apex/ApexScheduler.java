@@ -46,6 +46,8 @@ public final class ApexScheduler implements Scheduler {
     private final Dispatch.Choice steadyChoice = new Dispatch.Choice();
     /** With a TTFT SLO: when the waiting requests would get GPU memory, which host admission tests against the SLO. */
     private final GpuQueueForecast queueForecast = new GpuQueueForecast();
+    /** With a TPOT SLO: the prefills to come, which host admission charges to the running requests' windows. */
+    private final PrefillForecast prefillForecast = new PrefillForecast();
     private long[] cpuCtx = new long[64];
     /** The CPU attention of every prefix of this decision's CPU candidates, read by each of its passes. */
     private PrefixSweep sweep;
@@ -60,8 +62,9 @@ public final class ApexScheduler implements Scheduler {
     private int mustRun;
     private double meanIterationSec;
     /**
-     * With a TPOT SLO: the predicted times of the plans run, decayed over about a short request's life, which host
-     * admission prices the running requests' remaining tokens at ({@link HostAdmission}).
+     * The predicted times of the plans run, decayed over about a short request's life: with a TTFT SLO and no TPOT SLO,
+     * the iteration time of host admission's queue forecast ({@link HostAdmission}; with a TPOT SLO it prices the
+     * steady step and the prefills to come instead).
      */
     private double horizonIterationSec;
     /** With {@link ApexOptions#recalibrate()}: the run's predictor recalibrated, and the base prediction of the plan last returned. */
@@ -190,6 +193,8 @@ public final class ApexScheduler implements Scheduler {
     long[] cpuContexts() { return cpuCtx; }
 
     GpuQueueForecast queueForecast() { return queueForecast; }
+
+    PrefillForecast prefillForecast() { return prefillForecast; }
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With

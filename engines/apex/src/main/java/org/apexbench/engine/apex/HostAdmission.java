@@ -46,9 +46,12 @@ final class HostAdmission implements Placement.HostAdmission {
      */
     private long[] steadyCtx = new long[16];
     private int steadyRows;
-    /** With a TPOT SLO: rows per second of the steady decode step with the host admissions so far. */
-    private double steadyRate;
-    /** With a TTFT SLO: the iteration time the queue forecast runs at, fixed at its first use this iteration (0: not yet). */
+    /** With a TPOT SLO: rows per second of the steady decode step with the host admissions so far, and its predicted time. */
+    private double steadyRate, steadyStepSec;
+    /**
+     * With a TTFT SLO and no TPOT SLO: the iteration time the queue forecast runs at, fixed at its first use this
+     * iteration (0: not yet). With a TPOT SLO the forecast prices the steady step and the prefills instead.
+     */
     private double forecastIterationSec;
     /**
      * Whether the choice and the dispatch's state are {@link #decide()}'s over the rows as they are now. Deciding is
@@ -115,7 +118,7 @@ final class HostAdmission implements Placement.HostAdmission {
             // begun, and when the TTFT test reads nothing the TPOT test changes (its iteration time is fixed), it goes
             // first, and the steady step takes r when a later test begins it (a full pass over the candidates saved when
             // no test follows)
-            boolean ttftFirst = o.hasTtftSlo() && !steadyBegun && forecastFixed();
+            boolean ttftFirst = o.hasTtftSlo() && !steadyBegun;
             if (ttftFirst && waitingMissesTtft(r)) {
                 steadyTake(r.contextLength() + 1L);
                 return admitToHost(hc);
@@ -124,6 +127,7 @@ final class HostAdmission implements Placement.HostAdmission {
             if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && prefillKeepsTpotBudgets(hc)
                     || !ttftFirst && o.hasTtftSlo() && waitingMissesTtft(r)) {
                 steadyRate = s.steadyChoice().rate;
+                steadyStepSec = s.steadyChoice().predictedSec;
                 return admitToHost(hc);
             }
             s.steadyDispatch().restore();
@@ -185,15 +189,7 @@ final class HostAdmission implements Placement.HostAdmission {
      */
     private boolean steadyStepMeetsSlo(RequestState r) {
         Dispatch steady = s.steadyDispatch();
-        if (!steadyBegun) {
-            long[] cpuCtx = s.cpuContexts();
-            steady.begin(s.steadyGpuRows(), cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
-            for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
-            for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
-            for (int i = 0; i < steadyRows; i++) steady.add(steadyCtx[i], true);
-            steadyBegun = true;
-            steadyRate = steady.result(s.steadyChoice()).rate;
-        }
+        beginSteady();
         Dispatch.Choice c = s.steadyChoice();
         steady.save();
         steady.add(r.contextLength() + 1L, true);
@@ -217,23 +213,49 @@ final class HostAdmission implements Placement.HostAdmission {
         idle = g.rows == 0 && n + pl.hostContinued.size() + steadyRows == 0;
     }
 
-    /** A host row for the steady step to take when it is begun. */
+    /**
+     * The steady decode step with every host request and the host admissions so far, once per iteration: at the first
+     * SLO admission test that needs it, its TPOT test or (with a TTFT objective) the queue forecast that prices it.
+     */
+    private void beginSteady() {
+        if (steadyBegun) return;
+        Dispatch steady = s.steadyDispatch();
+        long[] cpuCtx = s.cpuContexts();
+        steady.begin(s.steadyGpuRows(), cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
+        for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
+        for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
+        for (int i = 0; i < steadyRows; i++) steady.add(steadyCtx[i], true);
+        steadyBegun = true;
+        Dispatch.Choice c = steady.result(s.steadyChoice());
+        steadyRate = c.rate;
+        steadyStepSec = c.predictedSec;
+    }
+
+    /** A host row for the steady step: taken when it is begun, or now if it already is. */
     private void steadyTake(long ctx) {
+        if (steadyBegun) {
+            Dispatch steady = s.steadyDispatch();
+            steady.add(ctx, true);
+            Dispatch.Choice c = steady.result(s.steadyChoice());
+            steadyRate = c.rate;
+            steadyStepSec = c.predictedSec;
+            return;
+        }
         if (steadyCtx.length <= steadyRows) steadyCtx = java.util.Arrays.copyOf(steadyCtx, 2 * steadyCtx.length);
         steadyCtx[steadyRows++] = ctx;
     }
 
-    /** Whether the TTFT test's iteration time is already fixed this iteration, so that when it runs changes nothing. */
-    private boolean forecastFixed() { return forecastIterationSec != 0 || s.horizonIterationSec() > 0; }
-
     /**
      * TPOT budgets of the running requests: whether every running request that has its first token still meets its
-     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run): given a
-     * token this iteration and each later one after the longer of the steady decode step with the newcomer and the recent
-     * mean iteration ({@link ApexScheduler#tpotBudgetSec}), its last token comes by first + S x (output - 1). A
-     * prefill costs every running request its time, and with short outputs those iterations are a large share of
-     * each request's TPOT; the mean iteration counts the prefills a request sits through. A request already late
-     * refuses too: each admission makes it later still, and the newcomer can wait while its TTFT allows.
+     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run), with a
+     * token this iteration and each later one after the steady decode step with the newcomer
+     * ({@link ApexScheduler#tpotBudgetSec}) lengthened by the prefills predicted inside its window: the rest of
+     * {@code hc}'s prompt and of every prefill under way, one chunk an iteration from the next, and the prompt of each
+     * request queued behind {@code hc} from the iteration {@link GpuQueueForecast} predicts it fits the GPU pool
+     * ({@link PrefillForecast}); its last token comes by first + S x (output - 1). With short outputs the prefill
+     * iterations a request sits through are most of its TPOT, and each one is charged to the requests whose last token
+     * comes after it, not spread over a mean. A request already late refuses too: each admission makes it later still,
+     * and the newcomer can wait while its TTFT allows.
      */
     private boolean prefillKeepsTpotBudgets(PrefillChunk hc) {
         // the iteration as it would run: the prefills with hc's, the dispatch over the real CPU candidates
@@ -243,14 +265,68 @@ final class HostAdmission implements Placement.HostAdmission {
         double with = choice.predictedSec;
         gpu.addPrefill(hc, p, -1);
         decided = false;
-        double slo = s.options().tpotSloSec(), now = ctx.nowSec();
-        double later = Math.max(s.horizonIterationSec(), s.steadyChoice().predictedSec);
+        double slo = o.tpotSloSec(), now = ctx.nowSec();
+        double step = s.steadyChoice().predictedSec;
+        // without the prefills to come first (they only shorten a budget): the horizon they are reserved over
+        int horizon = 0;
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
             for (RequestState r : l) {
-                if (r.generated() >= 1 && ApexScheduler.tpotBudgetSec(r, now, slo, later) < with) return false;
+                if (r.generated() < 1) continue;
+                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) < with) return false;
+                horizon = Math.max(horizon, r.targetOutput() - r.generated());
+            }
+        }
+        if (horizon <= 1) return true;
+        PrefillForecast pf = prefillForecast(horizon);
+        RequestState newcomer = hc.request();
+        pf.reserve(hc.start() + hc.length(), newcomer.remainingTokens() - hc.length(), 1);
+        for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted, pl.hostAdmitted)) {
+            for (PrefillChunk c : l) pf.reserve(c.start() + c.length(), c.request().remainingTokens() - c.length(), 1);
+        }
+        // the queue behind hc, with hc on the host: each prompt at the iteration it is predicted to fit the GPU pool
+        GpuQueueForecast f = queueForecast();
+        KvCapacity kv = ctx.kv();
+        boolean behind = false;
+        for (RequestState q : ctx.waiting()) {
+            if (!behind) {
+                behind = q == newcomer;
+                continue;
+            }
+            long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
+            if (at < 0 || at >= horizon) break;
+            pf.reserve(q.kvTokens(), q.remainingTokens(), at);
+        }
+        for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
+            for (RequestState r : l) {
+                if (r.generated() < 1) continue;
+                int remaining = r.targetOutput() - r.generated();
+                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) - pf.reservedThrough(remaining - 1) < with) return false;
             }
         }
         return true;
+    }
+
+    /**
+     * The prefill forecast beside the steady decode step's rows (GPU rows, host decodes, host prefills under way and
+     * the host admissions so far, each one row), reserving iterations up to {@code horizon - 1}.
+     */
+    private PrefillForecast prefillForecast(int horizon) {
+        int rows = s.steadyGpuRows().width + n + pl.hostContinued.size() + admitted;
+        return s.prefillForecast().reset(p, layers, rows, rows, ctx.budgets().maxTokensPerIteration(), horizon);
+    }
+
+    /**
+     * When the waiting requests would get GPU memory if none went to the host: the GPU's requests after this
+     * iteration's placement (no admission runs in one that swaps out or recomputes), ready for {@link GpuQueueForecast#admit}.
+     */
+    private GpuQueueForecast queueForecast() {
+        KvCapacity kv = ctx.kv();
+        int blocks = rules.gpuDecodeBlocks() < 0 ? kv.gpuBlocks() : rules.gpuDecodeBlocks();
+        GpuQueueForecast f = s.queueForecast().reset(blocks - (int) Math.ceil(rules.gpuWatermark() * blocks), kv.blockSize());
+        for (RequestState g : ctx.gpuRunning()) f.addRunning(g.targetOutput() - g.generated(), kv.blocksAfterStep(g));
+        for (RequestState g : pl.swapIn) f.addRunning(g.targetOutput() - g.generated(), kv.blocksAfterStep(g));
+        for (PrefillChunk c : pl.gpuAdmitted) f.addRunning(c.request().targetOutput(), kv.blocksAfterStep(c.request()));
+        return f;
     }
 
     /**
@@ -258,26 +334,35 @@ final class HostAdmission implements Placement.HostAdmission {
      * is predicted to miss the TTFT objective: some request of that queue without a first token gets it later than
      * the objective after its arrival. Each one's first token comes after the time it has waited, plus the iterations
      * until its prompt fits the GPU pool ({@link GpuQueueForecast}: the GPU requests' remaining tokens free their
-     * memory, the queue is admitted FCFS and frees in turn), plus one for its prefill, at the mean iteration time of
-     * the plans run ({@link ApexScheduler#horizonIterationSec}, which counts the prefill iterations; before the first
-     * plan, this iteration's without host admissions). A request that would never fit misses.
+     * memory, the queue is admitted FCFS and frees in turn), plus those of its own prefill. With a TPOT objective each
+     * of those iterations is the steady decode step (every host request and the host admissions so far), and the
+     * prefills are priced where they run ({@link PrefillForecast}): every prefill under way, and the whole prompt of
+     * each queued request up to and including this one. Without one, at the mean iteration time of the plans run
+     * ({@link ApexScheduler#horizonIterationSec}, which counts the prefill iterations; before the first plan, this
+     * iteration's without host admissions), one iteration for the prefill. A request that would never fit misses.
      */
     private boolean waitingMissesTtft(RequestState r) {
-        if (forecastIterationSec == 0) {
-            forecastIterationSec = s.horizonIterationSec();
-            if (!(forecastIterationSec > 0)) {
-                decided();
-                forecastIterationSec = choice.predictedSec;
+        boolean priced = s.options().hasTpotSlo();
+        PrefillForecast pf = null;
+        double t = -1, ahead = 0;
+        if (priced) {
+            // the steady step is predicted only when a forecast needs it (a request already past F without it does not)
+            pf = prefillForecast(0);
+            for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted, pl.hostAdmitted)) {
+                for (PrefillChunk c : l) ahead += pf.wholeSec(c.start(), c.request().remainingTokens());
             }
+        } else {
+            if (forecastIterationSec == 0) {
+                forecastIterationSec = s.horizonIterationSec();
+                if (!(forecastIterationSec > 0)) {
+                    decided();
+                    forecastIterationSec = choice.predictedSec;
+                }
+            }
+            t = forecastIterationSec;
         }
-        double t = forecastIterationSec;
         KvCapacity kv = ctx.kv();
-        int blocks = rules.gpuDecodeBlocks() < 0 ? kv.gpuBlocks() : rules.gpuDecodeBlocks();
-        GpuQueueForecast f = s.queueForecast().reset(blocks - (int) Math.ceil(rules.gpuWatermark() * blocks), kv.blockSize());
-        // the GPU's requests after this iteration's placement (no admission runs in one that swaps out or recomputes)
-        for (RequestState g : ctx.gpuRunning()) f.addRunning(g.targetOutput() - g.generated(), kv.blocksAfterStep(g));
-        for (RequestState g : pl.swapIn) f.addRunning(g.targetOutput() - g.generated(), kv.blocksAfterStep(g));
-        for (PrefillChunk c : pl.gpuAdmitted) f.addRunning(c.request().targetOutput(), kv.blocksAfterStep(c.request()));
+        GpuQueueForecast f = queueForecast();
         double slo = s.options().ttftSloSec(), now = ctx.nowSec();
         boolean queued = false;
         for (RequestState q : ctx.waiting()) {
@@ -285,7 +370,20 @@ final class HostAdmission implements Placement.HostAdmission {
             queued = true;
             long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
             if (at < 0) return true;
-            if (q.generated() == 0 && now - q.arrivalSec() + (at + 1) * t > slo) return true;
+            double wait;
+            if (priced) {
+                int len = q.remainingTokens();
+                ahead += pf.wholeSec(q.kvTokens(), len);
+                if (q.generated() == 0 && now - q.arrivalSec() + ahead > slo) return true;
+                if (t < 0) {
+                    beginSteady();
+                    t = steadyStepSec;
+                }
+                wait = (at + pf.chunks(len)) * t + ahead;
+            } else {
+                wait = (at + 1) * t;
+            }
+            if (q.generated() == 0 && now - q.arrivalSec() + wait > slo) return true;
         }
         return false;
     }
