@@ -17,9 +17,10 @@ and each part is timed with time.thread_time (CPU of this thread; robust to othe
            entries (the GPU's work) shrinks to nothing; the SamplingParams are the eleventh pass's (vLLM's defaults,
            temperature 1: the random path), as NEO's client sent them is not checked.
   process  LLMEngine._process_model_outputs' work, re-enacted line by line from llm_engine.py
-           (LLMEngine._process_model_outputs at a2c71c54) on vLLM's own objects: update_num_computed_tokens, SingleStepOutputProcessor.process_prompt_logprob
-           and process_outputs (vLLM's class: append_token_id, StopChecker.maybe_stop_sequence, free_seq),
-           maybe_set_first_token_time, RequestOutputFactory.create for every scheduled group, free_finished_seq_groups.
+           (LLMEngine._process_model_outputs at a2c71c54) on vLLM's own objects: update_num_computed_tokens,
+           SingleStepOutputProcessor.process_prompt_logprob and process_outputs (vLLM's class: append_token_id,
+           StopChecker.maybe_stop_sequence, free_seq), maybe_set_first_token_time, RequestOutputFactory.create for
+           every scheduled group, free_finished_seq_groups.
 
 Stubbed: the packages vllm_v0_scheduler.py stubs, vLLM's C extensions (vllm._C, _rocm_C, _moe_C: GPU kernels),
 xformers (GPU kernels; its attention-bias classes are only constructed in forward), and third-party packages of the
@@ -27,11 +28,11 @@ tokenizer / model-loader paths this host lacks (found at import and listed in ea
 mistral_common, safetensors, gguf, aiohttp, ...; a stub that the timed path called would fail, none does). Two
 PyTorch 2 names missing in PyTorch 1.13 are shimmed (torch._dynamo.config, torch.library.impl_abstract: import time
 only). Not timed: the incremental detokenizer (no tokenizer offline: the output processor runs with detokenizer None;
-in 0.6.x it runs in the engine, per token per request), the AsyncLLMEngine's asyncio loop and its executor hand-off
-(make_async), the API server's per-token work (no fastapi/uvicorn here), Worker.prepare_worker_input, the model's
-eager forward (its launches; on a T4 they overlap the GPU's layers), the CUDA-side host work (pinned allocations,
-host-to-device copies, the sampler's synchronising .tolist()), and the GPU's work (a virtual clock, as
-vllm_v0_scheduler.py). So the figures are a lower bound on vLLM's host time per step.
+in 0.6.x it runs in the engine, per token per request), the AsyncLLMEngine's asyncio loop (its executor hand-off,
+make_async, is timed apart on a no-op and printed), the API server's per-token work (no fastapi/uvicorn here),
+Worker.prepare_worker_input, the model's eager forward (its launches; on a T4 they overlap the layers' GPU time), the
+CUDA-side host work (pinned allocations, host-to-device copies, the sampler's synchronising .tolist()), and the GPU's
+work (a virtual clock, as vllm_v0_scheduler.py). So the figures are a lower bound on vLLM's host time per step.
 
 Usage: python3 vllm_v0_step_host_time.py --vllm /tmp/vllm0631 --out L.jsonl loop --profile t4.json --trace osc.csv --rate 0.5
        python3 vllm_v0_step_host_time.py --vllm /tmp/vllm0631 --out S.jsonl shapes [--running 1,2,4,...] [--prefill 0,256]
@@ -243,6 +244,25 @@ def yardstick():
     return best
 
 
+def handoff(n=2000):
+    """GPUExecutorAsync.execute_model_async's hand-off: vllm.utils.make_async (run_in_executor on the default executor)
+    of a no-op, awaited from an asyncio loop, as AsyncLLMEngine.step_async awaits the worker each step. Wall median,
+    and the process CPU (both threads) per round trip, median."""
+    import asyncio
+    from vllm.utils import make_async
+    noop = make_async(lambda: None)
+
+    async def go():
+        walls, cpus = [], []
+        for _ in range(n):
+            c, w = time.process_time(), time.perf_counter()
+            await noop()
+            walls.append(time.perf_counter() - w)
+            cpus.append(time.process_time() - c)
+        return statistics.median(walls), statistics.median(cpus)
+    return asyncio.run(go())
+
+
 def loop(args, v):
     """NEO's T4 vLLM run: the OSC trace at NEO's arrival times, steps on the simulated clock (c0 = 4 ms included)."""
     with open(args.profile) as f:
@@ -402,14 +422,16 @@ def main():
     args = ap.parse_args()
     v = load(args.vllm)
     y = yardstick()
+    hw, hc = handoff()
     rows = loop(args, v) if args.mode == "loop" else shapes(args, v)
     with open(args.out, "w") as f:
-        f.write(json.dumps({"yardstick_fib23_s": y, "python": platform.python_version(),
+        f.write(json.dumps({"yardstick_fib23_s": y, "handoff_wall_s": hw, "handoff_cpu_s": hc, "python": platform.python_version(),
                             "load": os.getloadavg(),
                             "stubbed": vs.STUBBED + EXTRA_STUBS + STUBBED_FOUND}) + "\n")
         for r in rows:
             f.write(json.dumps(r) + "\n")
     tot = [sum(r[p + "_cpu"] for p in PARTS) for r in rows]
+    print(f"make_async no-op hand-off: {1e6 * hw:.1f} us wall, {1e6 * hc:.1f} us process CPU (medians)")
     print(f"{len(rows)} steps; fib(23) {1e3 * y:.2f} ms; load {os.getloadavg()}; host CPU per step median "
           f"{1e3 * statistics.median(tot):.3f} ms, mean {1e3 * statistics.fmean(tot):.3f} ms")
     print("stubbed:", ", ".join(vs.STUBBED + EXTRA_STUBS + STUBBED_FOUND))
