@@ -25,7 +25,7 @@ and each part is timed with time.thread_time (CPU of this thread; robust to othe
 Stubbed: the packages vllm_v0_scheduler.py stubs, vLLM's C extensions (vllm._C, _rocm_C, _moe_C: GPU kernels),
 xformers (GPU kernels; its attention-bias classes are only constructed in forward), and third-party packages of the
 tokenizer / model-loader paths this host lacks (found at import and listed in each output's header: huggingface_hub,
-mistral_common, safetensors, gguf, aiohttp, ...; a stub that the timed path called would fail, none does). Two
+mistral_common, safetensors, gguf, aiohttp, ...); every use of a stub inside a timed step is counted and printed. Two
 PyTorch 2 names missing in PyTorch 1.13 are shimmed (torch._dynamo.config, torch.library.impl_abstract: import time
 only). Not timed: the incremental detokenizer (no tokenizer offline: the output processor runs with detokenizer None;
 in 0.6.x it runs in the engine, per token per request), the AsyncLLMEngine's asyncio loop (its executor hand-off,
@@ -54,6 +54,35 @@ import vllm_v0_scheduler as vs  # noqa: E402
 
 EXTRA_STUBS = ["vllm._C", "vllm._rocm_C", "vllm._moe_C", "huggingface_hub", "huggingface_hub.utils", "transformers.tokenization_utils_base"]
 STUBBED_FOUND = []
+STUB_USE = {"on": False, "calls": 0, "where": set()}   # stub objects touched inside the timed steps (should be none)
+
+
+def _watch_stubs():
+    """Count every attribute read or call of a stub object made while a step runs: the stubs return stand-ins
+    silently, so the count (printed with the results) is what shows that the timed path never reached one."""
+    cls = neo._Anything
+    get, call = cls.__getattr__, cls.__call__
+
+    def watched_get(self, name):
+        if STUB_USE["on"]:
+            STUB_USE["calls"] += 1
+            STUB_USE["where"].add("." + name)
+        return get(self, name)
+
+    def watched_call(self, *a, **k):
+        if STUB_USE["on"]:
+            STUB_USE["calls"] += 1
+            STUB_USE["where"].add("call")
+        return call(self, *a, **k)
+    cls.__getattr__, cls.__call__ = watched_get, watched_call
+    mod_get = neo._StubModule.__getattr__
+
+    def watched_mod_get(self, name):
+        if STUB_USE["on"]:
+            STUB_USE["calls"] += 1
+            STUB_USE["where"].add(self.__name__ + "." + name)
+        return mod_get(self, name)
+    neo._StubModule.__getattr__ = watched_mod_get
 VOCAB = 32
 PARTS = ("sched", "inputs", "sampmeta", "sampler", "process")
 
@@ -171,6 +200,13 @@ class Engine:
 
     def step(self):
         """One step; returns (metas, scheduler outputs, {part: (cpu s, wall s)}, running before, prefill tokens)."""
+        STUB_USE["on"] = True
+        try:
+            return self._step()
+        finally:
+            STUB_USE["on"] = False
+
+    def _step(self):
         v, tt, pc = self.v, time.thread_time, time.perf_counter
         t = {}
         c0, w0 = tt(), pc()
@@ -421,11 +457,12 @@ def main():
     sp.add_argument("--warmup", type=int, default=20)
     args = ap.parse_args()
     v = load(args.vllm)
+    _watch_stubs()
     y = yardstick()
     hw, hc = handoff()
     rows = loop(args, v) if args.mode == "loop" else shapes(args, v)
     with open(args.out, "w") as f:
-        f.write(json.dumps({"yardstick_fib23_s": y, "handoff_wall_s": hw, "handoff_cpu_s": hc, "python": platform.python_version(),
+        f.write(json.dumps({"stub_uses_in_steps": STUB_USE["calls"], "yardstick_fib23_s": y, "handoff_wall_s": hw, "handoff_cpu_s": hc, "python": platform.python_version(),
                             "load": os.getloadavg(),
                             "stubbed": vs.STUBBED + EXTRA_STUBS + STUBBED_FOUND}) + "\n")
         for r in rows:
@@ -435,6 +472,7 @@ def main():
     print(f"{len(rows)} steps; fib(23) {1e3 * y:.2f} ms; load {os.getloadavg()}; host CPU per step median "
           f"{1e3 * statistics.median(tot):.3f} ms, mean {1e3 * statistics.fmean(tot):.3f} ms")
     print("stubbed:", ", ".join(vs.STUBBED + EXTRA_STUBS + STUBBED_FOUND))
+    print(f"stub objects used inside the timed steps: {STUB_USE['calls']} {sorted(STUB_USE['where'])}")
     for p in PARTS:
         print(f"  {p}: median {1e3 * statistics.median(r[p + '_cpu'] for r in rows):.4f} ms cpu, "
               f"{1e3 * statistics.median(r[p + '_wall'] for r in rows):.4f} ms wall")
