@@ -19,9 +19,10 @@ import java.util.Locale;
 public final class GpuOnlyEngines implements EngineFactory {
     public static final String ID = "gpu-only";
     /**
-     * vLLM V0's per-iteration framework overhead c0, ms: the GPU bubble between decode steps (output processing,
-     * scheduling and input preparation on the synchronous engine loop) in the profiler trace of vLLM RFC #6854
-     * (v0.5.x, July 2024), about 4 ms per step (the RFC states 5-13 ms); docs/engines.md#gpu-only.
+     * vLLM V0's per-iteration framework overhead c0, ms: the GPU bubble between decode steps (the synchronous engine
+     * loop's host work and the API server in the same process) in the profiler trace of vLLM RFC #6854 (v0.5.x, July
+     * 2024), about 4 ms per step (the RFC states 5-13 ms); vLLM 0.6.x's engine-side part, timed, is ~0.4 ms of it
+     * (docs/decisions.md, twelfth pass); docs/engines.md#gpu-only.
      */
     public static final double FRAMEWORK_MS = 4.0;
 
