@@ -226,7 +226,12 @@ final class HostAdmission implements Placement.HostAdmission {
         for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
         for (int i = 0; i < steadyRows; i++) steady.add(steadyCtx[i], true);
         steadyBegun = true;
-        Dispatch.Choice c = steady.result(s.steadyChoice());
+        readSteady();
+    }
+
+    /** The steady step's rows per second and predicted time, from its dispatch as it now stands. */
+    private void readSteady() {
+        Dispatch.Choice c = s.steadyDispatch().result(s.steadyChoice());
         steadyRate = c.rate;
         steadyStepSec = c.predictedSec;
     }
@@ -234,11 +239,8 @@ final class HostAdmission implements Placement.HostAdmission {
     /** A host row for the steady step: taken when it is begun, or now if it already is. */
     private void steadyTake(long ctx) {
         if (steadyBegun) {
-            Dispatch steady = s.steadyDispatch();
-            steady.add(ctx, true);
-            Dispatch.Choice c = steady.result(s.steadyChoice());
-            steadyRate = c.rate;
-            steadyStepSec = c.predictedSec;
+            s.steadyDispatch().add(ctx, true);
+            readSteady();
             return;
         }
         if (steadyCtx.length <= steadyRows) steadyCtx = java.util.Arrays.copyOf(steadyCtx, 2 * steadyCtx.length);
