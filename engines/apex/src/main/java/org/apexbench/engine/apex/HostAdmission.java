@@ -260,12 +260,16 @@ final class HostAdmission implements Placement.HostAdmission {
      * and the newcomer can wait while its TTFT allows.
      */
     private boolean prefillKeepsTpotBudgets(PrefillChunk hc) {
-        // the iteration as it would run: the prefills with hc's, the dispatch over the real CPU candidates
+        // the iteration as it would run: every prefill chunk in it (hc's, and those of the requests FCFS admitted to
+        // the GPU just before hc, which the scheduler adds to the GPU rows only after the placement), the dispatch over
+        // the real CPU candidates
         var o = s.options();
+        for (PrefillChunk c : pl.gpuAdmitted) gpu.addPrefill(c, p, 1);
         gpu.addPrefill(hc, p, 1);
         dispatch.choose(gpu, s.cpuContexts(), n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
         double with = choice.predictedSec;
         gpu.addPrefill(hc, p, -1);
+        for (PrefillChunk c : pl.gpuAdmitted) gpu.addPrefill(c, p, -1);
         decided = false;
         double slo = o.tpotSloSec(), now = ctx.nowSec();
         double step = s.steadyChoice().predictedSec;

@@ -111,6 +111,39 @@ class HostAdmissionPrefillTest {
     }
 
     /**
+     * a (100 tokens, 7 blocks) fits the GPU beside g and FCFS admits it there first; w (700 tokens) then does not fit
+     * and goes to the host if g's budget holds. The iteration that would admit w also prefills a's whole prompt, so
+     * the budget test prices it with a's chunk: between the flip without a's chunk and the flip with it, w waits.
+     */
+    @Test
+    void theBudgetTestPricesTheAdmittingIterationWithTheSameIterationsGpuAdmissions() {
+        Predictor p = FAST;
+        var loose = plan(tpot(100), gpuAdmissionThenW(), NOW);
+        assertEquals(List.of("w:700@host", "a:100"), chunks(loose), "a loose objective: a on the GPU, then w on the host");
+        double with = loose.predictedSec();
+        // the steady step: g and a (as a decode) on the GPU, w's first decode on the CPU
+        double step = L * (p.linear(3) + Math.max(p.gpuDecodeAttention(2, 631 + 100), copy(p) + p.cpuDecodeAttention(1, 701)))
+                + p.embedAndHead(3, 3);
+        double flip = (with + NOW + 2 * step) / 3;
+        double withoutA = (with - chunk(p, 0, 100, true) + NOW + 2 * step) / 3;
+        assertTrue(step < withoutA, "the budget, not the steady step, decides here");
+        assertEquals(List.of("a:100"), chunks(plan(tpot((withoutA + flip) / 2), gpuAdmissionThenW(), NOW)),
+                "between the flips: w waits (priced without a's chunk it went to the host and the iteration broke g's budget)");
+        assertEquals(List.of("a:100"), chunks(plan(tpot(flip * (1 - 1e-9)), gpuAdmissionThenW(), NOW)));
+        assertEquals(List.of("w:700@host", "a:100"), chunks(plan(tpot(flip * (1 + 1e-9)), gpuAdmissionThenW(), NOW)),
+                "just over the flip with a's chunk: w goes to the host");
+    }
+
+    /** g as in {@link #gAndW}, a (100 tokens, 4 out) and w queued, 2,048 tokens an iteration. */
+    static SchedulerSnapshot gpuAdmissionThenW() {
+        SchedulerSnapshot s = snapshot(60, 2000, 2048, FAST);
+        s.addDecoding(spec("g", 630, 4), Location.GPU, 1, 0);
+        s.addWaiting(spec("a", 100, 4));     // 7 blocks: fits beside g's 40
+        s.addWaiting(spec("w", 700, 40));    // 44 blocks: not beside g and a
+        return s;
+    }
+
+    /**
      * The TTFT forecast behind two long prompts: g (313 of 335 blocks, 3 tokens left) frees its memory at iteration 3,
      * when L1 and L2 (1,000 tokens each) and q (100 tokens), all arrived at 0, fit; q's first token then comes after
      * 3 decode steps of g alone, plus the prefills of L1, L2 and its own, each one iteration of g's step lengthened by
