@@ -55,7 +55,7 @@ class HardwareSpecsTest {
         HardwareSpec t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge");
         assertEquals(320e9, t4.gpu().memoryBandwidthBytesPerSec(), 1);
         assertEquals(31.5e12, t4.gpu().fp16TensorFlopsPerSec(), 1);   // sustained under the 70 W cap, not the datasheet 65
-        assertEquals(12e9, t4.link().h2dBytesPerSec(), 1);
+        assertEquals(6.27e9, t4.link().h2dBytesPerSec(), 1);   // nvbandwidth on a g4dn.4xlarge: the T4 sits at 8 lanes
         assertEquals(8, t4.host().cores());
     }
 
@@ -120,7 +120,7 @@ class HardwareSpecsTest {
     void wrongTypeAndUnknownFieldAreNamed(@TempDir Path dir) throws Exception {
         String base = HardwareSpecs.toJson(HardwareSpecs.builtIn("t4-g4dn.4xlarge"));
         Path f = dir.resolve("type.json");
-        Files.writeString(f, base.replace("\"h2dGBps\" : 12.0", "\"h2dGBps\" : \"fast\""));
+        Files.writeString(f, base.replace("\"h2dGBps\" : 6.27", "\"h2dGBps\" : \"fast\""));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HardwareSpecs.load(f));
         assertTrue(e.getMessage().contains("link.h2dGBps"), e.getMessage());
         Files.writeString(f, base.replace("\"cores\" : 8,", "\"cores\" : 8, \"coers\" : 8,"));

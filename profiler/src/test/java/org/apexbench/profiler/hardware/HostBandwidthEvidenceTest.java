@@ -2,6 +2,7 @@ package org.apexbench.profiler.hardware;
 
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -46,6 +47,23 @@ class HostBandwidthEvidenceTest {
             double model = gbps(ids[i]);
             assertTrue(model <= measured[i] && model >= 0.9 * measured[i], ids[i] + ": " + model + " GB/s against a measured "
                     + measured[i]);
+        }
+    }
+
+    /**
+     * The links as AWS attaches the GPUs, measured on the instances (SpareCores/sc-inspector-data,
+     * {@code data/aws/<instance>/nvbandwidth}): nvbandwidth's pinned copy-engine copies, host to device and back, GB/s;
+     * nvidia-smi shows both GPUs at 8 lanes of 16 (T4: PCIe Gen3, A10G: Gen4). A g4dn.xlarge measures the same T4 link.
+     */
+    @Test
+    void linksCopyAtTheMeasuredRates() {
+        HardwareSpec.Link t4 = HardwareSpecs.builtIn("t4-g4dn.4xlarge").link();
+        assertEquals(6.27149, t4.h2dGBps(), 0.01);
+        assertEquals(6.60654, t4.d2hGBps(), 0.01);
+        for (String id : new String[] {"a10g-g5.2xlarge", "a10g-g5.4xlarge", "a10g-g5.8xlarge", "a10g-g5.16xlarge"}) {
+            HardwareSpec.Link l = HardwareSpecs.builtIn(id).link();
+            assertEquals(13.4659, l.h2dGBps(), 0.01, id);
+            assertEquals(13.2133, l.d2hGBps(), 0.01, id);
         }
     }
 }
