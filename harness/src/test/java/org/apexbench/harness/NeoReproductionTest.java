@@ -52,12 +52,12 @@ class NeoReproductionTest {
                 List.of("g5.2xlarge", "g5.16xlarge"), List.of(200), 0);
         List<NeoReport.Point> points = new NeoReproduction(scope, null).run();
         Map<String, Double> expected = Map.of(
-                "t4-load-latency neo 0.5", 0.099427,
-                "t4-load-latency neo 3.1", 0.351351,
+                "t4-load-latency neo 0.5", 0.099732,
+                "t4-load-latency neo 3.1", 0.355209,
                 "t4-load-latency vllm 0.2", 0.078487,
                 "t4-load-latency vllm 0.4", 0.156529,
-                "a10g-cpu-sensitivity g5.2xlarge 200", 1.241121,
-                "a10g-cpu-sensitivity g5.16xlarge 200", 3.569783);
+                "a10g-cpu-sensitivity g5.2xlarge 200", 1.223819,
+                "a10g-cpu-sensitivity g5.16xlarge 200", 3.060436);
         assertEquals(expected.size(), points.size(), points.toString());
         StringBuilder actual = new StringBuilder();
         for (NeoReport.Point p : points) {

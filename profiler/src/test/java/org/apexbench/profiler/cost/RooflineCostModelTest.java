@@ -161,7 +161,7 @@ class RooflineCostModelTest {
         double cpu = model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(4, 4000));
         double cpuBw = t4.host().attentionBandwidthBytesPerSec();
         assertTrue(cpu > kv / cpuBw && cpu < kv / cpuBw * 1.1 + 1e-4, "cpu attention " + cpu);
-        // NEO's rule of thumb: 100K CPU tokens of Llama-2-7B at 100 GB/s ~ 16 ms per layer; at the T4 host's 96 GB/s ~ 17 ms
+        // NEO's rule of thumb: 100K CPU tokens of Llama-2-7B at 100 GB/s ~ 16 ms per layer; at the T4 host's 90.4 GB/s ~ 18 ms
         double big = model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(100, 100_000));
         assertEquals(100_000.0 * 16384 / cpuBw, big, 0.05 * big);
         assertEquals(0, model.seconds(Op.CPU_DECODE_ATTN, SubtaskFeatures.decode(0, 0)));
@@ -175,16 +175,17 @@ class RooflineCostModelTest {
                 .seconds(Op.CPU_DECODE_ATTN, f);
         double large = new RooflineCostModel(HardwareSpecs.builtIn("a10g-g5.16xlarge"), org.apexbench.profiler.TestModels.LLAMA_3_1_8B)
                 .seconds(Op.CPU_DECODE_ATTN, f);
-        // one CCD link (33 GB/s) against four (132 GB/s): 4x the bandwidth, less the same fixed call and per-request costs
-        assertTrue(small > 3.5 * large, small + " vs " + large);
+        // one CCD link (37 GB/s) against four CCDs, bound by the socket (120.2 GB/s): 3.25x the bandwidth, less the same
+        // fixed call and per-request costs
+        assertTrue(small > 3.0 * large, small + " vs " + large);
     }
 
     @Test
     void copiesPayLatencyPerTransferPlusBandwidth() {
         double one = model.seconds(Op.SWAP_IN, SubtaskFeatures.copy(12_000_000, 1));
-        assertEquals(10e-6 + 12e6 / 12e9, one, 1e-12);
+        assertEquals(10e-6 + 12e6 / 6.27e9, one, 1e-12);   // the T4's measured host-to-device rate
         double four = model.seconds(Op.SWAP_IN, SubtaskFeatures.copy(12_000_000, 4));
-        assertEquals(40e-6 + 12e6 / 12e9, four, 1e-12);
+        assertEquals(40e-6 + 12e6 / 6.27e9, four, 1e-12);
         assertEquals(0, model.seconds(Op.QKV_D2H, SubtaskFeatures.copy(0, 0)));
         assertEquals(3 * 5e-6, model.seconds(Op.LAUNCH, SubtaskFeatures.launches(3)), 1e-15);   // host time, not GPU time
     }
