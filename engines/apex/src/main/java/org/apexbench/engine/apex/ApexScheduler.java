@@ -198,8 +198,8 @@ public final class ApexScheduler implements Scheduler {
 
     /**
      * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With
-     * a TPOT SLO, the candidates with no {@link HorizonSlack horizon slack} left first ({@link #mustRun}), then the
-     * others, each band by least {@link #tpotSlackSec TPOT slack} (earliest deadline first). Reads each request's context length on the way ({@link #queueCtx}): one walk over
+     * a TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no
+     * slack left {@link #mustRun}. Reads each request's context length on the way ({@link #queueCtx}): one walk over
      * the queue in its own order instead of a second one in priority order.
      */
     private void leastRecentlyServedFirst(List<RequestState> l, double now) {
@@ -213,12 +213,10 @@ public final class ApexScheduler implements Scheduler {
             queueCtx[i] = r.contextLength();
             if (slo) {
                 double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
-                // must run: no slack with the steps beyond T̄'s window priced at S (HorizonSlack); those go first
-                boolean must = HorizonSlack.slackSec(r, now, options.tpotSloSec(), meanIterationSec) < 0;
-                if (must) mustRun++;
-                // milliseconds of slack, offset to be positive and clamped to 30 bits (about +-6 days), then by band
-                long q = (long) Math.max(0, Math.min((1L << 30) - 1, Math.floor(slack * 1000) + (1L << 29)));
-                order.key(i, must ? q : q + (1L << 30));
+                if (slack < 0) mustRun++;
+                // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
+                long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
+                order.key(i, q);
             } else {
                 order.key(i, r.lastProgressIteration() + 1);
             }
