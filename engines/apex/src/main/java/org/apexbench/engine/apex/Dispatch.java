@@ -174,7 +174,7 @@ final class Dispatch {
     private final double[] saved = new double[26];
     /**
      * {@link #begin}'s candidates and the CPU attention of each prefix of them, swept there or shared with the other
-     * passes of the decision; {@link #addAll} reads them while the candidates added are the first {@code prefixCount} of
+     * passes of the decision; {@link #add} reads them while the candidates added are the first {@code prefixCount} of
      * those, in that order ({@code matched}: how many of the first added are).
      */
     private final PrefixSweep sweep;
@@ -202,7 +202,7 @@ final class Dispatch {
     Choice choose(SubBatchLoad g, long[] cpuCtx, int n, int mustRun, double fixedSec, boolean requireCpu, double tpotSloSec,
                   boolean allowPipeline, Choice out) {
         begin(g, cpuCtx, n, fixedSec, requireCpu, tpotSloSec, allowPipeline);
-        addAll(cpuCtx, 0, n, mustRun);
+        for (int i = 0; i < n; i++) add(cpuCtx[i], i < mustRun);
         return result(out);
     }
 
@@ -256,6 +256,16 @@ final class Dispatch {
         matched = 0;
     }
 
+    /** {@link #cpuPath} of the first k candidates added, the last of context {@code c}, read from the sweep when it holds them. */
+    private double prefixPath(long c) {
+        if (matched > k - 1) matched = k - 1;   // a trial add was undone
+        if (matched == k - 1 && matched < prefixCount && sweep.context(matched) == c) {
+            matched = k;
+            return copyFixed + copyPerRow * k + sweep.attention(k);
+        }
+        return cpuPath(k, aoCtx);
+    }
+
     /** Adds the next CPU candidate (context {@code c}): evaluates AO and AP with the first k+1. */
     void add(long c) { add(c, false); }
 
@@ -264,113 +274,44 @@ final class Dispatch {
      * the TPOT SLO: its TPOT budget has no room for one more iteration without a token.
      */
     void add(long c, boolean must) {
-        one[0] = c;
-        addAll(one, 0, 1, must ? 1 : 0);
-    }
-
-    /** Scratch of {@link #add(long, boolean)}: a run of one candidate. */
-    private final long[] one = new long[1];
-
-    /**
-     * Adds candidates {@code cs[from..to)} in order, {@code cs[i]} a must-run one ({@link #add(long, boolean)}) iff
-     * {@code i < must}: what {@link #add(long, boolean)} on each gives, to the bit. A decision's passes add hundreds of
-     * candidates; here the incremental state lives in locals for the whole run, where one call per candidate loaded
-     * and stored it from the fields each time (docs/decisions.md, the decision's cost at 512 queued requests). Nothing
-     * a candidate reads changes within a run: the GPU rows change only between runs (a host admission's prefill).
-     */
-    void addAll(long[] cs, int from, int to, int must) {
-        if (to <= from) return;
-        int need = k + (to - from);
-        if (ctxs.length < need) ctxs = java.util.Arrays.copyOf(ctxs, Math.max(need, 2 * ctxs.length));
-        if (side.length < need) side = java.util.Arrays.copyOf(side, Math.max(need, 2 * side.length));
-        final Predictor p = this.p;
-        final long[] ctxs = this.ctxs;
-        final boolean[] side = this.side;
-        final double slo = this.slo, margin = this.margin;
-        // the plain (rows per second) prefixes are read only with an SLO
-        final boolean finite = Double.isFinite(slo);
-        final boolean pipeline = pipelineAllowed;
-        final int width = g.width, sampled = g.sampled, gRows = g.rows;
-        final double ga = gpuAttention();
-        final double copyFixed = this.copyFixed, copyPerRow = this.copyPerRow, cpuPerToken = this.cpuPerToken;
-        final double firstRow = copyFixed + cpuFixed;
-        int k = this.k, mustRun = this.mustRun, matched = this.matched;
-        long aoCtx = this.aoCtx;
-        int bestAo = this.bestAo, bestAp = this.bestAp, plainAo = this.plainAo, plainAp = this.plainAp;
-        double bestAoScore = this.bestAoScore, bestAoT = this.bestAoT, bestApScore = this.bestApScore, bestApT = this.bestApT;
-        double plainAoScore = this.plainAoScore, plainAoT = this.plainAoT, plainApScore = this.plainApScore, plainApT = this.plainApT;
-        int w0 = this.w0, n0 = this.n0, n1 = this.n1;
-        long c0 = this.c0, c1 = this.c1;
-        double l0 = this.l0, l1 = this.l1, cp0 = this.cp0, cp1 = this.cp1, nextL0 = this.nextL0, nextL1 = this.nextL1;
-        // with an SLO, the terms better(..) computes from the best plan so far (its time, rows / score, and the bound on
-        // an added row's time), computed when the best changes instead of at every comparison: the same operations on
-        // the same operands, so the same bits; read only while the best's score is positive (set by an update below)
-        double aoBestTime = (gRows + bestAo) / bestAoScore, aoBestBound = (1 - margin) * aoBestTime / (gRows + bestAo);
-        double apBestTime = (gRows + bestAp) / bestApScore, apBestBound = (1 - margin) * apBestTime / (gRows + bestAp);
-        for (int i = from; i < to; i++) {
-            long c = cs[i];
-            if (i < must && finite) {
-                // every shorter prefix leaves this candidate waiting: none of them meets the SLO any more
-                mustRun = k + 1;
-                bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
-            }
-            ctxs[k] = c;
-            k++;
-            aoCtx += c;
-            int rows = gRows + k;
-            double head = p.embedAndHead(width + k, sampled + k);
-            // cpuPath(k, aoCtx), read from the sweep while the candidates added are its own (the first prefixCount)
-            if (matched > k - 1) matched = k - 1;   // a trial add was undone
-            double path;
-            if (matched == k - 1 && matched < prefixCount && sweep.context(matched) == c) {
-                matched = k;
-                path = copyFixed + copyPerRow * k + sweep.attention(k);
-            } else {
-                path = cpuPath(k, aoCtx);
-            }
-            double t = whole(overlapped(p.linear(width + k), path, ga), head);
-            double sc = score(rows, t, k, slo, finite, mustRun);
-            if (finite && sc > 0 && bestAoScore > 0 && rows > gRows + bestAo && gRows + bestAo > 0
-                    ? (rows / sc - aoBestTime) / (rows - (gRows + bestAo)) < aoBestBound
-                    : better(sc, bestAoScore, margin)) {
-                bestAoScore = sc; bestAo = k; bestAoT = t;
-                aoBestTime = (gRows + bestAo) / bestAoScore;
-                aoBestBound = (1 - margin) * aoBestTime / (gRows + bestAo);
-            }
-            if (finite && better(rows / t, plainAoScore, margin)) { plainAoScore = rows / t; plainAo = k; plainAoT = t; }
-            if (!pipeline) continue;
-            // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
-            // the CPU cost linearised per token (one table lookup per candidate instead of two)
-            double add = copyPerRow + cpuPerToken * c;
-            double l1b = nextL1, cp1a = n1 == 0 ? firstRow + add : cp1 + add;
-            double tB1 = pipelined(l0, l1b, cp0, cp1a, ga);
-            double l0b = nextL0, cp0a = n0 == 0 ? firstRow + add : cp0 + add;
-            double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1, ga);
-            // the side that grew is the only one whose next linear time changes
-            if (tB1 <= tB0) {
-                side[k - 1] = false;
-                n1++; c1 += c; l1 = l1b; nextL1 = p.linear(n1 + 1); cp1 = cpuPath(n1, c1);
-            } else {
-                side[k - 1] = true;
-                n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0);
-            }
-            t = whole(pipelined(l0, l1, cp0, cp1, ga), head);
-            sc = score(rows, t, k, slo, finite, mustRun);
-            if (finite && sc > 0 && bestApScore > 0 && rows > gRows + bestAp && gRows + bestAp > 0
-                    ? (rows / sc - apBestTime) / (rows - (gRows + bestAp)) < apBestBound
-                    : better(sc, bestApScore, margin)) {
-                bestApScore = sc; bestAp = k; bestApT = t;
-                apBestTime = (gRows + bestAp) / bestApScore;
-                apBestBound = (1 - margin) * apBestTime / (gRows + bestAp);
-            }
-            if (finite && better(rows / t, plainApScore, margin)) { plainApScore = rows / t; plainAp = k; plainApT = t; }
+        if (must && Double.isFinite(slo)) {
+            // every shorter prefix leaves this candidate waiting: none of them meets the SLO any more
+            mustRun = k + 1;
+            bestAoScore = bestApScore = Double.NEGATIVE_INFINITY;
         }
-        this.k = k; this.mustRun = mustRun; this.matched = matched; this.aoCtx = aoCtx;
-        this.bestAo = bestAo; this.bestAp = bestAp; this.plainAo = plainAo; this.plainAp = plainAp;
-        this.bestAoScore = bestAoScore; this.bestAoT = bestAoT; this.bestApScore = bestApScore; this.bestApT = bestApT;
-        this.plainAoScore = plainAoScore; this.plainAoT = plainAoT; this.plainApScore = plainApScore; this.plainApT = plainApT;
-        this.w0 = w0; this.n0 = n0; this.n1 = n1; this.c0 = c0; this.c1 = c1;
-        this.l0 = l0; this.l1 = l1; this.cp0 = cp0; this.cp1 = cp1; this.nextL0 = nextL0; this.nextL1 = nextL1;
+        if (ctxs.length <= k) ctxs = java.util.Arrays.copyOf(ctxs, Math.max(k + 1, 2 * ctxs.length));
+        ctxs[k] = c;
+        k++;
+        aoCtx += c;
+        // the plain (rows per second) prefixes are read only with an SLO
+        boolean plain = Double.isFinite(slo);
+        double ga = gpuAttention();
+        double head = p.embedAndHead(g.width + k, g.sampled + k);
+        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c), ga), head);
+        double sc = score(g.rows + k, t, k);
+        if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
+        if (plain && better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
+        if (!pipelineAllowed) return;
+        if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
+        // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
+        // the CPU cost linearised per token (one table lookup per candidate instead of two)
+        double add = copyPerRow + cpuPerToken * c;
+        double l1b = nextL1, cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
+        double tB1 = pipelined(l0, l1b, cp0, cp1a, ga);
+        double l0b = nextL0, cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
+        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1, ga);
+        // the side that grew is the only one whose next linear time changes
+        if (tB1 <= tB0) {
+            side[k - 1] = false;
+            n1++; c1 += c; l1 = l1b; nextL1 = p.linear(n1 + 1); cp1 = cpuPath(n1, c1);
+        } else {
+            side[k - 1] = true;
+            n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0);
+        }
+        t = whole(pipelined(l0, l1, cp0, cp1, ga), head);
+        sc = score(g.rows + k, t, k);
+        if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
+        if (plain && better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
@@ -502,21 +443,14 @@ final class Dispatch {
      * step's rows per second must rise by the margin.
      */
     private boolean better(double s, int rows, double best, int bestRows) {
-        return better(s, rows, best, bestRows, Double.isFinite(slo), margin);
-    }
-
-    /** {@link #better(double, int, double, int)} with the SLO's finiteness and the margin passed in ({@link #addAll}). */
-    private static boolean better(double s, int rows, double best, int bestRows, boolean finiteSlo, double margin) {
-        if (finiteSlo && s > 0 && best > 0 && rows > bestRows && bestRows > 0) {
+        if (Double.isFinite(slo) && s > 0 && best > 0 && rows > bestRows && bestRows > 0) {
             double t = rows / s, tBest = bestRows / best;
             return (t - tBest) / (rows - bestRows) < (1 - margin) * tBest / bestRows;
         }
-        return better(s, best, margin);
+        return better(s, best);
     }
 
-    private boolean better(double s, double best) { return better(s, best, margin); }
-
-    private static boolean better(double s, double best, double margin) {
+    private boolean better(double s, double best) {
         return best == Double.NEGATIVE_INFINITY ? s > best : s > best + Math.abs(best) * margin;
     }
 
@@ -528,13 +462,10 @@ final class Dispatch {
      * it loses to every plan that meets the SLO and, among plans that all miss it, the lowest TPOT wins (never one that
      * leaves a must-run candidate waiting while another runs them all).
      */
-    private double score(int rows, double t, int cpuRows) { return score(rows, t, cpuRows, slo, Double.isFinite(slo), mustRun); }
-
-    /** {@link #score(int, double, int)} with the SLO, its finiteness and {@link #mustRun} passed in ({@link #addAll}). */
-    private static double score(int rows, double t, int cpuRows, double slo, boolean finiteSlo, int mustRun) {
+    private double score(int rows, double t, int cpuRows) {
         if (rows == 0) return Double.NEGATIVE_INFINITY;
-        if (finiteSlo) {
-            double tpot = cpuRows < mustRun ? Double.POSITIVE_INFINITY : t;   // tpot(t, cpuRows)
+        if (Double.isFinite(slo)) {
+            double tpot = tpot(t, cpuRows);
             if (tpot > slo) return -tpot;
         }
         return rows / t;

@@ -85,8 +85,8 @@ final class HostAdmission implements Placement.HostAdmission {
         long[] cpuCtx = s.cpuContexts();
         dispatch.begin(gpu, cpuCtx, n, fixed, starving, o.tpotSloSec(), o.pipeline());
         boolean slo = o.hasTpotSlo();
-        dispatch.addAll(cpuCtx, 0, n, s.mustRun());
-        dispatch.addAll(admittedCtx, 0, admitted, slo ? admitted : 0);
+        for (int i = 0; i < n; i++) dispatch.add(cpuCtx[i], i < s.mustRun());
+        for (int i = 0; i < admitted; i++) dispatch.add(admittedCtx[i], slo);
         dispatch.result(choice);
         decided = true;
     }
@@ -222,9 +222,9 @@ final class HostAdmission implements Placement.HostAdmission {
         Dispatch steady = s.steadyDispatch();
         long[] cpuCtx = s.cpuContexts();
         steady.begin(s.steadyGpuRows(), cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
-        steady.addAll(cpuCtx, 0, n, n);
+        for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
         for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
-        steady.addAll(steadyCtx, 0, steadyRows, steadyRows);
+        for (int i = 0; i < steadyRows; i++) steady.add(steadyCtx[i], true);
         steadyBegun = true;
         readSteady();
     }
