@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * {@link StableOrder} orders as the comparison sort of the packed keys {@code key << 32 | index} it replaced, on random
@@ -34,6 +35,35 @@ class StableOrderTest {
             int[] actual = new int[n];
             for (int i = 0; i < n; i++) actual[i] = order.index(i);
             assertArrayEquals(expected, actual, "trial " + trial + ": " + n + " keys over " + bits + " bits");
+        }
+    }
+
+    /**
+     * Every number of counting passes (spans of 1 to 4 bytes) on enough keys that the passes run, not the comparison sort
+     * (512 keys, as APEX's slack over hundreds of host requests), and just below that size, where the comparison sort runs.
+     */
+    @Test
+    void eachPassCountOrdersAsTheSortOfPackedKeys() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        StableOrder order = new StableOrder();
+        for (int bits : new int[]{8, 9, 16, 17, 21, 24, 25, 31}) {
+            int passes = (bits + 7) / 8;
+            for (int n : new int[]{512, 64 * passes, 64 * passes - 1}) {
+                long[] packed = new long[n];
+                order.reset(n);
+                for (int i = 0; i < n; i++) {
+                    long k = i % 5 == 0 ? packed[Math.max(0, i - 1)] >>> 32 : rnd.nextLong(1L << bits);   // some ties
+                    if (i == 0) k = 0;
+                    if (i == 1) k = (1L << bits) - 1;   // the whole span
+                    order.key(i, k);
+                    packed[i] = (k << 32) | i;
+                }
+                java.util.Arrays.sort(packed);
+                order.sort(n);
+                for (int i = 0; i < n; i++) {
+                    assertEquals((int) packed[i], order.index(i), bits + " bits, " + n + " keys, position " + i);
+                }
+            }
         }
     }
 }
