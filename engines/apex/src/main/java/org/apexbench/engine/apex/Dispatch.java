@@ -171,10 +171,7 @@ final class Dispatch {
     private double l0, l1, cp0, cp1;
     /** With AP allowed: the linear time of B0 and of B1 with one more row ({@code linear(w0 + 1)}, {@code linear(n1 + 1)}). */
     private double nextL0, nextL1;
-    private final double[] saved = new double[29];
-    /** The AO and prefix-split AP times of the prefix before the last candidate added (AP: infinite when not evaluated). */
-    private double prevAoT, prevApT = Double.POSITIVE_INFINITY;
-    private final JointFeasibility joint = new JointFeasibility();
+    private final double[] saved = new double[26];
     /**
      * {@link #begin}'s candidates and the CPU attention of each prefix of them, swept there or shared with the other
      * passes of the decision; {@link #add} reads them while the candidates added are the first {@code prefixCount} of
@@ -236,8 +233,6 @@ final class Dispatch {
         l1 = cp0 = cp1 = 0;
         fitCopies(Math.max(1, n));
         sweepPrefixes(cpuCtx, n);
-        joint.begin();
-        prevAoT = prevApT = Double.POSITIVE_INFINITY;
         pipelineAllowed = false;
         if (allowPipeline && n > 0) {
             long total = 0;
@@ -292,56 +287,31 @@ final class Dispatch {
         boolean plain = Double.isFinite(slo);
         double ga = gpuAttention();
         double head = p.embedAndHead(g.width + k, g.sampled + k);
-        double tAo = whole(overlapped(p.linear(g.width + k), prefixPath(c), ga), head);
-        double tAp = Double.POSITIVE_INFINITY;
-        if (pipelineAllowed) {
-            if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
-            // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
-            // the CPU cost linearised per token (one table lookup per candidate instead of two)
-            double add = copyPerRow + cpuPerToken * c;
-            double l1b = nextL1, cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
-            double tB1 = pipelined(l0, l1b, cp0, cp1a, ga);
-            double l0b = nextL0, cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
-            double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1, ga);
-            // the side that grew is the only one whose next linear time changes
-            if (tB1 <= tB0) {
-                side[k - 1] = false;
-                n1++; c1 += c; l1 = l1b; nextL1 = p.linear(n1 + 1); cp1 = cpuPath(n1, c1);
-            } else {
-                side[k - 1] = true;
-                n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0);
-            }
-            tAp = whole(pipelined(l0, l1, cp0, cp1, ga), head);
-        }
-        // the must-run set to come: the first prefix no plan fits within the SLO makes the one before it run now
-        if (plain) {
-            int m = joint.mustRun(k, Math.min(tAo, tAp), slo, mustRun);
-            if (m > mustRun) mustRunPrefix(m);
-        }
-        double sc = score(g.rows + k, tAo, k);
-        if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = tAo; }
-        if (plain && better((g.rows + k) / tAo, plainAoScore)) { plainAoScore = (g.rows + k) / tAo; plainAo = k; plainAoT = tAo; }
-        prevAoT = tAo;
+        double t = whole(overlapped(p.linear(g.width + k), prefixPath(c), ga), head);
+        double sc = score(g.rows + k, t, k);
+        if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
+        if (plain && better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
         if (!pipelineAllowed) return;
-        sc = score(g.rows + k, tAp, k);
-        if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = tAp; }
-        if (plain && better((g.rows + k) / tAp, plainApScore)) { plainApScore = (g.rows + k) / tAp; plainAp = k; plainApT = tAp; }
-        prevApT = tAp;
-    }
-
-    /**
-     * The first {@code m} candidates must run, {@code m} the prefix before the one being added ({@link JointFeasibility}):
-     * every shorter prefix leaves one waiting, so the best AO and AP plans so far are that prefix's (the one being added
-     * is compared after).
-     */
-    private void mustRunPrefix(int m) {
-        mustRun = m;
-        bestAo = m;
-        bestAoT = prevAoT;
-        bestAoScore = score(g.rows + m, prevAoT, m);
-        bestAp = m;
-        bestApT = prevApT;
-        bestApScore = pipelineAllowed ? score(g.rows + m, prevApT, m) : Double.NEGATIVE_INFINITY;
+        if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
+        // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
+        // the CPU cost linearised per token (one table lookup per candidate instead of two)
+        double add = copyPerRow + cpuPerToken * c;
+        double l1b = nextL1, cp1a = n1 == 0 ? copyFixed + cpuFixed + add : cp1 + add;
+        double tB1 = pipelined(l0, l1b, cp0, cp1a, ga);
+        double l0b = nextL0, cp0a = n0 == 0 ? copyFixed + cpuFixed + add : cp0 + add;
+        double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : pipelined(l0b, l1, cp0a, cp1, ga);
+        // the side that grew is the only one whose next linear time changes
+        if (tB1 <= tB0) {
+            side[k - 1] = false;
+            n1++; c1 += c; l1 = l1b; nextL1 = p.linear(n1 + 1); cp1 = cpuPath(n1, c1);
+        } else {
+            side[k - 1] = true;
+            n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0);
+        }
+        t = whole(pipelined(l0, l1, cp0, cp1, ga), head);
+        sc = score(g.rows + k, t, k);
+        if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
+        if (plain && better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
     }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
@@ -352,7 +322,6 @@ final class Dispatch {
         v[16] = cp1;
         v[17] = mustRun; v[18] = plainAo; v[19] = plainAp; v[20] = plainAoScore; v[21] = plainAoT; v[22] = plainApScore;
         v[23] = plainApT; v[24] = nextL0; v[25] = nextL1;
-        v[26] = prevAoT; v[27] = prevApT; v[28] = joint.fired() ? 1 : 0;
     }
 
     void restore() {
@@ -362,7 +331,6 @@ final class Dispatch {
         c1 = (long) v[12]; l0 = v[13]; l1 = v[14]; cp0 = v[15]; cp1 = v[16]; mustRun = (int) v[17];
         plainAo = (int) v[18]; plainAp = (int) v[19]; plainAoScore = v[20]; plainAoT = v[21]; plainApScore = v[22]; plainApT = v[23];
         nextL0 = v[24]; nextL1 = v[25];
-        prevAoT = v[26]; prevApT = v[27]; joint.set(v[28] != 0);
     }
 
     /** The best dispatch over the candidates added so far. */

@@ -20,10 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The dispatch's prefix candidates against a reference that computes them the plain way: every prefix's AO time and
  * AP's greedy split looked up afresh (both sub-batches' linear times for every candidate, no remembered value), the
  * rows-per-second prefixes tracked whether or not an SLO reads them, and the argmax with the margin (per added row
- * under an SLO), the must-run candidates, the joint-feasibility test ({@link JointFeasibility}) and the overload
- * fallback. On random decisions (T4 and A10G tables through a recalibrated predictor, 0-600 candidates, GPU rows
- * with and without prefills, SLOs and must-run candidates, the starvation guard) the dispatch chooses what the
- * reference chooses, to the bit.
+ * under an SLO), the must-run
+ * candidates and the overload fallback. On random decisions (T4 and A10G tables through a recalibrated predictor, 0-600
+ * candidates, GPU rows with and without prefills, SLOs and must-run candidates, the starvation guard) the dispatch
+ * chooses what the reference chooses, to the bit.
  */
 class DispatchReferenceTest {
     @Test
@@ -89,8 +89,6 @@ class DispatchReferenceTest {
         int bestAo, bestAp, plainAo, plainAp;
         double bestAoScore = Double.NEGATIVE_INFINITY, bestApScore = Double.NEGATIVE_INFINITY, bestAoT, bestApT;
         double plainAoScore = Double.NEGATIVE_INFINITY, plainApScore = Double.NEGATIVE_INFINITY, plainAoT, plainApT;
-        double[] aoTimes = new double[1024], apTimes = new double[1024];
-        boolean fired;
         Strategy strategy;
         int cpuCount;
         double predictedSec;
@@ -115,41 +113,23 @@ class DispatchReferenceTest {
             }
             k++;
             aoCtx += c;
-            double tAo = d.whole(d.overlapped(p.linear(g.width + k), d.cpuPath(k, aoCtx)), k);
-            double tAp = Double.POSITIVE_INFINITY;
-            if (d.pipelineAllowed()) {
-                side = java.util.Arrays.copyOf(side, k);
-                double row = d.splitRowCost(c);
-                double l1b = p.linear(n1 + 1), cp1a = n1 == 0 ? d.splitFirstRowFixed() + row : cp1 + row;
-                double l0b = p.linear(w0 + 1), cp0a = n0 == 0 ? d.splitFirstRowFixed() + row : cp0 + row;
-                double tB1 = d.pipelined(l0, l1b, cp0, cp1a);
-                double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : d.pipelined(l0b, l1, cp0a, cp1);
-                if (tB1 <= tB0) { n1++; c1 += c; l1 = l1b; cp1 = d.cpuPath(n1, c1); }
-                else { side[k - 1] = true; n0++; w0++; c0 += c; l0 = l0b; cp0 = d.cpuPath(n0, c0); }
-                tAp = d.whole(d.pipelined(l0, l1, cp0, cp1), k);
-            }
-            aoTimes[k] = tAo;
-            apTimes[k] = tAp;
-            // joint feasibility: at the first prefix whose best step (AO or AP) misses the SLO, the prefix before it
-            // must run; the best AO and AP plans are then that prefix's
-            if (Double.isFinite(slo) && !fired && Math.min(tAo, tAp) > slo) {
-                fired = true;
-                if (k - 1 > mustRun) {
-                    mustRun = k - 1;
-                    bestAo = bestAp = k - 1;
-                    bestAoT = aoTimes[k - 1];
-                    bestApT = apTimes[k - 1];
-                    bestAoScore = score(g.rows + k - 1, bestAoT, k - 1);
-                    bestApScore = d.pipelineAllowed() ? score(g.rows + k - 1, bestApT, k - 1) : Double.NEGATIVE_INFINITY;
-                }
-            }
-            double sc = score(g.rows + k, tAo, k);
-            if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = tAo; }
-            if (better((g.rows + k) / tAo, plainAoScore)) { plainAoScore = (g.rows + k) / tAo; plainAo = k; plainAoT = tAo; }
+            double t = d.whole(d.overlapped(p.linear(g.width + k), d.cpuPath(k, aoCtx)), k);
+            double sc = score(g.rows + k, t, k);
+            if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
+            if (better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
             if (!d.pipelineAllowed()) return;
-            sc = score(g.rows + k, tAp, k);
-            if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = tAp; }
-            if (better((g.rows + k) / tAp, plainApScore)) { plainApScore = (g.rows + k) / tAp; plainAp = k; plainApT = tAp; }
+            side = java.util.Arrays.copyOf(side, k);
+            double row = d.splitRowCost(c);
+            double l1b = p.linear(n1 + 1), cp1a = n1 == 0 ? d.splitFirstRowFixed() + row : cp1 + row;
+            double l0b = p.linear(w0 + 1), cp0a = n0 == 0 ? d.splitFirstRowFixed() + row : cp0 + row;
+            double tB1 = d.pipelined(l0, l1b, cp0, cp1a);
+            double tB0 = n1 == 0 ? Double.POSITIVE_INFINITY : d.pipelined(l0b, l1, cp0a, cp1);
+            if (tB1 <= tB0) { n1++; c1 += c; l1 = l1b; cp1 = d.cpuPath(n1, c1); }
+            else { side[k - 1] = true; n0++; w0++; c0 += c; l0 = l0b; cp0 = d.cpuPath(n0, c0); }
+            t = d.whole(d.pipelined(l0, l1, cp0, cp1), k);
+            sc = score(g.rows + k, t, k);
+            if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
+            if (better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
         }
 
         void result() {
