@@ -55,8 +55,17 @@ class HostBandwidthEvidenceTest {
     }
 
     /**
+     * g6.4xlarge, the L4's host: 8 cores (16 vCPUs) of an EPYC 7R13 (Milan, one CCD), measured on the instance
+     * (sc-membench at 16, 32 and 64 MiB per thread; bw_mem at 64 and 512 MB per process).
+     */
+    @Test
+    void theL4HostReadsWhatItWasMeasuredToRead() {
+        within("l4-g6.4xlarge", gbps("l4-g6.4xlarge"), 0.03, 36521.67 * MIB, 37264.04 * MIB, 36557.12 * MIB, 40.01052, 40.23747);
+    }
+
+    /**
      * The links as AWS attaches the GPUs: nvbandwidth's pinned copy-engine copies, host to device and back, GB/s; nvidia-smi
-     * shows both GPUs at 8 lanes of 16 (T4: PCIe Gen3, A10G: Gen4). The g4dn.xlarge measures the same T4 link.
+     * shows the three GPUs at 8 lanes of 16 (T4: PCIe Gen3, A10G and L4: Gen4). The g4dn.xlarge measures the same T4 link.
      */
     @Test
     void linksCopyAtTheMeasuredRates() {
@@ -68,5 +77,8 @@ class HostBandwidthEvidenceTest {
             assertEquals(13.4659, l.h2dGBps(), 0.01, id);
             assertEquals(13.2133, l.d2hGBps(), 0.01, id);
         }
+        HardwareSpec.Link l4 = HardwareSpecs.builtIn("l4-g6.4xlarge").link();
+        assertEquals(13.4669, l4.h2dGBps(), 0.01);
+        assertEquals(13.2132, l4.d2hGBps(), 0.01);
     }
 }
