@@ -30,6 +30,8 @@ final class HostAdmission implements Placement.HostAdmission {
     private final List<PrefillChunk> prefills;
     private final SchedulerContext ctx;
     private final Placement pl;
+    /** The placement's prefill chunks of every pool as they grow this iteration: continued and admitted, GPU and host. */
+    private final List<List<PrefillChunk>> underWay;
     private final PlacementRules rules;
     private long[] admittedCtx = new long[16];
     private int admitted;
@@ -65,6 +67,7 @@ final class HostAdmission implements Placement.HostAdmission {
         this.s = s;
         this.ctx = ctx;
         this.pl = pl;
+        this.underWay = List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted, pl.hostAdmitted);
         this.rules = rules;
         this.dispatch = s.dispatch();
         this.gpu = s.gpuRows();
@@ -286,7 +289,7 @@ final class HostAdmission implements Placement.HostAdmission {
         PrefillForecast pf = prefillForecast(horizon);
         RequestState newcomer = hc.request();
         pf.reserve(hc.start() + hc.length(), newcomer.remainingTokens() - hc.length(), 1);
-        for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted, pl.hostAdmitted)) {
+        for (List<PrefillChunk> l : underWay) {
             for (PrefillChunk c : l) pf.reserve(c.start() + c.length(), c.request().remainingTokens() - c.length(), 1);
         }
         // the queue behind hc, with hc on the host: each prompt at the iteration it is predicted to fit the GPU pool
@@ -354,7 +357,7 @@ final class HostAdmission implements Placement.HostAdmission {
         if (priced) {
             // the steady step is predicted only when a forecast needs it (a request already past F without it does not)
             pf = prefillForecast(0);
-            for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted, pl.hostAdmitted)) {
+            for (List<PrefillChunk> l : underWay) {
                 for (PrefillChunk c : l) ahead += pf.wholeSec(c.start(), c.request().remainingTokens());
             }
         } else {

@@ -84,7 +84,4 @@ final class PrefillForecast {
         }
         return last < 1 ? 0 : reserve[Math.min(last, horizon - 1)];
     }
-
-    /** Iterations reserved: 1 .. horizon - 1. */
-    int horizon() { return horizon; }
 }
