@@ -3,6 +3,7 @@ package org.apexbench.engine.apex;
 import org.apexbench.engine.RequestState;
 
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 
 /**
  * With a TPOT objective, whether a waiting request the GPU pool has room for waits an iteration instead of being
@@ -27,15 +28,17 @@ final class GpuAdmissionGate {
      * @param ttftSlo   the TTFT objective (s); NaN: none
      * @param running   the running requests, by pool
      * @param newcomer  the request to admit
+     * @param reserved  per running request, the prefills predicted inside its window after this iteration
+     *                  ({@link PrefillForecast}), which its budget leaves out as host admission's does
      */
     static boolean waits(double now, double with, double without, double step, double tpotSlo, double ttftSlo,
-                         List<List<RequestState>> running, RequestState newcomer) {
+                         List<List<RequestState>> running, RequestState newcomer, ToDoubleFunction<RequestState> reserved) {
         if (newcomer.generated() > 0) return false;
         if (!Double.isNaN(ttftSlo) && now + without + with - newcomer.arrivalSec() > ttftSlo) return false;
         for (List<RequestState> l : running) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;
-                double budget = ApexScheduler.tpotBudgetSec(r, now, tpotSlo, step);
+                double budget = ApexScheduler.tpotBudgetSec(r, now, tpotSlo, step) - reserved.applyAsDouble(r);
                 if (budget < with && budget >= without) return true;
             }
         }

@@ -208,8 +208,39 @@ final class HostAdmission implements Placement.HostAdmission {
         gpu.addPrefill(c, p, -1);
         for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, -1);
         decided = false;
-        return !GpuAdmissionGate.waits(ctx.nowSec(), with, without, step, o.tpotSloSec(),
-                o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN, List.of(ctx.gpuRunning(), ctx.hostRunning()), c.request());
+        double now = ctx.nowSec(), slo = o.tpotSloSec();
+        List<List<RequestState>> running = List.of(ctx.gpuRunning(), ctx.hostRunning());
+        int horizon = 0;
+        for (List<RequestState> l : running) {
+            for (RequestState r : l) if (r.generated() >= 1) horizon = Math.max(horizon, r.targetOutput() - r.generated());
+        }
+        if (horizon <= 1) {
+            return !GpuAdmissionGate.waits(now, with, without, step, slo, o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN,
+                    running, c.request(), r -> 0);
+        }
+        // the prefills to come inside each running request's window, as host admission reserves them, with c on the GPU
+        int rows = g.width + n + pl.hostContinued.size();
+        PrefillForecast pf = s.prefillForecast().reset(p, layers, rows, rows, ctx.budgets().maxTokensPerIteration(), horizon);
+        RequestState newcomer = c.request();
+        pf.reserve(c.start() + c.length(), newcomer.remainingTokens() - c.length(), 1);
+        for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted)) {
+            for (PrefillChunk d : l) pf.reserve(d.start() + d.length(), d.request().remainingTokens() - d.length(), 1);
+        }
+        GpuQueueForecast f = queueForecast();
+        KvCapacity kv = ctx.kv();
+        f.addRunning(newcomer.targetOutput(), kv.blocksAfterStep(newcomer));
+        boolean behind = false;
+        for (RequestState q : ctx.waiting()) {
+            if (!behind) {
+                behind = q == newcomer;
+                continue;
+            }
+            long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
+            if (at < 0 || at >= horizon) break;
+            pf.reserve(q.kvTokens(), q.remainingTokens(), at);
+        }
+        return !GpuAdmissionGate.waits(now, with, without, step, slo, o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN,
+                running, newcomer, r -> pf.reservedThrough(r.targetOutput() - r.generated() - 1));
     }
 
     /**

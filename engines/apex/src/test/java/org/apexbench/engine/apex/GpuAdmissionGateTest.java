@@ -88,12 +88,12 @@ class GpuAdmissionGateTest {
         var fresh = s.addWaiting(new RequestSpec("w", 0, new int[80], 40, SamplingParams.GREEDY));
         List<List<org.apexbench.engine.RequestState>> running = List.of(List.of(g));
         // g's budget at S = 0.1, step 0.05, now 0.01: 4.9 - 0.01 - 48 x 0.05 = 2.49 s
-        assertTrue(GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, Double.NaN, running, fresh), "2.49 keeps 1.0, not 3.0");
-        assertTrue(!GpuAdmissionGate.waits(0.01, 2.0, 1.0, 0.05, 0.1, Double.NaN, running, fresh), "2.49 covers 2.0");
-        assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 2.6, 0.05, 0.1, Double.NaN, running, fresh), "late either way");
-        assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, 3.9, running, fresh), "0.01 + 1.0 + 3.0 > 3.9: F binds");
-        assertTrue(GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, 4.1, running, fresh), "within F");
-        assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, Double.NaN, List.of(List.of()), fresh), "nobody to save");
+        assertTrue(GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, Double.NaN, running, fresh, r -> 0), "2.49 keeps 1.0, not 3.0");
+        assertTrue(!GpuAdmissionGate.waits(0.01, 2.0, 1.0, 0.05, 0.1, Double.NaN, running, fresh, r -> 0), "2.49 covers 2.0");
+        assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 2.6, 0.05, 0.1, Double.NaN, running, fresh, r -> 0), "late either way");
+        assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, 3.9, running, fresh, r -> 0), "0.01 + 1.0 + 3.0 > 3.9: F binds");
+        assertTrue(GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, 4.1, running, fresh, r -> 0), "within F");
+        assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, Double.NaN, List.of(List.of()), fresh, r -> 0), "nobody to save");
     }
 
     static ApexOptions both(double tpotSloSec, double ttftSloSec) {
