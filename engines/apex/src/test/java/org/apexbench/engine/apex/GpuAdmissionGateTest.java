@@ -80,7 +80,10 @@ class GpuAdmissionGateTest {
         assertEquals(List.of("w1:80"), chunks(plan(both(s, firstToken * 0.99), gpuRoom(true), NOW)), "F does not: w1 goes now");
     }
 
-    /** The rule itself: a recomputed request (tokens generated) never waits here; an empty running set holds nobody. */
+    /**
+     * The rule itself: a fresh request waits for a running request whose budget, less the prefills reserved inside its
+     * window, keeps the iteration without it and not the one with it; an empty running set holds nobody.
+     */
     @Test
     void theGateHoldsOnlyAFreshRequestForARunningRequestItsWaitSaves() {
         SchedulerSnapshot s = snapshot(40, 400, 512, P);
@@ -94,6 +97,9 @@ class GpuAdmissionGateTest {
         assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, 3.9, running, fresh, r -> 0), "0.01 + 1.0 + 3.0 > 3.9: F binds");
         assertTrue(GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, 4.1, running, fresh, r -> 0), "within F");
         assertTrue(!GpuAdmissionGate.waits(0.01, 3.0, 1.0, 0.05, 0.1, Double.NaN, List.of(List.of()), fresh, r -> 0), "nobody to save");
+        // the prefills predicted inside g's window after this iteration come out of its budget: 2.49 - 0.6 = 1.89
+        assertTrue(GpuAdmissionGate.waits(0.01, 2.0, 1.0, 0.05, 0.1, Double.NaN, running, fresh, r -> 0.6), "1.89 keeps 1.0, not 2.0");
+        assertTrue(!GpuAdmissionGate.waits(0.01, 2.0, 1.0, 0.05, 0.1, Double.NaN, running, fresh, r -> 1.6), "0.89: late either way");
     }
 
     static ApexOptions both(double tpotSloSec, double ttftSloSec) {
