@@ -182,6 +182,71 @@ final class HostAdmission implements Placement.HostAdmission {
     }
 
     /**
+     * With a TPOT objective, a GPU admission's prefill is priced against the running requests' TPOT budgets as a host
+     * admission's is ({@link GpuAdmissionGate}): this iteration with and without it (the continued prefills and the GPU
+     * admissions before it in both), and the steady decode step with it as a GPU decode. Runs before any host
+     * admission is tested (Placement admits FCFS, to the GPU first), so the steady step's scratch is free here.
+     */
+    @Override
+    public boolean admitToGpu(PrefillChunk c) {
+        var o = s.options();
+        if (!o.hasTpotSlo()) return true;
+        long[] cpuCtx = s.cpuContexts();
+        SubBatchLoad g = s.steadyGpuRows().clear();
+        for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
+        for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
+        for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
+        g.addGpuDecode(c.request());
+        Dispatch steady = s.steadyDispatch();
+        steady.begin(g, cpuCtx, n, 0, false, o.tpotSloSec(), o.pipeline());
+        for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
+        for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
+        double step = steady.result(s.steadyChoice()).predictedSec;
+        for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, 1);
+        dispatch.choose(gpu, cpuCtx, n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
+        double without = choice.predictedSec;
+        gpu.addPrefill(c, p, 1);
+        dispatch.choose(gpu, cpuCtx, n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
+        double with = choice.predictedSec;
+        gpu.addPrefill(c, p, -1);
+        for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, -1);
+        decided = false;
+        double now = ctx.nowSec(), slo = o.tpotSloSec();
+        List<List<RequestState>> running = List.of(ctx.gpuRunning(), ctx.hostRunning());
+        int horizon = 0;
+        for (List<RequestState> l : running) {
+            for (RequestState r : l) if (r.generated() >= 1) horizon = Math.max(horizon, r.targetOutput() - r.generated());
+        }
+        if (horizon <= 1) {
+            return !GpuAdmissionGate.waits(now, with, without, step, slo, o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN,
+                    running, c.request(), r -> 0);
+        }
+        // the prefills to come inside each running request's window, as host admission reserves them, with c on the GPU
+        int rows = g.width + n + pl.hostContinued.size();
+        PrefillForecast pf = s.prefillForecast().reset(p, layers, rows, rows, ctx.budgets().maxTokensPerIteration(), horizon);
+        RequestState newcomer = c.request();
+        pf.reserve(c.start() + c.length(), newcomer.remainingTokens() - c.length(), 1);
+        for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted)) {
+            for (PrefillChunk d : l) pf.reserve(d.start() + d.length(), d.request().remainingTokens() - d.length(), 1);
+        }
+        GpuQueueForecast f = queueForecast();
+        KvCapacity kv = ctx.kv();
+        f.addRunning(newcomer.targetOutput(), kv.blocksAfterStep(newcomer));
+        boolean behind = false;
+        for (RequestState q : ctx.waiting()) {
+            if (!behind) {
+                behind = q == newcomer;
+                continue;
+            }
+            long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
+            if (at < 0 || at >= horizon) break;
+            pf.reserve(q.kvTokens(), q.remainingTokens(), at);
+        }
+        return !GpuAdmissionGate.waits(now, with, without, step, slo, o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN,
+                running, newcomer, r -> pf.reservedThrough(r.targetOutput() - r.generated() - 1));
+    }
+
+    /**
      * SLO admission: whether the decode step that follows, with {@code r} admitted, has a plan that meets the TPOT
      * SLO: one no longer than the SLO that runs every host request whose TPOT budget cannot wait an iteration, every
      * request admitted to the host this iteration and {@code r} (a newcomer has banked nothing). {@code r} stays in

@@ -33,6 +33,9 @@ public final class Placement {
     @FunctionalInterface
     public interface HostAdmission {
         boolean admit(PrefillChunk chunk);
+
+        /** Whether a GPU-bound chunk (one the GPU pool has room for) is prefilled now; false: it waits, FCFS. NEO: always. */
+        default boolean admitToGpu(PrefillChunk chunk) { return true; }
     }
 
     private final SchedulerContext ctx;
@@ -194,7 +197,7 @@ public final class Placement {
     /**
      * Step 3: waiting requests FCFS, {@code reservedTokens} of the token budget kept for CPU decodes. To the GPU
      * while they fit (with {@link PlacementRules#gpuWatermark} blocks to spare), else to the host pool if it keeps
-     * its reserve and {@code decision} admits the chunk; the first refusal stops the queue.
+     * its reserve and {@code decision} admits the chunk; the first refusal (of either pool, {@link HostAdmission#admitToGpu}) stops the queue.
      */
     public void admit(int reservedTokens, HostAdmission decision) {
         if (rules.noAdmissionWhilePreempting() && (!swapOut.isEmpty() || !recompute.isEmpty())) return;
@@ -218,6 +221,7 @@ public final class Placement {
             if (slotsLeft < 1 || len < 1) break;
             PrefillChunk c = PrefillChunk.of(r, len, toGpu ? Location.GPU : Location.HOST);
             if (toGpu) {
+                if (!decision.admitToGpu(c)) break;
                 gpuAdmitted.add(c);
                 gpuHeld += need;
             } else {
