@@ -76,6 +76,7 @@ public final class ApexScheduler implements Scheduler {
     private final LateTriage triage = new LateTriage();
     private Dispatch triageDispatch;
     private int[] mustIndex = new int[16];
+    private double[] mustBudget = new double[16];
 
     /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
     static final double ITERATION_DECAY = 0.95;
@@ -188,8 +189,13 @@ public final class ApexScheduler implements Scheduler {
         }
         int m = Math.min(mustRun, n);
         if (mustIndex.length < m) mustIndex = new int[Math.max(m, 2 * mustIndex.length)];
-        for (int i = 0; i < m; i++) mustIndex[i] = queue.get(order.index(i)).index();
-        if (triage.triage(triageDispatch, gpu, cpuCtx, mustIndex, m, fixed, options.tpotSloSec(), options.pipeline()) == 0) {
+        if (mustBudget.length < m) mustBudget = new double[mustIndex.length];
+        for (int i = 0; i < m; i++) {
+            RequestState r = queue.get(order.index(i));
+            mustIndex[i] = r.index();
+            mustBudget[i] = LateTriage.stepBudgetSec(r, ctx.nowSec(), options.tpotSloSec());
+        }
+        if (triage.triage(triageDispatch, gpu, cpuCtx, mustBudget, mustIndex, m, fixed, options.tpotSloSec(), options.pipeline()) == 0) {
             return false;
         }
         leastRecentlyServedFirst(queue, ctx.nowSec());
