@@ -75,6 +75,7 @@ public final class ApexScheduler implements Scheduler {
     /** With a TPOT SLO: the requests given up in an overload, and the dispatcher that prices its trial steps. */
     private final LateTriage triage = new LateTriage();
     private Dispatch triageDispatch;
+    private final SubBatchLoad triageGpu = new SubBatchLoad();
     private int[] mustIndex = new int[16];
     private double[] mustBudget = new double[16];
 
@@ -160,7 +161,7 @@ public final class ApexScheduler implements Scheduler {
         } else {
             admission.decided();
         }
-        if (mustRun > 0 && choice.tpotSec > options.tpotSloSec() && triage(fixed, n, queue, ctx)) {
+        if (mustRun > 0 && choice.tpotSec > options.tpotSloSec() && triage(n, queue, pl.gpuDecodes, ctx)) {
             starving = ctx.iteration() - Math.max(0, queue.get(order.index(0)).lastProgressIteration()) > options.starvationIterations();
             dispatch.choose(gpu, cpuCtx, n, mustRun, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
         }
@@ -181,8 +182,11 @@ public final class ApexScheduler implements Scheduler {
     /**
      * An overload (no plan that runs every must-run candidate meets the TPOT SLO): gives up the fewest must-run
      * candidates ({@link LateTriage}) and orders the CPU queue again, the given-up after the must-run. Whether any was.
+     * The kept set is judged on the steady decode step (the GPU decodes {@code gpuDecodes} beside it, no prefill chunk,
+     * no swap): a request's budget is the mean step it can afford from now on, and this iteration's prefills and swaps
+     * are once, not every step.
      */
-    private boolean triage(double fixed, int n, List<RequestState> queue, SchedulerContext ctx) {
+    private boolean triage(int n, List<RequestState> queue, List<RequestState> gpuDecodes, SchedulerContext ctx) {
         if (triageDispatch == null) {
             triageDispatch = new Dispatch(dispatch.predictor(), ctx.geometry().layers(), ctx.geometry().qkvBytesPerToken(),
                     ctx.geometry().attnOutBytesPerToken(), options.margin(), false, null);
@@ -195,7 +199,9 @@ public final class ApexScheduler implements Scheduler {
             mustIndex[i] = r.index();
             mustBudget[i] = LateTriage.stepBudgetSec(r, ctx.nowSec(), options.tpotSloSec());
         }
-        if (triage.triage(triageDispatch, gpu, cpuCtx, mustBudget, mustIndex, m, fixed, options.tpotSloSec(), options.pipeline()) == 0) {
+        triageGpu.clear();
+        for (RequestState r : gpuDecodes) triageGpu.addGpuDecode(r);
+        if (triage.triage(triageDispatch, triageGpu, cpuCtx, mustBudget, mustIndex, m, 0, options.tpotSloSec(), options.pipeline()) == 0) {
             return false;
         }
         leastRecentlyServedFirst(queue, ctx.nowSec());
