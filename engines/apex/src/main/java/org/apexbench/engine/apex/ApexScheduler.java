@@ -72,12 +72,6 @@ public final class ApexScheduler implements Scheduler {
     private PlanBusy lastPredicted;
     /** With a TPOT SLO: the host requests' recent pace, which decides whether one goes before the queue for GPU memory. */
     private final SwapInShare swapInShare = new SwapInShare();
-    /** With a TPOT SLO: the requests given up in an overload, and the dispatcher that prices its trial steps. */
-    private final LateTriage triage = new LateTriage();
-    private Dispatch triageDispatch;
-    private final SubBatchLoad triageGpu = new SubBatchLoad();
-    private int[] mustIndex = new int[16];
-    private double[] mustBudget = new double[16];
 
     /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
     static final double ITERATION_DECAY = 0.95;
@@ -161,10 +155,6 @@ public final class ApexScheduler implements Scheduler {
         } else {
             admission.decided();
         }
-        if (mustRun > 0 && choice.tpotSec > options.tpotSloSec() && triage(n, queue, pl.gpuDecodes, ctx)) {
-            starving = ctx.iteration() - Math.max(0, queue.get(order.index(0)).lastProgressIteration()) > options.starvationIterations();
-            dispatch.choose(gpu, cpuCtx, n, mustRun, fixed, starving, options.tpotSloSec(), options.pipeline(), choice);
-        }
         List<RequestState> cpu = new ArrayList<>(choice.cpuCount);
         int inB0 = 0;
         boolean ap = choice.strategy == Strategy.ASYMMETRIC_PIPELINE;
@@ -177,36 +167,6 @@ public final class ApexScheduler implements Scheduler {
                 : HORIZON_DECAY * horizonIterationSec + (1 - HORIZON_DECAY) * choice.predictedSec;
         return new IterationPlan(prefills, pl.gpuDecodes, cpu, inB0, pl.swapOut, pl.swapIn, pl.recompute, choice.strategy,
                 choice.predictedSec);
-    }
-
-    /**
-     * An overload (no plan that runs every must-run candidate meets the TPOT SLO): gives up the fewest must-run
-     * candidates ({@link LateTriage}) and orders the CPU queue again, the given-up after the must-run. Whether any was.
-     * The kept set is judged on the steady decode step (the GPU decodes {@code gpuDecodes} beside it, no prefill chunk,
-     * no swap): a request's budget is the mean step it can afford from now on, and this iteration's prefills and swaps
-     * are once, not every step.
-     */
-    private boolean triage(int n, List<RequestState> queue, List<RequestState> gpuDecodes, SchedulerContext ctx) {
-        if (triageDispatch == null) {
-            triageDispatch = new Dispatch(dispatch.predictor(), ctx.geometry().layers(), ctx.geometry().qkvBytesPerToken(),
-                    ctx.geometry().attnOutBytesPerToken(), options.margin(), false, null);
-        }
-        int m = Math.min(mustRun, n);
-        if (mustIndex.length < m) mustIndex = new int[Math.max(m, 2 * mustIndex.length)];
-        if (mustBudget.length < m) mustBudget = new double[mustIndex.length];
-        for (int i = 0; i < m; i++) {
-            RequestState r = queue.get(order.index(i));
-            mustIndex[i] = r.index();
-            mustBudget[i] = LateTriage.stepBudgetSec(r, ctx.nowSec(), options.tpotSloSec());
-        }
-        triageGpu.clear();
-        for (RequestState r : gpuDecodes) triageGpu.addGpuDecode(r);
-        if (triage.triage(triageDispatch, triageGpu, cpuCtx, mustBudget, mustIndex, m, 0, options.tpotSloSec(), options.pipeline()) == 0) {
-            return false;
-        }
-        leastRecentlyServedFirst(queue, ctx.nowSec());
-        for (int i = 0; i < n; i++) cpuCtx[i] = queueCtx[order.index(i)];
-        return true;
     }
 
     ApexOptions options() { return options; }
@@ -253,16 +213,10 @@ public final class ApexScheduler implements Scheduler {
             queueCtx[i] = r.contextLength();
             if (slo) {
                 double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
-                // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days); a request
-                // given up in an overload (LateTriage) is never must-run and goes after the must-run candidates (keys
-                // below 2^30) and before every one with slack left (keys from 2^30 + 1)
-                long q = (long) Math.max(0, Math.min((1L << 31) - 2, Math.floor(slack * 1000) + (1L << 30)));
-                if (triage.any() && triage.givenUp(r.index())) {
-                    order.key(i, 1L << 30);
-                } else {
-                    if (slack < 0) mustRun++;
-                    order.key(i, slack < 0 ? q : q + 1);
-                }
+                if (slack < 0) mustRun++;
+                // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
+                long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
+                order.key(i, q);
             } else {
                 order.key(i, r.lastProgressIteration() + 1);
             }

@@ -181,8 +181,6 @@ final class Dispatch {
     /** Whether this dispatcher's sweep is its own (cleared at every {@link #begin}) or its scheduler's, cleared per decision. */
     private final boolean ownSweep;
     private int prefixCount, matched;
-    /** The predicted step of the last {@link #add}'s prefix: the lower of its AO and prefix-split AP times. */
-    private double lastStep;
 
     /**
      * Chooses the dispatch for GPU rows {@code g} and the first {@code n} CPU candidates.
@@ -293,7 +291,6 @@ final class Dispatch {
         double sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestAoScore, g.rows + bestAo)) { bestAoScore = sc; bestAo = k; bestAoT = t; }
         if (plain && better((g.rows + k) / t, plainAoScore)) { plainAoScore = (g.rows + k) / t; plainAo = k; plainAoT = t; }
-        lastStep = t;
         if (!pipelineAllowed) return;
         if (side.length < k) side = java.util.Arrays.copyOf(side, Math.max(k, side.length * 2));
         // greedy split: the candidate goes to the sub-batch that keeps the per-layer time lower, judged with
@@ -315,14 +312,7 @@ final class Dispatch {
         sc = score(g.rows + k, t, k);
         if (better(sc, g.rows + k, bestApScore, g.rows + bestAp)) { bestApScore = sc; bestAp = k; bestApT = t; }
         if (plain && better((g.rows + k) / t, plainApScore)) { plainApScore = (g.rows + k) / t; plainAp = k; plainApT = t; }
-        lastStep = Math.min(lastStep, t);
     }
-
-    /** The predicted step that runs the candidates added so far (AO's or AP's prefix split, the lower), read by {@link LateTriage}. */
-    double lastStepSec() { return lastStep; }
-
-    /** The predicted GPU-only step of this decision's GPU rows. */
-    double gpuOnlySec() { return tGpu; }
 
     /** Remembers the state so a trial {@link #add} can be undone. */
     void save() {
