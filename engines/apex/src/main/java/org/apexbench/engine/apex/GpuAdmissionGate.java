@@ -20,6 +20,23 @@ final class GpuAdmissionGate {
     private GpuAdmissionGate() {}
 
     /**
+     * Whether {@link #waits} is false whatever the iteration's predicted times: the newcomer is running already (a
+     * recomputed request), no running request has a first token (no TPOT budget to keep), or its wait so far alone puts
+     * its first token past the TTFT objective {@code ttftSlo} (NaN: none). Predicted times are never negative (each
+     * table clamps at 0, and a plan's time sums them), and floating-point addition and subtraction round monotonically,
+     * so {@code now + without + with - arrival} is then at least {@code now - arrival}. The caller skips the dispatch
+     * passes that price {@code with}, {@code without} and the steady step: the decision is the same.
+     */
+    static boolean admitsUnpriced(double now, double ttftSlo, List<List<RequestState>> running, RequestState newcomer) {
+        if (newcomer.generated() > 0) return true;
+        if (!Double.isNaN(ttftSlo) && now - newcomer.arrivalSec() > ttftSlo) return true;
+        for (List<RequestState> l : running) {
+            for (RequestState r : l) if (r.generated() >= 1) return false;
+        }
+        return true;
+    }
+
+    /**
      * @param now       the decision's time (s)
      * @param with      predicted time of this iteration with the newcomer's prefill (s)
      * @param without   the same without it (s)
