@@ -103,37 +103,41 @@ class GpuAdmissionGateTest {
     }
 
     /**
-     * Where the gate admits unpriced (the scheduler then skips the passes that predict with, without and the steady
-     * step), {@link GpuAdmissionGate#waits} admits at every non-negative price: over a grid of prices that makes g's
-     * budget fall between without and with, a fresh request past F, a recomputed one and an empty running set never
-     * wait, while a fresh request within F does at some price (so the grid reaches the waiting case).
+     * Where the gate admits before pricing (the scheduler then skips the passes that predict with and without, or only
+     * the steady step's), {@link GpuAdmissionGate#waits} admits at every price: over a grid of prices, a recomputed
+     * newcomer and an empty running set never wait; where F binds or with &lt;= without, no steady step or reserve makes
+     * the newcomer wait; and the grid does reach prices at which it waits (so the checks are not vacuous).
      */
     @Test
-    void admittingUnpricedIsWhatTheGateDecidesAtEveryPrice() {
+    void admittingBeforePricingIsWhatTheGateDecidesAtEveryPrice() {
         SchedulerSnapshot s = snapshot(40, 400, 512, P);
         var g = s.addDecoding(spec("g", 99, 50), Location.GPU, 1, 0);
         var fresh = s.addWaiting(new RequestSpec("w", 0, new int[80], 40, SamplingParams.GREEDY));
         var recomputed = s.addDecoding(spec("r", 80, 40), Location.GPU, 1, 0);
         List<List<org.apexbench.engine.RequestState>> running = List.of(List.of(g)), nobody = List.of(List.of(), List.of());
-        double ttft = 4.0, past = 4.5, within = 0.01;
-        assertTrue(GpuAdmissionGate.admitsUnpriced(past, ttft, running, fresh), "past F");
-        assertTrue(!GpuAdmissionGate.admitsUnpriced(within, ttft, running, fresh), "within F");
-        assertTrue(!GpuAdmissionGate.admitsUnpriced(past, Double.NaN, running, fresh), "no F");
-        assertTrue(GpuAdmissionGate.admitsUnpriced(within, ttft, running, recomputed), "recomputed");
-        assertTrue(GpuAdmissionGate.admitsUnpriced(within, ttft, nobody, fresh), "nobody with a first token");
-        boolean heldWithin = false;
-        double[] prices = {0, 1e-9, 0.05, 0.5, 1.0, 2.0, 2.49, 2.5, 3.0, 10, 1e6};
-        for (double with : prices) {
-            for (double without : prices) {
-                for (double step : new double[] {0, 0.05, 0.1}) {
-                    assertTrue(!GpuAdmissionGate.waits(past, with, without, step, 0.1, ttft, running, fresh, r -> 0));
-                    assertTrue(!GpuAdmissionGate.waits(within, with, without, step, 0.1, ttft, running, recomputed, r -> 0));
-                    assertTrue(!GpuAdmissionGate.waits(within, with, without, step, 0.1, ttft, nobody, fresh, r -> 0));
-                    heldWithin |= GpuAdmissionGate.waits(within, with, without, step, 0.1, ttft, running, fresh, r -> 0);
+        assertTrue(!GpuAdmissionGate.admitsUnpriced(running, fresh), "g has a budget to keep");
+        assertTrue(GpuAdmissionGate.admitsUnpriced(running, recomputed), "recomputed");
+        assertTrue(GpuAdmissionGate.admitsUnpriced(nobody, fresh), "nobody with a first token");
+        int held = 0, admittedEarly = 0;
+        double[] prices = {0, 1e-9, 0.05, 0.5, 1.0, 2.0, 2.49, 2.5, 3.0, 10};
+        for (double ttft : new double[] {Double.NaN, 0.5, 3.9, 4.1}) {
+            for (double with : prices) {
+                for (double without : prices) {
+                    boolean early = GpuAdmissionGate.admitsBeforeBudgets(NOW, with, without, ttft, fresh);
+                    if (early) admittedEarly++;
+                    for (double step : new double[] {0, 0.05, 0.1}) {
+                        for (double reserved : new double[] {0, 0.6}) {
+                            assertTrue(!GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, running, recomputed, r -> reserved));
+                            assertTrue(!GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, nobody, fresh, r -> reserved));
+                            boolean waits = GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, running, fresh, r -> reserved);
+                            assertTrue(!(early && waits), "admitted early at with " + with + ", without " + without + ", F " + ttft);
+                            if (waits) held++;
+                        }
+                    }
                 }
             }
         }
-        assertTrue(heldWithin, "within F some price holds the fresh request");
+        assertTrue(held > 0 && admittedEarly > 0, held + " held, " + admittedEarly + " admitted early");
     }
 
     static ApexOptions both(double tpotSloSec, double ttftSloSec) {
