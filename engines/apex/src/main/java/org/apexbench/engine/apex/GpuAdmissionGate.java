@@ -20,6 +20,28 @@ final class GpuAdmissionGate {
     private GpuAdmissionGate() {}
 
     /**
+     * Whether {@link #waits} is false whatever the iteration's predicted times: the newcomer is running already (a
+     * recomputed request) or no running request has a first token (no TPOT budget to keep). The caller then skips the
+     * dispatch passes that predict {@code with}, {@code without} and the steady step: the decision is the same.
+     */
+    static boolean admitsUnpriced(List<List<RequestState>> running, RequestState newcomer) {
+        if (newcomer.generated() > 0) return true;
+        for (List<RequestState> l : running) {
+            for (RequestState r : l) if (r.generated() >= 1) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@link #waits} is false whatever the steady step and the prefills reserved: waiting would put the
+     * newcomer's first token past its TTFT objective, or the prefill does not lengthen the iteration ({@code with <=
+     * without}: no budget lies in [without, with)). The caller then skips the steady step's pass and the forecast.
+     */
+    static boolean admitsBeforeBudgets(double now, double with, double without, double ttftSlo, RequestState newcomer) {
+        return !Double.isNaN(ttftSlo) && now + without + with - newcomer.arrivalSec() > ttftSlo || !(with > without);
+    }
+
+    /**
      * @param now       the decision's time (s)
      * @param with      predicted time of this iteration with the newcomer's prefill (s)
      * @param without   the same without it (s)
@@ -33,8 +55,7 @@ final class GpuAdmissionGate {
      */
     static boolean waits(double now, double with, double without, double step, double tpotSlo, double ttftSlo,
                          List<List<RequestState>> running, RequestState newcomer, ToDoubleFunction<RequestState> reserved) {
-        if (newcomer.generated() > 0) return false;
-        if (!Double.isNaN(ttftSlo) && now + without + with - newcomer.arrivalSec() > ttftSlo) return false;
+        if (newcomer.generated() > 0 || admitsBeforeBudgets(now, with, without, ttftSlo, newcomer)) return false;
         for (List<RequestState> l : running) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;

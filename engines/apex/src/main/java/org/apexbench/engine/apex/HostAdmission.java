@@ -192,35 +192,35 @@ final class HostAdmission implements Placement.HostAdmission {
         var o = s.options();
         if (!o.hasTpotSlo()) return true;
         long[] cpuCtx = s.cpuContexts();
+        double now = ctx.nowSec(), slo = o.tpotSloSec(), ttft = o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN;
+        List<List<RequestState>> running = List.of(ctx.gpuRunning(), ctx.hostRunning());
+        // the passes below are most of a decision's cost; skipped where the gate admits whatever they predict
+        boolean priced = !GpuAdmissionGate.admitsUnpriced(running, c.request());
+        // the GPU rows take the same additions and subtractions whether priced or not: x + a - a need not be x, and
+        // the passes after this one read those bits
+        for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, 1);
+        double without = priced ? dispatch.choose(gpu, cpuCtx, n, s.mustRun(), fixed, starving, slo, o.pipeline(), choice).predictedSec : 0;
+        gpu.addPrefill(c, p, 1);
+        double with = priced ? dispatch.choose(gpu, cpuCtx, n, s.mustRun(), fixed, starving, slo, o.pipeline(), choice).predictedSec : 0;
+        gpu.addPrefill(c, p, -1);
+        for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, -1);
+        decided = false;
+        if (!priced || GpuAdmissionGate.admitsBeforeBudgets(now, with, without, ttft, c.request())) return true;
         SubBatchLoad g = s.steadyGpuRows().clear();
         for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
         for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
         for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
         g.addGpuDecode(c.request());
         Dispatch steady = s.steadyDispatch();
-        steady.begin(g, cpuCtx, n, 0, false, o.tpotSloSec(), o.pipeline());
+        steady.begin(g, cpuCtx, n, 0, false, slo, o.pipeline());
         for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
         for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
         double step = steady.result(s.steadyChoice()).predictedSec;
-        for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, 1);
-        dispatch.choose(gpu, cpuCtx, n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
-        double without = choice.predictedSec;
-        gpu.addPrefill(c, p, 1);
-        dispatch.choose(gpu, cpuCtx, n, s.mustRun(), fixed, starving, o.tpotSloSec(), o.pipeline(), choice);
-        double with = choice.predictedSec;
-        gpu.addPrefill(c, p, -1);
-        for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, -1);
-        decided = false;
-        double now = ctx.nowSec(), slo = o.tpotSloSec();
-        List<List<RequestState>> running = List.of(ctx.gpuRunning(), ctx.hostRunning());
         int horizon = 0;
         for (List<RequestState> l : running) {
             for (RequestState r : l) if (r.generated() >= 1) horizon = Math.max(horizon, r.targetOutput() - r.generated());
         }
-        if (horizon <= 1) {
-            return !GpuAdmissionGate.waits(now, with, without, step, slo, o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN,
-                    running, c.request(), r -> 0);
-        }
+        if (horizon <= 1) return !GpuAdmissionGate.waits(now, with, without, step, slo, ttft, running, c.request(), r -> 0);
         // the prefills to come inside each running request's window, as host admission reserves them, with c on the GPU
         int rows = g.width + n + pl.hostContinued.size();
         PrefillForecast pf = s.prefillForecast().reset(p, layers, rows, rows, ctx.budgets().maxTokensPerIteration(), horizon);
@@ -242,8 +242,8 @@ final class HostAdmission implements Placement.HostAdmission {
             if (at < 0 || at >= horizon) break;
             pf.reserve(q.kvTokens(), q.remainingTokens(), at);
         }
-        return !GpuAdmissionGate.waits(now, with, without, step, slo, o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN,
-                running, newcomer, r -> pf.reservedThrough(r.targetOutput() - r.generated() - 1));
+        return !GpuAdmissionGate.waits(now, with, without, step, slo, ttft, running, newcomer,
+                r -> pf.reservedThrough(r.targetOutput() - r.generated() - 1));
     }
 
     /**

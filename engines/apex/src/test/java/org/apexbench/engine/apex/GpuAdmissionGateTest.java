@@ -102,6 +102,44 @@ class GpuAdmissionGateTest {
         assertTrue(!GpuAdmissionGate.waits(0.01, 2.0, 1.0, 0.05, 0.1, Double.NaN, running, fresh, r -> 1.6), "0.89: late either way");
     }
 
+    /**
+     * Where the gate admits before pricing (the scheduler then skips the passes that predict with and without, or only
+     * the steady step's), {@link GpuAdmissionGate#waits} admits at every price: over a grid of prices, a recomputed
+     * newcomer and an empty running set never wait; where F binds or with &lt;= without, no steady step or reserve makes
+     * the newcomer wait; and the grid does reach prices at which it waits (so the checks are not vacuous).
+     */
+    @Test
+    void admittingBeforePricingIsWhatTheGateDecidesAtEveryPrice() {
+        SchedulerSnapshot s = snapshot(40, 400, 512, P);
+        var g = s.addDecoding(spec("g", 99, 50), Location.GPU, 1, 0);
+        var fresh = s.addWaiting(new RequestSpec("w", 0, new int[80], 40, SamplingParams.GREEDY));
+        var recomputed = s.addDecoding(spec("r", 80, 40), Location.GPU, 1, 0);
+        List<List<org.apexbench.engine.RequestState>> running = List.of(List.of(g)), nobody = List.of(List.of(), List.of());
+        assertTrue(!GpuAdmissionGate.admitsUnpriced(running, fresh), "g has a budget to keep");
+        assertTrue(GpuAdmissionGate.admitsUnpriced(running, recomputed), "recomputed");
+        assertTrue(GpuAdmissionGate.admitsUnpriced(nobody, fresh), "nobody with a first token");
+        int held = 0, admittedEarly = 0;
+        double[] prices = {0, 1e-9, 0.05, 0.5, 1.0, 2.0, 2.49, 2.5, 3.0, 10};
+        for (double ttft : new double[] {Double.NaN, 0.5, 3.9, 4.1}) {
+            for (double with : prices) {
+                for (double without : prices) {
+                    boolean early = GpuAdmissionGate.admitsBeforeBudgets(NOW, with, without, ttft, fresh);
+                    if (early) admittedEarly++;
+                    for (double step : new double[] {0, 0.05, 0.1}) {
+                        for (double reserved : new double[] {0, 0.6}) {
+                            assertTrue(!GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, running, recomputed, r -> reserved));
+                            assertTrue(!GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, nobody, fresh, r -> reserved));
+                            boolean waits = GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, running, fresh, r -> reserved);
+                            assertTrue(!(early && waits), "admitted early at with " + with + ", without " + without + ", F " + ttft);
+                            if (waits) held++;
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(held > 0 && admittedEarly > 0, held + " held, " + admittedEarly + " admitted early");
+    }
+
     static ApexOptions both(double tpotSloSec, double ttftSloSec) {
         return new ApexOptions(tpotSloSec, D.starvationIterations(), true, true, D.swapInHysteresis(), D.margin(), D.neoPacking(),
                 false, false, ttftSloSec);
