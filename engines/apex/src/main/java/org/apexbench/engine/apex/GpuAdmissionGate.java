@@ -13,7 +13,8 @@ import java.util.function.ToDoubleFunction;
  * running request over its budget ({@link ApexScheduler#tpotBudgetSec}) that the iteration without it
  * ({@code without}) keeps. A request already late either way gains nothing from the wait and does not hold the
  * newcomer. The newcomer waits only while its TTFT objective allows one more iteration: its first token after this
- * iteration and its own prefill iteration must still come within the objective after its arrival. A request that
+ * iteration and its own prefill iteration must still come within the objective after its arrival (so a newcomer that
+ * has already waited the objective never waits). A request that
  * has generated tokens (a recomputed one) is running already and never waits here.
  */
 final class GpuAdmissionGate {
@@ -21,15 +22,21 @@ final class GpuAdmissionGate {
 
     /**
      * Whether {@link #waits} is false whatever the iteration's predicted times: the newcomer is running already (a
-     * recomputed request) or no running request has a first token (no TPOT budget to keep). The caller then skips the
+     * recomputed request), has already waited its TTFT objective (one more iteration cannot bring its first token
+     * within it), or no running request has a first token (no TPOT budget to keep). The caller then skips the
      * dispatch passes that predict {@code with}, {@code without} and the steady step: the decision is the same.
      */
-    static boolean admitsUnpriced(List<List<RequestState>> running, RequestState newcomer) {
-        if (newcomer.generated() > 0) return true;
+    static boolean admitsUnpriced(double now, double ttftSlo, List<List<RequestState>> running, RequestState newcomer) {
+        if (newcomer.generated() > 0 || ttftSpent(now, ttftSlo, newcomer)) return true;
         for (List<RequestState> l : running) {
             for (RequestState r : l) if (r.generated() >= 1) return false;
         }
         return true;
+    }
+
+    /** The newcomer's wait so far has reached its TTFT objective (NaN: none). */
+    private static boolean ttftSpent(double now, double ttftSlo, RequestState newcomer) {
+        return !Double.isNaN(ttftSlo) && now - newcomer.arrivalSec() >= ttftSlo;
     }
 
     /**
@@ -55,7 +62,8 @@ final class GpuAdmissionGate {
      */
     static boolean waits(double now, double with, double without, double step, double tpotSlo, double ttftSlo,
                          List<List<RequestState>> running, RequestState newcomer, ToDoubleFunction<RequestState> reserved) {
-        if (newcomer.generated() > 0 || admitsBeforeBudgets(now, with, without, ttftSlo, newcomer)) return false;
+        if (newcomer.generated() > 0 || ttftSpent(now, ttftSlo, newcomer)
+                || admitsBeforeBudgets(now, with, without, ttftSlo, newcomer)) return false;
         for (List<RequestState> l : running) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;

@@ -195,7 +195,7 @@ final class HostAdmission implements Placement.HostAdmission {
         double now = ctx.nowSec(), slo = o.tpotSloSec(), ttft = o.hasTtftSlo() ? o.ttftSloSec() : Double.NaN;
         List<List<RequestState>> running = List.of(ctx.gpuRunning(), ctx.hostRunning());
         // the passes below are most of a decision's cost; skipped where the gate admits whatever they predict
-        boolean priced = !GpuAdmissionGate.admitsUnpriced(running, c.request());
+        boolean priced = !GpuAdmissionGate.admitsUnpriced(now, ttft, running, c.request());
         // the GPU rows take the same additions and subtractions whether priced or not: x + a - a need not be x, and
         // the passes after this one read those bits
         for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, 1);

@@ -105,7 +105,7 @@ class GpuAdmissionGateTest {
     /**
      * Where the gate admits before pricing (the scheduler then skips the passes that predict with and without, or only
      * the steady step's), {@link GpuAdmissionGate#waits} admits at every price: over a grid of prices, a recomputed
-     * newcomer and an empty running set never wait; where F binds or with &lt;= without, no steady step or reserve makes
+     * newcomer, an empty running set and a newcomer that has waited F already never wait; where F binds or with &lt;= without, no steady step or reserve makes
      * the newcomer wait; and the grid does reach prices at which it waits (so the checks are not vacuous).
      */
     @Test
@@ -115,12 +115,15 @@ class GpuAdmissionGateTest {
         var fresh = s.addWaiting(new RequestSpec("w", 0, new int[80], 40, SamplingParams.GREEDY));
         var recomputed = s.addDecoding(spec("r", 80, 40), Location.GPU, 1, 0);
         List<List<org.apexbench.engine.RequestState>> running = List.of(List.of(g)), nobody = List.of(List.of(), List.of());
-        assertTrue(!GpuAdmissionGate.admitsUnpriced(running, fresh), "g has a budget to keep");
-        assertTrue(GpuAdmissionGate.admitsUnpriced(running, recomputed), "recomputed");
-        assertTrue(GpuAdmissionGate.admitsUnpriced(nobody, fresh), "nobody with a first token");
+        assertTrue(!GpuAdmissionGate.admitsUnpriced(NOW, 0.5, running, fresh), "g has a budget to keep");
+        assertTrue(!GpuAdmissionGate.admitsUnpriced(NOW, Double.NaN, running, fresh), "no TTFT objective");
+        assertTrue(GpuAdmissionGate.admitsUnpriced(NOW, 0.5, running, recomputed), "recomputed");
+        assertTrue(GpuAdmissionGate.admitsUnpriced(NOW, 0.5, nobody, fresh), "nobody with a first token");
+        assertTrue(GpuAdmissionGate.admitsUnpriced(NOW, NOW, running, fresh), "waited its TTFT objective already");
         int held = 0, admittedEarly = 0;
         double[] prices = {0, 1e-9, 0.05, 0.5, 1.0, 2.0, 2.49, 2.5, 3.0, 10};
-        for (double ttft : new double[] {Double.NaN, 0.5, 3.9, 4.1}) {
+        for (double ttft : new double[] {Double.NaN, 0.5, 3.9, 4.1, NOW, NOW / 2}) {
+            boolean spent = GpuAdmissionGate.admitsUnpriced(NOW, ttft, running, fresh);
             for (double with : prices) {
                 for (double without : prices) {
                     boolean early = GpuAdmissionGate.admitsBeforeBudgets(NOW, with, without, ttft, fresh);
@@ -131,6 +134,7 @@ class GpuAdmissionGateTest {
                             assertTrue(!GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, nobody, fresh, r -> reserved));
                             boolean waits = GpuAdmissionGate.waits(NOW, with, without, step, 0.1, ttft, running, fresh, r -> reserved);
                             assertTrue(!(early && waits), "admitted early at with " + with + ", without " + without + ", F " + ttft);
+                            assertTrue(!(spent && waits), "TTFT spent, yet waits at with " + with + ", without " + without);
                             if (waits) held++;
                         }
                     }
