@@ -230,18 +230,8 @@ final class HostAdmission implements Placement.HostAdmission {
             for (PrefillChunk d : l) pf.reserve(d.start() + d.length(), d.request().remainingTokens() - d.length(), 1);
         }
         GpuQueueForecast f = queueForecast();
-        KvCapacity kv = ctx.kv();
-        f.addRunning(newcomer.targetOutput(), kv.blocksAfterStep(newcomer));
-        boolean behind = false;
-        for (RequestState q : ctx.waiting()) {
-            if (!behind) {
-                behind = q == newcomer;
-                continue;
-            }
-            long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
-            if (at < 0 || at >= horizon) break;
-            pf.reserve(q.kvTokens(), q.remainingTokens(), at);
-        }
+        f.addRunning(newcomer.targetOutput(), ctx.kv().blocksAfterStep(newcomer));
+        reserveQueueBehind(pf, f, newcomer, horizon);
         return !GpuAdmissionGate.waits(now, with, without, step, slo, ttft, running, newcomer,
                 r -> pf.reservedThrough(r.targetOutput() - r.generated() - 1));
     }
@@ -316,6 +306,25 @@ final class HostAdmission implements Placement.HostAdmission {
     }
 
     /**
+     * Reserves in {@code pf} the prompt of each request queued behind {@code newcomer} from the iteration {@code f}
+     * predicts it fits the GPU pool, up to {@code horizon} iterations ahead (FCFS: the forecast stops at the first
+     * that does not fit within it).
+     */
+    private void reserveQueueBehind(PrefillForecast pf, GpuQueueForecast f, RequestState newcomer, int horizon) {
+        KvCapacity kv = ctx.kv();
+        boolean behind = false;
+        for (RequestState q : ctx.waiting()) {
+            if (!behind) {
+                behind = q == newcomer;
+                continue;
+            }
+            long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
+            if (at < 0 || at >= horizon) break;
+            pf.reserve(q.kvTokens(), q.remainingTokens(), at);
+        }
+    }
+
+    /**
      * TPOT budgets of the running requests: whether every running request that has its first token still meets its
      * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run), with a
      * token this iteration and each later one after the steady decode step with the newcomer
@@ -358,18 +367,7 @@ final class HostAdmission implements Placement.HostAdmission {
             for (PrefillChunk c : l) pf.reserve(c.start() + c.length(), c.request().remainingTokens() - c.length(), 1);
         }
         // the queue behind hc, with hc on the host: each prompt at the iteration it is predicted to fit the GPU pool
-        GpuQueueForecast f = queueForecast();
-        KvCapacity kv = ctx.kv();
-        boolean behind = false;
-        for (RequestState q : ctx.waiting()) {
-            if (!behind) {
-                behind = q == newcomer;
-                continue;
-            }
-            long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
-            if (at < 0 || at >= horizon) break;
-            pf.reserve(q.kvTokens(), q.remainingTokens(), at);
-        }
+        reserveQueueBehind(pf, queueForecast(), newcomer, horizon);
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;
