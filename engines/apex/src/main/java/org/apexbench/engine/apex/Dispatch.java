@@ -111,15 +111,6 @@ final class Dispatch {
         return copyFixed + copyPerRow * n + p.cpuDecodeAttention(n, ctx);
     }
 
-    /**
-     * {@link #cpuPath(int, long)} of sub-batch {@code lane} (B0: 0, B1: 1): the split prices the two sub-batches in an
-     * order the data decide, and the table remembers each one's cell apart (the same value).
-     */
-    double cpuPath(int n, long ctx, int lane) {
-        if (n == 0) return 0;
-        return copyFixed + copyPerRow * n + p.cpuDecodeAttention(n, ctx, lane);
-    }
-
     /** The whole iteration for a per-layer time with {@code rows} CPU rows beside the GPU rows. */
     double whole(double perLayer, int cpuRows) {
         return whole(perLayer, p.embedAndHead(g.width + cpuRows, g.sampled + cpuRows));
@@ -312,10 +303,10 @@ final class Dispatch {
         // the side that grew is the only one whose next linear time changes
         if (tB1 <= tB0) {
             side[k - 1] = false;
-            n1++; c1 += c; l1 = l1b; nextL1 = p.linear(n1 + 1); cp1 = cpuPath(n1, c1, 1);
+            n1++; c1 += c; l1 = l1b; nextL1 = p.linear(n1 + 1); cp1 = cpuPath(n1, c1);
         } else {
             side[k - 1] = true;
-            n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0, 0);
+            n0++; w0++; c0 += c; l0 = l0b; nextL0 = p.linear(w0 + 1); cp0 = cpuPath(n0, c0);
         }
         t = whole(pipelined(l0, l1, cp0, cp1, ga), head);
         sc = score(g.rows + k, t, k);

@@ -55,8 +55,8 @@ final class SlackPacking implements GreedyPacking.Lanes {
         l1x = l1;
         cp0x = cp0;
         cp1x = cp1;
-        if (toB1) { l1x = p.linear(n1 + 1); cp1x = d.cpuPath(n1 + 1, c1 + c, 1); }
-        else { l0x = p.linear(w0 + 1); cp0x = d.cpuPath(n0 + 1, c0 + c, 0); }
+        if (toB1) { l1x = p.linear(n1 + 1); cp1x = d.cpuPath(n1 + 1, c1 + c); }
+        else { l0x = p.linear(w0 + 1); cp0x = d.cpuPath(n0 + 1, c0 + c); }
     }
 
     @Override

@@ -18,16 +18,6 @@ public interface Predictor {
 
     double cpuDecodeAttention(int requests, long contextTokens);
 
-    /**
-     * {@link #cpuDecodeAttention(int, long)}, the same value, for a caller that interleaves several slowly moving query
-     * sequences (APEX's two sub-batches): {@code lane} (0 to {@link #LANES} - 1) names the sequence, so a predictor that
-     * remembers where its last lookup fell can remember it per sequence.
-     */
-    default double cpuDecodeAttention(int requests, long contextTokens, int lane) { return cpuDecodeAttention(requests, contextTokens); }
-
-    /** How many lanes {@link #cpuDecodeAttention(int, long, int)} tells apart. */
-    int LANES = 2;
-
     /** One device-to-host copy (whole). */
     double d2h(long bytes, int transfers);
 

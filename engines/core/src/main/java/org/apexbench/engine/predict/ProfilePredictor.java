@@ -56,10 +56,6 @@ public final class ProfilePredictor implements Predictor {
 
     @Override public double cpuDecodeAttention(int requests, long ctx) { return requests == 0 ? 0 : cpuDecode.at(requests, ctx); }
 
-    @Override public double cpuDecodeAttention(int requests, long ctx, int lane) {
-        return requests == 0 ? 0 : cpuDecode.at(requests, ctx, lane);
-    }
-
     @Override public double d2h(long bytes, int transfers) { return copy(d2h, bytes, transfers); }
 
     @Override public double h2d(long bytes, int transfers) { return copy(h2d, bytes, transfers); }
@@ -77,11 +73,6 @@ public final class ProfilePredictor implements Predictor {
         private final double[] xInv, yInv;
         /** The cells of the last two lookups that fell inside the grid, the latest first. */
         private Cell recent = new Cell(), other = new Cell();
-        /**
-         * Per lane ({@link Predictor#cpuDecodeAttention(int, long, int)}), the cell of its last lookup: a caller that
-         * alternates between sequences in an order the data decide finds each one's cell without a guess between two.
-         */
-        private final Cell[] lanes = new Cell[Predictor.LANES];
 
         Grid2(ProfileTable t) {
             if (!(t instanceof org.apexbench.profiler.table.Table2D d)) {
@@ -92,7 +83,6 @@ public final class ProfilePredictor implements Predictor {
             s = d.seconds();
             xInv = exactInverses(x);
             yInv = exactInverses(y);
-            for (int i = 0; i < lanes.length; i++) lanes[i] = new Cell();
         }
 
         /**
@@ -117,15 +107,6 @@ public final class ProfilePredictor implements Predictor {
             c = other;
             if (c.holds(qx, qy)) return c.at(qx, qy);
             return miss(qx, qy);
-        }
-
-        /** {@link #at(double, double)} from lane {@code lane}'s cell (the same cell, so the same bits). */
-        double at(double qx, double qy, int lane) {
-            Cell c = lanes[lane];
-            if (c.holds(qx, qy)) return c.at(qx, qy);
-            c.set(x, xInv, segmentFrom(x, qx, c.a), y, yInv, segmentFrom(y, qy, c.b), s);
-            // off the grid the edge cell extrapolates, and holds() does not claim the point: the next lookup looks again
-            return c.at(qx, qy);
         }
 
         /**

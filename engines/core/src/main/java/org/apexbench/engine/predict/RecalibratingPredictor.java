@@ -79,10 +79,6 @@ public final class RecalibratingPredictor implements Predictor {
         return cpu.factor * base.cpuDecodeAttention(requests, contextTokens);
     }
 
-    @Override public double cpuDecodeAttention(int requests, long contextTokens, int lane) {
-        return cpu.factor * base.cpuDecodeAttention(requests, contextTokens, lane);
-    }
-
     @Override public double d2h(long bytes, int transfers) { return base.d2h(bytes, transfers); }
 
     @Override public double h2d(long bytes, int transfers) { return base.h2d(bytes, transfers); }

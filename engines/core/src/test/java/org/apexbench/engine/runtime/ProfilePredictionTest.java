@@ -129,30 +129,6 @@ class ProfilePredictionTest {
     }
 
     @Test
-    void laneCellsGiveTheTablesOwnBits() {
-        // APEX's split names its sub-batch (a lane) and walks each lane's sequence, in an order the data decide; a lane
-        // also sees resets, jumps far off the grid and the lane-less lookups between its own
-        Profile profile = SimSetup.profile(T4, MODEL, new EngineBudgets(64, 512, 200, 4000, 16));
-        Predictor p = new ProfilePredictor(profile);
-        ProfileTable cpu = profile.table(Profile.CPU_DECODE_ATTN);
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
-        int[] rows = new int[Predictor.LANES + 1];
-        long[] ctx = new long[Predictor.LANES + 1];
-        for (int q = 0; q < 50_000; q++) {
-            int s = rnd.nextInt(rows.length);   // the last sequence asks without a lane
-            if (rnd.nextInt(50) == 0) { rows[s] = 0; ctx[s] = 0; }
-            rows[s] += 1 + (rnd.nextInt(20) == 0 ? rnd.nextInt(300) : 0);
-            ctx[s] += rnd.nextInt(3000);
-            int r = rnd.nextInt(100) == 0 ? rnd.nextInt(5000) + 1 : rows[s];
-            long c = rnd.nextInt(200) == 0 ? -rnd.nextInt(100) : ctx[s];   // now and then below the grid
-            double got = s < Predictor.LANES ? p.cpuDecodeAttention(r, c, s) : p.cpuDecodeAttention(r, c);
-            assertEquals(Double.doubleToRawLongBits(r == 0 ? 0 : cpu.at(r, c)), Double.doubleToRawLongBits(got),
-                    "CPU attention of " + r + " x " + c + " in lane " + s + " at query " + q);
-        }
-        assertEquals(0, p.cpuDecodeAttention(0, 1000, 1), "no rows, no time, in a lane too");
-    }
-
-    @Test
     void cellEdgesGiveTheTablesOwnBits() {
         // a remembered cell answers only inside its bounds (upper edges excluded, as the table's segment search); the
         // grid's points, their integer neighbours and points off the grid, each queried after a point of another cell
