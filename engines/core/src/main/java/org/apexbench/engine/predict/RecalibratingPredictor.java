@@ -93,7 +93,9 @@ public final class RecalibratingPredictor implements Predictor {
 
     @Override public double h2d(long bytes, int transfers) { return base.h2d(bytes, transfers); }
 
-    @Override public double embedAndHead(int rows, int sampledRows) { return gpu.factor * (tables != null ? tables.embedAndHead(rows, sampledRows) : base.embedAndHead(rows, sampledRows)); }
+    @Override public double embedAndHead(int rows, int sampledRows) {
+        return gpu.factor * (tables != null ? tables.embedAndHead(rows, sampledRows) : base.embedAndHead(rows, sampledRows));
+    }
 
     /** One side's decayed sums and the clamped factor they give. */
     private final class DecayedRatio {
