@@ -206,29 +206,19 @@ final class HostAdmission implements Placement.HostAdmission {
         for (PrefillChunk a : pl.gpuAdmitted) gpu.addPrefill(a, p, -1);
         decided = false;
         if (!priced || GpuAdmissionGate.admitsBeforeBudgets(now, with, without, ttft, c.request())) return true;
-        SubBatchLoad g = s.steadyGpuRows().clear();
-        for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
-        for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
-        for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
+        SubBatchLoad g = fillSteadyGpuRows();
         g.addGpuDecode(c.request());
-        Dispatch steady = s.steadyDispatch();
-        steady.begin(g, cpuCtx, n, 0, false, slo, o.pipeline());
-        for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
-        for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
-        double step = steady.result(s.steadyChoice()).predictedSec;
+        double step = beginSteadyRows(g).result(s.steadyChoice()).predictedSec;
         int horizon = 0;
         for (List<RequestState> l : running) {
             for (RequestState r : l) if (r.generated() >= 1) horizon = Math.max(horizon, r.targetOutput() - r.generated());
         }
         if (horizon <= 1) return !GpuAdmissionGate.waits(now, with, without, step, slo, ttft, running, c.request(), r -> 0);
         // the prefills to come inside each running request's window, as host admission reserves them, with c on the GPU
-        int rows = g.width + n + pl.hostContinued.size();
-        PrefillForecast pf = s.prefillForecast().reset(p, layers, rows, rows, ctx.budgets().maxTokensPerIteration(), horizon);
+        // (its steady rows are g; no host admission comes before a GPU one, so none is among the rows or under way)
+        PrefillForecast pf = prefillForecast(horizon);
         RequestState newcomer = c.request();
-        pf.reserve(c.start() + c.length(), newcomer.remainingTokens() - c.length(), 1);
-        for (List<PrefillChunk> l : List.of(pl.gpuContinued, pl.hostContinued, pl.gpuAdmitted)) {
-            for (PrefillChunk d : l) pf.reserve(d.start() + d.length(), d.request().remainingTokens() - d.length(), 1);
-        }
+        reserveUnderWay(pf, c);
         GpuQueueForecast f = queueForecast();
         f.addRunning(newcomer.targetOutput(), ctx.kv().blocksAfterStep(newcomer));
         reserveQueueBehind(pf, f, newcomer, horizon);
@@ -263,10 +253,7 @@ final class HostAdmission implements Placement.HostAdmission {
     private void firstSloTest() {
         if (sloTested) return;
         sloTested = true;
-        SubBatchLoad g = s.steadyGpuRows().clear();
-        for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
-        for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
-        for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
+        SubBatchLoad g = fillSteadyGpuRows();
         for (int i = 0; i < admitted; i++) steadyTake(admittedCtx[i]);
         idle = g.rows == 0 && n + pl.hostContinued.size() + steadyRows == 0;
     }
@@ -277,14 +264,32 @@ final class HostAdmission implements Placement.HostAdmission {
      */
     private void beginSteady() {
         if (steadyBegun) return;
-        Dispatch steady = s.steadyDispatch();
-        long[] cpuCtx = s.cpuContexts();
-        steady.begin(s.steadyGpuRows(), cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
-        for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
-        for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
+        Dispatch steady = beginSteadyRows(s.steadyGpuRows());
         for (int i = 0; i < steadyRows; i++) steady.add(steadyCtx[i], true);
         steadyBegun = true;
         readSteady();
+    }
+
+    /**
+     * The steady step's GPU rows, cleared and filled: the GPU requests' decodes, requests mid-prefill and this
+     * iteration's GPU admissions so far, as decodes.
+     */
+    private SubBatchLoad fillSteadyGpuRows() {
+        SubBatchLoad g = s.steadyGpuRows().clear();
+        for (RequestState d : pl.gpuDecodes) g.addGpuDecode(d);
+        for (PrefillChunk d : pl.gpuContinued) g.addGpuDecode(d.request());
+        for (PrefillChunk d : pl.gpuAdmitted) g.addGpuDecode(d.request());
+        return g;
+    }
+
+    /** The steady step's dispatch begun over GPU rows {@code g} with every CPU candidate and continued host prefill as must-run rows. */
+    private Dispatch beginSteadyRows(SubBatchLoad g) {
+        Dispatch steady = s.steadyDispatch();
+        long[] cpuCtx = s.cpuContexts();
+        steady.begin(g, cpuCtx, n, 0, false, s.options().tpotSloSec(), s.options().pipeline());
+        for (int i = 0; i < n; i++) steady.add(cpuCtx[i], true);
+        for (PrefillChunk d : pl.hostContinued) steady.add(d.request().contextLength() + 1L, true);
+        return steady;
     }
 
     /** The steady step's rows per second and predicted time, from its dispatch as it now stands. */
@@ -303,6 +308,17 @@ final class HostAdmission implements Placement.HostAdmission {
         }
         if (steadyCtx.length <= steadyRows) steadyCtx = java.util.Arrays.copyOf(steadyCtx, 2 * steadyCtx.length);
         steadyCtx[steadyRows++] = ctx;
+    }
+
+    /**
+     * Reserves in {@code pf} the rest of {@code newcomer}'s prompt and of every prefill under way, one chunk an
+     * iteration from the next.
+     */
+    private void reserveUnderWay(PrefillForecast pf, PrefillChunk newcomer) {
+        pf.reserve(newcomer.start() + newcomer.length(), newcomer.request().remainingTokens() - newcomer.length(), 1);
+        for (List<PrefillChunk> l : underWay) {
+            for (PrefillChunk c : l) pf.reserve(c.start() + c.length(), c.request().remainingTokens() - c.length(), 1);
+        }
     }
 
     /**
@@ -362,10 +378,7 @@ final class HostAdmission implements Placement.HostAdmission {
         if (horizon <= 1) return true;
         PrefillForecast pf = prefillForecast(horizon);
         RequestState newcomer = hc.request();
-        pf.reserve(hc.start() + hc.length(), newcomer.remainingTokens() - hc.length(), 1);
-        for (List<PrefillChunk> l : underWay) {
-            for (PrefillChunk c : l) pf.reserve(c.start() + c.length(), c.request().remainingTokens() - c.length(), 1);
-        }
+        reserveUnderWay(pf, hc);
         // the queue behind hc, with hc on the host: each prompt at the iteration it is predicted to fit the GPU pool
         reserveQueueBehind(pf, queueForecast(), newcomer, horizon);
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
