@@ -13,6 +13,7 @@ import org.apexbench.engine.SchedulerContext;
 import org.apexbench.engine.Strategy;
 import org.apexbench.engine.plan.PlanBusy;
 import org.apexbench.engine.predict.Predictor;
+import org.apexbench.engine.predict.ProfilePredictor;
 import org.apexbench.engine.predict.RecalibratingPredictor;
 import org.apexbench.engine.sim.SimRun;
 
@@ -38,6 +39,44 @@ class RecalibrationTest {
         assertEquals(1.1, r.gpuFactor(), 1e-9);
         assertEquals(3.0, r.cpuFactor(), 1e-9);
         assertEquals(200, r.observations());
+    }
+
+    /**
+     * Over the profile's tables the decorator calls them through their final class (so the JIT can inline them into the
+     * scheduler without a type profile; docs/engines.md, the decision-time paragraph): that path must answer exactly as
+     * the interface path over the same tables, and must be the one taken.
+     */
+    @Test
+    void theProfileTablesAreCalledThroughTheirFinalClassWithTheSameAnswers() throws Exception {
+        Predictor tables = ProfilePredictionTest.predictor();
+        assertTrue(tables instanceof ProfilePredictor && java.lang.reflect.Modifier.isFinal(tables.getClass().getModifiers()));
+        Predictor hidden = new Predictor() {   // the same tables, reachable through the interface only
+            @Override public double linear(int rows) { return tables.linear(rows); }
+            @Override public double prefillAttention(int n, int s, long pairs) { return tables.prefillAttention(n, s, pairs); }
+            @Override public double gpuDecodeAttention(int r, long ctx) { return tables.gpuDecodeAttention(r, ctx); }
+            @Override public double cpuDecodeAttention(int r, long ctx) { return tables.cpuDecodeAttention(r, ctx); }
+            @Override public double d2h(long bytes, int transfers) { return tables.d2h(bytes, transfers); }
+            @Override public double h2d(long bytes, int transfers) { return tables.h2d(bytes, transfers); }
+            @Override public double embedAndHead(int rows, int sampled) { return tables.embedAndHead(rows, sampled); }
+        };
+        RecalibratingPredictor direct = new RecalibratingPredictor(tables), viaInterface = new RecalibratingPredictor(hidden);
+        var field = RecalibratingPredictor.class.getDeclaredField("tables");
+        field.setAccessible(true);
+        assertTrue(field.getType() == ProfilePredictor.class && field.get(direct) == tables && field.get(viaInterface) == null,
+                "the decorator must hold the profile's tables in a field of their final class");
+        direct.observe(0.04, 0.05, 0.02, 0.03);
+        viaInterface.observe(0.04, 0.05, 0.02, 0.03);
+        for (int rows : new int[] {0, 1, 7, 64, 300, 2048}) {
+            assertEquals(viaInterface.linear(rows), direct.linear(rows));
+            assertEquals(viaInterface.embedAndHead(rows, Math.min(rows, 5)), direct.embedAndHead(rows, Math.min(rows, 5)));
+            for (long ctx : new long[] {16, 900, 40_000}) {
+                assertEquals(viaInterface.gpuDecodeAttention(rows, ctx * rows), direct.gpuDecodeAttention(rows, ctx * rows));
+                assertEquals(viaInterface.cpuDecodeAttention(rows, ctx * rows), direct.cpuDecodeAttention(rows, ctx * rows));
+                assertEquals(viaInterface.prefillAttention(rows, Math.min(rows, 3), ctx * rows), direct.prefillAttention(rows, Math.min(rows, 3), ctx * rows));
+                assertEquals(viaInterface.d2h(ctx * 4096, 1 + rows % 3), direct.d2h(ctx * 4096, 1 + rows % 3));
+            }
+        }
+        assertEquals(1.25 * tables.linear(64), direct.linear(64), 1e-15);
     }
 
     @Test
