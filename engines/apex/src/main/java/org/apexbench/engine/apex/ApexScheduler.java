@@ -72,11 +72,6 @@ public final class ApexScheduler implements Scheduler {
     private PlanBusy lastPredicted;
     /** With a TPOT SLO: the host requests' recent pace, which decides whether one goes before the queue for GPU memory. */
     private final SwapInShare swapInShare = new SwapInShare();
-    /**
-     * With a TPOT SLO: realized over priced time of the iterations ahead, whose p99 raises the price of a host request's
-     * remaining tokens in the must-run test once some request's slack has run out at the mean ({@link StepTimeTail}).
-     */
-    private final StepTimeTail tail = new StepTimeTail();
 
     /** Decay per iteration of {@link #meanIterationSec} (half-life about 14 iterations, as the recalibration's). */
     static final double ITERATION_DECAY = 0.95;
@@ -90,7 +85,6 @@ public final class ApexScheduler implements Scheduler {
 
     @Override
     public void observe(IterationPlan plan, IterationOutcome outcome) {
-        tail.ran(outcome.endSec());
         if (recalibrating == null || lastPredicted == null) return;
         recalibrating.observe(lastPredicted.gpuSec(), outcome.gpuBusySec(), lastPredicted.cpuSec(), outcome.cpuBusySec());
         lastPredicted = null;
@@ -145,7 +139,6 @@ public final class ApexScheduler implements Scheduler {
         for (PrefillChunk c : pl.hostContinued) addPrefill(prefills, c, p);
         for (RequestState r : pl.gpuDecodes) gpu.addGpuDecode(r);
         List<RequestState> queue = pl.cpuQueue;
-        if (options.hasTpotSlo()) tail.priced(ctx.nowSec(), meanIterationSec);
         leastRecentlyServedFirst(queue, ctx.nowSec());
         int n = Math.min(queue.size(), pl.tokensLeft);
         if (cpuCtx.length < n + 1) cpuCtx = new long[Math.max(n + 1, 2 * cpuCtx.length)];
@@ -206,7 +199,7 @@ public final class ApexScheduler implements Scheduler {
     /**
      * Round-robin order: least recently advanced first, ties by queue position ({@link StableOrder}, no comparator). With
      * a TPOT SLO, least {@link #tpotSlackSec TPOT slack} first (earliest deadline first), and the candidates with no
-     * slack left {@link #mustRun}, their remaining tokens priced at the tail once a slack has run out ({@link StepTimeTail}). Reads each request's context length on the way ({@link #queueCtx}): one walk over
+     * slack left {@link #mustRun}. Reads each request's context length on the way ({@link #queueCtx}): one walk over
      * the queue in its own order instead of a second one in priority order.
      */
     private void leastRecentlyServedFirst(List<RequestState> l, double now) {
@@ -220,16 +213,6 @@ public final class ApexScheduler implements Scheduler {
             queueCtx[i] = r.contextLength();
             if (slo) {
                 double slack = tpotSlackSec(r, now, options.tpotSloSec(), meanIterationSec);
-                // a slack run out at the mean's price (not a request just prefilled, which has banked nothing) means the
-                // mean can be short: from then on the must-run test prices the remaining tokens at its p99 (StepTimeTail);
-                // those that can wait keep the mean's order (earliest deadline at the mean): ordering them by the tail's
-                // slack too moved long requests ahead of short ones
-                if (slack < 0 && r.generated() >= 1) tail.ranOut();
-                double f = tail.factor(r.targetOutput() - r.generated() + 1);
-                if (f != 1) {
-                    double atTail = tpotSlackSec(r, now, options.tpotSloSec(), f * meanIterationSec);
-                    if (atTail < 0) slack = atTail;
-                }
                 if (slack < 0) mustRun++;
                 // milliseconds of slack, offset to be positive and clamped to 31 bits (about +-12 days)
                 long q = (long) Math.max(0, Math.min((1L << 31) - 1, Math.floor(slack * 1000) + (1L << 30)));
@@ -268,12 +251,6 @@ public final class ApexScheduler implements Scheduler {
     }
 
     double horizonIterationSec() { return horizonIterationSec; }
-
-    /** Realized over priced iteration time of this run ({@link StepTimeTail}). */
-    StepTimeTail tail() { return tail; }
-
-    /** The iteration time the TPOT slack is priced at (tests). */
-    double meanIterationSec() { return meanIterationSec; }
 
     /** Adds a prefill chunk to the plan and to the GPU rows. */
     void addPrefill(List<PrefillChunk> prefills, PrefillChunk c, Predictor p) {
