@@ -15,8 +15,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Not a test: what a capacity probe's draws offer, the input of docs/capacity.md's decode-heavy bound table. For each
  * CELL {@code hardware:model:workload:rate} of {@code -Dapex.cellload=CELL;CELL...} it rebuilds each draw's requests the
- * way {@link CapacityMatrix}'s probe does (the default grid's engines, 100 requests, a 300 s span, at most 1000; seed
- * {@code 0 .. draws - 1}; the first n requests every engine can serve, the i-th arriving at the i-th drawn arrival) and
+ * way {@link CapacityMatrix}'s probe does (the default grid's engines, 100 requests, a 300 s span, at most 1000; seeds
+ * {@code first .. first + draws - 1} from {@code -Dapex.cellload.first=F} (default 0) and {@code -Dapex.cellload.draws=K}
+ * (default 5; the matrix's {@code --draws K} runs seeds 0 .. K - 1); the first n requests every engine can serve, the i-th
+ * arriving at the i-th drawn arrival) and
  * prints per draw and pooled: the requests kept, their mean prompt and output, the token-weighted mean context of their
  * decode tokens (what {@code DecodeCapacityBound} takes), the last arrival and the realized rate over the nominal one
  * (requests over the last arrival's time; pooled: all draws' requests over the sum of their spans). With
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * {@code DIR/<hardware>-<model>-<workload>-<rate>-seed<k>.jsonl}, which {@code apex run/compare --requests FILE} replays
  * exactly (where some engine cannot serve every request, the probe's are not the spec's first n). Skipped without {@code -Dapex.cellload}, e.g.
  * {@code mvn -o -q -pl harness -am test -Dtest=DecodeCellLoad -Dsurefire.failIfNoSpecifiedTests=false
- * -Dapex.cellload=t4-g4dn.4xlarge:llama-2-7b:cot:0.031695}.
+ * -Dapex.cellload=t4-g4dn.4xlarge:llama-2-7b:cot:0.031695 -Dapex.cellload.draws=10}.
  */
 class DecodeCellLoad {
     @Test
@@ -32,6 +34,7 @@ class DecodeCellLoad {
         String cells = System.getProperty("apex.cellload");
         Assumptions.assumeTrue(cells != null, "load table only with -Dapex.cellload=... (a calculation, not a test)");
         int draws = Integer.getInteger("apex.cellload.draws", 5);
+        long first = Long.getLong("apex.cellload.first", 0L);
         String out = System.getProperty("apex.cellload.out");
         System.out.println("cell (grid rate) | seed | n | drawn | mean prompt | mean output | token-weighted context | last arrival s | realized / nominal");
         for (String cell : cells.split(";")) {
@@ -44,7 +47,7 @@ class DecodeCellLoad {
             int n = requestsAt(rate);
             long kept = 0, prompt = 0, output = 0;
             double context = 0, span = 0;
-            for (long seed = 0; seed < draws; seed++) {
+            for (long seed = first; seed < first + draws; seed++) {
                 Draw d = requests(a[0], a[1], w, seed, n, rate);
                 List<RequestSpec> run = d.run();
                 long p = 0, o = 0;
