@@ -256,7 +256,7 @@ final class CapacityMatrix {
     }
 
     /** The workload's spec with {@code count} requests (a trace's first {@code count} rows) at {@code rate}. */
-    private static String spec(Workload w, int count, double rate) {
+    static String spec(Workload w, int count, double rate) {
         String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=") + count;
         return SweepCommand.withRate(spec, rate);
     }

@@ -87,16 +87,16 @@ class DecodeCellLoad {
     /** The probe's requests of draw {@code seed} at {@code rate}, as CapacityMatrix.probe builds them. */
     private static Draw requests(String hw, String model, CapacityMatrix.Workload w, long seed, int n, double rate) {
         int requests = ReproduceCommand.CAPACITY_REQUESTS;
-        EngineRunner.Setup setup = EngineRunner.prepare(CapacityMatrix.options(hw, model, spec(w, requests, w.minRate()), seed), null);
+        EngineRunner.Setup setup = EngineRunner.prepare(CapacityMatrix.options(hw, model, CapacityMatrix.spec(w, requests, w.minRate()), seed), null);
         Map<String, Function<RequestSpec, String>> rejection = new LinkedHashMap<>();
         for (String e : CapacityMatrix.ENGINES) rejection.put(e, setup.rejection(e));
-        Function<Integer, List<RequestSpec>> draw = m -> EngineRunner.prepare(CapacityMatrix.options(hw, model, spec(w, m, w.minRate()), seed),
+        Function<Integer, List<RequestSpec>> draw = m -> EngineRunner.prepare(CapacityMatrix.options(hw, model, CapacityMatrix.spec(w, m, w.minRate()), seed),
                 null).workload().requests();
         CommonRequests c = new CommonRequests(hw + " + " + model + ", " + w.name(), requests, rejection,
                 m -> m == requests ? setup.workload().requests() : draw.apply(m));
         c.drawnFor(requestsAt(w.maxRate()), draw);   // as the matrix does before any probe
         int drawn = c.drawnFor(n, draw);
-        List<RequestSpec> all = EngineRunner.prepare(CapacityMatrix.options(hw, model, spec(w, drawn, rate), seed), null).workload().requests();
+        List<RequestSpec> all = EngineRunner.prepare(CapacityMatrix.options(hw, model, CapacityMatrix.spec(w, drawn, rate), seed), null).workload().requests();
         return new Draw(c.select(n, all), drawn);
     }
 
@@ -104,11 +104,5 @@ class DecodeCellLoad {
     private static int requestsAt(double rate) {
         return (int) Math.min(ReproduceCommand.CAPACITY_MAX_REQUESTS,
                 Math.max(ReproduceCommand.CAPACITY_REQUESTS, Math.ceil(rate * ReproduceCommand.CAPACITY_MIN_SPAN_S - 1e-9)));
-    }
-
-    /** CapacityMatrix's spec: the workload's spec with {@code count} requests (a trace's first rows) at {@code rate}. */
-    private static String spec(CapacityMatrix.Workload w, int count, double rate) {
-        String spec = w.spec() + (w.spec().contains(":") ? "," : ":") + (w.spec().startsWith("trace") ? "limit=" : "count=") + count;
-        return SweepCommand.withRate(spec, rate);
     }
 }
