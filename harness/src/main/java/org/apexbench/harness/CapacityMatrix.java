@@ -105,6 +105,13 @@ final class CapacityMatrix {
         int requestsAt(double rate) {
             return (int) Math.min(maxRequests, Math.max(requests, Math.ceil(rate * minSpanSec - 1e-9)));
         }
+
+        /** The grid `apex reproduce capacity` runs with the command's defaults but for the seed and the draws. */
+        static Grid defaults(long seed, int draws) {
+            return new Grid(GPUS, MODELS, WORKLOADS, SLOS, ENGINES, ReproduceCommand.CAPACITY_REQUESTS, seed, 1,
+                    ReproduceCommand.CAPACITY_MIN_SPAN_S, ReproduceCommand.CAPACITY_MAX_REQUESTS,
+                    ReproduceCommand.CAPACITY_CHECK_ABOVE, draws, Draws.Rule.POOLED);
+        }
     }
 
     /** The matrix: every row in grid order, the (hardware, model) pairs left out, and every probe (task order, then rate). */
@@ -209,12 +216,7 @@ final class CapacityMatrix {
             for (String[] p : pairs) {
                 for (Workload w : grid.workloads()) {
                     List<CommonRequests> perDraw = new ArrayList<>();
-                    for (int k = 0; k < grid.draws(); k++) {
-                        long seed = grid.seed() + k;
-                        CommonRequests c = commonRequests(p[0], p[1], w, seed);
-                        c.drawnFor(grid.requestsAt(w.maxRate()), draw(p[0], p[1], w, seed));
-                        perDraw.add(c);
-                    }
+                    for (int k = 0; k < grid.draws(); k++) perDraw.add(commonRequests(p[0], p[1], w, k));
                     common.put(p[0] + "|" + p[1] + "|" + w.name(), List.copyOf(perDraw));
                 }
             }
@@ -261,14 +263,38 @@ final class CapacityMatrix {
         return SweepCommand.withRate(spec, rate);
     }
 
-    /** The requests every engine of the cell can serve (the verdict's workload), drawn from the workload at {@code seed}. */
-    private CommonRequests commonRequests(String hw, String model, Workload w, long seed) {
+    /**
+     * The requests every engine of the cell can serve (the verdict's workload), drawn from the workload at draw
+     * {@code k}'s seed, as many as the cell's largest probe needs: the matrix has them before any run.
+     */
+    CommonRequests commonRequests(String hw, String model, Workload w, int k) {
+        long seed = grid.seed() + k;
         EngineRunner.Setup setup = EngineRunner.prepare(options(hw, model, spec(w, grid.requests(), w.minRate()), seed), null);
         Map<String, java.util.function.Function<RequestSpec, String>> rejection = new java.util.LinkedHashMap<>();
         for (String e : grid.engines()) rejection.put(e, setup.rejection(e));
         String what = hw + " + " + model + ", workload " + w.name() + (seed == grid.seed() ? "" : ", seed " + seed);
-        return new CommonRequests(what, grid.requests(), rejection,
+        CommonRequests c = new CommonRequests(what, grid.requests(), rejection,
                 m -> m == grid.requests() ? setup.workload().requests() : draw(hw, model, w, seed).apply(m));
+        c.drawnFor(grid.requestsAt(w.maxRate()), draw(hw, model, w, seed));
+        return c;
+    }
+
+    /**
+     * What a probe of the cell at {@code rate} runs for draw {@code k} (seed + k), {@code common} being that draw's
+     * {@link #commonRequests}: the first {@link Grid#requestsAt} requests every engine of the cell can serve, drawn at
+     * {@code rate}; with {@code slo} (APEX) the run's SLOs are that pair, which the engine schedules to.
+     */
+    EngineRunner.Setup probeSetup(String hw, String model, Workload w, double rate, int k, CommonRequests common, Slo slo) {
+        int n = grid.requestsAt(rate);
+        long seed = grid.seed() + k;
+        RunOptions o = options(hw, model, spec(w, common.drawnFor(n, draw(hw, model, w, seed)), rate), seed);
+        if (slo != null) {
+            o.sloTpotMs = slo.tpotMs();
+            o.sloTtftMs = slo.ttftMs();
+        }
+        EngineRunner.Setup setup = EngineRunner.prepare(o, null);
+        return setup.withRequests(common.select(n, setup.workload().requests()), setup.workload().description()
+                + ", the first " + n + " every engine of the cell can serve");
     }
 
     /** The workload's first m requests (a trace's first m rows) at its lowest rate and {@code seed}: what decides which can be served. */
@@ -332,25 +358,13 @@ final class CapacityMatrix {
         return rate;
     }
 
-    /**
-     * The runs at {@code rate}, one per draw (seed + k over draw k's common requests); with {@code slo} (APEX) the
-     * runs' SLOs are that pair, which the engine schedules to.
-     */
+    /** The runs at {@code rate}, one per draw ({@link #probeSetup}); with {@code slo} (APEX) the runs' SLOs are that pair. */
     private Draws probe(String hw, String model, Workload w, String engine, double rate, Slo slo, List<CommonRequests> common) {
-        int n = grid.requestsAt(rate);
         List<Summary> summaries = new ArrayList<>();
         List<List<org.apexbench.profiler.RequestRecord>> records = new ArrayList<>();
         for (int k = 0; k < common.size(); k++) {
             long seed = grid.seed() + k;
-            CommonRequests c = common.get(k);
-            RunOptions o = options(hw, model, spec(w, c.drawnFor(n, draw(hw, model, w, seed)), rate), seed);
-            if (slo != null) {
-                o.sloTpotMs = slo.tpotMs();
-                o.sloTtftMs = slo.ttftMs();
-            }
-            EngineRunner.Setup setup = EngineRunner.prepare(o, null);
-            setup = setup.withRequests(c.select(n, setup.workload().requests()), setup.workload().description()
-                    + ", the first " + n + " every engine of the cell can serve");
+            EngineRunner.Setup setup = probeSetup(hw, model, w, rate, k, common.get(k), slo);
             EngineRunner.Outcome out = EngineRunner.run(setup, engine, null, false);
             int rejected = Rejections.of(out.report().records().requests()).size();
             if (rejected > 0) throw new IllegalStateException(engine + " rejected " + rejected + " of the requests every engine of "

@@ -2,11 +2,8 @@ package org.apexbench.harness;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.function.Function;
 import org.apexbench.workloads.RequestSpec;
 import org.apexbench.workloads.WorkloadFiles;
 import org.junit.jupiter.api.Assumptions;
@@ -14,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Not a test: what a capacity probe's draws offer, the input of docs/capacity.md's decode-heavy bound table. For each
- * CELL {@code hardware:model:workload:rate} of {@code -Dapex.cellload=CELL;CELL...} it rebuilds each draw's requests the
- * way {@link CapacityMatrix}'s probe does (the default grid's engines, 100 requests, a 300 s span, at most 1000; seeds
+ * CELL {@code hardware:model:workload:rate} of {@code -Dapex.cellload=CELL;CELL...} it takes each draw's requests from
+ * {@link CapacityMatrix#probeSetup}, as the matrix's probe runs them, with the command's defaults (the default grid's engines, 100 requests, a 300 s span, at most 1000; seeds
  * {@code first .. first + draws - 1} from {@code -Dapex.cellload.first=F} (default 0) and {@code -Dapex.cellload.draws=K}
  * (default 5; the matrix's {@code --draws K} runs seeds 0 .. K - 1); the first n requests every engine can serve, the i-th
  * arriving at the i-th drawn arrival) and
@@ -36,6 +33,7 @@ class DecodeCellLoad {
         int draws = Integer.getInteger("apex.cellload.draws", 5);
         long first = Long.getLong("apex.cellload.first", 0L);
         String out = System.getProperty("apex.cellload.out");
+        CapacityMatrix matrix = new CapacityMatrix(CapacityMatrix.Grid.defaults(first, draws), null);
         System.out.println("cell (grid rate) | seed | n | drawn | mean prompt | mean output | token-weighted context | last arrival s | realized / nominal");
         for (String cell : cells.split(";")) {
             String[] a = cell.split(":");
@@ -44,12 +42,12 @@ class DecodeCellLoad {
             int steps = MaxRateSearch.stepsFor(w.minRate(), w.maxRate(), CapacityMatrix.RESOLUTION);
             double rate = MonotonicityCheck.point(w.minRate(), w.maxRate(), steps,
                     MonotonicityCheck.index(w.minRate(), w.maxRate(), steps, Double.parseDouble(a[3])));
-            int n = requestsAt(rate);
             long kept = 0, prompt = 0, output = 0;
             double context = 0, span = 0;
             for (long seed = first; seed < first + draws; seed++) {
-                Draw d = requests(a[0], a[1], w, seed, n, rate);
-                List<RequestSpec> run = d.run();
+                int k = (int) (seed - first);
+                CommonRequests common = matrix.commonRequests(a[0], a[1], w, k);
+                List<RequestSpec> run = matrix.probeSetup(a[0], a[1], w, rate, k, common, null).workload().requests();
                 long p = 0, o = 0;
                 double c = 0;
                 for (RequestSpec r : run) {
@@ -65,7 +63,7 @@ class DecodeCellLoad {
                 context += c;
                 span += last;
                 System.out.println(String.format(Locale.ROOT, "%s (%.17g) | %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %.4f", cell, rate, seed, run.size(),
-                        d.drawn(), (double) p / run.size(), (double) o / run.size(), c / o, last, run.size() / (rate * last)));
+                        run.size() + common.removed(run.size()), (double) p / run.size(), (double) o / run.size(), c / o, last, run.size() / (rate * last)));
                 if (out != null) {
                     Path f = Path.of(out, String.format(Locale.ROOT, "%s-%s-%s-%s-seed%d.jsonl", a[0], a[1], a[2], a[3], seed));
                     try {
@@ -79,30 +77,5 @@ class DecodeCellLoad {
             System.out.println(String.format(Locale.ROOT, "%s | pooled | %d | | %.1f | %.1f | %.1f | %.1f | %.4f", cell, kept,
                     (double) prompt / kept, (double) output / kept, context / output, span, kept / (rate * span)));
         }
-    }
-
-    /** A probe's requests and how many were drawn to hold them. */
-    private record Draw(List<RequestSpec> run, int drawn) {}
-
-    /** The probe's requests of draw {@code seed} at {@code rate}, as CapacityMatrix.probe builds them. */
-    private static Draw requests(String hw, String model, CapacityMatrix.Workload w, long seed, int n, double rate) {
-        int requests = ReproduceCommand.CAPACITY_REQUESTS;
-        EngineRunner.Setup setup = EngineRunner.prepare(CapacityMatrix.options(hw, model, CapacityMatrix.spec(w, requests, w.minRate()), seed), null);
-        Map<String, Function<RequestSpec, String>> rejection = new LinkedHashMap<>();
-        for (String e : CapacityMatrix.ENGINES) rejection.put(e, setup.rejection(e));
-        Function<Integer, List<RequestSpec>> draw = m -> EngineRunner.prepare(CapacityMatrix.options(hw, model, CapacityMatrix.spec(w, m, w.minRate()), seed),
-                null).workload().requests();
-        CommonRequests c = new CommonRequests(hw + " + " + model + ", " + w.name(), requests, rejection,
-                m -> m == requests ? setup.workload().requests() : draw.apply(m));
-        c.drawnFor(requestsAt(w.maxRate()), draw);   // as the matrix does before any probe
-        int drawn = c.drawnFor(n, draw);
-        List<RequestSpec> all = EngineRunner.prepare(CapacityMatrix.options(hw, model, CapacityMatrix.spec(w, drawn, rate), seed), null).workload().requests();
-        return new Draw(c.select(n, all), drawn);
-    }
-
-    /** CapacityMatrix.Grid.requestsAt with the command's defaults. */
-    private static int requestsAt(double rate) {
-        return (int) Math.min(ReproduceCommand.CAPACITY_MAX_REQUESTS,
-                Math.max(ReproduceCommand.CAPACITY_REQUESTS, Math.ceil(rate * ReproduceCommand.CAPACITY_MIN_SPAN_S - 1e-9)));
     }
 }

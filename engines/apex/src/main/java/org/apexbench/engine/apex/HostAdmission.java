@@ -209,10 +209,7 @@ final class HostAdmission implements Placement.HostAdmission {
         SubBatchLoad g = fillSteadyGpuRows();
         g.addGpuDecode(c.request());
         double step = beginSteadyRows(g).result(s.steadyChoice()).predictedSec;
-        int horizon = 0;
-        for (List<RequestState> l : running) {
-            for (RequestState r : l) if (r.generated() >= 1) horizon = Math.max(horizon, r.targetOutput() - r.generated());
-        }
+        int horizon = horizon(r -> false);
         if (horizon <= 1) return !GpuAdmissionGate.waits(now, with, without, step, slo, ttft, running, c.request(), r -> 0);
         // the prefills to come inside each running request's window, as host admission reserves them, with c on the GPU
         // (its steady rows are g; no host admission comes before a GPU one, so none is among the rows or under way)
@@ -366,15 +363,10 @@ final class HostAdmission implements Placement.HostAdmission {
         decided = false;
         double slo = o.tpotSloSec(), now = ctx.nowSec();
         double step = s.steadyChoice().predictedSec;
-        // without the prefills to come first (they only shorten a budget): the horizon they are reserved over
-        int horizon = 0;
-        for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
-            for (RequestState r : l) {
-                if (r.generated() < 1) continue;
-                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) < with) return false;
-                horizon = Math.max(horizon, r.targetOutput() - r.generated());
-            }
-        }
+        // without the prefills to come first (they only shorten a budget), in the walk that finds the horizon they are
+        // reserved over
+        int horizon = horizon(r -> ApexScheduler.tpotBudgetSec(r, now, slo, step) < with);
+        if (horizon < 0) return false;
         if (horizon <= 1) return true;
         PrefillForecast pf = prefillForecast(horizon);
         RequestState newcomer = hc.request();
@@ -389,6 +381,23 @@ final class HostAdmission implements Placement.HostAdmission {
             }
         }
         return true;
+    }
+
+    /**
+     * The most tokens a running request that has its first token has left to decode (the horizon the prefills to come
+     * are reserved over), or -1 at the first such request that is {@code late}: one walk serves a test that refuses on
+     * a late request and the horizon it needs when none is.
+     */
+    private int horizon(java.util.function.Predicate<RequestState> late) {
+        int horizon = 0;
+        for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
+            for (RequestState r : l) {
+                if (r.generated() < 1) continue;
+                if (late.test(r)) return -1;
+                horizon = Math.max(horizon, r.targetOutput() - r.generated());
+            }
+        }
+        return horizon;
     }
 
     /**
