@@ -10,6 +10,7 @@ import org.apexbench.engine.policy.PlacementRules;
 import org.apexbench.engine.predict.Predictor;
 
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * APEX's rule for admitting a waiting request to the host pool (the paper says "when predicted to pay"), as
@@ -388,7 +389,7 @@ final class HostAdmission implements Placement.HostAdmission {
      * are reserved over), or -1 at the first such request that is {@code late}: one walk serves a test that refuses on
      * a late request and the horizon it needs when none is.
      */
-    private int horizon(java.util.function.Predicate<RequestState> late) {
+    private int horizon(Predicate<RequestState> late) {
         int horizon = 0;
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
             for (RequestState r : l) {
