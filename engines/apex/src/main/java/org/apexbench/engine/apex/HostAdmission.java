@@ -124,12 +124,13 @@ final class HostAdmission implements Placement.HostAdmission {
             // no test follows)
             boolean ttftFirst = o.hasTtftSlo() && !steadyBegun;
             if (ttftFirst && waitingMissesTtft(r)) {
+                if (pacedByTtft(r)) return false;
                 steadyTake(r.contextLength() + 1L);
                 return admitToHost(hc);
             }
             boolean meets = steadyStepMeetsSlo(r);
             if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && prefillKeepsTpotBudgets(hc)
-                    || !ttftFirst && o.hasTtftSlo() && waitingMissesTtft(r)) {
+                    || !ttftFirst && o.hasTtftSlo() && waitingMissesTtft(r) && !pacedByTtft(r)) {
                 steadyRate = s.steadyChoice().rate;
                 steadyStepSec = s.steadyChoice().predictedSec;
                 return admitToHost(hc);
@@ -481,6 +482,28 @@ final class HostAdmission implements Placement.HostAdmission {
             if (q.generated() == 0 && now - q.arrivalSec() + wait > slo) return true;
         }
         return false;
+    }
+
+    /**
+     * With a TPOT objective, whether the TTFT rule's host admission of {@code r} waits an iteration ({@link TtftHostPacing}):
+     * this iteration has admitted a request already and {@code r}'s first token, admitted next iteration, is still
+     * predicted within F: one steady step, then its prefill iterations at the steady step plus the predicted prefill
+     * time of every prefill under way and its own ({@link PrefillForecast}), as {@link #waitingMissesTtft} prices a wait.
+     */
+    private boolean pacedByTtft(RequestState r) {
+        if (pl.gpuAdmitted.isEmpty() && pl.hostAdmitted.isEmpty() || r.generated() > 0) return false;
+        double slo = s.options().ttftSloSec(), waited = ctx.nowSec() - r.arrivalSec();
+        if (waited >= slo) return false;
+        PrefillForecast pf = prefillForecast(0);
+        double ahead = 0;
+        for (List<PrefillChunk> l : underWay) {
+            for (PrefillChunk c : l) ahead += pf.wholeSec(c.start(), c.request().remainingTokens());
+        }
+        int len = r.remainingTokens();
+        ahead += pf.wholeSec(r.kvTokens(), len);
+        if (waited + ahead > slo) return false;
+        beginSteady();
+        return TtftHostPacing.waits(true, waited, (1 + pf.chunks(len)) * steadyStepSec + ahead, slo);
     }
 
     /** A host admission's first CPU row, which {@link #decide()} includes from now on. */
