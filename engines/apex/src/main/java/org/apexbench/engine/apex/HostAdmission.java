@@ -114,21 +114,27 @@ final class HostAdmission implements Placement.HostAdmission {
             // with a TPOT objective, gpu-only's candidate (r waits for GPU memory) unless NEO's (the host takes r now)
             // raises the throughput of the decode step with every host request by the margin without breaking the
             // objective: that step meets it, and this iteration, lengthened by r's prefill, leaves every running
-            // request within its TPOT budget; or unless waiting is predicted to miss the TTFT objective (the rule
+            // request within its TPOT budget; or unless waiting is predicted to miss the TTFT objective for more
+            // requests than admitting r puts over their TPOT budgets ({@link #ttftOverrideLowersMisses}; the rule
             // without an objective never overrides a predicted TPOT miss). The steady step takes r in either case.
             firstSloTest();
-            // a request that would miss its TTFT waiting is admitted whatever the TPOT test says: until the steady step is
-            // begun, and when the TTFT test reads nothing the TPOT test changes (its iteration time is fixed), it goes
-            // first, and the steady step takes r when a later test begins it (a full pass over the candidates saved when
-            // no test follows)
-            boolean ttftFirst = o.hasTtftSlo() && !steadyBegun;
-            if (ttftFirst && waitingMissesTtft(r)) {
-                steadyTake(r.contextLength() + 1L);
-                return admitToHost(hc);
+            // at most every running request and r can miss S with r admitted: where more queued requests are predicted
+            // to miss F waiting, the trade admits r whatever the TPOT test says. Until the steady step is begun, and when
+            // the TTFT count reads nothing the TPOT test changes (its iteration time is fixed), that count goes first,
+            // and the steady step takes r when a later test begins it (a full pass over the candidates saved when no
+            // test follows)
+            int running = ctx.gpuRunning().size() + ctx.hostRunning().size();
+            int late = -1;
+            if (o.hasTtftSlo() && !steadyBegun) {
+                late = ttftMisses(r, running + 2);
+                if (late > running + 1) {
+                    steadyTake(r.contextLength() + 1L);
+                    return admitToHost(hc);
+                }
             }
             boolean meets = steadyStepMeetsSlo(r);
-            if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && prefillKeepsTpotBudgets(hc)
-                    || !ttftFirst && o.hasTtftSlo() && waitingMissesTtft(r)) {
+            if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && budgetsBroken(hc, 1) == 0
+                    || o.hasTtftSlo() && ttftOverrideLowersMisses(hc, meets, late, running)) {
                 steadyRate = s.steadyChoice().rate;
                 steadyStepSec = s.steadyChoice().predictedSec;
                 return admitToHost(hc);
@@ -232,7 +238,7 @@ final class HostAdmission implements Placement.HostAdmission {
      * request admitted to the host this iteration and {@code r} (a newcomer has banked nothing). {@code r} stays in
      * that step for the next admission's test; the caller restores the step if it refuses {@code r}. The step is the
      * GPU requests' decodes (requests mid-prefill and this iteration's GPU admissions as decodes) and the CPU
-     * candidates; this iteration's prefills are left out here ({@link #prefillKeepsTpotBudgets} prices them). With
+     * candidates; this iteration's prefills are left out here ({@link #budgetsBroken} prices them). With
      * nothing running the first request passes, so an SLO no plan can meet never stops the queue.
      */
     private boolean steadyStepMeetsSlo(RequestState r) {
@@ -341,8 +347,9 @@ final class HostAdmission implements Placement.HostAdmission {
     }
 
     /**
-     * TPOT budgets of the running requests: whether every running request that has its first token still meets its
-     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run), with a
+     * TPOT budgets of the running requests: how many running requests that have their first token (counted up to
+     * {@code limit}, 0: every one keeps it) miss their TPOT budget after this iteration lengthened by {@code hc}'s
+     * prefill (the plan this iteration would run), with a
      * token this iteration and each later one after the steady decode step with the newcomer
      * ({@link ApexScheduler#tpotBudgetSec}) lengthened by the prefills predicted inside its window: the rest of
      * {@code hc}'s prompt and of every prefill under way, one chunk an iteration from the next, and the prompt of each
@@ -352,7 +359,7 @@ final class HostAdmission implements Placement.HostAdmission {
      * comes after it, not spread over a mean. A request already late refuses too: each admission makes it later still,
      * and the newcomer can wait while its TTFT allows.
      */
-    private boolean prefillKeepsTpotBudgets(PrefillChunk hc) {
+    private int budgetsBroken(PrefillChunk hc, int limit) {
         // the iteration as it would run: every prefill chunk in it (hc's, and those of the requests FCFS admitted to
         // the GPU just before hc, which the scheduler adds to the GPU rows only after the placement), the dispatch over
         // the real CPU candidates
@@ -367,28 +374,48 @@ final class HostAdmission implements Placement.HostAdmission {
         double slo = o.tpotSloSec(), now = ctx.nowSec();
         double step = s.steadyChoice().predictedSec;
         // without the prefills to come first (they only shorten a budget): the horizon they are reserved over
-        int horizon = 0;
+        int horizon = 0, broken = 0;
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;
-                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) < with) return false;
+                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) < with && ++broken >= limit) return broken;
                 horizon = Math.max(horizon, r.targetOutput() - r.generated());
             }
         }
-        if (horizon <= 1) return true;
+        if (horizon <= 1) return broken;
         PrefillForecast pf = prefillForecast(horizon);
         RequestState newcomer = hc.request();
         reserveUnderWay(pf, hc);
         // the queue behind hc, with hc on the host: each prompt at the iteration it is predicted to fit the GPU pool
         reserveQueueBehind(pf, queueForecast(), newcomer, horizon);
+        // the prefills to come only shorten a budget: every request counted above is counted again here
+        broken = 0;
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;
                 int remaining = r.targetOutput() - r.generated();
-                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) - pf.reservedThrough(remaining - 1) < with) return false;
+                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) - pf.reservedThrough(remaining - 1) < with
+                        && ++broken >= limit) return broken;
             }
         }
-        return true;
+        return broken;
+    }
+
+    /**
+     * The TTFT objective's override of the TPOT test, as a trade of misses (both objectives are p99s pooled over the
+     * requests, so each miss is one request): refusing {@code hc} keeps it and, FCFS, every request queued behind it
+     * waiting, and the TTFT forecast ({@link #ttftMisses}) counts those predicted to miss F; admitting it puts the
+     * running requests {@link #budgetsBroken} counts over their TPOT budgets, and {@code hc} itself over S where the
+     * steady step with it does not meet S ({@code meets} false: it has banked nothing). The override is taken only when
+     * it lowers the predicted number of misses (a tie refuses). {@code late}: the queue's count if already taken (up to
+     * {@code running + 2}), else -1.
+     */
+    private boolean ttftOverrideLowersMisses(PrefillChunk hc, boolean meets, int late, int running) {
+        // no more than every running request and hc can miss S: counting the queue's misses stops past them
+        if (late < 0) late = ttftMisses(hc.request(), running + 2);
+        int own = meets ? 0 : 1;
+        if (late <= own) return false;
+        return late > running + own || budgetsBroken(hc, late - own) + own < late;
     }
 
     /**
@@ -426,7 +453,14 @@ final class HostAdmission implements Placement.HostAdmission {
      * ({@link ApexScheduler#horizonIterationSec}, which counts the prefill iterations; before the first plan, this
      * iteration's without host admissions), one iteration for the prefill. A request that would never fit misses.
      */
-    private boolean waitingMissesTtft(RequestState r) {
+    private boolean waitingMissesTtft(RequestState r) { return ttftMisses(r, 1) > 0; }
+
+    /**
+     * How many requests of {@code r}'s queue (it and every one behind it) without a first token are predicted to miss
+     * the TTFT objective waiting, counted up to {@code limit}, as {@link #waitingMissesTtft} predicts each one (one
+     * that would never fit misses, and so does every one behind it, FCFS).
+     */
+    private int ttftMisses(RequestState r, int limit) {
         boolean priced = s.options().hasTpotSlo();
         PrefillForecast pf = null;
         double t = -1, ahead = 0;
@@ -449,17 +483,30 @@ final class HostAdmission implements Placement.HostAdmission {
         KvCapacity kv = ctx.kv();
         GpuQueueForecast f = queueForecast();
         double slo = s.options().ttftSloSec(), now = ctx.nowSec();
-        boolean queued = false;
+        boolean queued = false, never = false;
+        int misses = 0;
         for (RequestState q : ctx.waiting()) {
             if (!queued && q != r) continue;
             queued = true;
+            if (never) {
+                // behind a request that would never fit, FCFS: none gets a first token
+                if (q.generated() == 0 && ++misses >= limit) return misses;
+                continue;
+            }
             long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
-            if (at < 0) return true;
+            if (at < 0) {
+                never = true;
+                if (++misses >= limit) return misses;
+                continue;
+            }
             double wait;
             if (priced) {
                 int len = q.remainingTokens();
                 ahead += pf.wholeSec(q.kvTokens(), len);
-                if (q.generated() == 0 && now - q.arrivalSec() + ahead > slo) return true;
+                if (q.generated() == 0 && now - q.arrivalSec() + ahead > slo) {
+                    if (++misses >= limit) return misses;
+                    continue;
+                }
                 if (t < 0) {
                     beginSteady();
                     t = steadyStepSec;
@@ -468,9 +515,9 @@ final class HostAdmission implements Placement.HostAdmission {
             } else {
                 wait = (at + 1) * t;
             }
-            if (q.generated() == 0 && now - q.arrivalSec() + wait > slo) return true;
+            if (q.generated() == 0 && now - q.arrivalSec() + wait > slo && ++misses >= limit) return misses;
         }
-        return false;
+        return misses;
     }
 
     /** A host admission's first CPU row, which {@link #decide()} includes from now on. */
