@@ -115,26 +115,22 @@ final class HostAdmission implements Placement.HostAdmission {
             // raises the throughput of the decode step with every host request by the margin without breaking the
             // objective: that step meets it, and this iteration, lengthened by r's prefill, leaves every running
             // request within its TPOT budget; or unless waiting is predicted to miss the TTFT objective for more
-            // requests than admitting r puts over their TPOT budgets ({@link #ttftOverrideLowersMisses}; the rule
+            // requests than admitting r is predicted to put over S itself ({@link #ttftOverrideLowersMisses}; the rule
             // without an objective never overrides a predicted TPOT miss). The steady step takes r in either case.
             firstSloTest();
-            // at most every running request and r can miss S with r admitted: where more queued requests are predicted
-            // to miss F waiting, the trade admits r whatever the TPOT test says. Until the steady step is begun, and when
-            // the TTFT count reads nothing the TPOT test changes (its iteration time is fixed), that count goes first,
-            // and the steady step takes r when a later test begins it (a full pass over the candidates saved when no
-            // test follows)
-            int running = ctx.gpuRunning().size() + ctx.hostRunning().size();
-            int late = -1;
-            if (o.hasTtftSlo() && !steadyBegun) {
-                late = ttftMisses(r, running + 2);
-                if (late > running + 1) {
-                    steadyTake(r.contextLength() + 1L);
-                    return admitToHost(hc);
-                }
+            // where two or more queued requests would miss their TTFT waiting, r is admitted whatever the TPOT test says:
+            // until the steady step is begun, and when the TTFT test reads nothing the TPOT test changes (its iteration
+            // time is fixed), it goes first, and the steady step takes r when a later test begins it (a full pass over
+            // the candidates saved when no test follows)
+            boolean ttftFirst = o.hasTtftSlo() && !steadyBegun;
+            int late = ttftFirst ? ttftMisses(r, 2) : -1;
+            if (late > 1) {
+                steadyTake(r.contextLength() + 1L);
+                return admitToHost(hc);
             }
             boolean meets = steadyStepMeetsSlo(r);
-            if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && budgetsBroken(hc, 1) == 0
-                    || o.hasTtftSlo() && ttftOverrideLowersMisses(hc, meets, late, running)) {
+            if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && prefillKeepsTpotBudgets(hc)
+                    || o.hasTtftSlo() && ttftOverrideLowersMisses(r, meets, late)) {
                 steadyRate = s.steadyChoice().rate;
                 steadyStepSec = s.steadyChoice().predictedSec;
                 return admitToHost(hc);
@@ -238,7 +234,7 @@ final class HostAdmission implements Placement.HostAdmission {
      * request admitted to the host this iteration and {@code r} (a newcomer has banked nothing). {@code r} stays in
      * that step for the next admission's test; the caller restores the step if it refuses {@code r}. The step is the
      * GPU requests' decodes (requests mid-prefill and this iteration's GPU admissions as decodes) and the CPU
-     * candidates; this iteration's prefills are left out here ({@link #budgetsBroken} prices them). With
+     * candidates; this iteration's prefills are left out here ({@link #prefillKeepsTpotBudgets} prices them). With
      * nothing running the first request passes, so an SLO no plan can meet never stops the queue.
      */
     private boolean steadyStepMeetsSlo(RequestState r) {
@@ -347,9 +343,8 @@ final class HostAdmission implements Placement.HostAdmission {
     }
 
     /**
-     * TPOT budgets of the running requests: how many running requests that have their first token (counted up to
-     * {@code limit}, 0: every one keeps it) miss their TPOT budget after this iteration lengthened by {@code hc}'s
-     * prefill (the plan this iteration would run), with a
+     * TPOT budgets of the running requests: whether every running request that has its first token still meets its
+     * TPOT budget after this iteration lengthened by {@code hc}'s prefill (the plan this iteration would run), with a
      * token this iteration and each later one after the steady decode step with the newcomer
      * ({@link ApexScheduler#tpotBudgetSec}) lengthened by the prefills predicted inside its window: the rest of
      * {@code hc}'s prompt and of every prefill under way, one chunk an iteration from the next, and the prompt of each
@@ -359,7 +354,7 @@ final class HostAdmission implements Placement.HostAdmission {
      * comes after it, not spread over a mean. A request already late refuses too: each admission makes it later still,
      * and the newcomer can wait while its TTFT allows.
      */
-    private int budgetsBroken(PrefillChunk hc, int limit) {
+    private boolean prefillKeepsTpotBudgets(PrefillChunk hc) {
         // the iteration as it would run: every prefill chunk in it (hc's, and those of the requests FCFS admitted to
         // the GPU just before hc, which the scheduler adds to the GPU rows only after the placement), the dispatch over
         // the real CPU candidates
@@ -374,48 +369,28 @@ final class HostAdmission implements Placement.HostAdmission {
         double slo = o.tpotSloSec(), now = ctx.nowSec();
         double step = s.steadyChoice().predictedSec;
         // without the prefills to come first (they only shorten a budget): the horizon they are reserved over
-        int horizon = 0, broken = 0;
+        int horizon = 0;
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;
-                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) < with && ++broken >= limit) return broken;
+                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) < with) return false;
                 horizon = Math.max(horizon, r.targetOutput() - r.generated());
             }
         }
-        if (horizon <= 1) return broken;
+        if (horizon <= 1) return true;
         PrefillForecast pf = prefillForecast(horizon);
         RequestState newcomer = hc.request();
         reserveUnderWay(pf, hc);
         // the queue behind hc, with hc on the host: each prompt at the iteration it is predicted to fit the GPU pool
         reserveQueueBehind(pf, queueForecast(), newcomer, horizon);
-        // the prefills to come only shorten a budget: every request counted above is counted again here
-        broken = 0;
         for (List<RequestState> l : List.of(ctx.gpuRunning(), ctx.hostRunning())) {
             for (RequestState r : l) {
                 if (r.generated() < 1) continue;
                 int remaining = r.targetOutput() - r.generated();
-                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) - pf.reservedThrough(remaining - 1) < with
-                        && ++broken >= limit) return broken;
+                if (ApexScheduler.tpotBudgetSec(r, now, slo, step) - pf.reservedThrough(remaining - 1) < with) return false;
             }
         }
-        return broken;
-    }
-
-    /**
-     * The TTFT objective's override of the TPOT test, as a trade of misses (both objectives are p99s pooled over the
-     * requests, so each miss is one request): refusing {@code hc} keeps it and, FCFS, every request queued behind it
-     * waiting, and the TTFT forecast ({@link #ttftMisses}) counts those predicted to miss F; admitting it puts the
-     * running requests {@link #budgetsBroken} counts over their TPOT budgets, and {@code hc} itself over S where the
-     * steady step with it does not meet S ({@code meets} false: it has banked nothing). The override is taken only when
-     * it lowers the predicted number of misses (a tie refuses). {@code late}: the queue's count if already taken (up to
-     * {@code running + 2}), else -1.
-     */
-    private boolean ttftOverrideLowersMisses(PrefillChunk hc, boolean meets, int late, int running) {
-        // no more than every running request and hc can miss S: counting the queue's misses stops past them
-        if (late < 0) late = ttftMisses(hc.request(), running + 2);
-        int own = meets ? 0 : 1;
-        if (late <= own) return false;
-        return late > running + own || budgetsBroken(hc, late - own) + own < late;
+        return true;
     }
 
     /**
@@ -425,6 +400,21 @@ final class HostAdmission implements Placement.HostAdmission {
     private PrefillForecast prefillForecast(int horizon) {
         int rows = s.steadyGpuRows().width + n + pl.hostContinued.size() + admitted;
         return s.prefillForecast().reset(p, layers, rows, rows, ctx.budgets().maxTokensPerIteration(), horizon);
+    }
+
+    /**
+     * The TTFT objective's override of the TPOT test, as a trade of misses (both objectives are p99s pooled over the
+     * requests, so each miss is one request): refusing {@code r} keeps it and, FCFS, every request queued behind it
+     * waiting, and the TTFT forecast ({@link #ttftMisses}) counts those predicted to miss F; admitting it when the
+     * steady step with it is over S ({@code meets} false) puts r itself over S, as it has banked nothing. The override
+     * is taken only when it lowers that count (a tie refuses): with the step within S whenever one queued request
+     * misses F, with it over S when two do. The running requests whose budgets the admission breaks are not counted: on
+     * the capacity matrix that count refused admissions whose predicted misses mostly did not come (docs/decisions.md).
+     * {@code late}: the queue's count if already taken (up to 2), else -1.
+     */
+    private boolean ttftOverrideLowersMisses(RequestState r, boolean meets, int late) {
+        if (late < 0) late = ttftMisses(r, 2);
+        return late > (meets ? 0 : 1);
     }
 
     /**

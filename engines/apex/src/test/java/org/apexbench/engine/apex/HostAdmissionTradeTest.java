@@ -21,9 +21,9 @@ import org.apexbench.engine.runtime.SchedulerSnapshot;
 /**
  * The TTFT objective's override of host admission's TPOT test as a trade of misses (docs/engines.md#apex, host
  * admission): both objectives are p99s pooled over the requests, so a request that would miss F waiting is admitted
- * against the TPOT test only when fewer requests are predicted over S with it (running requests over their TPOT budgets,
- * and itself where the steady step with it is over S) than queued requests (it and those behind it, FCFS) are predicted
- * to miss F without it.
+ * against the TPOT test only when more queued requests (it and those behind it, FCFS) are predicted to miss F without
+ * it than the one request it puts over S with it: itself, where the steady step with it is over S (it has banked
+ * nothing). The running requests whose budgets the admission breaks are not counted.
  */
 class HostAdmissionTradeTest {
     /** F far below the time every queued request has waited at {@link #NOW}: each one is predicted to miss it. */
@@ -45,39 +45,41 @@ class HostAdmissionTradeTest {
                 false, false, F);
     }
 
-    /**
-     * The TPOT objective just below the one at which w1's prefill iteration keeps g within its budget (as in
-     * {@link HostAdmissionBudgetTest}: 49 S - now - 48 x the steady step with w1 against the admission iteration), so
-     * admitting any waiting request puts g, the one running request with a first token, over its budget: one predicted
-     * TPOT miss per admission.
-     */
-    static double sloBreakingG() {
-        double iteration = plan(NO_SLO, state("w1"), NOW).predictedSec();
-        double flip = (iteration + NOW + 48 * step(CPU3, 1, 81)) / 49;
-        assertTrue(flip > step(CPU3, 1, 81), "the budget, not the steady step, decides here");
-        return flip * (1 - 1e-9);
+    /** Just under the steady step with one host row (w1's first decode beside g's): that row is over S. */
+    static double sloUnderOneHostRow() {
+        return step(CPU3, 1, 81) * (1 - 1e-9);
     }
 
     @Test
-    void aRequestMissingItsTtftAloneWaitsWhenItsAdmissionPutsAsManyRunningRequestsOverTheirTpotBudget() {
-        double slo = sloBreakingG();
+    void aRequestMissingItsTtftAloneWaitsWhenTheStepWithItIsOverTpot() {
+        double slo = sloUnderOneHostRow();
         assertEquals(List.of(), chunks(plan(both(slo), state("w1"), NOW)),
-                "one TTFT miss saved for one TPOT miss caused does not lower the count: w1 waits");
-        assertEquals(List.of("w1:80@host"), chunks(plan(both(slo / (1 - 1e-9) * (1 + 1e-9)), state("w1"), NOW)),
-                "with g's budget kept the TPOT test admits it");
+                "one TTFT miss saved for its own TPOT miss does not lower the count: w1 waits");
+        assertEquals(List.of("w1:80@host"), chunks(plan(both(step(CPU3, 1, 81) * (1 + 1e-9)), state("w1"), NOW)),
+                "with the step within S the override admits it");
     }
 
     @Test
     void theQueueBehindTheHeadCountsAsTheMissesItsWaitingCauses() {
-        double slo = sloBreakingG();
-        // w1 waiting keeps w2 waiting too (FCFS): two TTFT misses against g's one, so w1 goes; then w2 alone trades one
-        // for one and waits
+        double slo = sloUnderOneHostRow();
+        // w1 waiting keeps w2 waiting too (FCFS): two TTFT misses against w1's own, so w1 goes; then w2 alone trades
+        // one for one and waits
         assertEquals(List.of("w1:80@host"), chunks(plan(both(slo), state("w1", "w2"), NOW)));
-        // three queued: w1 goes (3 against g's 1); the steady step with w1 and w2 on the host is over S, so admitting
-        // w2 puts it over S as well as g (it has banked nothing): 2 TTFT misses (w2, w3) against 2 TPOT misses, a tie, w2 waits
-        assertTrue(step(CPU3, 2, 2 * 81) > slo, "two host rows are over S");
-        assertEquals(List.of("w1:80@host"), chunks(plan(both(slo), state("w1", "w2", "w3"), NOW)));
-        // four queued: w2's 3 against 2, it goes too
-        assertEquals(List.of("w1:80@host", "w2:80@host"), chunks(plan(both(slo), state("w1", "w2", "w3", "w4"), NOW)));
+        // three queued: w1 (3 against 1) and w2 (2 against 1) go, w3 waits
+        assertEquals(List.of("w1:80@host", "w2:80@host"), chunks(plan(both(slo), state("w1", "w2", "w3"), NOW)));
+    }
+
+    @Test
+    void theRunningRequestsBudgetsAreNotCounted() {
+        // the TPOT objective just below the one at which w1's prefill iteration keeps g within its budget (as in
+        // HostAdmissionBudgetTest: 49 S - now - 48 x the steady step with w1 against the admission iteration): the TPOT
+        // test refuses w1 for g's budget while the step with w1 is within S, and the override admits it
+        double iteration = plan(NO_SLO, state("w1"), NOW).predictedSec();
+        double flip = (iteration + NOW + 48 * step(CPU3, 1, 81)) / 49;
+        assertTrue(flip > step(CPU3, 1, 81), "the budget, not the steady step, decides here");
+        double slo = flip * (1 - 1e-9);
+        assertEquals(List.of("w1:80@host"), chunks(plan(both(slo), state("w1"), NOW)));
+        assertEquals(List.of(), chunks(plan(new ApexOptions(slo, D.starvationIterations(), true, true, D.swapInHysteresis(),
+                D.margin(), D.neoPacking(), false, false, Double.NaN), state("w1"), NOW)), "without a TTFT objective the TPOT test refuses w1");
     }
 }
