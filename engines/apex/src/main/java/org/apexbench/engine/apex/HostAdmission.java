@@ -114,23 +114,21 @@ final class HostAdmission implements Placement.HostAdmission {
             // with a TPOT objective, gpu-only's candidate (r waits for GPU memory) unless NEO's (the host takes r now)
             // raises the throughput of the decode step with every host request by the margin without breaking the
             // objective: that step meets it, and this iteration, lengthened by r's prefill, leaves every running
-            // request within its TPOT budget; or unless waiting is predicted to miss the TTFT objective for more
-            // requests than admitting r is predicted to put over S itself ({@link #ttftOverrideLowersMisses}; the rule
+            // request within its TPOT budget; or unless waiting is predicted to miss the TTFT objective (the rule
             // without an objective never overrides a predicted TPOT miss). The steady step takes r in either case.
             firstSloTest();
-            // where two or more queued requests would miss their TTFT waiting, r is admitted whatever the TPOT test says:
-            // until the steady step is begun, and when the TTFT test reads nothing the TPOT test changes (its iteration
-            // time is fixed), it goes first, and the steady step takes r when a later test begins it (a full pass over
-            // the candidates saved when no test follows)
+            // a request that would miss its TTFT waiting is admitted whatever the TPOT test says: until the steady step is
+            // begun, and when the TTFT test reads nothing the TPOT test changes (its iteration time is fixed), it goes
+            // first, and the steady step takes r when a later test begins it (a full pass over the candidates saved when
+            // no test follows)
             boolean ttftFirst = o.hasTtftSlo() && !steadyBegun;
-            int late = ttftFirst ? ttftMisses(r, 2) : -1;
-            if (late > 1) {
+            if (ttftFirst && waitingMissesTtft(r)) {
                 steadyTake(r.contextLength() + 1L);
                 return admitToHost(hc);
             }
             boolean meets = steadyStepMeetsSlo(r);
             if (meets && s.steadyChoice().rate > steadyRate * (1 + dispatch.margin()) && prefillKeepsTpotBudgets(hc)
-                    || o.hasTtftSlo() && ttftOverrideLowersMisses(r, meets, late)) {
+                    || !ttftFirst && o.hasTtftSlo() && waitingMissesTtft(r)) {
                 steadyRate = s.steadyChoice().rate;
                 steadyStepSec = s.steadyChoice().predictedSec;
                 return admitToHost(hc);
@@ -403,21 +401,6 @@ final class HostAdmission implements Placement.HostAdmission {
     }
 
     /**
-     * The TTFT objective's override of the TPOT test, as a trade of misses (both objectives are p99s pooled over the
-     * requests, so each miss is one request): refusing {@code r} keeps it and, FCFS, every request queued behind it
-     * waiting, and the TTFT forecast ({@link #ttftMisses}) counts those predicted to miss F; admitting it when the
-     * steady step with it is over S ({@code meets} false) puts r itself over S, as it has banked nothing. The override
-     * is taken only when it lowers that count (a tie refuses): with the step within S whenever one queued request
-     * misses F, with it over S when two do. The running requests whose budgets the admission breaks are not counted: on
-     * the capacity matrix that count refused admissions whose predicted misses mostly did not come (docs/decisions.md).
-     * {@code late}: the queue's count if already taken (up to 2), else -1.
-     */
-    private boolean ttftOverrideLowersMisses(RequestState r, boolean meets, int late) {
-        if (late < 0) late = ttftMisses(r, 2);
-        return late > (meets ? 0 : 1);
-    }
-
-    /**
      * When the waiting requests would get GPU memory if none went to the host: the GPU's requests after this
      * iteration's placement (no admission runs in one that swaps out or recomputes), ready for {@link GpuQueueForecast#admit}.
      */
@@ -443,14 +426,7 @@ final class HostAdmission implements Placement.HostAdmission {
      * ({@link ApexScheduler#horizonIterationSec}, which counts the prefill iterations; before the first plan, this
      * iteration's without host admissions), one iteration for the prefill. A request that would never fit misses.
      */
-    private boolean waitingMissesTtft(RequestState r) { return ttftMisses(r, 1) > 0; }
-
-    /**
-     * How many requests of {@code r}'s queue (it and every one behind it) without a first token are predicted to miss
-     * the TTFT objective waiting, counted up to {@code limit}, as {@link #waitingMissesTtft} predicts each one (one
-     * that would never fit misses, and so does every one behind it, FCFS).
-     */
-    private int ttftMisses(RequestState r, int limit) {
+    private boolean waitingMissesTtft(RequestState r) {
         boolean priced = s.options().hasTpotSlo();
         PrefillForecast pf = null;
         double t = -1, ahead = 0;
@@ -473,30 +449,17 @@ final class HostAdmission implements Placement.HostAdmission {
         KvCapacity kv = ctx.kv();
         GpuQueueForecast f = queueForecast();
         double slo = s.options().ttftSloSec(), now = ctx.nowSec();
-        boolean queued = false, never = false;
-        int misses = 0;
+        boolean queued = false;
         for (RequestState q : ctx.waiting()) {
             if (!queued && q != r) continue;
             queued = true;
-            if (never) {
-                // behind a request that would never fit, FCFS: none gets a first token
-                if (q.generated() == 0 && ++misses >= limit) return misses;
-                continue;
-            }
             long at = f.admit(kv.blocksAfterStep(q), q.targetOutput() - q.generated());
-            if (at < 0) {
-                never = true;
-                if (++misses >= limit) return misses;
-                continue;
-            }
+            if (at < 0) return true;
             double wait;
             if (priced) {
                 int len = q.remainingTokens();
                 ahead += pf.wholeSec(q.kvTokens(), len);
-                if (q.generated() == 0 && now - q.arrivalSec() + ahead > slo) {
-                    if (++misses >= limit) return misses;
-                    continue;
-                }
+                if (q.generated() == 0 && now - q.arrivalSec() + ahead > slo) return true;
                 if (t < 0) {
                     beginSteady();
                     t = steadyStepSec;
@@ -505,9 +468,9 @@ final class HostAdmission implements Placement.HostAdmission {
             } else {
                 wait = (at + 1) * t;
             }
-            if (q.generated() == 0 && now - q.arrivalSec() + wait > slo && ++misses >= limit) return misses;
+            if (q.generated() == 0 && now - q.arrivalSec() + wait > slo) return true;
         }
-        return misses;
+        return false;
     }
 
     /** A host admission's first CPU row, which {@link #decide()} includes from now on. */
