@@ -444,9 +444,7 @@ final class HostAdmission implements Placement.HostAdmission {
         if (priced) {
             // the steady step is predicted only when a forecast needs it (a request already past F without it does not)
             pf = prefillForecast(0);
-            for (List<PrefillChunk> l : underWay) {
-                for (PrefillChunk c : l) ahead += pf.wholeSec(c.start(), c.request().remainingTokens());
-            }
+            ahead = underWaySec(pf);
         } else {
             if (forecastIterationSec == 0) {
                 forecastIterationSec = s.horizonIterationSec();
@@ -484,6 +482,15 @@ final class HostAdmission implements Placement.HostAdmission {
         return false;
     }
 
+    /** The predicted time of every prefill under way, to its prompt's end, beside the steady step's rows of {@code pf}. */
+    private double underWaySec(PrefillForecast pf) {
+        double sec = 0;
+        for (List<PrefillChunk> l : underWay) {
+            for (PrefillChunk c : l) sec += pf.wholeSec(c.start(), c.request().remainingTokens());
+        }
+        return sec;
+    }
+
     /**
      * With a TPOT objective, whether the TTFT rule's host admission of {@code r} waits an iteration ({@link TtftHostPacing}):
      * this iteration has admitted a request already and {@code r}'s first token, admitted next iteration, is still
@@ -491,19 +498,18 @@ final class HostAdmission implements Placement.HostAdmission {
      * time of every prefill under way and its own ({@link PrefillForecast}), as {@link #waitingMissesTtft} prices a wait.
      */
     private boolean pacedByTtft(RequestState r) {
-        if (pl.gpuAdmitted.isEmpty() && pl.hostAdmitted.isEmpty() || r.generated() > 0) return false;
+        boolean admitted = !pl.gpuAdmitted.isEmpty() || !pl.hostAdmitted.isEmpty();
+        // the steady step is begun only where the rule could hold r: another admission, r fresh and within F
+        if (!admitted || r.generated() > 0) return false;
         double slo = s.options().ttftSloSec(), waited = ctx.nowSec() - r.arrivalSec();
         if (waited >= slo) return false;
         PrefillForecast pf = prefillForecast(0);
-        double ahead = 0;
-        for (List<PrefillChunk> l : underWay) {
-            for (PrefillChunk c : l) ahead += pf.wholeSec(c.start(), c.request().remainingTokens());
-        }
+        double ahead = underWaySec(pf);
         int len = r.remainingTokens();
         ahead += pf.wholeSec(r.kvTokens(), len);
         if (waited + ahead > slo) return false;
         beginSteady();
-        return TtftHostPacing.waits(true, waited, (1 + pf.chunks(len)) * steadyStepSec + ahead, slo);
+        return TtftHostPacing.waits(admitted, waited, (1 + pf.chunks(len)) * steadyStepSec + ahead, slo);
     }
 
     /** A host admission's first CPU row, which {@link #decide()} includes from now on. */
